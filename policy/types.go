@@ -1,0 +1,165 @@
+// Package policy holds the review policy: its file format, parsing and
+// validation, and the pure evaluation of a pull request against it.
+//
+// Nothing here does I/O. Handlers gather facts about a pull request into the
+// plain structs below, call the evaluators, and write the decisions back to
+// GitHub. Every decision carries the reasons a developer needs to act on it.
+package policy
+
+import (
+	"regexp"
+	"time"
+)
+
+// FileName is where a repository keeps its policy, read from the base branch.
+const FileName = ".github/review-policy.yml"
+
+// OrgFileName is the organisation-wide default, in the org's ".github" repository.
+const OrgFileName = "review-policy.yml"
+
+// Policy is a parsed and validated policy file (format version 1).
+// A nil area (Template, Reviewers, SLA) means the policy does not use it.
+type Policy struct {
+	Version     int
+	Extends     string // "" or "org"
+	Template    *TemplatePolicy
+	Reviewers   *ReviewersPolicy
+	People      map[string]Person // keyed by lower-case login
+	SLA         *SLAPolicy
+	Enforcement Enforcement
+}
+
+// Condition makes a requirement conditional. Empty lists do not constrain.
+// When both are set, both must hold.
+type Condition struct {
+	Paths  []string // doublestar globs; any changed file matching one satisfies it
+	Labels []string // any one of these labels present satisfies it
+}
+
+// Section is a required Markdown section of the pull-request description.
+type Section struct {
+	Heading  string
+	MinWords int        // 0 means "not empty"
+	When     *Condition // nil means always required
+}
+
+// Ticket is the required ticket reference.
+type Ticket struct {
+	Pattern string
+	Regexp  *regexp.Regexp // compiled Pattern
+	In      []string       // any of "title", "body", "branch"
+}
+
+// Skip lists pull requests the template area does not judge.
+type Skip struct {
+	Authors []string // logins, compared case-insensitively
+	Labels  []string
+	Drafts  bool
+}
+
+// Checklist modes.
+const (
+	ChecklistAll  = "all"
+	ChecklistNone = "none"
+)
+
+// TemplatePolicy is the "template" area.
+type TemplatePolicy struct {
+	Sections  []Section
+	Ticket    *Ticket // nil: no ticket required
+	Checklist string  // ChecklistAll or ChecklistNone (default none)
+	Skip      Skip
+}
+
+// Reviewer selection strategies.
+const (
+	StrategyLoadBalance = "load-balance"
+	StrategyRoundRobin  = "round-robin"
+	StrategyRandom      = "random"
+)
+
+// ReviewersPolicy is the "reviewers" area.
+type ReviewersPolicy struct {
+	Strategy   string // default load-balance
+	Count      int    // reviewers per rule unless the rule says otherwise; default 1
+	Codeowners bool
+	Rules      []Rule
+}
+
+// Rule asks for reviewers when a changed file matches one of its paths.
+type Rule struct {
+	Name              string
+	Paths             []string // doublestar globs; a pattern without "/" matches the base name at any depth
+	Reviewers         []string // logins and "@org/team" references, as written
+	Count             int      // 0: the area's Count
+	RequiredApprovals int      // approvals from this rule's people needed before the area passes
+}
+
+// Person holds optional facts about a reviewer.
+type Person struct {
+	Timezone string
+	Location *time.Location // loaded Timezone; nil when unset
+	Away     bool
+}
+
+// SLAPolicy is the "sla" area.
+type SLAPolicy struct {
+	FirstReview  time.Duration // default 24h
+	WorkingHours *WorkingHours // nil: wall-clock time
+	Holidays     []Date
+	RemindBefore time.Duration // 0: no reminder
+	EscalateTo   []string      // logins and "@org/team"
+}
+
+// WorkingHours is a weekly working window in one time zone.
+type WorkingHours struct {
+	Timezone string
+	Location *time.Location
+	Days     []time.Weekday
+	Start    time.Duration // since local midnight, e.g. 9h
+	End      time.Duration // since local midnight, e.g. 17h; End > Start
+}
+
+// Date is a calendar day without a time zone (holidays).
+type Date struct {
+	Year  int
+	Month time.Month
+	Day   int
+}
+
+// Mode is how an area sets the check run's conclusion.
+type Mode string
+
+// Enforcement modes.
+const (
+	ModeBlock Mode = "block" // a failing area fails the check
+	ModeWarn  Mode = "warn"  // a failing area makes the check neutral
+	ModeOff   Mode = "off"   // the area is not evaluated
+)
+
+// Enforcement sets a Mode per area. Defaults: template block, reviewers block, sla warn.
+type Enforcement struct {
+	Template  Mode
+	Reviewers Mode
+	SLA       Mode
+}
+
+// PullRequest is what the evaluators know about a pull request.
+type PullRequest struct {
+	Number    int
+	Title     string
+	Body      string
+	Branch    string // head ref name
+	Author    string
+	AuthorBot bool // the author's account type is Bot
+	Draft     bool
+	Labels    []string
+	Files     []string // changed paths (both sides of renames)
+}
+
+// Review is a submitted review.
+type Review struct {
+	Author      string
+	State       string // APPROVED, CHANGES_REQUESTED, COMMENTED, DISMISSED
+	SubmittedAt time.Time
+}
