@@ -1,0 +1,163 @@
+package main
+
+import (
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"time"
+
+	"github.com/google/go-github/v60/github"
+
+	"github.com/reviewpolicy/reviewpolicy/policy"
+	"github.com/reviewpolicy/reviewpolicy/policy/check"
+	"github.com/reviewpolicy/reviewpolicy/policy/reviewers"
+	"github.com/reviewpolicy/reviewpolicy/policy/sla"
+	"github.com/reviewpolicy/reviewpolicy/policy/template"
+)
+
+// checkCmd evaluates a policy against a saved pull_request payload offline
+// and prints what the check run would say. Nothing is sent anywhere; facts
+// the payload lacks (changed files, reviews, the repository's template) come
+// from optional files.
+func checkCmd(args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("check", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	policyPath := fs.String("policy", policy.FileName, "policy file")
+	eventPath := fs.String("event", "", "saved pull_request webhook payload (JSON)")
+	filesPath := fs.String("files", "", "changed files: a JSON array of paths, or GitHub's list-files response")
+	reviewsPath := fs.String("reviews", "", "reviews: GitHub's list-reviews response (JSON)")
+	templatePath := fs.String("template", "", "the repository's pull-request template")
+	codeownersPath := fs.String("codeowners", "", "the repository's CODEOWNERS file")
+	nowFlag := fs.String("now", "", "evaluate at this RFC 3339 time (default: now)")
+	if err := fs.Parse(args); err != nil {
+		return exitError{2}
+	}
+	if *eventPath == "" {
+		fmt.Fprintln(stderr, "check: --event is required")
+		return exitError{2}
+	}
+	now := time.Now()
+	if *nowFlag != "" {
+		t, err := time.Parse(time.RFC3339, *nowFlag)
+		if err != nil {
+			return fmt.Errorf("check: --now: %w", err)
+		}
+		now = t
+	}
+	data, err := os.ReadFile(*policyPath)
+	if err != nil {
+		return fmt.Errorf("check: %w", err)
+	}
+	pol, perr := policy.Parse(*policyPath, data)
+
+	var ev github.PullRequestEvent
+	if err := readJSON(*eventPath, &ev); err != nil {
+		return err
+	}
+	if ev.PullRequest == nil {
+		return fmt.Errorf("check: %s is not a pull_request payload", *eventPath)
+	}
+	pr := ev.PullRequest
+	files, err := readFiles(*filesPath)
+	if err != nil {
+		return err
+	}
+	var reviews []*github.PullRequestReview
+	if *reviewsPath != "" {
+		if err := readJSON(*reviewsPath, &reviews); err != nil {
+			return err
+		}
+	}
+	tmpl, err := readOptional(*templatePath)
+	if err != nil {
+		return err
+	}
+	owners, err := readOptional(*codeownersPath)
+	if err != nil {
+		return err
+	}
+
+	in := check.Input{Policy: pol, PolicyErr: perr, PolicySource: "`" + *policyPath + "`"}
+	facts := policy.PullRequest{Number: pr.GetNumber(), Title: pr.GetTitle(), Body: pr.GetBody(),
+		Branch: pr.GetHead().GetRef(), Author: pr.GetUser().GetLogin(), AuthorBot: pr.GetUser().GetType() == "Bot",
+		Draft: pr.GetDraft(), Files: files}
+	for _, l := range pr.Labels {
+		facts.Labels = append(facts.Labels, l.GetName())
+	}
+	if pol != nil {
+		if pol.Template != nil && pol.Enforcement.Template != policy.ModeOff {
+			res := template.Evaluate(pol.Template, facts, tmpl)
+			in.Template = &res
+		}
+		if pol.Reviewers != nil && pol.Enforcement.Reviewers != policy.ModeOff {
+			rin := reviewers.Input{Policy: pol, PR: facts, Repo: ev.GetRepo().GetFullName(), CodeOwners: owners, Now: now}
+			for _, u := range pr.RequestedReviewers {
+				rin.Requested = append(rin.Requested, u.GetLogin())
+			}
+			for _, r := range reviews {
+				rin.Reviews = append(rin.Reviews, policy.Review{Author: r.GetUser().GetLogin(), State: r.GetState(),
+					SubmittedAt: r.GetSubmittedAt().Time})
+			}
+			out := reviewers.Select(rin)
+			in.Reviewers = &out
+		}
+		if pol.SLA != nil && pol.Enforcement.SLA != policy.ModeOff && !pr.GetDraft() {
+			// Offline, the clock starts when the pull request was opened.
+			clock, _ := sla.Clock{}.Start(pr.GetCreatedAt().Time)
+			for _, r := range reviews {
+				if r.GetUser().GetLogin() != pr.GetUser().GetLogin() && r.SubmittedAt != nil {
+					clock = clock.Review(r.GetSubmittedAt().Time, r.GetUser().GetLogin())
+					break
+				}
+			}
+			st := sla.Evaluate(pol.SLA, clock, now)
+			in.SLA = &st
+		}
+	}
+	rep := check.Build(in)
+	fmt.Fprintf(stdout, "conclusion: %s\ntitle: %s\n\n%s", rep.Conclusion, rep.Title, rep.Summary)
+	return nil
+}
+
+func readJSON(path string, v any) error {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return fmt.Errorf("check: %w", err)
+	}
+	if err := json.Unmarshal(data, v); err != nil {
+		return fmt.Errorf("check: %s: %w", path, err)
+	}
+	return nil
+}
+
+func readOptional(path string) (string, error) {
+	if path == "" {
+		return "", nil
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return "", fmt.Errorf("check: %w", err)
+	}
+	return string(data), nil
+}
+
+// readFiles accepts a plain list of paths or GitHub's list-files objects.
+func readFiles(path string) ([]string, error) {
+	if path == "" {
+		return nil, nil
+	}
+	var paths []string
+	if err := readJSON(path, &paths); err == nil {
+		return paths, nil
+	}
+	var objs []*github.CommitFile
+	if err := readJSON(path, &objs); err != nil {
+		return nil, err
+	}
+	for _, f := range objs {
+		paths = append(paths, f.GetFilename())
+	}
+	return paths, nil
+}

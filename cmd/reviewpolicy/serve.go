@@ -1,0 +1,139 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/gregjones/httpcache"
+	"github.com/palantir/go-githubapp/githubapp"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/riverqueue/river"
+
+	"github.com/reviewpolicy/reviewpolicy/config"
+	"github.com/reviewpolicy/reviewpolicy/handlers"
+	"github.com/reviewpolicy/reviewpolicy/store"
+)
+
+func serve(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	cfgPath := fs.String("config", "", "configuration file (YAML); environment variables override it")
+	if err := fs.Parse(args); err != nil {
+		return exitError{2}
+	}
+	cfg, err := config.Load(*cfgPath, getenv)
+	if err != nil {
+		return err
+	}
+	logger := newLogger(cfg.Logging, stderr)
+
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+		collectors.NewBuildInfoCollector())
+	buildInfo := prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "reviewpolicy_build_info",
+		Help: "The running version."}, []string{"version"})
+	buildInfo.WithLabelValues(buildVersion()).Set(1)
+	reg.MustRegister(buildInfo)
+
+	var st *store.Store // read by the gauges at scrape time, once open
+	gauge := func(f func(context.Context) (int64, error)) func() float64 {
+		return func() float64 {
+			if st == nil {
+				return 0
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+			defer cancel()
+			n, err := f(ctx)
+			if err != nil {
+				return -1
+			}
+			return float64(n)
+		}
+	}
+	metrics := handlers.NewMetrics(reg,
+		gauge(func(ctx context.Context) (int64, error) { return st.QueueDepth(ctx) }),
+		gauge(func(ctx context.Context) (int64, error) { return st.CountWaitingSLA(ctx) }))
+
+	clients, err := githubapp.NewDefaultCachingClientCreator(cfg.GitHubApp(),
+		githubapp.WithClientUserAgent("reviewpolicy/"+buildVersion()),
+		githubapp.WithClientTimeout(30*time.Second),
+		// Revalidate every cached read: a 304 costs no rate limit, and a
+		// stale list of check runs or comments would create duplicates.
+		githubapp.WithClientCaching(true, func() httpcache.Cache { return httpcache.NewMemoryCache() }),
+		githubapp.WithClientMiddleware(metrics.RoundTripper),
+	)
+	if err != nil {
+		return fmt.Errorf("github clients: %w", err)
+	}
+
+	app := handlers.New(clients, cfg.GitHub.App.IntegrationID, metrics, logger, time.Now)
+	workers := river.NewWorkers()
+	app.Register(workers)
+	var periodic []*river.PeriodicJob
+	if cfg.Reconcile.Interval > 0 {
+		periodic = append(periodic, handlers.ReconcileJob(cfg.Reconcile.Interval))
+	}
+	st, err = store.Open(ctx, cfg.Database.URL, store.Options{
+		Workers: workers, PeriodicJobs: periodic, MaxWorkers: cfg.Workers.Concurrency, Logger: logger,
+		JobTimeout: cfg.Workers.JobTimeout, RescueStuckJobsAfter: cfg.Workers.RescueAfter,
+	})
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	app.Store = st
+	if err := st.Start(ctx); err != nil {
+		return err
+	}
+
+	hook := &handlers.Webhook{Secret: []byte(cfg.GitHub.App.WebhookSecret), Store: st, Metrics: metrics,
+		Logger: logger, Now: time.Now}
+	srv := &http.Server{
+		Handler:           routes(hook, st.Ping, reg),
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	}
+	ln, err := net.Listen("tcp", cfg.ListenAddr())
+	if err != nil {
+		return err
+	}
+	// The address line lets tests and scripts find a port-0 server.
+	fmt.Fprintf(stdout, "listening on http://%s\n", ln.Addr())
+	logger.Info("serving", "addr", ln.Addr().String(), "database", st.Dialect, "version", buildVersion())
+
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	logger.Info("shutting down")
+	shutdown, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	err = srv.Shutdown(shutdown)
+	if serr := st.Stop(shutdown); serr != nil && !errors.Is(serr, context.Canceled) {
+		err = errors.Join(err, serr)
+	}
+	return err
+}
+
+func newLogger(c config.Logging, w io.Writer) *slog.Logger {
+	var level slog.Level
+	_ = level.UnmarshalText([]byte(c.Level))
+	opts := &slog.HandlerOptions{Level: level}
+	if c.Format == "text" {
+		return slog.New(slog.NewTextHandler(w, opts))
+	}
+	return slog.New(slog.NewJSONHandler(w, opts))
+}

@@ -1,0 +1,275 @@
+// Package config loads the server configuration: a YAML file, then
+// environment overrides, validated before the server starts.
+//
+// The GitHub section keeps the shape GitHub App servers in Go share
+// (go-githubapp's Config), so GitHub Enterprise Server works by changing URLs.
+package config
+
+import (
+	"bytes"
+	"crypto/x509"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"io"
+	"net/url"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/palantir/go-githubapp/githubapp"
+	"gopkg.in/yaml.v3"
+)
+
+// Config is the whole server configuration.
+type Config struct {
+	Server    Server    `yaml:"server"`
+	GitHub    GitHub    `yaml:"github"`
+	Database  Database  `yaml:"database"`
+	Logging   Logging   `yaml:"logging"`
+	Workers   Workers   `yaml:"workers"`
+	Reconcile Reconcile `yaml:"reconcile"`
+}
+
+// Server is where the HTTP server listens.
+type Server struct {
+	Address   string `yaml:"address"`
+	Port      int    `yaml:"port"`
+	PublicURL string `yaml:"public_url"`
+}
+
+// GitHub locates GitHub and identifies the app.
+type GitHub struct {
+	WebURL   string `yaml:"web_url"`
+	V3APIURL string `yaml:"v3_api_url"`
+	V4APIURL string `yaml:"v4_api_url"`
+	App      App    `yaml:"app"`
+}
+
+// App holds the GitHub App's identity and secrets.
+type App struct {
+	IntegrationID  int64  `yaml:"integration_id"`
+	WebhookSecret  string `yaml:"webhook_secret"`
+	PrivateKey     string `yaml:"private_key"`
+	PrivateKeyFile string `yaml:"private_key_file"`
+}
+
+// Database selects the store: "sqlite://path" (default) or "postgres://...".
+type Database struct {
+	URL string `yaml:"url"`
+}
+
+// Logging sets the log level (debug, info, warn, error) and format (json, text).
+type Logging struct {
+	Level  string `yaml:"level"`
+	Format string `yaml:"format"`
+}
+
+// Workers sizes the job workers. A job running longer than JobTimeout is
+// cancelled and retried; one still marked running after RescueAfter (its
+// process died) is run again.
+type Workers struct {
+	Concurrency int           `yaml:"concurrency"`
+	JobTimeout  time.Duration `yaml:"job_timeout"`
+	RescueAfter time.Duration `yaml:"rescue_after"`
+}
+
+// Reconcile sets how often open pull requests are swept for missed webhooks.
+type Reconcile struct {
+	Interval time.Duration `yaml:"interval"`
+}
+
+// Default returns the configuration used for keys a file leaves out.
+func Default() Config {
+	return Config{
+		Server: Server{Address: "127.0.0.1", Port: 8080},
+		GitHub: GitHub{
+			WebURL:   "https://github.com",
+			V3APIURL: "https://api.github.com/",
+			V4APIURL: "https://api.github.com/graphql",
+		},
+		Database:  Database{URL: "sqlite://reviewpolicy.db"},
+		Logging:   Logging{Level: "info", Format: "json"},
+		Workers:   Workers{Concurrency: 10, JobTimeout: 2 * time.Minute, RescueAfter: 5 * time.Minute},
+		Reconcile: Reconcile{Interval: time.Hour},
+	}
+}
+
+// Load reads the file at path ("" for none), applies environment overrides
+// through getenv, reads a private key file if one is named, and validates.
+func Load(path string, getenv func(string) string) (*Config, error) {
+	c := Default()
+	if path != "" {
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return nil, fmt.Errorf("config: %w", err)
+		}
+		dec := yaml.NewDecoder(bytes.NewReader(data))
+		dec.KnownFields(true)
+		// io.EOF: an empty file sets no keys.
+		if err := dec.Decode(&c); err != nil && !errors.Is(err, io.EOF) {
+			return nil, fmt.Errorf("config: %s: %w", path, err)
+		}
+	}
+	if err := c.applyEnv(getenv); err != nil {
+		return nil, err
+	}
+	if c.GitHub.App.PrivateKey == "" && c.GitHub.App.PrivateKeyFile != "" {
+		key, err := os.ReadFile(c.GitHub.App.PrivateKeyFile)
+		if err != nil {
+			return nil, fmt.Errorf("config: github.app.private_key_file: %w", err)
+		}
+		c.GitHub.App.PrivateKey = string(key)
+	}
+	if err := c.Validate(); err != nil {
+		return nil, err
+	}
+	return &c, nil
+}
+
+// env names the environment variables that override the file.
+var env = []struct {
+	name string
+	set  func(c *Config, v string) error
+}{
+	{"REVIEWPOLICY_ADDRESS", func(c *Config, v string) error { c.Server.Address = v; return nil }},
+	{"REVIEWPOLICY_PORT", func(c *Config, v string) (err error) { c.Server.Port, err = strconv.Atoi(v); return }},
+	{"REVIEWPOLICY_PUBLIC_URL", func(c *Config, v string) error { c.Server.PublicURL = v; return nil }},
+	{"REVIEWPOLICY_DATABASE_URL", func(c *Config, v string) error { c.Database.URL = v; return nil }},
+	{"REVIEWPOLICY_WORKERS_RESCUE_AFTER", func(c *Config, v string) (err error) { c.Workers.RescueAfter, err = time.ParseDuration(v); return }},
+	{"REVIEWPOLICY_WORKERS_JOB_TIMEOUT", func(c *Config, v string) (err error) { c.Workers.JobTimeout, err = time.ParseDuration(v); return }},
+	{"REVIEWPOLICY_LOG_LEVEL", func(c *Config, v string) error { c.Logging.Level = v; return nil }},
+	{"REVIEWPOLICY_LOG_FORMAT", func(c *Config, v string) error { c.Logging.Format = v; return nil }},
+	{"GITHUB_WEB_URL", func(c *Config, v string) error { c.GitHub.WebURL = v; return nil }},
+	{"GITHUB_V3_API_URL", func(c *Config, v string) error { c.GitHub.V3APIURL = v; return nil }},
+	{"GITHUB_V4_API_URL", func(c *Config, v string) error { c.GitHub.V4APIURL = v; return nil }},
+	{"GITHUB_APP_INTEGRATION_ID", func(c *Config, v string) (err error) {
+		c.GitHub.App.IntegrationID, err = strconv.ParseInt(v, 10, 64)
+		return
+	}},
+	{"GITHUB_APP_WEBHOOK_SECRET", func(c *Config, v string) error { c.GitHub.App.WebhookSecret = v; return nil }},
+	{"GITHUB_APP_PRIVATE_KEY", func(c *Config, v string) error { c.GitHub.App.PrivateKey = v; return nil }},
+	{"GITHUB_APP_PRIVATE_KEY_FILE", func(c *Config, v string) error {
+		c.GitHub.App.PrivateKeyFile, c.GitHub.App.PrivateKey = v, ""
+		return nil
+	}},
+}
+
+func (c *Config) applyEnv(getenv func(string) string) error {
+	if getenv == nil {
+		return nil
+	}
+	for _, e := range env {
+		v := getenv(e.name)
+		if v == "" {
+			continue
+		}
+		if err := e.set(c, v); err != nil {
+			// The value may be a secret: name the variable, never echo it.
+			return fmt.Errorf("config: environment variable %s is not valid", e.name)
+		}
+	}
+	return nil
+}
+
+// Validate reports every missing or invalid value, each naming its key.
+func (c *Config) Validate() error {
+	var errs []error
+	bad := func(key, format string, args ...any) {
+		errs = append(errs, fmt.Errorf("config: %s: %s", key, fmt.Sprintf(format, args...)))
+	}
+	if c.Server.Port < 0 || c.Server.Port > 65535 {
+		bad("server.port", "must be between 0 and 65535, got %d", c.Server.Port)
+	}
+	if c.Server.PublicURL != "" {
+		if err := checkURL(c.Server.PublicURL); err != nil {
+			bad("server.public_url", "%v", err)
+		}
+	}
+	for key, u := range map[string]string{
+		"github.web_url": c.GitHub.WebURL, "github.v3_api_url": c.GitHub.V3APIURL,
+		"github.v4_api_url": c.GitHub.V4APIURL,
+	} {
+		if err := checkURL(u); err != nil {
+			bad(key, "%v", err)
+		}
+	}
+	if c.GitHub.App.IntegrationID <= 0 {
+		bad("github.app.integration_id", "is required (the App ID from the app's settings page; env GITHUB_APP_INTEGRATION_ID)")
+	}
+	if c.GitHub.App.WebhookSecret == "" {
+		bad("github.app.webhook_secret", "is required (env GITHUB_APP_WEBHOOK_SECRET)")
+	}
+	if c.GitHub.App.PrivateKey == "" {
+		bad("github.app.private_key", "is required (PEM text, or github.app.private_key_file; env GITHUB_APP_PRIVATE_KEY or GITHUB_APP_PRIVATE_KEY_FILE)")
+	} else if err := checkPrivateKey(c.GitHub.App.PrivateKey); err != nil {
+		bad("github.app.private_key", "%v", err)
+	}
+	if u := c.Database.URL; !strings.HasPrefix(u, "sqlite://") && !strings.HasPrefix(u, "postgres://") &&
+		!strings.HasPrefix(u, "postgresql://") {
+		bad("database.url", "must start with sqlite://, postgres:// or postgresql://")
+	}
+	switch c.Logging.Level {
+	case "debug", "info", "warn", "error":
+	default:
+		bad("logging.level", "must be debug, info, warn or error, got %q", c.Logging.Level)
+	}
+	switch c.Logging.Format {
+	case "json", "text":
+	default:
+		bad("logging.format", "must be json or text, got %q", c.Logging.Format)
+	}
+	if c.Workers.Concurrency < 1 || c.Workers.Concurrency > 1000 {
+		bad("workers.concurrency", "must be between 1 and 1000, got %d", c.Workers.Concurrency)
+	}
+	if c.Workers.JobTimeout <= 0 {
+		bad("workers.job_timeout", "must be positive")
+	}
+	if c.Workers.RescueAfter < c.Workers.JobTimeout {
+		bad("workers.rescue_after", "must not be shorter than workers.job_timeout (%s)", c.Workers.JobTimeout)
+	}
+	if c.Reconcile.Interval < 0 {
+		bad("reconcile.interval", "must not be negative")
+	}
+	return errors.Join(errs...)
+}
+
+func checkURL(s string) error {
+	u, err := url.Parse(s)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return fmt.Errorf("must be an http(s) URL, got %q", s)
+	}
+	return nil
+}
+
+// checkPrivateKey catches a truncated or mangled key at start rather than at
+// the first webhook. It never includes the key in the error.
+func checkPrivateKey(key string) error {
+	block, _ := pem.Decode([]byte(key))
+	if block == nil {
+		return errors.New("is not a PEM-encoded key")
+	}
+	if _, err := x509.ParsePKCS1PrivateKey(block.Bytes); err == nil {
+		return nil
+	}
+	if _, err := x509.ParsePKCS8PrivateKey(block.Bytes); err == nil {
+		return nil
+	}
+	return errors.New("is not an RSA private key in PKCS#1 or PKCS#8 form")
+}
+
+// GitHubApp returns the go-githubapp view of the GitHub section.
+func (c *Config) GitHubApp() githubapp.Config {
+	var g githubapp.Config
+	g.WebURL, g.V3APIURL, g.V4APIURL = c.GitHub.WebURL, c.GitHub.V3APIURL, c.GitHub.V4APIURL
+	g.App.IntegrationID = c.GitHub.App.IntegrationID
+	g.App.WebhookSecret = c.GitHub.App.WebhookSecret
+	g.App.PrivateKey = c.GitHub.App.PrivateKey
+	return g
+}
+
+// ListenAddr is host:port for net.Listen.
+func (c *Config) ListenAddr() string {
+	return fmt.Sprintf("%s:%d", c.Server.Address, c.Server.Port)
+}

@@ -1,0 +1,102 @@
+// Package handlers turns GitHub events into jobs and jobs into GitHub
+// writes. The webhook endpoint only stores a delivery; River workers decode
+// it, gather facts through the installation's client, call the pure policy
+// packages and write the check run, reviewer requests and sticky comment.
+package handlers
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/palantir/go-githubapp/githubapp"
+	"github.com/riverqueue/river"
+
+	"github.com/reviewpolicy/reviewpolicy/store"
+)
+
+// App holds what the workers share. Build it with New, register its workers
+// with Register before opening the store, then set Store.
+type App struct {
+	Store   *store.Store
+	Clients githubapp.ClientCreator
+	AppID   int64
+	Metrics *Metrics
+	Logger  *slog.Logger
+	Now     func() time.Time
+
+	cache *caches
+}
+
+// New returns an App; st may be set later (workers are registered before the
+// store that runs them is opened).
+func New(clients githubapp.ClientCreator, appID int64, m *Metrics, logger *slog.Logger, now func() time.Time) *App {
+	if now == nil {
+		now = time.Now
+	}
+	return &App{Clients: clients, AppID: appID, Metrics: m, Logger: logger, Now: now, cache: newCaches()}
+}
+
+// Register adds every worker of the app.
+func (a *App) Register(w *river.Workers) {
+	river.AddWorker(w, &deliveryWorker{app: a})
+	river.AddWorker(w, &slaWorker{app: a})
+	river.AddWorker(w, &reconcileWorker{app: a})
+	river.AddWorker(w, &evaluateWorker{app: a})
+}
+
+type deliveryWorker struct {
+	river.WorkerDefaults[store.DeliveryArgs]
+	app *App
+}
+
+func (w *deliveryWorker) Work(ctx context.Context, job *river.Job[store.DeliveryArgs]) (err error) {
+	start := time.Now()
+	defer func() { w.app.Metrics.observeJob("delivery:"+eventLabel(job.Args.Event), start, err) }()
+	d, err := w.app.Store.Delivery(ctx, job.Args.DeliveryID)
+	if err != nil {
+		return fmt.Errorf("loading delivery %s: %w", job.Args.DeliveryID, err)
+	}
+	log := w.app.Logger.With("delivery", d.ID, "event", d.Event, "action", d.Action, "attempt", job.Attempt)
+	err = w.app.dispatch(withInstallation(ctx, d.InstallationID), d, log)
+	if err != nil {
+		log.Warn("delivery failed", "err", err)
+		return retryable(err, w.app.Now())
+	}
+	log.Debug("delivery handled", "took", time.Since(start))
+	return nil
+}
+
+// dispatch maps an event to the work it triggers; events that cannot
+// change a result are skipped here, before any API call.
+func (a *App) dispatch(ctx context.Context, d store.Delivery, log *slog.Logger) error {
+	switch d.Event {
+	case "ping":
+		log.Info("ping received")
+		return nil
+	case "installation", "installation_repositories":
+		return a.onInstallation(ctx, d, log)
+	case "pull_request":
+		return a.onPullRequest(ctx, d, log)
+	case "pull_request_review":
+		return a.onReview(ctx, d, log)
+	case "check_run", "check_suite":
+		return a.onCheckRequest(ctx, d, log)
+	}
+	log.Debug("event ignored")
+	return nil
+}
+
+func withInstallation(ctx context.Context, id int64) context.Context {
+	return context.WithValue(ctx, installationKey{}, id)
+}
+
+func decode(d store.Delivery, v any) error {
+	if err := json.Unmarshal(d.Payload, v); err != nil {
+		// A payload we cannot read will not get better on retry.
+		return river.JobCancel(fmt.Errorf("decoding %s payload: %w", d.Event, err))
+	}
+	return nil
+}

@@ -1,0 +1,401 @@
+package handlers
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/google/go-github/v60/github"
+
+	"github.com/reviewpolicy/reviewpolicy/policy"
+	"github.com/reviewpolicy/reviewpolicy/policy/check"
+	"github.com/reviewpolicy/reviewpolicy/policy/reviewers"
+	"github.com/reviewpolicy/reviewpolicy/policy/sla"
+	"github.com/reviewpolicy/reviewpolicy/policy/template"
+	"github.com/reviewpolicy/reviewpolicy/store"
+)
+
+// evaluation is one pass of the policy over one pull request.
+type evaluation struct {
+	ref repoRef
+	pr  *github.PullRequest // from the payload when it has one, else fetched
+}
+
+// evaluate is the one shared path every event ends in: gather facts, let
+// the policy packages decide, write the check run, reviewer requests, SLA
+// timers and the sticky comment. Every write is idempotent, so a delivery
+// that is retried or redelivered changes nothing twice.
+func (a *App) evaluate(ctx context.Context, ev evaluation, log *slog.Logger) error {
+	if ev.ref.Installation == 0 {
+		return errNoClient
+	}
+	c, err := a.Clients.NewInstallationClient(ev.ref.Installation)
+	if err != nil {
+		return fmt.Errorf("installation client %d: %w", ev.ref.Installation, err)
+	}
+	pr := ev.pr
+	if pr == nil {
+		pr, _, err = c.PullRequests.Get(ctx, ev.ref.Owner, ev.ref.Repo, ev.ref.Number)
+		if err != nil {
+			return fmt.Errorf("reading %s: %w", ev.ref, err)
+		}
+	}
+	now := a.Now()
+	baseRef, headSHA := pr.GetBase().GetRef(), pr.GetHead().GetSHA()
+
+	pol, err := a.loadPolicy(ctx, c, ev.ref, baseRef)
+	if err != nil {
+		return err
+	}
+	closed := pr.GetState() == "closed"
+	if closed {
+		// Nothing left to enforce; only the SLA clock needs to end.
+		if pol.policy != nil && pol.policy.SLA != nil {
+			_, err := a.updateClock(ctx, ev.ref, pol.policy, pr, nil, now)
+			return err
+		}
+		return nil
+	}
+
+	in := check.Input{Policy: pol.policy, PolicySource: pol.source, PolicyErr: pol.err}
+	files, err := a.listFiles(ctx, c, ev.ref, headSHA)
+	if err != nil {
+		return err
+	}
+	facts := policyPR(pr, files)
+
+	if slices.Contains(files, policy.FileName) {
+		in.Proposed, err = a.proposed(ctx, c, ev.ref, pr, pol.policy)
+		if err != nil {
+			return err
+		}
+	}
+
+	if p := pol.policy; p != nil {
+		if p.Template != nil && p.Enforcement.Template != policy.ModeOff {
+			tmpl, err := repoTemplate(ctx, c, ev.ref, baseRef)
+			if err != nil {
+				return err
+			}
+			res := template.Evaluate(p.Template, facts, tmpl)
+			in.Template = &res
+		}
+		var reviews []*github.PullRequestReview
+		needReviews := (p.Reviewers != nil && p.Enforcement.Reviewers != policy.ModeOff) ||
+			(p.SLA != nil && p.Enforcement.SLA != policy.ModeOff)
+		if needReviews {
+			if reviews, err = listReviews(ctx, c, ev.ref); err != nil {
+				return err
+			}
+		}
+		if p.Reviewers != nil && p.Enforcement.Reviewers != policy.ModeOff {
+			out, err := a.assignReviewers(ctx, c, ev.ref, p, pr, facts, reviews, now, log)
+			if err != nil {
+				return err
+			}
+			in.Reviewers = &out
+		}
+		if p.SLA != nil && p.Enforcement.SLA != policy.ModeOff {
+			clock, err := a.updateClock(ctx, ev.ref, p, pr, reviews, now)
+			if err != nil {
+				return err
+			}
+			if clock.State != sla.Idle {
+				st := sla.Evaluate(p.SLA, clock, now)
+				in.SLA = &st
+				in.Notice, in.Mentions = slaMessage(p, pr, st, clock, now)
+			}
+		}
+	}
+
+	rep := check.Build(in)
+	if err := a.upsertCheckRun(ctx, c, ev.ref, headSHA, rep); err != nil {
+		return err
+	}
+	if err := a.upsertComment(ctx, c, ev.ref, rep); err != nil {
+		return err
+	}
+	log.Info("evaluated", "pr", ev.ref.String(), "sha", headSHA, "conclusion", rep.Conclusion)
+	return nil
+}
+
+// policyPR is what the pure evaluators see of a pull request.
+func policyPR(pr *github.PullRequest, files []string) policy.PullRequest {
+	p := policy.PullRequest{
+		Number:    pr.GetNumber(),
+		Title:     pr.GetTitle(),
+		Body:      pr.GetBody(),
+		Branch:    pr.GetHead().GetRef(),
+		Author:    pr.GetUser().GetLogin(),
+		AuthorBot: pr.GetUser().GetType() == "Bot",
+		Draft:     pr.GetDraft(),
+		Files:     files,
+	}
+	for _, l := range pr.Labels {
+		p.Labels = append(p.Labels, l.GetName())
+	}
+	return p
+}
+
+// proposed validates the policy file as the pull request changes it, so a
+// lead sees its errors (as annotations) and its effect before merging.
+func (a *App) proposed(ctx context.Context, c *github.Client, r repoRef, pr *github.PullRequest, current *policy.Policy) (*check.Proposed, error) {
+	headRepo := pr.GetHead().GetRepo()
+	owner, repo := r.Owner, r.Repo
+	if headRepo != nil && headRepo.GetOwner().GetLogin() != "" {
+		owner, repo = headRepo.GetOwner().GetLogin(), headRepo.GetName()
+	}
+	text, sha, found, err := getFile(ctx, c, owner, repo, policy.FileName, pr.GetHead().GetSHA())
+	if err != nil {
+		return nil, err
+	}
+	out := &check.Proposed{Path: policy.FileName}
+	if !found {
+		out.Changes = []string{"the policy file is deleted: the organisation default (if any) will apply"}
+		return out, nil
+	}
+	p := a.parseCached(policy.FileName, sha, text)
+	if p.err != nil {
+		out.Err = p.err
+		return out, nil
+	}
+	out.Changes = policy.Describe(current, p.file.Policy)
+	return out, nil
+}
+
+// assignReviewers runs the reviewer selection and sends the requests it
+// decides on. Requests go out only for ready pull requests.
+func (a *App) assignReviewers(ctx context.Context, c *github.Client, r repoRef, p *policy.Policy, pr *github.PullRequest,
+	facts policy.PullRequest, reviews []*github.PullRequestReview, now time.Time, log *slog.Logger) (reviewers.Output, error) {
+	in := reviewers.Input{Policy: p, PR: facts, Repo: r.Owner + "/" + r.Repo, Now: now, Reviews: policyReviews(reviews)}
+	for _, u := range pr.RequestedReviewers {
+		in.Requested = append(in.Requested, u.GetLogin())
+	}
+	var err error
+	if in.Removed, err = a.Store.Removed(ctx, r.RepoID, r.Number); err != nil {
+		return reviewers.Output{}, err
+	}
+	if in.DoneRules, err = a.Store.DoneRules(ctx, r.RepoID, r.Number); err != nil {
+		return reviewers.Output{}, err
+	}
+	if in.Teams, err = a.teams(ctx, c, p); err != nil {
+		return reviewers.Output{}, err
+	}
+	if p.Reviewers.Codeowners {
+		if in.CodeOwners, err = codeOwners(ctx, c, r, pr.GetBase().GetRef()); err != nil {
+			return reviewers.Output{}, err
+		}
+	}
+	in.Load, err = a.loads(ctx, r.Installation, in.Teams, p)
+	if err != nil {
+		return reviewers.Output{}, err
+	}
+	in.Rotation = map[string]int{}
+	if p.Reviewers.Strategy == policy.StrategyRoundRobin {
+		for _, rule := range ruleNames(p) {
+			if in.Rotation[rule], err = a.Store.Rotation(ctx, r.Installation, r.RepoID, rule); err != nil {
+				return reviewers.Output{}, err
+			}
+		}
+	}
+
+	if facts.Draft {
+		// Report what would happen, request nothing yet.
+		out := reviewers.Select(in)
+		out.Request = nil
+		return out, nil
+	}
+	out := reviewers.Select(in)
+	if len(out.Request) == 0 {
+		return out, nil
+	}
+	// Round-robin: claim the rotation first, so two replicas evaluating
+	// the same moment cannot hand out the same turn.
+	for rule, next := range out.Rotation {
+		ok, err := a.Store.SetRotation(ctx, r.Installation, r.RepoID, rule, in.Rotation[rule], next)
+		if err != nil {
+			return out, err
+		}
+		if !ok {
+			return out, fmt.Errorf("rotation of rule %s moved concurrently; retrying", rule)
+		}
+	}
+	_, _, err = c.PullRequests.RequestReviewers(ctx, r.Owner, r.Repo, r.Number, github.ReviewersRequest{Reviewers: out.Request})
+	if err != nil {
+		return out, fmt.Errorf("requesting reviewers %v on %s: %w", out.Request, r, err)
+	}
+	a.Metrics.ReviewerRequest.WithLabelValues(p.Reviewers.Strategy).Add(float64(len(out.Request)))
+	for _, login := range out.Request {
+		if err := a.Store.AddReviewRequest(ctx, r.Installation, r.RepoID, r.Number, login, now); err != nil {
+			return out, err
+		}
+	}
+	var done []string
+	for _, rr := range out.Rules {
+		if rr.State != reviewers.StateNotMatched && rr.State != reviewers.StateNoCandidate {
+			done = append(done, rr.Name)
+		}
+	}
+	if err := a.Store.AddDoneRules(ctx, r.RepoID, r.Number, done); err != nil {
+		return out, err
+	}
+	pr.RequestedReviewers = append(pr.RequestedReviewers, usersOf(out.Request)...)
+	log.Info("reviewers requested", "pr", r.String(), "reviewers", out.Request)
+	return out, nil
+}
+
+func usersOf(logins []string) []*github.User {
+	out := make([]*github.User, len(logins))
+	for i, l := range logins {
+		out[i] = &github.User{Login: github.String(l)}
+	}
+	return out
+}
+
+func ruleNames(p *policy.Policy) []string {
+	names := []string{reviewers.CodeownersRule}
+	for _, r := range p.Reviewers.Rules {
+		names = append(names, r.Name)
+	}
+	return names
+}
+
+func policyReviews(rs []*github.PullRequestReview) []policy.Review {
+	out := make([]policy.Review, 0, len(rs))
+	for _, r := range rs {
+		out = append(out, policy.Review{Author: r.GetUser().GetLogin(), State: r.GetState(), SubmittedAt: r.GetSubmittedAt().Time})
+	}
+	return out
+}
+
+// teams expands every @org/team the reviewers area names.
+func (a *App) teams(ctx context.Context, c *github.Client, p *policy.Policy) (map[string][]string, error) {
+	out := map[string][]string{}
+	for _, rule := range p.Reviewers.Rules {
+		for _, ref := range rule.Reviewers {
+			org, slug, ok := splitTeam(ref)
+			if !ok {
+				continue
+			}
+			key := strings.ToLower(ref)
+			if _, seen := out[key]; seen {
+				continue
+			}
+			members, found, err := teamMembers(ctx, c, org, slug)
+			if err != nil {
+				return nil, err
+			}
+			if found {
+				out[key] = members
+			}
+		}
+	}
+	return out, nil
+}
+
+func splitTeam(ref string) (org, slug string, ok bool) {
+	if !strings.HasPrefix(ref, "@") {
+		return "", "", false
+	}
+	return strings.Cut(ref[1:], "/")
+}
+
+// loads reads the open review load of everyone a rule could pick.
+func (a *App) loads(ctx context.Context, inst int64, teams map[string][]string, p *policy.Policy) (map[string]reviewers.Load, error) {
+	var logins []string
+	for _, rule := range p.Reviewers.Rules {
+		for _, ref := range rule.Reviewers {
+			if _, _, ok := splitTeam(ref); ok {
+				logins = append(logins, teams[strings.ToLower(ref)]...)
+			} else {
+				logins = append(logins, strings.TrimPrefix(ref, "@"))
+			}
+		}
+	}
+	for i := range logins {
+		logins[i] = strings.ToLower(logins[i])
+	}
+	slices.Sort(logins)
+	logins = slices.Compact(logins)
+	got, err := a.Store.Loads(ctx, inst, logins)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]reviewers.Load, len(got))
+	for k, v := range got {
+		out[k] = reviewers.Load{Open: v.Open, LastRequested: v.LastRequested}
+	}
+	return out, nil
+}
+
+// updateClock derives the SLA clock from the pull request as it is now, so
+// a missed or reordered event cannot leave it wrong, persists it, and
+// schedules the reminder and breach timers when the deadline moved.
+func (a *App) updateClock(ctx context.Context, r repoRef, p *policy.Policy, pr *github.PullRequest,
+	reviews []*github.PullRequestReview, now time.Time) (sla.Clock, error) {
+	rec, found, err := a.Store.SLA(ctx, r.RepoID, r.Number)
+	if err != nil {
+		return sla.Clock{}, err
+	}
+	var clock sla.Clock
+	if found {
+		if err := json.Unmarshal(rec.State, &clock); err != nil {
+			return sla.Clock{}, fmt.Errorf("reading SLA clock of %s: %w", r, err)
+		}
+	}
+	before := clock
+	author := pr.GetUser().GetLogin()
+	first := firstReview(reviews, author)
+	switch {
+	case pr.GetState() == "closed":
+		clock = clock.Close(now)
+	case first != nil:
+		clock = clock.Review(first.GetSubmittedAt().Time, first.GetUser().GetLogin())
+	case pr.GetDraft():
+		clock, _ = clock.Pause(now, p.SLA)
+	case len(pr.RequestedReviewers) > 0 || len(pr.RequestedTeams) > 0:
+		clock, _ = clock.Start(now)
+	}
+	if found && clock == before {
+		return clock, nil
+	}
+	if before.State != sla.Reviewed && clock.State == sla.Reviewed && !clock.StartedAt.IsZero() {
+		st := sla.Evaluate(p.SLA, clock, now)
+		a.Metrics.TimeToReview.WithLabelValues(r.Owner + "/" + r.Repo).Observe(st.ReviewedAfter.Seconds())
+	}
+	state, err := json.Marshal(clock)
+	if err != nil {
+		return clock, err
+	}
+	rec = store.SLARecord{InstallationID: r.Installation, RepoID: r.RepoID, Owner: r.Owner, Repo: r.Repo,
+		Number: r.Number, State: state, Generation: clock.Generation, Waiting: clock.State == sla.Running, UpdatedAt: now}
+	if err := a.Store.PutSLA(ctx, rec); err != nil {
+		return clock, err
+	}
+	if clock.Generation != before.Generation || !found {
+		if err := a.scheduleTimers(ctx, r, p.SLA, clock); err != nil {
+			return clock, err
+		}
+	}
+	return clock, nil
+}
+
+// firstReview is the earliest submitted review by someone other than the
+// author. Comments submitted as reviews count; plain issue comments do not.
+func firstReview(reviews []*github.PullRequestReview, author string) *github.PullRequestReview {
+	var first *github.PullRequestReview
+	for _, r := range reviews {
+		if strings.EqualFold(r.GetUser().GetLogin(), author) || r.GetState() == "PENDING" || r.SubmittedAt == nil {
+			continue
+		}
+		if first == nil || r.GetSubmittedAt().Before(first.GetSubmittedAt().Time) {
+			first = r
+		}
+	}
+	return first
+}
+

@@ -1,0 +1,236 @@
+package handlers
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+
+	"github.com/google/go-github/v60/github"
+	lru "github.com/hashicorp/golang-lru"
+
+	"github.com/reviewpolicy/reviewpolicy/policy/check"
+	"github.com/reviewpolicy/reviewpolicy/store"
+)
+
+// GitHub answers at most 3000 files for a pull request.
+const maxFiles = 3000
+
+// caches keep what cannot change for a given key: files of a head SHA and
+// parsed policies of a blob SHA. They are per process; a replica that misses
+// pays one listing, which conditional requests make cheap.
+type caches struct {
+	files    *lru.Cache // repoID/headSHA -> []string
+	policies *lru.Cache // blob SHA -> parsed policy result
+}
+
+func newCaches() *caches {
+	files, _ := lru.New(2048)
+	policies, _ := lru.New(1024)
+	return &caches{files: files, policies: policies}
+}
+
+// repoRef names one pull request of one installation.
+type repoRef struct {
+	Installation int64
+	RepoID       int64
+	Owner, Repo  string
+	Number       int
+}
+
+func (r repoRef) String() string { return fmt.Sprintf("%s/%s#%d", r.Owner, r.Repo, r.Number) }
+
+// getFile returns a file's text and blob SHA at ref; found is false on 404.
+func getFile(ctx context.Context, c *github.Client, owner, repo, path, ref string) (text, sha string, found bool, err error) {
+	fc, _, resp, err := c.Repositories.GetContents(ctx, owner, repo, path, &github.RepositoryContentGetOptions{Ref: ref})
+	if resp != nil && resp.StatusCode == http.StatusNotFound {
+		return "", "", false, nil
+	}
+	if err != nil {
+		return "", "", false, fmt.Errorf("reading %s/%s:%s@%s: %w", owner, repo, path, ref, err)
+	}
+	if fc == nil { // a directory
+		return "", "", false, nil
+	}
+	text, err = fc.GetContent()
+	if err != nil {
+		return "", "", false, fmt.Errorf("decoding %s/%s:%s: %w", owner, repo, path, err)
+	}
+	return text, fc.GetSHA(), true, nil
+}
+
+// listFiles lists every changed path once per head SHA.
+func (a *App) listFiles(ctx context.Context, c *github.Client, r repoRef, headSHA string) ([]string, error) {
+	key := fmt.Sprintf("%d/%s", r.RepoID, headSHA)
+	if v, ok := a.cache.files.Get(key); ok {
+		return v.([]string), nil
+	}
+	var files []string
+	opt := &github.ListOptions{PerPage: 100}
+	for {
+		page, resp, err := c.PullRequests.ListFiles(ctx, r.Owner, r.Repo, r.Number, opt)
+		if err != nil {
+			return nil, fmt.Errorf("listing files of %s: %w", r, err)
+		}
+		for _, f := range page {
+			files = append(files, f.GetFilename())
+			if prev := f.GetPreviousFilename(); prev != "" {
+				files = append(files, prev)
+			}
+		}
+		if resp.NextPage == 0 || len(files) >= maxFiles*2 {
+			break
+		}
+		opt.Page = resp.NextPage
+	}
+	a.cache.files.Add(key, files)
+	return files, nil
+}
+
+func listReviews(ctx context.Context, c *github.Client, r repoRef) ([]*github.PullRequestReview, error) {
+	var all []*github.PullRequestReview
+	opt := &github.ListOptions{PerPage: 100}
+	for {
+		page, resp, err := c.PullRequests.ListReviews(ctx, r.Owner, r.Repo, r.Number, opt)
+		if err != nil {
+			return nil, fmt.Errorf("listing reviews of %s: %w", r, err)
+		}
+		all = append(all, page...)
+		if resp.NextPage == 0 {
+			return all, nil
+		}
+		opt.Page = resp.NextPage
+	}
+}
+
+// teamMembers lists a team's members; found is false when the team does not
+// exist or the app cannot see it.
+func teamMembers(ctx context.Context, c *github.Client, org, slug string) (members []string, found bool, err error) {
+	opt := &github.TeamListTeamMembersOptions{ListOptions: github.ListOptions{PerPage: 100}}
+	for {
+		page, resp, err := c.Teams.ListTeamMembersBySlug(ctx, org, slug, opt)
+		if resp != nil && resp.StatusCode == http.StatusNotFound {
+			return nil, false, nil
+		}
+		if err != nil {
+			return nil, false, fmt.Errorf("listing members of @%s/%s: %w", org, slug, err)
+		}
+		for _, u := range page {
+			members = append(members, u.GetLogin())
+		}
+		if resp.NextPage == 0 {
+			return members, true, nil
+		}
+		opt.Page = resp.NextPage
+	}
+}
+
+// upsertCheckRun writes the review-policy check run on sha, updating the one
+// the app wrote before (remembered in the store) instead of adding another.
+func (a *App) upsertCheckRun(ctx context.Context, c *github.Client, r repoRef, sha string, rep check.Report) error {
+	key := store.ObjectKey{RepoID: r.RepoID, Number: r.Number, Kind: "check_run:" + sha}
+	id, ok, err := a.Store.LookupObject(ctx, key)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		// The store may have been lost or this is another replica's first
+		// sight: look on GitHub before creating.
+		runs, _, err := c.Checks.ListCheckRunsForRef(ctx, r.Owner, r.Repo, sha, &github.ListCheckRunsOptions{
+			CheckName: github.String(check.Name), AppID: github.Int64(a.AppID), ListOptions: github.ListOptions{PerPage: 100}})
+		if err != nil {
+			return fmt.Errorf("listing check runs on %s: %w", sha, err)
+		}
+		for _, run := range runs.CheckRuns {
+			id, ok = run.GetID(), true
+			break
+		}
+	}
+	out := &github.CheckRunOutput{Title: github.String(rep.Title), Summary: github.String(rep.Summary)}
+	for i, an := range rep.Annotations {
+		if i == 50 { // GitHub's limit per request
+			break
+		}
+		out.Annotations = append(out.Annotations, &github.CheckRunAnnotation{
+			Path: github.String(an.Path), StartLine: github.Int(an.StartLine), EndLine: github.Int(an.EndLine),
+			AnnotationLevel: github.String("failure"), Message: github.String(an.Message)})
+	}
+	if ok {
+		_, _, err = c.Checks.UpdateCheckRun(ctx, r.Owner, r.Repo, id, github.UpdateCheckRunOptions{
+			Name: check.Name, Status: github.String("completed"), Conclusion: github.String(rep.Conclusion), Output: out})
+		if err != nil {
+			return fmt.Errorf("updating check run %d on %s: %w", id, r, err)
+		}
+	} else {
+		run, _, err := c.Checks.CreateCheckRun(ctx, r.Owner, r.Repo, github.CreateCheckRunOptions{
+			Name: check.Name, HeadSHA: sha, Status: github.String("completed"),
+			Conclusion: github.String(rep.Conclusion), Output: out})
+		if err != nil {
+			return fmt.Errorf("creating check run on %s: %w", r, err)
+		}
+		id = run.GetID()
+	}
+	return a.Store.RememberObject(ctx, key, id)
+}
+
+// upsertComment keeps one sticky comment per pull request. A comment is
+// created only when the author has something to do; once it exists it is
+// edited in place, including to say all is well.
+func (a *App) upsertComment(ctx context.Context, c *github.Client, r repoRef, rep check.Report) error {
+	key := store.ObjectKey{RepoID: r.RepoID, Number: r.Number, Kind: "comment"}
+	id, ok, err := a.Store.LookupObject(ctx, key)
+	if err != nil {
+		return err
+	}
+	var current string
+	if !ok {
+		id, current, ok, err = findSticky(ctx, c, r)
+		if err != nil {
+			return err
+		}
+	}
+	switch {
+	case !ok && !rep.NeedsComment:
+		return nil
+	case !ok:
+		cm, _, err := c.Issues.CreateComment(ctx, r.Owner, r.Repo, r.Number, &github.IssueComment{Body: github.String(rep.Comment)})
+		if err != nil {
+			return fmt.Errorf("commenting on %s: %w", r, err)
+		}
+		id = cm.GetID()
+	case current == rep.Comment:
+	default:
+		_, resp, err := c.Issues.EditComment(ctx, r.Owner, r.Repo, id, &github.IssueComment{Body: github.String(rep.Comment)})
+		if resp != nil && resp.StatusCode == http.StatusNotFound {
+			// Someone deleted it: forget it, and start again next time.
+			return a.Store.RememberObject(ctx, key, 0)
+		}
+		if err != nil {
+			return fmt.Errorf("editing comment %d on %s: %w", id, r, err)
+		}
+	}
+	return a.Store.RememberObject(ctx, key, id)
+}
+
+// findSticky looks for the app's marker among the pull request's comments.
+func findSticky(ctx context.Context, c *github.Client, r repoRef) (id int64, body string, found bool, err error) {
+	opt := &github.IssueListCommentsOptions{ListOptions: github.ListOptions{PerPage: 100}}
+	for {
+		page, resp, err := c.Issues.ListComments(ctx, r.Owner, r.Repo, r.Number, opt)
+		if err != nil {
+			return 0, "", false, fmt.Errorf("listing comments of %s: %w", r, err)
+		}
+		for _, cm := range page {
+			if strings.HasPrefix(cm.GetBody(), check.Marker) {
+				return cm.GetID(), cm.GetBody(), true, nil
+			}
+		}
+		if resp.NextPage == 0 {
+			return 0, "", false, nil
+		}
+		opt.Page = resp.NextPage
+	}
+}
+
+var errNoClient = errors.New("no installation in the payload")

@@ -1,0 +1,133 @@
+package handlers
+
+import (
+	"context"
+	"log/slog"
+
+	"github.com/google/go-github/v60/github"
+
+	"github.com/reviewpolicy/reviewpolicy/store"
+)
+
+// prActions are the pull_request actions that can change a result.
+var prActions = map[string]bool{
+	"opened": true, "reopened": true, "synchronize": true, "edited": true, "ready_for_review": true,
+	"converted_to_draft": true, "closed": true, "labeled": true, "unlabeled": true,
+	"review_requested": true, "review_request_removed": true,
+}
+
+func (a *App) onPullRequest(ctx context.Context, d store.Delivery, log *slog.Logger) error {
+	if !prActions[d.Action] {
+		log.Debug("pull_request action ignored")
+		return nil
+	}
+	var ev github.PullRequestEvent
+	if err := decode(d, &ev); err != nil {
+		return err
+	}
+	if d.Action == "edited" && ev.Changes != nil && ev.Changes.Title == nil && ev.Changes.Body == nil && ev.Changes.Base == nil {
+		return nil // nothing the policy reads changed
+	}
+	r := prRef(d.InstallationID, ev.Repo, ev.GetNumber())
+	now := a.Now()
+	switch d.Action {
+	case "review_requested":
+		if u := ev.GetRequestedReviewer(); u != nil {
+			if err := a.Store.AddReviewRequest(ctx, r.Installation, r.RepoID, r.Number, u.GetLogin(), now); err != nil {
+				return err
+			}
+		}
+	case "review_request_removed":
+		if u := ev.GetRequestedReviewer(); u != nil {
+			if err := a.Store.RemoveReviewRequest(ctx, r.Installation, r.RepoID, r.Number, u.GetLogin()); err != nil {
+				return err
+			}
+			// A person chose to remove this reviewer: never add them back.
+			if ev.GetSender().GetType() != "Bot" {
+				if err := a.Store.MarkRemoved(ctx, r.RepoID, r.Number, u.GetLogin()); err != nil {
+					return err
+				}
+			}
+		}
+	case "closed":
+		if err := a.Store.ClearReviewRequests(ctx, r.Installation, r.RepoID, r.Number); err != nil {
+			return err
+		}
+	}
+	return a.evaluate(ctx, evaluation{ref: r, pr: ev.PullRequest}, log)
+}
+
+func prRef(installation int64, repo *github.Repository, number int) repoRef {
+	return repoRef{Installation: installation, RepoID: repo.GetID(), Owner: repo.GetOwner().GetLogin(),
+		Repo: repo.GetName(), Number: number}
+}
+
+func (a *App) onReview(ctx context.Context, d store.Delivery, log *slog.Logger) error {
+	if d.Action != "submitted" && d.Action != "dismissed" && d.Action != "edited" {
+		return nil
+	}
+	var ev github.PullRequestReviewEvent
+	if err := decode(d, &ev); err != nil {
+		return err
+	}
+	r := prRef(d.InstallationID, ev.Repo, ev.GetPullRequest().GetNumber())
+	if d.Action == "submitted" {
+		// GitHub drops the request once the person reviews.
+		if err := a.Store.RemoveReviewRequest(ctx, r.Installation, r.RepoID, r.Number, ev.GetReview().GetUser().GetLogin()); err != nil {
+			return err
+		}
+	}
+	// The review payload's pull request lacks some fields (draft, labels
+	// are present, but body may be stale): read it fresh.
+	return a.evaluate(ctx, evaluation{ref: r}, log)
+}
+
+// checkEvent covers check_run and check_suite: decoded by hand because
+// some real payloads carry timestamps go-github cannot parse.
+type checkEvent struct {
+	Repository *github.Repository `json:"repository"`
+	CheckRun   *struct {
+		Name         string     `json:"name"`
+		App          *appRef    `json:"app"`
+		PullRequests []prNumber `json:"pull_requests"`
+	} `json:"check_run"`
+	CheckSuite *struct {
+		PullRequests []prNumber `json:"pull_requests"`
+	} `json:"check_suite"`
+}
+
+type appRef struct {
+	ID int64 `json:"id"`
+}
+
+type prNumber struct {
+	Number int `json:"number"`
+}
+
+func (a *App) onCheckRequest(ctx context.Context, d store.Delivery, log *slog.Logger) error {
+	var ev checkEvent
+	if err := decode(d, &ev); err != nil {
+		return err
+	}
+	var prs []prNumber
+	switch {
+	case d.Event == "check_run" && d.Action == "rerequested" && ev.CheckRun != nil:
+		if ev.CheckRun.App != nil && ev.CheckRun.App.ID != a.AppID {
+			return nil // another app's check
+		}
+		prs = ev.CheckRun.PullRequests
+	case d.Event == "check_suite" && d.Action == "rerequested" && ev.CheckSuite != nil:
+		// "requested" arrives with every push, alongside the pull_request
+		// synchronize event that already evaluates the new head: acting on
+		// both would double the API cost of a push.
+		prs = ev.CheckSuite.PullRequests
+	default:
+		return nil
+	}
+	for _, p := range prs {
+		if err := a.evaluate(ctx, evaluation{ref: prRef(d.InstallationID, ev.Repository, p.Number)}, log); err != nil {
+			return err
+		}
+	}
+	return nil
+}

@@ -1,0 +1,174 @@
+package handlers
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/google/go-github/v60/github"
+	"github.com/riverqueue/river"
+
+	"github.com/reviewpolicy/reviewpolicy/store"
+)
+
+// reconcileArgs sweeps open pull requests so a missed webhook cannot leave
+// one unchecked or its SLA untracked. Installation 0 means every
+// installation: that job only fans out one job per installation.
+type reconcileArgs struct {
+	Installation int64 `json:"installation"`
+}
+
+func (reconcileArgs) Kind() string { return "reconcile" }
+
+// evaluateArgs evaluates one pull request outside a webhook.
+type evaluateArgs struct {
+	Installation int64  `json:"installation"`
+	RepoID       int64  `json:"repo_id"`
+	Owner        string `json:"owner"`
+	Repo         string `json:"repo"`
+	Number       int    `json:"number"`
+	HeadSHA      string `json:"head_sha"`
+}
+
+func (evaluateArgs) Kind() string { return "evaluate" }
+
+// ReconcileJob is the periodic sweep, run at start and then every interval.
+func ReconcileJob(interval time.Duration) *river.PeriodicJob {
+	return river.NewPeriodicJob(river.PeriodicInterval(interval),
+		func() (river.JobArgs, *river.InsertOpts) {
+			return reconcileArgs{}, &river.InsertOpts{UniqueOpts: river.UniqueOpts{ByArgs: true, ByPeriod: interval}}
+		}, &river.PeriodicJobOpts{RunOnStart: true, ID: "reconcile"})
+}
+
+type reconcileWorker struct {
+	river.WorkerDefaults[reconcileArgs]
+	app *App
+}
+
+func (w *reconcileWorker) Work(ctx context.Context, job *river.Job[reconcileArgs]) (err error) {
+	start := time.Now()
+	defer func() { w.app.Metrics.observeJob("reconcile", start, err) }()
+	if job.Args.Installation == 0 {
+		err = w.app.fanOut(ctx)
+	} else {
+		err = w.app.sweepInstallation(withInstallation(ctx, job.Args.Installation), job.Args.Installation)
+	}
+	if err != nil {
+		return retryable(err, w.app.Now())
+	}
+	return nil
+}
+
+func (a *App) fanOut(ctx context.Context) error {
+	c, err := a.Clients.NewAppClient()
+	if err != nil {
+		return err
+	}
+	opt := &github.ListOptions{PerPage: 100}
+	for {
+		insts, resp, err := c.Apps.ListInstallations(ctx, opt)
+		if err != nil {
+			return fmt.Errorf("listing installations: %w", err)
+		}
+		for _, in := range insts {
+			if err := a.Store.Enqueue(ctx, reconcileArgs{Installation: in.GetID()},
+				&river.InsertOpts{UniqueOpts: river.UniqueOpts{ByArgs: true, ByPeriod: time.Minute}}); err != nil {
+				return err
+			}
+		}
+		if resp.NextPage == 0 {
+			return nil
+		}
+		opt.Page = resp.NextPage
+	}
+}
+
+// sweepInstallation lists the open pull requests of every repository of an
+// installation and evaluates those whose head the app has not checked yet.
+// Cost: 1 + ceil(repos/100) + Σ ceil(open PRs/100) requests, plus one
+// evaluation per missed head.
+func (a *App) sweepInstallation(ctx context.Context, inst int64) error {
+	c, err := a.Clients.NewInstallationClient(inst)
+	if err != nil {
+		return err
+	}
+	opt := &github.ListOptions{PerPage: 100}
+	for {
+		repos, resp, err := c.Apps.ListRepos(ctx, opt)
+		if err != nil {
+			return fmt.Errorf("listing repositories of installation %d: %w", inst, err)
+		}
+		for _, repo := range repos.Repositories {
+			if err := a.sweepRepo(ctx, c, inst, repo); err != nil {
+				return err
+			}
+		}
+		if resp.NextPage == 0 {
+			return nil
+		}
+		opt.Page = resp.NextPage
+	}
+}
+
+func (a *App) sweepRepo(ctx context.Context, c *github.Client, inst int64, repo *github.Repository) error {
+	opt := &github.PullRequestListOptions{State: "open", ListOptions: github.ListOptions{PerPage: 100}}
+	for {
+		prs, resp, err := c.PullRequests.List(ctx, repo.GetOwner().GetLogin(), repo.GetName(), opt)
+		if err != nil {
+			return fmt.Errorf("listing pull requests of %s: %w", repo.GetFullName(), err)
+		}
+		for _, pr := range prs {
+			sha := pr.GetHead().GetSHA()
+			_, seen, err := a.Store.LookupObject(ctx, store.ObjectKey{RepoID: repo.GetID(), Number: pr.GetNumber(), Kind: "check_run:" + sha})
+			if err != nil {
+				return err
+			}
+			if seen {
+				continue
+			}
+			args := evaluateArgs{Installation: inst, RepoID: repo.GetID(), Owner: repo.GetOwner().GetLogin(),
+				Repo: repo.GetName(), Number: pr.GetNumber(), HeadSHA: sha}
+			if err := a.Store.Enqueue(ctx, args, &river.InsertOpts{UniqueOpts: river.UniqueOpts{ByArgs: true}}); err != nil {
+				return err
+			}
+		}
+		if resp.NextPage == 0 {
+			return nil
+		}
+		opt.Page = resp.NextPage
+	}
+}
+
+type evaluateWorker struct {
+	river.WorkerDefaults[evaluateArgs]
+	app *App
+}
+
+func (w *evaluateWorker) Work(ctx context.Context, job *river.Job[evaluateArgs]) (err error) {
+	start := time.Now()
+	defer func() { w.app.Metrics.observeJob("evaluate", start, err) }()
+	t := job.Args
+	r := repoRef{Installation: t.Installation, RepoID: t.RepoID, Owner: t.Owner, Repo: t.Repo, Number: t.Number}
+	if err = w.app.evaluate(withInstallation(ctx, t.Installation), evaluation{ref: r}, w.app.Logger.With("pr", r.String())); err != nil {
+		return retryable(err, w.app.Now())
+	}
+	return nil
+}
+
+// onInstallation sweeps a new installation's (or newly added repositories')
+// open pull requests so they are checked without waiting for a push.
+func (a *App) onInstallation(ctx context.Context, d store.Delivery, log *slog.Logger) error {
+	switch d.Action {
+	case "created", "added", "unsuspend", "new_permissions_accepted":
+	default:
+		log.Info("installation change", "installation", d.InstallationID)
+		return nil
+	}
+	if d.InstallationID == 0 {
+		return nil
+	}
+	log.Info("sweeping installation", "installation", d.InstallationID)
+	return a.Store.Enqueue(ctx, reconcileArgs{Installation: d.InstallationID},
+		&river.InsertOpts{UniqueOpts: river.UniqueOpts{ByArgs: true, ByPeriod: time.Minute}})
+}

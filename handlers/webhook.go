@@ -1,0 +1,115 @@
+package handlers
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/google/go-github/v60/github"
+
+	"github.com/reviewpolicy/reviewpolicy/store"
+)
+
+// MaxPayload is GitHub's own cap on webhook payloads.
+const MaxPayload = 25 << 20
+
+// Enqueuer stores a delivery durably; false means it was seen before.
+type Enqueuer interface {
+	EnqueueDelivery(ctx context.Context, d store.Delivery) (bool, error)
+}
+
+// Webhook is the hot path: verify, dedupe, store a job, answer. Nothing
+// here calls GitHub or evaluates policy, so GitHub always gets its answer
+// well inside its 10-second limit and an acknowledged delivery is on disk.
+type Webhook struct {
+	Secret  []byte
+	Store   Enqueuer
+	Metrics *Metrics
+	Logger  *slog.Logger
+	Now     func() time.Time
+}
+
+// envelope is the part of every payload the hot path needs.
+type envelope struct {
+	Action       string `json:"action"`
+	Installation *struct {
+		ID int64 `json:"id"`
+	} `json:"installation"`
+}
+
+func (h *Webhook) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	event := github.WebHookType(r)
+	delivery := github.DeliveryID(r)
+	outcome := func(o string) { h.Metrics.Deliveries.WithLabelValues(eventLabel(event), o).Inc() }
+
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxPayload))
+	if err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			outcome("too_large")
+			httpError(w, http.StatusRequestEntityTooLarge, "payload larger than 25 MiB")
+			return
+		}
+		outcome("error")
+		httpError(w, http.StatusBadRequest, "could not read body")
+		return
+	}
+	// Verify before looking at anything else: an unsigned request learns nothing.
+	if err := github.ValidateSignature(r.Header.Get(github.SHA256SignatureHeader), body, h.Secret); err != nil {
+		outcome("bad_signature")
+		httpError(w, http.StatusUnauthorized, "missing or invalid X-Hub-Signature-256")
+		return
+	}
+	if event == "" || delivery == "" || len(delivery) > 128 {
+		outcome("malformed")
+		httpError(w, http.StatusBadRequest, "X-GitHub-Event and X-GitHub-Delivery are required")
+		return
+	}
+	var env envelope
+	if err := json.Unmarshal(body, &env); err != nil {
+		outcome("malformed")
+		httpError(w, http.StatusBadRequest, "payload is not a JSON object")
+		return
+	}
+	d := store.Delivery{ID: delivery, Event: event, Action: env.Action, Payload: body, ReceivedAt: h.Now()}
+	if env.Installation != nil {
+		d.InstallationID = env.Installation.ID
+	}
+	inserted, err := h.Store.EnqueueDelivery(r.Context(), d)
+	if err != nil {
+		outcome("error")
+		// 503 tells GitHub (and whoever redelivers) that nothing was stored.
+		h.Logger.Error("storing delivery", "delivery", delivery, "event", event, "err", err)
+		httpError(w, http.StatusServiceUnavailable, "could not store the delivery; redeliver it")
+		return
+	}
+	if !inserted {
+		outcome("duplicate")
+		w.WriteHeader(http.StatusOK)
+		_, _ = io.WriteString(w, "duplicate delivery ignored\n")
+		return
+	}
+	outcome("queued")
+	w.WriteHeader(http.StatusAccepted)
+	_, _ = io.WriteString(w, "queued\n")
+}
+
+// eventLabel bounds the metric's cardinality to events we know.
+func eventLabel(event string) string {
+	switch event {
+	case "ping", "installation", "installation_repositories", "pull_request", "pull_request_review",
+		"check_run", "check_suite":
+		return event
+	}
+	return "other"
+}
+
+func httpError(w http.ResponseWriter, status int, msg string) {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.WriteHeader(status)
+	_, _ = io.WriteString(w, msg+"\n")
+}

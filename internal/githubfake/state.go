@@ -1,0 +1,268 @@
+package githubfake
+
+import (
+	"sort"
+	"strings"
+	"time"
+)
+
+// PullRequest seeds a pull request. State "" means "open"; BaseRef ""
+// means the repository's default branch.
+type PullRequest struct {
+	Number                                         int
+	Title, Body, HeadRef, HeadSHA, BaseRef, Author string
+	Draft                                          bool
+	Labels                                         []string
+	Files                                          []string
+	State                                          string
+}
+
+// CheckRun is a check run as the fake stores it.
+type CheckRun struct {
+	ID                                                int64
+	Name, HeadSHA, Status, Conclusion, Title, Summary string
+	Annotations                                       int // total annotations added over all requests
+}
+
+// Comment is an issue or pull-request comment.
+type Comment struct {
+	ID           int64
+	Body, Author string
+}
+
+// state is everything the fake knows; guarded by Fake.mu. Logins, owners
+// and repository names are keyed in lower case, as GitHub compares them.
+type state struct {
+	nextID        int64
+	repos         map[string]*repo // "owner/name"
+	installations map[int64]*installation
+	tokens        map[string]token
+	teams         map[string][]string // "org/slug" -> members
+	created       time.Time
+}
+
+type repo struct {
+	id                  int64
+	owner, name, branch string
+	files               map[string]string // "ref\x00path" -> content
+	pulls               map[int]*pull
+	checkRuns           []*CheckRun
+	comments            []*issueComment
+	collaborators       map[string]bool // nil: everyone may review
+}
+
+type pull struct {
+	PullRequest
+	id             int64
+	reviews        []review
+	requestedUsers []string
+	requestedTeams []string
+}
+
+type review struct {
+	id            int64
+	author, state string
+	submitted     time.Time
+}
+
+type issueComment struct {
+	Comment
+	number  int
+	created time.Time
+	updated time.Time
+}
+
+type installation struct {
+	id      int64
+	account string
+	repos   []string // "owner/name"; empty: all of the account's repositories
+}
+
+type token struct {
+	installation int64
+	expires      time.Time
+}
+
+func newState() state {
+	return state{
+		nextID:        1000,
+		repos:         map[string]*repo{},
+		installations: map[int64]*installation{},
+		tokens:        map[string]token{},
+		teams:         map[string][]string{},
+		created:       time.Date(2024, 1, 2, 3, 4, 5, 0, time.UTC),
+	}
+}
+
+func (s *state) newID() int64 {
+	s.nextID++
+	return s.nextID
+}
+
+func repoKey(owner, name string) string { return strings.ToLower(owner + "/" + name) }
+
+// AddRepo adds (or replaces) a repository.
+func (f *Fake) AddRepo(owner, name string, id int64, defaultBranch string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.st.repos[repoKey(owner, name)] = &repo{
+		id: id, owner: owner, name: name, branch: defaultBranch,
+		files: map[string]string{}, pulls: map[int]*pull{},
+	}
+}
+
+// AddInstallation adds an installation of the app on account. repos
+// ("owner/name") are the repositories it may access; none means all of the
+// account's repositories.
+func (f *Fake) AddInstallation(id int64, account string, repos ...string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.st.installations[id] = &installation{id: id, account: account, repos: append([]string(nil), repos...)}
+}
+
+// SetFile stores a file at ref ("" means the default branch). The
+// repository must have been added.
+func (f *Fake) SetFile(owner, repoName, ref, path, content string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	r := f.mustRepo(owner, repoName)
+	if ref == "" {
+		ref = r.branch
+	}
+	r.files[ref+"\x00"+strings.TrimPrefix(path, "/")] = content
+}
+
+// AddPullRequest adds (or replaces) a pull request of an added repository.
+func (f *Fake) AddPullRequest(owner, repoName string, pr PullRequest) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	r := f.mustRepo(owner, repoName)
+	if pr.State == "" {
+		pr.State = "open"
+	}
+	if pr.BaseRef == "" {
+		pr.BaseRef = r.branch
+	}
+	pr.Labels = append([]string(nil), pr.Labels...)
+	pr.Files = append([]string(nil), pr.Files...)
+	r.pulls[pr.Number] = &pull{PullRequest: pr, id: f.st.newID()}
+}
+
+// AddReview records a submitted review (state APPROVED, CHANGES_REQUESTED,
+// COMMENTED, DISMISSED). Like GitHub, it removes the author from the
+// requested reviewers.
+func (f *Fake) AddReview(owner, repoName string, number int, author, reviewState string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	p := f.mustPull(owner, repoName, number)
+	p.reviews = append(p.reviews, review{
+		id: f.st.newID(), author: author, state: strings.ToUpper(reviewState),
+		submitted: f.st.created.Add(time.Duration(len(p.reviews)+1) * time.Minute),
+	})
+	p.requestedUsers = removeFold(p.requestedUsers, author)
+}
+
+// AddComment seeds an existing comment on an issue or pull request and
+// returns its ID.
+func (f *Fake) AddComment(owner, repoName string, number int, author, body string) int64 {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	r := f.mustRepo(owner, repoName)
+	c := &issueComment{Comment: Comment{ID: f.st.newID(), Body: body, Author: author}, number: number, created: f.st.created, updated: f.st.created}
+	r.comments = append(r.comments, c)
+	return c.ID
+}
+
+// AddTeam adds a team of org with its members.
+func (f *Fake) AddTeam(org, slug string, members ...string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.st.teams[repoKey(org, slug)] = append([]string(nil), members...)
+}
+
+// SetCollaborators restricts who counts as a collaborator of the
+// repository. Until it is called, everyone does.
+func (f *Fake) SetCollaborators(owner, repoName string, logins ...string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	r := f.mustRepo(owner, repoName)
+	r.collaborators = map[string]bool{}
+	for _, l := range logins {
+		r.collaborators[strings.ToLower(l)] = true
+	}
+}
+
+// CheckRuns returns copies of the repository's check runs, oldest first.
+func (f *Fake) CheckRuns(owner, repoName string) []CheckRun {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	r := f.mustRepo(owner, repoName)
+	out := make([]CheckRun, len(r.checkRuns))
+	for i, c := range r.checkRuns {
+		out[i] = *c
+	}
+	return out
+}
+
+// Comments returns the comments of an issue or pull request, oldest first.
+func (f *Fake) Comments(owner, repoName string, number int) []Comment {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var out []Comment
+	for _, c := range f.mustRepo(owner, repoName).comments {
+		if c.number == number {
+			out = append(out, c.Comment)
+		}
+	}
+	return out
+}
+
+// RequestedReviewers returns the pending review requests of a pull request,
+// sorted.
+func (f *Fake) RequestedReviewers(owner, repoName string, number int) (users, teams []string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	p := f.mustPull(owner, repoName, number)
+	users = append([]string(nil), p.requestedUsers...)
+	teams = append([]string(nil), p.requestedTeams...)
+	sort.Strings(users)
+	sort.Strings(teams)
+	return users, teams
+}
+
+// mustRepo panics on a repository the test never added: that is a bug in
+// the test's setup, not a condition to handle.
+func (f *Fake) mustRepo(owner, name string) *repo {
+	r, ok := f.st.repos[repoKey(owner, name)]
+	if !ok {
+		panic("githubfake: repository " + owner + "/" + name + " not added (call AddRepo first)")
+	}
+	return r
+}
+
+func (f *Fake) mustPull(owner, name string, number int) *pull {
+	p, ok := f.mustRepo(owner, name).pulls[number]
+	if !ok {
+		panic("githubfake: pull request " + owner + "/" + name + "#" + itoa(number) + " not added")
+	}
+	return p
+}
+
+func removeFold(list []string, v string) []string {
+	out := list[:0]
+	for _, x := range list {
+		if !strings.EqualFold(x, v) {
+			out = append(out, x)
+		}
+	}
+	return out
+}
+
+func containsFold(list []string, v string) bool {
+	for _, x := range list {
+		if strings.EqualFold(x, v) {
+			return true
+		}
+	}
+	return false
+}

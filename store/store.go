@@ -1,0 +1,301 @@
+package store
+
+import (
+	"cmp"
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+	"time"
+
+	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" database/sql driver
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/riverdriver"
+	"github.com/riverqueue/river/riverdriver/riverdatabasesql"
+	"github.com/riverqueue/river/riverdriver/riversqlite"
+	"github.com/riverqueue/river/rivermigrate"
+	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
+)
+
+// Dialects reported in Store.Dialect.
+const (
+	DialectSQLite   = "sqlite"
+	DialectPostgres = "postgres"
+)
+
+// ErrNotFound is returned when a looked-up record does not exist.
+var ErrNotFound = errors.New("store: not found")
+
+// Options configures the River client built by Open.
+type Options struct {
+	// Workers to run. Nil builds an insert-only client: Start is a no-op and
+	// jobs wait for a process that has workers.
+	Workers *river.Workers
+	// PeriodicJobs are enqueued by the elected leader; they need Workers.
+	PeriodicJobs []*river.PeriodicJob
+	// MaxWorkers bounds concurrently running jobs in this process (default 10).
+	MaxWorkers int
+	// Logger for River and the store; nil keeps River's default (warnings to stdout).
+	Logger *slog.Logger
+	// RetryPolicy overrides River's default exponential backoff.
+	RetryPolicy river.ClientRetryPolicy
+	// JobTimeout cancels a job's context after this long (River's default is 1 min).
+	JobTimeout time.Duration
+	// RescueStuckJobsAfter is how long a job may stay "running" before the
+	// leader assumes its process died and schedules it again (River's default
+	// is 1 h). It must not be shorter than JobTimeout.
+	RescueStuckJobsAfter time.Duration
+}
+
+// Store is the application's durable state and job queue.
+type Store struct {
+	DB      *sql.DB
+	River   *river.Client[*sql.Tx]
+	Dialect string // DialectSQLite or DialectPostgres
+
+	working   bool // built with Workers, so Start runs them
+	closeOnce sync.Once
+	closeErr  error
+}
+
+// Job fetching polls (database/sql has no LISTEN/NOTIFY), so poll often
+// enough that a webhook's job starts within a blink. The query is an indexed
+// probe of river_job, cheap even with several replicas polling.
+const (
+	fetchPollInterval = 50 * time.Millisecond
+	fetchCooldown     = 20 * time.Millisecond
+)
+
+// Open connects to the database named by url, applies River's and the
+// store's migrations, and builds the River client. url is one of
+// "sqlite://path/to/file.db" (a file: River needs every connection to see the
+// same database, so ":memory:" is refused), "postgres://..." or
+// "postgresql://...".
+func Open(ctx context.Context, url string, opts Options) (*Store, error) {
+	dialect, db, err := openDB(ctx, url, opts.MaxWorkers)
+	if err != nil {
+		return nil, err
+	}
+	s := &Store{DB: db, Dialect: dialect, working: opts.Workers != nil}
+
+	var driver riverdriver.Driver[*sql.Tx]
+	if dialect == DialectSQLite {
+		driver = riversqlite.New(db)
+	} else {
+		driver = riverdatabasesql.New(db)
+	}
+
+	if err := s.migrate(ctx, driver, opts.Logger); err != nil {
+		db.Close()
+		return nil, err
+	}
+
+	cfg := &river.Config{
+		FetchCooldown:        fetchCooldown,
+		FetchPollInterval:    fetchPollInterval,
+		JobTimeout:           opts.JobTimeout,
+		Logger:               opts.Logger,
+		PeriodicJobs:         opts.PeriodicJobs,
+		RescueStuckJobsAfter: opts.RescueStuckJobsAfter,
+		RetryPolicy:          opts.RetryPolicy,
+		Workers:              opts.Workers,
+	}
+	if opts.Workers != nil {
+		cfg.Queues = map[string]river.QueueConfig{
+			river.QueueDefault: {MaxWorkers: cmp.Or(opts.MaxWorkers, 10)},
+		}
+	}
+	s.River, err = river.NewClient(driver, cfg)
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("store: river client: %w", err)
+	}
+	return s, nil
+}
+
+// openDB parses url, opens a pool tuned for the engine and checks it answers.
+func openDB(ctx context.Context, url string, maxWorkers int) (dialect string, db *sql.DB, err error) {
+	switch {
+	case strings.HasPrefix(url, "sqlite://"):
+		path := strings.TrimPrefix(url, "sqlite://")
+		switch {
+		case path == "":
+			return "", nil, errors.New("store: sqlite url has no file path")
+		case path == ":memory:" || strings.Contains(path, "mode=memory"):
+			return "", nil, errors.New("store: in-memory sqlite is not supported; River needs a database file")
+		case strings.Contains(path, "?"):
+			return "", nil, errors.New("store: sqlite url must not carry query parameters; the store sets its own")
+		}
+		// WAL lets readers proceed while one connection writes; busy_timeout
+		// waits out a lock held by another process instead of failing;
+		// _txlock=immediate takes the write lock at BEGIN so a transaction
+		// never fails half-way upgrading from a read lock.
+		dsn := path + "?_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)" +
+			"&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)&_txlock=immediate"
+		db, err = sql.Open("sqlite", dsn)
+		if err != nil {
+			return "", nil, fmt.Errorf("store: open sqlite %s: %w", path, err)
+		}
+		// SQLite runs one writer at a time. River's many concurrent internal
+		// operations would otherwise fail with SQLITE_BUSY, so River's driver
+		// documentation advises a single connection; it also means pragmas
+		// apply to the one connection everything uses.
+		db.SetMaxOpenConns(1)
+		db.SetConnMaxIdleTime(0)
+		db.SetConnMaxLifetime(0)
+		dialect = DialectSQLite
+
+	case strings.HasPrefix(url, "postgres://"), strings.HasPrefix(url, "postgresql://"):
+		db, err = sql.Open("pgx", url)
+		if err != nil {
+			return "", nil, fmt.Errorf("store: open postgres: %w", err)
+		}
+		// Bounded so that several replicas stay under PostgreSQL's
+		// max_connections (100 by default): each worker may hold one
+		// connection, and River's producer, completer, elector and
+		// maintenance services share a handful more.
+		db.SetMaxOpenConns(cmp.Or(maxWorkers, 10) + 10)
+		db.SetMaxIdleConns(5)
+		db.SetConnMaxIdleTime(5 * time.Minute)
+		dialect = DialectPostgres
+
+	default:
+		return "", nil, fmt.Errorf("store: unsupported database url %q (want sqlite://, postgres:// or postgresql://)", redact(url))
+	}
+
+	if err := db.PingContext(ctx); err != nil {
+		db.Close()
+		return "", nil, fmt.Errorf("store: connect to %s: %w", redact(url), err)
+	}
+	return dialect, db, nil
+}
+
+// redact hides a password in a database URL before it reaches an error.
+func redact(url string) string {
+	scheme, rest, ok := strings.Cut(url, "://")
+	if !ok {
+		return url
+	}
+	userinfo, host, ok := strings.Cut(rest, "@")
+	if !ok {
+		return url
+	}
+	if user, _, hasPass := strings.Cut(userinfo, ":"); hasPass {
+		return scheme + "://" + user + ":xxxxx@" + host
+	}
+	return url
+}
+
+// migrate applies River's migrations and then the store's own.
+func (s *Store) migrate(ctx context.Context, driver riverdriver.Driver[*sql.Tx], logger *slog.Logger) error {
+	if s.Dialect == DialectPostgres {
+		// Replicas may start together; serialise their migrations with a
+		// session advisory lock held on a dedicated connection (migrations
+		// themselves run on other pool connections). The key is per schema so
+		// databases sharing a server do not wait for each other.
+		conn, err := s.DB.Conn(ctx)
+		if err != nil {
+			return fmt.Errorf("store: migrate: %w", err)
+		}
+		defer conn.Close()
+		const lock = `SELECT pg_advisory_lock(hashtext('reviewpolicy.store.migrate.' || current_schema()))`
+		if _, err := conn.ExecContext(ctx, lock); err != nil {
+			return fmt.Errorf("store: migrate: lock: %w", err)
+		}
+		defer func() {
+			const unlock = `SELECT pg_advisory_unlock(hashtext('reviewpolicy.store.migrate.' || current_schema()))`
+			// Use a fresh context: unlocking must happen even if ctx was cancelled.
+			_, _ = conn.ExecContext(context.WithoutCancel(ctx), unlock)
+		}()
+	}
+
+	migrator, err := rivermigrate.New(driver, &rivermigrate.Config{Logger: logger})
+	if err != nil {
+		return fmt.Errorf("store: river migrator: %w", err)
+	}
+	if _, err := migrator.Migrate(ctx, rivermigrate.DirectionUp, nil); err != nil {
+		return fmt.Errorf("store: river migrations: %w", err)
+	}
+	return s.migrateOwn(ctx)
+}
+
+// Start starts working jobs. It is a no-op for an insert-only store (no
+// Workers). ctx bounds the client's life: cancelling it begins a graceful
+// stop, so pass the application's context, not a request's.
+func (s *Store) Start(ctx context.Context) error {
+	if !s.working {
+		return nil // insert-only: River refuses to start a client without queues
+	}
+	if err := s.River.Start(ctx); err != nil {
+		return fmt.Errorf("store: start river: %w", err)
+	}
+	return nil
+}
+
+// Stop stops working new jobs and waits for running ones until ctx is done.
+// It is safe to call more than once and on a store that never started.
+func (s *Store) Stop(ctx context.Context) error {
+	if err := s.River.Stop(ctx); err != nil {
+		return fmt.Errorf("store: stop river: %w", err)
+	}
+	return nil
+}
+
+// closeGrace bounds how long Close waits for running jobs before cancelling
+// them; River's rescuer reruns any job cut short this way.
+const closeGrace = 10 * time.Second
+
+// Close stops the River client if it runs and closes the database. It is
+// safe to call more than once.
+func (s *Store) Close() error {
+	s.closeOnce.Do(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), closeGrace)
+		defer cancel()
+		var stopErr error
+		if err := s.River.Stop(ctx); err != nil {
+			// Running jobs overstayed the grace period: cancel them and wait a
+			// little more for their workers to return.
+			hardCtx, hardCancel := context.WithTimeout(context.Background(), closeGrace)
+			defer hardCancel()
+			if err := s.River.StopAndCancel(hardCtx); err != nil {
+				stopErr = fmt.Errorf("store: stop river: %w", err)
+			}
+		}
+		s.closeErr = errors.Join(stopErr, s.DB.Close())
+	})
+	return s.closeErr
+}
+
+// Ping checks that the database answers.
+func (s *Store) Ping(ctx context.Context) error {
+	if err := s.DB.PingContext(ctx); err != nil {
+		return fmt.Errorf("store: ping: %w", err)
+	}
+	return nil
+}
+
+// inTx runs fn in a transaction, committing if it returns nil. With SQLite's
+// single connection fn must use only tx: a query on s.DB would wait forever.
+func (s *Store) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	tx, err := s.DB.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("begin: %w", err)
+	}
+	if err := fn(tx); err != nil {
+		_ = tx.Rollback()
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("commit: %w", err)
+	}
+	return nil
+}
+
+// micros converts a time to the stored representation, Unix microseconds.
+func micros(t time.Time) int64 { return t.UnixMicro() }
+
+// fromMicros converts a stored time back, in UTC.
+func fromMicros(us int64) time.Time { return time.UnixMicro(us).UTC() }
