@@ -398,4 +398,3 @@ func firstReview(reviews []*github.PullRequestReview, author string) *github.Pul
 	}
 	return first
 }
-

@@ -52,7 +52,7 @@ func orNone(s string) string {
 	return s
 }
 
-func list(items []string) string { return strings.Join(items, ", ") }
+func joinList(items []string) string { return strings.Join(items, ", ") }
 
 func onOff(b bool) string {
 	if b {
@@ -109,16 +109,16 @@ func describeTemplate(c *changes, old, new *TemplatePolicy) {
 	}
 	switch ot, nt := old.Ticket, new.Ticket; {
 	case ot == nil && nt != nil:
-		c.addf(a, "ticket required: pattern %s in %s", nt.Pattern, list(nt.In))
+		c.addf(a, "ticket required: pattern %s in %s", nt.Pattern, joinList(nt.In))
 	case ot != nil && nt == nil:
 		c.addf(a, "ticket no longer required")
 	case ot != nil && nt != nil:
 		c.change(a, "ticket pattern", ot.Pattern, nt.Pattern)
-		c.change(a, "ticket looked for in", list(ot.In), list(nt.In))
+		c.change(a, "ticket looked for in", joinList(ot.In), joinList(nt.In))
 	}
 	c.change(a, "checklist", orDefault(old.Checklist, ChecklistNone), orDefault(new.Checklist, ChecklistNone))
-	c.change(a, "skip authors", list(old.Skip.Authors), list(new.Skip.Authors))
-	c.change(a, "skip labels", list(old.Skip.Labels), list(new.Skip.Labels))
+	c.change(a, "skip authors", joinList(old.Skip.Authors), joinList(new.Skip.Authors))
+	c.change(a, "skip labels", joinList(old.Skip.Labels), joinList(new.Skip.Labels))
 	if old.Skip.Drafts != new.Skip.Drafts {
 		c.addf(a, "skip drafts %s → %s", onOff(old.Skip.Drafts), onOff(new.Skip.Drafts))
 	}
@@ -151,10 +151,10 @@ func conditionText(w *Condition) string {
 	}
 	var parts []string
 	if len(w.Paths) > 0 {
-		parts = append(parts, "paths "+list(w.Paths))
+		parts = append(parts, "paths "+joinList(w.Paths))
 	}
 	if len(w.Labels) > 0 {
-		parts = append(parts, "labels "+list(w.Labels))
+		parts = append(parts, "labels "+joinList(w.Labels))
 	}
 	return "when " + strings.Join(parts, " and ")
 }
@@ -185,8 +185,8 @@ func describeReviewers(c *changes, old, new *ReviewersPolicy) {
 			continue
 		}
 		what := "rule " + r.Name
-		c.change(a, what+" paths", list(o.Paths), list(r.Paths))
-		c.change(a, what+" reviewers", list(o.Reviewers), list(r.Reviewers))
+		c.change(a, what+" paths", joinList(o.Paths), joinList(r.Paths))
+		c.change(a, what+" reviewers", joinList(o.Reviewers), joinList(r.Reviewers))
 		if o.Count != r.Count {
 			c.addf(a, "%s count %s → %s", what, ruleCount(o.Count), ruleCount(r.Count))
 		}
@@ -209,7 +209,7 @@ func ruleCount(n int) string {
 }
 
 func ruleText(r Rule) string {
-	s := fmt.Sprintf("paths %s, reviewers %s", list(r.Paths), list(r.Reviewers))
+	s := fmt.Sprintf("paths %s, reviewers %s", joinList(r.Paths), joinList(r.Reviewers))
 	if r.Count > 0 {
 		s += fmt.Sprintf(", count %d", r.Count)
 	}
@@ -281,13 +281,13 @@ func describeSLA(c *changes, old, new *SLAPolicy) {
 		}
 	}
 	if len(added) > 0 {
-		c.addf(a, "holidays added: %s", list(added))
+		c.addf(a, "holidays added: %s", joinList(added))
 	}
 	if len(removed) > 0 {
-		c.addf(a, "holidays removed: %s", list(removed))
+		c.addf(a, "holidays removed: %s", joinList(removed))
 	}
 	c.change(a, "remind before", formatDuration(old.RemindBefore), formatDuration(new.RemindBefore))
-	c.change(a, "escalate to", list(old.EscalateTo), list(new.EscalateTo))
+	c.change(a, "escalate to", joinList(old.EscalateTo), joinList(new.EscalateTo))
 }
 
 func hoursText(w *WorkingHours) string {
@@ -298,7 +298,7 @@ func hoursText(w *WorkingHours) string {
 	for i, d := range w.Days {
 		days[i] = strings.ToLower(d.String()[:3])
 	}
-	return fmt.Sprintf("%s %s–%s %s", list(days), clock(w.Start), clock(w.End), w.Timezone)
+	return fmt.Sprintf("%s %s–%s %s", joinList(days), clock(w.Start), clock(w.End), w.Timezone)
 }
 
 func dateText(d Date) string {

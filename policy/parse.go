@@ -25,7 +25,7 @@ const (
 	// maxNodes bounds the YAML tree after alias expansion, so that a small
 	// file cannot unfold into billions of values (an "alias bomb"). A file
 	// under MaxFileSize without aliases never comes near it.
-	maxNodes = 1 << 20
+	maxNodes = 1 << 18
 	// maxDepth bounds nesting. The format is at most six levels deep.
 	maxDepth = 64
 	// maxErrors stops a broken file from producing an unreadable report.
@@ -111,8 +111,8 @@ func (d *decoder) readYAML(data []byte) *yaml.Node {
 	root := doc.Content[0]
 	budget := maxNodes
 	if !withinLimits(root, &budget, 0) {
-		d.errorf(root, "document is nested too deeply or its aliases expand to too many values "+
-			"(more than %d levels or %d values)", maxDepth, maxNodes)
+		d.errorf(root, "document is too large or too deep: more than %d values or %d levels "+
+			"(an alias counts its value each time it is used)", maxNodes, maxDepth)
 		return nil
 	}
 	return root
@@ -198,6 +198,13 @@ func (d *decoder) errorf(n *yaml.Node, format string, args ...any) {
 	d.errs = append(d.errs, &Error{File: d.file, Line: n.Line, Column: n.Column, Msg: fmt.Sprintf(format, args...)})
 }
 
+// full reports whether the error limit is reached, so that loops over
+// long lists can stop early instead of checking values nobody will see.
+func (d *decoder) full() bool { return len(d.errs) > maxErrors }
+
+// elem is the path of a list element, built only when a message needs it.
+func elem(path string, i int) string { return path + "[" + strconv.Itoa(i) + "]" }
+
 // errAt records a problem with the value at path ("reviewers.rules[0].name").
 func (d *decoder) errAt(n *yaml.Node, path, format string, args ...any) {
 	msg := fmt.Sprintf(format, args...)
@@ -249,10 +256,9 @@ func isNull(n *yaml.Node) bool {
 
 // field is a known key of a mapping and its value.
 type field struct {
-	key     string
-	keyNode *yaml.Node
-	val     *yaml.Node
-	path    string // dotted path of the value, for messages
+	key  string
+	val  *yaml.Node
+	path string // dotted path of the value, for messages
 }
 
 // fields checks that n is a mapping with only known keys, each once, and
@@ -265,7 +271,7 @@ func (d *decoder) fields(n *yaml.Node, path string, known ...string) []field {
 	}
 	var out []field
 	first := map[string]*yaml.Node{}
-	for i := 0; i+1 < len(m.Content); i += 2 {
+	for i := 0; i+1 < len(m.Content) && !d.full(); i += 2 {
 		k, v := m.Content[i], m.Content[i+1]
 		key, ok := d.key(k, path)
 		if !ok {
@@ -280,7 +286,7 @@ func (d *decoder) fields(n *yaml.Node, path string, known ...string) []field {
 			d.errAt(k, path, "unknown key %q%s", key, didYouMean(key, known))
 			continue
 		}
-		out = append(out, field{key: key, keyNode: k, val: v, path: join(path, key)})
+		out = append(out, field{key: key, val: v, path: join(path, key)})
 	}
 	return out
 }
@@ -362,7 +368,9 @@ func (d *decoder) stringList(n *yaml.Node, path, what string, nonEmpty bool, che
 	var out []string
 	seen := map[string]int{}
 	for i, e := range d.list(n, path, what, nonEmpty) {
-		p := fmt.Sprintf("%s[%d]", path, i)
+		if d.full() {
+			break
+		}
 		v := resolve(e)
 		if v.Kind != yaml.ScalarNode || v.ShortTag() != "!!str" {
 			d.errAt(e, path, "expected a list of %s, got %s in it", what, describeNode(e))
@@ -370,18 +378,18 @@ func (d *decoder) stringList(n *yaml.Node, path, what string, nonEmpty bool, che
 		}
 		s := v.Value
 		if strings.TrimSpace(s) == "" {
-			d.errAt(e, p, "must not be empty")
+			d.errAt(e, elem(path, i), "must not be empty")
 			continue
 		}
 		if check != nil {
 			var err error
 			if s, err = check(s); err != nil {
-				d.errAt(e, p, "%v", err)
+				d.errAt(e, elem(path, i), "%v", err)
 				continue
 			}
 		}
 		if line, dup := seen[strings.ToLower(s)]; dup {
-			d.errAt(e, p, "%s is listed twice (first on line %d)", s, line)
+			d.errAt(e, elem(path, i), "%s is listed twice (first on line %d)", s, line)
 			continue
 		}
 		seen[strings.ToLower(s)] = e.Line

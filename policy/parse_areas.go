@@ -84,7 +84,10 @@ func (d *decoder) sections(n *yaml.Node, path string) []Section {
 	var out []Section
 	seen := map[string]int{}
 	for i, e := range d.list(n, path, "sections", false) {
-		p := fmt.Sprintf("%s[%d]", path, i)
+		if d.full() {
+			break
+		}
+		p := elem(path, i)
 		var s Section
 		hasHeading := false
 		for _, f := range d.fields(e, p, "heading", "min_words", "when") {
@@ -225,7 +228,10 @@ func (d *decoder) rules(n *yaml.Node, path string) []Rule {
 	var out []Rule
 	seen := map[string]int{}
 	for i, e := range d.list(n, path, "rules", false) {
-		p := fmt.Sprintf("%s[%d]", path, i)
+		if d.full() {
+			break
+		}
+		p := elem(path, i)
 		var r Rule
 		has := map[string]bool{}
 		for _, f := range d.fields(e, p, "name", "paths", "reviewers", "count", "required_approvals") {
@@ -278,7 +284,7 @@ func (d *decoder) people(n *yaml.Node, path string) map[string]Person {
 	}
 	out := map[string]Person{}
 	first := map[string]int{}
-	for i := 0; i+1 < len(m.Content); i += 2 {
+	for i := 0; i+1 < len(m.Content) && !d.full(); i += 2 {
 		k, v := m.Content[i], m.Content[i+1]
 		name, ok := d.key(k, path)
 		if !ok {
@@ -344,7 +350,10 @@ func (d *decoder) holidays(n *yaml.Node, path string) []Date {
 	var out []Date
 	seen := map[Date]int{}
 	for i, e := range d.list(n, path, "dates (YYYY-MM-DD)", false) {
-		p := fmt.Sprintf("%s[%d]", path, i)
+		if d.full() {
+			break
+		}
+		p := elem(path, i)
 		v := resolve(e)
 		// An unquoted 2026-12-25 is a YAML timestamp; its text is what we want.
 		if v.Kind != yaml.ScalarNode || (v.ShortTag() != "!!str" && v.ShortTag() != "!!timestamp") {

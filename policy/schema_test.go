@@ -200,4 +200,3 @@ func TestTestdata(t *testing.T) {
 		})
 	}
 }
-

@@ -482,7 +482,7 @@ func checkCollaborator(q *request) response {
 		return notFound
 	}
 	if r.collaborators != nil && !r.collaborators[strings.ToLower(q.params["username"])] {
-		return response{status: http.StatusNotFound}
+		return notFound
 	}
 	return response{status: http.StatusNoContent}
 }
@@ -717,7 +717,7 @@ func updateComment(q *request) response {
 // validated) and builds GitHub's Link header.
 func paginate(q *request, items []any) ([]any, http.Header) {
 	query := q.r.URL.Query()
-	perPage, page := defaultPage, 1
+	perPage, page := defaultPerPage, 1
 	if v, err := strconv.Atoi(query.Get("per_page")); err == nil && v > 0 {
 		perPage = v
 	}

@@ -6,12 +6,14 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 
@@ -141,14 +143,18 @@ var refRE = regexp.MustCompile(`"\$ref"\s*:\s*"#/components/([^/"]+)/([^"]+)"`)
 // components they reach, and patches back GitHub's rules that the octokit
 // copy dropped (listed in upstream-request-body-diffs.json).
 func trimSpec(raw, diffs []byte) ([]byte, error) {
-	var top map[string]json.RawMessage
-	if err := json.Unmarshal(raw, &top); err != nil {
+	// One decode of the whole file: the description is large enough that
+	// every extra pass shows, especially under -race.
+	var doc struct {
+		OpenAPI    json.RawMessage                       `json:"openapi"`
+		Info       json.RawMessage                       `json:"info"`
+		Paths      map[string]map[string]json.RawMessage `json:"paths"`
+		Components map[string]map[string]json.RawMessage `json:"components"`
+	}
+	if err := json.Unmarshal(raw, &doc); err != nil {
 		return nil, fmt.Errorf("githubfake: parse description: %w", err)
 	}
-	var paths map[string]map[string]json.RawMessage
-	if err := json.Unmarshal(top["paths"], &paths); err != nil {
-		return nil, fmt.Errorf("githubfake: parse paths: %w", err)
-	}
+	paths := doc.Paths
 	served := make(map[string]bool, len(servedPaths))
 	for _, p := range servedPaths {
 		if _, ok := paths[p]; !ok {
@@ -176,26 +182,21 @@ func trimSpec(raw, diffs []byte) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("githubfake: encode paths: %w", err)
 	}
-	components, err := reachableComponents(top["components"], pathsJSON)
+	components, err := reachableComponents(doc.Components, pathsJSON)
 	if err != nil {
 		return nil, err
 	}
-	out := map[string]json.RawMessage{
-		"openapi":    top["openapi"],
-		"info":       top["info"],
+	return json.Marshal(map[string]json.RawMessage{
+		"openapi":    doc.OpenAPI,
+		"info":       doc.Info,
 		"paths":      pathsJSON,
 		"components": components,
-	}
-	return json.Marshal(out)
+	})
 }
 
 // reachableComponents keeps the components that the kept paths reference,
 // directly or through other components.
-func reachableComponents(raw, roots json.RawMessage) (json.RawMessage, error) {
-	var all map[string]map[string]json.RawMessage
-	if err := json.Unmarshal(raw, &all); err != nil {
-		return nil, fmt.Errorf("githubfake: parse components: %w", err)
-	}
+func reachableComponents(all map[string]map[string]json.RawMessage, roots json.RawMessage) (json.RawMessage, error) {
 	kept := map[string]map[string]json.RawMessage{}
 	queue := [][]byte{roots}
 	for len(queue) > 0 {
@@ -355,8 +356,7 @@ func (s *spec) validate(r *http.Request, body []byte, route *routers.Route, para
 		}
 	}
 	if v := query.Get("per_page"); v != "" {
-		var n int
-		if _, err := fmt.Sscan(v, &n); err == nil && n > maxPerPage {
+		if n, err := strconv.Atoi(v); err == nil && n > maxPerPage {
 			return fmt.Errorf("query parameter per_page=%d exceeds GitHub's maximum of %d", n, maxPerPage)
 		}
 	}
@@ -369,7 +369,7 @@ func (s *spec) validate(r *http.Request, body []byte, route *routers.Route, para
 		rr.Header.Del("Content-Type")
 	}
 	if len(body) > 0 {
-		rr.Body = readCloser{bytes.NewReader(body)}
+		rr.Body = io.NopCloser(bytes.NewReader(body))
 	}
 	opts := &openapi3filter.Options{
 		AuthenticationFunc:                openapi3filter.NoopAuthenticationFunc,
@@ -426,10 +426,6 @@ func describeAlternatives(alts openapi3.SchemaRefs) string {
 	}
 	return strings.Join(out, " or ")
 }
-
-type readCloser struct{ *bytes.Reader }
-
-func (readCloser) Close() error { return nil }
 
 func isJSONNull(body []byte) bool {
 	return string(bytes.TrimSpace(body)) == "null"

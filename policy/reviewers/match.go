@@ -18,8 +18,8 @@ const globMeta = "*?[]{}\\"
 // every pair. A file can only match a glob if it starts with the glob's
 // literal prefix (or ends with its literal suffix); with the files sorted by
 // that text, those candidates form one contiguous run found by binary search.
-// Only candidates are handed to policy.MatchPath, so the semantics stay
-// exactly those of the policy package.
+// Candidates are then confirmed by compileGlob, which agrees with
+// policy.MatchPath (the tests compare them on random patterns).
 type fileIndex struct {
 	files []string
 	// Sort orders built on first use: full path and base name forwards
@@ -74,7 +74,7 @@ func (v sortedView) withPrefix(p string) sortedView {
 
 // candidates returns the indexes of the files that may match pattern, or
 // all=true when the pattern has no literal part to narrow them down. The
-// caller still has to confirm each candidate with policy.MatchPath.
+// caller still has to confirm each candidate with compileGlob.
 func (x *fileIndex) candidates(pattern string) (cands sortedView, all bool) {
 	p := strings.TrimPrefix(pattern, "/")
 	base := !strings.Contains(p, "/") // policy.MatchPath then matches the base name
@@ -109,22 +109,34 @@ func (x *fileIndex) candidates(pattern string) (cands sortedView, all bool) {
 // match returns, in the order of x.files, the indexes of the files matching
 // any of patterns.
 func (x *fileIndex) match(patterns []string) []int {
-	if len(patterns) == 1 {
-		return x.hits(patterns[0])
-	}
-	hit := make([]bool, len(x.files))
-	for _, p := range patterns {
-		for _, i := range x.hits(p) {
-			hit[i] = true
-		}
-	}
 	var hits []int
-	for i, ok := range hit {
-		if ok {
-			hits = append(hits, i)
-		}
+	for _, p := range patterns {
+		hits = mergeSorted(hits, x.hits(p))
 	}
 	return hits
+}
+
+// mergeSorted returns the sorted union of two sorted, duplicate-free lists.
+// It may return a or b itself, so callers must not modify the result.
+func mergeSorted(a, b []int) []int {
+	switch {
+	case len(a) == 0:
+		return b
+	case len(b) == 0:
+		return a
+	}
+	out := make([]int, 0, len(a)+len(b))
+	for len(a) > 0 && len(b) > 0 {
+		switch {
+		case a[0] < b[0]:
+			out, a = append(out, a[0]), a[1:]
+		case b[0] < a[0]:
+			out, b = append(out, b[0]), b[1:]
+		default:
+			out, a, b = append(out, a[0]), a[1:], b[1:]
+		}
+	}
+	return append(append(out, a...), b...)
 }
 
 // hits returns the sorted indexes of the files matching pattern, computed

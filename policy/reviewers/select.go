@@ -11,12 +11,12 @@ import (
 
 // ruleSpec is a policy rule, or the implicit CODEOWNERS rule, ready to run.
 type ruleSpec struct {
-	name      string
-	refs      []string // logins and "@org/team", as written
-	count     int
-	required  int
-	matched   []int  // indexes into the pull request's files
-	emptyNote string // why a matched rule has no refs at all
+	name     string
+	refs     []string // logins and "@org/team", as written
+	count    int
+	required int
+	matched  []int  // indexes into the pull request's files
+	note     string // added to Why when the rule matches
 }
 
 // candidate is one person a rule may ask.
@@ -100,7 +100,7 @@ func (s *selector) specs() []ruleSpec {
 			spec.count = r.Count
 		}
 		if len(r.Reviewers) == 0 {
-			spec.emptyNote = "the rule lists no reviewers"
+			spec.note = "the rule lists no reviewers"
 		}
 		specs = append(specs, spec)
 	}
@@ -115,7 +115,7 @@ func (s *selector) specs() []ruleSpec {
 func (s *selector) codeownersSpec(count int) ruleSpec {
 	spec := ruleSpec{name: CodeownersRule, count: count}
 	if s.in.CodeOwners == "" {
-		spec.emptyNote = "the base branch has no CODEOWNERS file"
+		spec.note = "the base branch has no CODEOWNERS file"
 		return spec
 	}
 	owners, errs := ParseCodeOwners(s.in.CodeOwners)
@@ -134,7 +134,7 @@ func (s *selector) codeownersSpec(count int) ruleSpec {
 		}
 	}
 	if len(errs) > 0 {
-		spec.emptyNote = fmt.Sprintf("%d CODEOWNERS line(s) skipped, first: %v", len(errs), errs[0])
+		spec.note = fmt.Sprintf("%d CODEOWNERS line(s) skipped, first: %v", len(errs), errs[0])
 	}
 	return spec
 }
@@ -151,8 +151,8 @@ func (s *selector) evaluate(spec ruleSpec) RuleResult {
 	}
 
 	cands, notes := s.expand(spec.refs)
-	if spec.emptyNote != "" {
-		notes = append(notes, spec.emptyNote)
+	if spec.note != "" {
+		notes = append(notes, spec.note)
 	}
 	what := s.matchedPhrase(spec)
 
@@ -164,7 +164,9 @@ func (s *selector) evaluate(spec ruleSpec) RuleResult {
 			excluded["the author"] = append(excluded["the author"], c.login)
 			continue
 		}
-		res.Approvals = appendIf(res.Approvals, c.login, s.reviews[c.key].approved)
+		if s.reviews[c.key].approved {
+			res.Approvals = append(res.Approvals, c.login)
+		}
 		switch {
 		case s.requested[c.key] && !isBot(c.key):
 			res.Assigned = append(res.Assigned, Assignment{Login: c.login, Reason: what(c) + "; already requested"})
@@ -187,6 +189,8 @@ func (s *selector) evaluate(spec ruleSpec) RuleResult {
 		notes = append(notes, "reviewers were requested for this rule on an earlier push; no new requests")
 	case s.in.PR.Draft:
 		notes = append(notes, "draft: reviewers are requested when the pull request is ready for review")
+		s.finish(&res, notes, true)
+		return res
 	default:
 		for _, p := range s.choose(spec, cands, pool, need) {
 			s.chosen[p.c.key]++
@@ -196,15 +200,18 @@ func (s *selector) evaluate(spec ruleSpec) RuleResult {
 			notes = append(notes, shortfall(spec, got, cands, excluded))
 		}
 	}
-	s.finish(&res, notes)
+	s.finish(&res, notes, false)
 	return res
 }
 
-// finish sets the state from assignments and approvals.
-func (s *selector) finish(res *RuleResult, notes []string) {
+// finish sets the state from assignments and approvals. A draft with nobody
+// on the rule yet is waiting to be marked ready, not short of candidates.
+func (s *selector) finish(res *RuleResult, notes []string, draft bool) {
 	slices.SortFunc(res.Approvals, func(a, b string) int { return strings.Compare(strings.ToLower(a), strings.ToLower(b)) })
 	var why []string
 	switch missing := res.Required - len(res.Approvals); {
+	case len(res.Assigned) == 0 && draft:
+		res.State = StateWaiting
 	case len(res.Assigned) == 0:
 		res.State = StateNoCandidate
 	case missing > 0:
@@ -270,11 +277,11 @@ func (s *selector) matchedPhrase(spec ruleSpec) func(candidate) string {
 		files += fmt.Sprintf(" and %d more file%s", n, plural(n))
 	}
 	return func(c candidate) string {
-		via := ""
+		s := fmt.Sprintf("%s: rule %s matched %s", c.login, spec.name, files)
 		if c.via != "" {
-			via = " via " + c.via
+			s += "; member of " + c.via
 		}
-		return fmt.Sprintf("%s: rule %s matched %s%s", c.login, spec.name, files, via)
+		return s
 	}
 }
 
@@ -334,13 +341,6 @@ func loginSet(logins []string) map[string]bool {
 		m[strings.ToLower(strings.TrimPrefix(l, "@"))] = true
 	}
 	return m
-}
-
-func appendIf(s []string, v string, ok bool) []string {
-	if ok {
-		return append(s, v)
-	}
-	return s
 }
 
 func plural(n int) string {

@@ -69,10 +69,11 @@ func Deadline(start time.Time, d time.Duration, wh *policy.WorkingHours, holiday
 		if !s.Before(we) {
 			continue
 		}
-		if avail := we.Sub(s); d <= avail {
+		avail := we.Sub(s)
+		if d <= avail {
 			return s.Add(d)
 		}
-		d -= we.Sub(s)
+		d -= avail
 	}
 }
 

@@ -12,6 +12,9 @@ import (
 var (
 	berlin  = mustLoad("Europe/Berlin")
 	newYork = mustLoad("America/New_York")
+	// saoPaulo changed clocks at midnight until 2019: 2018-11-04 00:00 -03
+	// → 01:00 -02, and 2019-02-17 00:00 -02 → 2019-02-16 23:00 -03.
+	saoPaulo = mustLoad("America/Sao_Paulo")
 )
 
 func mustLoad(name string) *time.Location {
@@ -114,6 +117,12 @@ var spans = []span{
 		start: at(newYork, 2026, 3, 7, 12, 0), d: time.Hour, want: at(newYork, 2026, 3, 8, 4, 0)},
 	{name: "New York window opening in the repeated hour opens at its first occurrence", wh: hoursIn(newYork, time.Hour+30*time.Minute, 10*time.Hour, allWeek),
 		start: at(newYork, 2026, 11, 1, 0, 0), d: time.Hour, want: utc(2026, 11, 1, 6, 30)}, // 01:30 EDT + 1h = 01:30 EST
+	{name: "São Paulo day whose midnight is skipped opens at the jump", wh: hoursIn(saoPaulo, 0, 8*time.Hour, allWeek),
+		start: at(saoPaulo, 2018, 11, 3, 12, 0), d: time.Hour, want: at(saoPaulo, 2018, 11, 4, 2, 0)},
+	{name: "São Paulo day whose midnight is skipped is 23h", wh: hoursIn(saoPaulo, 0, 24*time.Hour, allWeek),
+		start: at(saoPaulo, 2018, 11, 3, 0, 0), d: 47 * time.Hour, want: at(saoPaulo, 2018, 11, 5, 0, 0)},
+	{name: "São Paulo day before a repeated midnight hour is 25h", wh: hoursIn(saoPaulo, 0, 24*time.Hour, allWeek),
+		start: at(saoPaulo, 2019, 2, 16, 0, 0), d: 25 * time.Hour, want: at(saoPaulo, 2019, 2, 17, 0, 0)},
 	{name: "a year of weekends in New York", wh: hoursIn(newYork, 10*time.Hour, 14*time.Hour, []time.Weekday{time.Saturday, time.Sunday}),
 		start: at(newYork, 2026, 1, 3, 10, 0), d: 52 * 8 * time.Hour, want: at(newYork, 2026, 12, 27, 14, 0)},
 }

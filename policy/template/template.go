@@ -4,14 +4,22 @@
 //
 // Choices a policy author may want to know:
 //
-//   - A section runs from its heading to the next heading of the same or a
-//     higher level, so sub-headings and their text belong to it. A line that
-//     is entirely bold ("**Testing**") is a heading of the lowest level.
-//     The text of sub-headings counts towards the section's words.
+//   - Headings are matched by name, ignoring case, level, emphasis and
+//     surrounding punctuation or emoji. A section runs from its heading to
+//     the next heading of the same or a higher level, so sub-headings and
+//     their text belong to it. A line that is entirely bold ("**Testing**")
+//     is a heading of the lowest level.
+//   - Words are letter and number runs; each Han, Hiragana or Katakana
+//     character is a word. HTML comments and tags, list bullets and task
+//     boxes are not words, and neither is a line still identical (trimmed)
+//     to a line of the same section of the repository template.
 //   - When a required name appears under several headings, the best of them
 //     counts.
 //   - A conditional section whose condition does not hold is left out of
 //     Result.Items.
+//   - The ticket pattern runs on the title, the branch and each body line
+//     (so ^ and $ mean line start and end), skipping comments and lines
+//     copied from the template.
 //   - With checklist "all", a description with no task items at all fails
 //     when the repository template has some: deleting the checklist is not
 //     a way to pass it.
@@ -149,26 +157,24 @@ func required(c *policy.Condition, pr policy.PullRequest) bool {
 }
 
 // templateLines returns the trimmed, non-empty visible lines of the template
-// sections named name, or of the whole template when name is "".
+// sections named name.
 func templateLines(tmpl *document, name string) map[string]struct{} {
 	set := make(map[string]struct{})
-	add := func(lines []line) {
-		for _, l := range lines {
-			if t := strings.TrimSpace(l.text); t != "" {
-				set[t] = struct{}{}
-			}
-		}
-	}
-	if name == "" {
-		add(tmpl.lines)
-		return set
-	}
 	for h, hd := range tmpl.headings {
 		if strings.EqualFold(hd.name, name) {
-			add(tmpl.lines[hd.last+1 : tmpl.sectionEnd(h)])
+			addLines(set, tmpl.lines[hd.last+1:tmpl.sectionEnd(h)])
 		}
 	}
 	return set
+}
+
+// addLines adds the trimmed, non-empty visible lines to set.
+func addLines(set map[string]struct{}, lines []line) {
+	for _, l := range lines {
+		if t := strings.TrimSpace(l.text); t != "" {
+			set[t] = struct{}{}
+		}
+	}
 }
 
 // evalSection judges one required section.
@@ -247,37 +253,35 @@ func evalTicket(t *policy.Ticket, pr policy.PullRequest, body, tmpl *document) I
 	if len(places) == 0 {
 		places = []string{"title", "body", "branch"}
 	}
-	found := func(where, match string) Item {
-		it.Status, it.Detail = Met, fmt.Sprintf("%s in %s", match, where)
-		return it
+	found := func(where, text string) bool {
+		loc := re.FindStringIndex(text)
+		if loc == nil {
+			return false
+		}
+		it.Status, it.Detail = Met, fmt.Sprintf("%s in %s", text[loc[0]:loc[1]], where)
+		return true
 	}
 	// The short places first: the body is only read when they have nothing.
-	for _, where := range []string{"title", "branch"} {
-		text := pr.Title
-		if where == "branch" {
-			text = pr.Branch
-		}
-		if slices.Contains(places, where) {
-			if m := re.FindString(text); m != "" {
-				return found(where, m)
-			}
-		}
+	if slices.Contains(places, "title") && found("title", pr.Title) ||
+		slices.Contains(places, "branch") && found("branch", pr.Branch) {
+		return it
 	}
 	if slices.Contains(places, "body") {
-		seen := templateLines(tmpl, "")
+		seen := make(map[string]struct{})
+		addLines(seen, tmpl.lines)
 		lit := requiredLiteral(re)
 		for _, l := range body.lines {
-			t := strings.TrimSpace(l.text)
-			if t == "" || !strings.Contains(t, lit) {
+			text := strings.TrimSpace(l.text)
+			if text == "" || !strings.Contains(text, lit) {
 				continue
 			}
-			if _, ok := seen[t]; ok {
+			if _, ok := seen[text]; ok {
 				continue
 			}
 			// Line by line: Go's regexp uses its fast backtracker on short
-			// inputs, and tickets do not span lines.
-			if m := re.FindString(t); m != "" {
-				return found("body", m)
+			// inputs, tickets do not span lines, and ^ means a line start.
+			if found("body", text) {
+				return it
 			}
 		}
 	}

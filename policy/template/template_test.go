@@ -1,6 +1,7 @@
 package template
 
 import (
+	"reflect"
 	"regexp"
 	"strings"
 	"testing"
@@ -429,6 +430,9 @@ func TestEvaluate_ticketPatternWithoutRegexp(t *testing.T) {
 	t.Parallel()
 	ok := &policy.TemplatePolicy{Ticket: &policy.Ticket{Pattern: `#[0-9]+`}}
 	check(t, Evaluate(ok, policy.PullRequest{Body: "Fixes #42"}, ""), map[string]want{"ticket": {Met, "#42 in body"}})
+	anchored := &policy.TemplatePolicy{Ticket: &policy.Ticket{Pattern: `^Ticket: [A-Z]+-\d+$`, In: []string{"body"}}}
+	check(t, Evaluate(anchored, policy.PullRequest{Body: "Intro Ticket: AB-0\n  Ticket: AB-1  \r\n"}, ""),
+		map[string]want{"ticket": {Met, "Ticket: AB-1 in body"}})
 	bad := &policy.TemplatePolicy{Ticket: &policy.Ticket{Pattern: `(`}}
 	check(t, Evaluate(bad, policy.PullRequest{Title: "("}, ""), map[string]want{"ticket": {Missing, "invalid ticket pattern"}})
 }
@@ -600,7 +604,14 @@ func FuzzEvaluate(f *testing.F) {
 	tp := fullPolicy()
 	tp.Sections = append(tp.Sections, policy.Section{Heading: "B"}, policy.Section{Heading: "x", MinWords: 2})
 	f.Fuzz(func(t *testing.T, body, tmpl string) {
-		r := Evaluate(tp, policy.PullRequest{Title: "t", Body: body, Files: []string{"migrations/1"}}, tmpl)
+		pr := policy.PullRequest{Title: "t", Body: body, Files: []string{"migrations/1"}}
+		r := Evaluate(tp, pr, tmpl)
+		// Line endings must not change the outcome.
+		crlf := pr
+		crlf.Body = strings.ReplaceAll(normalizeNewlines(body), "\n", "\r\n")
+		if r2 := Evaluate(tp, crlf, strings.ReplaceAll(normalizeNewlines(tmpl), "\n", "\r\n")); !reflect.DeepEqual(r, r2) {
+			t.Fatalf("CRLF changed the result:\n LF %+v\n CRLF %+v", r, r2)
+		}
 		if len(r.Items) != len(tp.Sections)+2 {
 			t.Fatalf("got %d items, want %d", len(r.Items), len(tp.Sections)+2)
 		}

@@ -10,12 +10,12 @@ import (
 //
 // A word is a run of letters and numbers (combining marks continue it, so
 // Devanagari or decomposed accents stay one word; an apostrophe inside it
-// keeps "don't" one word). Chinese and Japanese do not separate words with
-// spaces, so each Han, Hiragana or Katakana character counts as one word:
-// "テストを追加" is 6 words, a fair stand-in for the 2-3 words a reader sees
-// given that min_words thresholds are small. Hangul is spaced like English
-// and counts by runs. Thai, Lao and similar unspaced scripts count a whole
-// run as one word, which under-counts them.
+// keeps "don't" one word). HTML tags are markup, not words. Chinese and
+// Japanese do not separate words with spaces, so each Han, Hiragana or
+// Katakana character counts as one word: "テストを追加" is 6 words, a fair
+// stand-in for the 2-3 words a reader sees given that min_words thresholds
+// are small. Hangul is spaced like English and counts by runs. Thai, Lao and
+// similar unspaced scripts count a whole run as one word, under-counting them.
 func countWords(s string) int {
 	n := 0
 	inWord := false
@@ -30,6 +30,12 @@ func countWords(s string) int {
 					inWord = true
 				}
 			case c == '\'' && inWord:
+			case c == '<':
+				// HTML tags (<details>, <img src=...>, <br/>) and autolinks are markup.
+				if end := htmlTagEnd(s[i:]); end > 0 {
+					i += end
+				}
+				inWord = false
 			default:
 				inWord = false
 			}
@@ -53,6 +59,18 @@ func countWords(s string) int {
 	}
 	return n
 }
+
+// htmlTagEnd returns the length of the tag that s starts with, after its
+// '<': "<" then a letter, '/' or '!', up to the next '>' on the line. It
+// returns 0 for text such as "a < b".
+func htmlTagEnd(s string) int {
+	if s == "" || !(isASCIILetter(s[0]) || s[0] == '/' || s[0] == '!') {
+		return 0
+	}
+	return strings.IndexByte(s, '>') + 1
+}
+
+func isASCIILetter(c byte) bool { return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' }
 
 // isCJK reports a Han, Hiragana or Katakana character.
 func isCJK(r rune) bool {

@@ -23,9 +23,14 @@ func TestCountWords(t *testing.T) {
 		{"テストを追加しました", 10},
 		{"修复了登录错误", 7},
 		{"Ran テスト twice", 5},
-		{"नमस्ते दुनिया", 2}, // combining vowel signs stay inside the word
+		{"नमस्ते दुनिया", 2},   // combining vowel signs stay inside the word
 		{"e\u0301te\u0301", 1}, // decomposed accents
 		{"https://example.com/a-b", 5},
+		{`<details><summary>Screenshots</summary><img src="https://x/y.png" width="300"></details>`, 1},
+		{"<br/>line<br>", 1},
+		{"a < b and c > d", 5},
+		{"x<y unclosed", 3},
+		{"<https://example.com> autolink", 1},
 	}
 	for _, tt := range tests {
 		if got := countWords(tt.in); got != tt.want {
