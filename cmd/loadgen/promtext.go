@@ -1,0 +1,218 @@
+package main
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"math"
+	"slices"
+	"strconv"
+	"strings"
+)
+
+// sample is one line of the Prometheus text exposition format.
+type sample struct {
+	Name   string
+	Labels map[string]string
+	Value  float64
+}
+
+// scrape is every sample of one /metrics response.
+type scrape []sample
+
+// parseMetrics reads the Prometheus text format (version 0.0.4), the one
+// promhttp serves without content negotiation. Comments are skipped; a
+// timestamp after the value is ignored.
+func parseMetrics(r io.Reader) (scrape, error) {
+	var out scrape
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 0, 64<<10), 1<<20)
+	for n := 1; sc.Scan(); n++ {
+		line := strings.TrimSpace(sc.Text())
+		if line == "" || line[0] == '#' {
+			continue
+		}
+		s, err := parseSample(line)
+		if err != nil {
+			return nil, fmt.Errorf("metrics line %d: %w", n, err)
+		}
+		out = append(out, s)
+	}
+	if err := sc.Err(); err != nil {
+		return nil, fmt.Errorf("reading metrics: %w", err)
+	}
+	return out, nil
+}
+
+func parseSample(line string) (sample, error) {
+	s := sample{Labels: map[string]string{}}
+	end := strings.IndexAny(line, "{ ")
+	if end <= 0 {
+		return s, fmt.Errorf("no value in %q", line)
+	}
+	s.Name, line = line[:end], line[end:]
+	if line[0] == '{' {
+		var err error
+		if line, err = parseLabels(line[1:], s.Labels); err != nil {
+			return s, err
+		}
+	}
+	fields := strings.Fields(line)
+	if len(fields) == 0 {
+		return s, fmt.Errorf("%s: no value", s.Name)
+	}
+	v, err := strconv.ParseFloat(fields[0], 64) // accepts +Inf, -Inf and NaN
+	if err != nil {
+		return s, fmt.Errorf("%s: value: %w", s.Name, err)
+	}
+	s.Value = v
+	return s, nil
+}
+
+// parseLabels reads `a="x",b="y"}` into into and returns what follows the brace.
+func parseLabels(rest string, into map[string]string) (string, error) {
+	for {
+		rest = strings.TrimLeft(rest, " ,")
+		if rest == "" {
+			return "", fmt.Errorf("unterminated label set")
+		}
+		if rest[0] == '}' {
+			return rest[1:], nil
+		}
+		eq := strings.IndexByte(rest, '=')
+		if eq <= 0 || len(rest) < eq+2 || rest[eq+1] != '"' {
+			return "", fmt.Errorf("malformed label in %q", rest)
+		}
+		name := strings.TrimSpace(rest[:eq])
+		var val strings.Builder
+		i := eq + 2
+		for ; i < len(rest) && rest[i] != '"'; i++ {
+			c := rest[i]
+			if c == '\\' && i+1 < len(rest) {
+				i++
+				switch rest[i] {
+				case 'n':
+					c = '\n'
+				default: // \\ and \"
+					c = rest[i]
+				}
+			}
+			val.WriteByte(c)
+		}
+		if i >= len(rest) {
+			return "", fmt.Errorf("unterminated value of label %s", name)
+		}
+		into[name] = val.String()
+		rest = rest[i+1:]
+	}
+}
+
+// matcher selects samples by their labels; nil selects all.
+type matcher func(labels map[string]string) bool
+
+// sum adds up the values of every sample called name that match selects.
+func (s scrape) sum(name string, match matcher) float64 {
+	var total float64
+	for _, x := range s {
+		if x.Name == name && (match == nil || match(x.Labels)) {
+			total += x.Value
+		}
+	}
+	return total
+}
+
+// value is the value of the first sample called name, and whether there was one.
+func (s scrape) value(name string) (float64, bool) {
+	for _, x := range s {
+		if x.Name == name {
+			return x.Value, true
+		}
+	}
+	return 0, false
+}
+
+// bucket is one cumulative histogram bucket: Count observations <= UpperBound.
+type bucket struct {
+	UpperBound float64
+	Count      float64
+}
+
+// buckets merges the _bucket series of histogram name across every label set
+// match selects (say, all job kinds), sorted by upper bound.
+func (s scrape) buckets(name string, match matcher) ([]bucket, error) {
+	byLE := map[float64]float64{}
+	for _, x := range s {
+		if x.Name != name+"_bucket" || (match != nil && !match(x.Labels)) {
+			continue
+		}
+		le, err := strconv.ParseFloat(x.Labels["le"], 64)
+		if err != nil {
+			return nil, fmt.Errorf("%s_bucket: le %q: %w", name, x.Labels["le"], err)
+		}
+		byLE[le] += x.Value
+	}
+	out := make([]bucket, 0, len(byLE))
+	for le, c := range byLE {
+		out = append(out, bucket{UpperBound: le, Count: c})
+	}
+	slices.SortFunc(out, func(a, b bucket) int {
+		return cmpFloat(a.UpperBound, b.UpperBound)
+	})
+	return out, nil
+}
+
+func cmpFloat(a, b float64) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
+// subtractBuckets is after minus before, bucket by bucket: the observations
+// made between two scrapes. A bucket missing before counts as zero.
+func subtractBuckets(after, before []bucket) []bucket {
+	prev := map[float64]float64{}
+	for _, b := range before {
+		prev[b.UpperBound] = b.Count
+	}
+	out := make([]bucket, len(after))
+	for i, b := range after {
+		out[i] = bucket{UpperBound: b.UpperBound, Count: b.Count - prev[b.UpperBound]}
+	}
+	return out
+}
+
+// histogramQuantile estimates quantile q (0..1) from cumulative buckets
+// sorted by bound, the way PromQL's histogram_quantile does: find the bucket
+// holding the q-th observation and interpolate linearly inside it. An answer
+// in the +Inf bucket is reported as the highest finite bound, so it is a
+// lower bound on the truth. NaN when there are no observations.
+func histogramQuantile(q float64, bs []bucket) float64 {
+	if len(bs) == 0 || !math.IsInf(bs[len(bs)-1].UpperBound, 1) {
+		return math.NaN()
+	}
+	total := bs[len(bs)-1].Count
+	if total <= 0 {
+		return math.NaN()
+	}
+	rank := q * total
+	i, _ := slices.BinarySearchFunc(bs, rank, func(b bucket, r float64) int { return cmpFloat(b.Count, r) })
+	if i >= len(bs)-1 {
+		if len(bs) < 2 {
+			return math.NaN()
+		}
+		return bs[len(bs)-2].UpperBound
+	}
+	lower, below := 0.0, 0.0
+	if i > 0 {
+		lower, below = bs[i-1].UpperBound, bs[i-1].Count
+	}
+	inBucket := bs[i].Count - below
+	if inBucket <= 0 {
+		return bs[i].UpperBound
+	}
+	return lower + (bs[i].UpperBound-lower)*(rank-below)/inBucket
+}
