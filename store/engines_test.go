@@ -22,19 +22,59 @@ func testPostgresURL() string {
 	return defaultTestPostgres
 }
 
-// engine makes a fresh, empty database for one test and returns its URL.
+// engine makes a fresh database for one test and returns its URL.
 type engine struct {
-	name   string
-	newURL func(t testing.TB) string
+	name string
+	// newURL's database may already be migrated; emptyURL's is empty.
+	newURL, emptyURL func(t testing.TB) string
 }
 
 var engines = []engine{
-	{DialectSQLite, newSQLiteURL},
-	{DialectPostgres, newPostgresURL},
+	{DialectSQLite, newSQLiteURL, emptySQLiteURL},
+	{DialectPostgres, newPostgresURL, newPostgresURL},
 }
 
-func newSQLiteURL(t testing.TB) string {
+func emptySQLiteURL(t testing.TB) string {
 	return "sqlite://" + filepath.Join(t.TempDir(), "store.db")
+}
+
+var sqliteTemplate struct {
+	once sync.Once
+	data []byte
+	err  error
+}
+
+// newSQLiteURL copies a database migrated once per test run: migrating
+// costs far more than a test's own queries under the race detector.
+func newSQLiteURL(t testing.TB) string {
+	sqliteTemplate.once.Do(func() {
+		dir, err := os.MkdirTemp("", "store-template-")
+		if err != nil {
+			sqliteTemplate.err = err
+			return
+		}
+		defer os.RemoveAll(dir)
+		path := filepath.Join(dir, "template.db")
+		s, err := Open(context.Background(), "sqlite://"+path, Options{})
+		if err != nil {
+			sqliteTemplate.err = err
+			return
+		}
+		// Closing the last connection checkpoints the WAL into the file.
+		if err := s.Close(); err != nil {
+			sqliteTemplate.err = err
+			return
+		}
+		sqliteTemplate.data, sqliteTemplate.err = os.ReadFile(path)
+	})
+	if sqliteTemplate.err != nil {
+		t.Fatalf("migrated sqlite template: %v", sqliteTemplate.err)
+	}
+	path := filepath.Join(t.TempDir(), "store.db")
+	if err := os.WriteFile(path, sqliteTemplate.data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return "sqlite://" + path
 }
 
 var (
@@ -87,6 +127,17 @@ func forEachEngineURL(t *testing.T, fn func(t *testing.T, url string)) {
 		t.Run(e.name, func(t *testing.T) {
 			t.Parallel()
 			fn(t, e.newURL(t))
+		})
+	}
+}
+
+// forEachEmptyEngineURL is forEachEngineURL with databases never migrated.
+func forEachEmptyEngineURL(t *testing.T, fn func(t *testing.T, url string)) {
+	t.Helper()
+	for _, e := range engines {
+		t.Run(e.name, func(t *testing.T) {
+			t.Parallel()
+			fn(t, e.emptyURL(t))
 		})
 	}
 }

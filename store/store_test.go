@@ -41,7 +41,7 @@ func TestRedactHidesPassword(t *testing.T) {
 
 func TestOpenTwiceMigratesOnce(t *testing.T) {
 	t.Parallel()
-	forEachEngineURL(t, func(t *testing.T, url string) {
+	forEachEmptyEngineURL(t, func(t *testing.T, url string) {
 		ctx := context.Background()
 		first := openStore(t, url, Options{})
 		if _, err := first.EnqueueDelivery(ctx, Delivery{ID: "d1", Event: "ping"}); err != nil {

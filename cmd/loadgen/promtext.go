@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"cmp"
 	"fmt"
 	"io"
 	"math"
@@ -156,19 +157,9 @@ func (s scrape) buckets(name string, match matcher) ([]bucket, error) {
 		out = append(out, bucket{UpperBound: le, Count: c})
 	}
 	slices.SortFunc(out, func(a, b bucket) int {
-		return cmpFloat(a.UpperBound, b.UpperBound)
+		return cmp.Compare(a.UpperBound, b.UpperBound)
 	})
 	return out, nil
-}
-
-func cmpFloat(a, b float64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 // subtractBuckets is after minus before, bucket by bucket: the observations
@@ -199,7 +190,7 @@ func histogramQuantile(q float64, bs []bucket) float64 {
 		return math.NaN()
 	}
 	rank := q * total
-	i, _ := slices.BinarySearchFunc(bs, rank, func(b bucket, r float64) int { return cmpFloat(b.Count, r) })
+	i, _ := slices.BinarySearchFunc(bs, rank, func(b bucket, r float64) int { return cmp.Compare(b.Count, r) })
 	if i >= len(bs)-1 {
 		if len(bs) < 2 {
 			return math.NaN()

@@ -14,6 +14,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -84,8 +85,9 @@ func must(t *testing.T, err error) {
 	}
 }
 
-// start runs the real serve wiring in-process until the test ends.
-func (h *harness) start(t *testing.T, env map[string]string) {
+// start runs the real serve wiring in-process until the test ends or the
+// returned stop is called (stopping twice is safe).
+func (h *harness) start(t *testing.T, env map[string]string) (stop func()) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	pr, pw := io.Pipe()
@@ -96,12 +98,17 @@ func (h *harness) start(t *testing.T, env map[string]string) {
 	}()
 	h.url = readListening(t, pr)
 	go func() { _, _ = io.Copy(io.Discard, pr) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("serve returned %v", err)
-		}
-	})
+	var once sync.Once
+	stop = func() {
+		once.Do(func() {
+			cancel()
+			if err := <-done; err != nil {
+				t.Errorf("serve returned %v", err)
+			}
+		})
+	}
+	t.Cleanup(stop)
+	return stop
 }
 
 func readListening(t *testing.T, r io.Reader) string {

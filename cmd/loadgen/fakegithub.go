@@ -1,0 +1,150 @@
+package main
+
+import (
+	"cmp"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"slices"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// fakeGitHub answers the REST calls the server's jobs make, quickly and
+// always the same way: no policy file anywhere, no changed files, no check
+// runs or comments yet. It measures the server, not GitHub. It counts calls
+// per route and reports each check run created, so a delivery's end-to-end
+// latency can be read from the moment its head SHA comes back.
+type fakeGitHub struct {
+	now       func() time.Time
+	onCheck   func(headSHA string, at time.Time) // may be nil
+	mux       *http.ServeMux
+	nextID    atomic.Int64
+	mu        sync.Mutex
+	calls     map[string]int64 // route pattern -> calls
+	unmatched atomic.Int64
+}
+
+func newFakeGitHub(now func() time.Time, onCheck func(headSHA string, at time.Time)) *fakeGitHub {
+	f := &fakeGitHub{now: now, onCheck: onCheck, mux: http.NewServeMux(), calls: map[string]int64{}}
+	notFound := func(w http.ResponseWriter, _ *http.Request) {
+		writeJSON(w, http.StatusNotFound, map[string]string{"message": "Not Found"})
+	}
+	emptyList := func(w http.ResponseWriter, _ *http.Request) { writeJSON(w, http.StatusOK, []any{}) }
+	created := func(w http.ResponseWriter, _ *http.Request) {
+		writeJSON(w, http.StatusCreated, map[string]int64{"id": f.nextID.Add(1)})
+	}
+	withID := func(w http.ResponseWriter, r *http.Request) {
+		id, _ := strconv.ParseInt(r.PathValue("id"), 10, 64)
+		writeJSON(w, http.StatusOK, map[string]int64{"id": id})
+	}
+	routes := map[string]http.HandlerFunc{
+		"POST /app/installations/{id}/access_tokens": func(w http.ResponseWriter, _ *http.Request) {
+			writeJSON(w, http.StatusCreated, map[string]string{
+				"token": "t", "expires_at": f.now().Add(time.Hour).UTC().Format(time.RFC3339)})
+		},
+		"GET /repos/{owner}/{repo}/contents/{path...}":             notFound,
+		"GET /repos/{owner}/{repo}/pulls/{n}":                      f.pullRequest,
+		"GET /repos/{owner}/{repo}/pulls/{n}/files":                emptyList,
+		"GET /repos/{owner}/{repo}/pulls/{n}/reviews":              emptyList,
+		"POST /repos/{owner}/{repo}/pulls/{n}/requested_reviewers": f.pullRequest,
+		"GET /repos/{owner}/{repo}/commits/{ref}/check-runs": func(w http.ResponseWriter, _ *http.Request) {
+			writeJSON(w, http.StatusOK, map[string]any{"total_count": 0, "check_runs": []any{}})
+		},
+		"POST /repos/{owner}/{repo}/check-runs":            f.createCheckRun,
+		"PATCH /repos/{owner}/{repo}/check-runs/{id}":      withID,
+		"GET /repos/{owner}/{repo}/issues/{n}/comments":    emptyList,
+		"POST /repos/{owner}/{repo}/issues/{n}/comments":   created,
+		"PATCH /repos/{owner}/{repo}/issues/comments/{id}": withID,
+		"GET /orgs/{org}/teams/{slug}/members":             emptyList,
+	}
+	for pattern, h := range routes {
+		f.calls[pattern] = 0
+		f.mux.HandleFunc(pattern, f.count(pattern, h))
+	}
+	f.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		f.unmatched.Add(1)
+		notFound(w, r)
+	})
+	return f
+}
+
+func (f *fakeGitHub) ServeHTTP(w http.ResponseWriter, r *http.Request) { f.mux.ServeHTTP(w, r) }
+
+func (f *fakeGitHub) count(pattern string, h http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		f.mu.Lock()
+		f.calls[pattern]++
+		f.mu.Unlock()
+		h(w, r)
+	}
+}
+
+// pullRequest is an open pull request with a fixed head: what a review or
+// check-suite job reads back.
+func (f *fakeGitHub) pullRequest(w http.ResponseWriter, r *http.Request) {
+	n, err := strconv.Atoi(r.PathValue("n"))
+	if err != nil {
+		writeJSON(w, http.StatusNotFound, map[string]string{"message": "Not Found"})
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{
+		"number": n, "state": "open", "title": "Load test", "body": "", "draft": false,
+		"user": map[string]any{"login": "octocat", "type": "User"},
+		"head": map[string]any{"sha": fmt.Sprintf("%040x", n), "ref": "loadgen"},
+		"base": map[string]any{"ref": "main"},
+	})
+}
+
+func (f *fakeGitHub) createCheckRun(w http.ResponseWriter, r *http.Request) {
+	var body struct {
+		HeadSHA string `json:"head_sha"`
+	}
+	if err := json.NewDecoder(io.LimitReader(r.Body, 1<<20)).Decode(&body); err != nil {
+		writeJSON(w, http.StatusUnprocessableEntity, map[string]string{"message": "Invalid request: " + err.Error()})
+		return
+	}
+	if f.onCheck != nil {
+		f.onCheck(body.HeadSHA, f.now())
+	}
+	writeJSON(w, http.StatusCreated, map[string]any{"id": f.nextID.Add(1), "head_sha": body.HeadSHA})
+}
+
+// routeCount is the calls one route received.
+type routeCount struct {
+	Route string
+	Calls int64
+}
+
+// counts returns the calls per route that received any, busiest first,
+// and the calls no route matched.
+func (f *fakeGitHub) counts() (routes []routeCount, unmatched int64) {
+	f.mu.Lock()
+	for p, n := range f.calls {
+		if n > 0 {
+			routes = append(routes, routeCount{p, n})
+		}
+	}
+	f.mu.Unlock()
+	slices.SortFunc(routes, func(a, b routeCount) int {
+		return cmp.Or(cmp.Compare(b.Calls, a.Calls), cmp.Compare(a.Route, b.Route))
+	})
+	return routes, f.unmatched.Load()
+}
+
+func (f *fakeGitHub) total() int64 {
+	routes, unmatched := f.counts()
+	for _, r := range routes {
+		unmatched += r.Calls
+	}
+	return unmatched
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}

@@ -1,0 +1,95 @@
+package main
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/go-github/v60/github"
+)
+
+// TestFakeGitHubSpeaksGoGitHub drives the fake through go-github, the
+// client the server uses, so a reply go-github cannot decode fails here.
+func TestFakeGitHubSpeaksGoGitHub(t *testing.T) {
+	t.Parallel()
+	now := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	var mu sync.Mutex
+	seen := map[string]time.Time{}
+	fake := newFakeGitHub(func() time.Time { return now }, func(sha string, at time.Time) {
+		mu.Lock()
+		seen[sha] = at
+		mu.Unlock()
+	})
+	srv := httptest.NewServer(fake)
+	t.Cleanup(srv.Close)
+	c, err := github.NewClient(srv.Client()).WithEnterpriseURLs(srv.URL+"/", srv.URL+"/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.BaseURL.Path = "/" // the fake serves at the root, as api.github.com does
+	ctx := context.Background()
+
+	_, _, resp, err := c.Repositories.GetContents(ctx, "o", "r", ".github/reviewpolicy.yml", nil)
+	if resp == nil || resp.StatusCode != http.StatusNotFound || err == nil {
+		t.Errorf("contents: status %v, err %v; want 404", resp, err)
+	}
+	files, _, err := c.PullRequests.ListFiles(ctx, "o", "r", 3, nil)
+	if err != nil || len(files) != 0 {
+		t.Errorf("files = %v, %v; want none", files, err)
+	}
+	pr, _, err := c.PullRequests.Get(ctx, "o", "r", 3)
+	if err != nil || pr.GetNumber() != 3 || pr.GetState() != "open" || pr.GetHead().GetSHA() == "" ||
+		pr.GetBase().GetRef() != "main" || pr.GetUser().GetLogin() == "" {
+		t.Errorf("pull request = %+v, %v", pr, err)
+	}
+	runs, _, err := c.Checks.ListCheckRunsForRef(ctx, "o", "r", "abc", nil)
+	if err != nil || runs.GetTotal() != 0 {
+		t.Errorf("check runs = %+v, %v", runs, err)
+	}
+	run, _, err := c.Checks.CreateCheckRun(ctx, "o", "r", github.CreateCheckRunOptions{Name: "review-policy", HeadSHA: "abc"})
+	if err != nil || run.GetID() == 0 {
+		t.Fatalf("create check run = %+v, %v", run, err)
+	}
+	upd, _, err := c.Checks.UpdateCheckRun(ctx, "o", "r", run.GetID(), github.UpdateCheckRunOptions{Name: "review-policy"})
+	if err != nil || upd.GetID() != run.GetID() {
+		t.Errorf("update check run = %+v, %v", upd, err)
+	}
+	comments, _, err := c.Issues.ListComments(ctx, "o", "r", 3, nil)
+	if err != nil || len(comments) != 0 {
+		t.Errorf("comments = %v, %v", comments, err)
+	}
+	mu.Lock()
+	at, ok := seen["abc"]
+	mu.Unlock()
+	if !ok || !at.Equal(now) {
+		t.Errorf("check run on abc reported at %v (%v), want %v", at, ok, now)
+	}
+
+	routes, unmatched := fake.counts()
+	if unmatched != 0 {
+		t.Errorf("unmatched calls = %d", unmatched)
+	}
+	if len(routes) != 7 || fake.total() != 7 {
+		t.Errorf("routes = %v (total %d), want 7 routes called once each", routes, fake.total())
+	}
+}
+
+func TestFakeGitHubToken(t *testing.T) {
+	t.Parallel()
+	now := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	fake := newFakeGitHub(func() time.Time { return now }, nil)
+	rec := httptest.NewRecorder()
+	fake.ServeHTTP(rec, httptest.NewRequest(http.MethodPost, "/app/installations/957387/access_tokens", nil))
+	if rec.Code != http.StatusCreated || !strings.Contains(rec.Body.String(), `"expires_at":"2026-01-02T04:04:05Z"`) {
+		t.Errorf("token: %d %s", rec.Code, rec.Body)
+	}
+	rec = httptest.NewRecorder()
+	fake.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/nowhere", nil))
+	if _, unmatched := fake.counts(); rec.Code != http.StatusNotFound || unmatched != 1 {
+		t.Errorf("unknown route: %d, unmatched %d", rec.Code, unmatched)
+	}
+}

@@ -1,0 +1,114 @@
+package main
+
+import (
+	"encoding/json"
+	"slices"
+	"strings"
+	"testing"
+)
+
+const reviewersPolicy = `version: 1
+reviewers:
+  strategy: load-balance
+  rules:
+    - {name: docs, paths: ["*.md"], reviewers: ["@Codertocat/writers"], count: 1}
+    - {name: security, paths: ["README.md"], reviewers: [carol], required_approvals: 1}
+`
+
+func setupReviewers(t *testing.T) *harness {
+	h := setup(t)
+	h.fake.SetFile(owner, repoName, "master", ".github/review-policy.yml", reviewersPolicy)
+	h.fake.AddTeam(owner, "writers", "alice", "bob", owner)
+	h.start(t, nil)
+	return h
+}
+
+func (h *harness) requested() []string {
+	users, _ := h.fake.RequestedReviewers(owner, repoName, prNumber)
+	return users
+}
+
+// requestBodies returns the reviewers of every POST requested_reviewers.
+func (h *harness) requestBodies(t *testing.T) [][]string {
+	var out [][]string
+	for _, c := range h.fake.Calls() {
+		if c.Method == "POST" && strings.HasSuffix(c.Path, "/requested_reviewers") {
+			var body struct{ Reviewers []string }
+			must(t, json.Unmarshal(c.Body, &body))
+			out = append(out, body.Reviewers)
+		}
+	}
+	return out
+}
+
+func TestReviewersFromTeamsAndRulesWithRequiredApproval(t *testing.T) {
+	t.Parallel()
+	h := setupReviewers(t)
+	h.send(t, "pull_request", "", payload(t, "pull_request/opened.payload.json", nil))
+	waitFor(t, "a check run", func() bool { return len(h.checkRuns()) == 1 })
+
+	// The author (a member of the team) is never asked; of alice and bob,
+	// equally loaded and never asked, the first by login is.
+	if got := h.requested(); !slices.Equal(got, []string{"alice", "carol"}) {
+		t.Errorf("requested %v, want [alice carol]", got)
+	}
+	run := h.checkRuns()[0]
+	if run.Conclusion != "failure" {
+		t.Errorf("security needs carol's approval; conclusion %s", run.Conclusion)
+	}
+	for _, want := range []string{"rule **docs**", "rule **security**", "carol: rule security matched README.md", "0 of 1 approvals"} {
+		if !strings.Contains(run.Summary, want) {
+			t.Errorf("summary lacks %q:\n%s", want, run.Summary)
+		}
+	}
+
+	// A redelivered opened event must not ask again.
+	h.send(t, "pull_request", "", payload(t, "pull_request/opened.payload.json", nil))
+	waitFor(t, "the second evaluation", func() bool {
+		return h.fake.CountCalls("PATCH", "/repos/"+owner+"/"+repoName+"/check-runs/") == 1
+	})
+	if n := len(h.requestBodies(t)); n != 1 {
+		t.Errorf("reviewers requested %d times, want once", n)
+	}
+
+	// carol approves: the area passes.
+	h.fake.AddReview(owner, repoName, prNumber, "carol", "APPROVED")
+	h.send(t, "pull_request_review", "", payload(t, "pull_request_review/submitted.payload.json", func(m map[string]any) {
+		review := m["review"].(map[string]any)
+		review["state"] = "approved"
+		review["user"].(map[string]any)["login"] = "carol"
+	}))
+	waitFor(t, "a green check", func() bool { return h.checkRuns()[0].Conclusion == "success" })
+	if run := h.checkRuns()[0]; !strings.Contains(run.Summary, "1 of 1 approvals") {
+		t.Errorf("summary after approval:\n%s", run.Summary)
+	}
+}
+
+func TestManualChoicesAreRespected(t *testing.T) {
+	t.Parallel()
+	h := setupReviewers(t)
+	// A person already asked bob (a writer) and octocat before the app ran.
+	h.send(t, "pull_request", "", payload(t, "pull_request/opened.payload.json", func(m map[string]any) {
+		pr := m["pull_request"].(map[string]any)
+		reqs := pr["requested_reviewers"].([]any)
+		bob := map[string]any{"login": "bob", "id": 99, "type": "User"}
+		pr["requested_reviewers"] = append(reqs, bob)
+	}))
+	waitFor(t, "a check run", func() bool { return len(h.checkRuns()) == 1 })
+	bodies := h.requestBodies(t)
+	if len(bodies) != 1 || !slices.Equal(bodies[0], []string{"carol"}) {
+		t.Errorf("requests %v, want only [carol]: bob already covers docs", bodies)
+	}
+
+	// Someone removes carol; a new push must not bring her back.
+	h.send(t, "pull_request", "", payload(t, "pull_request/review_request_removed.payload.json", func(m map[string]any) {
+		m["requested_reviewer"].(map[string]any)["login"] = "carol"
+	}))
+	h.send(t, "pull_request", "", payload(t, "pull_request/synchronize.payload.json", nil))
+	waitFor(t, "two more evaluations", func() bool {
+		return h.fake.CountCalls("PATCH", "/repos/"+owner+"/"+repoName+"/check-runs/") >= 2
+	})
+	if n := len(h.requestBodies(t)); n != 1 {
+		t.Errorf("reviewers requested again after a human removed carol: %v", h.requestBodies(t))
+	}
+}

@@ -1,0 +1,110 @@
+package main
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+)
+
+// River moves scheduled jobs to runnable every 5 s, so the SLA here is long
+// enough that the reminder and the breach cannot fire in the same sweep.
+const slaPolicy = `version: 1
+reviewers:
+  rules:
+    - {name: docs, paths: ["*.md"], reviewers: [carol]}
+sla:
+  first_review: 12s
+  remind_before: 6s
+  escalate_to: ["@Codertocat/leads"]
+`
+
+func (h *harness) comment(t *testing.T) string {
+	cs := h.fake.Comments(owner, repoName, prNumber)
+	if len(cs) > 1 {
+		t.Fatalf("%d sticky comments, want 1", len(cs))
+	}
+	if len(cs) == 0 {
+		return ""
+	}
+	return cs[0].Body
+}
+
+func TestSLAReminderThenBreachReachGitHub(t *testing.T) {
+	t.Parallel()
+	h := setup(t)
+	h.fake.SetFile(owner, repoName, "master", ".github/review-policy.yml", slaPolicy)
+	h.fake.AddTeam(owner, "leads", "dave")
+	h.start(t, nil)
+	h.send(t, "pull_request", "", payload(t, "pull_request/opened.payload.json", nil))
+	waitFor(t, "a check run", func() bool { return len(h.checkRuns()) == 1 })
+	if run := h.checkRuns()[0]; !strings.Contains(run.Summary, "first review due by") {
+		t.Errorf("SLA section does not show the deadline:\n%s", run.Summary)
+	}
+
+	waitFor(t, "the reminder", func() bool { return strings.Contains(h.comment(t), "Review reminder") })
+	if c := h.comment(t); !strings.Contains(c, "@carol") {
+		t.Errorf("the reminder does not mention the requested reviewer:\n%s", c)
+	}
+	waitFor(t, "the breach", func() bool { return strings.Contains(h.comment(t), "overdue") })
+	c := h.comment(t)
+	if !strings.Contains(c, "@carol") || !strings.Contains(c, "@Codertocat/leads") {
+		t.Errorf("the breach does not mention reviewers and escalation:\n%s", c)
+	}
+	_, teams := h.fake.RequestedReviewers(owner, repoName, prNumber)
+	if len(teams) != 1 || teams[0] != "leads" {
+		t.Errorf("escalation team requested: %v, want [leads]", teams)
+	}
+	run := h.checkRuns()[0]
+	if run.Conclusion != "neutral" || !strings.Contains(run.Summary, "breached") {
+		t.Errorf("breach under enforcement warn: %s\n%s", run.Conclusion, run.Summary)
+	}
+
+	// The first review stops the clock; the check reports how long it took.
+	h.fake.AddReview(owner, repoName, prNumber, "carol", "COMMENTED")
+	h.send(t, "pull_request_review", "", payload(t, "pull_request_review/submitted.payload.json", func(m map[string]any) {
+		m["review"].(map[string]any)["user"].(map[string]any)["login"] = "carol"
+	}))
+	waitFor(t, "the reviewed state", func() bool { return strings.Contains(h.checkRuns()[0].Summary, "reviewed after") })
+	if n := escalations(t, h); n != 1 {
+		t.Errorf("escalated %d times, want once", n)
+	}
+}
+
+func escalations(t *testing.T, h *harness) int {
+	n := 0
+	for _, c := range h.fake.Calls() {
+		if c.Method == "POST" && strings.HasSuffix(c.Path, "/requested_reviewers") {
+			var body struct {
+				TeamReviewers []string `json:"team_reviewers"`
+			}
+			must(t, json.Unmarshal(c.Body, &body))
+			if len(body.TeamReviewers) > 0 {
+				n++
+			}
+		}
+	}
+	return n
+}
+
+func TestSLATimerSurvivesRestart(t *testing.T) {
+	t.Parallel()
+	h := setup(t)
+	h.fake.SetFile(owner, repoName, "master", ".github/review-policy.yml", `version: 1
+reviewers:
+  rules:
+    - {name: docs, paths: ["*.md"], reviewers: [carol]}
+sla: {first_review: 3s}
+`)
+	stop := h.start(t, nil)
+	h.send(t, "pull_request", "", payload(t, "pull_request/opened.payload.json", nil))
+	waitFor(t, "a check run", func() bool { return len(h.checkRuns()) == 1 })
+	stop()
+	// The deadline passes while no process runs.
+	time.Sleep(3 * time.Second)
+	if strings.Contains(h.comment(t), "overdue") {
+		t.Fatal("breach reported while the server was down")
+	}
+	h.start(t, nil)
+	waitFor(t, "the breach after restart", func() bool { return strings.Contains(h.comment(t), "overdue") })
+}

@@ -1,0 +1,66 @@
+// Package store keeps the app's durable state and its job queue behind one
+// small API, on one of two engines chosen by the database URL:
+//
+//   - SQLite ("sqlite://path.db"), the default: a single process on one
+//     machine, nothing to operate. Pure Go (modernc.org/sqlite), no cgo.
+//   - PostgreSQL ("postgres://..."): several replicas sharing one database.
+//
+// # Why River
+//
+// A webhook must be answered within seconds, but handling it takes several
+// GitHub API calls that may fail or be rate limited. So the handler only
+// records the delivery and enqueues a job; River (github.com/riverqueue/river)
+// runs it with retries and backoff, rescues jobs whose process died
+// mid-flight, runs periodic jobs on one elected leader, and does all of that
+// on both engines. The delivery row and its job are written in the same
+// transaction (EnqueueDelivery): a delivery is processed if and only if it
+// was recorded, and a redelivered one is dropped.
+//
+// # Why database/sql on both engines
+//
+// River's client is generic in the transaction type. Using *sql.Tx on both
+// engines (riversqlite for SQLite, riverdatabasesql over pgx's database/sql
+// adapter for PostgreSQL) gives one *river.Client[*sql.Tx] type and one
+// implementation of every method here: the queries are shared too, because
+// modernc's SQLite accepts PostgreSQL's $1 placeholders, and both engines
+// support INSERT ... ON CONFLICT and RETURNING. Only the schema migrations
+// differ, in their type names (migrations/sqlite, migrations/postgres).
+//
+// The cost: River's database/sql driver cannot LISTEN for new jobs, so the
+// client polls (every 50 ms, at most every 20 ms). That is an indexed probe
+// of river_job and keeps job start latency low. If polling load ever
+// matters, riverdatabasesql.NewWithPgxListener adds a pgx LISTEN connection
+// without changing the transaction type.
+//
+// Times are stored as Unix microseconds in integer columns on both engines,
+// so comparisons and scans do not depend on a driver's time format.
+//
+// # SQLite connection settings
+//
+// SQLite allows one writer at a time, and River runs many internal
+// operations concurrently, so River's SQLite driver documentation advises a
+// single connection (SetMaxOpenConns(1)); every query queues for it. Hence
+// a method's transaction must use only its *sql.Tx: touching Store.DB inside
+// would wait forever. The connection uses WAL (readers do not block the
+// writer and vice versa), synchronous=NORMAL (durable at checkpoints, safe
+// with WAL), busy_timeout (wait, rather than fail, if another process such
+// as a backup holds the lock), foreign_keys on, and _txlock=immediate so a
+// transaction takes the write lock at BEGIN instead of failing when it
+// first writes. ":memory:" is refused: River needs every connection to see
+// the same database file.
+//
+// # Migrations
+//
+// Open applies River's migrations (rivermigrate) and then the store's own
+// embedded .sql files, each in a transaction together with its row in
+// schema_migrations, so opening an up-to-date database changes nothing. On
+// PostgreSQL an advisory lock keeps replicas that start together from
+// migrating at the same time.
+//
+// # Concurrency
+//
+// Every method is safe for concurrent use, and on PostgreSQL across
+// processes: deduplication, compare-and-swap (SetRotation) and exactly-once
+// claims (ClaimSLAEvent) are single statements whose conflict handling the
+// database serialises.
+package store
