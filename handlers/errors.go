@@ -23,7 +23,8 @@ func retryable(err error, now time.Time) error {
 	if errors.As(err, &abuse) {
 		d := time.Minute
 		if abuse.RetryAfter != nil {
-			d = *abuse.RetryAfter
+			// go-github derives it from X-RateLimit-Reset, which may be past.
+			d = waitUntil(now.Add(*abuse.RetryAfter), now)
 		}
 		return river.JobSnooze(d)
 	}

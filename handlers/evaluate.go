@@ -47,7 +47,11 @@ func (a *App) evaluate(ctx context.Context, ev evaluation, log *slog.Logger) err
 	now := a.Now()
 	baseRef, headSHA := pr.GetBase().GetRef(), pr.GetHead().GetSHA()
 
-	pol, err := a.loadPolicy(ctx, c, ev.ref, baseRef)
+	base, err := a.listGitHubDir(ctx, c, ev.ref, baseRef)
+	if err != nil {
+		return err
+	}
+	pol, err := a.loadPolicy(ctx, c, ev.ref, baseRef, base)
 	if err != nil {
 		return err
 	}
@@ -77,7 +81,7 @@ func (a *App) evaluate(ctx context.Context, ev evaluation, log *slog.Logger) err
 
 	if p := pol.policy; p != nil {
 		if p.Template != nil && p.Enforcement.Template != policy.ModeOff {
-			tmpl, err := repoTemplate(ctx, c, ev.ref, baseRef)
+			tmpl, err := a.firstOf(ctx, c, ev.ref, baseRef, base, templatePaths)
 			if err != nil {
 				return err
 			}
@@ -93,7 +97,7 @@ func (a *App) evaluate(ctx context.Context, ev evaluation, log *slog.Logger) err
 			}
 		}
 		if p.Reviewers != nil && p.Enforcement.Reviewers != policy.ModeOff {
-			out, err := a.assignReviewers(ctx, c, ev.ref, p, pr, facts, reviews, now, log)
+			out, err := a.assignReviewers(ctx, c, ev.ref, base, p, pr, facts, reviews, now, log)
 			if err != nil {
 				return err
 			}
@@ -169,7 +173,7 @@ func (a *App) proposed(ctx context.Context, c *github.Client, r repoRef, pr *git
 
 // assignReviewers runs the reviewer selection and sends the requests it
 // decides on. Requests go out only for ready pull requests.
-func (a *App) assignReviewers(ctx context.Context, c *github.Client, r repoRef, p *policy.Policy, pr *github.PullRequest,
+func (a *App) assignReviewers(ctx context.Context, c *github.Client, r repoRef, base baseFiles, p *policy.Policy, pr *github.PullRequest,
 	facts policy.PullRequest, reviews []*github.PullRequestReview, now time.Time, log *slog.Logger) (reviewers.Output, error) {
 	in := reviewers.Input{Policy: p, PR: facts, Repo: r.Owner + "/" + r.Repo, Now: now, Reviews: policyReviews(reviews)}
 	for _, u := range pr.RequestedReviewers {
@@ -186,7 +190,7 @@ func (a *App) assignReviewers(ctx context.Context, c *github.Client, r repoRef, 
 		return reviewers.Output{}, err
 	}
 	if p.Reviewers.Codeowners {
-		if in.CodeOwners, err = codeOwners(ctx, c, r, pr.GetBase().GetRef()); err != nil {
+		if in.CodeOwners, err = a.firstOf(ctx, c, r, pr.GetBase().GetRef(), base, codeownersPaths); err != nil {
 			return reviewers.Output{}, err
 		}
 	}

@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"net/http"
@@ -22,13 +23,35 @@ const maxFiles = 3000
 // pays one listing, which conditional requests make cheap.
 type caches struct {
 	files    *lru.Cache // repoID/headSHA -> []string
-	policies *lru.Cache // blob SHA -> parsed policy result
+	policies *lru.Cache // path@blob SHA -> parsed policy result
+	blobs    *lru.Cache // blob SHA -> text (templates, CODEOWNERS, policies)
+	written  *lru.Cache // "check_run:<id>" / "comment:<id>" -> hash of what this process last wrote
+}
+
+// unchanged reports whether this process already wrote exactly content to
+// the object; a re-delivered or no-op event then costs no write.
+func (c *caches) unchanged(key string, content ...string) bool {
+	v, ok := c.written.Get(key)
+	return ok && v.(string) == contentHash(content...)
+}
+
+func (c *caches) wrote(key string, content ...string) { c.written.Add(key, contentHash(content...)) }
+
+func contentHash(parts ...string) string {
+	h := sha256.New()
+	for _, p := range parts {
+		h.Write([]byte(p))
+		h.Write([]byte{0})
+	}
+	return string(h.Sum(nil))
 }
 
 func newCaches() *caches {
 	files, _ := lru.New(2048)
 	policies, _ := lru.New(1024)
-	return &caches{files: files, policies: policies}
+	blobs, _ := lru.New(1024)
+	written, _ := lru.New(4096)
+	return &caches{files: files, policies: policies, blobs: blobs, written: written}
 }
 
 // repoRef names one pull request of one installation.
@@ -156,6 +179,10 @@ func (a *App) upsertCheckRun(ctx context.Context, c *github.Client, r repoRef, s
 			Path: github.String(an.Path), StartLine: github.Int(an.StartLine), EndLine: github.Int(an.EndLine),
 			AnnotationLevel: github.String("failure"), Message: github.String(an.Message)})
 	}
+	annotations := fmt.Sprint(rep.Annotations)
+	if ok && a.cache.unchanged(fmt.Sprint("check_run:", id), rep.Conclusion, rep.Title, rep.Summary, annotations) {
+		return a.Store.RememberObject(ctx, key, id)
+	}
 	if ok {
 		_, _, err = c.Checks.UpdateCheckRun(ctx, r.Owner, r.Repo, id, github.UpdateCheckRunOptions{
 			Name: check.Name, Status: github.String("completed"), Conclusion: github.String(rep.Conclusion), Output: out})
@@ -171,6 +198,7 @@ func (a *App) upsertCheckRun(ctx context.Context, c *github.Client, r repoRef, s
 		}
 		id = run.GetID()
 	}
+	a.cache.wrote(fmt.Sprint("check_run:", id), rep.Conclusion, rep.Title, rep.Summary, annotations)
 	return a.Store.RememberObject(ctx, key, id)
 }
 
@@ -183,6 +211,7 @@ func (a *App) upsertComment(ctx context.Context, c *github.Client, r repoRef, re
 	if err != nil {
 		return err
 	}
+	ok = ok && id != 0 // 0 records a comment someone deleted
 	var current string
 	if !ok {
 		id, current, ok, err = findSticky(ctx, c, r)
@@ -199,7 +228,8 @@ func (a *App) upsertComment(ctx context.Context, c *github.Client, r repoRef, re
 			return fmt.Errorf("commenting on %s: %w", r, err)
 		}
 		id = cm.GetID()
-	case current == rep.Comment:
+		a.cache.wrote(fmt.Sprint("comment:", id), rep.Comment)
+	case current == rep.Comment || a.cache.unchanged(fmt.Sprint("comment:", id), rep.Comment):
 	default:
 		_, resp, err := c.Issues.EditComment(ctx, r.Owner, r.Repo, id, &github.IssueComment{Body: github.String(rep.Comment)})
 		if resp != nil && resp.StatusCode == http.StatusNotFound {
@@ -209,6 +239,7 @@ func (a *App) upsertComment(ctx context.Context, c *github.Client, r repoRef, re
 		if err != nil {
 			return fmt.Errorf("editing comment %d on %s: %w", id, r, err)
 		}
+		a.cache.wrote(fmt.Sprint("comment:", id), rep.Comment)
 	}
 	return a.Store.RememberObject(ctx, key, id)
 }

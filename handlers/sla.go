@@ -92,7 +92,11 @@ func (a *App) escalate(ctx context.Context, r repoRef) error {
 	if err != nil {
 		return fmt.Errorf("reading %s: %w", r, err)
 	}
-	pol, err := a.loadPolicy(ctx, c, r, pr.GetBase().GetRef())
+	base, err := a.listGitHubDir(ctx, c, r, pr.GetBase().GetRef())
+	if err != nil {
+		return err
+	}
+	pol, err := a.loadPolicy(ctx, c, r, pr.GetBase().GetRef(), base)
 	if err != nil || pol.policy == nil || pol.policy.SLA == nil {
 		return err
 	}

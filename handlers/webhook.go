@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -70,7 +71,7 @@ func (h *Webhook) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var env envelope
-	if err := json.Unmarshal(body, &env); err != nil {
+	if err := json.Unmarshal(body, &env); err != nil || !isObject(body) {
 		outcome("malformed")
 		httpError(w, http.StatusBadRequest, "payload is not a JSON object")
 		return
@@ -96,6 +97,13 @@ func (h *Webhook) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	outcome("queued")
 	w.WriteHeader(http.StatusAccepted)
 	_, _ = io.WriteString(w, "queued\n")
+}
+
+// isObject reports whether a JSON document is an object: "null" decodes
+// into a struct without error, but no event is null.
+func isObject(b []byte) bool {
+	b = bytes.TrimLeft(b, " \t\r\n")
+	return len(b) > 0 && b[0] == '{'
 }
 
 // eventLabel bounds the metric's cardinality to events we know.

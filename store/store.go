@@ -38,7 +38,7 @@ type Options struct {
 	PeriodicJobs []*river.PeriodicJob
 	// MaxWorkers bounds concurrently running jobs in this process (default 10).
 	MaxWorkers int
-	// Logger for River and the store; nil keeps River's default (warnings to stdout).
+	// Logger for River and its migrator; nil keeps River's default (warnings to stdout).
 	Logger *slog.Logger
 	// RetryPolicy overrides River's default exponential backoff.
 	RetryPolicy river.ClientRetryPolicy
@@ -46,7 +46,8 @@ type Options struct {
 	JobTimeout time.Duration
 	// RescueStuckJobsAfter is how long a job may stay "running" before the
 	// leader assumes its process died and schedules it again (River's default
-	// is 1 h). It must not be shorter than JobTimeout.
+	// is 1 h). It must not be shorter than JobTimeout, whose default is 1 min,
+	// so set both to shorten it.
 	RescueStuckJobsAfter time.Duration
 }
 
@@ -61,9 +62,10 @@ type Store struct {
 	closeErr  error
 }
 
-// Job fetching polls (database/sql has no LISTEN/NOTIFY), so poll often
-// enough that a webhook's job starts within a blink. The query is an indexed
-// probe of river_job, cheap even with several replicas polling.
+// River's database/sql driver for PostgreSQL cannot LISTEN for new jobs, so
+// the client polls, often enough that a webhook's job starts within a blink.
+// The query is an indexed probe of river_job, cheap even with several
+// replicas polling.
 const (
 	fetchPollInterval = 50 * time.Millisecond
 	fetchCooldown     = 20 * time.Millisecond

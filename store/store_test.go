@@ -257,8 +257,8 @@ func TestLoads(t *testing.T) {
 		mustDo(t, s.AddReviewRequest(ctx, 1, 100, 1, "alice", t1)) // redelivered: no double count
 		mustDo(t, s.AddReviewRequest(ctx, 1, 200, 5, "ALICE", t2))
 		mustDo(t, s.AddReviewRequest(ctx, 1, 100, 1, "bob", t1))
-		mustDo(t, s.AddReviewRequest(ctx, 2, 300, 1, "bob", t2)) // other installation
-		mustDo(t, s.AddReviewRequest(ctx, 1, 100, 2, "alice", t1))  // older time must not win
+		mustDo(t, s.AddReviewRequest(ctx, 2, 300, 1, "bob", t2))   // other installation
+		mustDo(t, s.AddReviewRequest(ctx, 1, 100, 2, "alice", t1)) // older time must not win
 
 		loads, err := s.Loads(ctx, 1, []string{"alice", "Bob", "carol"})
 		if err != nil {
@@ -476,4 +476,25 @@ func mustDo(t *testing.T, err error) {
 	if err != nil {
 		t.Fatal(err)
 	}
+}
+
+// Replicas starting together migrate one at a time (PostgreSQL only: SQLite
+// serves one process).
+func TestConcurrentOpenPostgres(t *testing.T) {
+	t.Parallel()
+	url := newPostgresURL(t)
+	var wg sync.WaitGroup
+	for range 3 {
+		wg.Go(func() {
+			s, err := Open(context.Background(), url, Options{})
+			if err != nil {
+				t.Errorf("concurrent Open: %v", err)
+				return
+			}
+			if err := s.Close(); err != nil {
+				t.Errorf("Close: %v", err)
+			}
+		})
+	}
+	wg.Wait()
 }

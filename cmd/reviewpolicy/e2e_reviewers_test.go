@@ -64,9 +64,7 @@ func TestReviewersFromTeamsAndRulesWithRequiredApproval(t *testing.T) {
 
 	// A redelivered opened event must not ask again.
 	h.send(t, "pull_request", "", payload(t, "pull_request/opened.payload.json", nil))
-	waitFor(t, "the second evaluation", func() bool {
-		return h.fake.CountCalls("PATCH", "/repos/"+owner+"/"+repoName+"/check-runs/") == 1
-	})
+	waitFor(t, "the second evaluation", func() bool { return h.deliveriesDone(t) == 2 })
 	if n := len(h.requestBodies(t)); n != 1 {
 		t.Errorf("reviewers requested %d times, want once", n)
 	}
@@ -105,9 +103,7 @@ func TestManualChoicesAreRespected(t *testing.T) {
 		m["requested_reviewer"].(map[string]any)["login"] = "carol"
 	}))
 	h.send(t, "pull_request", "", payload(t, "pull_request/synchronize.payload.json", nil))
-	waitFor(t, "two more evaluations", func() bool {
-		return h.fake.CountCalls("PATCH", "/repos/"+owner+"/"+repoName+"/check-runs/") >= 2
-	})
+	waitFor(t, "two more evaluations", func() bool { return h.deliveriesDone(t) == 3 })
 	if n := len(h.requestBodies(t)); n != 1 {
 		t.Errorf("reviewers requested again after a human removed carol: %v", h.requestBodies(t))
 	}

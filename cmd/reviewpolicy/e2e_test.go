@@ -197,6 +197,49 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 
 func (h *harness) checkRuns() []githubfake.CheckRun { return h.fake.CheckRuns(owner, repoName) }
 
+// evaluations counts finished-or-running evaluations: each one lists the
+// base branch's .github directory once.
+func (h *harness) evaluations() int {
+	n := 0
+	for _, c := range h.fake.Calls() {
+		if c.Method == "GET" && c.Path == "/repos/"+owner+"/"+repoName+"/contents/.github" {
+			n++
+		}
+	}
+	return n
+}
+
+// deliveriesDone counts delivery jobs that finished (either way), from the
+// server's own metrics.
+func (h *harness) deliveriesDone(t *testing.T) int {
+	t.Helper()
+	res, err := http.Get(h.url + "/metrics")
+	must(t, err)
+	defer res.Body.Close()
+	n := 0
+	sc := bufio.NewScanner(res.Body)
+	for sc.Scan() {
+		line := sc.Text()
+		if strings.HasPrefix(line, `reviewpolicy_job_duration_seconds_count{kind="delivery:`) {
+			var v int
+			_, _ = fmt.Sscan(line[strings.LastIndexByte(line, ' ')+1:], &v)
+			n += v
+		}
+	}
+	return n
+}
+
+// writes counts requests that change something on GitHub.
+func (h *harness) writes() int {
+	n := 0
+	for _, c := range h.fake.Calls() {
+		if c.Method != "GET" && !strings.HasSuffix(c.Path, "/access_tokens") {
+			n++
+		}
+	}
+	return n
+}
+
 func TestPullRequestOpenedGetsCheckRunOnHeadSHA(t *testing.T) {
 	t.Parallel()
 	h := setup(t)
@@ -259,11 +302,16 @@ func TestSameDeliveryTwiceGivesOneCheckRunAndRedeliveryUpdatesIt(t *testing.T) {
 	}
 	waitFor(t, "a check run", func() bool { return len(h.checkRuns()) == 1 })
 	// A redelivery under a new ID (as GitHub's "Redeliver" does) runs
-	// again and must update the check run, not add one.
+	// again and, nothing having changed, writes nothing.
+	writes := h.writes()
 	h.send(t, "pull_request", "dup-2", body)
-	waitFor(t, "the redelivery's update", func() bool { return h.fake.CountCalls("PATCH", "/repos/"+owner+"/"+repoName+"/check-runs/") == 1 })
+	waitFor(t, "the redelivery's evaluation", func() bool { return h.evaluations() == 2 })
+	waitFor(t, "the job to finish", func() bool { return h.deliveriesDone(t) == 2 })
 	if n := len(h.checkRuns()); n != 1 {
 		t.Errorf("%d check runs after a redelivery, want 1", n)
+	}
+	if n := h.writes() - writes; n != 0 {
+		t.Errorf("the redelivery wrote %d times to GitHub, want 0", n)
 	}
 	if n := h.fake.CountCalls("POST", "/repos/"+owner+"/"+repoName+"/check-runs"); n != 1 {
 		t.Errorf("check run created %d times, want 1", n)

@@ -5,6 +5,7 @@
 package check
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 
@@ -112,7 +113,8 @@ func Build(in Input) Report {
 			worst = Failure
 			fmt.Fprintf(&b, "❌ `%s` as changed here is invalid:\n\n```\n%s\n```\n\n", p.Path, p.Err)
 			todo = append(todo, fmt.Sprintf("`%s` as changed here is invalid: see the annotations on the check run.", p.Path))
-			if list, ok := p.Err.(policy.ErrorList); ok {
+			var list policy.ErrorList
+			if errors.As(p.Err, &list) {
 				for _, e := range list {
 					r.Annotations = append(r.Annotations, Annotation{Path: p.Path, StartLine: max(e.Line, 1),
 						EndLine: max(e.Line, 1), Column: e.Column, Message: e.Msg})
@@ -131,18 +133,18 @@ func Build(in Input) Report {
 
 	if in.Policy != nil {
 		enf := in.Policy.Enforcement
-		if in.Template != nil {
+		if in.Template != nil && enf.Template != policy.ModeOff {
 			ok := in.Template.OK()
 			raise(enf.Template, ok)
 			lines := templateSection(&b, *in.Template, enf.Template)
 			todo = append(todo, lines...)
 		}
-		if in.Reviewers != nil {
+		if in.Reviewers != nil && enf.Reviewers != policy.ModeOff {
 			ok := in.Reviewers.OK()
 			raise(enf.Reviewers, ok)
 			reviewersSection(&b, *in.Reviewers, enf.Reviewers)
 		}
-		if in.SLA != nil {
+		if in.SLA != nil && enf.SLA != policy.ModeOff {
 			raise(enf.SLA, in.SLA.OK())
 			fmt.Fprintf(&b, "## Review SLA%s\n%s %s\n\n", modeNote(enf.SLA), mark(in.SLA.OK()), in.SLA.Summary)
 		}
