@@ -73,7 +73,7 @@ func (a *App) evaluate(ctx context.Context, ev evaluation, log *slog.Logger) err
 	facts := policyPR(pr, files)
 
 	if slices.Contains(files, policy.FileName) {
-		in.Proposed, err = a.proposed(ctx, c, ev.ref, pr, pol.policy)
+		in.Proposed, err = a.proposed(ctx, c, ev.ref, pr, files, pol.policy)
 		if err != nil {
 			return err
 		}
@@ -143,32 +143,6 @@ func policyPR(pr *github.PullRequest, files []string) policy.PullRequest {
 		p.Labels = append(p.Labels, l.GetName())
 	}
 	return p
-}
-
-// proposed validates the policy file as the pull request changes it, so a
-// lead sees its errors (as annotations) and its effect before merging.
-func (a *App) proposed(ctx context.Context, c *github.Client, r repoRef, pr *github.PullRequest, current *policy.Policy) (*check.Proposed, error) {
-	headRepo := pr.GetHead().GetRepo()
-	owner, repo := r.Owner, r.Repo
-	if headRepo != nil && headRepo.GetOwner().GetLogin() != "" {
-		owner, repo = headRepo.GetOwner().GetLogin(), headRepo.GetName()
-	}
-	text, sha, found, err := getFile(ctx, c, owner, repo, policy.FileName, pr.GetHead().GetSHA())
-	if err != nil {
-		return nil, err
-	}
-	out := &check.Proposed{Path: policy.FileName}
-	if !found {
-		out.Changes = []string{"the policy file is deleted: the organisation default (if any) will apply"}
-		return out, nil
-	}
-	p := a.parseCached(policy.FileName, sha, text)
-	if p.err != nil {
-		out.Err = p.err
-		return out, nil
-	}
-	out.Changes = policy.Describe(current, p.file.Policy)
-	return out, nil
 }
 
 // assignReviewers runs the reviewer selection and sends the requests it

@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"errors"
@@ -177,7 +178,7 @@ func (a *App) upsertCheckRun(ctx context.Context, c *github.Client, r repoRef, s
 		}
 		out.Annotations = append(out.Annotations, &github.CheckRunAnnotation{
 			Path: github.String(an.Path), StartLine: github.Int(an.StartLine), EndLine: github.Int(an.EndLine),
-			AnnotationLevel: github.String("failure"), Message: github.String(an.Message)})
+			AnnotationLevel: github.String(cmp.Or(an.Level, check.LevelFailure)), Message: github.String(an.Message)})
 	}
 	annotations := fmt.Sprint(rep.Annotations)
 	if ok && a.cache.unchanged(fmt.Sprint("check_run:", id), rep.Conclusion, rep.Title, rep.Summary, annotations) {

@@ -26,10 +26,14 @@ type fakeGitHub struct {
 	mu        sync.Mutex
 	calls     map[string]int64 // route pattern -> calls
 	unmatched atomic.Int64
+	// unmatchedPaths are the first distinct requests no route knew, to
+	// show what the fake is missing.
+	unmatchedPaths map[string]int
 }
 
 func newFakeGitHub(now func() time.Time, onCheck func(headSHA string, at time.Time)) *fakeGitHub {
-	f := &fakeGitHub{now: now, onCheck: onCheck, mux: http.NewServeMux(), calls: map[string]int64{}}
+	f := &fakeGitHub{now: now, onCheck: onCheck, mux: http.NewServeMux(), calls: map[string]int64{},
+		unmatchedPaths: map[string]int{}}
 	notFound := func(w http.ResponseWriter, _ *http.Request) {
 		writeJSON(w, http.StatusNotFound, map[string]string{"message": "Not Found"})
 	}
@@ -46,6 +50,7 @@ func newFakeGitHub(now func() time.Time, onCheck func(headSHA string, at time.Ti
 			writeJSON(w, http.StatusCreated, map[string]string{
 				"token": "t", "expires_at": f.now().Add(time.Hour).UTC().Format(time.RFC3339)})
 		},
+		"GET /app/installations":                                   emptyList, // reconcile's sweep: nothing to sweep
 		"GET /repos/{owner}/{repo}/contents/{path...}":             notFound,
 		"GET /repos/{owner}/{repo}/pulls/{n}":                      f.pullRequest,
 		"GET /repos/{owner}/{repo}/pulls/{n}/files":                emptyList,
@@ -67,6 +72,11 @@ func newFakeGitHub(now func() time.Time, onCheck func(headSHA string, at time.Ti
 	}
 	f.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		f.unmatched.Add(1)
+		f.mu.Lock()
+		if len(f.unmatchedPaths) < 20 {
+			f.unmatchedPaths[r.Method+" "+r.URL.Path]++
+		}
+		f.mu.Unlock()
 		notFound(w, r)
 	})
 	return f
@@ -128,6 +138,9 @@ func (f *fakeGitHub) counts() (routes []routeCount, unmatched int64) {
 			routes = append(routes, routeCount{p, n})
 		}
 	}
+	for p, n := range f.unmatchedPaths {
+		routes = append(routes, routeCount{"unmatched: " + p, int64(n)})
+	}
 	f.mu.Unlock()
 	slices.SortFunc(routes, func(a, b routeCount) int {
 		return cmp.Or(cmp.Compare(b.Calls, a.Calls), cmp.Compare(a.Route, b.Route))
@@ -136,11 +149,13 @@ func (f *fakeGitHub) counts() (routes []routeCount, unmatched int64) {
 }
 
 func (f *fakeGitHub) total() int64 {
-	routes, unmatched := f.counts()
-	for _, r := range routes {
-		unmatched += r.Calls
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	total := f.unmatched.Load()
+	for _, n := range f.calls {
+		total += n
 	}
-	return unmatched
+	return total
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {

@@ -89,7 +89,11 @@ func TestFakeGitHubToken(t *testing.T) {
 	}
 	rec = httptest.NewRecorder()
 	fake.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/nowhere", nil))
-	if _, unmatched := fake.counts(); rec.Code != http.StatusNotFound || unmatched != 1 {
+	routes, unmatched := fake.counts()
+	if rec.Code != http.StatusNotFound || unmatched != 1 {
 		t.Errorf("unknown route: %d, unmatched %d", rec.Code, unmatched)
+	}
+	if len(routes) != 2 || routes[1].Route != "unmatched: GET /nowhere" || routes[1].Calls != 1 {
+		t.Errorf("routes = %v, want the token route and the unmatched GET /nowhere", routes)
 	}
 }

@@ -207,3 +207,63 @@ func histogramQuantile(q float64, bs []bucket) float64 {
 	}
 	return lower + (bs[i].UpperBound-lower)*(rank-below)/inBucket
 }
+
+// serverDelta is what the server did between two scrapes.
+type serverDelta struct {
+	Deliveries         map[string]float64 // by outcome: queued, duplicate, bad_signature, ...
+	JobsOK, JobsFailed float64            // delivery jobs finished
+	JobP50, JobP99     float64            // seconds, from the histogram; NaN without jobs
+	QueueDepth         float64            // after
+	GitHubCalls        float64
+	CPUSeconds         float64 // the server process's user+system CPU
+}
+
+const (
+	metricDeliveries = "reviewpolicy_webhook_deliveries_total"
+	metricJobs       = "reviewpolicy_job_duration_seconds"
+	metricQueue      = "reviewpolicy_queue_depth"
+	metricGitHub     = "reviewpolicy_github_requests_total"
+	metricCPU        = "process_cpu_seconds_total"
+)
+
+// deliveryJobs selects the jobs that process a webhook, leaving out the
+// SLA timers and the periodic reconcile.
+func deliveryJobs(l map[string]string) bool { return strings.HasPrefix(l["kind"], "delivery:") }
+
+// diffScrapes compares the server's metrics before and after a run.
+func diffScrapes(before, after scrape) (serverDelta, error) {
+	d := serverDelta{Deliveries: map[string]float64{}}
+	for _, x := range after {
+		if x.Name == metricDeliveries {
+			d.Deliveries[x.Labels["outcome"]] += x.Value
+		}
+	}
+	for _, x := range before {
+		if x.Name == metricDeliveries {
+			d.Deliveries[x.Labels["outcome"]] -= x.Value
+		}
+	}
+	for outcome, n := range d.Deliveries {
+		if n == 0 {
+			delete(d.Deliveries, outcome)
+		}
+	}
+	ok := func(l map[string]string) bool { return deliveryJobs(l) && l["outcome"] == "ok" }
+	failed := func(l map[string]string) bool { return deliveryJobs(l) && l["outcome"] != "ok" }
+	d.JobsOK = after.sum(metricJobs+"_count", ok) - before.sum(metricJobs+"_count", ok)
+	d.JobsFailed = after.sum(metricJobs+"_count", failed) - before.sum(metricJobs+"_count", failed)
+	b, err := before.buckets(metricJobs, deliveryJobs)
+	if err != nil {
+		return d, err
+	}
+	a, err := after.buckets(metricJobs, deliveryJobs)
+	if err != nil {
+		return d, err
+	}
+	delta := subtractBuckets(a, b)
+	d.JobP50, d.JobP99 = histogramQuantile(0.5, delta), histogramQuantile(0.99, delta)
+	d.QueueDepth, _ = after.value(metricQueue)
+	d.GitHubCalls = after.sum(metricGitHub, nil) - before.sum(metricGitHub, nil)
+	d.CPUSeconds = after.sum(metricCPU, nil) - before.sum(metricCPU, nil)
+	return d, nil
+}

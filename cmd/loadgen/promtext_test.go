@@ -128,3 +128,59 @@ func TestSubtractBuckets(t *testing.T) {
 		}
 	}
 }
+
+func TestDiffScrapes(t *testing.T) {
+	t.Parallel()
+	before, err := parseMetrics(strings.NewReader(`
+reviewpolicy_webhook_deliveries_total{event="ping",outcome="queued"} 3
+reviewpolicy_job_duration_seconds_bucket{kind="delivery:ping",outcome="ok",le="0.01"} 3
+reviewpolicy_job_duration_seconds_bucket{kind="delivery:ping",outcome="ok",le="+Inf"} 3
+reviewpolicy_job_duration_seconds_count{kind="delivery:ping",outcome="ok"} 3
+reviewpolicy_github_requests_total{method="GET",status="200"} 10
+reviewpolicy_queue_depth 5
+process_cpu_seconds_total 1.25
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	after, err := parseMetrics(strings.NewReader(`
+reviewpolicy_webhook_deliveries_total{event="ping",outcome="queued"} 5
+reviewpolicy_webhook_deliveries_total{event="pull_request",outcome="queued"} 8
+reviewpolicy_webhook_deliveries_total{event="pull_request",outcome="duplicate"} 1
+reviewpolicy_job_duration_seconds_bucket{kind="delivery:ping",outcome="ok",le="0.01"} 5
+reviewpolicy_job_duration_seconds_bucket{kind="delivery:ping",outcome="ok",le="+Inf"} 5
+reviewpolicy_job_duration_seconds_count{kind="delivery:ping",outcome="ok"} 5
+reviewpolicy_job_duration_seconds_bucket{kind="delivery:pull_request",outcome="error",le="0.01"} 0
+reviewpolicy_job_duration_seconds_bucket{kind="delivery:pull_request",outcome="error",le="+Inf"} 2
+reviewpolicy_job_duration_seconds_count{kind="delivery:pull_request",outcome="error"} 2
+reviewpolicy_job_duration_seconds_bucket{kind="sla",outcome="ok",le="0.01"} 0
+reviewpolicy_job_duration_seconds_bucket{kind="sla",outcome="ok",le="+Inf"} 50
+reviewpolicy_job_duration_seconds_count{kind="sla",outcome="ok"} 50
+reviewpolicy_github_requests_total{method="GET",status="200"} 25
+reviewpolicy_github_requests_total{method="POST",status="201"} 5
+reviewpolicy_queue_depth 0
+process_cpu_seconds_total 4
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := diffScrapes(before, after)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.Deliveries["queued"] != 10 || d.Deliveries["duplicate"] != 1 || len(d.Deliveries) != 2 {
+		t.Errorf("deliveries = %v, want queued 10, duplicate 1", d.Deliveries)
+	}
+	// The SLA jobs are not delivery jobs and must not count.
+	if d.JobsOK != 2 || d.JobsFailed != 2 {
+		t.Errorf("jobs ok %v failed %v, want 2 and 2", d.JobsOK, d.JobsFailed)
+	}
+	// Of the 4 new delivery jobs, 2 took <= 10ms and 2 longer: the median
+	// is the 10ms bound, the p99 past it (reported as the last finite bound).
+	if d.JobP50 != 0.01 || d.JobP99 != 0.01 {
+		t.Errorf("job p50 %v p99 %v, want 0.01 and 0.01", d.JobP50, d.JobP99)
+	}
+	if d.QueueDepth != 0 || d.GitHubCalls != 20 || d.CPUSeconds != 2.75 {
+		t.Errorf("queue %v, github calls %v, cpu %v; want 0, 20 and 2.75", d.QueueDepth, d.GitHubCalls, d.CPUSeconds)
+	}
+}

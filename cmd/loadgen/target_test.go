@@ -44,3 +44,33 @@ func TestProcStatusKB(t *testing.T) {
 		t.Errorf("a value without kB should be an error")
 	}
 }
+
+func TestEndpoints(t *testing.T) {
+	t.Parallel()
+	cases := []struct{ base, hook, metrics string }{
+		{"http://127.0.0.1:8080", "http://127.0.0.1:8080/api/github/hook", "http://127.0.0.1:8080/metrics"},
+		{"http://127.0.0.1:8080/", "http://127.0.0.1:8080/api/github/hook", "http://127.0.0.1:8080/metrics"},
+		{"http://[::1]:9/api/github/hook", "http://[::1]:9/api/github/hook", "http://[::1]:9/metrics"},
+	}
+	for _, c := range cases {
+		u, err := checkLoopback(c.base)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if hook, metrics := endpoints(u); hook != c.hook || metrics != c.metrics {
+			t.Errorf("endpoints(%s) = %s, %s; want %s, %s", c.base, hook, metrics, c.hook, c.metrics)
+		}
+	}
+}
+
+func TestLoopbackHost(t *testing.T) {
+	t.Parallel()
+	for in, want := range map[string]string{
+		"127.0.0.1:8080": "127.0.0.1:8080", "[::]:8080": "127.0.0.1:8080", "0.0.0.0:1": "127.0.0.1:1",
+		"[::1]:5": "[::1]:5",
+	} {
+		if got := loopbackHost(in); got != want {
+			t.Errorf("loopbackHost(%s) = %s, want %s", in, got, want)
+		}
+	}
+}

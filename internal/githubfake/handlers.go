@@ -34,6 +34,7 @@ var endpoints = map[string]handler{
 	"GET /rate_limit":                                                      getRateLimit,
 	"GET /repos/{owner}/{repo}":                                            getRepo,
 	"GET /repos/{owner}/{repo}/contents/{path}":                            getContents,
+	"GET /repos/{owner}/{repo}/git/trees/{tree_sha}":                       getTree,
 	"GET /repos/{owner}/{repo}/pulls":                                      listPulls,
 	"GET /repos/{owner}/{repo}/pulls/{pull_number}":                        getPull,
 	"GET /repos/{owner}/{repo}/pulls/{pull_number}/files":                  listPullFiles,
@@ -204,6 +205,37 @@ func getContents(q *request) response {
 		}
 	}
 	return notFound
+}
+
+// getTree answers a recursive tree of the files stored at a ref (branch
+// name or head SHA); the fake keeps no directories, so it lists blobs only.
+func getTree(q *request) response {
+	f := q.fake
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	r, found := q.repoFor()
+	if !found {
+		return notFound
+	}
+	var entries []any
+	for _, ref := range r.refAliases(q.params["tree_sha"]) {
+		for _, key := range sortedKeys(r.files) {
+			fref, file, _ := strings.Cut(key, "\x00")
+			if fref != ref {
+				continue
+			}
+			entries = append(entries, map[string]any{"path": file, "mode": "100644", "type": "blob",
+				"sha": blobSHA(r.files[key]), "size": len(r.files[key])})
+		}
+		if len(entries) > 0 {
+			break
+		}
+	}
+	if entries == nil {
+		return notFound
+	}
+	return ok(map[string]any{"sha": blobSHA(q.params["tree_sha"]), "truncated": false, "tree": entries,
+		"url": "https://api.github.com/repos/" + r.owner + "/" + r.name + "/git/trees/" + q.params["tree_sha"]})
 }
 
 // refAliases lists the names under which files of ref may be stored: the

@@ -48,10 +48,26 @@ type Input struct {
 
 // Proposed is the validation of a policy file the pull request changes.
 type Proposed struct {
-	Path    string
-	Err     error    // parse errors (policy.ErrorList gives annotations)
-	Changes []string // plain-language differences from the policy in force
+	Path     string
+	Err      error     // parse errors (policy.ErrorList gives annotations)
+	Changes  []string  // plain-language differences from the policy in force
+	Findings []Finding // what parses but would not work in this repository
 }
+
+// Finding is a problem in a valid policy file found against the repository:
+// a team that does not exist, a user who cannot review, a rule matching no
+// file. Blocking findings fail the check like a syntax error.
+type Finding struct {
+	Line, Column int
+	Msg          string
+	Blocking     bool
+}
+
+// Annotation levels, as GitHub names them.
+const (
+	LevelFailure = "failure"
+	LevelWarning = "warning"
+)
 
 // Annotation marks a line of a file in the pull request.
 type Annotation struct {
@@ -59,6 +75,7 @@ type Annotation struct {
 	StartLine int
 	EndLine   int
 	Column    int
+	Level     string
 	Message   string
 }
 
@@ -117,12 +134,25 @@ func Build(in Input) Report {
 			if errors.As(p.Err, &list) {
 				for _, e := range list {
 					r.Annotations = append(r.Annotations, Annotation{Path: p.Path, StartLine: max(e.Line, 1),
-						EndLine: max(e.Line, 1), Column: e.Column, Message: e.Msg})
+						EndLine: max(e.Line, 1), Column: e.Column, Level: LevelFailure, Message: e.Msg})
 				}
 			}
-		} else if len(p.Changes) == 0 {
+		} else if len(p.Findings) > 0 {
+			b.WriteString("The file parses, but against this repository:\n")
+			for _, f := range p.Findings {
+				level, icon := LevelWarning, "⚠️"
+				if f.Blocking {
+					level, icon, worst = LevelFailure, "❌", Failure
+				}
+				fmt.Fprintf(&b, "- %s line %d: %s\n", icon, f.Line, f.Msg)
+				r.Annotations = append(r.Annotations, Annotation{Path: p.Path, StartLine: max(f.Line, 1),
+					EndLine: max(f.Line, 1), Column: f.Column, Level: level, Message: f.Msg})
+			}
+			b.WriteString("\n")
+		}
+		if p.Err == nil && len(p.Changes) == 0 {
 			b.WriteString("✅ Valid; no change in effect.\n\n")
-		} else {
+		} else if p.Err == nil {
 			b.WriteString("✅ Valid. Once merged:\n")
 			for _, c := range p.Changes {
 				fmt.Fprintf(&b, "- %s\n", c)

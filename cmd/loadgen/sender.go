@@ -1,0 +1,161 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"net/http"
+	"sync"
+	"time"
+)
+
+// loadConfig bounds one open-loop run.
+type loadConfig struct {
+	HookURL     string
+	Secret      []byte
+	Rate        float64       // deliveries per second
+	Duration    time.Duration // stop scheduling after this long
+	Max         int           // and after this many (0: rate*duration)
+	Concurrency int           // in-flight requests at most
+}
+
+// loadResult is what the sender saw.
+type loadResult struct {
+	Scheduled int // ticks that came due
+	Sent      int
+	Skipped   int // due while Concurrency requests were in flight
+	ByStatus  map[int]int
+	Errors    map[string]int // transport errors by message
+	Latencies []time.Duration
+	Elapsed   time.Duration // first send to last send
+	LastAck   time.Duration // first send to last answer
+}
+
+// sign is GitHub's X-Hub-Signature-256 header value for body.
+func sign(secret, body []byte) string {
+	m := hmac.New(sha256.New, secret)
+	m.Write(body)
+	return "sha256=" + hex.EncodeToString(m.Sum(nil))
+}
+
+// runLoad sends next() deliveries at a fixed rate, open loop: the schedule
+// never waits for answers. A delivery that comes due while Concurrency
+// requests are in flight is skipped and counted, not queued, so a server
+// that falls behind shows as a lower achieved rate instead of hiding behind
+// a sender that slows down with it. The first delivery goes at once, one
+// more at each tick (a time.Ticker's channel in use, the test's own in
+// tests) until the limit, the deadline or a closed channel; each tick
+// catches up on every delivery due by its time. onSend is told
+// each delivery just before it goes out.
+func runLoad(ctx context.Context, client *http.Client, cfg loadConfig, ticks <-chan time.Time,
+	next func() delivery, onSend func(delivery, time.Time)) loadResult {
+	limit := cfg.Max
+	if limit <= 0 {
+		limit = int(cfg.Rate * cfg.Duration.Seconds())
+	}
+	res := loadResult{ByStatus: map[int]int{}, Errors: map[string]int{}, Latencies: make([]time.Duration, 0, limit)}
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, cfg.Concurrency)
+	start := time.Now()
+	deadline := start.Add(cfg.Duration)
+	var lastAck time.Time
+
+	schedule := func() {
+		res.Scheduled++
+		select {
+		case sem <- struct{}{}:
+		default:
+			res.Skipped++
+			return
+		}
+		d := next()
+		res.Sent++
+		res.Elapsed = time.Since(start)
+		if onSend != nil {
+			onSend(d, time.Now())
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			status, lat, err := post(ctx, client, cfg, d)
+			mu.Lock()
+			defer mu.Unlock()
+			if now := time.Now(); now.After(lastAck) {
+				lastAck = now
+			}
+			if err != nil {
+				res.Errors[err.Error()]++
+				return
+			}
+			res.ByStatus[status]++
+			res.Latencies = append(res.Latencies, lat)
+		}()
+	}
+	// A tick schedules every delivery due by its time, not just one: a
+	// ticker drops ticks when the sender is starved of CPU, and the rate
+	// must not drop with them.
+	for tick := start; tick.Before(deadline); {
+		due := min(limit, int(tick.Sub(start).Seconds()*cfg.Rate)+1)
+		for res.Scheduled < due {
+			schedule()
+		}
+		if res.Scheduled >= limit {
+			break
+		}
+		var ok bool
+		select {
+		case tick, ok = <-ticks:
+		case <-ctx.Done():
+		}
+		if !ok {
+			break
+		}
+	}
+	wg.Wait()
+	if !lastAck.IsZero() {
+		res.LastAck = lastAck.Sub(start)
+	}
+	return res
+}
+
+// post sends one signed delivery and reads the whole answer: latency is
+// the time to the server's acknowledgement, body included.
+func post(ctx context.Context, client *http.Client, cfg loadConfig, d delivery) (int, time.Duration, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, cfg.HookURL, bytes.NewReader(d.Body))
+	if err != nil {
+		return 0, 0, err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("User-Agent", "GitHub-Hookshot/loadgen")
+	req.Header.Set("X-GitHub-Event", d.Event)
+	req.Header.Set("X-GitHub-Delivery", d.ID)
+	req.Header.Set("X-Hub-Signature-256", sign(cfg.Secret, d.Body))
+	start := time.Now()
+	resp, err := client.Do(req)
+	if err != nil {
+		return 0, 0, fmt.Errorf("post: %w", unwrapURL(err))
+	}
+	_, err = io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	lat := time.Since(start)
+	if err != nil {
+		return 0, 0, fmt.Errorf("reading answer: %w", err)
+	}
+	return resp.StatusCode, lat, nil
+}
+
+// unwrapURL drops *url.Error's method and URL, identical for every
+// delivery, so errors group by cause.
+func unwrapURL(err error) error {
+	type unwrapper interface{ Unwrap() error }
+	if u, ok := err.(unwrapper); ok && u.Unwrap() != nil {
+		return u.Unwrap()
+	}
+	return err
+}

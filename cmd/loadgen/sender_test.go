@@ -1,0 +1,134 @@
+package main
+
+import (
+	"context"
+	"crypto/hmac"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+)
+
+func counterNext() func() delivery {
+	var n int
+	return func() delivery {
+		n++
+		return delivery{ID: "id-" + strconv.Itoa(n), Event: "ping", Body: []byte(`{"zen":"z"}`)}
+	}
+}
+
+func TestRunLoadSignsAndCounts(t *testing.T) {
+	t.Parallel()
+	secret := []byte("s3cret")
+	var mu sync.Mutex
+	ids := map[string]bool{}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		if !hmac.Equal([]byte(r.Header.Get("X-Hub-Signature-256")), []byte(sign(secret, body))) ||
+			r.Header.Get("X-GitHub-Event") != "ping" {
+			w.WriteHeader(http.StatusUnauthorized)
+			return
+		}
+		mu.Lock()
+		dup := ids[r.Header.Get("X-GitHub-Delivery")]
+		ids[r.Header.Get("X-GitHub-Delivery")] = true
+		mu.Unlock()
+		if dup {
+			w.WriteHeader(http.StatusOK)
+			return
+		}
+		w.WriteHeader(http.StatusAccepted)
+	}))
+	t.Cleanup(srv.Close)
+
+	ticks := make(chan time.Time)
+	go func() {
+		for i := range 9 {
+			ticks <- time.Now().Add(time.Duration(i+1)*100*time.Millisecond + 50*time.Millisecond) // 10/s, mid-interval
+		}
+		close(ticks)
+	}()
+	var sent int
+	res := runLoad(context.Background(), srv.Client(),
+		loadConfig{HookURL: srv.URL, Secret: secret, Rate: 10, Duration: time.Hour, Max: 100, Concurrency: 4},
+		ticks, counterNext(), func(delivery, time.Time) { sent++ })
+	// The first delivery goes at once, then one per tick.
+	if res.Sent+res.Skipped != 10 || res.Scheduled != 10 || sent != res.Sent {
+		t.Fatalf("scheduled %d, sent %d, skipped %d, onSend %d; want 10 scheduled", res.Scheduled, res.Sent, res.Skipped, sent)
+	}
+	if res.ByStatus[http.StatusAccepted] != res.Sent || len(res.Errors) != 0 || len(res.Latencies) != res.Sent {
+		t.Fatalf("statuses %v, errors %v, %d latencies; want all %d accepted", res.ByStatus, res.Errors, len(res.Latencies), res.Sent)
+	}
+}
+
+func TestRunLoadIsOpenLoop(t *testing.T) {
+	t.Parallel()
+	release := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		<-release // hold every request until the schedule is over
+		w.WriteHeader(http.StatusAccepted)
+	}))
+	t.Cleanup(srv.Close)
+	ticks := make(chan time.Time)
+	done := make(chan loadResult)
+	go func() {
+		done <- runLoad(context.Background(), srv.Client(),
+			loadConfig{HookURL: srv.URL, Secret: []byte("s"), Rate: 10, Duration: time.Hour, Max: 100, Concurrency: 2},
+			ticks, counterNext(), nil)
+	}()
+	// Each unbuffered send returns only once the previous tick is handled,
+	// so ten sends prove the sender kept scheduling with requests stuck.
+	for i := range 10 {
+		ticks <- time.Now().Add(time.Duration(i+1)*100*time.Millisecond + 50*time.Millisecond) // 10/s, mid-interval
+	}
+	close(ticks)
+	close(release)
+	res := <-done
+	if res.Scheduled != 11 || res.Sent+res.Skipped != 11 {
+		t.Fatalf("scheduled %d, sent %d, skipped %d; want 11 scheduled", res.Scheduled, res.Sent, res.Skipped)
+	}
+	// Two were in flight from the start; only the last tick may race the release.
+	if res.Sent < 2 || res.Sent > 3 || res.ByStatus[http.StatusAccepted] != res.Sent {
+		t.Fatalf("sent %d (statuses %v); want 2 or 3 with concurrency 2", res.Sent, res.ByStatus)
+	}
+}
+
+func TestRunLoadStopsAtMax(t *testing.T) {
+	t.Parallel()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusAccepted)
+	}))
+	t.Cleanup(srv.Close)
+	ticks := make(chan time.Time, 100)
+	for i := range 100 {
+		ticks <- time.Now().Add(time.Duration(i+1)*100*time.Millisecond + 50*time.Millisecond)
+	}
+	res := runLoad(context.Background(), srv.Client(),
+		loadConfig{HookURL: srv.URL, Secret: []byte("s"), Rate: 10, Duration: time.Hour, Max: 5, Concurrency: 10},
+		ticks, counterNext(), nil)
+	if res.Scheduled != 5 || len(ticks) != 96 {
+		t.Fatalf("scheduled %d with %d ticks left; want 5 scheduled, 96 ticks unread", res.Scheduled, len(ticks))
+	}
+}
+
+// TestRunLoadCatchesUp: a tick that arrives late (the ticker dropped the
+// ones before it) schedules everything due by then, keeping the rate.
+func TestRunLoadCatchesUp(t *testing.T) {
+	t.Parallel()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusAccepted)
+	}))
+	t.Cleanup(srv.Close)
+	ticks := make(chan time.Time, 1)
+	ticks <- time.Now().Add(450 * time.Millisecond) // one tick for 4.5 intervals at 10/s
+	close(ticks)
+	res := runLoad(context.Background(), srv.Client(),
+		loadConfig{HookURL: srv.URL, Secret: []byte("s"), Rate: 10, Duration: time.Hour, Max: 100, Concurrency: 10},
+		ticks, counterNext(), nil)
+	if res.Scheduled != 5 || res.Sent != 5 {
+		t.Fatalf("scheduled %d, sent %d; want 5 (the first and four more due by 450ms)", res.Scheduled, res.Sent)
+	}
+}

@@ -1,0 +1,306 @@
+package main
+
+import (
+	"bytes"
+	"cmp"
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"slices"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/reviewpolicy/reviewpolicy/internal/githubfake"
+)
+
+// The PostgreSQL server the replica test shares, as in the store's tests.
+const defaultTestPostgres = "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
+
+// newPostgresSchema creates a schema rp_<random> for one test, drops it when
+// the test ends, and returns a URL whose search_path selects it together
+// with a pool on that URL for the test's own queries. An unreachable server
+// fails the test: replicas need PostgreSQL, skipping would hide that.
+func newPostgresSchema(t *testing.T) (string, *sql.DB) {
+	t.Helper()
+	base := cmp.Or(os.Getenv("REVIEWPOLICY_TEST_POSTGRES"), defaultTestPostgres)
+	admin, err := sql.Open("pgx", base)
+	must(t, err)
+	t.Cleanup(func() { admin.Close() })
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := admin.PingContext(ctx); err != nil {
+		t.Fatalf("PostgreSQL is unreachable (set REVIEWPOLICY_TEST_POSTGRES to another server): %v", err)
+	}
+	var b [6]byte
+	_, _ = rand.Read(b[:])
+	schema := "rp_" + hex.EncodeToString(b[:])
+	if _, err := admin.ExecContext(ctx, `CREATE SCHEMA `+schema); err != nil {
+		t.Fatalf("create schema %s: %v", schema, err)
+	}
+	t.Cleanup(func() {
+		if _, err := admin.Exec(`DROP SCHEMA ` + schema + ` CASCADE`); err != nil {
+			t.Errorf("drop schema %s: %v", schema, err)
+		}
+	})
+	sep := "?"
+	if strings.Contains(base, "?") {
+		sep = "&"
+	}
+	url := base + sep + "search_path=" + schema
+	db, err := sql.Open("pgx", url)
+	must(t, err)
+	t.Cleanup(func() { db.Close() })
+	return url, db
+}
+
+// replica is one `serve` process of the test.
+type replica struct {
+	url    string
+	cmd    *exec.Cmd
+	killed atomic.Bool
+}
+
+// deliver posts a signed webhook to one replica. Unlike harness.send it
+// returns a connection error instead of failing: a dead replica is part of
+// this test.
+func deliver(url, event, id string, body []byte) (int, error) {
+	req, err := http.NewRequest(http.MethodPost, url+"/api/github/hook", bytes.NewReader(body))
+	if err != nil {
+		return 0, err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("X-GitHub-Event", event)
+	req.Header.Set("X-GitHub-Delivery", id)
+	req.Header.Set("X-Hub-Signature-256", sign(body, secret))
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return 0, err
+	}
+	_, _ = io.Copy(io.Discard, res.Body)
+	res.Body.Close()
+	return res.StatusCode, nil
+}
+
+const roundRobinPolicy = `version: 1
+reviewers:
+  strategy: round-robin
+  rules:
+    - {name: docs, paths: ["*.md"], reviewers: [alice, bob, carol], count: 1}
+`
+
+// The pull requests the replicas share: numbers firstPR..firstPR+numPRs-1.
+const (
+	firstPR = 10
+	numPRs  = 30
+)
+
+func prSHA(n int) string { return fmt.Sprintf("%040x", n) }
+
+func TestThreeReplicasOnPostgresShareWorkAndSurviveAKill(t *testing.T) {
+	t.Parallel()
+	h := setup(t)
+	h.fake.SetFile(owner, repoName, "master", ".github/review-policy.yml", roundRobinPolicy)
+	for n := firstPR; n < firstPR+numPRs; n++ {
+		h.fake.AddPullRequest(owner, repoName, githubfake.PullRequest{Number: n, Title: "Docs " + strconv.Itoa(n),
+			Body: "Updates the README.", HeadRef: "docs-" + strconv.Itoa(n), HeadSHA: prSHA(n), BaseRef: "master",
+			Author: owner, Files: []string{"README.md"}, State: "open"})
+	}
+	dbURL, db := newPostgresSchema(t)
+	env := []string{"REVIEWPOLICY_DATABASE_URL=" + dbURL,
+		// A job left "running" by the killed process is rescued after this.
+		"REVIEWPOLICY_WORKERS_JOB_TIMEOUT=1s", "REVIEWPOLICY_WORKERS_RESCUE_AFTER=2s"}
+
+	// The replica to kill reaches GitHub through a gate that, once armed,
+	// holds its next check-run creation: it is killed with that job
+	// provably half done (reviewers requested, check run not written).
+	g, _ := newGate(t, h.fake.URL, http.MethodPost, "/repos/"+owner+"/"+repoName+"/check-runs")
+	var armed atomic.Bool
+	gated := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if armed.Load() {
+			g.ServeHTTP(w, r)
+			return
+		}
+		g.proxy.ServeHTTP(w, r)
+	}))
+	t.Cleanup(gated.Close)
+
+	// The victim starts alone so that it is River's leader: killing it also
+	// makes the survivors elect a new leader, whose maintenance rescues the
+	// victim's stuck jobs.
+	victim := &replica{cmd: h.startChild(t, append(env, "GITHUB_V3_API_URL="+gated.URL+"/")...), url: h.url}
+	waitFor(t, "the first replica to lead", func() bool {
+		var n int
+		return db.QueryRow(`SELECT count(*) FROM river_leader`).Scan(&n) == nil && n == 1
+	})
+	replicas := []*replica{victim}
+	for range 2 {
+		cmd := h.startChild(t, env...)
+		replicas = append(replicas, &replica{cmd: cmd, url: h.url})
+	}
+
+	kill := func() {
+		victim.killed.Store(true)
+		must(t, victim.cmd.Process.Kill())
+		_ = victim.cmd.Wait()
+	}
+	// send delivers to replicas round-robin; a delivery the dead replica
+	// cannot take goes to the next one, as GitHub's redelivery would.
+	failovers := 0
+	send := func(i int) {
+		n := firstPR + i
+		id := "replica-delivery-" + strconv.Itoa(n)
+		body := payload(t, "pull_request/opened.payload.json", func(m map[string]any) {
+			m["number"] = n
+			pr := m["pull_request"].(map[string]any)
+			pr["number"] = n
+			pr["id"] = 1000 + n
+			pr["head"].(map[string]any)["sha"] = prSHA(n)
+			pr["requested_reviewers"] = []any{}
+		})
+		for k := range replicas {
+			r := replicas[(i+k)%len(replicas)]
+			code, err := deliver(r.url, "pull_request", id, body)
+			if err != nil && r.killed.Load() {
+				failovers++
+				continue
+			}
+			if err != nil {
+				t.Fatalf("delivery %s to a live replica: %v", id, err)
+			}
+			// 200: the dead replica stored it before dying; it is not lost.
+			if code != http.StatusAccepted && code != http.StatusOK {
+				t.Fatalf("delivery %s answered %d", id, code)
+			}
+			return
+		}
+		t.Fatalf("no replica took delivery %s", id)
+	}
+
+	// A third of the load goes out, then the gate arms; the victim is
+	// killed as soon as it holds a job, while the rest is sent.
+	third := numPRs / 3
+	for i := range third {
+		send(i)
+	}
+	armed.Store(true)
+	for i := third; i < numPRs; i++ {
+		if !victim.killed.Load() {
+			select {
+			case <-g.hit:
+				kill()
+			default:
+			}
+		}
+		send(i)
+	}
+	if !victim.killed.Load() {
+		select {
+		case <-g.hit:
+			kill()
+		case <-time.After(30 * time.Second):
+			t.Fatal("the victim replica never took a job")
+		}
+	}
+	t.Logf("%d deliveries were redelivered to another replica after the kill", failovers)
+
+	waitFor(t, "every delivery job to complete", func() bool {
+		var n int
+		err := db.QueryRow(`SELECT count(*) FROM river_job WHERE kind = 'delivery' AND state = 'completed'`).Scan(&n)
+		return err == nil && n == numPRs
+	})
+
+	// Each delivery was stored and enqueued once, and nothing was given up.
+	var stored, jobs int
+	must(t, db.QueryRow(`SELECT count(*) FROM deliveries`).Scan(&stored))
+	must(t, db.QueryRow(`SELECT count(*) FROM river_job WHERE kind = 'delivery'`).Scan(&jobs))
+	if stored != numPRs || jobs != numPRs {
+		t.Errorf("%d deliveries stored and %d delivery jobs, want %d of each", stored, jobs, numPRs)
+	}
+
+	// One check run per head, none twice.
+	runs := map[string][]githubfake.CheckRun{}
+	for _, r := range h.checkRuns() {
+		runs[r.HeadSHA] = append(runs[r.HeadSHA], r)
+	}
+	for n := firstPR; n < firstPR+numPRs; n++ {
+		if rs := runs[prSHA(n)]; len(rs) != 1 || rs[0].Name != "review-policy" || rs[0].Status != "completed" {
+			t.Errorf("PR #%d has check runs %+v, want one completed review-policy run", n, rs)
+		}
+	}
+	if len(runs) != numPRs {
+		t.Errorf("check runs on %d heads, want %d", len(runs), numPRs)
+	}
+
+	// Each pull request ends with exactly one reviewer from the rule. A
+	// retry may repeat a request (GitHub keeps a login once), so the
+	// invariant is the pull request's state plus: no request ever named
+	// anyone else, which would show a turn handed out twice.
+	asked := requestsByPR(t, h.fake.Calls())
+	perPerson := map[string]int{}
+	for n := firstPR; n < firstPR+numPRs; n++ {
+		users, teams := h.fake.RequestedReviewers(owner, repoName, n)
+		if len(users) != 1 || !slices.Contains([]string{"alice", "bob", "carol"}, users[0]) || len(teams) != 0 {
+			t.Errorf("PR #%d requested users %v and teams %v, want one of alice, bob, carol", n, users, teams)
+			continue
+		}
+		perPerson[users[0]]++
+		for _, req := range asked[n] {
+			if !slices.Equal(req, users) {
+				t.Errorf("PR #%d: a request named %v, but %v is the reviewer", n, req, users)
+			}
+		}
+		if len(asked[n]) > 1 {
+			t.Logf("PR #%d: the request was repeated %d times (a retry)", n, len(asked[n]))
+		}
+		if cs := h.fake.Comments(owner, repoName, n); len(cs) > 1 {
+			t.Errorf("PR #%d has %d sticky comments, want at most 1", n, len(cs))
+		}
+	}
+	// The rotation is one compare-and-swap counter in the shared database,
+	// so turns stay fair across replicas. One turn may be lost when a job
+	// claims it and then dies before asking anyone, hence ±1.
+	for _, login := range []string{"alice", "bob", "carol"} {
+		if got, want := perPerson[login], numPRs/3; got < want-1 || got > want+1 {
+			t.Errorf("%s was asked on %d pull requests, want %d±1 (all: %v)", login, got, want, perPerson)
+		}
+	}
+
+	// The work was shared: each survivor finished delivery jobs.
+	for i, r := range replicas[1:] {
+		h.url = r.url
+		if n := h.deliveriesDone(t); n == 0 {
+			t.Errorf("replica %d processed no delivery", i+1)
+		}
+	}
+}
+
+// requestsByPR returns, per pull request number, the reviewers named by
+// each POST requested_reviewers.
+func requestsByPR(t *testing.T, calls []githubfake.Call) map[int][][]string {
+	t.Helper()
+	prefix := "/repos/" + owner + "/" + repoName + "/pulls/"
+	out := map[int][][]string{}
+	for _, c := range calls {
+		rest, ok := strings.CutPrefix(c.Path, prefix)
+		if c.Method != http.MethodPost || !ok || !strings.HasSuffix(rest, "/requested_reviewers") {
+			continue
+		}
+		n, err := strconv.Atoi(strings.TrimSuffix(rest, "/requested_reviewers"))
+		must(t, err)
+		var body struct{ Reviewers []string }
+		must(t, json.Unmarshal(c.Body, &body))
+		out[n] = append(out[n], body.Reviewers)
+	}
+	return out
+}
