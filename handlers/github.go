@@ -205,25 +205,27 @@ func (a *App) upsertCheckRun(ctx context.Context, c *github.Client, r repoRef, s
 
 // upsertComment keeps one sticky comment per pull request. A comment is
 // created only when the author has something to do; once it exists it is
-// edited in place, including to say all is well.
+// edited in place, including to say all is well. The store remembers the
+// comment's ID, or 0 for "there is none", so GitHub is searched only the
+// first time a pull request is seen.
 func (a *App) upsertComment(ctx context.Context, c *github.Client, r repoRef, rep check.Report) error {
 	key := store.ObjectKey{RepoID: r.RepoID, Number: r.Number, Kind: "comment"}
-	id, ok, err := a.Store.LookupObject(ctx, key)
+	id, known, err := a.Store.LookupObject(ctx, key)
 	if err != nil {
 		return err
 	}
-	ok = ok && id != 0 // 0 records a comment someone deleted
 	var current string
-	if !ok {
-		id, current, ok, err = findSticky(ctx, c, r)
-		if err != nil {
+	if !known {
+		if id, current, _, err = findSticky(ctx, c, r); err != nil {
 			return err
 		}
 	}
 	switch {
-	case !ok && !rep.NeedsComment:
-		return nil
-	case !ok:
+	case id == 0 && !rep.NeedsComment:
+		if known {
+			return nil
+		}
+	case id == 0:
 		cm, _, err := c.Issues.CreateComment(ctx, r.Owner, r.Repo, r.Number, &github.IssueComment{Body: github.String(rep.Comment)})
 		if err != nil {
 			return fmt.Errorf("commenting on %s: %w", r, err)
@@ -234,7 +236,8 @@ func (a *App) upsertComment(ctx context.Context, c *github.Client, r repoRef, re
 	default:
 		_, resp, err := c.Issues.EditComment(ctx, r.Owner, r.Repo, id, &github.IssueComment{Body: github.String(rep.Comment)})
 		if resp != nil && resp.StatusCode == http.StatusNotFound {
-			// Someone deleted it: forget it, and start again next time.
+			// Someone deleted it: there is none now; the next evaluation
+			// that has something to say creates a new one.
 			return a.Store.RememberObject(ctx, key, 0)
 		}
 		if err != nil {

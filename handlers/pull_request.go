@@ -77,9 +77,8 @@ func (a *App) onReview(ctx context.Context, d store.Delivery, log *slog.Logger) 
 			return err
 		}
 	}
-	// The review payload's pull request lacks some fields (draft, labels
-	// are present, but body may be stale): read it fresh.
-	return a.evaluate(ctx, evaluation{ref: r}, log)
+	// The payload's pull request carries everything evaluation reads.
+	return a.evaluate(ctx, evaluation{ref: r, pr: ev.PullRequest}, log)
 }
 
 // checkEvent covers check_run and check_suite: decoded by hand because

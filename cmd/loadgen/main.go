@@ -224,6 +224,7 @@ func loadTest(ctx context.Context, o options, out io.Writer) error {
 	picker := newPicker(o.seed, mix, templates, o.repos, o.prs)
 	fmt.Fprintf(out, "sending to %s: %.0f/s for %s (max %d in flight), mix %s\n", hookURL, o.rate, o.duration, o.concurrency, o.mix)
 
+	cpuBefore, cpuErr := readProcStat()
 	ticker := time.NewTicker(time.Duration(float64(time.Second) / o.rate))
 	res := runLoad(ctx, client, loadConfig{HookURL: hookURL, Secret: []byte(o.secret), Rate: o.rate,
 		Duration: o.duration, Max: o.max, Concurrency: o.concurrency}, ticker.C, picker.next,
@@ -235,9 +236,13 @@ func loadTest(ctx context.Context, o options, out io.Writer) error {
 			}
 		})
 	ticker.Stop()
+	var busy float64
+	if cpuAfter, err := readProcStat(); err == nil && cpuErr == nil {
+		busy = busyShare(cpuBefore, cpuAfter)
+	}
 
 	drained, drainTook := drain(ctx, client, metricsURL, o.drain)
-	rep := report{res: res, ack: summarise(res.Latencies), drained: drained, drainTook: drainTook}
+	rep := report{res: res, machineBusy: busy, ack: summarise(res.Latencies), drained: drained, drainTook: drainTook}
 	if scrapeErr == nil {
 		after, err := fetchMetrics(ctx, client, metricsURL)
 		if err == nil {
@@ -329,6 +334,7 @@ type report struct {
 	peakKB, rssKB     int64
 	memErr, serverErr error
 	loadgenCPU        time.Duration
+	machineBusy       float64 // share of all CPUs busy while sending
 }
 
 func (r report) print(w io.Writer) {
@@ -358,6 +364,9 @@ func (r report) print(w io.Writer) {
 	if res.Elapsed > 0 {
 		fmt.Fprintf(w, "achieved rate  %.1f sent/s; %.1f acknowledged/s (202+200 over %.1fs to the last answer)\n",
 			float64(res.Sent)/res.Elapsed.Seconds(), float64(acked)/res.LastAck.Seconds(), res.LastAck.Seconds())
+	}
+	if r.machineBusy > 0 {
+		fmt.Fprintf(w, "machine CPU    %.0f%% busy while sending (all processes, all %d CPUs)\n", r.machineBusy*100, runtime.NumCPU())
 	}
 	fmt.Fprintf(w, "loadgen CPU    %.1fs (itself and the fake GitHub: they share the machine with the server)\n", r.loadgenCPU.Seconds())
 	if s := r.server; s != nil {
@@ -414,4 +423,13 @@ func ownCPU() time.Duration {
 		return 0
 	}
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+func readProcStat() (cpuTimes, error) {
+	f, err := os.Open("/proc/stat")
+	if err != nil {
+		return cpuTimes{}, err
+	}
+	defer f.Close()
+	return parseProcStat(f)
 }

@@ -50,3 +50,44 @@ func procStatusKB(r io.Reader, key string) (int64, error) {
 	}
 	return 0, fmt.Errorf("%s: not found", key)
 }
+
+// cpuTimes is the first line of /proc/stat: jiffies the machine spent
+// busy and idle (idle + iowait) since boot.
+type cpuTimes struct{ Busy, Idle int64 }
+
+// parseProcStat reads the aggregate "cpu" line of /proc/stat.
+func parseProcStat(r io.Reader) (cpuTimes, error) {
+	sc := bufio.NewScanner(r)
+	for sc.Scan() {
+		fields := strings.Fields(sc.Text())
+		if len(fields) < 5 || fields[0] != "cpu" {
+			continue
+		}
+		var t cpuTimes
+		for i, f := range fields[1:] {
+			n, err := strconv.ParseInt(f, 10, 64)
+			if err != nil {
+				return cpuTimes{}, fmt.Errorf("/proc/stat: %q: %w", f, err)
+			}
+			switch i {
+			case 3, 4: // idle, iowait
+				t.Idle += n
+			case 8, 9: // guest time is already counted in user
+			default:
+				t.Busy += n
+			}
+		}
+		return t, nil
+	}
+	return cpuTimes{}, fmt.Errorf("/proc/stat: no cpu line")
+}
+
+// busyShare is the fraction of CPU time the whole machine was busy between
+// two readings.
+func busyShare(before, after cpuTimes) float64 {
+	busy, idle := after.Busy-before.Busy, after.Idle-before.Idle
+	if busy+idle <= 0 {
+		return 0
+	}
+	return float64(busy) / float64(busy+idle)
+}

@@ -74,3 +74,25 @@ func TestLoopbackHost(t *testing.T) {
 		}
 	}
 }
+
+func TestProcStatBusyShare(t *testing.T) {
+	t.Parallel()
+	// user nice system idle iowait irq softirq steal guest guest_nice
+	before, err := parseProcStat(strings.NewReader("cpu  100 0 50 800 50 0 0 0 30 0\ncpu0 1 2 3 4 5\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if before != (cpuTimes{Busy: 150, Idle: 850}) {
+		t.Fatalf("before = %+v, want busy 150 (guest not counted twice), idle 850", before)
+	}
+	after, err := parseProcStat(strings.NewReader("intr 5\ncpu  250 0 100 850 50 0 0 0 90 0\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := busyShare(before, after); got != 0.8 { // 200 busy of 250
+		t.Errorf("busyShare = %v, want 0.8", got)
+	}
+	if _, err := parseProcStat(strings.NewReader("cpu0 1 2 3 4 5\n")); err == nil {
+		t.Errorf("no aggregate cpu line should be an error")
+	}
+}
