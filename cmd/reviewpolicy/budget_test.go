@@ -92,7 +92,8 @@ func TestAPIBudget(t *testing.T) {
 			before: func() { h.fake.AddReview(owner, repoName, prNumber, "alice", "APPROVED") },
 			edit: func(m map[string]any) {
 				m["review"].(map[string]any)["user"].(map[string]any)["login"] = "alice"
-			}, maxCalls: 5, maxCharge: 3},
+				m["pull_request"].(map[string]any)["body"] = body
+			}, maxCalls: 4, maxCharge: 2},
 	}
 	for i, s := range steps {
 		if s.before != nil {
