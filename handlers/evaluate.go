@@ -3,8 +3,10 @@ package handlers
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"slices"
 	"strings"
 	"time"
@@ -187,24 +189,39 @@ func (a *App) assignReviewers(ctx context.Context, c *github.Client, r repoRef, 
 		out.Request = nil
 		return out, nil
 	}
-	out := reviewers.Select(in)
-	if len(out.Request) == 0 {
-		return out, nil
-	}
-	// Round-robin: claim the rotation first, so two replicas evaluating
-	// the same moment cannot hand out the same turn.
-	for rule, next := range out.Rotation {
-		ok, err := a.Store.SetRotation(ctx, r.Installation, r.RepoID, rule, in.Rotation[rule], next)
-		if err != nil {
-			return out, err
-		}
-		if !ok {
-			return out, fmt.Errorf("rotation of rule %s moved concurrently; retrying", rule)
-		}
-	}
-	_, _, err = c.PullRequests.RequestReviewers(ctx, r.Owner, r.Repo, r.Number, github.ReviewersRequest{Reviewers: out.Request})
+	out, err := a.selectReachable(ctx, c, r, &in)
 	if err != nil {
-		return out, fmt.Errorf("requesting reviewers %v on %s: %w", out.Request, r, err)
+		return out, err
+	}
+	if len(out.Request) == 0 {
+		return out, a.markCovered(ctx, r, in, out)
+	}
+	// Claim the rules that get new reviewers before asking anyone: of two
+	// jobs on one pull request (two events, a retry after a crash, two
+	// replicas) only the claimant requests, so nobody is asked twice.
+	var want []string
+	for _, rr := range out.Rules {
+		if slices.ContainsFunc(rr.Assigned, func(as reviewers.Assignment) bool { return as.New }) {
+			want = append(want, rr.Name)
+		}
+	}
+	claimed, err := a.Store.ClaimRules(ctx, r.RepoID, r.Number, want)
+	if err != nil {
+		return out, err
+	}
+	if len(claimed) < len(want) {
+		for _, rule := range want {
+			if !slices.Contains(claimed, rule) {
+				in.DoneRules = append(in.DoneRules, rule)
+			}
+		}
+		if out, err = a.selectReachable(ctx, c, r, &in); err != nil {
+			return out, errors.Join(err, a.Store.ReleaseRules(context.WithoutCancel(ctx), r.RepoID, r.Number, claimed))
+		}
+	}
+	if err := a.request(ctx, c, r, in, out); err != nil {
+		// Nothing was asked: let a retry claim the rules again.
+		return out, errors.Join(err, a.Store.ReleaseRules(context.WithoutCancel(ctx), r.RepoID, r.Number, claimed))
 	}
 	a.Metrics.ReviewerRequest.WithLabelValues(p.Reviewers.Strategy).Add(float64(len(out.Request)))
 	for _, login := range out.Request {
@@ -212,18 +229,64 @@ func (a *App) assignReviewers(ctx context.Context, c *github.Client, r repoRef, 
 			return out, err
 		}
 	}
-	var done []string
-	for _, rr := range out.Rules {
-		if rr.State != reviewers.StateNotMatched && rr.State != reviewers.StateNoCandidate {
-			done = append(done, rr.Name)
-		}
-	}
-	if err := a.Store.AddDoneRules(ctx, r.RepoID, r.Number, done); err != nil {
-		return out, err
-	}
 	pr.RequestedReviewers = append(pr.RequestedReviewers, usersOf(out.Request)...)
 	log.Info("reviewers requested", "pr", r.String(), "reviewers", out.Request)
-	return out, nil
+	return out, a.markCovered(ctx, r, in, out)
+}
+
+// markCovered records rules that have their reviewers, whoever chose them,
+// so a later push adds requests only for rules that newly match.
+func (a *App) markCovered(ctx context.Context, r repoRef, in reviewers.Input, out reviewers.Output) error {
+	var covered []string
+	for _, rr := range out.Rules {
+		if len(rr.Assigned) > 0 && !slices.Contains(in.DoneRules, rr.Name) {
+			covered = append(covered, rr.Name)
+		}
+	}
+	return a.Store.AddDoneRules(ctx, r.RepoID, r.Number, covered)
+}
+
+// selectReachable runs the selection and replaces people without access
+// to the repository: requesting one of them fails the whole request (422).
+func (a *App) selectReachable(ctx context.Context, c *github.Client, r repoRef, in *reviewers.Input) (reviewers.Output, error) {
+	for attempt := 0; ; attempt++ {
+		out := reviewers.Select(*in)
+		bad, err := a.unableToReview(ctx, c, r, out.Request)
+		if err != nil || len(bad) == 0 {
+			return out, err
+		}
+		if attempt == 2 {
+			out.Request = slices.DeleteFunc(out.Request, func(l string) bool { return slices.Contains(bad, l) })
+			return out, nil
+		}
+		if in.CannotReview == nil {
+			in.CannotReview = map[string]bool{}
+		}
+		for _, l := range bad {
+			in.CannotReview[strings.ToLower(l)] = true
+		}
+	}
+}
+
+// request moves round-robin rotations (compare-and-swap, so two replicas
+// cannot hand out the same turn) and sends the review requests.
+func (a *App) request(ctx context.Context, c *github.Client, r repoRef, in reviewers.Input, out reviewers.Output) error {
+	if len(out.Request) == 0 {
+		return nil
+	}
+	for rule, next := range out.Rotation {
+		ok, err := a.Store.SetRotation(ctx, r.Installation, r.RepoID, rule, in.Rotation[rule], next)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return fmt.Errorf("rotation of rule %s moved concurrently; retrying", rule)
+		}
+	}
+	if _, _, err := c.PullRequests.RequestReviewers(ctx, r.Owner, r.Repo, r.Number, github.ReviewersRequest{Reviewers: out.Request}); err != nil {
+		return fmt.Errorf("requesting reviewers %v on %s: %w", out.Request, r, err)
+	}
+	return nil
 }
 
 func usersOf(logins []string) []*github.User {
@@ -375,4 +438,35 @@ func firstReview(reviews []*github.PullRequestReview, author string) *github.Pul
 		}
 	}
 	return first
+}
+
+// collaboratorTTL bounds how long a "can review" answer is trusted.
+const collaboratorTTL = time.Hour
+
+type collaborator struct {
+	can bool
+	at  time.Time
+}
+
+// unableToReview returns the logins that have no access to the repository.
+func (a *App) unableToReview(ctx context.Context, c *github.Client, r repoRef, logins []string) ([]string, error) {
+	var bad []string
+	for _, login := range logins {
+		key := fmt.Sprintf("%d/%s", r.RepoID, strings.ToLower(login))
+		if v, ok := a.cache.collaborators.Get(key); ok && a.Now().Sub(v.(collaborator).at) < collaboratorTTL {
+			if !v.(collaborator).can {
+				bad = append(bad, login)
+			}
+			continue
+		}
+		can, resp, err := c.Repositories.IsCollaborator(ctx, r.Owner, r.Repo, login)
+		if err != nil && (resp == nil || resp.StatusCode != http.StatusNotFound) {
+			return nil, fmt.Errorf("checking %s on %s: %w", login, r, err)
+		}
+		a.cache.collaborators.Add(key, collaborator{can: can, at: a.Now()})
+		if !can {
+			bad = append(bad, login)
+		}
+	}
+	return bad, nil
 }

@@ -27,6 +27,8 @@ type caches struct {
 	policies *lru.Cache // path@blob SHA -> parsed policy result
 	blobs    *lru.Cache // blob SHA -> text (templates, CODEOWNERS, policies)
 	written  *lru.Cache // "check_run:<id>" / "comment:<id>" -> hash of what this process last wrote
+	// collaborators: "repoID/login" -> collaborator, trusted for collaboratorTTL.
+	collaborators *lru.Cache
 }
 
 // unchanged reports whether this process already wrote exactly content to
@@ -52,7 +54,8 @@ func newCaches() *caches {
 	policies, _ := lru.New(1024)
 	blobs, _ := lru.New(1024)
 	written, _ := lru.New(4096)
-	return &caches{files: files, policies: policies, blobs: blobs, written: written}
+	collaborators, _ := lru.New(4096)
+	return &caches{files: files, policies: policies, blobs: blobs, written: written, collaborators: collaborators}
 }
 
 // repoRef names one pull request of one installation.

@@ -160,6 +160,53 @@ ON CONFLICT (repo_id, number, rule) DO NOTHING`
 	return nil
 }
 
+// ClaimRules records rules as done for a pull request and returns those
+// this call recorded: of two jobs (or replicas) assigning reviewers to the
+// same pull request at once, only one claims a rule, so only one requests
+// reviewers for it.
+func (s *Store) ClaimRules(ctx context.Context, repoID int64, number int, rules []string) ([]string, error) {
+	const q = `INSERT INTO done_rules (repo_id, number, rule) VALUES ($1, $2, $3)
+ON CONFLICT (repo_id, number, rule) DO NOTHING RETURNING rule`
+	var claimed []string
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		claimed = claimed[:0]
+		for _, r := range rules {
+			var got string
+			err := tx.QueryRowContext(ctx, q, repoID, number, r).Scan(&got)
+			if errors.Is(err, sql.ErrNoRows) {
+				continue
+			}
+			if err != nil {
+				return err
+			}
+			claimed = append(claimed, got)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store: claim rules %d#%d: %w", repoID, number, err)
+	}
+	return claimed, nil
+}
+
+// ReleaseRules undoes a claim whose requests could not be sent, so a retry
+// can claim the rules again.
+func (s *Store) ReleaseRules(ctx context.Context, repoID int64, number int, rules []string) error {
+	const q = `DELETE FROM done_rules WHERE repo_id = $1 AND number = $2 AND rule = $3`
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		for _, r := range rules {
+			if _, err := tx.ExecContext(ctx, q, repoID, number, r); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("store: release rules %d#%d: %w", repoID, number, err)
+	}
+	return nil
+}
+
 // Rotation returns the round-robin position of a rule, 0 if never set.
 func (s *Store) Rotation(ctx context.Context, installationID, repoID int64, rule string) (int, error) {
 	const q = `SELECT position FROM rotations WHERE installation_id = $1 AND repo_id = $2 AND rule = $3`

@@ -328,6 +328,41 @@ func TestRemovedAndDoneRules(t *testing.T) {
 	})
 }
 
+func TestClaimRulesOnceUnderConcurrency(t *testing.T) {
+	t.Parallel()
+	forEachEngine(t, func(t *testing.T, s *Store) {
+		ctx := context.Background()
+		mustDo(t, s.AddDoneRules(ctx, 9, 1, []string{"docs"}))
+		var mu sync.Mutex
+		won := map[string]int{}
+		var wg sync.WaitGroup
+		for range 10 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				got, err := s.ClaimRules(ctx, 9, 1, []string{"docs", "security", "backend"})
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				mu.Lock()
+				defer mu.Unlock()
+				for _, r := range got {
+					won[r]++
+				}
+			}()
+		}
+		wg.Wait()
+		if len(won) != 2 || won["security"] != 1 || won["backend"] != 1 {
+			t.Errorf("claims won %v; want security and backend once each, docs never", won)
+		}
+		mustDo(t, s.ReleaseRules(ctx, 9, 1, []string{"security"}))
+		if got, err := s.ClaimRules(ctx, 9, 1, []string{"security", "backend"}); err != nil || !slices.Equal(got, []string{"security"}) {
+			t.Errorf("claim after release = %v, %v; want [security]", got, err)
+		}
+	})
+}
+
 func TestRotationCAS(t *testing.T) {
 	t.Parallel()
 	forEachEngine(t, func(t *testing.T, s *Store) {

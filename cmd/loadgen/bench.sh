@@ -36,20 +36,26 @@ workers: {concurrency: ${3:-10}}
 YAML
 }
 
-# run NAME DBURL RATE [WORKERS]
+# run NAME DBURL RATE [WORKERS [MIX]]
 run() {
-  local name=$1 db=$2 rate=$3 workers=${4:-10}
+  local name=$1 db=$2 rate=$3 workers=${4:-10} mix=${5:-pull_request=70,pull_request_review=20,check_suite=5,ping=5}
   config "$OUT/$name.yml" "$db" "$workers"
   echo "== $name: $rate/s for ${secs}s, $db, workers $workers" | tee "$OUT/$name.txt"
   timeout $((secs + 240)) "$OUT/loadgen" -fake-github -secret loadgen-secret -seed 1 \
     -server-cmd "$OUT/reviewpolicy serve --config $OUT/$name.yml" -server-log "$OUT/$name.server.log" \
-    -rate "$rate" -duration "${secs}s" -concurrency 256 -drain 180s | tee -a "$OUT/$name.txt"
+    -rate "$rate" -duration "${secs}s" -concurrency 256 -drain 180s -mix "$mix" | tee -a "$OUT/$name.txt"
 }
 
 for rate in 100 250 500; do
   rm -f "$OUT"/sqlite.db*
   run "sqlite-$rate" "sqlite://$OUT/sqlite.db" "$rate"
 done
+
+# Diagnostic: the acknowledge path with jobs that call no GitHub at all
+# (ping), to separate the webhook's own cost from the jobs competing for
+# SQLite's single connection and the two CPUs.
+rm -f "$OUT"/sqlite.db*
+run sqlite-500-ping "sqlite://$OUT/sqlite.db" 500 10 ping=100
 
 if psql -h 127.0.0.1 -U postgres -Atc 'select 1' >/dev/null 2>&1; then
   for rate in 100 250 500; do

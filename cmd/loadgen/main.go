@@ -361,9 +361,10 @@ func (r report) print(w io.Writer) {
 		fmt.Fprintf(w, "  %6d × %s\n", n, msg)
 	}
 	fmt.Fprintf(w, "ack latency    p50 %s  p99 %s  max %s  (n=%d)\n", ms(r.ack.P50), ms(r.ack.P99), ms(r.ack.Max), r.ack.N)
-	if res.Elapsed > 0 {
+	if res.Sent > 1 && res.Elapsed > 0 && res.LastAck > 0 {
+		// Elapsed runs from the first send to the last: Sent-1 intervals.
 		fmt.Fprintf(w, "achieved rate  %.1f sent/s; %.1f acknowledged/s (202+200 over %.1fs to the last answer)\n",
-			float64(res.Sent)/res.Elapsed.Seconds(), float64(acked)/res.LastAck.Seconds(), res.LastAck.Seconds())
+			float64(res.Sent-1)/res.Elapsed.Seconds(), float64(acked)/res.LastAck.Seconds(), res.LastAck.Seconds())
 	}
 	if r.machineBusy > 0 {
 		fmt.Fprintf(w, "machine CPU    %.0f%% busy while sending (all processes, all %d CPUs)\n", r.machineBusy*100, runtime.NumCPU())

@@ -75,6 +75,8 @@ func TestReviewersFromTeamsAndRulesWithRequiredApproval(t *testing.T) {
 		review := m["review"].(map[string]any)
 		review["state"] = "approved"
 		review["user"].(map[string]any)["login"] = "carol"
+		// As GitHub sends it: carol's request ended with her review.
+		m["pull_request"].(map[string]any)["requested_reviewers"] = []any{map[string]any{"login": "alice", "type": "User"}}
 	}))
 	waitFor(t, "a green check", func() bool { return h.checkRuns()[0].Conclusion == "success" })
 	if run := h.checkRuns()[0]; !strings.Contains(run.Summary, "1 of 1 approvals") {
@@ -106,5 +108,20 @@ func TestManualChoicesAreRespected(t *testing.T) {
 	waitFor(t, "two more evaluations", func() bool { return h.deliveriesDone(t) == 3 })
 	if n := len(h.requestBodies(t)); n != 1 {
 		t.Errorf("reviewers requested again after a human removed carol: %v", h.requestBodies(t))
+	}
+}
+
+func TestPeopleWithoutAccessAreNotRequested(t *testing.T) {
+	t.Parallel()
+	h := setup(t)
+	h.fake.SetFile(owner, repoName, "master", ".github/review-policy.yml", reviewersPolicy)
+	h.fake.AddTeam(owner, "writers", "alice", "bob", owner)
+	// alice left the repository's collaborators; the team still lists her.
+	h.fake.SetCollaborators(owner, repoName, "bob", "carol", owner)
+	h.start(t, nil)
+	h.send(t, "pull_request", "", payload(t, "pull_request/opened.payload.json", nil))
+	waitFor(t, "a check run", func() bool { return len(h.checkRuns()) == 1 })
+	if got := h.requested(); !slices.Equal(got, []string{"bob", "carol"}) {
+		t.Errorf("requested %v, want [bob carol]", got)
 	}
 }

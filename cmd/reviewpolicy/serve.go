@@ -62,12 +62,14 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		gauge(func(ctx context.Context) (int64, error) { return st.QueueDepth(ctx) }),
 		gauge(func(ctx context.Context) (int64, error) { return st.CountWaitingSLA(ctx) }))
 
+	// One bounded cache for every installation's client.
+	responses := handlers.NewHTTPCache(64 << 20)
 	clients, err := githubapp.NewDefaultCachingClientCreator(cfg.GitHubApp(),
 		githubapp.WithClientUserAgent("reviewpolicy/"+buildVersion()),
 		githubapp.WithClientTimeout(30*time.Second),
 		// Revalidate every cached read: a 304 costs no rate limit, and a
 		// stale list of check runs or comments would create duplicates.
-		githubapp.WithClientCaching(true, func() httpcache.Cache { return httpcache.NewMemoryCache() }),
+		githubapp.WithClientCaching(true, func() httpcache.Cache { return responses }),
 		githubapp.WithClientMiddleware(metrics.RoundTripper),
 	)
 	if err != nil {

@@ -265,10 +265,10 @@ func TestProposedInvalid(t *testing.T) {
 	contains(t, "comment", r.Comment, "`.github/review-policy.yml` as changed here is invalid: see the annotations")
 
 	wantAnn := []Annotation{
-		{Path: policy.FileName, StartLine: 3, EndLine: 3, Column: 5, Message: `unknown key "templat"`},
-		{Path: policy.FileName, StartLine: 12, EndLine: 12, Message: "mapping values are not allowed here"},
+		{Path: policy.FileName, StartLine: 3, EndLine: 3, Column: 5, Level: LevelFailure, Message: `unknown key "templat"`},
+		{Path: policy.FileName, StartLine: 12, EndLine: 12, Level: LevelFailure, Message: "mapping values are not allowed here"},
 		// A whole-file problem goes on the first line.
-		{Path: policy.FileName, StartLine: 1, EndLine: 1, Message: "file is too large"},
+		{Path: policy.FileName, StartLine: 1, EndLine: 1, Level: LevelFailure, Message: "file is too large"},
 	}
 	if !reflect.DeepEqual(r.Annotations, wantAnn) {
 		t.Errorf("Annotations =\n%+v\nwant\n%+v", r.Annotations, wantAnn)
@@ -386,4 +386,22 @@ func TestTruncate(t *testing.T) {
 			t.Errorf("truncate(%q, %d) = %q, want %q", tt.s, tt.n, got, tt.want)
 		}
 	}
+}
+
+func TestProposedFindings(t *testing.T) {
+	t.Parallel()
+	warnOnly := Build(Input{Policy: blocking(), PolicySource: source, Proposed: &Proposed{Path: policy.FileName,
+		Findings: []Finding{{Line: 4, Column: 7, Msg: "rule infra: its paths (tf/**) match no file"}}}})
+	if warnOnly.Conclusion != Success {
+		t.Errorf("a warning alone must not fail the check: %s", warnOnly.Conclusion)
+	}
+	if len(warnOnly.Annotations) != 1 || warnOnly.Annotations[0].Level != LevelWarning || warnOnly.Annotations[0].StartLine != 4 {
+		t.Errorf("annotations = %+v", warnOnly.Annotations)
+	}
+	blockingFinding := Build(Input{Policy: blocking(), PolicySource: source, Proposed: &Proposed{Path: policy.FileName,
+		Findings: []Finding{{Line: 5, Msg: "team @acme/ghosts does not exist", Blocking: true}}}})
+	if blockingFinding.Conclusion != Failure || blockingFinding.Annotations[0].Level != LevelFailure {
+		t.Errorf("blocking finding: %s %+v", blockingFinding.Conclusion, blockingFinding.Annotations)
+	}
+	contains(t, "summary", blockingFinding.Summary, "❌ line 5: team @acme/ghosts does not exist")
 }

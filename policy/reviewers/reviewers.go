@@ -44,14 +44,17 @@ type Input struct {
 	Teams      map[string][]string // "@org/team" lower-cased -> member logins
 	CodeOwners string              // raw CODEOWNERS text from the base branch; "" none
 	CanReview  map[string]bool     // logins known able to review; nil = unknown, assume yes
-	Busy       map[string]bool     // GitHub status "limited availability"
-	Load       map[string]Load
-	Rotation   map[string]int // rule name -> persisted round-robin counter
-	Requested  []string       // users currently requested on the PR (by anyone)
-	Removed    []string       // users a human removed from the PR; never re-added
-	DoneRules  []string       // rules that got requests on an earlier evaluation
-	Reviews    []policy.Review
-	Now        time.Time
+	// CannotReview lists logins found unable to review (no access to the
+	// repository), when the others are unknown.
+	CannotReview map[string]bool
+	Busy         map[string]bool // GitHub status "limited availability"
+	Load         map[string]Load
+	Rotation     map[string]int // rule name -> persisted round-robin counter
+	Requested    []string       // users currently requested on the PR (by anyone)
+	Removed      []string       // users a human removed from the PR; never re-added
+	DoneRules    []string       // rules that got requests on an earlier evaluation
+	Reviews      []policy.Review
+	Now          time.Time
 }
 
 // Assignment is one reviewer of one rule.

@@ -262,7 +262,7 @@ func (s *selector) exclusion(c candidate) string {
 		return "a bot"
 	case s.removed[c.key]:
 		return "removed by a human"
-	case s.in.CanReview != nil && !s.in.CanReview[c.key]:
+	case s.in.CanReview != nil && !s.in.CanReview[c.key], s.in.CannotReview[c.key]:
 		return "unable to review this repository"
 	case s.in.Policy.People[c.key].Away:
 		return "away"

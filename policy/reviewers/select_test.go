@@ -189,6 +189,7 @@ func TestExclusions(t *testing.T) {
 		{"away", func(in *Input) { in.Policy.People["alice"] = policy.Person{Away: true} }, []string{"bob"}, "", ""},
 		{"removed", func(in *Input) { in.Removed = []string{"ALICE"} }, []string{"bob"}, "", ""},
 		{"cannot review", func(in *Input) { in.CanReview = map[string]bool{"bob": true, "carol": true} }, []string{"bob"}, "", ""},
+		{"found unable to review", func(in *Input) { in.CannotReview = map[string]bool{"alice": true} }, []string{"bob"}, "", ""},
 		{"busy skipped while others free", func(in *Input) { in.Busy = map[string]bool{"alice": true} }, []string{"bob"}, "", ""},
 		{"busy as last resort", func(in *Input) {
 			in.Busy = map[string]bool{"alice": true}

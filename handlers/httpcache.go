@@ -1,0 +1,77 @@
+package handlers
+
+import (
+	"container/list"
+	"sync"
+)
+
+// HTTPCache is the GitHub clients' response cache (for conditional
+// requests), bounded in bytes: httpcache's own memory cache never forgets,
+// and every head SHA adds URLs, so a long-running server would grow without
+// end. Least recently used entries go first. Safe for concurrent use; one
+// cache may serve every installation's client (keys are URLs, and an
+// installation sees only its own repositories).
+type HTTPCache struct {
+	mu       sync.Mutex
+	maxBytes int
+	bytes    int
+	order    *list.List // front: most recently used
+	entries  map[string]*list.Element
+}
+
+type cacheEntry struct {
+	key  string
+	resp []byte
+}
+
+// NewHTTPCache returns a cache holding at most maxBytes of responses.
+func NewHTTPCache(maxBytes int) *HTTPCache {
+	return &HTTPCache{maxBytes: maxBytes, order: list.New(), entries: map[string]*list.Element{}}
+}
+
+// Get returns the cached response for key.
+func (c *HTTPCache) Get(key string) ([]byte, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e, ok := c.entries[key]
+	if !ok {
+		return nil, false
+	}
+	c.order.MoveToFront(e)
+	return e.Value.(*cacheEntry).resp, true
+}
+
+// Set stores a response, evicting the least recently used to make room. A
+// response larger than the whole cache is not kept.
+func (c *HTTPCache) Set(key string, resp []byte) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.remove(key)
+	if len(resp) > c.maxBytes {
+		return
+	}
+	c.entries[key] = c.order.PushFront(&cacheEntry{key: key, resp: resp})
+	c.bytes += len(resp)
+	for c.bytes > c.maxBytes {
+		c.remove(c.order.Back().Value.(*cacheEntry).key)
+	}
+}
+
+// Delete forgets key.
+func (c *HTTPCache) Delete(key string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.remove(key)
+}
+
+// Len and Bytes report the cache's size.
+func (c *HTTPCache) Len() int   { c.mu.Lock(); defer c.mu.Unlock(); return len(c.entries) }
+func (c *HTTPCache) Bytes() int { c.mu.Lock(); defer c.mu.Unlock(); return c.bytes }
+
+func (c *HTTPCache) remove(key string) {
+	if e, ok := c.entries[key]; ok {
+		c.bytes -= len(e.Value.(*cacheEntry).resp)
+		c.order.Remove(e)
+		delete(c.entries, key)
+	}
+}
