@@ -6,6 +6,7 @@ package handlers
 
 import (
 	"context"
+	"errors"
 	"encoding/json"
 	"fmt"
 	"log/slog"
@@ -45,6 +46,7 @@ func (a *App) Register(w *river.Workers) {
 	river.AddWorker(w, &slaWorker{app: a})
 	river.AddWorker(w, &reconcileWorker{app: a})
 	river.AddWorker(w, &evaluateWorker{app: a})
+	river.AddWorker(w, &pruneWorker{app: a})
 }
 
 type deliveryWorker struct {
@@ -56,6 +58,9 @@ func (w *deliveryWorker) Work(ctx context.Context, job *river.Job[store.Delivery
 	start := time.Now()
 	defer func() { w.app.Metrics.observeJob("delivery:"+eventLabel(job.Args.Event), start, err) }()
 	d, err := w.app.Store.Delivery(ctx, job.Args.DeliveryID)
+	if errors.Is(err, store.ErrNotFound) {
+		return river.JobCancel(fmt.Errorf("delivery %s was pruned before it ran", job.Args.DeliveryID))
+	}
 	if err != nil {
 		return fmt.Errorf("loading delivery %s: %w", job.Args.DeliveryID, err)
 	}

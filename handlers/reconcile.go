@@ -8,6 +8,7 @@ import (
 
 	"github.com/google/go-github/v60/github"
 	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/rivertype"
 
 	"github.com/reviewpolicy/reviewpolicy/store"
 )
@@ -33,11 +34,21 @@ type evaluateArgs struct {
 
 func (evaluateArgs) Kind() string { return "evaluate" }
 
-// ReconcileJob is the periodic sweep, run at start and then every interval.
+// whileQueued makes a sweep unique while one is waiting or running, so an
+// installation event and the schedule (or two new leaders) do not sweep
+// twice at once; a finished sweep does not block the next.
+var whileQueued = river.UniqueOpts{ByArgs: true, ByState: []rivertype.JobState{
+	rivertype.JobStateAvailable, rivertype.JobStatePending, rivertype.JobStateRunning,
+	rivertype.JobStateRetryable, rivertype.JobStateScheduled,
+}}
+
+// ReconcileJob is the periodic sweep, run at start (webhooks sent while no
+// process ran were lost: GitHub does not retry them) and every interval.
+// Only the elected leader among replicas schedules it.
 func ReconcileJob(interval time.Duration) *river.PeriodicJob {
 	return river.NewPeriodicJob(river.PeriodicInterval(interval),
 		func() (river.JobArgs, *river.InsertOpts) {
-			return reconcileArgs{}, &river.InsertOpts{UniqueOpts: river.UniqueOpts{ByArgs: true, ByPeriod: interval}}
+			return reconcileArgs{}, &river.InsertOpts{UniqueOpts: whileQueued}
 		}, &river.PeriodicJobOpts{RunOnStart: true, ID: "reconcile"})
 }
 
@@ -73,7 +84,7 @@ func (a *App) fanOut(ctx context.Context) error {
 		}
 		for _, in := range insts {
 			if err := a.Store.Enqueue(ctx, reconcileArgs{Installation: in.GetID()},
-				&river.InsertOpts{UniqueOpts: river.UniqueOpts{ByArgs: true, ByPeriod: time.Minute}}); err != nil {
+				&river.InsertOpts{UniqueOpts: whileQueued}); err != nil {
 				return err
 			}
 		}
@@ -169,6 +180,5 @@ func (a *App) onInstallation(ctx context.Context, d store.Delivery, log *slog.Lo
 		return nil
 	}
 	log.Info("sweeping installation", "installation", d.InstallationID)
-	return a.Store.Enqueue(ctx, reconcileArgs{Installation: d.InstallationID},
-		&river.InsertOpts{UniqueOpts: river.UniqueOpts{ByArgs: true, ByPeriod: time.Minute}})
+	return a.Store.Enqueue(ctx, reconcileArgs{Installation: d.InstallationID}, &river.InsertOpts{UniqueOpts: whileQueued})
 }

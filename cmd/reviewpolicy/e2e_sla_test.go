@@ -69,6 +69,16 @@ func TestSLAReminderThenBreachReachGitHub(t *testing.T) {
 	if n := escalations(t, h); n != 1 {
 		t.Errorf("escalated %d times, want once", n)
 	}
+	metrics := h.metrics(t)
+	for _, want := range []string{
+		`reviewpolicy_sla_breaches_total{repository="Codertocat/Hello-World"} 1`,
+		`reviewpolicy_time_to_first_review_seconds_count{repository="Codertocat/Hello-World"} 1`,
+		`reviewpolicy_pull_requests_awaiting_first_review 0`,
+	} {
+		if !strings.Contains(metrics, want) {
+			t.Errorf("metrics lack %s", want)
+		}
+	}
 }
 
 func escalations(t *testing.T, h *harness) int {

@@ -229,6 +229,16 @@ func (h *harness) deliveriesDone(t *testing.T) int {
 	return n
 }
 
+func (h *harness) metrics(t *testing.T) string {
+	t.Helper()
+	res, err := http.Get(h.url + "/metrics")
+	must(t, err)
+	defer res.Body.Close()
+	b, err := io.ReadAll(res.Body)
+	must(t, err)
+	return string(b)
+}
+
 // writes counts requests that change something on GitHub.
 func (h *harness) writes() int {
 	n := 0

@@ -110,8 +110,23 @@ const (
 
 func prSHA(n int) string { return fmt.Sprintf("%040x", n) }
 
+// Three replicas share one PostgreSQL database and 30 pull requests; one of
+// them, the River leader, is killed in the middle of a reviewer request.
+// Nothing may be lost or done twice. The kill lands in each of the two
+// windows a crash can hit: before GitHub acted on the request (the
+// survivors must still ask someone) and after it acted but before the
+// answer arrived (the survivors must not ask a second person, and must
+// report the one asked). The scenarios run one after the other: six
+// processes at once would crowd two cores.
 func TestThreeReplicasOnPostgresShareWorkAndSurviveAKill(t *testing.T) {
 	t.Parallel()
+	t.Run("crash before GitHub acts", func(t *testing.T) { replicasScenario(t, false) })
+	t.Run("crash after GitHub acts", func(t *testing.T) { replicasScenario(t, true) })
+}
+
+// replicasScenario runs the test; githubActs says whether the victim's last
+// reviewer request reaches GitHub before the kill.
+func replicasScenario(t *testing.T, githubActs bool) {
 	h := setup(t)
 	h.fake.SetFile(owner, repoName, "master", ".github/review-policy.yml", roundRobinPolicy)
 	for n := firstPR; n < firstPR+numPRs; n++ {
@@ -124,10 +139,9 @@ func TestThreeReplicasOnPostgresShareWorkAndSurviveAKill(t *testing.T) {
 		// A job left "running" by the killed process is rescued after this.
 		"REVIEWPOLICY_WORKERS_JOB_TIMEOUT=1s", "REVIEWPOLICY_WORKERS_RESCUE_AFTER=2s"}
 
-	// The victim reaches GitHub through a crash point: it is killed right
-	// after GitHub acted on one of its reviewer requests and before the
-	// answer came back, the narrowest window a crash can hit.
-	crash := newCrashPoint(t, h.fake.URL, http.MethodPost, "/requested_reviewers")
+	// The victim reaches GitHub through a crash point that holds one of its
+	// reviewer requests until it is killed.
+	crash := newCrashPoint(t, h.fake.URL, http.MethodPost, "/requested_reviewers", githubActs)
 
 	// The victim starts alone so that it is River's leader: killing it also
 	// makes the survivors elect a new leader, whose maintenance rescues the
@@ -209,9 +223,14 @@ func TestThreeReplicasOnPostgresShareWorkAndSurviveAKill(t *testing.T) {
 	t.Logf("%d deliveries were redelivered to another replica after the kill", failovers)
 
 	waitFor(t, "every delivery job to complete", func() bool {
-		var n int
-		err := db.QueryRow(`SELECT count(*) FROM river_job WHERE kind = 'delivery' AND state = 'completed'`).Scan(&n)
-		return err == nil && n == numPRs
+		var done, givenUp int
+		err := db.QueryRow(`SELECT count(*) FILTER (WHERE state = 'completed'),
+    count(*) FILTER (WHERE state IN ('cancelled', 'discarded'))
+FROM river_job WHERE kind = 'delivery'`).Scan(&done, &givenUp)
+		if err == nil && givenUp > 0 {
+			t.Fatalf("%d delivery jobs were given up: the work is lost", givenUp)
+		}
+		return err == nil && done == numPRs
 	})
 
 	// Retries are expected (the rescued job, lost compare-and-swaps); they
@@ -263,6 +282,10 @@ WHERE kind = 'delivery' AND attempt > 1 ORDER BY id`)
 			continue
 		}
 		perPerson[users[0]]++
+		// The check run reports the person asked, whichever replica asked.
+		if rs := runs[prSHA(n)]; len(rs) == 1 && (rs[0].Conclusion != "success" || !strings.Contains(rs[0].Summary, users[0]+":")) {
+			t.Errorf("PR #%d asked %s but its check run is %s:\n%s", n, users[0], rs[0].Conclusion, rs[0].Summary)
+		}
 		for _, req := range asked[n] {
 			if !slices.Equal(req, users) {
 				t.Errorf("PR #%d: a request named %v, but %v is the reviewer", n, req, users)
@@ -293,24 +316,26 @@ WHERE kind = 'delivery' AND attempt > 1 ORDER BY id`)
 	}
 }
 
-// crashPoint forwards requests to GitHub. Once armed, the first one that
-// matches reaches GitHub, but its answer is withheld: the caller, killed
-// meanwhile, dies not knowing its write happened.
+// crashPoint forwards requests to GitHub. Once armed, it holds the first
+// one that matches until the caller is killed; with forward, GitHub acts
+// on it first and only the answer is withheld, so the caller dies not
+// knowing its write happened.
 type crashPoint struct {
 	url          string
 	method       string
 	suffix       string
+	forward      bool
 	armed        atomic.Bool
 	once         sync.Once
 	hit, release chan struct{}
 	proxy        *httputil.ReverseProxy
 }
 
-func newCrashPoint(t *testing.T, target, method, suffix string) *crashPoint {
+func newCrashPoint(t *testing.T, target, method, suffix string, forward bool) *crashPoint {
 	t.Helper()
 	u, err := url.Parse(target)
 	must(t, err)
-	c := &crashPoint{method: method, suffix: suffix, hit: make(chan struct{}), release: make(chan struct{}),
+	c := &crashPoint{method: method, suffix: suffix, forward: forward, hit: make(chan struct{}), release: make(chan struct{}),
 		proxy: httputil.NewSingleHostReverseProxy(u)}
 	// The victim's requests die with it; that is expected, not worth a log line.
 	c.proxy.ErrorHandler = func(w http.ResponseWriter, _ *http.Request, _ error) { w.WriteHeader(http.StatusBadGateway) }
@@ -326,7 +351,9 @@ func (c *crashPoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		first := false
 		c.once.Do(func() { first = true })
 		if first {
-			c.proxy.ServeHTTP(httptest.NewRecorder(), r)
+			if c.forward {
+				c.proxy.ServeHTTP(httptest.NewRecorder(), r)
+			}
 			close(c.hit)
 			select {
 			case <-r.Context().Done():

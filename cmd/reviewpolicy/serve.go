@@ -79,7 +79,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	app := handlers.New(clients, cfg.GitHub.App.IntegrationID, metrics, logger, time.Now)
 	workers := river.NewWorkers()
 	app.Register(workers)
-	var periodic []*river.PeriodicJob
+	periodic := []*river.PeriodicJob{handlers.PruneJob()}
 	if cfg.Reconcile.Interval > 0 {
 		periodic = append(periodic, handlers.ReconcileJob(cfg.Reconcile.Interval))
 	}
