@@ -6,14 +6,15 @@ package handlers
 
 import (
 	"context"
-	"errors"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"time"
 
 	"github.com/palantir/go-githubapp/githubapp"
 	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/rivertype"
 
 	"github.com/reviewpolicy/reviewpolicy/store"
 )
@@ -24,9 +25,12 @@ type App struct {
 	Store   *store.Store
 	Clients githubapp.ClientCreator
 	AppID   int64
-	Metrics *Metrics
-	Logger  *slog.Logger
-	Now     func() time.Time
+	// GraphQLURL is GitHub's v4 endpoint, for people's "busy" status; ""
+	// skips that check.
+	GraphQLURL string
+	Metrics    *Metrics
+	Logger     *slog.Logger
+	Now        func() time.Time
 
 	cache *caches
 }
@@ -65,7 +69,7 @@ func (w *deliveryWorker) Work(ctx context.Context, job *river.Job[store.Delivery
 		return fmt.Errorf("loading delivery %s: %w", job.Args.DeliveryID, err)
 	}
 	log := w.app.Logger.With("delivery", d.ID, "event", d.Event, "action", d.Action, "attempt", job.Attempt)
-	err = w.app.dispatch(withInstallation(ctx, d.InstallationID), d, log)
+	err = w.app.dispatch(withJob(withInstallation(ctx, d.InstallationID), job.JobRow), d, log)
 	if err != nil {
 		log.Warn("delivery failed", "err", err)
 		return retryable(err, w.app.Now())
@@ -96,6 +100,25 @@ func (a *App) dispatch(ctx context.Context, d store.Delivery, log *slog.Logger) 
 
 func withInstallation(ctx context.Context, id int64) context.Context {
 	return context.WithValue(ctx, installationKey{}, id)
+}
+
+type jobKey struct{}
+
+// jobInfo identifies the job an evaluation runs in: its claims on rules
+// carry the ID, and a retry (attempt > 1) re-reads what an earlier attempt
+// may already have done on GitHub.
+type jobInfo struct {
+	ID      int64
+	Attempt int
+}
+
+func withJob(ctx context.Context, row *rivertype.JobRow) context.Context {
+	return context.WithValue(ctx, jobKey{}, jobInfo{ID: row.ID, Attempt: row.Attempt})
+}
+
+func jobFrom(ctx context.Context) jobInfo {
+	j, _ := ctx.Value(jobKey{}).(jobInfo)
+	return j
 }
 
 func decode(d store.Delivery, v any) error {

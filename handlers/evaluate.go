@@ -152,6 +152,16 @@ func policyPR(pr *github.PullRequest, files []string) policy.PullRequest {
 func (a *App) assignReviewers(ctx context.Context, c *github.Client, r repoRef, base baseFiles, p *policy.Policy, pr *github.PullRequest,
 	facts policy.PullRequest, reviews []*github.PullRequestReview, now time.Time, log *slog.Logger) (reviewers.Output, error) {
 	in := reviewers.Input{Policy: p, PR: facts, Repo: r.Owner + "/" + r.Repo, Now: now, Reviews: policyReviews(reviews)}
+	job := jobFrom(ctx)
+	if job.Attempt > 1 && !facts.Draft {
+		// An earlier attempt may have asked people before it failed: go by
+		// GitHub's list, not the payload's.
+		live, _, err := c.PullRequests.ListReviewers(ctx, r.Owner, r.Repo, r.Number, nil)
+		if err != nil {
+			return reviewers.Output{}, fmt.Errorf("listing requested reviewers of %s: %w", r, err)
+		}
+		pr.RequestedReviewers, pr.RequestedTeams = live.Users, live.Teams
+	}
 	for _, u := range pr.RequestedReviewers {
 		in.Requested = append(in.Requested, u.GetLogin())
 	}
@@ -196,6 +206,13 @@ func (a *App) assignReviewers(ctx context.Context, c *github.Client, r repoRef, 
 	if len(out.Request) == 0 {
 		return out, a.markCovered(ctx, r, in, out)
 	}
+	// Someone is about to be asked: prefer people not marked busy on GitHub
+	// (asked only now, so pull requests with nothing to request cost no query).
+	if in.Busy = a.busyPeople(ctx, c, candidates(in)); len(in.Busy) > 0 {
+		if out, err = a.selectReachable(ctx, c, r, &in); err != nil {
+			return out, err
+		}
+	}
 	// Claim the rules that get new reviewers before asking anyone: of two
 	// jobs on one pull request (two events, a retry after a crash, two
 	// replicas) only the claimant requests, so nobody is asked twice.
@@ -205,7 +222,7 @@ func (a *App) assignReviewers(ctx context.Context, c *github.Client, r repoRef, 
 			want = append(want, rr.Name)
 		}
 	}
-	claimed, err := a.Store.ClaimRules(ctx, r.RepoID, r.Number, want)
+	claimed, err := a.Store.ClaimRules(ctx, r.RepoID, r.Number, want, fmt.Sprint("job:", job.ID))
 	if err != nil {
 		return out, err
 	}
@@ -244,6 +261,21 @@ func (a *App) markCovered(ctx context.Context, r repoRef, in reviewers.Input, ou
 		}
 	}
 	return a.Store.AddDoneRules(ctx, r.RepoID, r.Number, covered)
+}
+
+// candidates lists everyone the rules name, teams expanded.
+func candidates(in reviewers.Input) []string {
+	var out []string
+	for _, rule := range in.Policy.Reviewers.Rules {
+		for _, ref := range rule.Reviewers {
+			if _, _, ok := splitTeam(ref); ok {
+				out = append(out, in.Teams[strings.ToLower(ref)]...)
+			} else {
+				out = append(out, strings.TrimPrefix(ref, "@"))
+			}
+		}
+	}
+	return out
 }
 
 // selectReachable runs the selection and replaces people without access

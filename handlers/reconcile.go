@@ -161,7 +161,7 @@ func (w *evaluateWorker) Work(ctx context.Context, job *river.Job[evaluateArgs])
 	defer func() { w.app.Metrics.observeJob("evaluate", start, err) }()
 	t := job.Args
 	r := repoRef{Installation: t.Installation, RepoID: t.RepoID, Owner: t.Owner, Repo: t.Repo, Number: t.Number}
-	if err = w.app.evaluate(withInstallation(ctx, t.Installation), evaluation{ref: r}, w.app.Logger.With("pr", r.String())); err != nil {
+	if err = w.app.evaluate(withJob(withInstallation(ctx, t.Installation), job.JobRow), evaluation{ref: r}, w.app.Logger.With("pr", r.String())); err != nil {
 		return retryable(err, w.app.Now())
 	}
 	return nil

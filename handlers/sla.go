@@ -55,7 +55,7 @@ func (w *slaWorker) Work(ctx context.Context, job *river.Job[slaTimerArgs]) (err
 	defer func() { w.app.Metrics.observeJob("sla_"+job.Args.Event, start, err) }()
 	t := job.Args
 	r := repoRef{Installation: t.Installation, RepoID: t.RepoID, Owner: t.Owner, Repo: t.Repo, Number: t.Number}
-	ctx = withInstallation(ctx, t.Installation)
+	ctx = withJob(withInstallation(ctx, t.Installation), job.JobRow)
 	rec, found, err := w.app.Store.SLA(ctx, t.RepoID, t.Number)
 	if err != nil || !found || rec.Generation != t.Generation || !rec.Waiting {
 		return err // reviewed, paused, closed or moved: a stale timer

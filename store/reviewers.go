@@ -160,19 +160,22 @@ ON CONFLICT (repo_id, number, rule) DO NOTHING`
 	return nil
 }
 
-// ClaimRules records rules as done for a pull request and returns those
-// this call recorded: of two jobs (or replicas) assigning reviewers to the
-// same pull request at once, only one claims a rule, so only one requests
-// reviewers for it.
-func (s *Store) ClaimRules(ctx context.Context, repoID int64, number int, rules []string) ([]string, error) {
-	const q = `INSERT INTO done_rules (repo_id, number, rule) VALUES ($1, $2, $3)
-ON CONFLICT (repo_id, number, rule) DO NOTHING RETURNING rule`
+// ClaimRules records rules as done for a pull request on behalf of owner
+// (a job) and returns those it holds: rules nobody had, and rules owner
+// itself claimed before (a retry of a job whose earlier attempt died).
+// Of two jobs (or replicas) assigning reviewers to the same pull request at
+// once, only one claims a rule, so only one requests reviewers for it.
+func (s *Store) ClaimRules(ctx context.Context, repoID int64, number int, rules []string, owner string) ([]string, error) {
+	const q = `INSERT INTO done_rules (repo_id, number, rule, owner) VALUES ($1, $2, $3, $4)
+ON CONFLICT (repo_id, number, rule) DO UPDATE SET owner = excluded.owner
+WHERE done_rules.owner = excluded.owner AND excluded.owner <> ''
+RETURNING rule`
 	var claimed []string
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		claimed = claimed[:0]
 		for _, r := range rules {
 			var got string
-			err := tx.QueryRowContext(ctx, q, repoID, number, r).Scan(&got)
+			err := tx.QueryRowContext(ctx, q, repoID, number, r, owner).Scan(&got)
 			if errors.Is(err, sql.ErrNoRows) {
 				continue
 			}

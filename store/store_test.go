@@ -336,11 +336,11 @@ func TestClaimRulesOnceUnderConcurrency(t *testing.T) {
 		var mu sync.Mutex
 		won := map[string]int{}
 		var wg sync.WaitGroup
-		for range 10 {
+		for i := range 10 {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				got, err := s.ClaimRules(ctx, 9, 1, []string{"docs", "security", "backend"})
+				got, err := s.ClaimRules(ctx, 9, 1, []string{"docs", "security", "backend"}, fmt.Sprint("job-", i))
 				if err != nil {
 					t.Error(err)
 					return
@@ -357,8 +357,19 @@ func TestClaimRulesOnceUnderConcurrency(t *testing.T) {
 			t.Errorf("claims won %v; want security and backend once each, docs never", won)
 		}
 		mustDo(t, s.ReleaseRules(ctx, 9, 1, []string{"security"}))
-		if got, err := s.ClaimRules(ctx, 9, 1, []string{"security", "backend"}); err != nil || !slices.Equal(got, []string{"security"}) {
+		if got, err := s.ClaimRules(ctx, 9, 1, []string{"security", "backend"}, "job-new"); err != nil || !slices.Equal(got, []string{"security"}) {
 			t.Errorf("claim after release = %v, %v; want [security]", got, err)
+		}
+		// A retry of the same job holds its claim again; another job does not.
+		if got, err := s.ClaimRules(ctx, 9, 1, []string{"security"}, "job-new"); err != nil || !slices.Equal(got, []string{"security"}) {
+			t.Errorf("the owner's retry = %v, %v; want [security]", got, err)
+		}
+		if got, err := s.ClaimRules(ctx, 9, 1, []string{"security", "docs"}, "job-other"); err != nil || len(got) != 0 {
+			t.Errorf("another job's claim = %v, %v; want none", got, err)
+		}
+		// Rules covered by people's own choices belong to no job.
+		if got, err := s.ClaimRules(ctx, 9, 1, []string{"docs"}, ""); err != nil || len(got) != 0 {
+			t.Errorf("an owner-less claim of a covered rule = %v, %v; want none", got, err)
 		}
 	})
 }

@@ -125,3 +125,17 @@ func TestPeopleWithoutAccessAreNotRequested(t *testing.T) {
 		t.Errorf("requested %v, want [bob carol]", got)
 	}
 }
+
+func TestBusyPeopleAskedOnlyWhenNoOneElseIsLeft(t *testing.T) {
+	t.Parallel()
+	h := setup(t)
+	h.fake.SetFile(owner, repoName, "master", ".github/review-policy.yml", reviewersPolicy)
+	h.fake.AddTeam(owner, "writers", "alice", "bob", owner)
+	h.fake.SetBusy("alice", true) // she would win the tie otherwise
+	h.start(t, nil)
+	h.send(t, "pull_request", "", payload(t, "pull_request/opened.payload.json", nil))
+	waitFor(t, "a check run", func() bool { return len(h.checkRuns()) == 1 })
+	if got := h.requested(); !slices.Equal(got, []string{"bob", "carol"}) {
+		t.Errorf("requested %v, want [bob carol]: alice is busy", got)
+	}
+}

@@ -70,11 +70,12 @@ func setup(t *testing.T) *harness {
 server: {address: 127.0.0.1, port: 0}
 github:
   v3_api_url: %s
+  v4_api_url: %sgraphql
   app: {integration_id: %d, webhook_secret: %s, private_key_file: %s}
 database: {url: "%s"}
 logging: {level: warn, format: text}
 reconcile: {interval: 0s}
-`, h.fake.URL, h.fake.AppID(), secret, keyPath, h.dbURL)), 0o600))
+`, h.fake.URL, h.fake.URL, h.fake.AppID(), secret, keyPath, h.dbURL)), 0o600))
 	return h
 }
 

@@ -77,6 +77,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	}
 
 	app := handlers.New(clients, cfg.GitHub.App.IntegrationID, metrics, logger, time.Now)
+	app.GraphQLURL = cfg.GitHub.V4APIURL
 	workers := river.NewWorkers()
 	app.Register(workers)
 	periodic := []*river.PeriodicJob{handlers.PruneJob()}

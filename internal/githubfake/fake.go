@@ -198,6 +198,9 @@ func (f *Fake) serveHTTP(w http.ResponseWriter, r *http.Request) {
 // handle validates r, applies faults and authentication, and dispatches to
 // the endpoint. counted says whether the call uses up rate limit.
 func (f *Fake) handle(r *http.Request, body []byte) (resp response, counted bool) {
+	if r.Method == http.MethodPost && r.URL.Path == "/graphql" {
+		return f.graphql(r, body), true
+	}
 	route, params, err := f.spec.routeRequest(r)
 	switch {
 	case errors.Is(err, routers.ErrMethodNotAllowed), errors.Is(err, routers.ErrPathNotFound):

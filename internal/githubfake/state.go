@@ -38,6 +38,7 @@ type state struct {
 	installations map[int64]*installation
 	tokens        map[string]token
 	teams         map[string][]string // "org/slug" -> members
+	busy          map[string]bool     // lower-case login -> limited availability
 	created       time.Time
 }
 
