@@ -6,15 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"time"
-	"sync"
 
 	"github.com/riverqueue/river"
 )
-
-var DebugTimes struct {
-	sync.Mutex
-	D [][4]time.Duration
-}
 
 // Delivery is one webhook delivery as GitHub sent it.
 type Delivery struct {
@@ -52,30 +46,7 @@ func (s *Store) EnqueueDelivery(ctx context.Context, d Delivery) (inserted bool,
 	const q = `INSERT INTO deliveries (id, event, action, installation_id, payload, received_at)
 VALUES ($1, $2, $3, $4, $5, $6)
 ON CONFLICT (id) DO NOTHING`
-	t0 := time.Now()
-	conn, err := s.ingest.Conn(ctx)
-	if err != nil {
-		return false, err
-	}
-	defer conn.Close()
-	t1 := time.Now()
-	tx0, err := conn.BeginTx(ctx, nil)
-	if err != nil {
-		return false, err
-	}
-	res0, err := tx0.ExecContext(ctx, q, d.ID, d.Event, d.Action, d.InstallationID, d.Payload, micros(d.ReceivedAt))
-	t2 := time.Now()
-	_ = res0
-	t2 = t2
-	_, err = s.River.InsertTx(ctx, tx0, DeliveryArgs{DeliveryID: d.ID, Event: d.Event}, nil)
-	t3 := time.Now()
-	err = tx0.Commit()
-	t4 := time.Now()
-	DebugTimes.Lock()
-	DebugTimes.D = append(DebugTimes.D, [4]time.Duration{t1.Sub(t0), t2.Sub(t1), t3.Sub(t2), t4.Sub(t3)})
-	DebugTimes.Unlock()
-	return true, err
-	err = inTx(ctx, s.ingest, func(tx *sql.Tx) error {
+	err = s.inTx(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, q, d.ID, d.Event, d.Action, d.InstallationID, d.Payload, micros(d.ReceivedAt))
 		if err != nil {
 			return err

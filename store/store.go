@@ -57,11 +57,6 @@ type Store struct {
 	River   *river.Client[*sql.Tx]
 	Dialect string // DialectSQLite or DialectPostgres
 
-	// ingest is the pool EnqueueDelivery writes through: on SQLite a second
-	// connection of its own, so a webhook does not queue behind River's and
-	// the workers' use of DB; on PostgreSQL DB itself.
-	ingest *sql.DB
-
 	working   bool // built with Workers, so Start runs them
 	closeOnce sync.Once
 	closeErr  error
@@ -82,11 +77,11 @@ const (
 // same database, so ":memory:" is refused), "postgres://..." or
 // "postgresql://...".
 func Open(ctx context.Context, url string, opts Options) (*Store, error) {
-	dialect, db, ingest, err := openDB(ctx, url, opts.MaxWorkers)
+	dialect, db, err := openDB(ctx, url, opts.MaxWorkers)
 	if err != nil {
 		return nil, err
 	}
-	s := &Store{DB: db, Dialect: dialect, ingest: ingest, working: opts.Workers != nil}
+	s := &Store{DB: db, Dialect: dialect, working: opts.Workers != nil}
 
 	var driver riverdriver.Driver[*sql.Tx]
 	if dialect == DialectSQLite {
@@ -96,7 +91,7 @@ func Open(ctx context.Context, url string, opts Options) (*Store, error) {
 	}
 
 	if err := s.migrate(ctx, driver, opts.Logger); err != nil {
-		s.closeDBs()
+		db.Close()
 		return nil, err
 	}
 
@@ -117,40 +112,48 @@ func Open(ctx context.Context, url string, opts Options) (*Store, error) {
 	}
 	s.River, err = river.NewClient(driver, cfg)
 	if err != nil {
-		s.closeDBs()
+		db.Close()
 		return nil, fmt.Errorf("store: river client: %w", err)
 	}
 	return s, nil
 }
 
-// openDB parses url, opens the pools tuned for the engine and checks they
-// answer: db for everything, and ingest for EnqueueDelivery (the same pool
-// on PostgreSQL).
-func openDB(ctx context.Context, url string, maxWorkers int) (dialect string, db, ingest *sql.DB, err error) {
+// openDB parses url, opens a pool tuned for the engine and checks it answers.
+func openDB(ctx context.Context, url string, maxWorkers int) (dialect string, db *sql.DB, err error) {
 	switch {
 	case strings.HasPrefix(url, "sqlite://"):
 		path := strings.TrimPrefix(url, "sqlite://")
 		switch {
 		case path == "":
-			return "", nil, nil, errors.New("store: sqlite url has no file path")
+			return "", nil, errors.New("store: sqlite url has no file path")
 		case path == ":memory:" || strings.Contains(path, "mode=memory"):
-			return "", nil, nil, errors.New("store: in-memory sqlite is not supported; River needs a database file")
+			return "", nil, errors.New("store: in-memory sqlite is not supported; River needs a database file")
 		case strings.Contains(path, "?"):
-			return "", nil, nil, errors.New("store: sqlite url must not carry query parameters; the store sets its own")
+			return "", nil, errors.New("store: sqlite url must not carry query parameters; the store sets its own")
 		}
-		if db, err = openSQLite(ctx, path); err != nil {
-			return "", nil, nil, err
+		// WAL lets readers proceed while one connection writes; busy_timeout
+		// waits out a lock held by another process instead of failing;
+		// _txlock=immediate takes the write lock at BEGIN so a transaction
+		// never fails half-way upgrading from a read lock.
+		dsn := path + "?_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)" +
+			"&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)&_txlock=immediate"
+		db, err = sql.Open("sqlite", dsn)
+		if err != nil {
+			return "", nil, fmt.Errorf("store: open sqlite %s: %w", path, err)
 		}
-		if ingest, err = openSQLite(ctx, path); err != nil {
-			db.Close()
-			return "", nil, nil, err
-		}
-		return DialectSQLite, db, ingest, nil
+		// SQLite runs one writer at a time. River's many concurrent internal
+		// operations would otherwise fail with SQLITE_BUSY, so River's driver
+		// documentation advises a single connection; it also means pragmas
+		// apply to the one connection everything uses.
+		db.SetMaxOpenConns(1)
+		db.SetConnMaxIdleTime(0)
+		db.SetConnMaxLifetime(0)
+		dialect = DialectSQLite
 
 	case strings.HasPrefix(url, "postgres://"), strings.HasPrefix(url, "postgresql://"):
 		db, err = sql.Open("pgx", url)
 		if err != nil {
-			return "", nil, nil, fmt.Errorf("store: open postgres: %w", err)
+			return "", nil, fmt.Errorf("store: open postgres: %w", err)
 		}
 		// Bounded so that several replicas stay under PostgreSQL's
 		// max_connections (100 by default): each worker may hold one
@@ -159,41 +162,17 @@ func openDB(ctx context.Context, url string, maxWorkers int) (dialect string, db
 		db.SetMaxOpenConns(cmp.Or(maxWorkers, 10) + 10)
 		db.SetMaxIdleConns(5)
 		db.SetConnMaxIdleTime(5 * time.Minute)
-		if err := db.PingContext(ctx); err != nil {
-			db.Close()
-			return "", nil, nil, fmt.Errorf("store: connect to %s: %w", redact(url), err)
-		}
-		return DialectPostgres, db, db, nil
+		dialect = DialectPostgres
 
 	default:
-		return "", nil, nil, fmt.Errorf("store: unsupported database url %q (want sqlite://, postgres:// or postgresql://)", redact(url))
+		return "", nil, fmt.Errorf("store: unsupported database url %q (want sqlite://, postgres:// or postgresql://)", redact(url))
 	}
-}
 
-// openSQLite opens a pool of one connection to the database file at path.
-func openSQLite(ctx context.Context, path string) (*sql.DB, error) {
-	// WAL lets readers proceed while one connection writes; busy_timeout
-	// waits out a lock held by the store's other connection or another
-	// process instead of failing; _txlock=immediate takes the write lock at
-	// BEGIN so a transaction never fails half-way upgrading from a read lock.
-	dsn := path + "?_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)" +
-		"&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)&_txlock=immediate"
-	db, err := sql.Open("sqlite", dsn)
-	if err != nil {
-		return nil, fmt.Errorf("store: open sqlite %s: %w", path, err)
-	}
-	// SQLite runs one writer at a time. River's many concurrent internal
-	// operations would otherwise fail with SQLITE_BUSY, so River's driver
-	// documentation advises a single connection; it also means pragmas
-	// apply to the one connection everything uses.
-	db.SetMaxOpenConns(1)
-	db.SetConnMaxIdleTime(0)
-	db.SetConnMaxLifetime(0)
 	if err := db.PingContext(ctx); err != nil {
 		db.Close()
-		return nil, fmt.Errorf("store: connect to sqlite %s: %w", path, err)
+		return "", nil, fmt.Errorf("store: connect to %s: %w", redact(url), err)
 	}
-	return db, nil
+	return dialect, db, nil
 }
 
 // redact hides a password in a database URL before it reaches an error.
@@ -287,18 +266,9 @@ func (s *Store) Close() error {
 				stopErr = fmt.Errorf("store: stop river: %w", err)
 			}
 		}
-		s.closeErr = errors.Join(stopErr, s.closeDBs())
+		s.closeErr = errors.Join(stopErr, s.DB.Close())
 	})
 	return s.closeErr
-}
-
-// closeDBs closes the pools, each once.
-func (s *Store) closeDBs() error {
-	err := s.DB.Close()
-	if s.ingest != s.DB {
-		err = errors.Join(err, s.ingest.Close())
-	}
-	return err
 }
 
 // Ping checks that the database answers.
@@ -309,16 +279,10 @@ func (s *Store) Ping(ctx context.Context) error {
 	return nil
 }
 
-// inTx runs fn in a transaction on s.DB, committing if it returns nil. With
-// SQLite's single connection fn must use only tx: a query on s.DB would wait
-// forever.
+// inTx runs fn in a transaction, committing if it returns nil. With SQLite's
+// single connection fn must use only tx: a query on s.DB would wait forever.
 func (s *Store) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
-	return inTx(ctx, s.DB, fn)
-}
-
-// inTx runs fn in a transaction on db, committing if it returns nil.
-func inTx(ctx context.Context, db *sql.DB, fn func(tx *sql.Tx) error) error {
-	tx, err := db.BeginTx(ctx, nil)
+	tx, err := s.DB.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("begin: %w", err)
 	}
