@@ -152,10 +152,10 @@ func policyPR(pr *github.PullRequest, files []string) policy.PullRequest {
 func (a *App) assignReviewers(ctx context.Context, c *github.Client, r repoRef, base baseFiles, p *policy.Policy, pr *github.PullRequest,
 	facts policy.PullRequest, reviews []*github.PullRequestReview, now time.Time, log *slog.Logger) (reviewers.Output, error) {
 	in := reviewers.Input{Policy: p, PR: facts, Repo: r.Owner + "/" + r.Repo, Now: now, Reviews: policyReviews(reviews)}
-	job := jobFrom(ctx)
-	if job.Attempt > 1 && !facts.Draft {
-		// An earlier attempt may have asked people before it failed: go by
-		// GitHub's list, not the payload's.
+	if !facts.Draft {
+		// Go by GitHub's list, not the payload's: the payload is a snapshot,
+		// and an earlier attempt of this job or another job may have asked
+		// people since. Revalidated, so usually a free 304.
 		live, _, err := c.PullRequests.ListReviewers(ctx, r.Owner, r.Repo, r.Number, nil)
 		if err != nil {
 			return reviewers.Output{}, fmt.Errorf("listing requested reviewers of %s: %w", r, err)
@@ -169,9 +169,6 @@ func (a *App) assignReviewers(ctx context.Context, c *github.Client, r repoRef, 
 	if in.Removed, err = a.Store.Removed(ctx, r.RepoID, r.Number); err != nil {
 		return reviewers.Output{}, err
 	}
-	if in.DoneRules, err = a.Store.DoneRules(ctx, r.RepoID, r.Number); err != nil {
-		return reviewers.Output{}, err
-	}
 	if in.Teams, err = a.teams(ctx, c, p); err != nil {
 		return reviewers.Output{}, err
 	}
@@ -180,75 +177,136 @@ func (a *App) assignReviewers(ctx context.Context, c *github.Client, r repoRef, 
 			return reviewers.Output{}, err
 		}
 	}
-	in.Load, err = a.loads(ctx, r.Installation, in.Teams, p)
-	if err != nil {
+	if in.Load, err = a.loads(ctx, r.Installation, in.Teams, p); err != nil {
 		return reviewers.Output{}, err
+	}
+	owner := fmt.Sprint("job:", jobFrom(ctx).ID)
+	if facts.Draft {
+		// Report what would happen, request nothing yet.
+		if err := a.readState(ctx, r, p, owner, &in); err != nil {
+			return reviewers.Output{}, err
+		}
+		out := reviewers.Select(in)
+		out.Request = nil
+		return out, nil
+	}
+	busyAsked := false
+	// Each try reads the shared state (rules done, rotations) afresh; a try
+	// loses only to a concurrent job on the same rules, so a few suffice.
+	for try := 0; try < 5; try++ {
+		if err := a.readState(ctx, r, p, owner, &in); err != nil {
+			return reviewers.Output{}, err
+		}
+		out, err := a.selectReachable(ctx, c, r, &in)
+		if err != nil {
+			return out, err
+		}
+		if len(out.Request) > 0 && !busyAsked {
+			// Someone is about to be asked: prefer people not marked busy
+			// on GitHub (queried only now, so most events cost no query).
+			busyAsked = true
+			if in.Busy = a.busyPeople(ctx, c, candidates(in)); len(in.Busy) > 0 {
+				if out, err = a.selectReachable(ctx, c, r, &in); err != nil {
+					return out, err
+				}
+			}
+		}
+		if len(out.Request) == 0 {
+			return out, a.markCovered(ctx, r, in, out)
+		}
+		done, err := a.claimAndRequest(ctx, c, r, owner, in, out)
+		if err != nil {
+			return out, err
+		}
+		if !done {
+			continue
+		}
+		a.Metrics.ReviewerRequest.WithLabelValues(p.Reviewers.Strategy).Add(float64(len(out.Request)))
+		for _, login := range out.Request {
+			if err := a.Store.AddReviewRequest(ctx, r.Installation, r.RepoID, r.Number, login, now); err != nil {
+				return out, err
+			}
+		}
+		pr.RequestedReviewers = append(pr.RequestedReviewers, usersOf(out.Request)...)
+		log.Info("reviewers requested", "pr", r.String(), "reviewers", out.Request)
+		return out, a.markCovered(ctx, r, in, out)
+	}
+	return reviewers.Output{}, fmt.Errorf("assigning reviewers on %s: other jobs kept taking the same rules; retrying", r)
+}
+
+// readState loads what other jobs change: the rules already done (except
+// those this job claimed itself on an earlier attempt) and the rotations.
+func (a *App) readState(ctx context.Context, r repoRef, p *policy.Policy, owner string, in *reviewers.Input) error {
+	var err error
+	if in.DoneRules, err = a.Store.DoneRulesBesides(ctx, r.RepoID, r.Number, owner); err != nil {
+		return err
 	}
 	in.Rotation = map[string]int{}
 	if p.Reviewers.Strategy == policy.StrategyRoundRobin {
 		for _, rule := range ruleNames(p) {
 			if in.Rotation[rule], err = a.Store.Rotation(ctx, r.Installation, r.RepoID, rule); err != nil {
-				return reviewers.Output{}, err
+				return err
 			}
 		}
 	}
+	return nil
+}
 
-	if facts.Draft {
-		// Report what would happen, request nothing yet.
-		out := reviewers.Select(in)
-		out.Request = nil
-		return out, nil
-	}
-	out, err := a.selectReachable(ctx, c, r, &in)
-	if err != nil {
-		return out, err
-	}
-	if len(out.Request) == 0 {
-		return out, a.markCovered(ctx, r, in, out)
-	}
-	// Someone is about to be asked: prefer people not marked busy on GitHub
-	// (asked only now, so pull requests with nothing to request cost no query).
-	if in.Busy = a.busyPeople(ctx, c, candidates(in)); len(in.Busy) > 0 {
-		if out, err = a.selectReachable(ctx, c, r, &in); err != nil {
-			return out, err
-		}
-	}
-	// Claim the rules that get new reviewers before asking anyone: of two
-	// jobs on one pull request (two events, a retry after a crash, two
-	// replicas) only the claimant requests, so nobody is asked twice.
+// claimAndRequest claims the rules that get new reviewers, moves the
+// round-robin rotations and sends the requests. Of two jobs on one pull
+// request (two events, a retry, two replicas) only the claimant of a rule
+// asks for it, so nobody is asked twice. done is false when another job
+// won a claim or a rotation: the caller selects again on fresh state.
+func (a *App) claimAndRequest(ctx context.Context, c *github.Client, r repoRef, owner string, in reviewers.Input, out reviewers.Output) (done bool, err error) {
 	var want []string
 	for _, rr := range out.Rules {
 		if slices.ContainsFunc(rr.Assigned, func(as reviewers.Assignment) bool { return as.New }) {
 			want = append(want, rr.Name)
 		}
 	}
-	claimed, err := a.Store.ClaimRules(ctx, r.RepoID, r.Number, want, fmt.Sprint("job:", job.ID))
+	claimed, err := a.Store.ClaimRules(ctx, r.RepoID, r.Number, want, owner)
 	if err != nil {
-		return out, err
+		return false, err
+	}
+	release := func(err error) error {
+		return errors.Join(err, a.Store.ReleaseRules(context.WithoutCancel(ctx), r.RepoID, r.Number, claimed))
 	}
 	if len(claimed) < len(want) {
-		for _, rule := range want {
-			if !slices.Contains(claimed, rule) {
-				in.DoneRules = append(in.DoneRules, rule)
-			}
-		}
-		if out, err = a.selectReachable(ctx, c, r, &in); err != nil {
-			return out, errors.Join(err, a.Store.ReleaseRules(context.WithoutCancel(ctx), r.RepoID, r.Number, claimed))
+		return false, release(nil)
+	}
+	for rule, next := range out.Rotation {
+		ok, err := a.Store.SetRotation(ctx, r.Installation, r.RepoID, rule, in.Rotation[rule], next)
+		if err != nil || !ok {
+			return false, release(err)
 		}
 	}
-	if err := a.request(ctx, c, r, in, out); err != nil {
-		// Nothing was asked: let a retry claim the rules again.
-		return out, errors.Join(err, a.Store.ReleaseRules(context.WithoutCancel(ctx), r.RepoID, r.Number, claimed))
+	if _, _, err := c.PullRequests.RequestReviewers(ctx, r.Owner, r.Repo, r.Number, github.ReviewersRequest{Reviewers: out.Request}); err != nil {
+		// GitHub may or may not have acted: a retry reads its list first.
+		return false, release(fmt.Errorf("requesting reviewers %v on %s: %w", out.Request, r, err))
 	}
-	a.Metrics.ReviewerRequest.WithLabelValues(p.Reviewers.Strategy).Add(float64(len(out.Request)))
-	for _, login := range out.Request {
-		if err := a.Store.AddReviewRequest(ctx, r.Installation, r.RepoID, r.Number, login, now); err != nil {
+	return true, nil
+}
+
+// selectReachable runs the selection and replaces people without access
+// to the repository: requesting one of them fails the whole request (422).
+func (a *App) selectReachable(ctx context.Context, c *github.Client, r repoRef, in *reviewers.Input) (reviewers.Output, error) {
+	for attempt := 0; ; attempt++ {
+		out := reviewers.Select(*in)
+		bad, err := a.unableToReview(ctx, c, r, out.Request)
+		if err != nil || len(bad) == 0 {
 			return out, err
 		}
+		if attempt == 2 {
+			out.Request = slices.DeleteFunc(out.Request, func(l string) bool { return slices.Contains(bad, l) })
+			return out, nil
+		}
+		if in.CannotReview == nil {
+			in.CannotReview = map[string]bool{}
+		}
+		for _, l := range bad {
+			in.CannotReview[strings.ToLower(l)] = true
+		}
 	}
-	pr.RequestedReviewers = append(pr.RequestedReviewers, usersOf(out.Request)...)
-	log.Info("reviewers requested", "pr", r.String(), "reviewers", out.Request)
-	return out, a.markCovered(ctx, r, in, out)
 }
 
 // markCovered records rules that have their reviewers, whoever chose them,
@@ -276,49 +334,6 @@ func candidates(in reviewers.Input) []string {
 		}
 	}
 	return out
-}
-
-// selectReachable runs the selection and replaces people without access
-// to the repository: requesting one of them fails the whole request (422).
-func (a *App) selectReachable(ctx context.Context, c *github.Client, r repoRef, in *reviewers.Input) (reviewers.Output, error) {
-	for attempt := 0; ; attempt++ {
-		out := reviewers.Select(*in)
-		bad, err := a.unableToReview(ctx, c, r, out.Request)
-		if err != nil || len(bad) == 0 {
-			return out, err
-		}
-		if attempt == 2 {
-			out.Request = slices.DeleteFunc(out.Request, func(l string) bool { return slices.Contains(bad, l) })
-			return out, nil
-		}
-		if in.CannotReview == nil {
-			in.CannotReview = map[string]bool{}
-		}
-		for _, l := range bad {
-			in.CannotReview[strings.ToLower(l)] = true
-		}
-	}
-}
-
-// request moves round-robin rotations (compare-and-swap, so two replicas
-// cannot hand out the same turn) and sends the review requests.
-func (a *App) request(ctx context.Context, c *github.Client, r repoRef, in reviewers.Input, out reviewers.Output) error {
-	if len(out.Request) == 0 {
-		return nil
-	}
-	for rule, next := range out.Rotation {
-		ok, err := a.Store.SetRotation(ctx, r.Installation, r.RepoID, rule, in.Rotation[rule], next)
-		if err != nil {
-			return err
-		}
-		if !ok {
-			return fmt.Errorf("rotation of rule %s moved concurrently; retrying", rule)
-		}
-	}
-	if _, _, err := c.PullRequests.RequestReviewers(ctx, r.Owner, r.Repo, r.Number, github.ReviewersRequest{Reviewers: out.Request}); err != nil {
-		return fmt.Errorf("requesting reviewers %v on %s: %w", out.Request, r, err)
-	}
-	return nil
 }
 
 func usersOf(logins []string) []*github.User {

@@ -139,6 +139,17 @@ func (s *Store) DoneRules(ctx context.Context, repoID int64, number int) ([]stri
 	return out, nil
 }
 
+// DoneRulesBesides lists the done rules of a pull request except those
+// owner claimed: a retry of owner's job must be free to finish its own.
+func (s *Store) DoneRulesBesides(ctx context.Context, repoID int64, number int, owner string) ([]string, error) {
+	const q = `SELECT rule FROM done_rules WHERE repo_id = $1 AND number = $2 AND (owner = '' OR owner <> $3) ORDER BY rule`
+	out, err := s.strings(ctx, q, repoID, number, owner)
+	if err != nil {
+		return nil, fmt.Errorf("store: done rules %d#%d: %w", repoID, number, err)
+	}
+	return out, nil
+}
+
 // AddDoneRules marks rules as applied to a pull request; repeats are ignored.
 func (s *Store) AddDoneRules(ctx context.Context, repoID int64, number int, rules []string) error {
 	if len(rules) == 0 {

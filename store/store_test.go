@@ -360,6 +360,9 @@ func TestClaimRulesOnceUnderConcurrency(t *testing.T) {
 		if got, err := s.ClaimRules(ctx, 9, 1, []string{"security", "backend"}, "job-new"); err != nil || !slices.Equal(got, []string{"security"}) {
 			t.Errorf("claim after release = %v, %v; want [security]", got, err)
 		}
+		if got, err := s.DoneRulesBesides(ctx, 9, 1, "job-new"); err != nil || !slices.Contains(got, "docs") || slices.Contains(got, "security") {
+			t.Errorf("DoneRulesBesides(job-new) = %v, %v; want docs but not its own security", got, err)
+		}
 		// A retry of the same job holds its claim again; another job does not.
 		if got, err := s.ClaimRules(ctx, 9, 1, []string{"security"}, "job-new"); err != nil || !slices.Equal(got, []string{"security"}) {
 			t.Errorf("the owner's retry = %v, %v; want [security]", got, err)

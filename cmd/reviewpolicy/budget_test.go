@@ -70,13 +70,13 @@ func TestAPIBudget(t *testing.T) {
 		maxCharge int
 	}{
 		{name: "opened (cold)", event: "pull_request", fixture: "pull_request/opened.payload.json",
-			edit: func(m map[string]any) { m["pull_request"].(map[string]any)["body"] = body }, maxCalls: 13, maxCharge: 13},
+			edit: func(m map[string]any) { m["pull_request"].(map[string]any)["body"] = body }, maxCalls: 14, maxCharge: 14},
 		{name: "edited", event: "pull_request", fixture: "pull_request/opened.payload.json",
 			edit: func(m map[string]any) {
 				m["action"] = "edited"
 				m["changes"] = map[string]any{"body": map[string]any{"from": body}}
 				m["pull_request"].(map[string]any)["body"] = body + "\nMore detail.\n"
-			}, maxCalls: 4, maxCharge: 1},
+			}, maxCalls: 5, maxCharge: 2},
 		{name: "synchronize (new head)", event: "pull_request", fixture: "pull_request/synchronize.payload.json",
 			before: func() {
 				h.fake.AddPullRequest(owner, repoName, githubfake.PullRequest{Number: prNumber, Title: "Update the README",
@@ -87,13 +87,13 @@ func TestAPIBudget(t *testing.T) {
 				pr := m["pull_request"].(map[string]any)
 				pr["body"] = body
 				pr["head"].(map[string]any)["sha"] = "1111111111111111111111111111111111111111"
-			}, maxCalls: 6, maxCharge: 3},
+			}, maxCalls: 7, maxCharge: 4},
 		{name: "review submitted", event: "pull_request_review", fixture: "pull_request_review/submitted.payload.json",
 			before: func() { h.fake.AddReview(owner, repoName, prNumber, "alice", "APPROVED") },
 			edit: func(m map[string]any) {
 				m["review"].(map[string]any)["user"].(map[string]any)["login"] = "alice"
 				m["pull_request"].(map[string]any)["body"] = body
-			}, maxCalls: 4, maxCharge: 2},
+			}, maxCalls: 5, maxCharge: 2},
 	}
 	for i, s := range steps {
 		if s.before != nil {

@@ -88,6 +88,7 @@ func TestManualChoicesAreRespected(t *testing.T) {
 	t.Parallel()
 	h := setupReviewers(t)
 	// A person already asked bob (a writer) and octocat before the app ran.
+	h.fake.RequestReviewers(owner, repoName, prNumber, "octocat", "bob")
 	h.send(t, "pull_request", "", payload(t, "pull_request/opened.payload.json", func(m map[string]any) {
 		pr := m["pull_request"].(map[string]any)
 		reqs := pr["requested_reviewers"].([]any)

@@ -222,6 +222,11 @@ func replicasScenario(t *testing.T, githubActs bool) {
 	}
 	t.Logf("%d deliveries were redelivered to another replica after the kill", failovers)
 
+	defer func() {
+		if t.Failed() {
+			logJobs(t, db, `state <> 'completed'`)
+		}
+	}()
 	waitFor(t, "every delivery job to complete", func() bool {
 		var done, givenUp int
 		err := db.QueryRow(`SELECT count(*) FILTER (WHERE state = 'completed'),
@@ -235,17 +240,7 @@ FROM river_job WHERE kind = 'delivery'`).Scan(&done, &givenUp)
 
 	// Retries are expected (the rescued job, lost compare-and-swaps); they
 	// are logged to show what the run went through.
-	rows, err := db.Query(`SELECT args->>'delivery_id', attempt, errors::text FROM river_job
-WHERE kind = 'delivery' AND attempt > 1 ORDER BY id`)
-	must(t, err)
-	for rows.Next() {
-		var id, errs string
-		var attempt int
-		must(t, rows.Scan(&id, &attempt, &errs))
-		t.Logf("%s completed on attempt %d after %s", id, attempt, errs)
-	}
-	must(t, rows.Err())
-	rows.Close()
+	logJobs(t, db, `attempt > 1`)
 
 	// Each delivery was stored and enqueued once, and nothing was given up.
 	var stored, jobs int
@@ -363,6 +358,26 @@ func (c *crashPoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	c.proxy.ServeHTTP(w, r)
+}
+
+// logJobs logs the delivery jobs matching where, with their errors.
+func logJobs(t *testing.T, db *sql.DB, where string) {
+	rows, err := db.Query(`SELECT args->>'delivery_id', state, attempt, errors::text FROM river_job
+WHERE kind = 'delivery' AND ` + where + ` ORDER BY id`)
+	if err != nil {
+		t.Logf("listing jobs: %v", err)
+		return
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id, state, errs string
+		var attempt int
+		if err := rows.Scan(&id, &state, &attempt, &errs); err != nil {
+			t.Logf("listing jobs: %v", err)
+			return
+		}
+		t.Logf("%s: %s on attempt %d after %s", id, state, attempt, errs)
+	}
 }
 
 // requestsByPR returns, per pull request number, the reviewers named by

@@ -163,6 +163,19 @@ func (f *Fake) AddReview(owner, repoName string, number int, author, reviewState
 	p.requestedUsers = removeFold(p.requestedUsers, author)
 }
 
+// RequestReviewers seeds review requests a person made, as if through the
+// web interface.
+func (f *Fake) RequestReviewers(owner, repoName string, number int, logins ...string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	p := f.mustPull(owner, repoName, number)
+	for _, l := range logins {
+		if !containsFold(p.requestedUsers, l) {
+			p.requestedUsers = append(p.requestedUsers, l)
+		}
+	}
+}
+
 // AddComment seeds an existing comment on an issue or pull request and
 // returns its ID.
 func (f *Fake) AddComment(owner, repoName string, number int, author, body string) int64 {
