@@ -30,9 +30,14 @@ type DeliveryArgs struct {
 // Kind implements river.JobArgs.
 func (DeliveryArgs) Kind() string { return "delivery" }
 
-// EnqueueDelivery records d and enqueues its DeliveryArgs job in one
-// transaction, so a delivery is processed exactly when it was recorded. It
-// reports false, enqueuing nothing, if GitHub delivered this ID before.
+// EnqueueDelivery records d and enqueues its DeliveryArgs job, so that a
+// delivery is processed exactly when it was recorded. It reports false,
+// enqueuing nothing, if GitHub delivered this ID before.
+//
+// On PostgreSQL both happen in one transaction. On SQLite the delivery is
+// recorded in the inbox, a file of its own, together with the deliveries of
+// concurrent calls, and moved into the main database with its job moments
+// later (inbox.go); either way it returns once the delivery is durable.
 func (s *Store) EnqueueDelivery(ctx context.Context, d Delivery) (inserted bool, err error) {
 	if d.ID == "" {
 		return false, errors.New("store: enqueue delivery: empty delivery ID")
@@ -43,27 +48,48 @@ func (s *Store) EnqueueDelivery(ctx context.Context, d Delivery) (inserted bool,
 	if d.Payload == nil {
 		d.Payload = []byte{} // the column is NOT NULL
 	}
+	if s.inbox != nil {
+		inserted, err = s.inbox.enqueue(ctx, d)
+	} else {
+		err = s.inTx(ctx, func(tx *sql.Tx) error {
+			ins, err := s.recordDeliveries(ctx, tx, []Delivery{d})
+			inserted = err == nil && ins[0]
+			return err
+		})
+	}
+	if err != nil {
+		return false, fmt.Errorf("store: enqueue delivery %s: %w", d.ID, err)
+	}
+	return inserted, nil
+}
+
+// recordDeliveries inserts ds in tx, skipping IDs recorded before (earlier in
+// ds too), enqueues a job for each new one, and reports which were new.
+func (s *Store) recordDeliveries(ctx context.Context, tx *sql.Tx, ds []Delivery) ([]bool, error) {
 	const q = `INSERT INTO deliveries (id, event, action, installation_id, payload, received_at)
 VALUES ($1, $2, $3, $4, $5, $6)
 ON CONFLICT (id) DO NOTHING`
-	err = s.inTx(ctx, func(tx *sql.Tx) error {
+	inserted := make([]bool, len(ds))
+	var jobs []river.InsertManyParams
+	for i, d := range ds {
 		res, err := tx.ExecContext(ctx, q, d.ID, d.Event, d.Action, d.InstallationID, d.Payload, micros(d.ReceivedAt))
 		if err != nil {
-			return err
+			return nil, fmt.Errorf("insert delivery %s: %w", d.ID, err)
 		}
 		n, err := res.RowsAffected()
 		if err != nil {
-			return err
+			return nil, fmt.Errorf("insert delivery %s: %w", d.ID, err)
 		}
 		if n == 0 {
-			return nil // seen before
+			continue // seen before
 		}
-		inserted = true
-		_, err = s.River.InsertTx(ctx, tx, DeliveryArgs{DeliveryID: d.ID, Event: d.Event}, nil)
-		return err
-	})
-	if err != nil {
-		return false, fmt.Errorf("store: enqueue delivery %s: %w", d.ID, err)
+		inserted[i] = true
+		jobs = append(jobs, river.InsertManyParams{Args: DeliveryArgs{DeliveryID: d.ID, Event: d.Event}})
+	}
+	if len(jobs) > 0 {
+		if _, err := s.River.InsertManyTx(ctx, tx, jobs); err != nil {
+			return nil, fmt.Errorf("enqueue %d delivery jobs: %w", len(jobs), err)
+		}
 	}
 	return inserted, nil
 }
@@ -71,16 +97,33 @@ ON CONFLICT (id) DO NOTHING`
 // Delivery returns the stored delivery, or ErrNotFound.
 func (s *Store) Delivery(ctx context.Context, id string) (Delivery, error) {
 	const q = `SELECT id, event, action, installation_id, payload, received_at FROM deliveries WHERE id = $1`
-	var d Delivery
-	var received int64
-	err := s.DB.QueryRowContext(ctx, q, id).Scan(&d.ID, &d.Event, &d.Action, &d.InstallationID, &d.Payload, &received)
+	d, err := scanDelivery(s.DB.QueryRowContext(ctx, q, id))
+	if errors.Is(err, sql.ErrNoRows) && s.inbox != nil {
+		// Acknowledged moments ago and not moved yet.
+		const q = `SELECT id, event, action, installation_id, payload, received_at FROM inbox WHERE id = $1`
+		d, err = scanDelivery(s.inbox.db.QueryRowContext(ctx, q, id))
+	}
 	if errors.Is(err, sql.ErrNoRows) {
 		return Delivery{}, ErrNotFound
 	}
 	if err != nil {
 		return Delivery{}, fmt.Errorf("store: delivery %s: %w", id, err)
 	}
+	return d, nil
+}
+
+// scanDelivery reads a row of deliveries or inbox columns id, event, action,
+// installation_id, payload, received_at.
+func scanDelivery(row interface{ Scan(...any) error }) (Delivery, error) {
+	var d Delivery
+	var received int64
+	if err := row.Scan(&d.ID, &d.Event, &d.Action, &d.InstallationID, &d.Payload, &received); err != nil {
+		return Delivery{}, err
+	}
 	d.ReceivedAt = fromMicros(received)
+	if d.Payload == nil {
+		d.Payload = []byte{} // SQLite returns an empty blob as nil
+	}
 	return d, nil
 }
 
@@ -88,6 +131,12 @@ func (s *Store) Delivery(ctx context.Context, id string) (Delivery, error) {
 // reports how many. A delivery pruned is no longer deduplicated, so keep them
 // longer than GitHub redelivers (it offers redelivery for a few days).
 func (s *Store) PruneDeliveries(ctx context.Context, before time.Time) (int64, error) {
+	if s.inbox != nil {
+		// Move the inbox first so its deliveries are pruned like the others.
+		if err := s.inbox.moveAll(ctx); err != nil {
+			return 0, fmt.Errorf("store: prune deliveries: %w", err)
+		}
+	}
 	const q = `DELETE FROM deliveries WHERE received_at < $1`
 	res, err := s.DB.ExecContext(ctx, q, micros(before))
 	if err != nil {
@@ -108,12 +157,21 @@ func (s *Store) Enqueue(ctx context.Context, args river.JobArgs, opts *river.Ins
 	return nil
 }
 
-// QueueDepth counts jobs waiting to run: available, scheduled and retryable.
+// QueueDepth counts jobs waiting to run: available, scheduled and
+// retryable, and on SQLite the deliveries in the inbox, whose jobs are about
+// to be enqueued.
 func (s *Store) QueueDepth(ctx context.Context) (int64, error) {
 	const q = `SELECT COUNT(*) FROM river_job WHERE state IN ('available', 'scheduled', 'retryable')`
 	var n int64
 	if err := s.DB.QueryRowContext(ctx, q).Scan(&n); err != nil {
 		return 0, fmt.Errorf("store: queue depth: %w", err)
+	}
+	if s.inbox != nil {
+		waiting, err := s.inbox.waiting(ctx)
+		if err != nil {
+			return 0, err
+		}
+		n += waiting
 	}
 	return n, nil
 }

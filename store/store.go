@@ -57,6 +57,10 @@ type Store struct {
 	River   *river.Client[*sql.Tx]
 	Dialect string // DialectSQLite or DialectPostgres
 
+	// inbox records SQLite deliveries for EnqueueDelivery in a file of its
+	// own (see inbox.go); nil on PostgreSQL.
+	inbox *inbox
+
 	working   bool // built with Workers, so Start runs them
 	closeOnce sync.Once
 	closeErr  error
@@ -115,6 +119,12 @@ func Open(ctx context.Context, url string, opts Options) (*Store, error) {
 		db.Close()
 		return nil, fmt.Errorf("store: river client: %w", err)
 	}
+	if dialect == DialectSQLite {
+		if s.inbox, err = openInbox(ctx, s, sqlitePath(url), opts.Logger); err != nil {
+			db.Close()
+			return nil, err
+		}
+	}
 	return s, nil
 }
 
@@ -122,7 +132,7 @@ func Open(ctx context.Context, url string, opts Options) (*Store, error) {
 func openDB(ctx context.Context, url string, maxWorkers int) (dialect string, db *sql.DB, err error) {
 	switch {
 	case strings.HasPrefix(url, "sqlite://"):
-		path := strings.TrimPrefix(url, "sqlite://")
+		path := sqlitePath(url)
 		switch {
 		case path == "":
 			return "", nil, errors.New("store: sqlite url has no file path")
@@ -131,24 +141,8 @@ func openDB(ctx context.Context, url string, maxWorkers int) (dialect string, db
 		case strings.Contains(path, "?"):
 			return "", nil, errors.New("store: sqlite url must not carry query parameters; the store sets its own")
 		}
-		// WAL lets readers proceed while one connection writes; busy_timeout
-		// waits out a lock held by another process instead of failing;
-		// _txlock=immediate takes the write lock at BEGIN so a transaction
-		// never fails half-way upgrading from a read lock.
-		dsn := path + "?_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)" +
-			"&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)&_txlock=immediate"
-		db, err = sql.Open("sqlite", dsn)
-		if err != nil {
-			return "", nil, fmt.Errorf("store: open sqlite %s: %w", path, err)
-		}
-		// SQLite runs one writer at a time. River's many concurrent internal
-		// operations would otherwise fail with SQLITE_BUSY, so River's driver
-		// documentation advises a single connection; it also means pragmas
-		// apply to the one connection everything uses.
-		db.SetMaxOpenConns(1)
-		db.SetConnMaxIdleTime(0)
-		db.SetConnMaxLifetime(0)
-		dialect = DialectSQLite
+		db, err := openSQLite(ctx, path)
+		return DialectSQLite, db, err
 
 	case strings.HasPrefix(url, "postgres://"), strings.HasPrefix(url, "postgresql://"):
 		db, err = sql.Open("pgx", url)
@@ -162,17 +156,44 @@ func openDB(ctx context.Context, url string, maxWorkers int) (dialect string, db
 		db.SetMaxOpenConns(cmp.Or(maxWorkers, 10) + 10)
 		db.SetMaxIdleConns(5)
 		db.SetConnMaxIdleTime(5 * time.Minute)
-		dialect = DialectPostgres
+		if err := db.PingContext(ctx); err != nil {
+			db.Close()
+			return "", nil, fmt.Errorf("store: connect to %s: %w", redact(url), err)
+		}
+		return DialectPostgres, db, nil
 
 	default:
 		return "", nil, fmt.Errorf("store: unsupported database url %q (want sqlite://, postgres:// or postgresql://)", redact(url))
 	}
+}
 
+func sqlitePath(url string) string { return strings.TrimPrefix(url, "sqlite://") }
+
+// openSQLite opens a pool of one connection to the database file at path
+// and checks it answers.
+func openSQLite(ctx context.Context, path string) (*sql.DB, error) {
+	// WAL lets readers proceed while one connection writes; busy_timeout
+	// waits out a lock held by another connection or process instead of
+	// failing; _txlock=immediate takes the write lock at BEGIN so a
+	// transaction never fails half-way upgrading from a read lock.
+	dsn := path + "?_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)" +
+		"&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)&_txlock=immediate"
+	db, err := sql.Open("sqlite", dsn)
+	if err != nil {
+		return nil, fmt.Errorf("store: open sqlite %s: %w", path, err)
+	}
+	// SQLite runs one writer at a time. River's many concurrent internal
+	// operations would otherwise fail with SQLITE_BUSY, so River's driver
+	// documentation advises a single connection; it also means pragmas
+	// apply to the one connection everything uses.
+	db.SetMaxOpenConns(1)
+	db.SetConnMaxIdleTime(0)
+	db.SetConnMaxLifetime(0)
 	if err := db.PingContext(ctx); err != nil {
 		db.Close()
-		return "", nil, fmt.Errorf("store: connect to %s: %w", redact(url), err)
+		return nil, fmt.Errorf("store: connect to sqlite %s: %w", path, err)
 	}
-	return dialect, db, nil
+	return db, nil
 }
 
 // redact hides a password in a database URL before it reaches an error.
@@ -250,10 +271,17 @@ func (s *Store) Stop(ctx context.Context) error {
 // them; River's rescuer reruns any job cut short this way.
 const closeGrace = 10 * time.Second
 
-// Close stops the River client if it runs and closes the database. It is
-// safe to call more than once.
+// Close answers EnqueueDelivery calls still waiting (with an error unless
+// their delivery was written), stops the River client if it runs and closes
+// the database. It is safe to call more than once.
 func (s *Store) Close() error {
 	s.closeOnce.Do(func() {
+		// First the inbox: it answers waiting callers and moves what it holds
+		// while River and the database are still there.
+		var inboxErr error
+		if s.inbox != nil {
+			inboxErr = s.inbox.close()
+		}
 		ctx, cancel := context.WithTimeout(context.Background(), closeGrace)
 		defer cancel()
 		var stopErr error
@@ -266,7 +294,7 @@ func (s *Store) Close() error {
 				stopErr = fmt.Errorf("store: stop river: %w", err)
 			}
 		}
-		s.closeErr = errors.Join(stopErr, s.DB.Close())
+		s.closeErr = errors.Join(inboxErr, stopErr, s.DB.Close())
 	})
 	return s.closeErr
 }
@@ -279,10 +307,16 @@ func (s *Store) Ping(ctx context.Context) error {
 	return nil
 }
 
-// inTx runs fn in a transaction, committing if it returns nil. With SQLite's
-// single connection fn must use only tx: a query on s.DB would wait forever.
+// inTx runs fn in a transaction on s.DB, committing if it returns nil. With
+// SQLite's single connection fn must use only tx: a query on s.DB would wait
+// forever.
 func (s *Store) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
-	tx, err := s.DB.BeginTx(ctx, nil)
+	return inTx(ctx, s.DB, fn)
+}
+
+// inTx runs fn in a transaction on db, committing if it returns nil.
+func inTx(ctx context.Context, db *sql.DB, fn func(tx *sql.Tx) error) error {
+	tx, err := db.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("begin: %w", err)
 	}
