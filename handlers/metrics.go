@@ -11,7 +11,8 @@ import (
 // Metrics are the app's Prometheus series. They are registered on a registry
 // passed in, never on package globals, so tests and replicas stay apart.
 type Metrics struct {
-	Deliveries      *prometheus.CounterVec   // event, outcome
+	Deliveries      *prometheus.CounterVec // event, outcome
+	WebhookDuration prometheus.Histogram
 	JobDuration     *prometheus.HistogramVec // kind, outcome
 	QueueDepth      prometheus.GaugeFunc
 	GitHubRequests  *prometheus.CounterVec // method, status
@@ -30,6 +31,11 @@ func NewMetrics(reg prometheus.Registerer, queueDepth, awaiting func() float64) 
 			Name: "reviewpolicy_webhook_deliveries_total",
 			Help: "Webhook deliveries received, by event and outcome (queued, duplicate, bad_signature, too_large, malformed, error).",
 		}, []string{"event", "outcome"}),
+		WebhookDuration: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name:    "reviewpolicy_webhook_duration_seconds",
+			Help:    "Time to answer a webhook delivery (verify, dedupe, store durably).",
+			Buckets: []float64{0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10},
+		}),
 		JobDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name:    "reviewpolicy_job_duration_seconds",
 			Help:    "Time to run one job, by kind and outcome.",
@@ -65,7 +71,7 @@ func NewMetrics(reg prometheus.Registerer, queueDepth, awaiting func() float64) 
 			Help: "Reviewers requested by the app, by strategy.",
 		}, []string{"strategy"}),
 	}
-	reg.MustRegister(m.Deliveries, m.JobDuration, m.QueueDepth, m.GitHubRequests, m.RateRemaining,
+	reg.MustRegister(m.Deliveries, m.WebhookDuration, m.JobDuration, m.QueueDepth, m.GitHubRequests, m.RateRemaining,
 		m.TimeToReview, m.SLABreaches, m.AwaitingReview, m.ReviewerRequest)
 	return m
 }

@@ -43,6 +43,8 @@ type envelope struct {
 }
 
 func (h *Webhook) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	defer func() { h.Metrics.WebhookDuration.Observe(time.Since(start).Seconds()) }()
 	event := github.WebHookType(r)
 	delivery := github.DeliveryID(r)
 	outcome := func(o string) { h.Metrics.Deliveries.WithLabelValues(eventLabel(event), o).Inc() }

@@ -20,6 +20,7 @@ import (
 	"github.com/google/go-github/v60/github"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
+	dto "github.com/prometheus/client_model/go"
 
 	"github.com/reviewpolicy/reviewpolicy/store"
 )
@@ -422,5 +423,25 @@ func BenchmarkWebhook(b *testing.B) {
 		if w.Code != http.StatusAccepted {
 			b.Fatalf("status = %d", w.Code)
 		}
+	}
+}
+
+func TestWebhookDurationObserved(t *testing.T) {
+	t.Parallel()
+	m := NewMetrics(prometheus.NewRegistry(), func() float64 { return 0 }, func() float64 { return 0 })
+	h := &Webhook{Secret: []byte("s"), Store: nopQueue{}, Metrics: m, Logger: slog.New(slog.DiscardHandler), Now: time.Now}
+	for range 3 {
+		req := httptest.NewRequest(http.MethodPost, "/api/github/hook", strings.NewReader("{}"))
+		h.ServeHTTP(httptest.NewRecorder(), req) // unsigned: 401, still timed
+	}
+	if n := testutil.CollectAndCount(m.WebhookDuration); n != 1 {
+		t.Fatalf("collected %d series", n)
+	}
+	var out dto.Metric
+	if err := m.WebhookDuration.Write(&out); err != nil {
+		t.Fatal(err)
+	}
+	if got := out.GetHistogram().GetSampleCount(); got != 3 {
+		t.Errorf("observed %d deliveries, want 3", got)
 	}
 }
