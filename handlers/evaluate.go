@@ -72,7 +72,7 @@ func (a *App) evaluate(ctx context.Context, ev evaluation, log *slog.Logger) err
 	if err != nil {
 		return err
 	}
-	facts := policyPR(pr, files)
+	facts := PullRequestFacts(pr, files)
 
 	if slices.Contains(files, policy.FileName) {
 		in.Proposed, err = a.proposed(ctx, c, ev.ref, pr, files, pol.policy)
@@ -129,8 +129,8 @@ func (a *App) evaluate(ctx context.Context, ev evaluation, log *slog.Logger) err
 	return nil
 }
 
-// policyPR is what the pure evaluators see of a pull request.
-func policyPR(pr *github.PullRequest, files []string) policy.PullRequest {
+// PullRequestFacts is what the pure evaluators see of a pull request.
+func PullRequestFacts(pr *github.PullRequest, files []string) policy.PullRequest {
 	p := policy.PullRequest{
 		Number:    pr.GetNumber(),
 		Title:     pr.GetTitle(),

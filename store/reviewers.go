@@ -157,7 +157,15 @@ func (s *Store) AddDoneRules(ctx context.Context, repoID int64, number int, rule
 	}
 	const q = `INSERT INTO done_rules (repo_id, number, rule) VALUES ($1, $2, $3)
 ON CONFLICT (repo_id, number, rule) DO NOTHING`
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
+	if err := s.eachRule(ctx, q, repoID, number, rules); err != nil {
+		return fmt.Errorf("store: add done rules %d#%d: %w", repoID, number, err)
+	}
+	return nil
+}
+
+// eachRule runs q for every rule of a pull request in one transaction.
+func (s *Store) eachRule(ctx context.Context, q string, repoID int64, number int, rules []string) error {
+	return s.inTx(ctx, func(tx *sql.Tx) error {
 		for _, r := range rules {
 			if _, err := tx.ExecContext(ctx, q, repoID, number, r); err != nil {
 				return err
@@ -165,10 +173,6 @@ ON CONFLICT (repo_id, number, rule) DO NOTHING`
 		}
 		return nil
 	})
-	if err != nil {
-		return fmt.Errorf("store: add done rules %d#%d: %w", repoID, number, err)
-	}
-	return nil
 }
 
 // ClaimRules records rules as done for a pull request on behalf of owner
@@ -207,15 +211,7 @@ RETURNING rule`
 // can claim the rules again.
 func (s *Store) ReleaseRules(ctx context.Context, repoID int64, number int, rules []string) error {
 	const q = `DELETE FROM done_rules WHERE repo_id = $1 AND number = $2 AND rule = $3`
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		for _, r := range rules {
-			if _, err := tx.ExecContext(ctx, q, repoID, number, r); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-	if err != nil {
+	if err := s.eachRule(ctx, q, repoID, number, rules); err != nil {
 		return fmt.Errorf("store: release rules %d#%d: %w", repoID, number, err)
 	}
 	return nil

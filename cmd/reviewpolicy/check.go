@@ -10,6 +10,7 @@ import (
 
 	"github.com/google/go-github/v60/github"
 
+	"github.com/reviewpolicy/reviewpolicy/handlers"
 	"github.com/reviewpolicy/reviewpolicy/policy"
 	"github.com/reviewpolicy/reviewpolicy/policy/check"
 	"github.com/reviewpolicy/reviewpolicy/policy/reviewers"
@@ -80,12 +81,7 @@ func checkCmd(args []string, stdout, stderr io.Writer) error {
 	}
 
 	in := check.Input{Policy: pol, PolicyErr: perr, PolicySource: "`" + *policyPath + "`"}
-	facts := policy.PullRequest{Number: pr.GetNumber(), Title: pr.GetTitle(), Body: pr.GetBody(),
-		Branch: pr.GetHead().GetRef(), Author: pr.GetUser().GetLogin(), AuthorBot: pr.GetUser().GetType() == "Bot",
-		Draft: pr.GetDraft(), Files: files}
-	for _, l := range pr.Labels {
-		facts.Labels = append(facts.Labels, l.GetName())
-	}
+	facts := handlers.PullRequestFacts(pr, files)
 	if pol != nil {
 		if pol.Template != nil && pol.Enforcement.Template != policy.ModeOff {
 			res := template.Evaluate(pol.Template, facts, tmpl)
