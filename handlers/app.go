@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/palantir/go-githubapp/githubapp"
@@ -33,6 +34,8 @@ type App struct {
 	Now        func() time.Time
 
 	cache *caches
+	botMu sync.Mutex
+	bot   string
 }
 
 // New returns an App; st may be set later (workers are registered before the

@@ -219,7 +219,11 @@ func (a *App) upsertComment(ctx context.Context, c *github.Client, r repoRef, re
 	}
 	var current string
 	if !known {
-		if id, current, _, err = findSticky(ctx, c, r); err != nil {
+		bot, err := a.botLogin(ctx)
+		if err != nil {
+			return err
+		}
+		if id, current, _, err = findSticky(ctx, c, r, bot); err != nil {
 			return err
 		}
 	}
@@ -252,7 +256,7 @@ func (a *App) upsertComment(ctx context.Context, c *github.Client, r repoRef, re
 }
 
 // findSticky looks for the app's marker among the pull request's comments.
-func findSticky(ctx context.Context, c *github.Client, r repoRef) (id int64, body string, found bool, err error) {
+func findSticky(ctx context.Context, c *github.Client, r repoRef, bot string) (id int64, body string, found bool, err error) {
 	opt := &github.IssueListCommentsOptions{ListOptions: github.ListOptions{PerPage: 100}}
 	for {
 		page, resp, err := c.Issues.ListComments(ctx, r.Owner, r.Repo, r.Number, opt)
@@ -260,7 +264,8 @@ func findSticky(ctx context.Context, c *github.Client, r repoRef) (id int64, bod
 			return 0, "", false, fmt.Errorf("listing comments of %s: %w", r, err)
 		}
 		for _, cm := range page {
-			if strings.HasPrefix(cm.GetBody(), check.Marker) {
+			// Anyone can paste the marker; only the app's own comment counts.
+			if strings.EqualFold(cm.GetUser().GetLogin(), bot) && strings.HasPrefix(cm.GetBody(), check.Marker) {
 				return cm.GetID(), cm.GetBody(), true, nil
 			}
 		}
@@ -272,3 +277,23 @@ func findSticky(ctx context.Context, c *github.Client, r repoRef) (id int64, bod
 }
 
 var errNoClient = errors.New("no installation in the payload")
+
+// botLogin is the login GitHub shows on what the app writes ("slug[bot]"),
+// asked of GitHub once per process.
+func (a *App) botLogin(ctx context.Context) (string, error) {
+	a.botMu.Lock()
+	defer a.botMu.Unlock()
+	if a.bot != "" {
+		return a.bot, nil
+	}
+	c, err := a.Clients.NewAppClient()
+	if err != nil {
+		return "", err
+	}
+	app, _, err := c.Apps.Get(ctx, "")
+	if err != nil {
+		return "", fmt.Errorf("reading the app's own slug: %w", err)
+	}
+	a.bot = app.GetSlug() + "[bot]"
+	return a.bot, nil
+}

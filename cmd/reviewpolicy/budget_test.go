@@ -70,7 +70,7 @@ func TestAPIBudget(t *testing.T) {
 		maxCharge int
 	}{
 		{name: "opened (cold)", event: "pull_request", fixture: "pull_request/opened.payload.json",
-			edit: func(m map[string]any) { m["pull_request"].(map[string]any)["body"] = body }, maxCalls: 14, maxCharge: 14},
+			edit: func(m map[string]any) { m["pull_request"].(map[string]any)["body"] = body }, maxCalls: 15, maxCharge: 15},
 		{name: "edited", event: "pull_request", fixture: "pull_request/opened.payload.json",
 			edit: func(m map[string]any) {
 				m["action"] = "edited"

@@ -71,7 +71,7 @@ func (f *Fake) authenticate(req *request, routePath string) (response, bool) {
 	if scheme != "token" && scheme != "bearer" || cred == "" {
 		return unauthorized("Requires authentication"), false
 	}
-	if strings.HasPrefix(routePath, "/app/") {
+	if routePath == "/app" || strings.HasPrefix(routePath, "/app/") {
 		if scheme != "bearer" {
 			return unauthorized("A JSON web token could not be decoded"), false
 		}

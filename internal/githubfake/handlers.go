@@ -28,7 +28,8 @@ type handler func(*request) response
 // endpoints maps "METHOD /template" (as in GitHub's description) to its
 // handler. Each handler takes Fake.mu for its whole run.
 var endpoints = map[string]handler{
-	"POST /app/installations/{installation_id}/access_tokens":              createToken,
+	"POST /app/installations/{installation_id}/access_tokens": createToken,
+	"GET /app":                                                             getApp,
 	"GET /app/installations":                                               listInstallations,
 	"GET /installation/repositories":                                       listInstallationRepos,
 	"GET /rate_limit":                                                      getRateLimit,
@@ -93,6 +94,13 @@ func (i *installation) selection() string {
 		return "all"
 	}
 	return "selected"
+}
+
+func getApp(q *request) response {
+	return ok(map[string]any{"id": appID, "slug": appSlug, "name": appSlug, "node_id": nodeID("A", appID),
+		"owner": q.fake.userJSON("octo-org"), "html_url": "https://github.com/apps/" + appSlug,
+		"created_at": "2026-01-01T00:00:00Z", "updated_at": "2026-01-01T00:00:00Z",
+		"permissions": map[string]string{"checks": "write"}, "events": []string{"pull_request"}})
 }
 
 func listInstallations(q *request) response {

@@ -36,6 +36,7 @@ var specRelPath = filepath.Join("..", "shared", "testdata", "github-openapi", "a
 // does not serve it" from "GitHub has no such endpoint" while the loader
 // resolves a small fraction of the 13 MB description.
 var servedPaths = []string{
+	"/app",
 	"/app/installations",
 	"/app/installations/{installation_id}/access_tokens",
 	"/installation/repositories",
