@@ -140,3 +140,23 @@ func TestBusyPeopleAskedOnlyWhenNoOneElseIsLeft(t *testing.T) {
 		t.Errorf("requested %v, want [bob carol]: alice is busy", got)
 	}
 }
+
+func TestRequestsWaitUntilReadyForReview(t *testing.T) {
+	t.Parallel()
+	h := setup(t)
+	h.fake.SetFile(owner, repoName, "master", ".github/review-policy.yml", reviewersPolicy)
+	h.fake.AddTeam(owner, "writers", "alice", "bob", owner)
+	h.start(t, nil)
+	h.send(t, "pull_request", "", payload(t, "pull_request/opened.payload.json", func(m map[string]any) {
+		m["pull_request"].(map[string]any)["draft"] = true
+	}))
+	waitFor(t, "the draft's check run", func() bool { return len(h.checkRuns()) == 1 })
+	if got := h.requested(); len(got) != 0 {
+		t.Errorf("a draft got review requests: %v", got)
+	}
+	h.send(t, "pull_request", "", payload(t, "pull_request/ready_for_review.with-installation.payload.json", nil))
+	waitFor(t, "requests once ready", func() bool { return len(h.requested()) == 2 })
+	if got := h.requested(); !slices.Equal(got, []string{"alice", "carol"}) {
+		t.Errorf("requested %v, want [alice carol]", got)
+	}
+}
