@@ -77,7 +77,8 @@ func NewMetrics(reg prometheus.Registerer, queueDepth, awaiting func() float64) 
 }
 
 // RoundTripper counts GitHub API requests and records the rate limit left.
-// It sits inside the HTTP cache, so a 304 is counted as what it is.
+// Use it as the clients' base transport, under the HTTP cache, so a 304 is
+// counted as what it is.
 func (m *Metrics) RoundTripper(next http.RoundTripper) http.RoundTripper {
 	return roundTripFunc(func(r *http.Request) (*http.Response, error) {
 		res, err := next.RoundTrip(r)

@@ -66,11 +66,17 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	responses := handlers.NewHTTPCache(64 << 20)
 	clients, err := githubapp.NewDefaultCachingClientCreator(cfg.GitHubApp(),
 		githubapp.WithClientUserAgent("reviewpolicy/"+buildVersion()),
-		githubapp.WithClientTimeout(30*time.Second),
+		// No client timeout: net/http then keeps a goroutine per request
+		// until the body is closed, and go-github replaces (never closes)
+		// the body of every error response, so each 404 held one for the
+		// whole timeout. The job's context (workers.job_timeout) bounds
+		// every request instead.
 		// Revalidate every cached read: a 304 costs no rate limit, and a
 		// stale list of check runs or comments would create duplicates.
 		githubapp.WithClientCaching(true, func() httpcache.Cache { return responses }),
-		githubapp.WithClientMiddleware(metrics.RoundTripper),
+		// Metrics sit under the cache, so they see GitHub's real answers
+		// (a 304 as a 304) and token refreshes too.
+		githubapp.WithTransport(metrics.RoundTripper(http.DefaultTransport)),
 	)
 	if err != nil {
 		return fmt.Errorf("github clients: %w", err)
