@@ -3,7 +3,15 @@
 # then runs bounded open-loop loads against SQLite and PostgreSQL with the
 # in-process fake GitHub. Everything stays on 127.0.0.1.
 #
-#   cmd/loadgen/bench.sh [seconds]     # default 30 s per run
+#   cmd/loadgen/bench.sh [seconds [section...]]
+#
+# seconds is the length of each run (default 30; the soak is always 600).
+# Sections, all by default (about 30 minutes):
+#   sqlite    100, 250, 500/s default mix, and 500/s ping only, on SQLite
+#   postgres  100, 250, 500/s on PostgreSQL, one process
+#   multi     three processes on one PostgreSQL database, 100 and 250/s
+#   e2e       100 pull_request events/s, SQLite and PostgreSQL (end-to-end p99)
+#   soak      SQLite, 100/s default mix for 600 s, RSS sampled every 20 s
 #
 # Needs a PostgreSQL on 127.0.0.1:5432 that user postgres can reach without
 # a password (psql -h 127.0.0.1 -U postgres); the PostgreSQL runs are
@@ -12,8 +20,11 @@ set -euo pipefail
 
 cd "$(dirname "$0")/../.."
 secs=${1:-30}
+shift || true
+sections=${*:-sqlite postgres multi e2e soak}
 OUT=${OUT:-/tmp/lgbench}
 mkdir -p "$OUT"
+DEFAULT_MIX=pull_request=70,pull_request_review=20,check_suite=5,ping=5
 
 go build -o "$OUT/reviewpolicy" ./cmd/reviewpolicy
 go build -o "$OUT/loadgen" ./cmd/loadgen
@@ -22,8 +33,9 @@ go build -o "$OUT/loadgen" ./cmd/loadgen
 { echo "date: $(date -u +%Y-%m-%dT%H:%M:%SZ)"; echo "nproc: $(nproc)"; go version
   grep -m1 'model name' /proc/cpuinfo || true; grep MemTotal /proc/meminfo; } | tee "$OUT/machine.txt"
 
-# config FILE DBURL [WORKERS]: the GitHub URL and webhook secret are set by
-# loadgen through the environment (GITHUB_V3_API_URL, GITHUB_APP_WEBHOOK_SECRET).
+# config FILE DBURL: the GitHub URL and webhook secret are set by loadgen
+# through the environment (GITHUB_V3_API_URL, GITHUB_APP_WEBHOOK_SECRET).
+# Port 0 lets several servers share the file.
 config() {
   cat >"$1" <<YAML
 server: {address: 127.0.0.1, port: 0}
@@ -32,38 +44,66 @@ github:
   app: {integration_id: 1, webhook_secret: placeholder, private_key_file: $OUT/app.pem}
 database: {url: "$2"}
 logging: {level: info, format: json}
-workers: {concurrency: ${3:-10}}
+workers: {concurrency: 10}
 YAML
 }
 
-# run NAME DBURL RATE [WORKERS [MIX]]
+# run NAME DBURL RATE [MIX [SECONDS [LOADGEN FLAGS...]]]
 run() {
-  local name=$1 db=$2 rate=$3 workers=${4:-10} mix=${5:-pull_request=70,pull_request_review=20,check_suite=5,ping=5}
-  config "$OUT/$name.yml" "$db" "$workers"
-  echo "== $name: $rate/s for ${secs}s, $db, workers $workers" | tee "$OUT/$name.txt"
-  timeout $((secs + 240)) "$OUT/loadgen" -fake-github -secret loadgen-secret -seed 1 \
+  local name=$1 db=$2 rate=$3 mix=${4:-$DEFAULT_MIX} s=${5:-$secs}
+  shift $(($# < 5 ? $# : 5))
+  config "$OUT/$name.yml" "$db"
+  echo "== $name: $rate/s for ${s}s, $db, mix $mix $*" | tee "$OUT/$name.txt"
+  timeout $((s + 300)) "$OUT/loadgen" -fake-github -secret loadgen-secret -seed 1 \
     -server-cmd "$OUT/reviewpolicy serve --config $OUT/$name.yml" -server-log "$OUT/$name.server.log" \
-    -rate "$rate" -duration "${secs}s" -concurrency 256 -drain 180s -mix "$mix" | tee -a "$OUT/$name.txt"
+    -rate "$rate" -duration "${s}s" -concurrency 256 -drain 180s -mix "$mix" "$@" | tee -a "$OUT/$name.txt"
 }
 
-for rate in 100 250 500; do
-  rm -f "$OUT"/sqlite.db*
-  run "sqlite-$rate" "sqlite://$OUT/sqlite.db" "$rate"
+fresh_sqlite() { rm -f "$OUT"/sqlite.db*; echo "sqlite://$OUT/sqlite.db"; } # also the inbox, sqlite.db.inbox*
+
+have_pg() { psql -h 127.0.0.1 -U postgres -Atc 'select 1' >/dev/null 2>&1; }
+
+# pg_run NAME RATE [MIX [SECONDS [LOADGEN FLAGS...]]]: run against a fresh
+# PostgreSQL database, dropped afterwards even if the run fails.
+pg_run() {
+  local name=$1 rate=$2 dbname="loadgen_bench_$$_$1"
+  shift 2
+  dbname=${dbname//-/_}
+  psql -h 127.0.0.1 -U postgres -qc "CREATE DATABASE $dbname"
+  run "$name" "postgres://postgres@127.0.0.1:5432/$dbname" "$rate" "$@" || true
+  psql -h 127.0.0.1 -U postgres -qc "DROP DATABASE $dbname WITH (FORCE)"
+}
+
+for section in $sections; do
+  case $section in
+  sqlite)
+    for rate in 100 250 500; do run "sqlite-$rate" "$(fresh_sqlite)" "$rate"; done
+    # Diagnostic: the acknowledge path with jobs that call no GitHub at
+    # all (ping), to separate the webhook's own cost from the jobs'.
+    run sqlite-500-ping "$(fresh_sqlite)" 500 ping=100
+    ;;
+  postgres)
+    if have_pg; then
+      for rate in 100 250 500; do pg_run "postgres-$rate" "$rate"; done
+    else echo "PostgreSQL not reachable on 127.0.0.1:5432; skipped"; fi
+    ;;
+  multi)
+    # Three servers on one database, each on its own port, deliveries
+    # round-robin; loadgen reports each process's peak RSS and the sum.
+    if have_pg; then
+      for rate in 100 250; do pg_run "postgres-3x-$rate" "$rate" "$DEFAULT_MIX" "$secs" -servers 3; done
+    else echo "PostgreSQL not reachable on 127.0.0.1:5432; skipped"; fi
+    ;;
+  e2e)
+    # End-to-end target: 100 pull_request events/s, every one matched to
+    # the check run the fake GitHub receives for its head SHA.
+    run sqlite-e2e-100 "$(fresh_sqlite)" 100 pull_request=100 60
+    if have_pg; then pg_run postgres-e2e-100 100 pull_request=100 60; fi
+    ;;
+  soak)
+    # Ten minutes at 100/s with the server's VmRSS every 20 s.
+    run soak-sqlite-100 "$(fresh_sqlite)" 100 "$DEFAULT_MIX" 600 -rss-every 20s
+    ;;
+  *) echo "unknown section $section" >&2; exit 2 ;;
+  esac
 done
-
-# Diagnostic: the acknowledge path with jobs that call no GitHub at all
-# (ping), to separate the webhook's own cost from the jobs competing for
-# SQLite's single connection and the two CPUs.
-rm -f "$OUT"/sqlite.db*
-run sqlite-500-ping "sqlite://$OUT/sqlite.db" 500 10 ping=100
-
-if psql -h 127.0.0.1 -U postgres -Atc 'select 1' >/dev/null 2>&1; then
-  for rate in 100 250 500; do
-    dbname="loadgen_bench_$$_$rate"
-    psql -h 127.0.0.1 -U postgres -qc "CREATE DATABASE $dbname"
-    run "postgres-$rate" "postgres://postgres@127.0.0.1:5432/$dbname" "$rate" || true
-    psql -h 127.0.0.1 -U postgres -qc "DROP DATABASE $dbname WITH (FORCE)"
-  done
-else
-  echo "PostgreSQL not reachable on 127.0.0.1:5432; skipped"
-fi

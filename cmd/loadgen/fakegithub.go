@@ -50,6 +50,11 @@ func newFakeGitHub(now func() time.Time, onCheck func(headSHA string, at time.Ti
 			writeJSON(w, http.StatusCreated, map[string]string{
 				"token": "t", "expires_at": f.now().Add(time.Hour).UTC().Format(time.RFC3339)})
 		},
+		// The app itself: the server asks once per process for its slug, to
+		// recognise its own comments ("slug[bot]").
+		"GET /app": func(w http.ResponseWriter, _ *http.Request) {
+			writeJSON(w, http.StatusOK, map[string]any{"id": 1, "slug": "loadgen", "name": "loadgen"})
+		},
 		"GET /app/installations":                                   emptyList, // reconcile's sweep: nothing to sweep
 		"GET /repos/{owner}/{repo}/contents/{path...}":             notFound,
 		"GET /repos/{owner}/{repo}/pulls/{n}":                      f.pullRequest,

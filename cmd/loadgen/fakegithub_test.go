@@ -88,12 +88,17 @@ func TestFakeGitHubToken(t *testing.T) {
 		t.Errorf("token: %d %s", rec.Code, rec.Body)
 	}
 	rec = httptest.NewRecorder()
+	fake.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/app", nil))
+	if rec.Code != http.StatusOK || !strings.Contains(rec.Body.String(), `"slug":"loadgen"`) {
+		t.Errorf("app: %d %s", rec.Code, rec.Body)
+	}
+	rec = httptest.NewRecorder()
 	fake.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/nowhere", nil))
 	routes, unmatched := fake.counts()
 	if rec.Code != http.StatusNotFound || unmatched != 1 {
 		t.Errorf("unknown route: %d, unmatched %d", rec.Code, unmatched)
 	}
-	if len(routes) != 2 || routes[1].Route != "unmatched: GET /nowhere" || routes[1].Calls != 1 {
-		t.Errorf("routes = %v, want the token route and the unmatched GET /nowhere", routes)
+	if len(routes) != 3 || routes[2].Route != "unmatched: GET /nowhere" || routes[2].Calls != 1 {
+		t.Errorf("routes = %v, want the token and app routes and the unmatched GET /nowhere", routes)
 	}
 }

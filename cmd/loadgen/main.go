@@ -49,8 +49,8 @@ func main() {
 type options struct {
 	url, secret, payloads, mix, serverCmd, serverLog, fakeAddr, writeKey, metricsURL string
 	rate                                                                             float64
-	duration, drain, startTimeout                                                    time.Duration
-	concurrency, max, repos, prs                                                     int
+	duration, drain, startTimeout, rssEvery                                          time.Duration
+	concurrency, max, repos, prs, servers                                            int
 	seed                                                                             uint64
 	fakeGitHub                                                                       bool
 }
@@ -75,7 +75,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.BoolVar(&o.fakeGitHub, "fake-github", false, "serve a minimal fake GitHub API on 127.0.0.1 for the server's jobs")
 	fs.StringVar(&o.fakeAddr, "fake-addr", "127.0.0.1:0", "address of the fake GitHub (loopback)")
 	fs.StringVar(&o.serverCmd, "server-cmd", "", "start the server with this command (split on spaces, no shell) and stop it after")
-	fs.StringVar(&o.serverLog, "server-log", filepath.Join(os.TempDir(), "loadgen-server.log"), "where -server-cmd's stderr goes")
+	fs.IntVar(&o.servers, "servers", 1, "with -server-cmd, start this many servers (each must listen on its own port, e.g. port 0) and send to them in turn")
+	fs.StringVar(&o.serverLog, "server-log", filepath.Join(os.TempDir(), "loadgen-server.log"), "where -server-cmd's stderr goes (with -servers N: NAME-1.log ... NAME-N.log)")
+	fs.DurationVar(&o.rssEvery, "rss-every", 0, "with -server-cmd, sample each server's RSS at this interval from the first send to the end of the drain (0: off)")
 	fs.DurationVar(&o.startTimeout, "start-timeout", 60*time.Second, "how long -server-cmd may take to listen")
 	fs.StringVar(&o.writeKey, "write-key", "", "write a new RSA private key (PEM) for the server config to this file and exit")
 	if err := fs.Parse(args); err != nil {
@@ -136,6 +138,10 @@ func loadTest(ctx context.Context, o options, out io.Writer) error {
 		return errors.New("give -url or -server-cmd (or -fake-github alone to serve only the fake)")
 	case (o.url != "" || o.serverCmd != "") && o.secret == "":
 		return errors.New("-secret is required to sign deliveries")
+	case o.servers < 1 || (o.servers > 1 && (o.serverCmd == "" || o.url != "" || o.metricsURL != "")):
+		return errors.New("-servers N needs -server-cmd and no -url or -metrics-url")
+	case o.rssEvery < 0 || (o.rssEvery > 0 && o.serverCmd == ""):
+		return errors.New("-rss-every needs -server-cmd and a positive interval")
 	}
 	mix, err := parseMix(o.mix)
 	if err != nil {
@@ -181,33 +187,49 @@ func loadTest(ctx context.Context, o options, out io.Writer) error {
 		}
 	}
 
-	var srv *server
-	if o.serverCmd != "" {
-		env = append(env, "GITHUB_APP_WEBHOOK_SECRET="+o.secret)
-		srv, err = startServer(ctx, o.serverCmd, env, o.serverLog, o.startTimeout)
-		if err != nil {
-			return err
-		}
-		defer func() {
+	// Servers start one after another so that only the first migrates the
+	// database; they share its config, so each needs port 0 (or its own
+	// port through the environment).
+	var servers []*server
+	defer func() {
+		for _, srv := range servers {
 			if err := srv.stop(); err != nil {
 				fmt.Fprintln(out, "server stop:", err)
 			}
-		}()
-		if o.url == "" {
-			o.url = srv.URL
+		}
+	}()
+	if o.serverCmd != "" {
+		env = append(env, "GITHUB_APP_WEBHOOK_SECRET="+o.secret)
+		for i := 1; i <= o.servers; i++ {
+			srv, err := startServer(ctx, o.serverCmd, env, serverLogPath(o.serverLog, i, o.servers), o.startTimeout)
+			if err != nil {
+				return fmt.Errorf("server %d of %d: %w", i, o.servers, err)
+			}
+			servers = append(servers, srv)
 		}
 	}
-	base, err := checkLoopback(o.url)
-	if err != nil {
-		return err
+	targets := []string{o.url}
+	if o.url == "" {
+		targets = nil
+		for _, srv := range servers {
+			targets = append(targets, srv.URL)
+		}
 	}
-	hookURL, metricsURL := endpoints(base)
+	var hookURLs, metricsURLs []string
+	for _, t := range targets {
+		base, err := checkLoopback(t)
+		if err != nil {
+			return err
+		}
+		hook, metrics := endpoints(base)
+		hookURLs, metricsURLs = append(hookURLs, hook), append(metricsURLs, metrics)
+	}
 	if o.metricsURL != "" {
 		u, err := checkLoopback(o.metricsURL)
 		if err != nil {
 			return err
 		}
-		metricsURL = u.String()
+		metricsURLs = []string{u.String()}
 	}
 
 	client := &http.Client{
@@ -217,16 +239,32 @@ func loadTest(ctx context.Context, o options, out io.Writer) error {
 			IdleConnTimeout: 30 * time.Second,
 		},
 	}
-	before, scrapeErr := fetchMetrics(ctx, client, metricsURL)
+	before, scrapeErr := fetchAll(ctx, client, metricsURLs)
 	if scrapeErr != nil {
 		fmt.Fprintf(out, "warning: no metrics before the run: %v\n", scrapeErr)
 	}
 	picker := newPicker(o.seed, mix, templates, o.repos, o.prs)
-	fmt.Fprintf(out, "sending to %s: %.0f/s for %s (max %d in flight), mix %s\n", hookURL, o.rate, o.duration, o.concurrency, o.mix)
+	fmt.Fprintf(out, "sending to %s: %.0f/s for %s (max %d in flight), mix %s\n",
+		strings.Join(hookURLs, ", "), o.rate, o.duration, o.concurrency, o.mix)
+
+	var sampled chan rssResult
+	stopSampling := func() {}
+	if o.rssEvery > 0 {
+		sampled = make(chan rssResult, 1)
+		sctx, cancel := context.WithCancel(ctx)
+		stopSampling = cancel
+		tick := time.NewTicker(o.rssEvery)
+		start := time.Now()
+		go func() {
+			defer tick.Stop()
+			samples, err := sampleRSS(sctx, tick.C, start, func() ([]int64, error) { return serversRSS(servers) }, readProcStat, out)
+			sampled <- rssResult{samples, err}
+		}()
+	}
 
 	cpuBefore, cpuErr := readProcStat()
 	ticker := time.NewTicker(time.Duration(float64(time.Second) / o.rate))
-	res := runLoad(ctx, client, loadConfig{HookURL: hookURL, Secret: []byte(o.secret), Rate: o.rate,
+	res := runLoad(ctx, client, loadConfig{HookURLs: hookURLs, Secret: []byte(o.secret), Rate: o.rate,
 		Duration: o.duration, Max: o.max, Concurrency: o.concurrency}, ticker.C, picker.next,
 		func(d delivery, at time.Time) {
 			if d.SHA != "" && fake != nil {
@@ -241,14 +279,26 @@ func loadTest(ctx context.Context, o options, out io.Writer) error {
 		busy = busyShare(cpuBefore, cpuAfter)
 	}
 
-	drained, drainTook := drain(ctx, client, metricsURL, o.drain)
+	drained, drainTook := drain(ctx, client, metricsURLs, before, o.drain)
 	rep := report{res: res, machineBusy: busy, ack: summarise(res.Latencies), drained: drained, drainTook: drainTook}
+	if sampled != nil {
+		stopSampling()
+		r := <-sampled
+		rep.rss, rep.rssErr = r.samples, r.err
+	}
 	if scrapeErr == nil {
-		after, err := fetchMetrics(ctx, client, metricsURL)
+		after, err := fetchAll(ctx, client, metricsURLs)
 		if err == nil {
 			var d serverDelta
-			if d, err = diffScrapes(before, after); err == nil {
+			if d, err = diffScrapes(before.all(), after.all()); err == nil {
 				rep.server = &d
+			}
+			if len(metricsURLs) > 1 {
+				for i := range metricsURLs {
+					if d, err := diffScrapes(before[i], after[i]); err == nil {
+						rep.perServer = append(rep.perServer, d)
+					}
+				}
 			}
 		}
 		if err != nil {
@@ -262,11 +312,17 @@ func loadTest(ctx context.Context, o options, out io.Writer) error {
 		e2eMu.Unlock()
 		rep.fake = fake
 	}
-	if srv != nil {
-		rep.serverErr = srv.alive()
-		if rep.serverErr == nil {
-			rep.peakKB, rep.rssKB, rep.memErr = srv.memory()
+	for i, srv := range servers {
+		if err := srv.alive(); err != nil {
+			rep.serverErr = fmt.Errorf("server %d of %d: %w", i+1, len(servers), err)
+			break
 		}
+		var m procMemory
+		m.PID = srv.pid()
+		if m.PeakKB, m.RSSKB, rep.memErr = srv.memory(); rep.memErr != nil {
+			break
+		}
+		rep.mem = append(rep.mem, m)
 	}
 	rep.loadgenCPU = ownCPU()
 	rep.print(out)
@@ -300,17 +356,45 @@ func fetchMetrics(ctx context.Context, c *http.Client, u string) (scrape, error)
 	return parseMetrics(resp.Body)
 }
 
-// drain polls the queue depth until it is zero or limit passes, so the
-// final scrape counts the jobs the run caused.
-func drain(ctx context.Context, c *http.Client, metricsURL string, limit time.Duration) (bool, time.Duration) {
+// scrapes is one scrape per server, in start order.
+type scrapes []scrape
+
+// all joins the servers' samples into one scrape, so sums and histogram
+// buckets add up across processes. Gauges read with value come from the
+// first server: the queue depth is the shared database's.
+func (ss scrapes) all() scrape {
+	var out scrape
+	for _, s := range ss {
+		out = append(out, s...)
+	}
+	return out
+}
+
+// fetchAll scrapes every server.
+func fetchAll(ctx context.Context, c *http.Client, urls []string) (scrapes, error) {
+	out := make(scrapes, 0, len(urls))
+	for _, u := range urls {
+		s, err := fetchMetrics(ctx, c, u)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, s)
+	}
+	return out, nil
+}
+
+// drain polls the servers until their queue is empty and as many delivery
+// jobs have finished as deliveries were queued since before (nil: the
+// queue alone), or until limit passes, so the final scrape counts the jobs
+// the run caused. The queue depth leaves out running jobs, so an empty
+// queue alone would stop up to a worker pool's worth of jobs early.
+func drain(ctx context.Context, c *http.Client, metricsURLs []string, before scrapes, limit time.Duration) (bool, time.Duration) {
 	start := time.Now()
 	poll := time.NewTicker(250 * time.Millisecond)
 	defer poll.Stop()
 	for {
-		if s, err := fetchMetrics(ctx, c, metricsURL); err == nil {
-			if depth, ok := s.value(metricQueue); ok && depth == 0 {
-				return true, time.Since(start)
-			}
+		if ss, err := fetchAll(ctx, c, metricsURLs); err == nil && queuesEmpty(ss) && jobsCaughtUp(before, ss) {
+			return true, time.Since(start)
 		}
 		if time.Since(start) >= limit {
 			return false, time.Since(start)
@@ -323,6 +407,51 @@ func drain(ctx context.Context, c *http.Client, metricsURL string, limit time.Du
 	}
 }
 
+// queuesEmpty reports whether every scrape shows a queue depth of zero.
+func queuesEmpty(ss scrapes) bool {
+	for _, s := range ss {
+		if depth, ok := s.value(metricQueue); !ok || depth != 0 {
+			return false
+		}
+	}
+	return len(ss) > 0
+}
+
+// jobsCaughtUp reports whether, across all servers, at least as many
+// delivery jobs have finished since before as deliveries were queued.
+// Without a before scrape it cannot tell, and says yes.
+func jobsCaughtUp(before, after scrapes) bool {
+	if before == nil {
+		return true
+	}
+	d, err := diffScrapes(before.all(), after.all())
+	return err == nil && d.JobsOK+d.JobsFailed >= d.Deliveries["queued"]
+}
+
+// procMemory is one server process's memory when the run ended.
+type procMemory struct {
+	PID           int
+	PeakKB, RSSKB int64 // VmHWM, VmRSS
+}
+
+type rssResult struct {
+	samples []rssSample
+	err     error
+}
+
+// serversRSS reads each server's current VmRSS.
+func serversRSS(servers []*server) ([]int64, error) {
+	kb := make([]int64, len(servers))
+	for i, srv := range servers {
+		_, rss, err := srv.memory()
+		if err != nil {
+			return nil, fmt.Errorf("server %d: %w", i+1, err)
+		}
+		kb[i] = rss
+	}
+	return kb, nil
+}
+
 type report struct {
 	res               loadResult
 	ack, e2e          latencies
@@ -330,9 +459,12 @@ type report struct {
 	drained           bool
 	drainTook         time.Duration
 	server            *serverDelta
+	perServer         []serverDelta // with several servers, each one's share
 	fake              *fakeGitHub
-	peakKB, rssKB     int64
+	mem               []procMemory
 	memErr, serverErr error
+	rss               []rssSample
+	rssErr            error
 	loadgenCPU        time.Duration
 	machineBusy       float64 // share of all CPUs busy while sending
 }
@@ -386,6 +518,12 @@ func (r report) print(w io.Writer) {
 		if jobs > 0 {
 			fmt.Fprintf(w, "GitHub calls   %.0f, %.2f per delivery job\n", s.GitHubCalls, s.GitHubCalls/jobs)
 		}
+		fmt.Fprintf(w, "goroutines     %.0f before, %.0f after the drain; Go heap %.1f → %.1f MiB\n",
+			s.GoroutinesBefore, s.GoroutinesAfter, s.HeapBefore/(1<<20), s.HeapAfter/(1<<20))
+		for i, p := range r.perServer {
+			fmt.Fprintf(w, "  server %d     deliveries %v; %.0f delivery jobs; CPU %.1fs; %.0f goroutines after\n",
+				i+1, p.Deliveries, p.JobsOK+p.JobsFailed, p.CPUSeconds, p.GoroutinesAfter)
+		}
 	}
 	if r.fake != nil {
 		routes, unmatched := r.fake.counts()
@@ -402,9 +540,28 @@ func (r report) print(w io.Writer) {
 		fmt.Fprintf(w, "\nSERVER DIED: %v\n", r.serverErr)
 	case r.memErr != nil:
 		fmt.Fprintf(w, "\nserver memory: %v\n", r.memErr)
-	case r.peakKB > 0:
-		fmt.Fprintf(w, "\n== server process\npeak RSS       %.1f MiB (VmHWM); %.1f MiB at the end (VmRSS)\n",
-			float64(r.peakKB)/1024, float64(r.rssKB)/1024)
+	case len(r.mem) > 0:
+		fmt.Fprintf(w, "\n== server process\n")
+		var peak, rss int64
+		for i, m := range r.mem {
+			fmt.Fprintf(w, "peak RSS       %.1f MiB (VmHWM); %.1f MiB at the end (VmRSS)  [server %d, pid %d]\n",
+				float64(m.PeakKB)/1024, float64(m.RSSKB)/1024, i+1, m.PID)
+			peak, rss = peak+m.PeakKB, rss+m.RSSKB
+		}
+		if len(r.mem) > 1 {
+			fmt.Fprintf(w, "total          %.1f MiB of peaks (sum of VmHWM); %.1f MiB at the end\n", float64(peak)/1024, float64(rss)/1024)
+		}
+	}
+	if len(r.rss) > 0 || r.rssErr != nil {
+		fmt.Fprintf(w, "\n== RSS samples (%d)\n", len(r.rss))
+		if r.rssErr != nil {
+			fmt.Fprintf(w, "stopped early: %v\n", r.rssErr)
+		}
+		for i := range r.mem {
+			if sum, ok := summariseRSS(r.rss, i); ok {
+				fmt.Fprintf(w, "server %d       %s\n", i+1, sum)
+			}
+		}
 	}
 }
 

@@ -216,6 +216,11 @@ type serverDelta struct {
 	QueueDepth         float64            // after
 	GitHubCalls        float64
 	CPUSeconds         float64 // the server process's user+system CPU
+	// Goroutines and HeapBytes are the Go runtime's gauges before and
+	// after (summed over servers): one that keeps growing after a drained
+	// queue points at a leak, where RSS alone cannot tell.
+	GoroutinesBefore, GoroutinesAfter float64
+	HeapBefore, HeapAfter             float64 // bytes of allocated heap objects
 }
 
 const (
@@ -224,6 +229,8 @@ const (
 	metricQueue      = "reviewpolicy_queue_depth"
 	metricGitHub     = "reviewpolicy_github_requests_total"
 	metricCPU        = "process_cpu_seconds_total"
+	metricGoroutines = "go_goroutines"
+	metricHeap       = "go_memstats_heap_alloc_bytes"
 )
 
 // deliveryJobs selects the jobs that process a webhook, leaving out the
@@ -265,5 +272,7 @@ func diffScrapes(before, after scrape) (serverDelta, error) {
 	d.QueueDepth, _ = after.value(metricQueue)
 	d.GitHubCalls = after.sum(metricGitHub, nil) - before.sum(metricGitHub, nil)
 	d.CPUSeconds = after.sum(metricCPU, nil) - before.sum(metricCPU, nil)
+	d.GoroutinesBefore, d.GoroutinesAfter = before.sum(metricGoroutines, nil), after.sum(metricGoroutines, nil)
+	d.HeapBefore, d.HeapAfter = before.sum(metricHeap, nil), after.sum(metricHeap, nil)
 	return d, nil
 }

@@ -139,6 +139,8 @@ reviewpolicy_job_duration_seconds_count{kind="delivery:ping",outcome="ok"} 3
 reviewpolicy_github_requests_total{method="GET",status="200"} 10
 reviewpolicy_queue_depth 5
 process_cpu_seconds_total 1.25
+go_goroutines 20
+go_memstats_heap_alloc_bytes 1e+06
 `))
 	if err != nil {
 		t.Fatal(err)
@@ -160,6 +162,8 @@ reviewpolicy_github_requests_total{method="GET",status="200"} 25
 reviewpolicy_github_requests_total{method="POST",status="201"} 5
 reviewpolicy_queue_depth 0
 process_cpu_seconds_total 4
+go_goroutines 120
+go_memstats_heap_alloc_bytes 5e+06
 `))
 	if err != nil {
 		t.Fatal(err)
@@ -182,5 +186,8 @@ process_cpu_seconds_total 4
 	}
 	if d.QueueDepth != 0 || d.GitHubCalls != 20 || d.CPUSeconds != 2.75 {
 		t.Errorf("queue %v, github calls %v, cpu %v; want 0, 20 and 2.75", d.QueueDepth, d.GitHubCalls, d.CPUSeconds)
+	}
+	if d.GoroutinesBefore != 20 || d.GoroutinesAfter != 120 || d.HeapBefore != 1e6 || d.HeapAfter != 5e6 {
+		t.Errorf("goroutines %v → %v, heap %v → %v; want 20 → 120 and 1e6 → 5e6", d.GoroutinesBefore, d.GoroutinesAfter, d.HeapBefore, d.HeapAfter)
 	}
 }

@@ -15,7 +15,7 @@ import (
 
 // loadConfig bounds one open-loop run.
 type loadConfig struct {
-	HookURL     string
+	HookURLs    []string // deliveries go to each in turn (one per server)
 	Secret      []byte
 	Rate        float64       // deliveries per second
 	Duration    time.Duration // stop scheduling after this long
@@ -49,8 +49,9 @@ func sign(secret, body []byte) string {
 // a sender that slows down with it. The first delivery goes at once, one
 // more at each tick (a time.Ticker's channel in use, the test's own in
 // tests) until the limit, the deadline or a closed channel; each tick
-// catches up on every delivery due by its time. onSend is told
-// each delivery just before it goes out.
+// catches up on every delivery due by its time. Deliveries go to
+// cfg.HookURLs round-robin, so N servers get equal shares in the same
+// order. onSend is told each delivery just before it goes out.
 func runLoad(ctx context.Context, client *http.Client, cfg loadConfig, ticks <-chan time.Time,
 	next func() delivery, onSend func(delivery, time.Time)) loadResult {
 	limit := cfg.Max
@@ -74,6 +75,7 @@ func runLoad(ctx context.Context, client *http.Client, cfg loadConfig, ticks <-c
 			return
 		}
 		d := next()
+		hookURL := cfg.HookURLs[res.Sent%len(cfg.HookURLs)]
 		res.Sent++
 		res.Elapsed = time.Since(start)
 		if onSend != nil {
@@ -83,7 +85,7 @@ func runLoad(ctx context.Context, client *http.Client, cfg loadConfig, ticks <-c
 		go func() {
 			defer wg.Done()
 			defer func() { <-sem }()
-			status, lat, err := post(ctx, client, cfg, d)
+			status, lat, err := post(ctx, client, hookURL, cfg.Secret, d)
 			mu.Lock()
 			defer mu.Unlock()
 			if now := time.Now(); now.After(lastAck) {
@@ -126,8 +128,8 @@ func runLoad(ctx context.Context, client *http.Client, cfg loadConfig, ticks <-c
 
 // post sends one signed delivery and reads the whole answer: latency is
 // the time to the server's acknowledgement, body included.
-func post(ctx context.Context, client *http.Client, cfg loadConfig, d delivery) (int, time.Duration, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, cfg.HookURL, bytes.NewReader(d.Body))
+func post(ctx context.Context, client *http.Client, hookURL string, secret []byte, d delivery) (int, time.Duration, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, hookURL, bytes.NewReader(d.Body))
 	if err != nil {
 		return 0, 0, err
 	}
@@ -135,7 +137,7 @@ func post(ctx context.Context, client *http.Client, cfg loadConfig, d delivery) 
 	req.Header.Set("User-Agent", "GitHub-Hookshot/loadgen")
 	req.Header.Set("X-GitHub-Event", d.Event)
 	req.Header.Set("X-GitHub-Delivery", d.ID)
-	req.Header.Set("X-Hub-Signature-256", sign(cfg.Secret, d.Body))
+	req.Header.Set("X-Hub-Signature-256", sign(secret, d.Body))
 	start := time.Now()
 	resp, err := client.Do(req)
 	if err != nil {

@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strconv"
 	"sync"
 	"testing"
@@ -53,7 +54,7 @@ func TestRunLoadSignsAndCounts(t *testing.T) {
 	}()
 	var sent int
 	res := runLoad(context.Background(), srv.Client(),
-		loadConfig{HookURL: srv.URL, Secret: secret, Rate: 10, Duration: time.Hour, Max: 100, Concurrency: 4},
+		loadConfig{HookURLs: []string{srv.URL}, Secret: secret, Rate: 10, Duration: time.Hour, Max: 100, Concurrency: 4},
 		ticks, counterNext(), func(delivery, time.Time) { sent++ })
 	// The first delivery goes at once, then one per tick.
 	if res.Sent+res.Skipped != 10 || res.Scheduled != 10 || sent != res.Sent {
@@ -76,7 +77,7 @@ func TestRunLoadIsOpenLoop(t *testing.T) {
 	done := make(chan loadResult)
 	go func() {
 		done <- runLoad(context.Background(), srv.Client(),
-			loadConfig{HookURL: srv.URL, Secret: []byte("s"), Rate: 10, Duration: time.Hour, Max: 100, Concurrency: 2},
+			loadConfig{HookURLs: []string{srv.URL}, Secret: []byte("s"), Rate: 10, Duration: time.Hour, Max: 100, Concurrency: 2},
 			ticks, counterNext(), nil)
 	}()
 	// Each unbuffered send returns only once the previous tick is handled,
@@ -107,7 +108,7 @@ func TestRunLoadStopsAtMax(t *testing.T) {
 		ticks <- time.Now().Add(time.Duration(i+1)*100*time.Millisecond + 50*time.Millisecond)
 	}
 	res := runLoad(context.Background(), srv.Client(),
-		loadConfig{HookURL: srv.URL, Secret: []byte("s"), Rate: 10, Duration: time.Hour, Max: 5, Concurrency: 10},
+		loadConfig{HookURLs: []string{srv.URL}, Secret: []byte("s"), Rate: 10, Duration: time.Hour, Max: 5, Concurrency: 10},
 		ticks, counterNext(), nil)
 	if res.Scheduled != 5 || len(ticks) != 96 {
 		t.Fatalf("scheduled %d with %d ticks left; want 5 scheduled, 96 ticks unread", res.Scheduled, len(ticks))
@@ -126,9 +127,44 @@ func TestRunLoadCatchesUp(t *testing.T) {
 	ticks <- time.Now().Add(450 * time.Millisecond) // one tick for 4.5 intervals at 10/s
 	close(ticks)
 	res := runLoad(context.Background(), srv.Client(),
-		loadConfig{HookURL: srv.URL, Secret: []byte("s"), Rate: 10, Duration: time.Hour, Max: 100, Concurrency: 10},
+		loadConfig{HookURLs: []string{srv.URL}, Secret: []byte("s"), Rate: 10, Duration: time.Hour, Max: 100, Concurrency: 10},
 		ticks, counterNext(), nil)
 	if res.Scheduled != 5 || res.Sent != 5 {
 		t.Fatalf("scheduled %d, sent %d; want 5 (the first and four more due by 450ms)", res.Scheduled, res.Sent)
+	}
+}
+
+// TestRunLoadRoundRobin: with several hook URLs, delivery i goes to URL
+// i mod n, so each server gets an equal share.
+func TestRunLoadRoundRobin(t *testing.T) {
+	t.Parallel()
+	var mu sync.Mutex
+	got := map[string][]string{} // server name → delivery IDs it received
+	newServer := func(name string) *httptest.Server {
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			mu.Lock()
+			got[name] = append(got[name], r.Header.Get("X-GitHub-Delivery"))
+			mu.Unlock()
+			w.WriteHeader(http.StatusAccepted)
+		}))
+		t.Cleanup(srv.Close)
+		return srv
+	}
+	a, b, c := newServer("a"), newServer("b"), newServer("c")
+	ticks := make(chan time.Time, 1)
+	ticks <- time.Now().Add(time.Hour) // everything is due at once
+	close(ticks)
+	res := runLoad(context.Background(), http.DefaultClient,
+		loadConfig{HookURLs: []string{a.URL, b.URL, c.URL}, Secret: []byte("s"), Rate: 10, Duration: 2 * time.Hour, Max: 7, Concurrency: 10},
+		ticks, counterNext(), nil)
+	if res.Sent != 7 || res.ByStatus[http.StatusAccepted] != 7 {
+		t.Fatalf("sent %d, statuses %v; want 7 accepted", res.Sent, res.ByStatus)
+	}
+	want := map[string][]string{"a": {"id-1", "id-4", "id-7"}, "b": {"id-2", "id-5"}, "c": {"id-3", "id-6"}}
+	for name, ids := range want {
+		slices.Sort(got[name])
+		if !slices.Equal(got[name], ids) {
+			t.Errorf("server %s got %v, want %v", name, got[name], ids)
+		}
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"net"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"time"
@@ -105,6 +106,20 @@ func (s *server) alive() error {
 	default:
 		return nil
 	}
+}
+
+// pid is the server's process ID.
+func (s *server) pid() int { return s.cmd.Process.Pid }
+
+// serverLogPath is where server i (from 1) of n writes its stderr: base
+// itself for one server, base with "-i" before its extension for several
+// ("run.server.log" → "run.server-2.log").
+func serverLogPath(base string, i, n int) string {
+	if n <= 1 {
+		return base
+	}
+	ext := filepath.Ext(base)
+	return fmt.Sprintf("%s-%d%s", strings.TrimSuffix(base, ext), i, ext)
 }
 
 // memory reads the server's peak (VmHWM) and current (VmRSS) resident set.

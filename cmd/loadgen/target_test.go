@@ -96,3 +96,60 @@ func TestProcStatBusyShare(t *testing.T) {
 		t.Errorf("no aggregate cpu line should be an error")
 	}
 }
+
+func TestServerLogPath(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		base string
+		i, n int
+		want string
+	}{
+		{"/tmp/run.server.log", 1, 1, "/tmp/run.server.log"},
+		{"/tmp/run.server.log", 1, 3, "/tmp/run.server-1.log"},
+		{"/tmp/run.server.log", 3, 3, "/tmp/run.server-3.log"},
+		{"/tmp/server", 2, 2, "/tmp/server-2"},
+	}
+	for _, c := range cases {
+		if got := serverLogPath(c.base, c.i, c.n); got != c.want {
+			t.Errorf("serverLogPath(%q, %d, %d) = %q, want %q", c.base, c.i, c.n, got, c.want)
+		}
+	}
+}
+
+func TestScrapesAcrossServers(t *testing.T) {
+	t.Parallel()
+	one := scrape{{Name: metricQueue, Value: 0}, {Name: metricCPU, Value: 2}}
+	two := scrape{{Name: metricQueue, Value: 3}, {Name: metricCPU, Value: 5}}
+	if got := (scrapes{one, two}).all().sum(metricCPU, nil); got != 7 {
+		t.Errorf("CPU across servers = %v, want 7", got)
+	}
+	if queuesEmpty(scrapes{one, two}) {
+		t.Errorf("a server with 3 queued jobs should keep the drain going")
+	}
+	if !queuesEmpty(scrapes{one, one}) {
+		t.Errorf("every queue at zero should end the drain")
+	}
+	if queuesEmpty(scrapes{one, {{Name: metricCPU, Value: 1}}}) || queuesEmpty(nil) {
+		t.Errorf("a server without the queue gauge, or no servers, is not drained")
+	}
+}
+
+func TestJobsCaughtUp(t *testing.T) {
+	t.Parallel()
+	metrics := func(queued, jobs float64) scrape {
+		return scrape{
+			{Name: metricDeliveries, Labels: map[string]string{"outcome": "queued"}, Value: queued},
+			{Name: metricJobs + "_count", Labels: map[string]string{"kind": "delivery:ping", "outcome": "ok"}, Value: jobs},
+		}
+	}
+	before := scrapes{metrics(10, 10), metrics(0, 0)}
+	if jobsCaughtUp(before, scrapes{metrics(15, 14), metrics(5, 5)}) {
+		t.Errorf("10 queued and 9 finished across servers should not count as caught up")
+	}
+	if !jobsCaughtUp(before, scrapes{metrics(15, 15), metrics(5, 5)}) {
+		t.Errorf("10 queued and 10 finished should count as caught up")
+	}
+	if !jobsCaughtUp(nil, scrapes{metrics(15, 0)}) {
+		t.Errorf("without a before scrape the queue alone decides")
+	}
+}

@@ -1,0 +1,103 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+)
+
+// rssSample is the servers' resident memory at one moment of a run, for a
+// soak: peak RSS alone cannot tell memory that levels off from memory that
+// keeps growing.
+type rssSample struct {
+	At   time.Duration // since sampling began
+	KB   []int64       // VmRSS of each server, in start order
+	Busy float64       // share of all CPUs busy since the previous sample; 0 if unknown
+}
+
+// sampleRSS reads the servers' RSS (read) and the machine's CPU times (cpu)
+// once at start and then at every tick until ticks closes or ctx ends,
+// printing each sample to out as it is taken so a long run shows progress.
+// A failed read ends sampling: a server that has gone has no memory left
+// to watch.
+func sampleRSS(ctx context.Context, ticks <-chan time.Time, start time.Time,
+	read func() ([]int64, error), cpu func() (cpuTimes, error), out io.Writer) ([]rssSample, error) {
+	var samples []rssSample
+	prev, cpuErr := cpu()
+	take := func(now time.Time) error {
+		kb, err := read()
+		if err != nil {
+			return fmt.Errorf("sampling RSS: %w", err)
+		}
+		s := rssSample{At: now.Sub(start), KB: kb}
+		if cur, err := cpu(); err == nil && cpuErr == nil {
+			s.Busy = busyShare(prev, cur)
+			prev = cur
+		} else {
+			cpuErr = err
+		}
+		samples = append(samples, s)
+		fmt.Fprintf(out, "rss t=%4.0fs  %s  machine %3.0f%%\n", s.At.Seconds(), mibList(kb), s.Busy*100)
+		return nil
+	}
+	if err := take(start); err != nil {
+		return samples, err
+	}
+	for {
+		select {
+		case now, ok := <-ticks:
+			if !ok {
+				return samples, nil
+			}
+			if err := take(now); err != nil {
+				return samples, err
+			}
+		case <-ctx.Done():
+			return samples, nil
+		}
+	}
+}
+
+// mibList formats one RSS per server in MiB.
+func mibList(kb []int64) string {
+	parts := make([]string, len(kb))
+	for i, v := range kb {
+		parts[i] = fmt.Sprintf("%.1f", float64(v)/1024)
+	}
+	return strings.Join(parts, " / ") + " MiB"
+}
+
+// rssSummary condenses one server's series: where it started, stood in the
+// middle and ended, its highest sample, and the range over the second half,
+// which is what "flat" is judged on once start-up and warm-up are over.
+type rssSummary struct {
+	Start, Middle, End, Peak int64 // kB
+	HalfMin, HalfMax         int64 // kB, over the second half of the samples
+}
+
+// summariseRSS summarises server i's RSS across samples; ok is false
+// without samples.
+func summariseRSS(samples []rssSample, i int) (rssSummary, bool) {
+	if len(samples) == 0 {
+		return rssSummary{}, false
+	}
+	kb := func(j int) int64 { return samples[j].KB[i] }
+	n := len(samples)
+	s := rssSummary{Start: kb(0), Middle: kb(n / 2), End: kb(n - 1), Peak: kb(0), HalfMin: kb(n / 2), HalfMax: kb(n / 2)}
+	for j := range n {
+		s.Peak = max(s.Peak, kb(j))
+		if j >= n/2 {
+			s.HalfMin, s.HalfMax = min(s.HalfMin, kb(j)), max(s.HalfMax, kb(j))
+		}
+	}
+	return s, true
+}
+
+func (s rssSummary) String() string {
+	mib := func(kb int64) float64 { return float64(kb) / 1024 }
+	return fmt.Sprintf("start %.1f, middle %.1f, end %.1f, peak %.1f MiB; second half %.1f–%.1f MiB (end %+.1f%% vs middle)",
+		mib(s.Start), mib(s.Middle), mib(s.End), mib(s.Peak), mib(s.HalfMin), mib(s.HalfMax),
+		100*float64(s.End-s.Middle)/float64(max(s.Middle, 1)))
+}

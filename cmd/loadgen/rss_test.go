@@ -1,0 +1,94 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"io"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestSampleRSS(t *testing.T) {
+	t.Parallel()
+	start := time.Date(2026, 11, 25, 0, 0, 0, 0, time.UTC)
+	ticks := make(chan time.Time, 2)
+	ticks <- start.Add(10 * time.Second)
+	ticks <- start.Add(20 * time.Second)
+	close(ticks)
+	reads := [][]int64{{1024, 2048}, {2048, 2048}, {3072, 1024}}
+	n := 0
+	read := func() ([]int64, error) { n++; return reads[n-1], nil }
+	// Each reading adds 3 busy and 1 idle jiffy: 75 % busy.
+	var cpuCalls int64
+	cpu := func() (cpuTimes, error) { cpuCalls++; return cpuTimes{Busy: 3 * cpuCalls, Idle: cpuCalls}, nil }
+	var out strings.Builder
+	samples, err := sampleRSS(context.Background(), ticks, start, read, cpu, &out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(samples) != 3 {
+		t.Fatalf("%d samples, want 3 (one at start, one per tick)", len(samples))
+	}
+	for i, want := range []time.Duration{0, 10 * time.Second, 20 * time.Second} {
+		if samples[i].At != want || samples[i].KB[0] != reads[i][0] || samples[i].KB[1] != reads[i][1] {
+			t.Errorf("sample %d = %+v, want at %s with %v", i, samples[i], want, reads[i])
+		}
+		if samples[i].Busy != 0.75 {
+			t.Errorf("sample %d busy %.2f, want 0.75", i, samples[i].Busy)
+		}
+	}
+	if !strings.Contains(out.String(), "rss t=  20s  3.0 / 1.0 MiB  machine  75%") {
+		t.Errorf("progress output lacks the last sample:\n%s", out.String())
+	}
+}
+
+func TestSampleRSSStopsOnReadErrorAndCancel(t *testing.T) {
+	t.Parallel()
+	noCPU := func() (cpuTimes, error) { return cpuTimes{}, errors.New("no /proc/stat") }
+	ticks := make(chan time.Time, 1)
+	ticks <- time.Now()
+	calls := 0
+	read := func() ([]int64, error) {
+		calls++
+		if calls > 1 {
+			return nil, errors.New("process gone")
+		}
+		return []int64{1}, nil
+	}
+	samples, err := sampleRSS(context.Background(), ticks, time.Now(), read, noCPU, io.Discard)
+	if err == nil || !strings.Contains(err.Error(), "process gone") || len(samples) != 1 || samples[0].Busy != 0 {
+		t.Fatalf("samples %+v, err %v; want the first sample kept, no CPU share, then the read error", samples, err)
+	}
+
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	samples, err = sampleRSS(ctx, make(chan time.Time), time.Now(), func() ([]int64, error) { return []int64{1}, nil }, noCPU, io.Discard)
+	if err != nil || len(samples) != 1 {
+		t.Fatalf("after cancel: %d samples, %v; want just the start sample and no error", len(samples), err)
+	}
+}
+
+func TestSummariseRSS(t *testing.T) {
+	t.Parallel()
+	var samples []rssSample
+	// Server 0 rises, peaks early, then holds; server 1 keeps growing.
+	for i, kb := range []int64{100, 400, 300, 310, 305, 320} {
+		samples = append(samples, rssSample{At: time.Duration(i) * time.Second, KB: []int64{kb, int64(100 * (i + 1))}})
+	}
+	got, ok := summariseRSS(samples, 0)
+	want := rssSummary{Start: 100, Middle: 310, End: 320, Peak: 400, HalfMin: 305, HalfMax: 320}
+	if !ok || got != want {
+		t.Errorf("server 0: %+v, want %+v", got, want)
+	}
+	got, _ = summariseRSS(samples, 1)
+	if got.Start != 100 || got.Middle != 400 || got.End != 600 || got.Peak != 600 || got.HalfMin != 400 || got.HalfMax != 600 {
+		t.Errorf("server 1: %+v", got)
+	}
+	if s := got.String(); !strings.Contains(s, "end +50.0% vs middle") {
+		t.Errorf("String() = %q, want the growth from middle to end", s)
+	}
+	if _, ok := summariseRSS(nil, 0); ok {
+		t.Errorf("no samples should give no summary")
+	}
+}
