@@ -62,8 +62,11 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		gauge(func(ctx context.Context) (int64, error) { return st.QueueDepth(ctx) }),
 		gauge(func(ctx context.Context) (int64, error) { return st.CountWaitingSLA(ctx) }))
 
-	// One bounded cache for every installation's client.
-	responses := handlers.NewHTTPCache(64 << 20)
+	// One bounded cache for every installation's client. What is worth
+	// revalidating (the .github listing, team members, reviews, requested
+	// reviewers, comments) is small; per-commit lists are read once and only
+	// fill it, so 16 MiB of responses is plenty.
+	responses := handlers.NewHTTPCache(16 << 20)
 	clients, err := githubapp.NewDefaultCachingClientCreator(cfg.GitHubApp(),
 		githubapp.WithClientUserAgent("reviewpolicy/"+buildVersion()),
 		// No client timeout: net/http then keeps a goroutine per request
