@@ -37,6 +37,9 @@ type Server struct {
 	Address   string `yaml:"address"`
 	Port      int    `yaml:"port"`
 	PublicURL string `yaml:"public_url"`
+	// DebugAddress, when set (e.g. 127.0.0.1:6060), serves Go's profiles
+	// (/debug/pprof/) there, apart from the public port.
+	DebugAddress string `yaml:"debug_address"`
 }
 
 // GitHub locates GitHub and identifies the app.
@@ -136,6 +139,7 @@ var env = []struct {
 	{"REVIEWPOLICY_ADDRESS", func(c *Config, v string) error { c.Server.Address = v; return nil }},
 	{"REVIEWPOLICY_PORT", func(c *Config, v string) (err error) { c.Server.Port, err = strconv.Atoi(v); return }},
 	{"REVIEWPOLICY_PUBLIC_URL", func(c *Config, v string) error { c.Server.PublicURL = v; return nil }},
+	{"REVIEWPOLICY_DEBUG_ADDRESS", func(c *Config, v string) error { c.Server.DebugAddress = v; return nil }},
 	{"REVIEWPOLICY_DATABASE_URL", func(c *Config, v string) error { c.Database.URL = v; return nil }},
 	{"REVIEWPOLICY_WORKERS_RESCUE_AFTER", func(c *Config, v string) (err error) { c.Workers.RescueAfter, err = time.ParseDuration(v); return }},
 	{"REVIEWPOLICY_WORKERS_JOB_TIMEOUT", func(c *Config, v string) (err error) { c.Workers.JobTimeout, err = time.ParseDuration(v); return }},

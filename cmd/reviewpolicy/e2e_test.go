@@ -402,3 +402,40 @@ func TestPolicyComesFromBaseBranchNotHead(t *testing.T) {
 		t.Errorf("the head's weaker policy was applied: %s\n%s", run.Conclusion, run.Summary)
 	}
 }
+
+func TestDebugProfilesOnlyOnTheDebugAddress(t *testing.T) {
+	t.Parallel()
+	h := setup(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	pr, pw := io.Pipe()
+	done := make(chan error, 1)
+	env := map[string]string{"REVIEWPOLICY_DEBUG_ADDRESS": "127.0.0.1:0"}
+	go func() {
+		done <- run(ctx, []string{"serve", "--config", h.cfgPath}, func(k string) string { return env[k] }, pw, io.Discard)
+		pw.Close()
+	}()
+	defer func() { cancel(); <-done }()
+	sc := bufio.NewScanner(pr)
+	var public, debug string
+	for (public == "" || debug == "") && sc.Scan() {
+		if u, ok := strings.CutPrefix(sc.Text(), "listening on "); ok {
+			public = u
+		}
+		if u, ok := strings.CutPrefix(sc.Text(), "debug on "); ok {
+			debug = u
+		}
+	}
+	go func() { _, _ = io.Copy(io.Discard, pr) }()
+	res, err := http.Get(debug + "heap?debug=1")
+	must(t, err)
+	res.Body.Close()
+	if res.StatusCode != http.StatusOK {
+		t.Errorf("heap profile on the debug address: %d", res.StatusCode)
+	}
+	res, err = http.Get(public + "/debug/pprof/")
+	must(t, err)
+	res.Body.Close()
+	if res.StatusCode != http.StatusNotFound {
+		t.Errorf("profiles on the public port: %d, want 404", res.StatusCode)
+	}
+}

@@ -125,6 +125,15 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
+	if cfg.Server.DebugAddress != "" {
+		dbg, err := net.Listen("tcp", cfg.Server.DebugAddress)
+		if err != nil {
+			return fmt.Errorf("server.debug_address: %w", err)
+		}
+		defer dbg.Close()
+		fmt.Fprintf(stdout, "debug on http://%s/debug/pprof/\n", dbg.Addr())
+		go func() { _ = http.Serve(dbg, debugRoutes()) }()
+	}
 	select {
 	case err := <-errc:
 		return err
