@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"bytes"
 	"container/list"
 	"sync"
 )
@@ -11,6 +12,12 @@ import (
 // end. Least recently used entries go first. Safe for concurrent use; one
 // cache may serve every installation's client (keys are URLs, and an
 // installation sees only its own repositories).
+//
+// The bound counts what an entry really holds: its key, a right-sized copy
+// of the response and the bookkeeping around them. httpcache hands Set the
+// buffer httputil.DumpResponse grew, typically 2-4 KiB of capacity for a
+// 600-byte response; counting only its length once let the cache hold
+// several times its bound, and a 10-minute soak saw the heap grow by it.
 type HTTPCache struct {
 	mu       sync.Mutex
 	maxBytes int
@@ -23,6 +30,13 @@ type cacheEntry struct {
 	key  string
 	resp []byte
 }
+
+// entryOverhead approximates, in bytes, what one entry costs besides its key
+// and response: the map slot, the list element, the cacheEntry and their
+// headers.
+const entryOverhead = 160
+
+func (e *cacheEntry) size() int { return len(e.key) + cap(e.resp) + entryOverhead }
 
 // NewHTTPCache returns a cache holding at most maxBytes of responses.
 func NewHTTPCache(maxBytes int) *HTTPCache {
@@ -41,17 +55,21 @@ func (c *HTTPCache) Get(key string) ([]byte, bool) {
 	return e.Value.(*cacheEntry).resp, true
 }
 
-// Set stores a response, evicting the least recently used to make room. A
-// response larger than the whole cache is not kept.
+// Set stores a copy of a response, evicting the least recently used to make
+// room. A response larger than the whole cache is not kept.
 func (c *HTTPCache) Set(key string, resp []byte) {
+	var e *cacheEntry
+	if len(key)+len(resp)+entryOverhead <= c.maxBytes {
+		e = &cacheEntry{key: key, resp: bytes.Clone(resp)}
+	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.remove(key)
-	if len(resp) > c.maxBytes {
+	if e == nil {
 		return
 	}
-	c.entries[key] = c.order.PushFront(&cacheEntry{key: key, resp: resp})
-	c.bytes += len(resp)
+	c.entries[key] = c.order.PushFront(e)
+	c.bytes += e.size()
 	for c.bytes > c.maxBytes {
 		c.remove(c.order.Back().Value.(*cacheEntry).key)
 	}
@@ -64,13 +82,13 @@ func (c *HTTPCache) Delete(key string) {
 	c.remove(key)
 }
 
-// Len and Bytes report the cache's size.
+// Len and Bytes report the cache's size; Bytes includes keys and overhead.
 func (c *HTTPCache) Len() int   { c.mu.Lock(); defer c.mu.Unlock(); return len(c.entries) }
 func (c *HTTPCache) Bytes() int { c.mu.Lock(); defer c.mu.Unlock(); return c.bytes }
 
 func (c *HTTPCache) remove(key string) {
 	if e, ok := c.entries[key]; ok {
-		c.bytes -= len(e.Value.(*cacheEntry).resp)
+		c.bytes -= e.Value.(*cacheEntry).size()
 		c.order.Remove(e)
 		delete(c.entries, key)
 	}

@@ -1,8 +1,9 @@
 package handlers
 
 import (
+	"bytes"
 	"fmt"
-	"strings"
+	"runtime"
 	"sync"
 	"testing"
 
@@ -11,36 +12,71 @@ import (
 
 var _ httpcache.Cache = (*HTTPCache)(nil)
 
+// resp is a response whose copy has no spare capacity (1 KiB is a size class).
+func resp(b byte) []byte { return bytes.Repeat([]byte{b}, 1024) }
+
+// one is what a one-letter key with resp costs.
+const one = 1 + 1024 + entryOverhead
+
 func TestHTTPCacheEvictsLeastRecentlyUsedByBytes(t *testing.T) {
 	t.Parallel()
-	c := NewHTTPCache(10)
-	c.Set("a", []byte("aaaa"))
-	c.Set("b", []byte("bbbb"))
+	c := NewHTTPCache(2*one + one/2)
+	c.Set("a", resp('a'))
+	c.Set("b", resp('b'))
 	if _, ok := c.Get("a"); !ok { // a is now the most recently used
 		t.Fatal("a missing")
 	}
-	c.Set("c", []byte("cccc")) // 12 bytes > 10: b goes
+	c.Set("c", resp('c')) // three do not fit: b goes
 	if _, ok := c.Get("b"); ok {
 		t.Error("b should have been evicted")
 	}
-	if v, ok := c.Get("a"); !ok || string(v) != "aaaa" {
-		t.Errorf("a = %q %v", v, ok)
+	if v, ok := c.Get("a"); !ok || !bytes.Equal(v, resp('a')) {
+		t.Errorf("a = %.8q… %v", v, ok)
 	}
-	if c.Bytes() != 8 || c.Len() != 2 {
-		t.Errorf("size %d bytes in %d entries, want 8 in 2", c.Bytes(), c.Len())
+	if c.Bytes() != 2*one || c.Len() != 2 {
+		t.Errorf("size %d bytes in %d entries, want %d in 2", c.Bytes(), c.Len(), 2*one)
 	}
 	c.Set("a", []byte("x")) // replacing an entry adjusts the size
-	if c.Bytes() != 5 {
-		t.Errorf("after replace %d bytes, want 5", c.Bytes())
+	if c.Bytes() >= 2*one || c.Bytes() < one+1+1+entryOverhead {
+		t.Errorf("after replace %d bytes, want %d plus x's copy", c.Bytes(), one+1+entryOverhead)
 	}
-	c.Set("huge", []byte(strings.Repeat("h", 11)))
-	if _, ok := c.Get("huge"); ok || c.Bytes() != 5 {
+	before := c.Bytes()
+	c.Set("huge", bytes.Repeat([]byte("h"), 3*one))
+	if _, ok := c.Get("huge"); ok || c.Bytes() != before {
 		t.Error("a response larger than the cache must not be kept or evict others")
 	}
 	c.Delete("a")
-	if _, ok := c.Get("a"); ok || c.Bytes() != 4 {
-		t.Errorf("after delete: %d bytes", c.Bytes())
+	if _, ok := c.Get("a"); ok || c.Bytes() != one {
+		t.Errorf("after delete: %d bytes, want %d", c.Bytes(), one)
 	}
+}
+
+// The cache must keep its own right-sized copy: what httpcache passes in is
+// the buffer httputil.DumpResponse grew, with spare capacity that the
+// bound would not see. The heap it holds stays near its bound.
+func TestHTTPCacheHeapStaysNearItsBound(t *testing.T) {
+	// Not parallel: it reads the process's live heap.
+	const bound = 1 << 20
+	live := func() uint64 {
+		runtime.GC()
+		var m runtime.MemStats
+		runtime.ReadMemStats(&m)
+		return m.HeapAlloc
+	}
+	base := live()
+	c := NewHTTPCache(bound)
+	for i := range 20000 {
+		dumped := make([]byte, 600, 4096) // as DumpResponse leaves a small response
+		c.Set(fmt.Sprintf("https://api.github.com/repos/o/r/commits/%040d/check-runs", i), dumped)
+	}
+	grown := live() - base
+	if grown > 2*bound {
+		t.Errorf("a %d-byte cache holds %d bytes of heap", bound, grown)
+	}
+	if c.Bytes() > bound || c.Len() < 500 {
+		t.Errorf("cache counts %d bytes in %d entries", c.Bytes(), c.Len())
+	}
+	runtime.KeepAlive(c)
 }
 
 func TestHTTPCacheConcurrentUseStaysBounded(t *testing.T) {
