@@ -3,14 +3,15 @@ package handlers
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"io"
 	"log/slog"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/google/go-github/v60/github"
+	"github.com/tidwall/gjson"
 
 	"github.com/reviewpolicy/reviewpolicy/store"
 )
@@ -34,12 +35,24 @@ type Webhook struct {
 	Now     func() time.Time
 }
 
-// envelope is the part of every payload the hot path needs.
-type envelope struct {
-	Action       string `json:"action"`
-	Installation *struct {
-		ID int64 `json:"id"`
-	} `json:"installation"`
+// readEnvelope checks that body is one JSON object and returns the two
+// fields the hot path needs. It uses gjson rather than encoding/json: on a
+// 25 KB pull_request payload, encoding/json's validation and decoding cost
+// ~0.35 ms of the acknowledgement; gjson's validator and path lookups are
+// several times cheaper (BenchmarkReadEnvelope).
+func readEnvelope(body []byte) (action string, installation int64, ok bool) {
+	if !gjson.ValidBytes(body) || !isObject(body) {
+		return "", 0, false
+	}
+	fields := gjson.GetManyBytes(body, "action", "installation.id")
+	a, id := fields[0], fields[1]
+	if a.Exists() && a.Type != gjson.String && a.Type != gjson.Null ||
+		id.Exists() && id.Type != gjson.Number && id.Type != gjson.Null {
+		return "", 0, false
+	}
+	// encoding/json, which the jobs decode with, replaces invalid UTF-8;
+	// so must this, or PostgreSQL's text column would refuse the action.
+	return strings.ToValidUTF8(a.String(), "\uFFFD"), id.Int(), true
 }
 
 func (h *Webhook) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -49,7 +62,7 @@ func (h *Webhook) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	delivery := github.DeliveryID(r)
 	outcome := func(o string) { h.Metrics.Deliveries.WithLabelValues(eventLabel(event), o).Inc() }
 
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxPayload))
+	body, err := readBody(w, r)
 	if err != nil {
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {
@@ -72,16 +85,14 @@ func (h *Webhook) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		httpError(w, http.StatusBadRequest, "X-GitHub-Event and X-GitHub-Delivery are required")
 		return
 	}
-	var env envelope
-	if err := json.Unmarshal(body, &env); err != nil || !isObject(body) {
+	action, installation, ok := readEnvelope(body)
+	if !ok {
 		outcome("malformed")
 		httpError(w, http.StatusBadRequest, "payload is not a JSON object")
 		return
 	}
-	d := store.Delivery{ID: delivery, Event: event, Action: env.Action, Payload: body, ReceivedAt: h.Now()}
-	if env.Installation != nil {
-		d.InstallationID = env.Installation.ID
-	}
+	d := store.Delivery{ID: delivery, Event: event, Action: action, InstallationID: installation,
+		Payload: body, ReceivedAt: h.Now()}
 	inserted, err := h.Store.EnqueueDelivery(r.Context(), d)
 	if err != nil {
 		outcome("error")
@@ -99,6 +110,20 @@ func (h *Webhook) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	outcome("queued")
 	w.WriteHeader(http.StatusAccepted)
 	_, _ = io.WriteString(w, "queued\n")
+}
+
+// readBody reads the whole body, at most MaxPayload bytes. GitHub states the
+// length, so the buffer is allocated once instead of doubled from 512 bytes
+// up (eight copies for a 28 KB payload); a wrong length is only a hint.
+func readBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
+	body := http.MaxBytesReader(w, r.Body, MaxPayload)
+	n := r.ContentLength
+	if n <= 0 || n > MaxPayload {
+		return io.ReadAll(body)
+	}
+	buf := bytes.NewBuffer(make([]byte, 0, n+bytes.MinRead))
+	_, err := buf.ReadFrom(body)
+	return buf.Bytes(), err
 }
 
 // isObject reports whether a JSON document is an object: "null" decodes

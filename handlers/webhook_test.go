@@ -251,6 +251,18 @@ func TestWebhookRejects(t *testing.T) {
 			status: http.StatusRequestEntityTooLarge, event: "pull_request", outcome: "too_large",
 		},
 		{
+			name: "body larger than MaxPayload, Content-Length claiming less",
+			req: func() *http.Request {
+				r := httptest.NewRequest(http.MethodPost, "/webhook", io.LimitReader(zeros{}, MaxPayload+1))
+				r.ContentLength = 100
+				r.Header.Set(github.EventTypeHeader, "pull_request")
+				r.Header.Set(github.DeliveryIDHeader, "d")
+				r.Header.Set(github.SHA256SignatureHeader, "sha256=00")
+				return r
+			},
+			status: http.StatusRequestEntityTooLarge, event: "pull_request", outcome: "too_large",
+		},
+		{
 			name: "body read fails",
 			req: func() *http.Request {
 				r := signedRequest("pull_request", "d", prPayload)
