@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -161,17 +162,31 @@ func (s *Store) Enqueue(ctx context.Context, args river.JobArgs, opts *river.Ins
 // retryable, and on SQLite the deliveries in the inbox, whose jobs are about
 // to be enqueued.
 func (s *Store) QueueDepth(ctx context.Context) (int64, error) {
-	const q = `SELECT COUNT(*) FROM river_job WHERE state IN ('available', 'scheduled', 'retryable')`
-	var n int64
-	if err := s.DB.QueryRowContext(ctx, q).Scan(&n); err != nil {
+	const jobs = `SELECT COUNT(*) FROM river_job WHERE state IN ('available', 'scheduled', 'retryable')`
+	if s.inbox == nil {
+		var n int64
+		if err := s.DB.QueryRowContext(ctx, jobs).Scan(&n); err != nil {
+			return 0, fmt.Errorf("store: queue depth: %w", err)
+		}
+		return n, nil
+	}
+	// A delivery the mover has recorded in the main file stays in the inbox
+	// until the batcher deletes it, so it may be in both: count the inbox
+	// first, then, in one statement (one snapshot of the main file), the
+	// jobs less those of the inbox's deliveries already recorded. Whenever
+	// the mover commits, each delivery is counted exactly once.
+	ids, err := s.inbox.ids(ctx)
+	if err != nil {
+		return 0, err
+	}
+	list, err := json.Marshal(ids)
+	if err != nil {
 		return 0, fmt.Errorf("store: queue depth: %w", err)
 	}
-	if s.inbox != nil {
-		waiting, err := s.inbox.waiting(ctx)
-		if err != nil {
-			return 0, err
-		}
-		n += waiting
+	q := `SELECT (` + jobs + `) - (SELECT COUNT(*) FROM deliveries WHERE id IN (SELECT value FROM json_each($1)))`
+	var n int64
+	if err := s.DB.QueryRowContext(ctx, q, string(list)).Scan(&n); err != nil {
+		return 0, fmt.Errorf("store: queue depth: %w", err)
 	}
-	return n, nil
+	return n + int64(len(ids)), nil
 }

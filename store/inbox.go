@@ -424,13 +424,35 @@ func (ib *inbox) deleteMoved(ids []string) error {
 	return nil
 }
 
-// waiting counts deliveries acknowledged but not yet moved.
+// waiting counts deliveries in the inbox: not yet moved, or moved and not
+// yet deleted (QueueDepth tells them apart).
 func (ib *inbox) waiting(ctx context.Context) (int64, error) {
 	var n int64
 	if err := ib.bg.QueryRowContext(ctx, `SELECT COUNT(*) FROM inbox`).Scan(&n); err != nil {
 		return 0, fmt.Errorf("store: count inbox: %w", err)
 	}
 	return n, nil
+}
+
+// ids lists the IDs of the deliveries in the inbox, moved or not.
+func (ib *inbox) ids(ctx context.Context) ([]string, error) {
+	rows, err := ib.bg.QueryContext(ctx, `SELECT id FROM inbox`)
+	if err != nil {
+		return nil, fmt.Errorf("store: list inbox: %w", err)
+	}
+	ids := []string{}
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("store: list inbox: %w", err)
+		}
+		ids = append(ids, id)
+	}
+	if err := errors.Join(rows.Err(), rows.Close()); err != nil {
+		return nil, fmt.Errorf("store: list inbox: %w", err)
+	}
+	return ids, nil
 }
 
 // close answers pending callers with errClosed, lets a batch being written
