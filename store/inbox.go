@@ -424,16 +424,6 @@ func (ib *inbox) deleteMoved(ids []string) error {
 	return nil
 }
 
-// waiting counts deliveries in the inbox: not yet moved, or moved and not
-// yet deleted (QueueDepth tells them apart).
-func (ib *inbox) waiting(ctx context.Context) (int64, error) {
-	var n int64
-	if err := ib.bg.QueryRowContext(ctx, `SELECT COUNT(*) FROM inbox`).Scan(&n); err != nil {
-		return 0, fmt.Errorf("store: count inbox: %w", err)
-	}
-	return n, nil
-}
-
 // ids lists the IDs of the deliveries in the inbox, moved or not.
 func (ib *inbox) ids(ctx context.Context) ([]string, error) {
 	rows, err := ib.bg.QueryContext(ctx, `SELECT id FROM inbox`)
