@@ -46,9 +46,9 @@ func (s *Store) EnqueueDelivery(ctx context.Context, d Delivery) (inserted bool,
 	if d.ReceivedAt.IsZero() {
 		d.ReceivedAt = time.Now()
 	}
-	if d.Payload == nil {
-		d.Payload = []byte{} // the column is NOT NULL
-	}
+	// Compressed here, in the caller's goroutine, so that the inbox's one
+	// writer only writes.
+	d.Payload = encodePayload(d.Payload) // never nil: the column is NOT NULL
 	if s.inbox != nil {
 		inserted, err = s.inbox.enqueue(ctx, d)
 	} else {
@@ -104,6 +104,9 @@ func (s *Store) Delivery(ctx context.Context, id string) (Delivery, error) {
 		const q = `SELECT id, event, action, installation_id, payload, received_at FROM inbox WHERE id = $1`
 		d, err = scanDelivery(s.inbox.db.QueryRowContext(ctx, q, id))
 	}
+	if err == nil {
+		d.Payload, err = decodePayload(d.Payload)
+	}
 	if errors.Is(err, sql.ErrNoRows) {
 		return Delivery{}, ErrNotFound
 	}
@@ -114,7 +117,8 @@ func (s *Store) Delivery(ctx context.Context, id string) (Delivery, error) {
 }
 
 // scanDelivery reads a row of deliveries or inbox columns id, event, action,
-// installation_id, payload, received_at.
+// installation_id, payload, received_at. The payload stays as stored
+// (decodePayload), so the inbox moves it without decompressing.
 func scanDelivery(row interface{ Scan(...any) error }) (Delivery, error) {
 	var d Delivery
 	var received int64

@@ -7,7 +7,6 @@ import (
 	"os"
 	"slices"
 	"strconv"
-	"strings"
 	"testing"
 	"time"
 )
@@ -292,8 +291,8 @@ func TestInboxWALStaysSmall(t *testing.T) {
 	url := newSQLiteURL(t)
 	s := openStore(t, url, Options{})
 	ctx := context.Background()
-	payload := []byte(`{"body":"` + strings.Repeat("x", 28<<10) + `"}`) // a pull_request's size
-	const n = 1200                                                      // 34 MB in all
+	payload := incompressiblePayload(28 << 10) // a pull_request's size, and as large stored
+	const n = 1200                             // 34 MB in all
 	for i := range n {
 		if _, err := s.EnqueueDelivery(ctx, Delivery{ID: strconv.Itoa(i), Event: "push", Payload: payload}); err != nil {
 			t.Fatal(err)

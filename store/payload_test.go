@@ -1,0 +1,128 @@
+package store
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"encoding/base64"
+	"errors"
+	"math/rand/v2"
+	"os"
+	"strings"
+	"testing"
+)
+
+// incompressiblePayload is a JSON object of about n bytes that zstd cannot
+// shrink much, for tests about the space payloads take once stored.
+func incompressiblePayload(n int) []byte {
+	raw := make([]byte, n*3/4)
+	r := rand.NewChaCha8([32]byte{1})
+	_, _ = r.Read(raw)
+	return []byte(`{"body":"` + base64.StdEncoding.EncodeToString(raw) + `"}`)
+}
+
+// webhookPayload is a real pull_request delivery (octokit's example).
+func webhookPayload(t *testing.T) []byte {
+	t.Helper()
+	p, err := os.ReadFile("../handlers/testdata/webhooks/pull_request/ready_for_review.with-installation.payload.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// storedPayload reads a delivery's payload as the database holds it, from
+// the main file or, on SQLite, the inbox if it has not moved yet.
+func storedPayload(t *testing.T, s *Store, id string) []byte {
+	t.Helper()
+	var b []byte
+	err := s.DB.QueryRow(`SELECT payload FROM deliveries WHERE id = $1`, id).Scan(&b)
+	if errors.Is(err, sql.ErrNoRows) && s.inbox != nil {
+		err = s.inbox.db.QueryRow(`SELECT payload FROM inbox WHERE id = $1`, id).Scan(&b)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func TestPayloadStoredCompressed(t *testing.T) {
+	t.Parallel()
+	forEachEngine(t, func(t *testing.T, s *Store) {
+		ctx := context.Background()
+		payload := webhookPayload(t)
+		for _, d := range []Delivery{
+			{ID: "real", Event: "pull_request", Payload: payload},
+			{ID: "empty", Event: "ping", Payload: nil},
+		} {
+			if ok, err := s.EnqueueDelivery(ctx, d); err != nil || !ok {
+				t.Fatalf("EnqueueDelivery(%s) = %v, %v", d.ID, ok, err)
+			}
+		}
+		stored := storedPayload(t, s, "real")
+		if !bytes.HasPrefix(stored, zstdMagic) || len(stored)*4 > len(payload) {
+			t.Errorf("stored payload is %d bytes for %d delivered (prefix % x); want zstd, under a quarter",
+				len(stored), len(payload), stored[:min(4, len(stored))])
+		}
+		got, err := s.Delivery(ctx, "real")
+		if err != nil || !bytes.Equal(got.Payload, payload) {
+			t.Fatalf("Delivery(real) = %d bytes, %v; want the %d bytes delivered", len(got.Payload), err, len(payload))
+		}
+		if s.inbox != nil {
+			// And after the move into the main file, which copies it as stored.
+			mustDo(t, s.inbox.moveAll(ctx))
+			if moved := storedPayload(t, s, "real"); !bytes.Equal(moved, stored) {
+				t.Errorf("the move changed the stored payload: %d bytes, was %d", len(moved), len(stored))
+			}
+			if got, err := s.Delivery(ctx, "real"); err != nil || !bytes.Equal(got.Payload, payload) {
+				t.Fatalf("Delivery(real) after the move = %d bytes, %v", len(got.Payload), err)
+			}
+		}
+		if got, err := s.Delivery(ctx, "empty"); err != nil || got.Payload == nil || len(got.Payload) != 0 {
+			t.Errorf("Delivery(empty) = %q (nil %v), %v; want an empty payload", got.Payload, got.Payload == nil, err)
+		}
+	})
+}
+
+// Rows written before payloads were compressed hold the JSON as delivered.
+func TestPayloadStoredUncompressedReadsBack(t *testing.T) {
+	t.Parallel()
+	forEachEngine(t, func(t *testing.T, s *Store) {
+		ctx := context.Background()
+		payload := []byte(` {"action":"opened"}`)
+		mustDo(t, s.inTx(ctx, func(tx *sql.Tx) error {
+			_, err := s.recordDeliveries(ctx, tx, []Delivery{{ID: "old", Event: "pull_request", Payload: payload}})
+			return err
+		}))
+		got, err := s.Delivery(ctx, "old")
+		if err != nil || !bytes.Equal(got.Payload, payload) {
+			t.Fatalf("Delivery(old) = %q, %v; want %q", got.Payload, err, payload)
+		}
+	})
+}
+
+func TestPayloadCorruptIsAnError(t *testing.T) {
+	t.Parallel()
+	forEachEngine(t, func(t *testing.T, s *Store) {
+		ctx := context.Background()
+		bad := append(bytes.Clone(zstdMagic), []byte("not a zstd frame")...)
+		mustDo(t, s.inTx(ctx, func(tx *sql.Tx) error {
+			_, err := s.recordDeliveries(ctx, tx, []Delivery{{ID: "bad", Event: "pull_request", Payload: bad}})
+			return err
+		}))
+		_, err := s.Delivery(ctx, "bad")
+		if err == nil || !strings.Contains(err.Error(), "decompress payload") || errors.Is(err, ErrNotFound) {
+			t.Fatalf("Delivery(bad) error = %v; want a decompression error", err)
+		}
+	})
+}
+
+func TestEncodePayloadRoundTrip(t *testing.T) {
+	t.Parallel()
+	for _, p := range [][]byte{[]byte(`{}`), []byte(`{"a":"` + strings.Repeat("é", 5000) + `"}`), incompressiblePayload(64 << 10)} {
+		got, err := decodePayload(encodePayload(p))
+		if err != nil || !bytes.Equal(got, p) {
+			t.Errorf("round trip of %d bytes = %d bytes, %v", len(p), len(got), err)
+		}
+	}
+}
