@@ -71,11 +71,14 @@ type Logging struct {
 
 // Workers sizes the job workers. A job running longer than JobTimeout is
 // cancelled and retried; one still marked running after RescueAfter (its
-// process died) is run again.
+// process died) is run again. While more than 1% of webhook
+// acknowledgements take longer than AckGoal, fewer delivery jobs run at
+// once, so that the CPU goes to the acknowledgements first (0: never).
 type Workers struct {
 	Concurrency int           `yaml:"concurrency"`
 	JobTimeout  time.Duration `yaml:"job_timeout"`
 	RescueAfter time.Duration `yaml:"rescue_after"`
+	AckGoal     time.Duration `yaml:"ack_goal"`
 }
 
 // Reconcile sets how often open pull requests are swept for missed webhooks.
@@ -94,7 +97,7 @@ func Default() Config {
 		},
 		Database:  Database{URL: "sqlite://reviewpolicy.db"},
 		Logging:   Logging{Level: "info", Format: "json"},
-		Workers:   Workers{Concurrency: 10, JobTimeout: 2 * time.Minute, RescueAfter: 5 * time.Minute},
+		Workers:   Workers{Concurrency: 10, JobTimeout: 2 * time.Minute, RescueAfter: 5 * time.Minute, AckGoal: 2 * time.Millisecond},
 		Reconcile: Reconcile{Interval: time.Hour},
 	}
 }
@@ -143,6 +146,7 @@ var env = []struct {
 	{"REVIEWPOLICY_DATABASE_URL", func(c *Config, v string) error { c.Database.URL = v; return nil }},
 	{"REVIEWPOLICY_WORKERS_RESCUE_AFTER", func(c *Config, v string) (err error) { c.Workers.RescueAfter, err = time.ParseDuration(v); return }},
 	{"REVIEWPOLICY_WORKERS_JOB_TIMEOUT", func(c *Config, v string) (err error) { c.Workers.JobTimeout, err = time.ParseDuration(v); return }},
+	{"REVIEWPOLICY_WORKERS_ACK_GOAL", func(c *Config, v string) (err error) { c.Workers.AckGoal, err = time.ParseDuration(v); return }},
 	{"REVIEWPOLICY_LOG_LEVEL", func(c *Config, v string) error { c.Logging.Level = v; return nil }},
 	{"REVIEWPOLICY_LOG_FORMAT", func(c *Config, v string) error { c.Logging.Format = v; return nil }},
 	{"GITHUB_WEB_URL", func(c *Config, v string) error { c.GitHub.WebURL = v; return nil }},
@@ -232,6 +236,9 @@ func (c *Config) Validate() error {
 	}
 	if c.Workers.RescueAfter < c.Workers.JobTimeout {
 		bad("workers.rescue_after", "must not be shorter than workers.job_timeout (%s)", c.Workers.JobTimeout)
+	}
+	if c.Workers.AckGoal < 0 {
+		bad("workers.ack_goal", "must not be negative (0 turns it off)")
 	}
 	if c.Reconcile.Interval < 0 {
 		bad("reconcile.interval", "must not be negative")

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 )
 
 var (
@@ -54,8 +55,10 @@ github:
   app: {integration_id: 12345, webhook_secret: from-file, private_key_file: `+keyFile+`}
 database: {url: "postgres://u@db/rp"}
 logging: {level: debug, format: text}
+workers: {ack_goal: 5ms, job_timeout: 1m}
 `)
-	c, err := Load(cfg, envOf(map[string]string{"GITHUB_APP_WEBHOOK_SECRET": "from-env", "REVIEWPOLICY_PORT": "9100"}))
+	c, err := Load(cfg, envOf(map[string]string{"GITHUB_APP_WEBHOOK_SECRET": "from-env", "REVIEWPOLICY_PORT": "9100",
+		"REVIEWPOLICY_WORKERS_ACK_GOAL": "0s"}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -68,6 +71,9 @@ logging: {level: debug, format: text}
 	g := c.GitHubApp()
 	if g.V3APIURL != "https://ghe.example.com/api/v3/" || g.App.IntegrationID != 12345 {
 		t.Errorf("GitHubApp() = %+v", g)
+	}
+	if c.Workers.AckGoal != 0 || c.Workers.JobTimeout != time.Minute {
+		t.Errorf("workers = %+v, want ack_goal 0 from the environment and job_timeout 1m", c.Workers)
 	}
 	if c.ListenAddr() != "0.0.0.0:9100" || c.Database.URL != "postgres://u@db/rp" || c.Logging.Format != "text" {
 		t.Errorf("unexpected config %+v", c)
@@ -85,6 +91,9 @@ func TestLoadOnlyEnvironmentUsesDefaults(t *testing.T) {
 	if c.Database.URL != "sqlite://reviewpolicy.db" || c.GitHub.V3APIURL != "https://api.github.com/" || c.Server.Port != 8080 {
 		t.Errorf("defaults not applied: %+v", c)
 	}
+	if c.Workers.AckGoal != 2*time.Millisecond {
+		t.Errorf("workers.ack_goal defaults to %s, want 2ms", c.Workers.AckGoal)
+	}
 }
 
 func TestErrorsNameEveryKeyAndHideSecrets(t *testing.T) {
@@ -94,13 +103,14 @@ server: {port: 70000}
 github: {v3_api_url: "not a url", app: {private_key: "-----BEGIN RSA PRIVATE KEY-----\nc2VjcmV0LXZhbHVl\n-----END RSA PRIVATE KEY-----\n"}}
 database: {url: "mysql://x"}
 logging: {level: loud}
+workers: {ack_goal: -1ms}
 `)
 	_, err := Load(cfg, envOf(nil))
 	if err == nil {
 		t.Fatal("invalid config loaded")
 	}
 	for _, key := range []string{"server.port", "github.v3_api_url", "github.app.integration_id",
-		"github.app.webhook_secret", "github.app.private_key", "database.url", "logging.level"} {
+		"github.app.webhook_secret", "github.app.private_key", "database.url", "logging.level", "workers.ack_goal"} {
 		if !strings.Contains(err.Error(), key) {
 			t.Errorf("error does not name %s:\n%v", key, err)
 		}

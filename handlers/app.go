@@ -32,6 +32,9 @@ type App struct {
 	Metrics    *Metrics
 	Logger     *slog.Logger
 	Now        func() time.Time
+	// Gate, if set, bounds how many delivery jobs run at once while
+	// webhooks are slow to be acknowledged (JobGate).
+	Gate *JobGate
 
 	cache *caches
 	botMu sync.Mutex
@@ -62,6 +65,11 @@ type deliveryWorker struct {
 }
 
 func (w *deliveryWorker) Work(ctx context.Context, job *river.Job[store.DeliveryArgs]) (err error) {
+	release, err := w.app.Gate.Enter(ctx)
+	if err != nil {
+		return err
+	}
+	defer release()
 	start := time.Now()
 	defer func() { w.app.Metrics.observeJob("delivery:"+eventLabel(job.Args.Event), start, err) }()
 	d, err := w.app.Store.Delivery(ctx, job.Args.DeliveryID)

@@ -33,6 +33,9 @@ type Webhook struct {
 	Metrics *Metrics
 	Logger  *slog.Logger
 	Now     func() time.Time
+	// Gate, if set, learns how long acknowledgements take, so that jobs
+	// yield the CPU to them.
+	Gate *JobGate
 }
 
 // readEnvelope checks that body is one JSON object and returns the two
@@ -57,7 +60,11 @@ func readEnvelope(body []byte) (action string, installation int64, ok bool) {
 
 func (h *Webhook) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
-	defer func() { h.Metrics.WebhookDuration.Observe(time.Since(start).Seconds()) }()
+	defer func() {
+		took := time.Since(start)
+		h.Metrics.WebhookDuration.Observe(took.Seconds())
+		h.Gate.ObserveAck(took)
+	}()
 	event := github.WebHookType(r)
 	delivery := github.DeliveryID(r)
 	outcome := func(o string) { h.Metrics.Deliveries.WithLabelValues(eventLabel(event), o).Inc() }

@@ -22,6 +22,12 @@ import (
 	"github.com/reviewpolicy/reviewpolicy/store"
 )
 
+// gateInterval is how often the delivery jobs' bound is adjusted
+// (handlers.JobGate): at 500 deliveries/s each look sees 50
+// acknowledgements, and the bound is back to workers.concurrency within a
+// second of them speeding up.
+const gateInterval = 100 * time.Millisecond
+
 func serve(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -87,6 +93,14 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 
 	app := handlers.New(clients, cfg.GitHub.App.IntegrationID, metrics, logger, time.Now)
 	app.GraphQLURL = cfg.GitHub.V4APIURL
+	if cfg.Workers.AckGoal > 0 {
+		app.Gate = handlers.NewJobGate(cfg.Workers.Concurrency, cfg.Workers.AckGoal)
+		go app.Gate.Run(ctx, gateInterval)
+		reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "reviewpolicy_delivery_job_limit",
+			Help: "Delivery jobs allowed to run at once: workers.concurrency, less while webhooks are slow to acknowledge.",
+		}, func() float64 { return float64(app.Gate.Limit()) }))
+	}
 	workers := river.NewWorkers()
 	app.Register(workers)
 	periodic := []*river.PeriodicJob{handlers.PruneJob()}
@@ -107,7 +121,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	}
 
 	hook := &handlers.Webhook{Secret: []byte(cfg.GitHub.App.WebhookSecret), Store: st, Metrics: metrics,
-		Logger: logger, Now: time.Now}
+		Logger: logger, Now: time.Now, Gate: app.Gate}
 	srv := &http.Server{
 		Handler:           routes(hook, st.Ping, reg),
 		ReadHeaderTimeout: 5 * time.Second,

@@ -1,0 +1,125 @@
+package handlers
+
+import (
+	"context"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// JobGate lets webhook acknowledgements go first when the CPU is short.
+//
+// Why: when deliveries arrive faster than jobs finish (on two CPUs, beyond
+// ~350 a second), the backlog of delivery jobs takes every spare cycle, and
+// Go's scheduler has no priorities, so the acknowledgements wait for a CPU
+// behind the jobs (an execution trace showed the inbox's writer runnable
+// but not running for half its time). GitHub needs the acknowledgement
+// within seconds; a job is durable and can wait. Fewer workers would do it,
+// but would also slow the jobs when nothing else needs the CPU.
+//
+// So the gate bounds how many delivery jobs run at once, between 1 and the
+// worker count. Every interval it looks at the acknowledgements since the
+// last: if more than 1% took longer than the goal, it halves the bound;
+// otherwise it raises it by one, the additive-increase, multiplicative-
+// decrease rule TCP shares a link with. With no webhooks, or fast ones, the
+// bound stays at the worker count. Jobs never stop: the bound is at least 1.
+type JobGate struct {
+	max  int
+	goal time.Duration
+
+	acks, slow atomic.Int64 // since the last adjustment
+
+	mu      sync.Mutex
+	limit   int
+	running int
+	freed   chan struct{} // closed when a slot may have become free
+}
+
+// NewJobGate returns a gate for that many workers that keeps
+// acknowledgements under goal.
+func NewJobGate(workers int, goal time.Duration) *JobGate {
+	workers = max(workers, 1)
+	return &JobGate{max: workers, goal: goal, limit: workers, freed: make(chan struct{})}
+}
+
+// ObserveAck records how long a webhook took to acknowledge.
+func (g *JobGate) ObserveAck(d time.Duration) {
+	if g == nil {
+		return
+	}
+	g.acks.Add(1)
+	if d > g.goal {
+		g.slow.Add(1)
+	}
+}
+
+// Enter waits until the job may run, or ctx ends; release when it is done.
+func (g *JobGate) Enter(ctx context.Context) (release func(), err error) {
+	if g == nil {
+		return func() {}, nil
+	}
+	for {
+		g.mu.Lock()
+		if g.running < g.limit {
+			g.running++
+			g.mu.Unlock()
+			return g.leave, nil
+		}
+		freed := g.freed
+		g.mu.Unlock()
+		select {
+		case <-freed:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
+}
+
+func (g *JobGate) leave() {
+	g.mu.Lock()
+	g.running--
+	g.wakeLocked()
+	g.mu.Unlock()
+}
+
+// wakeLocked lets every waiter look again; they are at most the worker
+// count, so no queue is kept.
+func (g *JobGate) wakeLocked() {
+	close(g.freed)
+	g.freed = make(chan struct{})
+}
+
+// Limit is how many delivery jobs may run at once now.
+func (g *JobGate) Limit() int {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.limit
+}
+
+// adjust applies the rule to the acknowledgements since the last call.
+func (g *JobGate) adjust() {
+	acks, slow := g.acks.Swap(0), g.slow.Swap(0)
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	switch {
+	case slow*100 > acks:
+		g.limit = max(g.limit/2, 1)
+	case g.limit < g.max:
+		g.limit++
+		g.wakeLocked()
+	}
+}
+
+// Run adjusts the bound every interval until ctx ends.
+func (g *JobGate) Run(ctx context.Context, interval time.Duration) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-t.C:
+			g.adjust()
+		case <-ctx.Done():
+			return
+		}
+	}
+}

@@ -1,0 +1,225 @@
+package handlers
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// observe records n acknowledgements, slow of them over the goal.
+func observe(g *JobGate, n, slow int) {
+	for i := range n {
+		d := g.goal / 2
+		if i < slow {
+			d = g.goal + time.Microsecond
+		}
+		g.ObserveAck(d)
+	}
+}
+
+func TestJobGateAdjusts(t *testing.T) {
+	t.Parallel()
+	g := NewJobGate(10, 2*time.Millisecond)
+	steps := []struct {
+		acks, slow int
+		want       int
+	}{
+		{0, 0, 10},     // no webhooks: all workers
+		{100, 1, 10},   // 1% slow is within the goal
+		{100, 2, 5},    // more: halve
+		{50, 1, 2},     // 2% of 50
+		{10, 10, 1},    // never below 1
+		{10, 10, 1},    //
+		{500, 0, 2},    // fast again: one more per look
+		{0, 0, 3},      //
+		{200, 2, 4},    //
+		{1, 0, 5},      //
+		{1, 0, 6},      //
+		{1, 0, 7},      //
+		{1, 0, 8},      //
+		{1, 0, 9},      //
+		{1, 0, 10},     //
+		{1, 0, 10},     // never above the worker count
+		{1000, 11, 5},  // 1.1%
+		{1000, 10, 6},  // 1.0%
+		{3, 1, 3},      // one slow in a quiet spell counts
+		{0, 0, 4},      //
+		{0, 0, 5},      //
+		{100000, 0, 6}, //
+	}
+	for i, s := range steps {
+		observe(g, s.acks, s.slow)
+		g.adjust()
+		if got := g.Limit(); got != s.want {
+			t.Fatalf("step %d (%d acks, %d slow): limit %d, want %d", i, s.acks, s.slow, got, s.want)
+		}
+	}
+}
+
+// enterLater enters g in a goroutine and sends the release once in.
+func enterLater(t *testing.T, g *JobGate) <-chan func() {
+	entered := make(chan func(), 1)
+	go func() {
+		release, err := g.Enter(context.Background())
+		if err != nil {
+			t.Error(err)
+			release = func() {}
+		}
+		entered <- release
+	}()
+	return entered
+}
+
+func TestJobGateBoundsRunningJobs(t *testing.T) {
+	t.Parallel()
+	g := NewJobGate(3, time.Millisecond)
+	ctx := context.Background()
+	var releases []func()
+	for range 3 {
+		release, err := g.Enter(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		releases = append(releases, release)
+	}
+	// Full: a fourth job waits, here until its context ends.
+	done, cancel := context.WithCancel(ctx)
+	cancel()
+	if _, err := g.Enter(done); !errors.Is(err, context.Canceled) {
+		t.Fatalf("Enter on a full gate = %v, want it to wait until cancelled", err)
+	}
+	// A job waiting when another ends gets its slot.
+	entered := enterLater(t, g)
+	releases[0]()
+	releases[0] = <-entered
+
+	// Slow acknowledgements lower the bound; running jobs finish, and no
+	// new one starts until fewer than the bound run.
+	observe(g, 10, 10)
+	g.adjust()
+	if got := g.Limit(); got != 1 {
+		t.Fatalf("limit %d, want 1", got)
+	}
+	releases[0]()
+	if _, err := g.Enter(done); !errors.Is(err, context.Canceled) {
+		t.Fatalf("Enter with 2 running and a bound of 1 = %v, want it to wait", err)
+	}
+	// A waiting job starts once fewer than the bound run.
+	entered = enterLater(t, g)
+	releases[1]()
+	releases[2]()
+	(<-entered)()
+}
+
+func TestJobGateRaisingTheBoundWakesWaiters(t *testing.T) {
+	t.Parallel()
+	g := NewJobGate(2, time.Millisecond)
+	ctx := context.Background()
+	observe(g, 10, 10)
+	g.adjust() // bound 1
+	release, err := g.Enter(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer release()
+	entered := make(chan error)
+	go func() {
+		r, err := g.Enter(ctx)
+		if err == nil {
+			defer r()
+		}
+		entered <- err
+	}()
+	g.adjust() // no slow acknowledgements: bound 2, with one job still running
+	if err := <-entered; err != nil {
+		t.Fatal(err)
+	}
+}
+
+// Under concurrent use (run with -race) the bound is never exceeded.
+func TestJobGateConcurrent(t *testing.T) {
+	t.Parallel()
+	const workers = 8
+	g := NewJobGate(workers, time.Millisecond)
+	var running, peak, overLimit atomic.Int64
+	ctx := context.Background()
+	var wg sync.WaitGroup
+	stop := make(chan struct{})
+	wg.Go(func() {
+		for i := 0; ; i++ {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			observe(g, 10, i%3) // slow every third look, fast otherwise
+			g.adjust()
+		}
+	})
+	var jobs sync.WaitGroup
+	for range 4 * workers {
+		jobs.Go(func() {
+			for range 200 {
+				release, err := g.Enter(ctx)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				n := running.Add(1)
+				if n > workers {
+					overLimit.Add(1)
+				}
+				for p := peak.Load(); n > p && !peak.CompareAndSwap(p, n); p = peak.Load() {
+				}
+				running.Add(-1)
+				release()
+			}
+		})
+	}
+	jobs.Wait()
+	close(stop)
+	wg.Wait()
+	if overLimit.Load() != 0 || peak.Load() < 1 {
+		t.Errorf("peak %d running, %d times over %d workers", peak.Load(), overLimit.Load(), workers)
+	}
+}
+
+func TestJobGateNilIsOpen(t *testing.T) {
+	t.Parallel()
+	var g *JobGate
+	g.ObserveAck(time.Second)
+	release, err := g.Enter(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	release()
+}
+
+func TestWebhookTellsTheGate(t *testing.T) {
+	t.Parallel()
+	h := newTestWebhook(&fakeQueue{})
+	h.Gate = NewJobGate(4, time.Hour)
+	for i := range 3 {
+		r := signedRequest("pull_request", "d"+string(rune('0'+i)), prPayload)
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, r)
+		if w.Code != http.StatusAccepted {
+			t.Fatalf("status %d: %s", w.Code, w.Body)
+		}
+	}
+	h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest(http.MethodPost, "/", strings.NewReader("{}")))
+	if got := h.Gate.acks.Load(); got != 4 {
+		t.Errorf("gate saw %d acknowledgements, want 4 (every answer counts)", got)
+	}
+	h.Gate.goal = 0 // every acknowledgement is now slow
+	h.ServeHTTP(httptest.NewRecorder(), signedRequest("pull_request", "d9", prPayload))
+	if got := h.Gate.slow.Load(); got != 1 {
+		t.Errorf("gate saw %d slow acknowledgements, want 1", got)
+	}
+}
