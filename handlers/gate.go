@@ -110,16 +110,23 @@ func (g *JobGate) adjust() {
 	}
 }
 
-// Run adjusts the bound every interval until ctx ends.
-func (g *JobGate) Run(ctx context.Context, interval time.Duration) {
+// Run adjusts the bound every interval until ctx ends, and reports each
+// new bound to report (for instance a gauge), the first at once.
+func (g *JobGate) Run(ctx context.Context, interval time.Duration, report func(limit int)) {
 	t := time.NewTicker(interval)
 	defer t.Stop()
+	last := g.Limit()
+	report(last)
 	for {
 		select {
 		case <-t.C:
 			g.adjust()
 		case <-ctx.Done():
 			return
+		}
+		if n := g.Limit(); n != last {
+			report(n)
+			last = n
 		}
 	}
 }

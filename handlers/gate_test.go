@@ -223,3 +223,38 @@ func TestWebhookTellsTheGate(t *testing.T) {
 		t.Errorf("gate saw %d slow acknowledgements, want 1", got)
 	}
 }
+
+func TestJobGateRunReportsTheBound(t *testing.T) {
+	t.Parallel()
+	g := NewJobGate(4, time.Millisecond)
+	ctx, cancel := context.WithCancel(context.Background())
+	reports := make(chan int, 16)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		g.Run(ctx, time.Millisecond, func(n int) { reports <- n })
+	}()
+	if n := <-reports; n != 4 {
+		t.Fatalf("first report %d, want the worker count 4", n)
+	}
+	// One slow acknowledgement, so that it halves the bound once, whichever
+	// look sees it.
+	observe(g, 1, 1)
+	if n := <-reports; n != 2 {
+		t.Fatalf("after slow acknowledgements the report is %d, want 2", n)
+	}
+	// Fast again: the bound climbs back, and each change is reported.
+	if n := <-reports; n != 3 {
+		t.Fatalf("next report %d, want 3", n)
+	}
+	if n := <-reports; n != 4 {
+		t.Fatalf("next report %d, want 4", n)
+	}
+	cancel()
+	<-done
+	select {
+	case n := <-reports:
+		t.Errorf("reported %d after reaching the worker count; only changes are reported", n)
+	default:
+	}
+}

@@ -21,6 +21,7 @@ type Metrics struct {
 	SLABreaches     *prometheus.CounterVec // repository
 	AwaitingReview  prometheus.GaugeFunc
 	ReviewerRequest *prometheus.CounterVec // strategy
+	JobLimit        prometheus.Gauge       // set by whoever sizes the workers
 }
 
 // NewMetrics registers the series on reg. queueDepth and awaiting are read at
@@ -70,9 +71,13 @@ func NewMetrics(reg prometheus.Registerer, queueDepth, awaiting func() float64) 
 			Name: "reviewpolicy_reviewer_requests_total",
 			Help: "Reviewers requested by the app, by strategy.",
 		}, []string{"strategy"}),
+		JobLimit: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "reviewpolicy_delivery_job_limit",
+			Help: "Delivery jobs allowed to run at once: workers.concurrency, less while webhooks are slow to acknowledge (workers.ack_goal).",
+		}),
 	}
 	reg.MustRegister(m.Deliveries, m.WebhookDuration, m.JobDuration, m.QueueDepth, m.GitHubRequests, m.RateRemaining,
-		m.TimeToReview, m.SLABreaches, m.AwaitingReview, m.ReviewerRequest)
+		m.TimeToReview, m.SLABreaches, m.AwaitingReview, m.ReviewerRequest, m.JobLimit)
 	return m
 }
 

@@ -92,6 +92,15 @@
 // file to keep with the database in backups. PostgreSQL needs none of this:
 // its writers do not exclude each other.
 //
+// # Payloads
+//
+// On both engines a delivery's payload is stored zstd-compressed
+// (payload.go): about 8.5 times smaller for GitHub's JSON, which cut the
+// bytes SQLite writes and fsyncs per delivery by as much. EnqueueDelivery
+// compresses in the caller's goroutine, the inbox's mover copies the bytes
+// as stored, and Delivery decompresses. Rows stored uncompressed before
+// read back as they are.
+//
 // # Migrations
 //
 // Open applies River's migrations (rivermigrate) and then the store's own

@@ -547,3 +547,39 @@ func TestConcurrentOpenPostgres(t *testing.T) {
 	}
 	wg.Wait()
 }
+
+// A burst that opens every pooled connection must not close them when it
+// ends: a PostgreSQL connection is a forked backend, and closing the
+// surplus after each burst to open it again took most of the machine's CPU
+// under load.
+func TestPostgresPoolKeepsItsConnections(t *testing.T) {
+	t.Parallel()
+	s := openStore(t, newPostgresURL(t), Options{MaxWorkers: 4})
+	ctx := context.Background()
+	const n = 14 // the pool's size for 4 workers
+	for range 3 {
+		var held, done sync.WaitGroup
+		held.Add(n)
+		release := make(chan struct{})
+		for range n {
+			done.Go(func() {
+				conn, err := s.DB.Conn(ctx)
+				held.Done()
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				<-release
+				conn.Close()
+			})
+		}
+		held.Wait()
+		close(release)
+		done.Wait()
+	}
+	st := s.DB.Stats()
+	if st.MaxOpenConnections != n || st.MaxIdleClosed != 0 || st.OpenConnections != n {
+		t.Errorf("pool after three bursts of %d: max open %d, open %d, closed for want of idle slots %d; want %d, %d, 0",
+			n, st.MaxOpenConnections, st.OpenConnections, st.MaxIdleClosed, n, n)
+	}
+}

@@ -93,13 +93,10 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 
 	app := handlers.New(clients, cfg.GitHub.App.IntegrationID, metrics, logger, time.Now)
 	app.GraphQLURL = cfg.GitHub.V4APIURL
+	metrics.JobLimit.Set(float64(cfg.Workers.Concurrency))
 	if cfg.Workers.AckGoal > 0 {
 		app.Gate = handlers.NewJobGate(cfg.Workers.Concurrency, cfg.Workers.AckGoal)
-		go app.Gate.Run(ctx, gateInterval)
-		reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
-			Name: "reviewpolicy_delivery_job_limit",
-			Help: "Delivery jobs allowed to run at once: workers.concurrency, less while webhooks are slow to acknowledge.",
-		}, func() float64 { return float64(app.Gate.Limit()) }))
+		go app.Gate.Run(ctx, gateInterval, func(n int) { metrics.JobLimit.Set(float64(n)) })
 	}
 	workers := river.NewWorkers()
 	app.Register(workers)
