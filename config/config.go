@@ -73,12 +73,31 @@ type Logging struct {
 // cancelled and retried; one still marked running after RescueAfter (its
 // process died) is run again. While more than 1% of webhook
 // acknowledgements take longer than AckGoal, fewer delivery jobs run at
-// once, so that the CPU goes to the acknowledgements first (0: never).
+// once, so that the CPU goes to the acknowledgements first (0: never; unset:
+// see Config.AckGoal).
 type Workers struct {
-	Concurrency int           `yaml:"concurrency"`
-	JobTimeout  time.Duration `yaml:"job_timeout"`
-	RescueAfter time.Duration `yaml:"rescue_after"`
-	AckGoal     time.Duration `yaml:"ack_goal"`
+	Concurrency int            `yaml:"concurrency"`
+	JobTimeout  time.Duration  `yaml:"job_timeout"`
+	RescueAfter time.Duration  `yaml:"rescue_after"`
+	AckGoal     *time.Duration `yaml:"ack_goal"`
+}
+
+// DefaultSQLiteAckGoal is workers.ack_goal when unset on SQLite.
+const DefaultSQLiteAckGoal = 2 * time.Millisecond
+
+// AckGoal is workers.ack_goal, or its default: 2 ms on SQLite, where an
+// acknowledgement is CPU work in this process, and off on PostgreSQL, where
+// it waits for the database's synchronous commit (a disk flush), so its time
+// says little about this process's CPU and holding jobs back would only
+// slow them (measured at 250 deliveries/s: jobs 216/s instead of 248/s).
+func (c *Config) AckGoal() time.Duration {
+	switch {
+	case c.Workers.AckGoal != nil:
+		return *c.Workers.AckGoal
+	case strings.HasPrefix(c.Database.URL, "sqlite://"):
+		return DefaultSQLiteAckGoal
+	}
+	return 0
 }
 
 // Reconcile sets how often open pull requests are swept for missed webhooks.
@@ -97,7 +116,7 @@ func Default() Config {
 		},
 		Database:  Database{URL: "sqlite://reviewpolicy.db"},
 		Logging:   Logging{Level: "info", Format: "json"},
-		Workers:   Workers{Concurrency: 10, JobTimeout: 2 * time.Minute, RescueAfter: 5 * time.Minute, AckGoal: 2 * time.Millisecond},
+		Workers:   Workers{Concurrency: 10, JobTimeout: 2 * time.Minute, RescueAfter: 5 * time.Minute},
 		Reconcile: Reconcile{Interval: time.Hour},
 	}
 }
@@ -146,7 +165,11 @@ var env = []struct {
 	{"REVIEWPOLICY_DATABASE_URL", func(c *Config, v string) error { c.Database.URL = v; return nil }},
 	{"REVIEWPOLICY_WORKERS_RESCUE_AFTER", func(c *Config, v string) (err error) { c.Workers.RescueAfter, err = time.ParseDuration(v); return }},
 	{"REVIEWPOLICY_WORKERS_JOB_TIMEOUT", func(c *Config, v string) (err error) { c.Workers.JobTimeout, err = time.ParseDuration(v); return }},
-	{"REVIEWPOLICY_WORKERS_ACK_GOAL", func(c *Config, v string) (err error) { c.Workers.AckGoal, err = time.ParseDuration(v); return }},
+	{"REVIEWPOLICY_WORKERS_ACK_GOAL", func(c *Config, v string) error {
+		d, err := time.ParseDuration(v)
+		c.Workers.AckGoal = &d
+		return err
+	}},
 	{"REVIEWPOLICY_LOG_LEVEL", func(c *Config, v string) error { c.Logging.Level = v; return nil }},
 	{"REVIEWPOLICY_LOG_FORMAT", func(c *Config, v string) error { c.Logging.Format = v; return nil }},
 	{"GITHUB_WEB_URL", func(c *Config, v string) error { c.GitHub.WebURL = v; return nil }},
@@ -237,7 +260,7 @@ func (c *Config) Validate() error {
 	if c.Workers.RescueAfter < c.Workers.JobTimeout {
 		bad("workers.rescue_after", "must not be shorter than workers.job_timeout (%s)", c.Workers.JobTimeout)
 	}
-	if c.Workers.AckGoal < 0 {
+	if c.Workers.AckGoal != nil && *c.Workers.AckGoal < 0 {
 		bad("workers.ack_goal", "must not be negative (0 turns it off)")
 	}
 	if c.Reconcile.Interval < 0 {

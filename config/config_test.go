@@ -5,6 +5,7 @@ import (
 	"crypto/rsa"
 	"crypto/x509"
 	"encoding/pem"
+	"maps"
 	"os"
 	"path/filepath"
 	"strings"
@@ -72,8 +73,8 @@ workers: {ack_goal: 5ms, job_timeout: 1m}
 	if g.V3APIURL != "https://ghe.example.com/api/v3/" || g.App.IntegrationID != 12345 {
 		t.Errorf("GitHubApp() = %+v", g)
 	}
-	if c.Workers.AckGoal != 0 || c.Workers.JobTimeout != time.Minute {
-		t.Errorf("workers = %+v, want ack_goal 0 from the environment and job_timeout 1m", c.Workers)
+	if c.AckGoal() != 0 || c.Workers.JobTimeout != time.Minute {
+		t.Errorf("ack goal %s, job_timeout %s; want 0 from the environment and 1m", c.AckGoal(), c.Workers.JobTimeout)
 	}
 	if c.ListenAddr() != "0.0.0.0:9100" || c.Database.URL != "postgres://u@db/rp" || c.Logging.Format != "text" {
 		t.Errorf("unexpected config %+v", c)
@@ -91,8 +92,25 @@ func TestLoadOnlyEnvironmentUsesDefaults(t *testing.T) {
 	if c.Database.URL != "sqlite://reviewpolicy.db" || c.GitHub.V3APIURL != "https://api.github.com/" || c.Server.Port != 8080 {
 		t.Errorf("defaults not applied: %+v", c)
 	}
-	if c.Workers.AckGoal != 2*time.Millisecond {
-		t.Errorf("workers.ack_goal defaults to %s, want 2ms", c.Workers.AckGoal)
+	if c.AckGoal() != 2*time.Millisecond {
+		t.Errorf("workers.ack_goal defaults to %s on SQLite, want 2ms", c.AckGoal())
+	}
+	for _, tc := range []struct {
+		env  map[string]string
+		want time.Duration
+	}{
+		{map[string]string{"REVIEWPOLICY_DATABASE_URL": "postgres://u@db/rp"}, 0},
+		{map[string]string{"REVIEWPOLICY_DATABASE_URL": "postgres://u@db/rp", "REVIEWPOLICY_WORKERS_ACK_GOAL": "5ms"}, 5 * time.Millisecond},
+		{map[string]string{"REVIEWPOLICY_WORKERS_ACK_GOAL": "0"}, 0},
+	} {
+		maps.Copy(tc.env, map[string]string{"GITHUB_APP_INTEGRATION_ID": "7", "GITHUB_APP_WEBHOOK_SECRET": "s", "GITHUB_APP_PRIVATE_KEY": testKey(t)})
+		c, err := Load("", envOf(tc.env))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := c.AckGoal(); got != tc.want {
+			t.Errorf("ack goal with %s %s = %s, want %s", tc.env["REVIEWPOLICY_DATABASE_URL"], tc.env["REVIEWPOLICY_WORKERS_ACK_GOAL"], got, tc.want)
+		}
 	}
 }
 

@@ -94,8 +94,8 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	app := handlers.New(clients, cfg.GitHub.App.IntegrationID, metrics, logger, time.Now)
 	app.GraphQLURL = cfg.GitHub.V4APIURL
 	metrics.JobLimit.Set(float64(cfg.Workers.Concurrency))
-	if cfg.Workers.AckGoal > 0 {
-		app.Gate = handlers.NewJobGate(cfg.Workers.Concurrency, cfg.Workers.AckGoal)
+	if goal := cfg.AckGoal(); goal > 0 {
+		app.Gate = handlers.NewJobGate(cfg.Workers.Concurrency, goal)
 		go app.Gate.Run(ctx, gateInterval, func(n int) { metrics.JobLimit.Set(float64(n)) })
 	}
 	workers := river.NewWorkers()
