@@ -312,6 +312,9 @@ func TestSameDeliveryTwiceGivesOneCheckRunAndRedeliveryUpdatesIt(t *testing.T) {
 		t.Errorf("duplicate delivery: %d, want 200", got)
 	}
 	waitFor(t, "a check run", func() bool { return len(h.checkRuns()) == 1 })
+	// The first job writes more after its check run (the sticky comment):
+	// count from its end, not from its check run.
+	waitFor(t, "the first job to finish", func() bool { return h.deliveriesDone(t) == 1 })
 	// A redelivery under a new ID (as GitHub's "Redeliver" does) runs
 	// again and, nothing having changed, writes nothing.
 	writes := h.writes()
