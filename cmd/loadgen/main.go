@@ -29,6 +29,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"runtime"
+	"runtime/pprof"
 	"sort"
 	"strings"
 	"sync"
@@ -53,6 +54,7 @@ type options struct {
 	concurrency, max, repos, prs, servers                                            int
 	seed                                                                             uint64
 	fakeGitHub                                                                       bool
+	cpuProfile, ackLog                                                               string
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -80,6 +82,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.DurationVar(&o.rssEvery, "rss-every", 0, "with -server-cmd, sample each server's RSS at this interval from the first send to the end of the drain (0: off)")
 	fs.DurationVar(&o.startTimeout, "start-timeout", 60*time.Second, "how long -server-cmd may take to listen")
 	fs.StringVar(&o.writeKey, "write-key", "", "write a new RSA private key (PEM) for the server config to this file and exit")
+	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write loadgen's own CPU profile (sender and fake GitHub) to this file")
+	fs.StringVar(&o.ackLog, "ack-log", "", "write every answered delivery (sent_ms,latency_ms,event,status) to this CSV file, to see when slow answers came")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -89,6 +93,19 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		}
 		fmt.Fprintf(stdout, "wrote RSA private key to %s\n", o.writeKey)
 		return nil
+	}
+	if o.cpuProfile != "" {
+		// The load generator shares the machine with the server; this shows
+		// what its share is spent on.
+		f, err := os.Create(o.cpuProfile)
+		if err != nil {
+			return fmt.Errorf("cpuprofile: %w", err)
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return fmt.Errorf("cpuprofile: %w", err)
+		}
+		defer pprof.StopCPUProfile()
 	}
 	return loadTest(ctx, o, stdout)
 }
@@ -279,8 +296,13 @@ func loadTest(ctx context.Context, o options, out io.Writer) error {
 		busy = busyShare(cpuBefore, cpuAfter)
 	}
 
+	if o.ackLog != "" {
+		if err := writeAckLog(o.ackLog, res.Acks); err != nil {
+			fmt.Fprintln(out, "warning:", err)
+		}
+	}
 	drained, drainTook := drain(ctx, client, metricsURLs, before, o.drain)
-	rep := report{res: res, machineBusy: busy, ack: summarise(res.Latencies), drained: drained, drainTook: drainTook}
+	rep := report{res: res, machineBusy: busy, ack: summarise(res.latencies()), drained: drained, drainTook: drainTook}
 	if sampled != nil {
 		stopSampling()
 		r := <-sampled
@@ -590,4 +612,17 @@ func readProcStat() (cpuTimes, error) {
 	}
 	defer f.Close()
 	return parseProcStat(f)
+}
+
+// writeAckLog writes acks as CSV, in the order the answers came.
+func writeAckLog(path string, acks []ack) error {
+	var b strings.Builder
+	b.WriteString("sent_ms,latency_ms,event,status\n")
+	for _, a := range acks {
+		fmt.Fprintf(&b, "%.3f,%.3f,%s,%d\n", a.Sent.Seconds()*1e3, a.Latency.Seconds()*1e3, a.Event, a.Status)
+	}
+	if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {
+		return fmt.Errorf("ack log: %w", err)
+	}
+	return nil
 }

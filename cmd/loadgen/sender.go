@@ -30,9 +30,26 @@ type loadResult struct {
 	Skipped   int // due while Concurrency requests were in flight
 	ByStatus  map[int]int
 	Errors    map[string]int // transport errors by message
-	Latencies []time.Duration
-	Elapsed   time.Duration // first send to last send
-	LastAck   time.Duration // first send to last answer
+	Acks      []ack          // one per answered delivery, in the order the answers came
+	Elapsed   time.Duration  // first send to last send
+	LastAck   time.Duration  // first send to last answer
+}
+
+// ack is one answered delivery, for -ack-log: when it was sent (from the
+// first send), how long its answer took, what it was.
+type ack struct {
+	Sent, Latency time.Duration
+	Event         string
+	Status        int
+}
+
+// latencies are the answered deliveries' acknowledgement latencies.
+func (r loadResult) latencies() []time.Duration {
+	out := make([]time.Duration, len(r.Acks))
+	for i, a := range r.Acks {
+		out[i] = a.Latency
+	}
+	return out
 }
 
 // sign is GitHub's X-Hub-Signature-256 header value for body.
@@ -58,7 +75,7 @@ func runLoad(ctx context.Context, client *http.Client, cfg loadConfig, ticks <-c
 	if limit <= 0 {
 		limit = int(cfg.Rate * cfg.Duration.Seconds())
 	}
-	res := loadResult{ByStatus: map[int]int{}, Errors: map[string]int{}, Latencies: make([]time.Duration, 0, limit)}
+	res := loadResult{ByStatus: map[int]int{}, Errors: map[string]int{}, Acks: make([]ack, 0, limit)}
 	var mu sync.Mutex
 	var wg sync.WaitGroup
 	sem := make(chan struct{}, cfg.Concurrency)
@@ -77,7 +94,8 @@ func runLoad(ctx context.Context, client *http.Client, cfg loadConfig, ticks <-c
 		d := next()
 		hookURL := cfg.HookURLs[res.Sent%len(cfg.HookURLs)]
 		res.Sent++
-		res.Elapsed = time.Since(start)
+		sentAt := time.Since(start)
+		res.Elapsed = sentAt
 		if onSend != nil {
 			onSend(d, time.Now())
 		}
@@ -96,7 +114,7 @@ func runLoad(ctx context.Context, client *http.Client, cfg loadConfig, ticks <-c
 				return
 			}
 			res.ByStatus[status]++
-			res.Latencies = append(res.Latencies, lat)
+			res.Acks = append(res.Acks, ack{Sent: sentAt, Latency: lat, Event: d.Event, Status: status})
 		}()
 	}
 	// A tick schedules every delivery due by its time, not just one: a

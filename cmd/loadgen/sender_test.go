@@ -6,6 +6,8 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"sync"
@@ -60,8 +62,13 @@ func TestRunLoadSignsAndCounts(t *testing.T) {
 	if res.Sent+res.Skipped != 10 || res.Scheduled != 10 || sent != res.Sent {
 		t.Fatalf("scheduled %d, sent %d, skipped %d, onSend %d; want 10 scheduled", res.Scheduled, res.Sent, res.Skipped, sent)
 	}
-	if res.ByStatus[http.StatusAccepted] != res.Sent || len(res.Errors) != 0 || len(res.Latencies) != res.Sent {
-		t.Fatalf("statuses %v, errors %v, %d latencies; want all %d accepted", res.ByStatus, res.Errors, len(res.Latencies), res.Sent)
+	if res.ByStatus[http.StatusAccepted] != res.Sent || len(res.Errors) != 0 || len(res.Acks) != res.Sent {
+		t.Fatalf("statuses %v, errors %v, %d latencies; want all %d accepted", res.ByStatus, res.Errors, len(res.Acks), res.Sent)
+	}
+	for _, a := range res.Acks {
+		if a.Event != "ping" || a.Status != http.StatusAccepted || a.Latency <= 0 || a.Sent < 0 || a.Sent > res.Elapsed {
+			t.Errorf("ack %+v: want a ping answered 202, sent within the run's %v", a, res.Elapsed)
+		}
 	}
 }
 
@@ -166,5 +173,28 @@ func TestRunLoadRoundRobin(t *testing.T) {
 		if !slices.Equal(got[name], ids) {
 			t.Errorf("server %s got %v, want %v", name, got[name], ids)
 		}
+	}
+}
+
+func TestWriteAckLog(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "acks.csv")
+	acks := []ack{
+		{Sent: 1500 * time.Microsecond, Latency: 2 * time.Millisecond, Event: "pull_request", Status: 202},
+		{Sent: 0, Latency: 12250 * time.Microsecond, Event: "ping", Status: 503},
+	}
+	if err := writeAckLog(path, acks); err != nil {
+		t.Fatal(err)
+	}
+	got, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "sent_ms,latency_ms,event,status\n1.500,2.000,pull_request,202\n0.000,12.250,ping,503\n"
+	if string(got) != want {
+		t.Errorf("ack log:\n%s\nwant:\n%s", got, want)
+	}
+	if err := writeAckLog(filepath.Join(t.TempDir(), "no", "such", "dir.csv"), acks); err == nil {
+		t.Error("writing into a missing directory: want an error")
 	}
 }
