@@ -50,7 +50,7 @@ func main() {
 type options struct {
 	url, secret, payloads, mix, serverCmd, serverLog, fakeAddr, writeKey, metricsURL string
 	rate                                                                             float64
-	duration, drain, startTimeout, rssEvery                                          time.Duration
+	duration, warmup, drain, startTimeout, rssEvery                                  time.Duration
 	concurrency, max, repos, prs, servers                                            int
 	seed                                                                             uint64
 	fakeGitHub                                                                       bool
@@ -66,6 +66,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.StringVar(&o.secret, "secret", "", "webhook secret (required to send)")
 	fs.Float64Var(&o.rate, "rate", 100, "deliveries per second")
 	fs.DurationVar(&o.duration, "duration", 30*time.Second, "how long to send")
+	fs.DurationVar(&o.warmup, "warmup", 0, "send at -rate for this long first; those answers are reported apart and left out of the acknowledgement figures (everything else counts them)")
 	fs.IntVar(&o.max, "max", 0, "deliveries to send at most (0: rate × duration)")
 	fs.IntVar(&o.concurrency, "concurrency", 64, "requests in flight at most; a delivery due beyond it is skipped")
 	fs.StringVar(&o.payloads, "payloads", defaultPayloads(), "directory of octokit payload examples, one folder per event")
@@ -149,6 +150,8 @@ func loadTest(ctx context.Context, o options, out io.Writer) error {
 	switch {
 	case o.rate <= 0 || o.duration <= 0 || o.concurrency < 1:
 		return errors.New("-rate, -duration and -concurrency must be positive")
+	case o.warmup < 0:
+		return errors.New("-warmup must not be negative")
 	case o.rate*o.duration.Seconds() < 1 && o.max == 0:
 		return errors.New("-rate × -duration is less than one delivery")
 	case o.url == "" && o.serverCmd == "" && !o.fakeGitHub:
@@ -261,8 +264,8 @@ func loadTest(ctx context.Context, o options, out io.Writer) error {
 		fmt.Fprintf(out, "warning: no metrics before the run: %v\n", scrapeErr)
 	}
 	picker := newPicker(o.seed, mix, templates, o.repos, o.prs)
-	fmt.Fprintf(out, "sending to %s: %.0f/s for %s (max %d in flight), mix %s\n",
-		strings.Join(hookURLs, ", "), o.rate, o.duration, o.concurrency, o.mix)
+	fmt.Fprintf(out, "sending to %s: %.0f/s for %s after a %s warm-up (max %d in flight), mix %s\n",
+		strings.Join(hookURLs, ", "), o.rate, o.duration, o.warmup, o.concurrency, o.mix)
 
 	var sampled chan rssResult
 	stopSampling := func() {}
@@ -282,7 +285,7 @@ func loadTest(ctx context.Context, o options, out io.Writer) error {
 	cpuBefore, cpuErr := readProcStat()
 	ticker := time.NewTicker(time.Duration(float64(time.Second) / o.rate))
 	res := runLoad(ctx, client, loadConfig{HookURLs: hookURLs, Secret: []byte(o.secret), Rate: o.rate,
-		Duration: o.duration, Max: o.max, Concurrency: o.concurrency}, ticker.C, picker.next,
+		Duration: o.warmup + o.duration, Max: o.max, Concurrency: o.concurrency}, ticker.C, picker.next,
 		func(d delivery, at time.Time) {
 			if d.SHA != "" && fake != nil {
 				e2eMu.Lock()
@@ -302,7 +305,9 @@ func loadTest(ctx context.Context, o options, out io.Writer) error {
 		}
 	}
 	drained, drainTook := drain(ctx, client, metricsURLs, before, o.drain)
-	rep := report{res: res, machineBusy: busy, ack: summarise(res.latencies()), drained: drained, drainTook: drainTook}
+	warm, measured := res.split(o.warmup)
+	rep := report{res: res, machineBusy: busy, ack: summarise(measured), drained: drained, drainTook: drainTook,
+		warmup: o.warmup, warm: summarise(warm)}
 	if sampled != nil {
 		stopSampling()
 		r := <-sampled
@@ -477,6 +482,8 @@ func serversRSS(servers []*server) ([]int64, error) {
 type report struct {
 	res               loadResult
 	ack, e2e          latencies
+	warmup            time.Duration // the first answers, in warm, are not in ack
+	warm              latencies
 	e2eMissing        int
 	drained           bool
 	drainTook         time.Duration
@@ -515,6 +522,10 @@ func (r report) print(w io.Writer) {
 		fmt.Fprintf(w, "  %6d × %s\n", n, msg)
 	}
 	fmt.Fprintf(w, "ack latency    p50 %s  p99 %s  max %s  (n=%d)\n", ms(r.ack.P50), ms(r.ack.P99), ms(r.ack.Max), r.ack.N)
+	if r.warmup > 0 {
+		fmt.Fprintf(w, "  warm-up      p50 %s  p99 %s  max %s  (n=%d sent in the first %s, not in the line above)\n",
+			ms(r.warm.P50), ms(r.warm.P99), ms(r.warm.Max), r.warm.N, r.warmup)
+	}
 	if res.Sent > 1 && res.Elapsed > 0 && res.LastAck > 0 {
 		// Elapsed runs from the first send to the last: Sent-1 intervals.
 		fmt.Fprintf(w, "achieved rate  %.1f sent/s; %.1f acknowledged/s (202+200 over %.1fs to the last answer)\n",

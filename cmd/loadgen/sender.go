@@ -43,13 +43,17 @@ type ack struct {
 	Status        int
 }
 
-// latencies are the answered deliveries' acknowledgement latencies.
-func (r loadResult) latencies() []time.Duration {
-	out := make([]time.Duration, len(r.Acks))
-	for i, a := range r.Acks {
-		out[i] = a.Latency
+// split returns the acknowledgement latencies of the deliveries sent in
+// the first warmup of the run, and of the others.
+func (r loadResult) split(warmup time.Duration) (warm, measured []time.Duration) {
+	for _, a := range r.Acks {
+		if a.Sent < warmup {
+			warm = append(warm, a.Latency)
+		} else {
+			measured = append(measured, a.Latency)
+		}
 	}
-	return out
+	return warm, measured
 }
 
 // sign is GitHub's X-Hub-Signature-256 header value for body.

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -196,5 +197,32 @@ func TestWriteAckLog(t *testing.T) {
 	}
 	if err := writeAckLog(filepath.Join(t.TempDir(), "no", "such", "dir.csv"), acks); err == nil {
 		t.Error("writing into a missing directory: want an error")
+	}
+}
+
+func TestSplitLeavesTheWarmupOut(t *testing.T) {
+	t.Parallel()
+	res := loadResult{Acks: []ack{
+		{Sent: 0, Latency: 50 * time.Millisecond},
+		{Sent: 999 * time.Millisecond, Latency: 40 * time.Millisecond},
+		{Sent: time.Second, Latency: 3 * time.Millisecond},
+		{Sent: 5 * time.Second, Latency: 4 * time.Millisecond},
+	}}
+	warm, measured := res.split(time.Second)
+	if !slices.Equal(warm, []time.Duration{50 * time.Millisecond, 40 * time.Millisecond}) ||
+		!slices.Equal(measured, []time.Duration{3 * time.Millisecond, 4 * time.Millisecond}) {
+		t.Errorf("split at 1s: warm %v, measured %v", warm, measured)
+	}
+	if warm, measured := res.split(0); len(warm) != 0 || len(measured) != 4 {
+		t.Errorf("no warm-up: warm %v, measured %v; want every answer measured", warm, measured)
+	}
+	// The report names the warm-up's figures apart from the measured ones.
+	warm, measured = res.split(time.Second)
+	var out strings.Builder
+	report{res: res, ack: summarise(measured), warmup: time.Second, warm: summarise(warm)}.print(&out)
+	for _, want := range []string{"ack latency    p50 3.00ms", "(n=2)", "warm-up      p50", "max 50.00ms  (n=2 sent in the first 1s"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("report lacks %q:\n%s", want, out.String())
+		}
 	}
 }
