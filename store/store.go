@@ -166,10 +166,33 @@ func openDB(ctx context.Context, url string, maxWorkers int) (dialect string, db
 			db.Close()
 			return "", nil, fmt.Errorf("store: connect to %s: %w", redact(url), err)
 		}
+		warmPool(ctx, db, maxOpen)
 		return DialectPostgres, db, nil
 
 	default:
 		return "", nil, fmt.Errorf("store: unsupported database url %q (want sqlite://, postgres:// or postgresql://)", redact(url))
+	}
+}
+
+// warmPool opens n connections before the server takes its first webhook,
+// one at a time, and leaves them idle in the pool. Opened on demand, a
+// process starting into a stream of webhooks forked up to n backends at
+// once while it answered them: at 100 deliveries/s its first second's
+// acknowledgements took 0.6-0.7 s at p99 and the run's end-to-end p99 was
+// 0.53-0.56 s, against 0.05-0.33 s and 0.08-0.15 s warmed (cmd/loadgen
+// -warmup). A connection that cannot be opened now (the server's
+// max_connections, say) is not an error: the pool opens it when needed.
+func warmPool(ctx context.Context, db *sql.DB, n int) {
+	conns := make([]*sql.Conn, 0, n)
+	for range n {
+		c, err := db.Conn(ctx)
+		if err != nil {
+			break
+		}
+		conns = append(conns, c)
+	}
+	for _, c := range conns {
+		c.Close() // back to the pool, which keeps every one idle
 	}
 }
 

@@ -557,6 +557,10 @@ func TestPostgresPoolKeepsItsConnections(t *testing.T) {
 	s := openStore(t, newPostgresURL(t), Options{MaxWorkers: 4})
 	ctx := context.Background()
 	const n = 14 // the pool's size for 4 workers
+	// Opened before the first webhook, not by it (warmPool).
+	if st := s.DB.Stats(); st.OpenConnections != n {
+		t.Errorf("after Open the pool holds %d connections, want all %d", st.OpenConnections, n)
+	}
 	for range 3 {
 		var held, done sync.WaitGroup
 		held.Add(n)
