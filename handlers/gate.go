@@ -46,7 +46,8 @@ type JobGate struct {
 }
 
 // NewJobGate returns a gate for that many workers that keeps
-// acknowledgements under goal. It lets one job run at first.
+// acknowledgements under goal. It lets one job run at first; Run raises
+// the bound, so without Run it stays at one.
 func NewJobGate(workers int, goal time.Duration) *JobGate {
 	return &JobGate{max: max(workers, 1), goal: goal, limit: 1, freed: make(chan struct{})}
 }

@@ -264,8 +264,12 @@ func loadTest(ctx context.Context, o options, out io.Writer) error {
 		fmt.Fprintf(out, "warning: no metrics before the run: %v\n", scrapeErr)
 	}
 	picker := newPicker(o.seed, mix, templates, o.repos, o.prs)
-	fmt.Fprintf(out, "sending to %s: %.0f/s for %s after a %s warm-up (max %d in flight), mix %s\n",
-		strings.Join(hookURLs, ", "), o.rate, o.duration, o.warmup, o.concurrency, o.mix)
+	warmup := ""
+	if o.warmup > 0 {
+		warmup = fmt.Sprintf(" after a %s warm-up", o.warmup)
+	}
+	fmt.Fprintf(out, "sending to %s: %.0f/s for %s%s (max %d in flight), mix %s\n",
+		strings.Join(hookURLs, ", "), o.rate, o.duration, warmup, o.concurrency, o.mix)
 
 	var sampled chan rssResult
 	stopSampling := func() {}
