@@ -42,13 +42,14 @@ type Fake struct {
 
 	mu        sync.Mutex
 	st        state
-	calls     []Call
+	calls     []*Call
 	faults    []fault
 	remaining int
 	resetAt   time.Time
 }
 
-// Call is one request the fake received, with the status it answered.
+// Call is one request the fake received, with the status it answered (0
+// while it is still being answered).
 type Call struct {
 	Method, Path, RawQuery string
 	Body                   []byte
@@ -102,7 +103,11 @@ func (f *Fake) BotLogin() string { return appSlug + "[bot]" }
 func (f *Fake) Calls() []Call {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	return append([]Call(nil), f.calls...)
+	out := make([]Call, len(f.calls))
+	for i, c := range f.calls {
+		out[i] = *c
+	}
+	return out
 }
 
 // CountCalls counts the calls with the method ("" for any) whose path
@@ -149,6 +154,12 @@ func (f *Fake) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, err.Error(), http.StatusBadRequest)
 		return
 	}
+	// The call is logged before its effects can be seen, so a test that sees
+	// a check run created also sees the POST that created it.
+	f.mu.Lock()
+	call := &Call{Method: r.Method, Path: r.URL.Path, RawQuery: r.URL.RawQuery, Body: body}
+	f.calls = append(f.calls, call)
+	f.mu.Unlock()
 	resp, counted := f.handle(r, body)
 
 	payload := []byte(nil)
@@ -178,7 +189,7 @@ func (f *Fake) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		f.remaining--
 	}
 	remaining, reset := f.remaining, f.resetAt
-	f.calls = append(f.calls, Call{Method: r.Method, Path: r.URL.Path, RawQuery: r.URL.RawQuery, Body: body, Status: resp.status})
+	call.Status = resp.status
 	f.mu.Unlock()
 
 	h.Set("X-RateLimit-Limit", strconv.Itoa(rateLimit))

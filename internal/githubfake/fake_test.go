@@ -617,6 +617,40 @@ func TestConcurrentUse(t *testing.T) {
 	}
 }
 
+// A test that waits for an effect and then counts the calls behind it must
+// never see the effect without its call.
+func TestCallIsRecordedBeforeItsEffect(t *testing.T) {
+	t.Parallel()
+	f, c := setup(t)
+	const posts = 50
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for i := range posts {
+			body := fmt.Sprintf("comment %d", i)
+			if _, _, err := c.Issues.CreateComment(context.Background(), owner, name, 7, &github.IssueComment{Body: &body}); err != nil {
+				t.Errorf("CreateComment: %v", err)
+				return
+			}
+		}
+	}()
+	// Comments are read before calls: the calls only grow, so any comment
+	// seen must already have its POST in the log.
+	for {
+		select {
+		case <-done:
+			return
+		default:
+		}
+		comments := len(f.Comments(owner, name, 7))
+		if calls := f.CountCalls(http.MethodPost, "/repos/acme/widgets/issues/7/comments"); calls < comments {
+			t.Errorf("saw %d comments but only %d POSTs", comments, calls)
+			<-done
+			return
+		}
+	}
+}
+
 func TestLocateSpecHonoursEnv(t *testing.T) {
 	t.Setenv(specEnv, "/nonexistent/api.github.com.json")
 	if _, err := locateSpec(); err == nil || !strings.Contains(err.Error(), specEnv) {
