@@ -1,6 +1,7 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"database/sql"
@@ -151,9 +152,14 @@ func forEachEngine(t *testing.T, fn func(t *testing.T, s *Store)) {
 	})
 }
 
-// openStore opens a Store that closes when the test ends.
+// openStore opens a Store that closes when the test ends. Unless the test
+// asks for more, it runs two workers: a PostgreSQL store opens workers + 10
+// connections at once, and this package's tests share the server's 100 with
+// the replica test's three processes when `go test ./...` runs packages
+// side by side.
 func openStore(t testing.TB, url string, opts Options) *Store {
 	t.Helper()
+	opts.MaxWorkers = cmp.Or(opts.MaxWorkers, 2)
 	s, err := Open(context.Background(), url, opts)
 	if err != nil {
 		t.Fatalf("Open(%s): %v", redact(url), err)

@@ -224,7 +224,7 @@ func runCrashChild(url string) int {
 		select {} // "crash" mid-job: the parent kills us here
 	})
 	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	s, err := Open(ctx, url, Options{Workers: workers, Logger: logger})
+	s, err := Open(ctx, url, Options{Workers: workers, MaxWorkers: 2, Logger: logger})
 	if err == nil {
 		err = s.Start(ctx)
 	}

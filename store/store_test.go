@@ -501,7 +501,7 @@ func TestClaimSLAEventOnce(t *testing.T) {
 func TestCloseTwice(t *testing.T) {
 	t.Parallel()
 	forEachEngineURL(t, func(t *testing.T, url string) {
-		s, err := Open(context.Background(), url, Options{})
+		s, err := Open(context.Background(), url, Options{MaxWorkers: 2})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -535,7 +535,7 @@ func TestConcurrentOpenPostgres(t *testing.T) {
 	var wg sync.WaitGroup
 	for range 3 {
 		wg.Go(func() {
-			s, err := Open(context.Background(), url, Options{})
+			s, err := Open(context.Background(), url, Options{MaxWorkers: 2})
 			if err != nil {
 				t.Errorf("concurrent Open: %v", err)
 				return
