@@ -30,6 +30,9 @@ func newGate(t *testing.T, target, method, prefix string) (*gate, string) {
 	must(t, err)
 	g := &gate{proxy: httputil.NewSingleHostReverseProxy(u), method: method, prefix: prefix,
 		hit: make(chan struct{}), open: make(chan struct{})}
+	// The killed process's requests die with it; that is expected, not worth
+	// a "proxy error" line in the test output.
+	g.proxy.ErrorHandler = func(w http.ResponseWriter, _ *http.Request, _ error) { w.WriteHeader(http.StatusBadGateway) }
 	srv := httptest.NewServer(g)
 	t.Cleanup(func() { g.release(); srv.Close() })
 	return g, srv.URL + "/"
