@@ -11,15 +11,11 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/http/httptest"
-	"net/http/httputil"
-	"net/url"
 	"os"
 	"os/exec"
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -148,7 +144,7 @@ func replicasScenario(t *testing.T, githubActs bool) {
 
 	// The victim reaches GitHub through a crash point that holds one of its
 	// reviewer requests until it is killed.
-	crash := newCrashPoint(t, h.fake.URL, http.MethodPost, "/requested_reviewers", githubActs)
+	crash := newHoldPoint(t, h.fake.URL, http.MethodPost, "/requested_reviewers", githubActs)
 
 	// The victim starts alone so that it is River's leader: killing it also
 	// makes the survivors elect a new leader, whose maintenance rescues the
@@ -329,55 +325,6 @@ FROM river_job WHERE kind = 'delivery'`).Scan(&done, &givenUp)
 			t.Errorf("replica %d processed no delivery", i+1)
 		}
 	}
-}
-
-// crashPoint forwards requests to GitHub. Once armed, it holds the first
-// one that matches until the caller is killed; with forward, GitHub acts
-// on it first and only the answer is withheld, so the caller dies not
-// knowing its write happened.
-type crashPoint struct {
-	url          string
-	method       string
-	suffix       string
-	forward      bool
-	armed        atomic.Bool
-	once         sync.Once
-	hit, release chan struct{}
-	proxy        *httputil.ReverseProxy
-}
-
-func newCrashPoint(t *testing.T, target, method, suffix string, forward bool) *crashPoint {
-	t.Helper()
-	u, err := url.Parse(target)
-	must(t, err)
-	c := &crashPoint{method: method, suffix: suffix, forward: forward, hit: make(chan struct{}), release: make(chan struct{}),
-		proxy: httputil.NewSingleHostReverseProxy(u)}
-	// The victim's requests die with it; that is expected, not worth a log line.
-	c.proxy.ErrorHandler = func(w http.ResponseWriter, _ *http.Request, _ error) { w.WriteHeader(http.StatusBadGateway) }
-	srv := httptest.NewServer(c)
-	// Release first: Close waits for the withheld request.
-	t.Cleanup(func() { close(c.release); srv.Close() })
-	c.url = srv.URL + "/"
-	return c
-}
-
-func (c *crashPoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if c.armed.Load() && r.Method == c.method && strings.HasSuffix(r.URL.Path, c.suffix) {
-		first := false
-		c.once.Do(func() { first = true })
-		if first {
-			if c.forward {
-				c.proxy.ServeHTTP(httptest.NewRecorder(), r)
-			}
-			close(c.hit)
-			select {
-			case <-r.Context().Done():
-			case <-c.release:
-			}
-			return
-		}
-	}
-	c.proxy.ServeHTTP(w, r)
 }
 
 // logJobs logs the delivery jobs matching where, with their errors.
