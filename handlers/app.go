@@ -35,6 +35,9 @@ type App struct {
 	// Gate, if set, bounds how many delivery jobs run at once while
 	// webhooks are slow to be acknowledged (JobGate).
 	Gate *JobGate
+	// LeaseTTL bounds how long one evaluation holds its pull request; it
+	// must outlast workers.job_timeout (default 5 min).
+	LeaseTTL time.Duration
 
 	cache *caches
 	botMu sync.Mutex

@@ -1,9 +1,9 @@
 package handlers
 
 import (
-	"cmp"
 	"context"
 	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"net/http"
@@ -13,7 +13,6 @@ import (
 	lru "github.com/hashicorp/golang-lru"
 
 	"github.com/reviewpolicy/reviewpolicy/policy/check"
-	"github.com/reviewpolicy/reviewpolicy/store"
 )
 
 // GitHub answers at most 3000 files for a pull request.
@@ -26,36 +25,26 @@ type caches struct {
 	files    *lru.Cache // repoID/headSHA -> []string
 	policies *lru.Cache // path@blob SHA -> parsed policy result
 	blobs    *lru.Cache // blob SHA -> text (templates, CODEOWNERS, policies)
-	written  *lru.Cache // "check_run:<id>" / "comment:<id>" -> hash of what this process last wrote
 	// collaborators: "repoID/login" -> collaborator, trusted for collaboratorTTL.
 	collaborators *lru.Cache
 }
 
-// unchanged reports whether this process already wrote exactly content to
-// the object; a re-delivered or no-op event then costs no write.
-func (c *caches) unchanged(key string, content ...string) bool {
-	v, ok := c.written.Get(key)
-	return ok && v.(string) == contentHash(content...)
-}
-
-func (c *caches) wrote(key string, content ...string) { c.written.Add(key, contentHash(content...)) }
-
+// contentHash identifies what the app wrote to an object.
 func contentHash(parts ...string) string {
 	h := sha256.New()
 	for _, p := range parts {
 		h.Write([]byte(p))
 		h.Write([]byte{0})
 	}
-	return string(h.Sum(nil))
+	return hex.EncodeToString(h.Sum(nil))
 }
 
 func newCaches() *caches {
 	files, _ := lru.New(2048)
 	policies, _ := lru.New(1024)
 	blobs, _ := lru.New(1024)
-	written, _ := lru.New(4096)
 	collaborators, _ := lru.New(4096)
-	return &caches{files: files, policies: policies, blobs: blobs, written: written, collaborators: collaborators}
+	return &caches{files: files, policies: policies, blobs: blobs, collaborators: collaborators}
 }
 
 // repoRef names one pull request of one installation.
@@ -151,108 +140,6 @@ func teamMembers(ctx context.Context, c *github.Client, org, slug string) (membe
 		}
 		opt.Page = resp.NextPage
 	}
-}
-
-// upsertCheckRun writes the review-policy check run on sha, updating the one
-// the app wrote before (remembered in the store) instead of adding another.
-func (a *App) upsertCheckRun(ctx context.Context, c *github.Client, r repoRef, sha string, rep check.Report) error {
-	key := store.ObjectKey{RepoID: r.RepoID, Number: r.Number, Kind: "check_run:" + sha}
-	id, ok, err := a.Store.LookupObject(ctx, key)
-	if err != nil {
-		return err
-	}
-	if !ok {
-		// The store may have been lost or this is another replica's first
-		// sight: look on GitHub before creating.
-		runs, _, err := c.Checks.ListCheckRunsForRef(ctx, r.Owner, r.Repo, sha, &github.ListCheckRunsOptions{
-			CheckName: github.String(check.Name), AppID: github.Int64(a.AppID), ListOptions: github.ListOptions{PerPage: 100}})
-		if err != nil {
-			return fmt.Errorf("listing check runs on %s: %w", sha, err)
-		}
-		for _, run := range runs.CheckRuns {
-			id, ok = run.GetID(), true
-			break
-		}
-	}
-	out := &github.CheckRunOutput{Title: github.String(rep.Title), Summary: github.String(rep.Summary)}
-	for i, an := range rep.Annotations {
-		if i == 50 { // GitHub's limit per request
-			break
-		}
-		out.Annotations = append(out.Annotations, &github.CheckRunAnnotation{
-			Path: github.String(an.Path), StartLine: github.Int(an.StartLine), EndLine: github.Int(an.EndLine),
-			AnnotationLevel: github.String(cmp.Or(an.Level, check.LevelFailure)), Message: github.String(an.Message)})
-	}
-	annotations := fmt.Sprint(rep.Annotations)
-	if ok && a.cache.unchanged(fmt.Sprint("check_run:", id), rep.Conclusion, rep.Title, rep.Summary, annotations) {
-		return a.Store.RememberObject(ctx, key, id)
-	}
-	if ok {
-		_, _, err = c.Checks.UpdateCheckRun(ctx, r.Owner, r.Repo, id, github.UpdateCheckRunOptions{
-			Name: check.Name, Status: github.String("completed"), Conclusion: github.String(rep.Conclusion), Output: out})
-		if err != nil {
-			return fmt.Errorf("updating check run %d on %s: %w", id, r, err)
-		}
-	} else {
-		run, _, err := c.Checks.CreateCheckRun(ctx, r.Owner, r.Repo, github.CreateCheckRunOptions{
-			Name: check.Name, HeadSHA: sha, Status: github.String("completed"),
-			Conclusion: github.String(rep.Conclusion), Output: out})
-		if err != nil {
-			return fmt.Errorf("creating check run on %s: %w", r, err)
-		}
-		id = run.GetID()
-	}
-	a.cache.wrote(fmt.Sprint("check_run:", id), rep.Conclusion, rep.Title, rep.Summary, annotations)
-	return a.Store.RememberObject(ctx, key, id)
-}
-
-// upsertComment keeps one sticky comment per pull request. A comment is
-// created only when the author has something to do; once it exists it is
-// edited in place, including to say all is well. The store remembers the
-// comment's ID, or 0 for "there is none", so GitHub is searched only the
-// first time a pull request is seen.
-func (a *App) upsertComment(ctx context.Context, c *github.Client, r repoRef, rep check.Report) error {
-	key := store.ObjectKey{RepoID: r.RepoID, Number: r.Number, Kind: "comment"}
-	id, known, err := a.Store.LookupObject(ctx, key)
-	if err != nil {
-		return err
-	}
-	var current string
-	if !known {
-		bot, err := a.botLogin(ctx)
-		if err != nil {
-			return err
-		}
-		if id, current, _, err = findSticky(ctx, c, r, bot); err != nil {
-			return err
-		}
-	}
-	switch {
-	case id == 0 && !rep.NeedsComment:
-		if known {
-			return nil
-		}
-	case id == 0:
-		cm, _, err := c.Issues.CreateComment(ctx, r.Owner, r.Repo, r.Number, &github.IssueComment{Body: github.String(rep.Comment)})
-		if err != nil {
-			return fmt.Errorf("commenting on %s: %w", r, err)
-		}
-		id = cm.GetID()
-		a.cache.wrote(fmt.Sprint("comment:", id), rep.Comment)
-	case current == rep.Comment || a.cache.unchanged(fmt.Sprint("comment:", id), rep.Comment):
-	default:
-		_, resp, err := c.Issues.EditComment(ctx, r.Owner, r.Repo, id, &github.IssueComment{Body: github.String(rep.Comment)})
-		if resp != nil && resp.StatusCode == http.StatusNotFound {
-			// Someone deleted it: there is none now; the next evaluation
-			// that has something to say creates a new one.
-			return a.Store.RememberObject(ctx, key, 0)
-		}
-		if err != nil {
-			return fmt.Errorf("editing comment %d on %s: %w", id, r, err)
-		}
-		a.cache.wrote(fmt.Sprint("comment:", id), rep.Comment)
-	}
-	return a.Store.RememberObject(ctx, key, id)
 }
 
 // findSticky looks for the app's marker among the pull request's comments.

@@ -22,18 +22,6 @@ type reconcileArgs struct {
 
 func (reconcileArgs) Kind() string { return "reconcile" }
 
-// evaluateArgs evaluates one pull request outside a webhook.
-type evaluateArgs struct {
-	Installation int64  `json:"installation"`
-	RepoID       int64  `json:"repo_id"`
-	Owner        string `json:"owner"`
-	Repo         string `json:"repo"`
-	Number       int    `json:"number"`
-	HeadSHA      string `json:"head_sha"`
-}
-
-func (evaluateArgs) Kind() string { return "evaluate" }
-
 // whileQueued makes a sweep unique while one is waiting or running, so an
 // installation event and the schedule (or two new leaders) do not sweep
 // twice at once; a finished sweep does not block the next.
@@ -131,16 +119,15 @@ func (a *App) sweepRepo(ctx context.Context, c *github.Client, inst int64, repo 
 		}
 		for _, pr := range prs {
 			sha := pr.GetHead().GetSHA()
-			_, seen, err := a.Store.LookupObject(ctx, store.ObjectKey{RepoID: repo.GetID(), Number: pr.GetNumber(), Kind: "check_run:" + sha})
+			_, seen, err := a.Store.LookupObject(ctx, store.ObjectKey{RepoID: repo.GetID(), Kind: "check_run:" + sha})
 			if err != nil {
 				return err
 			}
 			if seen {
 				continue
 			}
-			args := evaluateArgs{Installation: inst, RepoID: repo.GetID(), Owner: repo.GetOwner().GetLogin(),
-				Repo: repo.GetName(), Number: pr.GetNumber(), HeadSHA: sha}
-			if err := a.Store.Enqueue(ctx, args, &river.InsertOpts{UniqueOpts: river.UniqueOpts{ByArgs: true}}); err != nil {
+			r := repoRef{Installation: inst, RepoID: repo.GetID(), Owner: repo.GetOwner().GetLogin(), Repo: repo.GetName(), Number: pr.GetNumber()}
+			if err := a.requestEvaluation(ctx, r); err != nil {
 				return err
 			}
 		}
@@ -149,22 +136,6 @@ func (a *App) sweepRepo(ctx context.Context, c *github.Client, inst int64, repo 
 		}
 		opt.Page = resp.NextPage
 	}
-}
-
-type evaluateWorker struct {
-	river.WorkerDefaults[evaluateArgs]
-	app *App
-}
-
-func (w *evaluateWorker) Work(ctx context.Context, job *river.Job[evaluateArgs]) (err error) {
-	start := time.Now()
-	defer func() { w.app.Metrics.observeJob("evaluate", start, err) }()
-	t := job.Args
-	r := repoRef{Installation: t.Installation, RepoID: t.RepoID, Owner: t.Owner, Repo: t.Repo, Number: t.Number}
-	if err = w.app.evaluate(withJob(withInstallation(ctx, t.Installation), job.JobRow), evaluation{ref: r}, w.app.Logger.With("pr", r.String())); err != nil {
-		return retryable(err, w.app.Now())
-	}
-	return nil
 }
 
 // onInstallation sweeps a new installation's (or newly added repositories')

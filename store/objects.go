@@ -36,3 +36,32 @@ ON CONFLICT (repo_id, number, kind) DO UPDATE SET object_id = excluded.object_id
 	}
 	return nil
 }
+
+// Object is a GitHub object the app wrote and a hash of what it wrote last.
+type Object struct {
+	ID   int64
+	Hash string
+}
+
+// GetObject returns the object remembered for k; ok is false if none.
+func (s *Store) GetObject(ctx context.Context, k ObjectKey) (o Object, ok bool, err error) {
+	const q = `SELECT object_id, content_hash FROM github_objects WHERE repo_id = $1 AND number = $2 AND kind = $3`
+	err = s.DB.QueryRowContext(ctx, q, k.RepoID, k.Number, k.Kind).Scan(&o.ID, &o.Hash)
+	if errors.Is(err, sql.ErrNoRows) {
+		return Object{}, false, nil
+	}
+	if err != nil {
+		return Object{}, false, fmt.Errorf("store: get object %+v: %w", k, err)
+	}
+	return o, true, nil
+}
+
+// PutObject records (or replaces) the object for k.
+func (s *Store) PutObject(ctx context.Context, k ObjectKey, o Object) error {
+	const q = `INSERT INTO github_objects (repo_id, number, kind, object_id, content_hash) VALUES ($1, $2, $3, $4, $5)
+ON CONFLICT (repo_id, number, kind) DO UPDATE SET object_id = excluded.object_id, content_hash = excluded.content_hash`
+	if _, err := s.DB.ExecContext(ctx, q, k.RepoID, k.Number, k.Kind, o.ID, o.Hash); err != nil {
+		return fmt.Errorf("store: put object %+v: %w", k, err)
+	}
+	return nil
+}

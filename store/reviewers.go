@@ -235,6 +235,44 @@ func (s *Store) Rotation(ctx context.Context, installationID, repoID int64, rule
 // (compare-and-swap), and reports whether it did. Of concurrent callers that
 // read the same position, exactly one succeeds; the others should re-read.
 func (s *Store) SetRotation(ctx context.Context, installationID, repoID int64, rule string, from, to int) (bool, error) {
+	return setRotation(ctx, s.DB, installationID, repoID, Move{Rule: rule, From: from, To: to})
+}
+
+// Move is one round-robin rule's position change, from what was read to the
+// next position.
+type Move struct {
+	Rule     string
+	From, To int
+}
+
+// SetRotations applies every move, or none: all compare-and-swaps succeed in
+// one transaction or it rolls back and ok is false. Undo, with the moves
+// reversed, gives the positions back after a failed request.
+func (s *Store) SetRotations(ctx context.Context, installationID, repoID int64, moves []Move) (ok bool, err error) {
+	errLost := errors.New("lost")
+	err = s.inTx(ctx, func(tx *sql.Tx) error {
+		for _, m := range moves {
+			won, err := setRotation(ctx, tx, installationID, repoID, m)
+			if err != nil {
+				return err
+			}
+			if !won {
+				return errLost
+			}
+		}
+		return nil
+	})
+	if errors.Is(err, errLost) {
+		return false, nil
+	}
+	return err == nil, err
+}
+
+type execer interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+}
+
+func setRotation(ctx context.Context, db execer, installationID, repoID int64, m Move) (bool, error) {
 	// A missing row means position 0, so only from == 0 may create it. On
 	// PostgreSQL both statements re-check the WHERE clause against the row
 	// a concurrent winner committed; SQLite runs writers one at a time.
@@ -245,17 +283,17 @@ WHERE rotations.position = 0`
 WHERE installation_id = $1 AND repo_id = $2 AND rule = $3 AND position = $5`
 	var res sql.Result
 	var err error
-	if from == 0 {
-		res, err = s.DB.ExecContext(ctx, fromZero, installationID, repoID, rule, to)
+	if m.From == 0 {
+		res, err = db.ExecContext(ctx, fromZero, installationID, repoID, m.Rule, m.To)
 	} else {
-		res, err = s.DB.ExecContext(ctx, fromOld, installationID, repoID, rule, to, from)
+		res, err = db.ExecContext(ctx, fromOld, installationID, repoID, m.Rule, m.To, m.From)
 	}
 	if err != nil {
-		return false, fmt.Errorf("store: set rotation %d %q: %w", repoID, rule, err)
+		return false, fmt.Errorf("store: set rotation %d %q: %w", repoID, m.Rule, err)
 	}
 	n, err := res.RowsAffected()
 	if err != nil {
-		return false, fmt.Errorf("store: set rotation %d %q: %w", repoID, rule, err)
+		return false, fmt.Errorf("store: set rotation %d %q: %w", repoID, m.Rule, err)
 	}
 	return n == 1, nil
 }

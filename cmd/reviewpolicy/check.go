@@ -12,10 +12,8 @@ import (
 
 	"github.com/reviewpolicy/reviewpolicy/handlers"
 	"github.com/reviewpolicy/reviewpolicy/policy"
-	"github.com/reviewpolicy/reviewpolicy/policy/check"
-	"github.com/reviewpolicy/reviewpolicy/policy/reviewers"
+	"github.com/reviewpolicy/reviewpolicy/policy/decide"
 	"github.com/reviewpolicy/reviewpolicy/policy/sla"
-	"github.com/reviewpolicy/reviewpolicy/policy/template"
 )
 
 // checkCmd evaluates a policy against a saved pull_request payload offline
@@ -80,39 +78,20 @@ func checkCmd(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 
-	in := check.Input{Policy: pol, PolicyErr: perr, PolicySource: "`" + *policyPath + "`"}
-	facts := handlers.PullRequestFacts(pr, files)
-	if pol != nil {
-		if pol.Template != nil && pol.Enforcement.Template != policy.ModeOff {
-			res := template.Evaluate(pol.Template, facts, tmpl)
-			in.Template = &res
-		}
-		if pol.Reviewers != nil && pol.Enforcement.Reviewers != policy.ModeOff {
-			rin := reviewers.Input{Policy: pol, PR: facts, Repo: ev.GetRepo().GetFullName(), CodeOwners: owners, Now: now}
-			for _, u := range pr.RequestedReviewers {
-				rin.Requested = append(rin.Requested, u.GetLogin())
-			}
-			for _, r := range reviews {
-				rin.Reviews = append(rin.Reviews, policy.Review{Author: r.GetUser().GetLogin(), State: r.GetState(),
-					SubmittedAt: r.GetSubmittedAt().Time})
-			}
-			out := reviewers.Select(rin)
-			in.Reviewers = &out
-		}
-		if pol.SLA != nil && pol.Enforcement.SLA != policy.ModeOff && !pr.GetDraft() {
-			// Offline, the clock starts when the pull request was opened.
-			clock, _ := sla.Clock{}.Start(pr.GetCreatedAt().Time)
-			for _, r := range reviews {
-				if r.GetUser().GetLogin() != pr.GetUser().GetLogin() && r.SubmittedAt != nil {
-					clock = clock.Review(r.GetSubmittedAt().Time, r.GetUser().GetLogin())
-					break
-				}
-			}
-			st := sla.Evaluate(pol.SLA, clock, now)
-			in.SLA = &st
-		}
+	f := decide.Facts{Policy: pol, PolicyErr: perr, PolicySource: "`" + *policyPath + "`", Repo: ev.GetRepo().GetFullName(),
+		PR: handlers.PullRequestFacts(pr, files), Template: tmpl, CodeOwners: owners}
+	for _, u := range pr.RequestedReviewers {
+		f.Requested = append(f.Requested, u.GetLogin())
 	}
-	rep := check.Build(in)
+	for _, r := range reviews {
+		f.Reviews = append(f.Reviews, policy.Review{Author: r.GetUser().GetLogin(), State: r.GetState(), SubmittedAt: r.GetSubmittedAt().Time})
+	}
+	if !pr.GetDraft() {
+		// Offline, the clock starts when the pull request was opened.
+		f.Clock, _ = sla.Clock{}.Start(pr.GetCreatedAt().Time)
+		f.ClockFound = true
+	}
+	rep := decide.Decide(f, now).Report
 	fmt.Fprintf(stdout, "conclusion: %s\ntitle: %s\n\n%s", rep.Conclusion, rep.Title, rep.Summary)
 	return nil
 }

@@ -67,6 +67,7 @@ func TestSLAReminderThenBreachReachGitHub(t *testing.T) {
 		m["review"].(map[string]any)["user"].(map[string]any)["login"] = "carol"
 	}))
 	waitFor(t, "the reviewed state", func() bool { return strings.Contains(h.checkRuns()[0].Summary, "reviewed after") })
+	h.settle(t)
 	if n := escalations(t, h); n != 1 {
 		t.Errorf("escalated %d times, want once", n)
 	}

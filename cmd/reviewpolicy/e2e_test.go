@@ -6,6 +6,7 @@ import (
 	"context"
 	"crypto/hmac"
 	"crypto/sha256"
+	"database/sql"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
@@ -49,6 +50,8 @@ type harness struct {
 	dbURL   string
 	url     string
 	seq     atomic.Int64
+	// accepted counts deliveries the server answered 202.
+	accepted atomic.Int64
 }
 
 // setup builds the fake GitHub with the repository and pull request of the
@@ -181,7 +184,37 @@ func (h *harness) sendSigned(t *testing.T, event, delivery string, body []byte, 
 	must(t, err)
 	_, _ = io.Copy(io.Discard, res.Body)
 	res.Body.Close()
+	if res.StatusCode == http.StatusAccepted {
+		h.accepted.Add(1)
+	}
 	return res.StatusCode
+}
+
+// settle waits until every delivery accepted so far was handled and no
+// evaluation is waiting or running: the app has done all it will do.
+func (h *harness) settle(t *testing.T) {
+	t.Helper()
+	quiet := 0
+	waitFor(t, "the app to settle", func() bool {
+		if h.deliveriesDone(t) < int(h.accepted.Load()) || h.pendingEvaluations(t) > 0 {
+			quiet = 0
+			return false
+		}
+		quiet++
+		return quiet >= 3
+	})
+}
+
+// pendingEvaluations counts evaluate jobs not finished yet.
+func (h *harness) pendingEvaluations(t *testing.T) int {
+	t.Helper()
+	db, err := sql.Open("sqlite", strings.TrimPrefix(h.dbURL, "sqlite://"))
+	must(t, err)
+	defer db.Close()
+	var n int
+	must(t, db.QueryRow(`SELECT count(*) FROM river_job WHERE kind = 'evaluate'
+AND state IN ('available', 'running', 'retryable', 'pending', 'scheduled')`).Scan(&n))
+	return n
 }
 
 // waitFor polls cond until it holds; the deadline only bounds a failure.
@@ -349,6 +382,7 @@ func TestTemplateFailsThenEditTurnsCheckGreenWithOneComment(t *testing.T) {
 	h.start(t, nil)
 
 	body := "## Summary\nDescribe the change.\n\n## Testing\nHow was it tested?\n"
+	h.fake.EditPullRequest(owner, repoName, prNumber, func(p *githubfake.PullRequest) { p.Body = body })
 	h.send(t, "pull_request", "", payload(t, "pull_request/opened.payload.json", func(m map[string]any) {
 		m["pull_request"].(map[string]any)["body"] = body
 	}))
@@ -362,6 +396,7 @@ func TestTemplateFailsThenEditTurnsCheckGreenWithOneComment(t *testing.T) {
 	}
 
 	fixed := "## Summary\nFixes ACME-42: the README now explains how to install.\n\n## Testing\nRendered it locally.\n"
+	h.fake.EditPullRequest(owner, repoName, prNumber, func(p *githubfake.PullRequest) { p.Body = fixed })
 	h.send(t, "pull_request", "", payload(t, "pull_request/opened.payload.json", func(m map[string]any) {
 		m["action"] = "edited"
 		m["changes"] = map[string]any{"body": map[string]any{"from": body}}

@@ -140,7 +140,7 @@ func replicasScenario(t *testing.T, githubActs bool) {
 	dbURL, db := newPostgresSchema(t)
 	env := []string{"REVIEWPOLICY_DATABASE_URL=" + dbURL,
 		// A job left "running" by the killed process is rescued after this.
-		"REVIEWPOLICY_WORKERS_JOB_TIMEOUT=1s", "REVIEWPOLICY_WORKERS_RESCUE_AFTER=2s"}
+		"REVIEWPOLICY_WORKERS_JOB_TIMEOUT=5s", "REVIEWPOLICY_WORKERS_RESCUE_AFTER=6s"}
 
 	// The victim reaches GitHub through a crash point that holds one of its
 	// reviewer requests until it is killed.
@@ -253,6 +253,12 @@ FROM river_job WHERE kind = 'delivery'`).Scan(&done, &givenUp)
 		}
 		return err == nil && done == sent
 	})
+	waitFor(t, "every evaluation to finish", func() bool {
+		var waiting int
+		err := db.QueryRow(`SELECT count(*) FROM river_job WHERE kind = 'evaluate'
+AND state NOT IN ('completed', 'cancelled', 'discarded')`).Scan(&waiting)
+		return err == nil && waiting == 0
+	})
 
 	// Retries are expected (the rescued job, lost compare-and-swaps); they
 	// are logged to show what the run went through.
@@ -327,10 +333,12 @@ FROM river_job WHERE kind = 'delivery'`).Scan(&done, &givenUp)
 	}
 }
 
-// logJobs logs the delivery jobs matching where, with their errors.
+// logJobs logs the delivery and evaluation jobs matching where, with their
+// errors.
 func logJobs(t *testing.T, db *sql.DB, where string) {
-	rows, err := db.Query(`SELECT args->>'delivery_id', state, attempt, attempted_by::text, coalesce(errors::text, '') FROM river_job
-WHERE kind = 'delivery' AND ` + where + ` ORDER BY id`)
+	rows, err := db.Query(`SELECT coalesce(args->>'delivery_id', 'evaluate #' || (args->>'number') || ' v' || (args->>'version')),
+state, attempt, attempted_by::text, coalesce(errors::text, '') FROM river_job
+WHERE kind IN ('delivery', 'evaluate') AND ` + where + ` ORDER BY id`)
 	if err != nil {
 		t.Logf("listing jobs: %v", err)
 		return

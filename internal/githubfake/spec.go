@@ -46,6 +46,7 @@ var servedPaths = []string{
 	"/repos/{owner}/{repo}/check-runs",
 	"/repos/{owner}/{repo}/check-runs/{check_run_id}",
 	"/repos/{owner}/{repo}/collaborators/{username}",
+	"/repos/{owner}/{repo}/commits/{commit_sha}/pulls",
 	"/repos/{owner}/{repo}/commits/{ref}/check-runs",
 	"/repos/{owner}/{repo}/contents/{path}",
 	"/repos/{owner}/{repo}/git/trees/{tree_sha}",

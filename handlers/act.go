@@ -1,0 +1,201 @@
+package handlers
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/google/go-github/v60/github"
+
+	"github.com/reviewpolicy/reviewpolicy/policy/check"
+	"github.com/reviewpolicy/reviewpolicy/policy/decide"
+	"github.com/reviewpolicy/reviewpolicy/policy/reviewers"
+	"github.com/reviewpolicy/reviewpolicy/policy/sla"
+	"github.com/reviewpolicy/reviewpolicy/store"
+)
+
+// act writes a decision: the check run first, so a pull request is never
+// left without one, then the reviewer requests, the sticky comment and the
+// SLA clock. Every write is idempotent; a failed step fails the job, and its
+// retry evaluates afresh and skips what is already written. The rotations
+// reserved for this decision are given back when nobody was asked.
+func (a *App) act(ctx context.Context, c *github.Client, r repoRef, g *gathered, d decide.Decision, now time.Time, log *slog.Logger) error {
+	if err := a.publishVerdict(ctx, c, r, g, d.Report, now); err != nil {
+		return errors.Join(err, a.undoRotations(context.WithoutCancel(ctx), r, g, d))
+	}
+	if err := a.requestReviewers(ctx, c, r, g, d, now, log); err != nil {
+		return errors.Join(err, a.undoRotations(context.WithoutCancel(ctx), r, g, d))
+	}
+	if err := a.upsertComment(ctx, c, r, d.Report); err != nil {
+		return err
+	}
+	return a.saveClock(ctx, r, g, d, now)
+}
+
+// actClosed ends what a closed pull request had: its verdict no longer
+// counts on its head commit, and its SLA clock stops.
+func (a *App) actClosed(ctx context.Context, c *github.Client, r repoRef, g *gathered, d decide.Decision) error {
+	sha, err := a.Store.DeleteVerdict(ctx, store.PR{RepoID: r.RepoID, Number: r.Number})
+	if err != nil {
+		return err
+	}
+	if sha != "" {
+		if err := a.publishCheck(ctx, c, r, sha); err != nil {
+			return err
+		}
+	}
+	return a.saveClock(ctx, r, g, d, a.Now())
+}
+
+// rotationMoves are the round-robin positions the decision advances.
+func rotationMoves(g *gathered, d decide.Decision) []store.Move {
+	if d.Reviewers == nil {
+		return nil
+	}
+	var moves []store.Move
+	for rule, next := range d.Reviewers.Rotation {
+		moves = append(moves, store.Move{Rule: rule, From: g.facts.Rotation[rule], To: next})
+	}
+	slices.SortFunc(moves, func(a, b store.Move) int { return strings.Compare(a.Rule, b.Rule) })
+	return moves
+}
+
+// reserveRotations advances the decision's rotations, all or none. moved is
+// false when another pull request moved one first: decide again.
+func (a *App) reserveRotations(ctx context.Context, r repoRef, g *gathered, d decide.Decision) (moved bool, err error) {
+	moves := rotationMoves(g, d)
+	if len(moves) == 0 {
+		return true, nil
+	}
+	return a.Store.SetRotations(ctx, r.Installation, r.RepoID, moves)
+}
+
+// undoRotations gives the positions back, unless another pull request has
+// moved them on since (then the people skipped are next in its turn).
+func (a *App) undoRotations(ctx context.Context, r repoRef, g *gathered, d decide.Decision) error {
+	moves := rotationMoves(g, d)
+	for i, m := range moves {
+		moves[i] = store.Move{Rule: m.Rule, From: m.To, To: m.From}
+	}
+	if len(moves) == 0 {
+		return nil
+	}
+	_, err := a.Store.SetRotations(ctx, r.Installation, r.RepoID, moves)
+	return err
+}
+
+// requestReviewers asks the decided people and records the rules that have
+// their reviewers now, so a later push asks only for rules that newly match.
+func (a *App) requestReviewers(ctx context.Context, c *github.Client, r repoRef, g *gathered, d decide.Decision, now time.Time, log *slog.Logger) error {
+	out := d.Reviewers
+	if out == nil {
+		return nil
+	}
+	if len(out.Request) > 0 {
+		req := github.ReviewersRequest{Reviewers: out.Request}
+		if _, _, err := c.PullRequests.RequestReviewers(ctx, r.Owner, r.Repo, r.Number, req); err != nil {
+			return fmt.Errorf("requesting reviewers %v on %s: %w", out.Request, r, err)
+		}
+		a.Metrics.ReviewerRequest.WithLabelValues(g.facts.Policy.Reviewers.Strategy).Add(float64(len(out.Request)))
+		for _, login := range out.Request {
+			if err := a.Store.AddReviewRequest(ctx, r.Installation, r.RepoID, r.Number, login, now); err != nil {
+				return err
+			}
+		}
+		log.Info("reviewers requested", "pr", r.String(), "reviewers", out.Request)
+	}
+	if g.facts.PR.Draft {
+		return nil
+	}
+	return a.Store.AddDoneRules(ctx, r.RepoID, r.Number, coveredRules(g.facts.DoneRules, out))
+}
+
+// coveredRules are the rules that have reviewers now and were not recorded.
+func coveredRules(done []string, out *reviewers.Output) []string {
+	var covered []string
+	for _, rr := range out.Rules {
+		if len(rr.Assigned) > 0 && !slices.Contains(done, rr.Name) {
+			covered = append(covered, rr.Name)
+		}
+	}
+	return covered
+}
+
+// saveClock stores a changed SLA clock and schedules the timers of a new one.
+func (a *App) saveClock(ctx context.Context, r repoRef, g *gathered, d decide.Decision, now time.Time) error {
+	if d.SLA == nil || !d.SLA.Changed {
+		return nil
+	}
+	clock := d.SLA.Clock
+	if d.SLA.Reviewed != nil {
+		a.Metrics.TimeToReview.WithLabelValues(r.Owner + "/" + r.Repo).Observe(d.SLA.Reviewed.Seconds())
+	}
+	state, err := json.Marshal(clock)
+	if err != nil {
+		return err
+	}
+	rec := store.SLARecord{InstallationID: r.Installation, RepoID: r.RepoID, Owner: r.Owner, Repo: r.Repo,
+		Number: r.Number, State: state, Generation: clock.Generation, Waiting: clock.State == sla.Running, UpdatedAt: now}
+	if err := a.Store.PutSLA(ctx, rec); err != nil {
+		return err
+	}
+	if d.SLA.Restarted {
+		return a.scheduleTimers(ctx, r, g.facts.Policy.SLA, clock)
+	}
+	return nil
+}
+
+// upsertComment keeps one sticky comment per pull request. A comment is
+// created only when the author has something to do; once it exists it is
+// edited in place, including to say all is well. The store remembers the
+// comment and a hash of the body written, shared by every replica, so
+// GitHub is searched only the first time and an unchanged body costs no
+// write. Someone else editing it clears the hash (onIssueComment).
+func (a *App) upsertComment(ctx context.Context, c *github.Client, r repoRef, rep check.Report) error {
+	key := store.ObjectKey{RepoID: r.RepoID, Number: r.Number, Kind: "comment"}
+	obj, known, err := a.Store.GetObject(ctx, key)
+	if err != nil {
+		return err
+	}
+	var current string
+	if !known {
+		bot, err := a.botLogin(ctx)
+		if err != nil {
+			return err
+		}
+		if obj.ID, current, _, err = findSticky(ctx, c, r, bot); err != nil {
+			return err
+		}
+	}
+	hash := contentHash(rep.Comment)
+	switch {
+	case obj.ID == 0 && !rep.NeedsComment:
+		if known {
+			return nil
+		}
+		hash = ""
+	case obj.ID == 0:
+		cm, _, err := c.Issues.CreateComment(ctx, r.Owner, r.Repo, r.Number, &github.IssueComment{Body: github.String(rep.Comment)})
+		if err != nil {
+			return fmt.Errorf("commenting on %s: %w", r, err)
+		}
+		obj.ID = cm.GetID()
+	case obj.Hash == hash || (!known && current == rep.Comment):
+	default:
+		_, resp, err := c.Issues.EditComment(ctx, r.Owner, r.Repo, obj.ID, &github.IssueComment{Body: github.String(rep.Comment)})
+		if resp != nil && resp.StatusCode == 404 {
+			// Someone deleted it: there is none now; the next evaluation
+			// that has something to say creates a new one.
+			return a.Store.PutObject(ctx, key, store.Object{})
+		}
+		if err != nil {
+			return fmt.Errorf("editing comment %d on %s: %w", obj.ID, r, err)
+		}
+	}
+	return a.Store.PutObject(ctx, key, store.Object{ID: obj.ID, Hash: hash})
+}

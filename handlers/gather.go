@@ -1,0 +1,324 @@
+package handlers
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/google/go-github/v60/github"
+
+	"github.com/reviewpolicy/reviewpolicy/policy"
+	"github.com/reviewpolicy/reviewpolicy/policy/decide"
+	"github.com/reviewpolicy/reviewpolicy/policy/reviewers"
+)
+
+// gathered is what one evaluation read: the decision's facts and what the
+// writes need besides.
+type gathered struct {
+	pr      *github.PullRequest
+	headSHA string
+	baseRef string
+	base    baseFiles
+	facts   decide.Facts
+}
+
+// gather reads the pull request as it is now, the policy in force on its
+// base branch, and every fact the policy's areas need.
+func (a *App) gather(ctx context.Context, c *github.Client, r repoRef) (*gathered, error) {
+	pr, _, err := c.PullRequests.Get(ctx, r.Owner, r.Repo, r.Number)
+	if err != nil {
+		return nil, fmt.Errorf("reading %s: %w", r, err)
+	}
+	g := &gathered{pr: pr, headSHA: pr.GetHead().GetSHA(), baseRef: pr.GetBase().GetRef()}
+	if g.base, err = a.listGitHubDir(ctx, c, r, g.baseRef); err != nil {
+		return nil, err
+	}
+	pol, err := a.loadPolicy(ctx, c, r, g.baseRef, g.base)
+	if err != nil {
+		return nil, err
+	}
+	f := &g.facts
+	f.Policy, f.PolicySource, f.PolicyErr = pol.policy, pol.source, pol.err
+	f.Repo = r.Owner + "/" + r.Repo
+	f.Closed = pr.GetState() == "closed"
+	f.PR = PullRequestFacts(pr, nil)
+	if !f.Closed {
+		if err := a.gatherOpen(ctx, c, r, g); err != nil {
+			return nil, err
+		}
+	}
+	if p := f.Policy; p != nil && p.SLA != nil && p.Enforcement.SLA != policy.ModeOff {
+		if err := a.readClock(ctx, r, f); err != nil {
+			return nil, err
+		}
+	}
+	return g, nil
+}
+
+// gatherOpen reads what only an open pull request's evaluation needs.
+func (a *App) gatherOpen(ctx context.Context, c *github.Client, r repoRef, g *gathered) error {
+	f := &g.facts
+	files, err := a.listFiles(ctx, c, r, g.headSHA)
+	if err != nil {
+		return err
+	}
+	f.PR.Files = files
+	if slices.Contains(files, policy.FileName) {
+		if f.Proposed, err = a.proposed(ctx, c, r, g.pr, files, f.Policy); err != nil {
+			return err
+		}
+	}
+	for _, u := range g.pr.RequestedReviewers {
+		f.Requested = append(f.Requested, u.GetLogin())
+	}
+	for _, t := range g.pr.RequestedTeams {
+		f.RequestedTeams = append(f.RequestedTeams, "@"+r.Owner+"/"+t.GetSlug())
+	}
+	p := f.Policy
+	if p == nil {
+		return nil
+	}
+	if p.Template != nil && p.Enforcement.Template != policy.ModeOff {
+		if f.Template, err = a.firstOf(ctx, c, r, g.baseRef, g.base, templatePaths); err != nil {
+			return err
+		}
+	}
+	reviewersOn := p.Reviewers != nil && p.Enforcement.Reviewers != policy.ModeOff
+	if reviewersOn || (p.SLA != nil && p.Enforcement.SLA != policy.ModeOff) {
+		reviews, err := listReviews(ctx, c, r)
+		if err != nil {
+			return err
+		}
+		f.Reviews = policyReviews(reviews)
+	}
+	if reviewersOn {
+		return a.gatherReviewers(ctx, c, r, g)
+	}
+	return nil
+}
+
+// gatherReviewers reads who may be asked and what the store knows of them:
+// teams (the policy's and CODEOWNERS'), load, removals, rules done, and the
+// rotations.
+func (a *App) gatherReviewers(ctx context.Context, c *github.Client, r repoRef, g *gathered) error {
+	f := &g.facts
+	var err error
+	if f.Policy.Reviewers.Codeowners {
+		if f.CodeOwners, err = a.firstOf(ctx, c, r, g.baseRef, g.base, codeownersPaths); err != nil {
+			return err
+		}
+	}
+	refs := reviewerRefs(f.Policy, f.CodeOwners)
+	if f.Teams, err = a.teams(ctx, c, refs); err != nil {
+		return err
+	}
+	if f.Load, err = a.loads(ctx, r.Installation, candidateLogins(refs, f.Teams)); err != nil {
+		return err
+	}
+	if f.Removed, err = a.Store.Removed(ctx, r.RepoID, r.Number); err != nil {
+		return err
+	}
+	if f.DoneRules, err = a.Store.DoneRules(ctx, r.RepoID, r.Number); err != nil {
+		return err
+	}
+	return a.readRotations(ctx, r, g)
+}
+
+// readRotations reads the round-robin positions, which other pull requests'
+// evaluations move.
+func (a *App) readRotations(ctx context.Context, r repoRef, g *gathered) error {
+	p := g.facts.Policy
+	g.facts.Rotation = map[string]int{}
+	if p.Reviewers.Strategy != policy.StrategyRoundRobin {
+		return nil
+	}
+	for _, rule := range ruleNames(p) {
+		pos, err := a.Store.Rotation(ctx, r.Installation, r.RepoID, rule)
+		if err != nil {
+			return err
+		}
+		g.facts.Rotation[rule] = pos
+	}
+	return nil
+}
+
+func (a *App) readClock(ctx context.Context, r repoRef, f *decide.Facts) error {
+	rec, found, err := a.Store.SLA(ctx, r.RepoID, r.Number)
+	if err != nil || !found {
+		return err
+	}
+	if err := json.Unmarshal(rec.State, &f.Clock); err != nil {
+		return fmt.Errorf("reading SLA clock of %s: %w", r, err)
+	}
+	f.ClockFound = true
+	return nil
+}
+
+// gatheredMore remembers which extra facts one evaluation already read.
+type gatheredMore struct {
+	accessPasses int
+	busyAsked    bool
+}
+
+// gatherMore reads the facts a decision to request people needs: whether
+// they can review the repository (asking one who cannot fails the whole
+// request) and whether anyone is busy. again is true when the facts changed
+// and the decision must be made again.
+func (a *App) gatherMore(ctx context.Context, c *github.Client, r repoRef, g *gathered, d *decide.Decision, m *gatheredMore) (again bool, err error) {
+	if d.Reviewers == nil || len(d.Reviewers.Request) == 0 {
+		return false, nil
+	}
+	bad, err := a.unableToReview(ctx, c, r, d.Reviewers.Request)
+	if err != nil {
+		return false, err
+	}
+	if len(bad) > 0 {
+		if m.accessPasses++; m.accessPasses < 3 {
+			if g.facts.CannotReview == nil {
+				g.facts.CannotReview = map[string]bool{}
+			}
+			for _, l := range bad {
+				g.facts.CannotReview[strings.ToLower(l)] = true
+			}
+			return true, nil
+		}
+		d.Reviewers.Request = slices.DeleteFunc(d.Reviewers.Request, func(l string) bool { return slices.Contains(bad, l) })
+	}
+	if !m.busyAsked {
+		// Asked only now, so most evaluations cost no query.
+		m.busyAsked = true
+		refs := reviewerRefs(g.facts.Policy, g.facts.CodeOwners)
+		if busy := a.busyPeople(ctx, c, candidateLogins(refs, g.facts.Teams)); len(busy) > 0 {
+			g.facts.Busy = busy
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+// reviewerRefs lists every person and team the policy's rules and
+// CODEOWNERS name, as written ("login" or "@org/team").
+func reviewerRefs(p *policy.Policy, codeowners string) []string {
+	var refs []string
+	for _, rule := range p.Reviewers.Rules {
+		refs = append(refs, rule.Reviewers...)
+	}
+	if p.Reviewers.Codeowners {
+		refs = append(refs, codeownersRefs(codeowners)...)
+	}
+	return refs
+}
+
+// codeownersRefs lists the owners a CODEOWNERS file names.
+func codeownersRefs(text string) []string {
+	var refs []string
+	for _, line := range strings.Split(text, "\n") {
+		if i := strings.Index(line, "#"); i >= 0 {
+			line = line[:i]
+		}
+		fields := strings.Fields(line)
+		for _, f := range fields[min(1, len(fields)):] {
+			if strings.HasPrefix(f, "@") {
+				refs = append(refs, f)
+			}
+		}
+	}
+	return refs
+}
+
+// candidateLogins lists, lower-cased and once each, everyone refs name,
+// teams expanded.
+func candidateLogins(refs []string, teams map[string][]string) []string {
+	var out []string
+	for _, ref := range refs {
+		if _, _, ok := splitTeam(ref); ok {
+			out = append(out, teams[strings.ToLower(ref)]...)
+		} else {
+			out = append(out, strings.TrimPrefix(ref, "@"))
+		}
+	}
+	for i := range out {
+		out[i] = strings.ToLower(out[i])
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
+// PullRequestFacts is what the pure evaluators see of a pull request.
+func PullRequestFacts(pr *github.PullRequest, files []string) policy.PullRequest {
+	p := policy.PullRequest{
+		Number:    pr.GetNumber(),
+		Title:     pr.GetTitle(),
+		Body:      pr.GetBody(),
+		Branch:    pr.GetHead().GetRef(),
+		Author:    pr.GetUser().GetLogin(),
+		AuthorBot: pr.GetUser().GetType() == "Bot",
+		Draft:     pr.GetDraft(),
+		Files:     files,
+	}
+	for _, l := range pr.Labels {
+		p.Labels = append(p.Labels, l.GetName())
+	}
+	return p
+}
+
+func ruleNames(p *policy.Policy) []string {
+	names := []string{reviewers.CodeownersRule}
+	for _, r := range p.Reviewers.Rules {
+		names = append(names, r.Name)
+	}
+	return names
+}
+
+func policyReviews(rs []*github.PullRequestReview) []policy.Review {
+	out := make([]policy.Review, 0, len(rs))
+	for _, r := range rs {
+		out = append(out, policy.Review{Author: r.GetUser().GetLogin(), State: r.GetState(), SubmittedAt: r.GetSubmittedAt().Time})
+	}
+	return out
+}
+
+// teams expands every @org/team among refs.
+func (a *App) teams(ctx context.Context, c *github.Client, refs []string) (map[string][]string, error) {
+	out := map[string][]string{}
+	for _, ref := range refs {
+		org, slug, ok := splitTeam(ref)
+		if !ok {
+			continue
+		}
+		key := strings.ToLower(ref)
+		if _, seen := out[key]; seen {
+			continue
+		}
+		members, found, err := teamMembers(ctx, c, org, slug)
+		if err != nil {
+			return nil, err
+		}
+		if found {
+			out[key] = members
+		}
+	}
+	return out, nil
+}
+
+func splitTeam(ref string) (org, slug string, ok bool) {
+	if !strings.HasPrefix(ref, "@") {
+		return "", "", false
+	}
+	return strings.Cut(ref[1:], "/")
+}
+
+// loads reads the open review load of everyone a rule could pick.
+func (a *App) loads(ctx context.Context, inst int64, logins []string) (map[string]reviewers.Load, error) {
+	got, err := a.Store.Loads(ctx, inst, logins)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]reviewers.Load, len(got))
+	for k, v := range got {
+		out[k] = reviewers.Load{Open: v.Open, LastRequested: v.LastRequested}
+	}
+	return out, nil
+}

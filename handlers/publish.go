@@ -1,0 +1,282 @@
+package handlers
+
+import (
+	"cmp"
+	"context"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/google/go-github/v60/github"
+
+	"github.com/reviewpolicy/reviewpolicy/policy/check"
+	"github.com/reviewpolicy/reviewpolicy/store"
+)
+
+// A check run belongs to a commit, and several open pull requests (to
+// different bases) can share one head commit. So each pull request's
+// evaluation stores its verdict, and the commit's one check run shows the
+// strictest verdict of all of them, naming each: a lenient base cannot
+// turn a strict base's failure green.
+
+// verdict is the part of a report the check run shows.
+type verdict struct {
+	Conclusion  string             `json:"conclusion"`
+	Title       string             `json:"title"`
+	Summary     string             `json:"summary"`
+	Annotations []check.Annotation `json:"annotations,omitempty"`
+}
+
+// publishVerdict records the pull request's verdict on its head and
+// publishes the head's check run.
+func (a *App) publishVerdict(ctx context.Context, c *github.Client, r repoRef, g *gathered, rep check.Report, now time.Time) error {
+	data, err := json.Marshal(verdict{Conclusion: rep.Conclusion, Title: rep.Title, Summary: rep.Summary, Annotations: rep.Annotations})
+	if err != nil {
+		return err
+	}
+	v := store.Verdict{PR: store.PR{RepoID: r.RepoID, Number: r.Number}, HeadSHA: g.headSHA, BaseRef: g.baseRef, Report: data, UpdatedAt: now}
+	if err := a.Store.PutVerdict(ctx, v); err != nil {
+		return err
+	}
+	return a.publishCheck(ctx, c, r, g.headSHA)
+}
+
+// Waiting for a commit's publication lease: another pull request's job
+// holds it for one or two API calls.
+const (
+	publishLeaseTTL  = time.Minute
+	publishLeaseWait = 30 * time.Second
+)
+
+// publishCheck writes the commit's check run from the verdicts of the open
+// pull requests whose head it is. Pull requests GitHub lists on the commit
+// that have no verdict yet are asked to be evaluated; until they are, the
+// check is not green. One writer per commit at a time, across processes.
+func (a *App) publishCheck(ctx context.Context, c *github.Client, r repoRef, sha string) error {
+	lease := fmt.Sprintf("check:%d:%s", r.RepoID, sha)
+	owner := fmt.Sprintf("job:%d", jobFrom(ctx).ID)
+	if err := a.acquire(ctx, lease, owner); err != nil {
+		return err
+	}
+	defer a.Store.ReleaseLease(context.WithoutCancel(ctx), lease, owner)
+	verdicts, err := a.Store.VerdictsOn(ctx, r.RepoID, sha)
+	if err != nil {
+		return err
+	}
+	var pending []int
+	if _, known, err := a.Store.GetObject(ctx, checkKey(r, sha)); err != nil {
+		return err
+	} else if !known {
+		// The commit's first check: a pull request opened on it may not be
+		// evaluated yet. Later ones store their verdict before publishing,
+		// so GitHub need not be asked again.
+		if pending, err = a.unjudged(ctx, c, r, sha, verdicts); err != nil {
+			return err
+		}
+	}
+	if len(verdicts) == 0 {
+		return nil // no open pull request has it as its head any more
+	}
+	rep, err := combine(verdicts, pending)
+	if err != nil {
+		return err
+	}
+	return a.upsertCheckRun(ctx, c, r, sha, rep)
+}
+
+// acquire waits for a short named lease.
+func (a *App) acquire(ctx context.Context, name, owner string) error {
+	deadline := time.Now().Add(publishLeaseWait)
+	for wait := 20 * time.Millisecond; ; wait = min(wait*2, 500*time.Millisecond) {
+		now := a.Now()
+		ok, err := a.Store.AcquireLease(ctx, name, owner, now, now.Add(publishLeaseTTL))
+		if err != nil || ok {
+			return err
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("%s stayed busy for %s", name, publishLeaseWait)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(wait):
+		}
+	}
+}
+
+// unjudged lists the open pull requests GitHub has on the commit that have
+// no verdict for it yet, and asks for their evaluation.
+func (a *App) unjudged(ctx context.Context, c *github.Client, r repoRef, sha string, verdicts []store.Verdict) ([]int, error) {
+	prs, err := commitPulls(ctx, c, r, sha)
+	if err != nil {
+		return nil, err
+	}
+	var pending []int
+	for _, pr := range prs {
+		n := pr.GetNumber()
+		if pr.GetState() != "open" || pr.GetHead().GetSHA() != sha ||
+			slices.ContainsFunc(verdicts, func(v store.Verdict) bool { return v.Number == n }) {
+			continue
+		}
+		pending = append(pending, n)
+		other := r
+		other.Number = n
+		if err := a.requestEvaluation(ctx, other); err != nil {
+			return nil, err
+		}
+	}
+	return pending, nil
+}
+
+// commitPulls lists the pull requests GitHub associates with a commit.
+func commitPulls(ctx context.Context, c *github.Client, r repoRef, sha string) ([]*github.PullRequest, error) {
+	var all []*github.PullRequest
+	opt := &github.ListOptions{PerPage: 100}
+	for {
+		page, resp, err := c.PullRequests.ListPullRequestsWithCommit(ctx, r.Owner, r.Repo, sha, opt)
+		if err != nil {
+			return nil, fmt.Errorf("listing pull requests of %s: %w", sha, err)
+		}
+		all = append(all, page...)
+		if resp.NextPage == 0 || len(all) >= 300 {
+			return all, nil
+		}
+		opt.Page = resp.NextPage
+	}
+}
+
+// severity orders conclusions from lenient to strict; "" is a pull request
+// still being evaluated.
+func severity(conclusion string) int {
+	switch conclusion {
+	case check.Success:
+		return 0
+	case check.Neutral:
+		return 1
+	case "":
+		return 2
+	}
+	return 3
+}
+
+// GitHub's limit on a check run's summary.
+const maxSummary = 65535
+
+// combine renders one commit's check run from its pull requests' verdicts.
+func combine(verdicts []store.Verdict, pending []int) (check.Report, error) {
+	vs := make([]verdict, len(verdicts))
+	for i, sv := range verdicts {
+		if err := json.Unmarshal(sv.Report, &vs[i]); err != nil {
+			return check.Report{}, fmt.Errorf("reading the verdict of #%d: %w", sv.Number, err)
+		}
+	}
+	if len(vs) == 1 && len(pending) == 0 {
+		return check.Report{Conclusion: vs[0].Conclusion, Title: vs[0].Title, Summary: vs[0].Summary, Annotations: vs[0].Annotations}, nil
+	}
+	worst := 0
+	for i, v := range vs {
+		if severity(v.Conclusion) > severity(vs[worst].Conclusion) {
+			worst = i
+		}
+	}
+	rep := check.Report{Conclusion: vs[worst].Conclusion}
+	if len(pending) > 0 && severity(rep.Conclusion) < severity("") {
+		rep.Conclusion = ""
+	}
+	n := len(vs) + len(pending)
+	rep.Title = fmt.Sprintf("%d pull requests share this commit: %s", n, cmp.Or(rep.Conclusion, "in progress"))
+	var b strings.Builder
+	fmt.Fprintf(&b, "This commit is the head of %d open pull requests. Its check shows the strictest of their results.\n\n", n)
+	for _, num := range pending {
+		fmt.Fprintf(&b, "- #%d: being evaluated\n", num)
+	}
+	budget := (maxSummary - b.Len() - 200) / len(vs)
+	for i, v := range vs {
+		fmt.Fprintf(&b, "\n## #%d into `%s`: %s\n\n%s\n", verdicts[i].Number, strings.ReplaceAll(verdicts[i].BaseRef, "`", ""),
+			v.Conclusion, truncate(v.Summary, budget))
+		rep.Annotations = append(rep.Annotations, v.Annotations...)
+	}
+	rep.Summary = b.String()
+	return rep, nil
+}
+
+// truncate cuts s to at most n bytes on a rune boundary, saying so.
+func truncate(s string, n int) string {
+	const more = "\n\n… (cut to fit GitHub's limit)"
+	if len(s) <= n {
+		return s
+	}
+	cut := max(n-len(more), 0)
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + more
+}
+
+// upsertCheckRun writes the review-policy check run on sha, updating the
+// one the app wrote before instead of adding another. The store remembers
+// its ID and a hash of what was written, for every replica; without the
+// store's record (lost, or written before it) GitHub is asked. Callers hold
+// the commit's publication lease, so two jobs never both create one.
+func (a *App) upsertCheckRun(ctx context.Context, c *github.Client, r repoRef, sha string, rep check.Report) error {
+	key := checkKey(r, sha)
+	obj, known, err := a.Store.GetObject(ctx, key)
+	if err != nil {
+		return err
+	}
+	if !known {
+		runs, _, err := c.Checks.ListCheckRunsForRef(ctx, r.Owner, r.Repo, sha, &github.ListCheckRunsOptions{
+			CheckName: github.String(check.Name), AppID: github.Int64(a.AppID), ListOptions: github.ListOptions{PerPage: 100}})
+		if err != nil {
+			return fmt.Errorf("listing check runs on %s: %w", sha, err)
+		}
+		if len(runs.CheckRuns) > 0 {
+			obj.ID = runs.CheckRuns[0].GetID()
+		}
+	}
+	hash := contentHash(rep.Conclusion, rep.Title, rep.Summary, fmt.Sprint(rep.Annotations))
+	if obj.ID != 0 && obj.Hash == hash {
+		return nil
+	}
+	status, conclusion := "completed", github.String(rep.Conclusion)
+	if rep.Conclusion == "" {
+		status, conclusion = "in_progress", nil
+	}
+	out := checkOutput(rep)
+	if obj.ID != 0 {
+		_, _, err = c.Checks.UpdateCheckRun(ctx, r.Owner, r.Repo, obj.ID, github.UpdateCheckRunOptions{
+			Name: check.Name, Status: github.String(status), Conclusion: conclusion, Output: out})
+		if err != nil {
+			return fmt.Errorf("updating check run %d on %s: %w", obj.ID, sha, err)
+		}
+	} else {
+		run, _, err := c.Checks.CreateCheckRun(ctx, r.Owner, r.Repo, github.CreateCheckRunOptions{
+			Name: check.Name, HeadSHA: sha, Status: github.String(status), Conclusion: conclusion, Output: out})
+		if err != nil {
+			return fmt.Errorf("creating check run on %s: %w", sha, err)
+		}
+		obj.ID = run.GetID()
+	}
+	return a.Store.PutObject(ctx, key, store.Object{ID: obj.ID, Hash: hash})
+}
+
+// checkKey is where the store remembers a commit's check run.
+func checkKey(r repoRef, sha string) store.ObjectKey {
+	return store.ObjectKey{RepoID: r.RepoID, Number: 0, Kind: "check_run:" + sha}
+}
+
+func checkOutput(rep check.Report) *github.CheckRunOutput {
+	out := &github.CheckRunOutput{Title: github.String(rep.Title), Summary: github.String(rep.Summary)}
+	for i, an := range rep.Annotations {
+		if i == 50 { // GitHub's limit per request
+			break
+		}
+		out.Annotations = append(out.Annotations, &github.CheckRunAnnotation{
+			Path: github.String(an.Path), StartLine: github.Int(an.StartLine), EndLine: github.Int(an.EndLine),
+			AnnotationLevel: github.String(cmp.Or(an.Level, check.LevelFailure)), Message: github.String(an.Message)})
+	}
+	return out
+}

@@ -1,0 +1,191 @@
+package store
+
+import (
+	"context"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/riverqueue/river"
+)
+
+type evalArgs struct {
+	Number  int   `json:"number"`
+	Version int64 `json:"version"`
+}
+
+func (evalArgs) Kind() string { return "test_evaluate" }
+
+func TestEvaluationsCoalesceAndHaveOneWriter(t *testing.T) {
+	t.Parallel()
+	forEachEngine(t, func(t *testing.T, s *Store) {
+		ctx := context.Background()
+		pr := PR{RepoID: 7, Number: 3}
+		var versions []int64
+		for range 3 {
+			if err := s.RequestEvaluation(ctx, pr, func(v int64) river.JobArgs {
+				versions = append(versions, v)
+				return evalArgs{Number: 3, Version: v}
+			}, nil); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if want := []int64{1, 2, 3}; !slices.Equal(versions, want) {
+			t.Fatalf("versions %v, want %v", versions, want)
+		}
+		now := time.Unix(1000, 0)
+		later := now.Add(time.Minute)
+		start, covering, err := s.StartEvaluation(ctx, pr, 1, "job:1", now, later)
+		if err != nil || start != Run || covering != 3 {
+			t.Fatalf("first job: %v covering %d (%v), want Run covering 3", start, covering, err)
+		}
+		// The other jobs' events came before the lease was taken: covered.
+		for _, v := range []int64{2, 3} {
+			if got, _, _ := s.StartEvaluation(ctx, pr, v, "job:2", now, later); got != Covered {
+				t.Errorf("version %d while the lease covers 3: %v, want Covered", v, got)
+			}
+		}
+		// An event after the start waits for the running evaluation.
+		mustRequest(t, s, pr)
+		if got, _, _ := s.StartEvaluation(ctx, pr, 4, "job:4", now, later); got != Busy {
+			t.Errorf("version 4 while the lease covers 3: %v, want Busy", got)
+		}
+		// A retry of the lease holder retakes its own lease.
+		if got, c, _ := s.StartEvaluation(ctx, pr, 1, "job:1", now, later); got != Run || c != 4 {
+			t.Errorf("the holder's retry: %v covering %d, want Run covering 4", got, c)
+		}
+		if ok, err := s.FinishEvaluation(ctx, pr, "job:1", 4); !ok || err != nil {
+			t.Fatalf("finish: %v %v", ok, err)
+		}
+		for v := int64(1); v <= 4; v++ {
+			if got, _, _ := s.StartEvaluation(ctx, pr, v, "job:9", now, later); got != Covered {
+				t.Errorf("version %d after done = 4: %v, want Covered", v, got)
+			}
+		}
+		// An expired lease (its process died) is taken over.
+		mustRequest(t, s, pr)
+		if got, _, _ := s.StartEvaluation(ctx, pr, 5, "job:5", now, later); got != Run {
+			t.Fatalf("version 5: %v, want Run", got)
+		}
+		mustRequest(t, s, pr)
+		if got, _, _ := s.StartEvaluation(ctx, pr, 6, "job:6", later.Add(time.Second), later.Add(time.Hour)); got != Run {
+			t.Errorf("after the lease expired: %v, want Run", got)
+		}
+		if ok, _ := s.FinishEvaluation(ctx, pr, "job:5", 5); ok {
+			t.Error("the expired holder finished over its successor")
+		}
+	})
+}
+
+func TestOneOfConcurrentStartsRuns(t *testing.T) {
+	t.Parallel()
+	forEachEngine(t, func(t *testing.T, s *Store) {
+		ctx := context.Background()
+		pr := PR{RepoID: 8, Number: 1}
+		mustRequest(t, s, pr)
+		now := time.Unix(1000, 0)
+		var mu sync.Mutex
+		runs := 0
+		var wg sync.WaitGroup
+		for i := range 8 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				got, _, err := s.StartEvaluation(ctx, pr, 1, "job:"+string(rune('a'+i)), now, now.Add(time.Minute))
+				if err != nil {
+					t.Error(err)
+				}
+				if got == Run {
+					mu.Lock()
+					runs++
+					mu.Unlock()
+				}
+			}()
+		}
+		wg.Wait()
+		if runs != 1 {
+			t.Errorf("%d of 8 concurrent starts ran, want 1", runs)
+		}
+	})
+}
+
+func TestRotationsMoveAllOrNone(t *testing.T) {
+	t.Parallel()
+	forEachEngine(t, func(t *testing.T, s *Store) {
+		ctx := context.Background()
+		ok, err := s.SetRotations(ctx, 1, 2, []Move{{Rule: "a", From: 0, To: 1}, {Rule: "b", From: 0, To: 1}})
+		if !ok || err != nil {
+			t.Fatalf("first moves: %v %v", ok, err)
+		}
+		// b moved on meanwhile: a must not move either.
+		ok, err = s.SetRotations(ctx, 1, 2, []Move{{Rule: "a", From: 1, To: 2}, {Rule: "b", From: 0, To: 1}})
+		if ok || err != nil {
+			t.Fatalf("moves from a stale read: %v %v, want false", ok, err)
+		}
+		for rule, want := range map[string]int{"a": 1, "b": 1} {
+			if got, _ := s.Rotation(ctx, 1, 2, rule); got != want {
+				t.Errorf("rotation %s = %d, want %d", rule, got, want)
+			}
+		}
+		// Undo gives the positions back.
+		if ok, _ := s.SetRotations(ctx, 1, 2, []Move{{Rule: "a", From: 1, To: 0}, {Rule: "b", From: 1, To: 0}}); !ok {
+			t.Error("undo failed")
+		}
+		if got, _ := s.Rotation(ctx, 1, 2, "a"); got != 0 {
+			t.Errorf("after undo a = %d, want 0", got)
+		}
+	})
+}
+
+func TestVerdictsByHeadAndLeases(t *testing.T) {
+	t.Parallel()
+	forEachEngine(t, func(t *testing.T, s *Store) {
+		ctx := context.Background()
+		at := time.Unix(2000, 0).UTC()
+		for _, v := range []Verdict{
+			{PR: PR{RepoID: 1, Number: 1}, HeadSHA: "aaa", BaseRef: "main", Report: []byte(`{"conclusion":"failure"}`), UpdatedAt: at},
+			{PR: PR{RepoID: 1, Number: 2}, HeadSHA: "aaa", BaseRef: "dev", Report: []byte(`{"conclusion":"success"}`), UpdatedAt: at},
+			{PR: PR{RepoID: 1, Number: 3}, HeadSHA: "bbb", BaseRef: "main", Report: []byte(`{}`), UpdatedAt: at},
+		} {
+			if err := s.PutVerdict(ctx, v); err != nil {
+				t.Fatal(err)
+			}
+		}
+		got, err := s.VerdictsOn(ctx, 1, "aaa")
+		if err != nil || len(got) != 2 || got[0].Number != 1 || got[1].BaseRef != "dev" {
+			t.Fatalf("verdicts on aaa: %+v %v", got, err)
+		}
+		if sha, _ := s.DeleteVerdict(ctx, PR{RepoID: 1, Number: 1}); sha != "aaa" {
+			t.Errorf("deleted verdict was on %q, want aaa", sha)
+		}
+		if got, _ := s.VerdictsOn(ctx, 1, "aaa"); len(got) != 1 {
+			t.Errorf("%d verdicts on aaa after closing #1, want 1", len(got))
+		}
+		now := time.Unix(3000, 0)
+		if ok, _ := s.AcquireLease(ctx, "check:x", "a", now, now.Add(time.Minute)); !ok {
+			t.Fatal("a free lease was not acquired")
+		}
+		if ok, _ := s.AcquireLease(ctx, "check:x", "b", now, now.Add(time.Minute)); ok {
+			t.Error("a held lease was acquired by another owner")
+		}
+		if ok, _ := s.AcquireLease(ctx, "check:x", "b", now.Add(2*time.Minute), now.Add(3*time.Minute)); !ok {
+			t.Error("an expired lease was not taken over")
+		}
+		if err := s.ReleaseLease(ctx, "check:x", "a"); err != nil {
+			t.Fatal(err)
+		}
+		if ok, _ := s.AcquireLease(ctx, "check:x", "a", now.Add(2*time.Minute), now.Add(3*time.Minute)); ok {
+			t.Error("a release by a former owner freed the lease")
+		}
+	})
+}
+
+func mustRequest(t *testing.T, s *Store, pr PR) {
+	t.Helper()
+	if err := s.RequestEvaluation(context.Background(), pr, func(v int64) river.JobArgs {
+		return evalArgs{Number: pr.Number, Version: v}
+	}, nil); err != nil {
+		t.Fatal(err)
+	}
+}
