@@ -1,8 +1,8 @@
 // Package githubfake is an in-process fake of the GitHub REST API for tests.
 //
 // A Fake serves the endpoints the app calls (installation tokens, repository
-// contents, pull requests, reviews and review requests, team members,
-// collaborators, check runs, issue comments, rate limit) from in-memory
+// contents, pull requests (also by head commit), reviews and review
+// requests, team members, collaborators and their permission, check runs, issue comments, rate limit) from in-memory
 // state that tests seed (AddRepo, SetFile, AddPullRequest, ...) and inspect
 // (Calls, CheckRuns, Comments, RequestedReviewers). Responses have GitHub's
 // shapes, pagination Link headers, ETags with 304 answers, and rate-limit
@@ -42,6 +42,10 @@
 //
 // Repositories must be added before files or pull requests (misuse panics).
 // Requesting a team reviewer needs the team (AddTeam); once SetCollaborators
-// is called, only those logins may be requested as reviewers, matching
-// GitHub's 422 answers. Comments the app writes are authored by BotLogin.
+// or SetPermission is called, only those logins may be requested as
+// reviewers, matching GitHub's 422 answers. The permission endpoint reports
+// their role (SetCollaborators: write); anyone else gets read on a public
+// repository and none on a private one (SetPrivate). A commit's pull
+// requests are those whose head it is. Comments the app writes are
+// authored by BotLogin.
 package githubfake
