@@ -2,9 +2,10 @@
 //
 // A Fake serves the endpoints the app calls (installation tokens, repository
 // contents, pull requests (also by head commit), reviews and review
-// requests, team members, collaborators and their permission, check runs, issue comments, rate limit) from in-memory
-// state that tests seed (AddRepo, SetFile, AddPullRequest, ...) and inspect
-// (Calls, CheckRuns, Comments, RequestedReviewers). Responses have GitHub's
+// requests, team members, collaborators and their permission, check runs,
+// issue comments, rate limit) from in-memory state that tests seed
+// (AddRepo, SetFile, AddPullRequest, ...) and inspect (Calls, CheckRuns,
+// Comments, RequestedReviewers). Responses have GitHub's
 // shapes, pagination Link headers, ETags with 304 answers, and rate-limit
 // headers; FailNext injects one-off failures such as 502s or rate limiting.
 //
