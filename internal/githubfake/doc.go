@@ -32,6 +32,16 @@
 // not keep exactly ServedPaths, or an upstream rule that finds no operation
 // to patch, fails the test: validation is never skipped silently.
 //
+// # GraphQL
+//
+// POST /graphql validates each query (and its variables) against GitHub's
+// GraphQL schema (testdata/graphql, from @octokit/graphql-schema, parsed on
+// the first GraphQL request of the test binary, about 60 ms). An invalid
+// query gets GitHub's answer, 200 with "errors" and no "data", and is
+// reported like an invalid REST request. A valid query is answered from
+// the users' seeded status (SetBusy) and login; any other field is
+// reported as unsupported rather than answered with made-up data.
+//
 // # Authentication
 //
 // /app/... endpoints require the app's JWT (RS256, signed with PrivateKeyPEM,
