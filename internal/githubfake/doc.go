@@ -28,7 +28,7 @@
 // the operations of openapitrim.ServedPaths and the components they use,
 // with every other operation kept as a method and path only (see
 // testdata/openapi/SOURCE.md, and `go generate` to refresh it). It is loaded
-// once per test binary (about 0.15 s; 0.9 s under -race). A copy that does
+// once per test binary (about 0.15 s; 1 s under -race). A copy that does
 // not keep exactly ServedPaths, or an upstream rule that finds no operation
 // to patch, fails the test: validation is never skipped silently.
 //
