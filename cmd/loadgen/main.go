@@ -70,7 +70,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.IntVar(&o.max, "max", 0, "deliveries to send at most (0: rate × duration)")
 	fs.IntVar(&o.concurrency, "concurrency", 64, "requests in flight at most; a delivery due beyond it is skipped")
 	fs.StringVar(&o.payloads, "payloads", defaultPayloads(), "directory of octokit payload examples, one folder per event")
-	fs.StringVar(&o.mix, "mix", "pull_request=70,pull_request_review=20,check_suite=5,ping=5", "event=weight,...")
+	fs.StringVar(&o.mix, "mix", defaultMix, "event=weight,...")
 	fs.IntVar(&o.repos, "repos", 20, "distinct repositories the deliveries name")
 	fs.IntVar(&o.prs, "prs", 200, "distinct pull requests per repository")
 	fs.Uint64Var(&o.seed, "seed", uint64(time.Now().UnixNano()), "random seed (delivery IDs stay unique per run)")
@@ -111,27 +111,30 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	return loadTest(ctx, o, stdout)
 }
 
-// defaultPayloads finds /work/shared/testdata/github-webhooks beside the
-// repository from wherever loadgen runs inside it.
+// defaultMix is the share of each event in a run, by default.
+const defaultMix = "pull_request=70,pull_request_review=20,check_suite=5,ping=5"
+
+// payloadsInRepo is where the octokit examples are committed, relative to
+// the module root.
+var payloadsInRepo = filepath.Join("cmd", "reviewpolicy", "testdata", "webhooks")
+
+// defaultPayloads finds the examples committed in the repository from
+// wherever loadgen runs inside it, by walking up to the module root (the
+// directory holding go.mod). Outside the repository it falls back to the
+// path relative to the working directory, which the flag's help shows.
 func defaultPayloads() string {
-	const rel = "shared/testdata/github-webhooks"
 	dir, err := os.Getwd()
 	if err != nil {
-		return filepath.Join("..", rel)
+		return payloadsInRepo
 	}
 	for d := dir; ; d = filepath.Dir(d) {
-		if p := filepath.Join(d, "..", rel); isDir(p) {
-			return filepath.Clean(p)
+		if _, err := os.Stat(filepath.Join(d, "go.mod")); err == nil {
+			return filepath.Join(d, payloadsInRepo)
 		}
 		if filepath.Dir(d) == d {
-			return filepath.Join("..", rel)
+			return payloadsInRepo
 		}
 	}
-}
-
-func isDir(p string) bool {
-	st, err := os.Stat(p)
-	return err == nil && st.IsDir()
 }
 
 func writeKey(path string) error {

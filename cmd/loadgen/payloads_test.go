@@ -179,3 +179,34 @@ func TestPickerFollowsMixAndNeverRepeatsIDs(t *testing.T) {
 		t.Errorf("pull_request share = %d of %d, want about 75%%", pr, n)
 	}
 }
+
+// loadgen's default payloads are the examples committed in the repository,
+// found from any directory inside it, and hold every event of the default
+// mix; a fresh clone needs nothing beside it.
+func TestDefaultPayloadsAreInTheRepository(t *testing.T) {
+	dir := defaultPayloads()
+	wd, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	root := filepath.Dir(filepath.Dir(wd)) // cmd/loadgen -> module root
+	if want := filepath.Join(root, payloadsInRepo); dir != want {
+		t.Errorf("defaultPayloads() = %q, want %q", dir, want)
+	}
+	mix, err := parseMix(defaultMix)
+	if err != nil {
+		t.Fatal(err)
+	}
+	templates, err := loadTemplates(dir, mix)
+	if err != nil {
+		t.Fatalf("loading the default mix from %s: %v", dir, err)
+	}
+	for _, w := range mix {
+		if len(templates[w.Event]) == 0 {
+			t.Errorf("no %s payloads under %s", w.Event, dir)
+		}
+	}
+	if n := len(templates["pull_request"]); n != 13 {
+		t.Errorf("%d pull_request payloads; want the 13 octokit examples that name an installation", n)
+	}
+}

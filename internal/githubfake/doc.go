@@ -1,10 +1,11 @@
 // Package githubfake is an in-process fake of the GitHub REST API for tests.
 //
 // A Fake serves the endpoints the app calls (installation tokens, repository
-// contents, pull requests, reviews and review requests, team members,
-// collaborators, check runs, issue comments, rate limit) from in-memory
-// state that tests seed (AddRepo, SetFile, AddPullRequest, ...) and inspect
-// (Calls, CheckRuns, Comments, RequestedReviewers). Responses have GitHub's
+// contents, pull requests (also by head commit), reviews and review
+// requests, team members, collaborators and their permission, check runs,
+// issue comments, rate limit) from in-memory state that tests seed
+// (AddRepo, SetFile, AddPullRequest, ...) and inspect (Calls, CheckRuns,
+// Comments, RequestedReviewers). Responses have GitHub's
 // shapes, pagination Link headers, ETags with 304 answers, and rate-limit
 // headers; FailNext injects one-off failures such as 502s or rate limiting.
 //
@@ -22,11 +23,24 @@
 // or swallows the error. Requests for endpoints GitHub does not have, or
 // that the fake does not serve, get a 404 and are reported too.
 //
-// The description (13 MB) is read from ../shared/testdata/github-openapi
-// next to the module root, or from $GITHUB_OPENAPI_PATH. It is loaded once
-// per test binary, trimmed to the served operations and the components they
-// use (about 0.3 s instead of 2.5 s and 640 MB). A missing description fails
-// the test: validation is never skipped silently.
+// The description is a trimmed copy committed in testdata/openapi and
+// embedded in the package: GitHub's 13 MB file cut down by cmd/trimspec to
+// the operations of openapitrim.ServedPaths and the components they use,
+// with every other operation kept as a method and path only (see
+// testdata/openapi/SOURCE.md, and `go generate` to refresh it). It is loaded
+// once per test binary (about 0.15 s; 1 s under -race). A copy that does
+// not keep exactly ServedPaths, or an upstream rule that finds no operation
+// to patch, fails the test: validation is never skipped silently.
+//
+// # GraphQL
+//
+// POST /graphql validates each query (and its variables) against GitHub's
+// GraphQL schema (testdata/graphql, from @octokit/graphql-schema, parsed on
+// the first GraphQL request of the test binary, about 60 ms). An invalid
+// query gets GitHub's answer, 200 with "errors" and no "data", and is
+// reported like an invalid REST request. A valid query is answered from
+// the users' seeded status (SetBusy) and login; any other field is
+// reported as unsupported rather than answered with made-up data.
 //
 // # Authentication
 //
@@ -39,6 +53,10 @@
 //
 // Repositories must be added before files or pull requests (misuse panics).
 // Requesting a team reviewer needs the team (AddTeam); once SetCollaborators
-// is called, only those logins may be requested as reviewers, matching
-// GitHub's 422 answers. Comments the app writes are authored by BotLogin.
+// or SetPermission is called, only those logins may be requested as
+// reviewers, matching GitHub's 422 answers. The permission endpoint reports
+// their role (SetCollaborators: write); anyone else gets read on a public
+// repository and none on a private one (SetPrivate). A commit's pull
+// requests are those whose head it is. Comments the app writes are
+// authored by BotLogin.
 package githubfake

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/url"
 	"path"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -45,6 +46,8 @@ var endpoints = map[string]handler{
 	"DELETE /repos/{owner}/{repo}/pulls/{pull_number}/requested_reviewers": removeRequestedReviewers,
 	"GET /orgs/{org}/teams/{team_slug}/members":                            listTeamMembers,
 	"GET /repos/{owner}/{repo}/collaborators/{username}":                   checkCollaborator,
+	"GET /repos/{owner}/{repo}/collaborators/{username}/permission":        getCollaboratorPermission,
+	"GET /repos/{owner}/{repo}/commits/{commit_sha}/pulls":                 listPullsForCommit,
 	"POST /repos/{owner}/{repo}/check-runs":                                createCheckRun,
 	"GET /repos/{owner}/{repo}/check-runs/{check_run_id}":                  getCheckRun,
 	"PATCH /repos/{owner}/{repo}/check-runs/{check_run_id}":                updateCheckRun,
@@ -367,6 +370,34 @@ func getPull(q *request) response {
 	return ok(q.fake.pullJSON(r, p))
 }
 
+// listPullsForCommit lists the pull requests whose head is the commit, in
+// any state, newest first. GitHub also lists the merged pull request that
+// brought a commit into the default branch; the fake keeps no history of
+// merged commits, so only heads match.
+func listPullsForCommit(q *request) response {
+	f := q.fake
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	r, found := q.repoFor()
+	if !found {
+		return notFound
+	}
+	sha := q.params["commit_sha"]
+	var numbers []int
+	for n, p := range r.pulls {
+		if p.HeadSHA != "" && strings.EqualFold(p.HeadSHA, sha) {
+			numbers = append(numbers, n)
+		}
+	}
+	sort.Sort(sort.Reverse(sort.IntSlice(numbers)))
+	out := make([]any, len(numbers))
+	for i, n := range numbers {
+		out[i] = f.pullJSON(r, r.pulls[n])
+	}
+	page, header := paginate(q, out)
+	return response{status: http.StatusOK, body: page, header: header}
+}
+
 func listPullFiles(q *request) response {
 	f := q.fake
 	f.mu.Lock()
@@ -447,7 +478,7 @@ func requestReviewers(q *request) response {
 		if strings.EqualFold(u, p.Author) {
 			return unprocessable("Review cannot be requested from pull request author.")
 		}
-		if r.collaborators != nil && !r.collaborators[strings.ToLower(u)] {
+		if r.role(u) == "" {
 			return notCollaborator(r)
 		}
 	}
@@ -521,10 +552,43 @@ func checkCollaborator(q *request) response {
 	if !found {
 		return notFound
 	}
-	if r.collaborators != nil && !r.collaborators[strings.ToLower(q.params["username"])] {
+	if r.role(q.params["username"]) == "" {
 		return notFound
 	}
 	return response{status: http.StatusNoContent}
+}
+
+// getCollaboratorPermission answers with the seeded role; people who are
+// not collaborators get what the public has: read on a public repository,
+// none on a private one (GitHub answers 200 for them, not 404).
+func getCollaboratorPermission(q *request) response {
+	f := q.fake
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	r, found := q.repoFor()
+	if !found {
+		return notFound
+	}
+	login := q.params["username"]
+	role := r.role(login)
+	if role == "" && !r.private {
+		role = "read" // the public can read a public repository
+	}
+	permission := repoRoles[role]
+	if permission == "" {
+		permission = "none"
+	}
+	user := f.userJSON(login)
+	user["permissions"] = rolePermissions(role)
+	user["role_name"] = role
+	return ok(map[string]any{"permission": permission, "role_name": role, "user": user})
+}
+
+// rolePermissions is the permissions object GitHub shows for a role: each
+// role includes the weaker ones.
+func rolePermissions(role string) map[string]bool {
+	rank := slices.Index([]string{"read", "triage", "write", "maintain", "admin"}, role) // -1: none
+	return map[string]bool{"pull": rank >= 0, "triage": rank >= 1, "push": rank >= 2, "maintain": rank >= 3, "admin": rank >= 4}
 }
 
 // --- check runs ---
@@ -847,8 +911,8 @@ func (f *Fake) repoJSON(r *repo) map[string]any {
 	full := r.owner + "/" + r.name
 	return map[string]any{
 		"id": r.id, "node_id": nodeID("R", r.id), "name": r.name, "full_name": full,
-		"owner": f.accountJSON(r.owner), "private": false, "fork": false, "archived": false,
-		"disabled": false, "visibility": "public", "default_branch": r.branch,
+		"owner": f.accountJSON(r.owner), "private": r.private, "fork": false, "archived": false,
+		"disabled": false, "visibility": visibility(r), "default_branch": r.branch,
 		"url": f.apiURL("repos/%s", full), "html_url": "https://github.com/" + full,
 		"created_at": ts, "updated_at": ts, "pushed_at": ts,
 	}
@@ -880,6 +944,13 @@ func (f *Fake) pullJSON(r *repo, p *pull) map[string]any {
 }
 
 func full(r *repo) string { return r.owner + "/" + r.name }
+
+func visibility(r *repo) string {
+	if r.private {
+		return "private"
+	}
+	return "public"
+}
 
 func (f *Fake) usersJSON(logins []string) []any {
 	out := make([]any, len(logins))

@@ -49,7 +49,8 @@ type repo struct {
 	pulls               map[int]*pull
 	checkRuns           []*CheckRun
 	comments            []*issueComment
-	collaborators       map[string]bool // nil: everyone may review
+	collaborators       map[string]string // lower-case login -> role; nil: everyone is a "write" collaborator
+	private             bool
 }
 
 type pull struct {
@@ -195,15 +196,58 @@ func (f *Fake) AddTeam(org, slug string, members ...string) {
 }
 
 // SetCollaborators restricts who counts as a collaborator of the
-// repository. Until it is called, everyone does.
+// repository, each with the "write" role (or the role SetPermission gave
+// them). Until it or SetPermission is called, everyone is a collaborator.
 func (f *Fake) SetCollaborators(owner, repoName string, logins ...string) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	r := f.mustRepo(owner, repoName)
-	r.collaborators = map[string]bool{}
+	old := r.collaborators
+	r.collaborators = map[string]string{}
 	for _, l := range logins {
-		r.collaborators[strings.ToLower(l)] = true
+		role := old[strings.ToLower(l)]
+		if role == "" {
+			role = "write"
+		}
+		r.collaborators[strings.ToLower(l)] = role
 	}
+}
+
+// repoRoles are GitHub's repository roles with the legacy permission the
+// permission endpoint reports for each.
+var repoRoles = map[string]string{"read": "read", "triage": "read", "write": "write", "maintain": "write", "admin": "admin"}
+
+// SetPermission makes login a collaborator with role (read, triage, write,
+// maintain or admin); like SetCollaborators, it ends "everyone is a
+// collaborator" for the repository. Misuse panics, as seeding errors do.
+func (f *Fake) SetPermission(owner, repoName, login, role string) {
+	if _, ok := repoRoles[role]; !ok {
+		panic("githubfake: unknown repository role " + role)
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	r := f.mustRepo(owner, repoName)
+	if r.collaborators == nil {
+		r.collaborators = map[string]string{}
+	}
+	r.collaborators[strings.ToLower(login)] = role
+}
+
+// SetPrivate makes the repository private (or public again). Non-
+// collaborators can read a public repository, so GitHub reports "read" for
+// them there and "none" on a private one.
+func (f *Fake) SetPrivate(owner, repoName string, private bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.mustRepo(owner, repoName).private = private
+}
+
+// role is login's role in r: "" when it has no access beyond the public's.
+func (r *repo) role(login string) string {
+	if r.collaborators == nil {
+		return "write"
+	}
+	return r.collaborators[strings.ToLower(login)]
 }
 
 // CheckRuns returns copies of the repository's check runs, oldest first.
