@@ -30,6 +30,9 @@ type evaluateArgs struct {
 	Repo         string `json:"repo"`
 	Number       int    `json:"number"`
 	HeadSHA      string `json:"head_sha"`
+	// Trigger names what asked for the evaluation when it is not a missed
+	// webhook ("push:<after SHA>"), so each cause gets its own unique job.
+	Trigger string `json:"trigger,omitempty"`
 }
 
 func (evaluateArgs) Kind() string { return "evaluate" }
