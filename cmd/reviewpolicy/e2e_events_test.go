@@ -328,3 +328,37 @@ func TestMergeGroupFailsNamingThePullRequestsThatDidNotPass(t *testing.T) {
 		t.Errorf("pull request 4 is not in the group:\n%s", r.Summary)
 	}
 }
+
+// TestEventsAPIBudget keeps what a policy push and a merge group cost at or
+// below docs/api-budget.md, as TestAPIBudget does for pull-request events.
+func TestEventsAPIBudget(t *testing.T) {
+	t.Parallel()
+	h := setup(t)
+	h.fake.SetFile(owner, repoName, "master", ".github/review-policy.yml", budgetPolicy)
+	h.fake.SetFile(owner, repoName, "master", ".github/pull_request_template.md", "## Summary\n\n## Testing\n")
+	h.fake.AddTeam(owner, "writers", "alice", "bob")
+	h.start(t, nil)
+	h.send(t, "pull_request", "", payload(t, "pull_request/opened.payload.json", nil))
+	waitFor(t, "the opened delivery", func() bool { return h.deliveriesDone(t) == 1 })
+
+	check := func(name string, from, maxCalls, maxCharge int) {
+		t.Helper()
+		got := h.cost(t, from)
+		t.Logf("%s: %d calls, %d charged\n%s", name, got.calls, got.charged, h.callList(from))
+		if got.calls > maxCalls || got.charged > maxCharge {
+			t.Errorf("%s cost %d calls (%d charged), budget %d (%d): see docs/api-budget.md\n%s",
+				name, got.calls, got.charged, maxCalls, maxCharge, h.callList(from))
+		}
+	}
+	from := len(h.fake.Calls())
+	h.fake.SetFile(owner, repoName, "master", ".github/review-policy.yml", budgetPolicy+"# reviewed by the leads\n")
+	h.send(t, "push", "", pushPayload(t, repoName, "master", ".github/review-policy.yml"))
+	waitFor(t, "the push's evaluation", func() bool { return h.jobsOfKind(t, "evaluate", "completed") == 1 })
+	check("push changing the policy, one open pull request", from, 8, 6)
+
+	h.fake.SetCompare(owner, repoName, groupBase, groupHead, groupHead)
+	from = len(h.fake.Calls())
+	h.send(t, "merge_group", "", mergeGroupPayload(t, "checks_requested"))
+	waitFor(t, "the group's check", func() bool { return h.jobsOfKind(t, "merge_group", "completed") == 1 })
+	check("merge_group checks_requested, one pull request", from, 5, 4)
+}
