@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"regexp"
 	"slices"
 	"strconv"
@@ -29,6 +30,10 @@ const (
 	// maxGroupCommits bounds the commits read between the group's base and
 	// head (pages of 100).
 	maxGroupCommits = 300
+	// mergeGroupAttempts stops retrying after about 80 minutes of River's
+	// default backoff (attempt⁴ seconds): by then the queue has timed the
+	// group out, and its commit may be gone.
+	mergeGroupAttempts = 8
 )
 
 // mergeGroupArgs is one check of one merge group. Unique by repository and
@@ -74,7 +79,8 @@ func (a *App) onMergeGroup(ctx context.Context, d store.Delivery, log *slog.Logg
 	r := prRef(d.InstallationID, ev.Repository, 0)
 	log.Info("merge group checks requested", "repo", r.Owner+"/"+r.Repo, "head", g.HeadSHA)
 	return a.Store.Enqueue(ctx, mergeGroupArgs{Installation: r.Installation, RepoID: r.RepoID, Owner: r.Owner, Repo: r.Repo,
-		HeadSHA: g.HeadSHA, HeadRef: g.HeadRef, BaseSHA: g.BaseSHA, BaseRef: g.BaseRef}, &river.InsertOpts{UniqueOpts: whileQueued})
+		HeadSHA: g.HeadSHA, HeadRef: g.HeadRef, BaseSHA: g.BaseSHA, BaseRef: g.BaseRef},
+		&river.InsertOpts{UniqueOpts: whileQueued, MaxAttempts: mergeGroupAttempts})
 }
 
 type mergeGroupWorker struct {
@@ -163,11 +169,15 @@ func (a *App) groupMembers(ctx context.Context, c *github.Client, g mergeGroupAr
 		opt.Page = resp.NextPage
 	}
 	if named != 0 && !slices.ContainsFunc(members, func(m groupMember) bool { return m.Number == named }) {
-		pr, _, err := c.PullRequests.Get(ctx, g.Owner, g.Repo, named)
-		if err != nil {
+		pr, resp, err := c.PullRequests.Get(ctx, g.Owner, g.Repo, named)
+		switch {
+		case resp != nil && resp.StatusCode == http.StatusNotFound:
+			members = append(members, groupMember{Number: named, Why: "could not be read"})
+		case err != nil:
 			return nil, fmt.Errorf("reading %s/%s#%d of merge group %s: %w", g.Owner, g.Repo, named, g.HeadSHA, err)
+		default:
+			members = append(members, groupMember{Number: named, HeadSHA: pr.GetHead().GetSHA()})
 		}
-		members = append(members, groupMember{Number: named, HeadSHA: pr.GetHead().GetSHA()})
 	}
 	slices.SortFunc(members, func(x, y groupMember) int { return x.Number - y.Number })
 	return members, nil
@@ -180,6 +190,11 @@ func groupCommits(ctx context.Context, c *github.Client, g mergeGroupArgs) (map[
 	opt := &github.ListOptions{PerPage: 100}
 	for len(shas) < maxGroupCommits {
 		cmp, resp, err := c.Repositories.CompareCommits(ctx, g.Owner, g.Repo, g.BaseSHA, g.HeadSHA, opt)
+		if resp != nil && resp.StatusCode == http.StatusNotFound {
+			// The group is gone (merged or destroyed) or its base is unknown:
+			// only the pull request the branch names is left to go by.
+			return shas, nil
+		}
 		if err != nil {
 			return nil, fmt.Errorf("comparing merge group %s with its base %s: %w", g.HeadSHA, g.BaseSHA, err)
 		}
@@ -198,6 +213,9 @@ func groupCommits(ctx context.Context, c *github.Client, g mergeGroupArgs) (map[
 // request. Neutral (an area in warn mode) passes, as GitHub counts it for
 // a required check.
 func (a *App) ownVerdict(ctx context.Context, c *github.Client, r repoRef, m *groupMember) error {
+	if m.HeadSHA == "" {
+		return nil // unreadable: Why says so
+	}
 	runs, _, err := c.Checks.ListCheckRunsForRef(ctx, r.Owner, r.Repo, m.HeadSHA, &github.ListCheckRunsOptions{
 		CheckName: github.String(check.Name), AppID: github.Int64(a.AppID), Filter: github.String("latest"),
 		ListOptions: github.ListOptions{PerPage: 100}})
