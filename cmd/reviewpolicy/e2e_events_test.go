@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/reviewpolicy/reviewpolicy/internal/githubfake"
 )
@@ -361,4 +362,54 @@ func TestEventsAPIBudget(t *testing.T) {
 	h.send(t, "merge_group", "", mergeGroupPayload(t, "checks_requested"))
 	waitFor(t, "the group's check", func() bool { return h.jobsOfKind(t, "merge_group", "completed") == 1 })
 	check("merge_group checks_requested, one pull request", from, 5, 4)
+}
+
+// A push to a busy branch starts at most 2 evaluations a second and at most
+// 200 in all.
+func TestPushSpreadsAndCapsItsEvaluations(t *testing.T) {
+	t.Parallel()
+	h := setup(t)
+	for n := 3; n < 3+205; n++ {
+		h.fake.AddPullRequest(owner, repoName, githubfake.PullRequest{Number: n, Title: "t", Body: "b",
+			HeadRef: fmt.Sprint("f", n), HeadSHA: fmt.Sprintf("%040x", n), BaseRef: "master", Author: owner})
+	}
+	h.start(t, nil)
+	h.send(t, "push", "", pushPayload(t, repoName, "master", ".github/review-policy.yml"))
+	waitFor(t, "the push to be handled", func() bool { return h.deliveriesDone(t) == 1 })
+	times := h.scheduledTimes(t, "evaluate")
+	if len(times) != 200 {
+		t.Fatalf("%d evaluate jobs for 206 open pull requests, want the cap of 200", len(times))
+	}
+	for i := 2; i < len(times); i++ {
+		if gap := times[i].Sub(times[i-2]); gap < 900*time.Millisecond {
+			t.Fatalf("evaluations %d and %d are scheduled %v apart: more than 2 a second", i-2, i, gap)
+		}
+	}
+	if span := times[len(times)-1].Sub(times[0]); span > 101*time.Second {
+		t.Errorf("the evaluations span %v, want about 100 s", span)
+	}
+}
+
+// scheduledTimes lists when the jobs of a kind are (or were) due, earliest first.
+func (h *harness) scheduledTimes(t *testing.T, kind string) []time.Time {
+	t.Helper()
+	db, err := sql.Open("sqlite", strings.TrimPrefix(h.dbURL, "sqlite://"))
+	must(t, err)
+	defer db.Close()
+	rows, err := db.Query(`SELECT scheduled_at FROM river_job WHERE kind = $1 ORDER BY scheduled_at`, kind)
+	must(t, err)
+	defer rows.Close()
+	var out []time.Time
+	for rows.Next() {
+		var s string
+		must(t, rows.Scan(&s))
+		ts, err := time.Parse("2006-01-02 15:04:05.999999999-07:00", s)
+		if err != nil {
+			ts, err = time.Parse(time.RFC3339Nano, s)
+		}
+		must(t, err)
+		out = append(out, ts)
+	}
+	must(t, rows.Err())
+	return out
 }
