@@ -40,7 +40,7 @@ func TestAppManifest(t *testing.T) {
 	// Least privilege: exactly these, so widening one is a deliberate edit.
 	want := map[string]string{
 		"checks": "write", "pull_requests": "write", "issues": "write",
-		"contents": "read", "members": "read", "metadata": "read",
+		"contents": "read", "members": "read", "metadata": "read", "merge_queues": "read",
 	}
 	if !maps.Equal(app.DefaultPermissions, want) {
 		t.Errorf("default_permissions = %v, want %v", app.DefaultPermissions, want)
@@ -56,7 +56,7 @@ func TestAppManifest(t *testing.T) {
 			t.Errorf("default_events lists %s, which handlers/app.go does not dispatch", e)
 		}
 	}
-	for _, e := range []string{"pull_request", "pull_request_review", "check_run", "check_suite"} {
+	for _, e := range []string{"pull_request", "pull_request_review", "check_run", "check_suite", "push", "merge_group"} {
 		if !slices.Contains(app.DefaultEvents, e) {
 			t.Errorf("default_events lacks %s", e)
 		}

@@ -60,6 +60,8 @@ func (a *App) Register(w *river.Workers) {
 	river.AddWorker(w, &reconcileWorker{app: a})
 	river.AddWorker(w, &evaluateWorker{app: a})
 	river.AddWorker(w, &pruneWorker{app: a})
+	river.AddWorker(w, &orgPolicyWorker{app: a})
+	river.AddWorker(w, &mergeGroupWorker{app: a})
 }
 
 type deliveryWorker struct {
@@ -107,6 +109,10 @@ func (a *App) dispatch(ctx context.Context, d store.Delivery, log *slog.Logger) 
 		return a.onReview(ctx, d, log)
 	case "check_run", "check_suite":
 		return a.onCheckRequest(ctx, d, log)
+	case "push":
+		return a.onPush(ctx, d, log)
+	case "merge_group":
+		return a.onMergeGroup(ctx, d, log)
 	}
 	log.Debug("event ignored")
 	return nil

@@ -377,7 +377,7 @@ func TestWebhookEventLabel(t *testing.T) {
 	q := &fakeQueue{}
 	h := newTestWebhook(q)
 	events := []string{"ping", "installation", "installation_repositories", "pull_request",
-		"pull_request_review", "check_run", "check_suite", "deployment", "push", "Pull_Request"}
+		"pull_request_review", "check_run", "check_suite", "push", "merge_group", "deployment", "issues", "Pull_Request"}
 	for i, e := range events {
 		w := httptest.NewRecorder()
 		h.ServeHTTP(w, signedRequest(e, "d-"+string(rune('a'+i)), prPayload))
@@ -385,21 +385,21 @@ func TestWebhookEventLabel(t *testing.T) {
 			t.Fatalf("%s: status = %d, want 202", e, w.Code)
 		}
 	}
-	for _, e := range events[:7] {
+	for _, e := range events[:9] {
 		if n := deliveries(h, e, "queued"); n != 1 {
 			t.Errorf("deliveries{%s,queued} = %v, want 1", e, n)
 		}
 	}
 	// Unknown events share one series, so a sender cannot grow the metric.
 	if n := deliveries(h, "other", "queued"); n != 3 {
-		t.Errorf("deliveries{other,queued} = %v, want 3 (deployment, push, Pull_Request)", n)
+		t.Errorf("deliveries{other,queued} = %v, want 3 (deployment, issues, Pull_Request)", n)
 	}
-	if n := testutil.CollectAndCount(h.Metrics.Deliveries); n != 8 {
-		t.Errorf("%d delivery series, want 8", n)
+	if n := testutil.CollectAndCount(h.Metrics.Deliveries); n != 10 {
+		t.Errorf("%d delivery series, want 10", n)
 	}
 	// The stored event keeps its real name; only the label is bounded.
-	if got := q.stored(); got[7].Event != "deployment" {
-		t.Errorf("stored event = %q, want deployment", got[7].Event)
+	if got := q.stored(); got[9].Event != "deployment" {
+		t.Errorf("stored event = %q, want deployment", got[9].Event)
 	}
 }
 
