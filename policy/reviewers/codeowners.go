@@ -125,12 +125,10 @@ var (
 // Owners are @user, @org/team and e-mail addresses; a pattern with no owners
 // un-owns the files it matches.
 func ParseCodeowners(text string) (*Codeowners, []error) {
-	c := &Codeowners{}
 	if len(text) >= MaxCodeownersSize {
-		c.ignored = fmt.Sprintf("CODEOWNERS is %s; GitHub ignores CODEOWNERS files of 3 MiB or more, and so does this check",
-			formatSize(len(text)))
-		return c, nil
+		return TooLargeCodeowners(len(text)), nil
 	}
+	c := &Codeowners{}
 	for n, line := range strings.Split(text, "\n") {
 		n++ // 1-based for humans
 		fields := splitFields(strings.TrimSuffix(line, "\r"))
@@ -149,6 +147,14 @@ func ParseCodeowners(text string) (*Codeowners, []error) {
 		c.add(rule)
 	}
 	return c, slices.Clone(c.skipped)
+}
+
+// TooLargeCodeowners is the result for a file of size bytes, at least
+// MaxCodeownersSize: ignored, owning nothing. A caller that knows the size
+// from a directory listing need not download such a file at all.
+func TooLargeCodeowners(size int) *Codeowners {
+	return &Codeowners{ignored: fmt.Sprintf(
+		"CODEOWNERS is %s; GitHub ignores CODEOWNERS files of 3 MiB or more, and so does this check", formatSize(size))}
 }
 
 // ParseCodeOwners is the former name of ParseCodeowners.
