@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 	"unicode"
+	"unicode/utf8"
 )
 
 // MaxCodeownersSize is the size from which GitHub ignores a CODEOWNERS file:
@@ -104,7 +105,7 @@ var (
 	// anywhere after the first character. Teams are @org/team-slug.
 	userOwner  = regexp.MustCompile(`^@[A-Za-z0-9][A-Za-z0-9_-]{0,99}$`)
 	teamOwner  = regexp.MustCompile(`^@[A-Za-z0-9][A-Za-z0-9_-]{0,99}/[A-Za-z0-9_.-]{1,100}$`)
-	emailOwner = regexp.MustCompile(`^[A-Za-z0-9.!#$%&'*+=?^_{|}~-]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9.-]{0,253}[A-Za-z0-9])?$`)
+	emailOwner = regexp.MustCompile(`^[A-Za-z0-9.!#$%&'+=?^_{}~-]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9.-]{0,253}[A-Za-z0-9])?$`)
 )
 
 // ParseCodeowners parses CODEOWNERS text. Like GitHub, it skips lines it
@@ -379,12 +380,15 @@ func longestLiteral(p string) string {
 	escaped := false
 	for _, r := range p {
 		switch {
-		case escaped:
+		case escaped && r != utf8.RuneError:
 			b.WriteRune(r)
 			escaped = false
-		case r == '\\':
+		case r == '\\' && !escaped:
 			escaped = true
-		case r == '*' || r == '?' || r == '/':
+		case r == '*' || r == '?' || r == '/' || r == utf8.RuneError:
+			escaped = false
+			// RE2 reads an invalid byte as U+FFFD in both the pattern and
+			// the path, so such a byte is no literal to look for.
 			flush()
 		default:
 			b.WriteRune(r)

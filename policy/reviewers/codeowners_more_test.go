@@ -363,3 +363,32 @@ func TestTeamsAndCandidates(t *testing.T) {
 		t.Errorf("no policy: Teams = %q", got)
 	}
 }
+
+// FuzzCodeowners: any text parses without panicking, matching agrees with
+// trying every rule, and what is echoed (owners) is one of the accepted
+// owner forms, so nothing hostile reaches the check run.
+func FuzzCodeowners(f *testing.F) {
+	f.Add(githubExample, "docs/a/b.md")
+	f.Add("*.go @a\n/x/ @b/c e@x.io\n/x/y\n", "x/y/z.go")
+	f.Add(`my\ file @a # c`, "my file")
+	f.Add("**/logs/** @o\n/*/a? @p", "q/logs/a")
+	f.Fuzz(func(t *testing.T, text, path string) {
+		if len(text) > 1<<16 {
+			return
+		}
+		co, _ := ParseCodeowners(text)
+		owners, err := co.Match([]string{path})
+		if errors.Is(err, ErrCodeownersTooCostly) {
+			return
+		}
+		got := owners[0]
+		if want := naiveOwners(co.rules, strings.TrimPrefix(path, "/")); !slices.Equal(got, want) {
+			t.Fatalf("Owners(%q) = %q, naive %q", path, got, want)
+		}
+		for _, o := range append(co.Teams(), append(co.Users(), co.Emails()...)...) {
+			if strings.ContainsAny(o, "<>`[]()\n\r\t *") && !isEmail(o) {
+				t.Fatalf("owner %q carries markup", o)
+			}
+		}
+	})
+}
