@@ -4,18 +4,13 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"io"
-	"log/slog"
 	"net/http"
-	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/palantir/go-githubapp/githubapp"
-	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/rivertype"
@@ -59,23 +54,8 @@ func newSLAHarness(t *testing.T, policyYAML string) *slaHarness {
 		HeadRef: "feat", HeadSHA: "0123456789abcdef0123456789abcdef01234567", Author: "alice", Files: []string{"README.md"}})
 	fake.RequestReviewers(slaOwner, slaRepo, slaNumber, "carol")
 
-	var cfg githubapp.Config
-	cfg.V3APIURL = fake.URL
-	cfg.App.IntegrationID = fake.AppID()
-	cfg.App.PrivateKey = string(fake.PrivateKeyPEM())
-	clients, err := githubapp.NewDefaultCachingClientCreator(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	zero := func() float64 { return 0 }
-	app := New(clients, fake.AppID(), NewMetrics(prometheus.NewRegistry(), zero, zero),
-		slog.New(slog.NewTextHandler(io.Discard, nil)), func() time.Time { return slaNow })
-	st, err := store.Open(context.Background(), "sqlite://"+filepath.Join(t.TempDir(), "store.db"), store.Options{MaxWorkers: 2})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = st.Close() })
-	app.Store = st
+	app := newTestApp(t, fake, func() time.Time { return slaNow })
+	st := app.Store
 
 	clock, _ := sla.Clock{}.Start(slaNow.Add(-2 * time.Hour))
 	state, err := json.Marshal(clock)
