@@ -102,7 +102,7 @@ func checkCmd(args []string, stdout, stderr io.Writer) error {
 		if pol.SLA != nil && pol.Enforcement.SLA != policy.ModeOff && !pr.GetDraft() {
 			// Offline, the clock starts when the pull request was opened.
 			clock, _ := sla.Clock{}.Start(pr.GetCreatedAt().Time)
-			if r, ok := sla.FirstReview(reviewFacts(reviews), pr.GetUser().GetLogin()); ok {
+			if r, ok := sla.FirstReview(handlers.ReviewFacts(reviews, nil), pr.GetUser().GetLogin()); ok {
 				clock = clock.Review(r.SubmittedAt, r.Author)
 			}
 			st := sla.Evaluate(pol.SLA, clock, now)
@@ -112,18 +112,6 @@ func checkCmd(args []string, stdout, stderr io.Writer) error {
 	rep := check.Build(in)
 	fmt.Fprintf(stdout, "conclusion: %s\ntitle: %s\n\n%s", rep.Conclusion, rep.Title, rep.Summary)
 	return nil
-}
-
-// reviewFacts is what the SLA knows of saved reviews; offline, whether a
-// review had been requested is unknown, so author_association decides.
-func reviewFacts(rs []*github.PullRequestReview) []policy.Review {
-	out := make([]policy.Review, 0, len(rs))
-	for _, r := range rs {
-		out = append(out, policy.Review{Author: r.GetUser().GetLogin(), State: r.GetState(),
-			SubmittedAt: r.GetSubmittedAt().Time, AuthorBot: r.GetUser().GetType() == "Bot",
-			Association: r.GetAuthorAssociation()})
-	}
-	return out
 }
 
 func readJSON(path string, v any) error {

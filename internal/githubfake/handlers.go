@@ -432,7 +432,7 @@ func listReviews(q *request) response {
 	for i, rv := range p.reviews {
 		out[i] = map[string]any{
 			"id": rv.id, "node_id": nodeID("PRR", rv.id), "user": f.userJSON(rv.author), "body": "",
-			"state": rv.state, "commit_id": p.HeadSHA, "author_association": "COLLABORATOR",
+			"state": rv.state, "commit_id": p.HeadSHA, "author_association": rv.association,
 			"submitted_at":     rv.submitted.Format(time.RFC3339),
 			"html_url":         fmt.Sprintf("https://github.com/%s/%s/pull/%d#pullrequestreview-%d", r.owner, r.name, p.Number, rv.id),
 			"pull_request_url": f.apiURL("repos/%s/%s/pulls/%d", r.owner, r.name, p.Number),
