@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"slices"
 	"strings"
 	"time"
@@ -82,9 +83,14 @@ func (w *slaWorker) Work(ctx context.Context, job *river.Job[slaTimerArgs]) (err
 	if err != nil {
 		return retryable(err, w.app.Now())
 	}
-	if f.pr.GetState() == "closed" || f.policy == nil || f.policy.SLA == nil || f.policy.Enforcement.SLA == policy.ModeOff {
+	if f.policy == nil || f.policy.SLA == nil || f.policy.Enforcement.SLA == policy.ModeOff {
 		log.Info("SLA timer ignored: no SLA in force")
 		return nil
+	}
+	if f.pr.GetState() == "closed" || f.pr.GetDraft() {
+		// The clock missed an event: nothing is due, and the evaluation
+		// ends or pauses the clock.
+		return w.app.evaluateTimer(ctx, r, log)
 	}
 	remindAt, breachAt := sla.Timers(f.policy.SLA, clock)
 	due := breachAt
@@ -109,8 +115,14 @@ func (w *slaWorker) Work(ctx context.Context, job *river.Job[slaTimerArgs]) (err
 			return retryable(err, w.app.Now())
 		}
 	}
-	if err := w.app.evaluate(ctx, evaluation{ref: r}, log); err != nil {
-		return retryable(err, w.app.Now())
+	return w.app.evaluateTimer(ctx, r, log)
+}
+
+// evaluateTimer renders the reminder or breach (or the clock's new state)
+// in the check run and sticky comment.
+func (a *App) evaluateTimer(ctx context.Context, r repoRef, log *slog.Logger) error {
+	if err := a.evaluate(ctx, evaluation{ref: r}, log); err != nil {
+		return retryable(err, a.Now())
 	}
 	return nil
 }

@@ -70,12 +70,15 @@ func newSLAHarness(t *testing.T, policyYAML string) *slaHarness {
 }
 
 // fire runs one attempt of the breach timer as job id.
-func (h *slaHarness) fire(id int64, attempt int) error {
+func (h *slaHarness) fire(id int64, attempt int) error { return h.fireEvent("breach", id, attempt) }
+
+// fireEvent runs one attempt of a timer ("remind" or "breach") as job id.
+func (h *slaHarness) fireEvent(event string, id int64, attempt int) error {
 	w := &slaWorker{app: h.app}
 	job := &river.Job[slaTimerArgs]{
 		JobRow: &rivertype.JobRow{ID: id, Attempt: attempt, Kind: slaTimerArgs{}.Kind()},
 		Args: slaTimerArgs{Installation: slaInst, RepoID: slaRepoID, Owner: slaOwner, Repo: slaRepo,
-			Number: slaNumber, Generation: 1, Event: "breach"},
+			Number: slaNumber, Generation: 1, Event: event},
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
@@ -223,8 +226,10 @@ func TestSLATimerFollowsThePolicyInForce(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			h := newSLAHarness(t, tt.policy)
-			if err := h.fire(1, 1); err != nil {
-				t.Fatalf("Work: %v", err)
+			for i, event := range []string{"remind", "breach"} {
+				if err := h.fireEvent(event, int64(i+1), 1); err != nil {
+					t.Fatalf("Work(%s): %v", event, err)
+				}
 			}
 			if n := h.breaches(); n != 0 {
 				t.Errorf("breaches = %v, want 0", n)
@@ -254,5 +259,25 @@ func TestSLATimerSnoozesWhenThePolicyMovedTheDeadline(t *testing.T) {
 	}
 	if n := h.breaches(); n != 0 || len(h.escalations(t)) != 0 {
 		t.Errorf("breaches %v, escalations %d before the new deadline", n, len(h.escalations(t)))
+	}
+}
+
+// TestSLATimerOnADraftPausesTheClock: the pull request became a draft and
+// the event was missed; the timer escalates nothing and the evaluation it
+// runs pauses the clock.
+func TestSLATimerOnADraftPausesTheClock(t *testing.T) {
+	t.Parallel()
+	h := newSLAHarness(t, slaPolicy)
+	h.fake.AddPullRequest(slaOwner, slaRepo, githubfake.PullRequest{Number: slaNumber, Title: "Add things", Draft: true,
+		HeadRef: "feat", HeadSHA: "0123456789abcdef0123456789abcdef01234567", Author: "alice", Files: []string{"README.md"}})
+	if err := h.fire(1, 1); err != nil {
+		t.Fatal(err)
+	}
+	if n := h.breaches(); n != 0 || len(h.escalations(t)) != 0 {
+		t.Errorf("draft: breaches %v, escalations %d", n, len(h.escalations(t)))
+	}
+	rec, _, err := h.app.Store.SLA(context.Background(), slaRepoID, slaNumber)
+	if err != nil || rec.Waiting || rec.Generation != 2 {
+		t.Errorf("clock after the timer on a draft: waiting %v, generation %d, %v; want paused at generation 2", rec.Waiting, rec.Generation, err)
 	}
 }
