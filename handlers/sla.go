@@ -60,14 +60,20 @@ type slaWorker struct {
 // default), so only a job whose process died loses it.
 const escalationLease = 10 * time.Minute
 
+// timerSlack absorbs the rounding of a timer's time in the job queue: a
+// timer that fires this close to its deadline is due.
+const timerSlack = time.Second
+
 // errEscalationBusy: another job holds the escalation's lease.
 var errEscalationBusy = errors.New("another job is escalating")
 
 // Work runs a reminder or breach timer. It re-reads the clock and the
 // policy in force before doing anything: a stale timer (the clock moved
-// on), a policy without an SLA area, `enforcement: {sla: off}` or a closed
-// pull request mean nothing happens, not even a counted breach. A deadline
-// that the policy in force puts later snoozes the timer until then.
+// on), no policy, a policy without an SLA area or with
+// `enforcement: {sla: off}` mean nothing happens, not even a counted
+// breach; on a closed or draft pull request it only evaluates, which
+// catches the clock up. A deadline that the policy in force puts later
+// snoozes the timer until then.
 func (w *slaWorker) Work(ctx context.Context, job *river.Job[slaTimerArgs]) (err error) {
 	start := time.Now()
 	defer func() { w.app.Metrics.observeJob("sla_"+job.Args.Event, start, err) }()
@@ -101,7 +107,7 @@ func (w *slaWorker) Work(ctx context.Context, job *river.Job[slaTimerArgs]) (err
 	switch {
 	case due.IsZero():
 		return nil // e.g. remind_before was removed
-	case now.Before(due):
+	case now.Add(timerSlack).Before(due):
 		return river.JobSnooze(due.Sub(now))
 	}
 	if t.Event == "breach" {
