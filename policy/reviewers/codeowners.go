@@ -13,13 +13,13 @@ import (
 
 // MaxCodeownersSize is the size from which GitHub ignores a CODEOWNERS file:
 // its documentation says the file "must be under 3 MB", and a file over the
-// limit "will not be loaded". We read MB as GitHub's binary megabyte
-// (3 MiB, 3,145,728 bytes), as its other file limits are.
+// limit "will not be loaded". We read MB as MiB (3,145,728 bytes). Should
+// GitHub mean 3,000,000 bytes, a file between the two is used here and
+// ignored there; this constant is the one place to change.
 const MaxCodeownersSize = 3 << 20
 
-// maxPatternLen bounds one pattern, which becomes a regular expression.
-// Git paths are at most 4096 bytes on the platforms GitHub serves, so a
-// longer pattern could match nothing anyway.
+// maxPatternLen bounds one pattern, which becomes a regular expression
+// (its line is skipped beyond it). Real patterns are far shorter.
 const maxPatternLen = 4096
 
 // matchBudget bounds the work of matching one set of paths to about a
