@@ -158,11 +158,6 @@ func TooLargeCodeowners(size int) *Codeowners {
 		"CODEOWNERS is %s; GitHub ignores CODEOWNERS files of 3 MiB or more, and so does this check", formatSize(size))}
 }
 
-// ParseCodeOwners is the former name of ParseCodeowners.
-//
-// Deprecated: use ParseCodeowners.
-func ParseCodeOwners(text string) (*Codeowners, []error) { return ParseCodeowners(text) }
-
 // Ignored is why the whole file is ignored ("" when it is used).
 func (c *Codeowners) Ignored() string {
 	if c == nil {
