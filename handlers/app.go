@@ -13,6 +13,7 @@ import (
 	"sync"
 	"time"
 
+	lru "github.com/hashicorp/golang-lru"
 	"github.com/palantir/go-githubapp/githubapp"
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/rivertype"
@@ -42,6 +43,9 @@ type App struct {
 	cache *caches
 	botMu sync.Mutex
 	bot   string
+
+	ownersOnce sync.Once
+	owners     *lru.Cache // blob SHA -> *reviewers.Codeowners (codeowners.go)
 }
 
 // New returns an App; st may be set later (workers are registered before the

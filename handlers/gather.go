@@ -22,6 +22,8 @@ type gathered struct {
 	baseRef string
 	base    baseFiles
 	facts   decide.Facts
+	// candidates: everyone the reviewer selection may ask, lower-cased.
+	candidates []string
 }
 
 // gather reads the pull request as it is now, the policy in force on its
@@ -91,7 +93,7 @@ func (a *App) gatherOpen(ctx context.Context, c *github.Client, r repoRef, g *ga
 		if err != nil {
 			return err
 		}
-		f.Reviews = policyReviews(reviews)
+		f.Reviews = ReviewFacts(reviews, nil)
 	}
 	if reviewersOn {
 		return a.gatherReviewers(ctx, c, r, g)
@@ -104,17 +106,12 @@ func (a *App) gatherOpen(ctx context.Context, c *github.Client, r repoRef, g *ga
 // rotations.
 func (a *App) gatherReviewers(ctx context.Context, c *github.Client, r repoRef, g *gathered) error {
 	f := &g.facts
-	var err error
-	if f.Policy.Reviewers.Codeowners {
-		if f.CodeOwners, err = a.firstOf(ctx, c, r, g.baseRef, g.base, codeownersPaths); err != nil {
-			return err
-		}
-	}
-	refs := reviewerRefs(f.Policy, f.CodeOwners)
-	if f.Teams, err = a.teams(ctx, c, refs); err != nil {
+	rf, err := a.gatherReviewerFacts(ctx, c, r, g.baseRef, g.base, f.Policy, f.PR.Files)
+	if err != nil {
 		return err
 	}
-	if f.Load, err = a.loads(ctx, r.Installation, candidateLogins(refs, f.Teams)); err != nil {
+	f.Teams, f.Codeowners, g.candidates = rf.teams, rf.codeowners, rf.candidates
+	if f.Load, err = a.loadsOf(ctx, r.Installation, g.candidates); err != nil {
 		return err
 	}
 	if f.Removed, err = a.Store.Removed(ctx, r.RepoID, r.Number); err != nil {
@@ -189,61 +186,12 @@ func (a *App) gatherMore(ctx context.Context, c *github.Client, r repoRef, g *ga
 	if !m.busyAsked {
 		// Asked only now, so most evaluations cost no query.
 		m.busyAsked = true
-		refs := reviewerRefs(g.facts.Policy, g.facts.CodeOwners)
-		if busy := a.busyPeople(ctx, c, candidateLogins(refs, g.facts.Teams)); len(busy) > 0 {
+		if busy := a.busyPeople(ctx, c, g.candidates); len(busy) > 0 {
 			g.facts.Busy = busy
 			return true, nil
 		}
 	}
 	return false, nil
-}
-
-// reviewerRefs lists every person and team the policy's rules and
-// CODEOWNERS name, as written ("login" or "@org/team").
-func reviewerRefs(p *policy.Policy, codeowners string) []string {
-	var refs []string
-	for _, rule := range p.Reviewers.Rules {
-		refs = append(refs, rule.Reviewers...)
-	}
-	if p.Reviewers.Codeowners {
-		refs = append(refs, codeownersRefs(codeowners)...)
-	}
-	return refs
-}
-
-// codeownersRefs lists the owners a CODEOWNERS file names.
-func codeownersRefs(text string) []string {
-	var refs []string
-	for _, line := range strings.Split(text, "\n") {
-		if i := strings.Index(line, "#"); i >= 0 {
-			line = line[:i]
-		}
-		fields := strings.Fields(line)
-		for _, f := range fields[min(1, len(fields)):] {
-			if strings.HasPrefix(f, "@") {
-				refs = append(refs, f)
-			}
-		}
-	}
-	return refs
-}
-
-// candidateLogins lists, lower-cased and once each, everyone refs name,
-// teams expanded.
-func candidateLogins(refs []string, teams map[string][]string) []string {
-	var out []string
-	for _, ref := range refs {
-		if _, _, ok := splitTeam(ref); ok {
-			out = append(out, teams[strings.ToLower(ref)]...)
-		} else {
-			out = append(out, strings.TrimPrefix(ref, "@"))
-		}
-	}
-	for i := range out {
-		out[i] = strings.ToLower(out[i])
-	}
-	slices.Sort(out)
-	return slices.Compact(out)
 }
 
 // PullRequestFacts is what the pure evaluators see of a pull request.
@@ -272,53 +220,9 @@ func ruleNames(p *policy.Policy) []string {
 	return names
 }
 
-func policyReviews(rs []*github.PullRequestReview) []policy.Review {
-	out := make([]policy.Review, 0, len(rs))
-	for _, r := range rs {
-		out = append(out, policy.Review{Author: r.GetUser().GetLogin(), State: r.GetState(), SubmittedAt: r.GetSubmittedAt().Time})
-	}
-	return out
-}
-
-// teams expands every @org/team among refs.
-func (a *App) teams(ctx context.Context, c *github.Client, refs []string) (map[string][]string, error) {
-	out := map[string][]string{}
-	for _, ref := range refs {
-		org, slug, ok := splitTeam(ref)
-		if !ok {
-			continue
-		}
-		key := strings.ToLower(ref)
-		if _, seen := out[key]; seen {
-			continue
-		}
-		members, found, err := teamMembers(ctx, c, org, slug)
-		if err != nil {
-			return nil, err
-		}
-		if found {
-			out[key] = members
-		}
-	}
-	return out, nil
-}
-
 func splitTeam(ref string) (org, slug string, ok bool) {
 	if !strings.HasPrefix(ref, "@") {
 		return "", "", false
 	}
 	return strings.Cut(ref[1:], "/")
-}
-
-// loads reads the open review load of everyone a rule could pick.
-func (a *App) loads(ctx context.Context, inst int64, logins []string) (map[string]reviewers.Load, error) {
-	got, err := a.Store.Loads(ctx, inst, logins)
-	if err != nil {
-		return nil, err
-	}
-	out := make(map[string]reviewers.Load, len(got))
-	for k, v := range got {
-		out[k] = reviewers.Load{Open: v.Open, LastRequested: v.LastRequested}
-	}
-	return out, nil
 }

@@ -2,7 +2,11 @@ package handlers
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
 	"fmt"
+	"log/slog"
+	"slices"
 	"strings"
 	"time"
 
@@ -11,6 +15,7 @@ import (
 
 	"github.com/reviewpolicy/reviewpolicy/policy"
 	"github.com/reviewpolicy/reviewpolicy/policy/sla"
+	"github.com/reviewpolicy/reviewpolicy/store"
 )
 
 // slaTimerArgs is a durable timer: a reminder or a breach of one clock
@@ -50,107 +55,217 @@ type slaWorker struct {
 	app *App
 }
 
+// escalationLease is how long a job may work on an escalation before
+// another job may take it over: longer than workers.job_timeout (2 min by
+// default), so only a job whose process died loses it.
+const escalationLease = 10 * time.Minute
+
+// timerSlack absorbs the rounding of a timer's time in the job queue: a
+// timer that fires this close to its deadline is due.
+const timerSlack = time.Second
+
+// errEscalationBusy: another job holds the escalation's lease.
+var errEscalationBusy = errors.New("another job is escalating")
+
+// Work runs a reminder or breach timer. It re-reads the clock and the
+// policy in force before doing anything: a stale timer (the clock moved
+// on), no policy, a policy without an SLA area or with
+// `enforcement: {sla: off}` mean nothing happens, not even a counted
+// breach; on a closed or draft pull request it only evaluates, which
+// catches the clock up. A deadline that the policy in force puts later
+// snoozes the timer until then.
 func (w *slaWorker) Work(ctx context.Context, job *river.Job[slaTimerArgs]) (err error) {
 	start := time.Now()
 	defer func() { w.app.Metrics.observeJob("sla_"+job.Args.Event, start, err) }()
 	t := job.Args
 	r := repoRef{Installation: t.Installation, RepoID: t.RepoID, Owner: t.Owner, Repo: t.Repo, Number: t.Number}
 	ctx = withJob(withInstallation(ctx, t.Installation), job.JobRow)
-	rec, found, err := w.app.Store.SLA(ctx, t.RepoID, t.Number)
-	if err != nil || !found || rec.Generation != t.Generation || !rec.Waiting {
-		return err // reviewed, paused, closed or moved: a stale timer
-	}
-	// Exactly once across replicas and retries: the first claim wins. The
-	// claim comes before the writes, so a crash after it loses one
-	// notification rather than sending two; the next evaluation still
-	// renders the reminder or breach in the comment and check.
-	won, err := w.app.Store.ClaimSLAEvent(ctx, t.RepoID, t.Number, t.Generation, t.Event)
-	if err != nil || !won {
+	log := w.app.Logger.With("pr", r.String(), "sla", t.Event, "generation", t.Generation)
+	clock, live, err := w.app.liveClock(ctx, t)
+	if err != nil || !live {
 		return err
 	}
-	log := w.app.Logger.With("pr", r.String(), "sla", t.Event)
+	f, err := w.app.slaFacts(ctx, r)
+	if err != nil {
+		return retryable(err, w.app.Now())
+	}
+	if f.policy == nil || f.policy.SLA == nil || f.policy.Enforcement.SLA == policy.ModeOff {
+		log.Info("SLA timer ignored: no SLA in force")
+		return nil
+	}
+	if f.pr.GetState() == "closed" || f.pr.GetDraft() {
+		// The clock missed an event: nothing is due, and the evaluation
+		// ends or pauses the clock.
+		return w.app.evaluateTimer(ctx, r, log)
+	}
+	remindAt, breachAt := sla.Timers(f.policy.SLA, clock)
+	due := breachAt
+	if t.Event == "remind" {
+		due = remindAt
+	}
+	now := w.app.Now()
+	switch {
+	case due.IsZero():
+		return nil // e.g. remind_before was removed
+	case now.Add(timerSlack).Before(due):
+		return river.JobSnooze(due.Sub(now))
+	}
 	if t.Event == "breach" {
-		w.app.Metrics.SLABreaches.WithLabelValues(t.Owner + "/" + t.Repo).Inc()
-		if err := w.app.escalate(ctx, r); err != nil {
+		if err := w.app.breach(ctx, f, t); err != nil {
+			if errors.Is(err, errEscalationBusy) {
+				// Come back when the holder's lease ends: by then it has
+				// finished, or died and this job takes over.
+				return river.JobSnooze(escalationLease)
+			}
 			log.Warn("escalation failed", "err", err)
 			return retryable(err, w.app.Now())
 		}
 	}
-	if err := w.app.evaluate(ctx, evaluation{ref: r}, log); err != nil {
-		return retryable(err, w.app.Now())
+	return w.app.evaluateTimer(ctx, r, log)
+}
+
+// evaluateTimer renders the reminder or breach (or the clock's new state)
+// in the check run and sticky comment.
+func (a *App) evaluateTimer(ctx context.Context, r repoRef, log *slog.Logger) error {
+	if err := a.evaluate(ctx, evaluation{ref: r}, log); err != nil {
+		return retryable(err, a.Now())
 	}
 	return nil
 }
 
-// escalate requests a review from the policy's escalate_to people and teams.
-func (a *App) escalate(ctx context.Context, r repoRef) error {
+// liveClock reads the clock a timer belongs to; live is false when the
+// timer is stale: the clock was reviewed, paused, closed or restarted.
+func (a *App) liveClock(ctx context.Context, t slaTimerArgs) (sla.Clock, bool, error) {
+	rec, found, err := a.Store.SLA(ctx, t.RepoID, t.Number)
+	if err != nil || !found || rec.Generation != t.Generation || !rec.Waiting {
+		return sla.Clock{}, false, err
+	}
+	var clock sla.Clock
+	if err := json.Unmarshal(rec.State, &clock); err != nil {
+		return sla.Clock{}, false, river.JobCancel(fmt.Errorf("reading SLA clock of %d#%d: %w", t.RepoID, t.Number, err))
+	}
+	return clock, true, nil
+}
+
+// slaFacts is what a timer needs to know about its pull request now.
+type slaFacts struct {
+	ref    repoRef
+	client *github.Client
+	pr     *github.PullRequest
+	policy *policy.Policy // the policy in force; nil: none, or invalid
+}
+
+func (a *App) slaFacts(ctx context.Context, r repoRef) (slaFacts, error) {
 	c, err := a.Clients.NewInstallationClient(r.Installation)
 	if err != nil {
-		return err
+		return slaFacts{}, fmt.Errorf("installation client %d: %w", r.Installation, err)
 	}
 	pr, _, err := c.PullRequests.Get(ctx, r.Owner, r.Repo, r.Number)
 	if err != nil {
-		return fmt.Errorf("reading %s: %w", r, err)
+		return slaFacts{}, fmt.Errorf("reading %s: %w", r, err)
 	}
 	base, err := a.listGitHubDir(ctx, c, r, pr.GetBase().GetRef())
 	if err != nil {
-		return err
+		return slaFacts{}, err
 	}
 	pol, err := a.loadPolicy(ctx, c, r, pr.GetBase().GetRef(), base)
-	if err != nil || pol.policy == nil || pol.policy.SLA == nil {
+	if err != nil {
+		return slaFacts{}, err
+	}
+	return slaFacts{ref: r, client: c, pr: pr, policy: pol.policy}, nil
+}
+
+// breach counts the breach and escalates. The count is claimed first, so
+// retries and duplicate timers of one clock generation count it once (a
+// crash between the claim and the increment loses a count, never adds
+// one); the escalation is retried until its requests exist.
+func (a *App) breach(ctx context.Context, f slaFacts, t slaTimerArgs) error {
+	won, err := a.Store.ClaimSLAEvent(ctx, t.RepoID, t.Number, t.Generation, t.Event)
+	if err != nil {
 		return err
 	}
+	if won {
+		a.Metrics.SLABreaches.WithLabelValues(t.Owner + "/" + t.Repo).Inc()
+	}
+	return a.escalate(ctx, f, t)
+}
+
+// escalate requests a review from the policy's escalate_to people and
+// teams, and records the escalation as done only once they are requested.
+//
+// Exactly once, without a claim that outlives a failure: a job first takes
+// a lease on the escalation (store.AcquireSLAEffect), keyed by the pull
+// request and the clock generation; a duplicate job, or a second attempt
+// running beside the first, waits for the lease to end. The holder then
+// reads who is requested on GitHub and asks only for the
+// missing leads, so a retry after a request that GitHub carried out but
+// whose answer was lost sends nothing twice. A failed request releases the
+// lease and the job is retried; success marks the escalation done.
+func (a *App) escalate(ctx context.Context, f slaFacts, t slaTimerArgs) error {
+	want := escalation(f.policy.SLA.EscalateTo, f.pr.GetUser().GetLogin())
+	if len(want.Reviewers)+len(want.TeamReviewers) == 0 {
+		return nil
+	}
+	k := store.SLAEffectKey{RepoID: t.RepoID, Number: t.Number, Generation: t.Generation, Event: "escalate"}
+	// One owner per attempt: River may rescue a job that looks stuck and
+	// run it again while the first attempt still runs, and the two must
+	// not both send. A failed attempt releases its lease, so the next one
+	// starts at once; a crashed one holds it until escalationLease ends.
+	j := jobFrom(ctx)
+	owner := fmt.Sprintf("job:%d/%d", j.ID, j.Attempt)
+	switch got, err := a.Store.AcquireSLAEffect(ctx, k, owner, a.Now(), escalationLease); {
+	case err != nil:
+		return err
+	case got == store.EffectDone:
+		return nil
+	case got == store.EffectBusy:
+		return errEscalationBusy
+	}
+	if err := a.requestMissing(ctx, f, want); err != nil {
+		return errors.Join(err, a.Store.ReleaseSLAEffect(context.WithoutCancel(ctx), k, owner))
+	}
+	_, err := a.Store.FinishSLAEffect(ctx, k, owner)
+	return err
+}
+
+// escalation is the review request escalate_to stands for; the author
+// cannot be asked to review their own pull request.
+func escalation(refs []string, author string) github.ReviewersRequest {
 	var req github.ReviewersRequest
-	for _, ref := range pol.policy.SLA.EscalateTo {
+	for _, ref := range refs {
 		if _, slug, ok := splitTeam(ref); ok {
 			req.TeamReviewers = append(req.TeamReviewers, slug)
-		} else if login := strings.TrimPrefix(ref, "@"); !strings.EqualFold(login, pr.GetUser().GetLogin()) {
+		} else if login := strings.TrimPrefix(ref, "@"); !strings.EqualFold(login, author) {
 			req.Reviewers = append(req.Reviewers, login)
+		}
+	}
+	return req
+}
+
+// requestMissing asks for the people and teams of want that GitHub does
+// not list as requested yet; nothing when all are.
+func (a *App) requestMissing(ctx context.Context, f slaFacts, want github.ReviewersRequest) error {
+	r := f.ref
+	live, _, err := f.client.PullRequests.ListReviewers(ctx, r.Owner, r.Repo, r.Number, nil)
+	if err != nil {
+		return fmt.Errorf("listing requested reviewers of %s: %w", r, err)
+	}
+	var req github.ReviewersRequest
+	for _, login := range want.Reviewers {
+		if !slices.ContainsFunc(live.Users, func(u *github.User) bool { return strings.EqualFold(u.GetLogin(), login) }) {
+			req.Reviewers = append(req.Reviewers, login)
+		}
+	}
+	for _, slug := range want.TeamReviewers {
+		if !slices.ContainsFunc(live.Teams, func(t *github.Team) bool { return strings.EqualFold(t.GetSlug(), slug) }) {
+			req.TeamReviewers = append(req.TeamReviewers, slug)
 		}
 	}
 	if len(req.Reviewers)+len(req.TeamReviewers) == 0 {
 		return nil
 	}
-	if _, _, err := c.PullRequests.RequestReviewers(ctx, r.Owner, r.Repo, r.Number, req); err != nil {
+	if _, _, err := f.client.PullRequests.RequestReviewers(ctx, r.Owner, r.Repo, r.Number, req); err != nil {
 		return fmt.Errorf("escalating %s: %w", r, err)
 	}
 	return nil
-}
-
-// slaMessage is the SLA's line in the sticky comment, derived from the
-// clock, so every later evaluation renders the same words.
-func slaMessage(p *policy.Policy, pr *github.PullRequest, st sla.Status, c sla.Clock, now time.Time) (string, []string) {
-	if st.State != sla.Running {
-		return "", nil
-	}
-	var mentions []string
-	for _, u := range pr.RequestedReviewers {
-		mentions = append(mentions, "@"+u.GetLogin())
-	}
-	for _, t := range pr.RequestedTeams {
-		mentions = append(mentions, "@"+pr.GetBase().GetRepo().GetOwner().GetLogin()+"/"+t.GetSlug())
-	}
-	if st.Breached {
-		for _, ref := range p.SLA.EscalateTo {
-			mentions = append(mentions, "@"+strings.TrimPrefix(ref, "@"))
-		}
-		return fmt.Sprintf("🚨 **First review overdue**: %s.", st.Summary), dedupe(mentions)
-	}
-	remindAt, _ := sla.Timers(p.SLA, c)
-	if !remindAt.IsZero() && !now.Before(remindAt) {
-		return fmt.Sprintf("⏰ **Review reminder**: %s.", st.Summary), dedupe(mentions)
-	}
-	return "", nil
-}
-
-func dedupe(xs []string) []string {
-	seen := map[string]bool{}
-	out := xs[:0]
-	for _, x := range xs {
-		if k := strings.ToLower(x); !seen[k] {
-			seen[k] = true
-			out = append(out, x)
-		}
-	}
-	return out
 }

@@ -160,6 +160,15 @@ type PullRequest struct {
 // Review is a submitted review.
 type Review struct {
 	Author      string
-	State       string // APPROVED, CHANGES_REQUESTED, COMMENTED, DISMISSED
+	State       string // APPROVED, CHANGES_REQUESTED, COMMENTED, DISMISSED (PENDING: not submitted)
 	SubmittedAt time.Time
+	// AuthorBot: the reviewer's account type is Bot.
+	AuthorBot bool
+	// Association is the review's author_association as GitHub sends it:
+	// OWNER, MEMBER, COLLABORATOR, CONTRIBUTOR, FIRST_TIME_CONTRIBUTOR,
+	// FIRST_TIMER, MANNEQUIN or NONE; "" when unknown.
+	Association string
+	// Requested: a review had been requested from the reviewer (GitHub
+	// drops the request once they review, so the caller remembers it).
+	Requested bool
 }

@@ -83,6 +83,85 @@ ON CONFLICT (repo_id, number, generation, event) DO NOTHING`
 	return n == 1, nil
 }
 
+// SLAEffectKey names the effects of one event of one clock generation.
+type SLAEffectKey struct {
+	RepoID     int64
+	Number     int
+	Generation int
+	Event      string
+}
+
+// SLAEffect is the outcome of AcquireSLAEffect.
+type SLAEffect int
+
+// AcquireSLAEffect outcomes.
+const (
+	EffectAcquired SLAEffect = iota // the caller holds the lease: do the work, then FinishSLAEffect
+	EffectDone                      // someone finished it: nothing to do
+	EffectBusy                      // another owner holds an unexpired lease
+)
+
+// AcquireSLAEffect leases the effects of k to owner until now+ttl. It
+// succeeds when nobody had them, when owner itself held them (a retry of
+// the same job), or when another owner's lease has expired (its process
+// died). Effects marked done are never leased again. The lease is a guard
+// against two jobs working at once, not a promise that the work happens
+// once: the holder checks what exists before acting, so a lease that
+// expires under a slow holder costs at worst a repeated idempotent request.
+func (s *Store) AcquireSLAEffect(ctx context.Context, k SLAEffectKey, owner string, now time.Time, ttl time.Duration) (SLAEffect, error) {
+	const q = `INSERT INTO sla_effects (repo_id, number, generation, event, owner, lease_until, done)
+VALUES ($1, $2, $3, $4, $5, $6, $7)
+ON CONFLICT (repo_id, number, generation, event) DO UPDATE SET owner = excluded.owner, lease_until = excluded.lease_until
+WHERE NOT sla_effects.done AND (sla_effects.owner = excluded.owner OR sla_effects.lease_until < $8)
+RETURNING owner`
+	var got string
+	err := s.DB.QueryRowContext(ctx, q, k.RepoID, k.Number, k.Generation, k.Event, owner,
+		micros(now.Add(ttl)), false, micros(now)).Scan(&got)
+	if err == nil {
+		return EffectAcquired, nil
+	}
+	if !errors.Is(err, sql.ErrNoRows) {
+		return 0, fmt.Errorf("store: acquire sla effect %+v: %w", k, err)
+	}
+	var done bool
+	const check = `SELECT done FROM sla_effects WHERE repo_id = $1 AND number = $2 AND generation = $3 AND event = $4`
+	if err := s.DB.QueryRowContext(ctx, check, k.RepoID, k.Number, k.Generation, k.Event).Scan(&done); err != nil {
+		return 0, fmt.Errorf("store: acquire sla effect %+v: %w", k, err)
+	}
+	if done {
+		return EffectDone, nil
+	}
+	return EffectBusy, nil
+}
+
+// FinishSLAEffect marks the effects of k done; call it once they exist.
+// It reports false when they were already marked done (by a job that took
+// over an expired lease); they are done either way.
+func (s *Store) FinishSLAEffect(ctx context.Context, k SLAEffectKey, owner string) (bool, error) {
+	const q = `UPDATE sla_effects SET done = $5, owner = $6
+WHERE repo_id = $1 AND number = $2 AND generation = $3 AND event = $4 AND NOT done`
+	res, err := s.DB.ExecContext(ctx, q, k.RepoID, k.Number, k.Generation, k.Event, true, owner)
+	if err != nil {
+		return false, fmt.Errorf("store: finish sla effect %+v: %w", k, err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return false, fmt.Errorf("store: finish sla effect %+v: %w", k, err)
+	}
+	return n == 1, nil
+}
+
+// ReleaseSLAEffect gives up owner's lease on k without marking it done, so
+// another job may take it at once (the work failed and will be retried).
+func (s *Store) ReleaseSLAEffect(ctx context.Context, k SLAEffectKey, owner string) error {
+	const q = `UPDATE sla_effects SET lease_until = 0
+WHERE repo_id = $1 AND number = $2 AND generation = $3 AND event = $4 AND owner = $5 AND NOT done`
+	if _, err := s.DB.ExecContext(ctx, q, k.RepoID, k.Number, k.Generation, k.Event, owner); err != nil {
+		return fmt.Errorf("store: release sla effect %+v: %w", k, err)
+	}
+	return nil
+}
+
 // CountWaitingSLA counts pull requests whose SLA clock runs.
 func (s *Store) CountWaitingSLA(ctx context.Context) (int64, error) {
 	var n int64

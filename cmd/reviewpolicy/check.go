@@ -83,9 +83,7 @@ func checkCmd(args []string, stdout, stderr io.Writer) error {
 	for _, u := range pr.RequestedReviewers {
 		f.Requested = append(f.Requested, u.GetLogin())
 	}
-	for _, r := range reviews {
-		f.Reviews = append(f.Reviews, policy.Review{Author: r.GetUser().GetLogin(), State: r.GetState(), SubmittedAt: r.GetSubmittedAt().Time})
-	}
+	f.Reviews = handlers.ReviewFacts(reviews, nil)
 	if !pr.GetDraft() {
 		// Offline, the clock starts when the pull request was opened.
 		f.Clock, _ = sla.Clock{}.Start(pr.GetCreatedAt().Time)

@@ -20,14 +20,17 @@ import (
 )
 
 const (
-	appID          = 4242
-	appSlug        = "review-policy"
-	maxPerPage     = 100
-	rateLimit      = 5000
-	maxPRFiles     = 3000 // GitHub lists at most 3000 files of a pull request
-	tokenTTL       = time.Hour
-	defaultPerPage = 30
-	jsonMimeType   = "application/json; charset=utf-8"
+	appID      = 4242
+	appSlug    = "review-policy"
+	maxPerPage = 100
+	rateLimit  = 5000
+	maxPRFiles = 3000 // GitHub lists at most 3000 files of a pull request
+	// maxContentsSize: the contents endpoint includes a file's content only
+	// up to 1 MB; larger files are read as blobs.
+	maxContentsSize = 1 << 20
+	tokenTTL        = time.Hour
+	defaultPerPage  = 30
+	jsonMimeType    = "application/json; charset=utf-8"
 )
 
 // Fake is an in-memory GitHub REST API. Create it with New; it is safe for

@@ -121,7 +121,7 @@ func (f *Fake) graphql(r *http.Request, body []byte) response {
 		f.report(err.Error())
 		return response{status: http.StatusInternalServerError, body: msg("schema unavailable")}
 	}
-	doc, errs := gqlparser.LoadQuery(schema, q.Query)
+	doc, errs := gqlparser.LoadQueryWithRules(schema, q.Query, nil) // nil: the default rules
 	var op *ast.OperationDefinition
 	var vars map[string]any
 	if len(errs) == 0 {

@@ -37,6 +37,7 @@ var endpoints = map[string]handler{
 	"GET /repos/{owner}/{repo}":                                            getRepo,
 	"GET /repos/{owner}/{repo}/contents/{path}":                            getContents,
 	"GET /repos/{owner}/{repo}/git/trees/{tree_sha}":                       getTree,
+	"GET /repos/{owner}/{repo}/git/blobs/{file_sha}":                       getBlob,
 	"GET /repos/{owner}/{repo}/pulls":                                      listPulls,
 	"GET /repos/{owner}/{repo}/pulls/{pull_number}":                        getPull,
 	"GET /repos/{owner}/{repo}/pulls/{pull_number}/files":                  listPullFiles,
@@ -249,6 +250,27 @@ func getTree(q *request) response {
 		"url": "https://api.github.com/repos/" + r.owner + "/" + r.name + "/git/trees/" + q.params["tree_sha"]})
 }
 
+// getBlob answers a blob of any stored file by its SHA, base64-encoded:
+// the way to read a file the contents endpoint answers without content.
+func getBlob(q *request) response {
+	f := q.fake
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	r, found := q.repoFor()
+	if !found {
+		return notFound
+	}
+	sha := q.params["file_sha"]
+	for _, key := range sortedKeys(r.files) {
+		if content := r.files[key]; blobSHA(content) == sha {
+			return ok(map[string]any{"sha": sha, "node_id": nodeID("B", stableID(sha)), "size": len(content),
+				"url": f.apiURL("repos/%s/%s/git/blobs/%s", r.owner, r.name, sha), "content": wrapBase64(content),
+				"encoding": "base64"})
+		}
+	}
+	return notFound
+}
+
 // refAliases lists the names under which files of ref may be stored: the
 // ref itself, the default branch for "", and a pull request's branch for
 // its head SHA (and back).
@@ -279,7 +301,12 @@ func (f *Fake) fileJSON(r *repo, ref, file, content string, withContent bool) ma
 		"download_url": fmt.Sprintf("https://raw.githubusercontent.com/%s/%s/%s/%s", r.owner, r.name, ref, file),
 		"_links":       map[string]string{"self": api, "git": git, "html": html},
 	}
-	if withContent {
+	switch {
+	case withContent && len(content) > maxContentsSize:
+		// GitHub sends files of 1 to 100 MB without their content.
+		m["encoding"] = "none"
+		m["content"] = ""
+	case withContent:
 		m["encoding"] = "base64"
 		m["content"] = wrapBase64(content)
 	}
@@ -436,7 +463,7 @@ func listReviews(q *request) response {
 	for i, rv := range p.reviews {
 		out[i] = map[string]any{
 			"id": rv.id, "node_id": nodeID("PRR", rv.id), "user": f.userJSON(rv.author), "body": "",
-			"state": rv.state, "commit_id": p.HeadSHA, "author_association": "COLLABORATOR",
+			"state": rv.state, "commit_id": p.HeadSHA, "author_association": rv.association,
 			"submitted_at":     rv.submitted.Format(time.RFC3339),
 			"html_url":         fmt.Sprintf("https://github.com/%s/%s/pull/%d#pullrequestreview-%d", r.owner, r.name, p.Number, rv.id),
 			"pull_request_url": f.apiURL("repos/%s/%s/pulls/%d", r.owner, r.name, p.Number),

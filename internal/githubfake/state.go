@@ -62,9 +62,9 @@ type pull struct {
 }
 
 type review struct {
-	id            int64
-	author, state string
-	submitted     time.Time
+	id                         int64
+	author, state, association string
+	submitted                  time.Time
 }
 
 type issueComment struct {
@@ -154,11 +154,18 @@ func (f *Fake) AddPullRequest(owner, repoName string, pr PullRequest) {
 // COMMENTED, DISMISSED). Like GitHub, it removes the author from the
 // requested reviewers.
 func (f *Fake) AddReview(owner, repoName string, number int, author, reviewState string) {
+	f.AddReviewAs(owner, repoName, number, author, reviewState, "COLLABORATOR")
+}
+
+// AddReviewAs is AddReview by an author whose author_association (OWNER,
+// MEMBER, COLLABORATOR, CONTRIBUTOR, FIRST_TIME_CONTRIBUTOR, FIRST_TIMER,
+// NONE) GitHub reports on the review.
+func (f *Fake) AddReviewAs(owner, repoName string, number int, author, reviewState, association string) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	p := f.mustPull(owner, repoName, number)
 	p.reviews = append(p.reviews, review{
-		id: f.st.newID(), author: author, state: strings.ToUpper(reviewState),
+		id: f.st.newID(), author: author, state: strings.ToUpper(reviewState), association: association,
 		submitted: f.st.created.Add(time.Duration(len(p.reviews)+1) * time.Minute),
 	})
 	p.requestedUsers = removeFold(p.requestedUsers, author)

@@ -260,6 +260,9 @@ func reviewersSection(b *strings.Builder, out reviewers.Output, mode policy.Mode
 	if shown == 0 {
 		b.WriteString("No rule matches the changed files.\n")
 	}
+	for _, n := range out.Notes {
+		fmt.Fprintf(b, "- ⚠️ %s\n", n)
+	}
 	b.WriteString("\n")
 }
 

@@ -405,3 +405,14 @@ func TestProposedFindings(t *testing.T) {
 	}
 	contains(t, "summary", blockingFinding.Summary, "❌ line 5: team @acme/ghosts does not exist")
 }
+
+func TestReviewersNotesShown(t *testing.T) {
+	t.Parallel()
+	out := &reviewers.Output{
+		Rules: []reviewers.RuleResult{{Name: "codeowners", State: reviewers.StateNotMatched}},
+		Notes: []string{"CODEOWNERS is 3.0 MiB (3145728 bytes); GitHub ignores CODEOWNERS files of 3 MiB or more, and so does this check"},
+	}
+	r := Build(Input{Policy: blocking(), PolicySource: source, Reviewers: out})
+	want(t, r, Success, "Review policy satisfied", false)
+	contains(t, "summary", r.Summary, "No rule matches the changed files.\n- ⚠️ CODEOWNERS is 3.0 MiB (3145728 bytes); GitHub ignores")
+}

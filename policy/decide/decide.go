@@ -30,7 +30,8 @@ type Facts struct {
 	// Proposed is the validation of a policy file the pull request changes.
 	Proposed *check.Proposed
 
-	CodeOwners     string // the base branch's CODEOWNERS text ("" none)
+	CodeOwners     string                // the base branch's CODEOWNERS text ("" none)
+	Codeowners     *reviewers.Codeowners // the same, parsed (wins over CodeOwners)
 	Reviews        []policy.Review
 	Requested      []string // users requested now, by anyone
 	RequestedTeams []string // "@org/slug" teams requested now
@@ -101,7 +102,7 @@ func Decide(f Facts, now time.Time) Decision {
 
 // ReviewersInput is the reviewer selection's view of the facts.
 func ReviewersInput(f Facts, now time.Time) reviewers.Input {
-	return reviewers.Input{Policy: f.Policy, PR: f.PR, Repo: f.Repo, Teams: f.Teams, CodeOwners: f.CodeOwners,
+	return reviewers.Input{Policy: f.Policy, PR: f.PR, Repo: f.Repo, Teams: f.Teams, CodeOwners: f.CodeOwners, ParsedCodeowners: f.Codeowners,
 		CannotReview: f.CannotReview, Busy: f.Busy, Load: f.Load, Rotation: f.Rotation, Requested: f.Requested,
 		Removed: f.Removed, DoneRules: f.DoneRules, Reviews: f.Reviews, Now: now}
 }
@@ -116,7 +117,7 @@ func clockOf(f Facts, requesting bool, now time.Time) *Clock {
 	}
 	before := f.Clock
 	c := before
-	first, reviewed := FirstReview(f.Reviews, f.PR.Author)
+	first, reviewed := sla.FirstReview(f.Reviews, f.PR.Author)
 	switch {
 	case f.Closed:
 		c = c.Close(now)
@@ -133,22 +134,6 @@ func clockOf(f Facts, requesting bool, now time.Time) *Clock {
 		out.Reviewed = &took
 	}
 	return out
-}
-
-// FirstReview is the earliest submitted review by someone other than the
-// author. Comments submitted as reviews count; plain issue comments do not.
-func FirstReview(reviews []policy.Review, author string) (policy.Review, bool) {
-	var first policy.Review
-	found := false
-	for _, r := range reviews {
-		if strings.EqualFold(r.Author, author) || r.State == "PENDING" || r.SubmittedAt.IsZero() {
-			continue
-		}
-		if !found || r.SubmittedAt.Before(first.SubmittedAt) {
-			first, found = r, true
-		}
-	}
-	return first, found
 }
 
 // notice is the SLA's line in the sticky comment, derived from the clock so

@@ -6,95 +6,290 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
+	"unicode"
+	"unicode/utf8"
 )
 
-// CodeOwners is a parsed CODEOWNERS file (GitHub syntax).
-type CodeOwners struct {
-	rules []ownerRule // in file order; the last matching rule wins
+// MaxCodeownersSize is the size from which GitHub ignores a CODEOWNERS file:
+// its documentation says the file "must be under 3 MB", and a file over the
+// limit "will not be loaded". We read MB as MiB (3,145,728 bytes). Should
+// GitHub mean 3,000,000 bytes, a file between the two is used here and
+// ignored there; this constant is the one place to change.
+const MaxCodeownersSize = 3 << 20
+
+// maxPatternLen bounds one pattern, which becomes a regular expression
+// (its line is skipped beyond it). Real patterns are far shorter.
+const maxPatternLen = 4096
+
+// matchBudget bounds the work of matching one set of paths to about a
+// second (see the cost constants). Real files stay far below it: anchored
+// patterns are only tried on paths under their literal directories (see
+// ownerNode), so a 20,000-line file of paths costs a few units per changed
+// file. A hostile file of patterns that can match anywhere hits it, and
+// matching stops with ErrCodeownersTooCostly instead of holding a worker
+// for minutes.
+const matchBudget = 40_000_000
+
+// ErrCodeownersTooCostly reports that matching stopped at matchBudget.
+var ErrCodeownersTooCostly = errors.New("CODEOWNERS has too many patterns that can match anywhere to match in bounded time")
+
+// Codeowners is a parsed CODEOWNERS file (GitHub's syntax). Parse it once
+// per file version (blob SHA) and match it against many paths; it is
+// read-only after parsing and safe for concurrent use.
+type Codeowners struct {
+	rules    []*ownerRule // in file order; the last matching rule wins
+	root     ownerNode    // anchored rules by their literal leading directories
+	floating []int32      // rules that can match under any directory, ascending
+	ignored  string
+	skipped  []error // the first maxSkippedKept skipped lines
+	// skippedCount counts every skipped line.
+	skippedCount int
 }
+
+const maxSkippedKept = 20
 
 type ownerRule struct {
 	line    int
 	pattern string
-	prefix  string // literal text every match starts with; a cheap pre-check
-	re      *regexp.Regexp
-	owners  []string // "@user" and "@org/team" as written; emails dropped
+	source  string   // the regular expression, compiled on first use
+	need    string   // a literal every match contains; a cheap pre-check
+	owners  []string // "@user", "@org/team" or an e-mail address, as written
+
+	// Most rules are never tried (the trie and the pre-check rule them
+	// out), so compiling lazily keeps parsing a large file cheap.
+	once sync.Once
+	re   *regexp.Regexp // nil when the expression did not compile
+}
+
+// match reports whether path matches r, spending budget units; a first
+// test also pays for the compilation.
+func (r *ownerRule) match(path string, budget *int) bool {
+	*budget -= costPreCheck
+	if !strings.Contains(path, r.need) {
+		return false
+	}
+	compiled := true
+	r.once.Do(func() {
+		compiled = false
+		r.re, _ = regexp.Compile(r.source)
+	})
+	*budget -= costTest + len(r.source)*len(path)/16
+	if !compiled {
+		*budget -= costCompile + 2*len(r.source)
+	}
+	return r.re != nil && r.re.MatchString(path)
+}
+
+// Budget units are roughly 25 ns of work each (measured: a pre-check and
+// the step to the next candidate); RE2 steps through the expression for
+// every byte of the path in the worst case.
+const (
+	costPreCheck = 1
+	costTest     = 30
+	costCompile  = 1500
+)
+
+// ownerNode is a trie over literal path segments. An anchored pattern such
+// as "/services/api/*.go" can only match paths under services/api, so it is
+// stored there and never tried on other paths.
+type ownerNode struct {
+	children map[string]*ownerNode
+	rules    []int32 // ascending
 }
 
 var (
-	userOwner = regexp.MustCompile(`^@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?$`)
-	teamOwner = regexp.MustCompile(`^@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?/[A-Za-z0-9_.-]+$`)
+	// GitHub logins: letters, digits and hyphens. Enterprise Managed Users
+	// add "_shortcode" (@octocat_acme); older accounts may have hyphens
+	// that new sign-ups may not, so hyphens and underscores are accepted
+	// anywhere after the first character. Teams are @org/team-slug.
+	userOwner  = regexp.MustCompile(`^@[A-Za-z0-9][A-Za-z0-9_-]{0,99}$`)
+	teamOwner  = regexp.MustCompile(`^@[A-Za-z0-9][A-Za-z0-9_-]{0,99}/[A-Za-z0-9_.-]{1,100}$`)
+	emailOwner = regexp.MustCompile(`^[A-Za-z0-9.!#$%&'+=?^_{}~-]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9.-]{0,253}[A-Za-z0-9])?$`)
 )
 
-// ParseCodeOwners parses CODEOWNERS text. Like GitHub, it skips lines it
-// cannot understand and keeps the rest, so the returned errors (one per
-// skipped line) are for reporting, not a reason to ignore the file.
+// ParseCodeowners parses CODEOWNERS text. Like GitHub, it skips lines it
+// cannot understand and keeps the rest; the returned errors (the first
+// skipped lines, as Skipped also reports) are for reporting. A file of
+// MaxCodeownersSize bytes or more is ignored whole, as GitHub ignores it:
+// the result owns nothing and Ignored says why.
 //
 // Patterns follow GitHub's gitignore-like rules: a pattern with a slash at
-// the start or in the middle is anchored at the repository root, otherwise it
-// matches at any depth; a trailing slash matches only directories; a pattern
-// matches a file or any directory above it, except that a final "/*" matches
-// only the files directly inside. Owners are "@user" and "@org/team";
-// e-mail addresses are accepted but dropped, since they cannot be requested
-// by login. A pattern with no owners un-owns the files it matches.
-func ParseCodeOwners(text string) (*CodeOwners, []error) {
-	c := &CodeOwners{}
-	var errs []error
+// the start or in the middle is anchored at the repository root, otherwise
+// it matches at any depth; a trailing slash matches only directories; a
+// pattern matches a file or any directory above it, except that a final
+// "/*" matches only the files directly inside. GitHub documents three
+// gitignore features that do not work in CODEOWNERS, and their lines are
+// skipped: "!" negation, "[ ]" ranges, and "\#" to escape a pattern that
+// starts with "#" (a line starting with "#" is a comment). "\ " escapes a
+// space inside a pattern.
+// Owners are @user, @org/team and e-mail addresses; a pattern with no owners
+// un-owns the files it matches.
+func ParseCodeowners(text string) (*Codeowners, []error) {
+	if len(text) >= MaxCodeownersSize {
+		return TooLargeCodeowners(len(text)), nil
+	}
+	c := &Codeowners{}
 	for n, line := range strings.Split(text, "\n") {
 		n++ // 1-based for humans
-		fields := strings.Fields(line)
+		fields := splitFields(strings.TrimSuffix(line, "\r"))
 		if len(fields) == 0 || strings.HasPrefix(fields[0], "#") {
 			continue
 		}
 		rule, err := parseOwnerLine(fields)
 		if err != nil {
-			errs = append(errs, fmt.Errorf("CODEOWNERS line %d: %w", n, err))
+			// A hostile file may have a million bad lines: keep a few.
+			if c.skippedCount++; len(c.skipped) < maxSkippedKept {
+				c.skipped = append(c.skipped, fmt.Errorf("CODEOWNERS line %d: %w", n, err))
+			}
 			continue
 		}
 		rule.line = n
-		c.rules = append(c.rules, rule)
+		c.add(rule)
 	}
-	return c, errs
+	return c, slices.Clone(c.skipped)
 }
 
-func parseOwnerLine(fields []string) (ownerRule, error) {
-	r := ownerRule{pattern: fields[0]}
-	var err error
-	if r.re, r.prefix, err = compileOwnersPattern(fields[0]); err != nil {
-		return r, fmt.Errorf("pattern %q: %w", fields[0], err)
+// TooLargeCodeowners is the result for a file of size bytes, at least
+// MaxCodeownersSize: ignored, owning nothing. A caller that knows the size
+// from a directory listing need not download such a file at all.
+func TooLargeCodeowners(size int) *Codeowners {
+	return &Codeowners{ignored: fmt.Sprintf(
+		"CODEOWNERS is %s; GitHub ignores CODEOWNERS files of 3 MiB or more, and so does this check", formatSize(size))}
+}
+
+// Ignored is why the whole file is ignored ("" when it is used).
+func (c *Codeowners) Ignored() string {
+	if c == nil {
+		return ""
 	}
+	return c.ignored
+}
+
+// Skipped lists the first lines skipped for a syntax GitHub does not
+// accept, and how many were skipped in all.
+func (c *Codeowners) Skipped() ([]error, int) {
+	if c == nil {
+		return nil, 0
+	}
+	return slices.Clone(c.skipped), c.skippedCount
+}
+
+// add files a parsed rule in the trie or among the floating rules.
+func (c *Codeowners) add(r *ownerRule) {
+	i := int32(len(c.rules))
+	c.rules = append(c.rules, r)
+	dirs := literalDirs(r.pattern)
+	if len(dirs) == 0 {
+		c.floating = append(c.floating, i)
+		return
+	}
+	node := &c.root
+	for _, d := range dirs {
+		if node.children == nil {
+			node.children = make(map[string]*ownerNode)
+		}
+		next := node.children[d]
+		if next == nil {
+			next = &ownerNode{}
+			node.children[d] = next
+		}
+		node = next
+	}
+	node.rules = append(node.rules, i)
+}
+
+// literalDirs returns the leading path segments every match of an anchored
+// pattern starts with, or nil for a pattern that can match at any depth or
+// starts with a wildcard.
+func literalDirs(p string) []string {
+	anchored := strings.HasPrefix(p, "/")
+	p = strings.Trim(p, "/")
+	segs := strings.Split(p, "/")
+	if !anchored && len(segs) < 2 {
+		return nil
+	}
+	var dirs []string
+	for _, s := range segs {
+		if strings.ContainsAny(s, `*?\`) {
+			break
+		}
+		dirs = append(dirs, s)
+	}
+	return dirs
+}
+
+// splitFields splits a line at whitespace that no backslash escapes; the
+// backslashes stay, for the pattern compiler to read.
+func splitFields(line string) []string {
+	var fields []string
+	var b strings.Builder
+	escaped := false
+	for _, r := range line {
+		switch {
+		case escaped:
+			b.WriteRune(r)
+			escaped = false
+		case r == '\\':
+			b.WriteRune(r)
+			escaped = true
+		case unicode.IsSpace(r):
+			if b.Len() > 0 {
+				fields = append(fields, b.String())
+				b.Reset()
+			}
+		default:
+			b.WriteRune(r)
+		}
+	}
+	if b.Len() > 0 {
+		fields = append(fields, b.String())
+	}
+	return fields
+}
+
+func parseOwnerLine(fields []string) (*ownerRule, error) {
+	r := &ownerRule{pattern: fields[0]}
+	if len(r.pattern) > maxPatternLen {
+		return nil, fmt.Errorf("pattern longer than %d bytes", maxPatternLen)
+	}
+	var err error
+	if r.source, err = ownersPatternRegexp(r.pattern); err != nil {
+		return nil, fmt.Errorf("pattern %q: %w", r.pattern, err)
+	}
+	r.need = longestLiteral(r.pattern)
 	for _, f := range fields[1:] {
 		switch {
 		case strings.HasPrefix(f, "#"): // inline comment
 			return r, nil
-		case userOwner.MatchString(f) || teamOwner.MatchString(f):
+		case userOwner.MatchString(f) || teamOwner.MatchString(f) || emailOwner.MatchString(f):
 			r.owners = append(r.owners, f)
-		case strings.Contains(f, "@") && !strings.HasPrefix(f, "@"):
-			// An e-mail address: GitHub maps it to a user we cannot see.
 		default:
-			return r, fmt.Errorf("owner %q is not @user, @org/team or an e-mail address", f)
+			return nil, fmt.Errorf("owner %q is not @user, @org/team or an e-mail address", clip(f, 64))
 		}
 	}
 	return r, nil
 }
 
-// compileOwnersPattern turns a CODEOWNERS pattern into an anchored regular
-// expression, plus the literal prefix every match must start with.
-func compileOwnersPattern(p string) (*regexp.Regexp, string, error) {
+// ownersPatternRegexp turns a CODEOWNERS pattern into an anchored regular
+// expression. RE2 matches in time linear in the path, whatever the pattern.
+func ownersPatternRegexp(p string) (string, error) {
 	switch {
+	case strings.HasPrefix(p, `\#`):
+		return "", errors.New(`escaping a leading "#" with "\" does not work in CODEOWNERS`)
 	case strings.HasPrefix(p, "!"):
-		return nil, "", errors.New("negation (!) is not supported in CODEOWNERS")
+		return "", errors.New("negation (!) does not work in CODEOWNERS")
 	case strings.ContainsAny(p, "[]"):
-		return nil, "", errors.New("character ranges ([ ]) are not supported in CODEOWNERS")
+		return "", errors.New("character ranges ([ ]) do not work in CODEOWNERS")
 	case strings.Contains(p, "***"):
-		return nil, "", errors.New("three consecutive asterisks")
+		return "", errors.New("three consecutive asterisks")
 	}
 	anchored := strings.HasPrefix(p, "/")
 	p = strings.TrimPrefix(p, "/")
 	dirOnly := strings.HasSuffix(p, "/")
 	p = strings.TrimSuffix(p, "/")
 	if p == "" {
-		return nil, "", errors.New("empty pattern")
+		return "", errors.New("empty pattern")
 	}
 	segs := strings.Split(p, "/")
 	anchored = anchored || len(segs) > 1
@@ -104,7 +299,11 @@ func compileOwnersPattern(p string) (*regexp.Regexp, string, error) {
 	if dirOnly {
 		segs = append(segs, "**") // "dir/" is "everything inside dir"
 	}
+	return patternRegexp(segs), nil
+}
 
+// patternRegexp writes the regular expression of a pattern's segments.
+func patternRegexp(segs []string) string {
 	var b strings.Builder
 	b.WriteString(`\A`)
 	last := len(segs) - 1
@@ -134,22 +333,7 @@ func compileOwnersPattern(p string) (*regexp.Regexp, string, error) {
 		}
 	}
 	b.WriteString(`\z`)
-	re, err := regexp.Compile(b.String())
-	if err != nil {
-		return nil, "", fmt.Errorf("compile: %w", err)
-	}
-
-	prefix := ""
-	if anchored {
-		prefix = p
-		if i := strings.IndexAny(p, `*?\`); i >= 0 {
-			prefix = p[:i]
-		}
-		// "a/**" matches "a/x" but the slash belongs to an optional group
-		// in "a/**/b"; dropping it keeps the prefix a safe pre-check.
-		prefix = strings.TrimSuffix(prefix, "/")
-	}
-	return re, prefix, nil
+	return b.String()
 }
 
 // segmentRegexp translates one path segment (no "/", not "**").
@@ -177,18 +361,152 @@ func segmentRegexp(s string) string {
 	return b.String()
 }
 
-// Owners returns the owners of path ("@user" or "@org/team", as written) from
-// the last matching rule; nil when no rule matches or the match un-owns it.
-func (c *CodeOwners) Owners(path string) []string {
+// longestLiteral is the longest run of literal text (escapes resolved, no
+// "/") in a pattern: every path it matches contains it.
+func longestLiteral(p string) string {
+	var best string
+	var b strings.Builder
+	flush := func() {
+		if b.Len() > len(best) {
+			best = b.String()
+		}
+		b.Reset()
+	}
+	escaped := false
+	for _, r := range p {
+		switch {
+		case escaped && r != utf8.RuneError:
+			b.WriteRune(r)
+			escaped = false
+		case r == '\\' && !escaped:
+			escaped = true
+		case r == '*' || r == '?' || r == '/' || r == utf8.RuneError:
+			escaped = false
+			// RE2 reads an invalid byte as U+FFFD in both the pattern and
+			// the path, so such a byte is no literal to look for.
+			flush()
+		default:
+			b.WriteRune(r)
+		}
+	}
+	flush()
+	return best
+}
+
+// Owners returns the owners of path (as written) from the last matching
+// rule; nil when no rule matches or the match un-owns it, and nil when
+// matching would exceed its time bound.
+func (c *Codeowners) Owners(path string) []string {
+	owners, _ := c.Match([]string{path})
+	if len(owners) == 0 {
+		return nil
+	}
+	return owners[0]
+}
+
+// Match returns, for each path, the owners from the last matching rule
+// (nil: unowned). It stops with ErrCodeownersTooCostly when the paths and
+// the file's patterns need more than a bounded amount of work.
+func (c *Codeowners) Match(paths []string) ([][]string, error) {
+	out := make([][]string, len(paths))
+	if c == nil || len(c.rules) == 0 {
+		return out, nil
+	}
+	budget := matchBudget
+	for i, p := range paths {
+		r, err := c.lastMatch(strings.TrimPrefix(p, "/"), &budget)
+		if err != nil {
+			return nil, err
+		}
+		if r >= 0 {
+			out[i] = slices.Clone(c.rules[r].owners)
+		}
+	}
+	return out, nil
+}
+
+// lastMatch returns the index of the last rule matching path, or -1. It
+// walks the candidate lists (the floating rules and those stored along the
+// path's directories, each ascending) from the end, highest index first.
+func (c *Codeowners) lastMatch(path string, budget *int) (int, error) {
+	lists := [][]int32{c.floating}
+	node := &c.root
+	for seg := range strings.SplitSeq(path, "/") {
+		if node = node.children[seg]; node == nil {
+			break
+		}
+		lists = append(lists, node.rules)
+	}
+	pos := make([]int, len(lists))
+	for i, l := range lists {
+		pos[i] = len(l) - 1
+	}
+	for {
+		best := -1
+		for i, l := range lists {
+			if pos[i] >= 0 && (best < 0 || l[pos[i]] > lists[best][pos[best]]) {
+				best = i
+			}
+		}
+		if best < 0 {
+			return -1, nil
+		}
+		idx := lists[best][pos[best]]
+		pos[best]--
+		if c.rules[idx].match(path, budget) {
+			return int(idx), nil
+		}
+		if *budget < 0 {
+			return -1, ErrCodeownersTooCostly
+		}
+	}
+}
+
+// Teams lists the "@org/team" owners the file names, first spelling of
+// each, in file order.
+func (c *Codeowners) Teams() []string { return c.ownersWhere(isTeam) }
+
+// Users lists the logins (without "@") of the people the file names.
+func (c *Codeowners) Users() []string {
+	users := c.ownersWhere(func(o string) bool { return strings.HasPrefix(o, "@") && !isTeam(o) })
+	for i, u := range users {
+		users[i] = u[1:]
+	}
+	return users
+}
+
+// Emails lists the e-mail owners: GitHub maps them to accounts, but a
+// review cannot be requested by e-mail address, so they are only reported.
+func (c *Codeowners) Emails() []string { return c.ownersWhere(isEmail) }
+
+func (c *Codeowners) ownersWhere(keep func(string) bool) []string {
 	if c == nil {
 		return nil
 	}
-	path = strings.TrimPrefix(path, "/")
-	for i := len(c.rules) - 1; i >= 0; i-- {
-		r := &c.rules[i]
-		if strings.HasPrefix(path, r.prefix) && r.re.MatchString(path) {
-			return slices.Clone(r.owners)
+	var out []string
+	seen := make(map[string]bool)
+	for _, r := range c.rules {
+		for _, o := range r.owners {
+			if k := strings.ToLower(o); keep(o) && !seen[k] {
+				seen[k] = true
+				out = append(out, o)
+			}
 		}
 	}
-	return nil
+	return out
+}
+
+func isEmail(owner string) bool {
+	return !strings.HasPrefix(owner, "@") && strings.Contains(owner, "@")
+}
+
+func clip(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "…"
+}
+
+func formatSize(n int) string {
+	return fmt.Sprintf("%.1f MiB (%d bytes)", float64(n)/(1<<20), n)
 }

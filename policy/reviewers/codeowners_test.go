@@ -26,7 +26,7 @@ apps/ @octocat
 
 func TestCodeOwnersGitHubExample(t *testing.T) {
 	t.Parallel()
-	co, errs := ParseCodeOwners(githubExample)
+	co, errs := ParseCodeowners(githubExample)
 	if len(errs) != 0 {
 		t.Fatalf("errors: %v", errs)
 	}
@@ -36,7 +36,7 @@ func TestCodeOwnersGitHubExample(t *testing.T) {
 	}{
 		{"README.md", []string{"@global-owner1", "@global-owner2"}},                           // "*"
 		{"web/app.js", []string{"@js-owner"}},                                                 // "*.js" beats "*"; inline comment dropped
-		{"main.go", nil},                                                                      // e-mail only owners: matched, nobody we can ask
+		{"main.go", []string{"docs@example.com"}},                                             // e-mail owners are kept
 		{"notes/a.txt", []string{"@octo-org/octocats"}},                                       // team
 		{"build/logs/today/x.log", []string{"@octocat"}},                                      // "/build/logs/" then "**/logs" wins (later)
 		{"docs/getting-started.md", []string{"@doctocat"}},                                    // "/docs/" is later than "docs/*"
@@ -83,7 +83,7 @@ func TestCodeOwnersPatterns(t *testing.T) {
 		{`f\*o`, []string{"f*o"}, []string{"foo"}},
 	}
 	for _, tt := range tests {
-		co, errs := ParseCodeOwners(tt.pattern + " @o")
+		co, errs := ParseCodeowners(tt.pattern + " @o")
 		if len(errs) != 0 {
 			t.Fatalf("%q: %v", tt.pattern, errs)
 		}
@@ -102,7 +102,7 @@ func TestCodeOwnersPatterns(t *testing.T) {
 
 func TestCodeOwnersErrorsSkipLines(t *testing.T) {
 	t.Parallel()
-	co, errs := ParseCodeOwners(strings.Join([]string{
+	co, errs := ParseCodeowners(strings.Join([]string{
 		"*.go @gopher",
 		"!vendor/ @nobody",      // negation unsupported
 		"[ab].md @nobody",       // ranges unsupported
@@ -132,8 +132,8 @@ func TestCodeOwnersErrorsSkipLines(t *testing.T) {
 
 func TestCodeOwnersNil(t *testing.T) {
 	t.Parallel()
-	var co *CodeOwners
+	var co *Codeowners
 	if co.Owners("a") != nil {
-		t.Error("nil CodeOwners owns files")
+		t.Error("nil Codeowners owns files")
 	}
 }

@@ -43,7 +43,10 @@ type Input struct {
 	Repo       string              // "owner/name": seeds the random strategy
 	Teams      map[string][]string // "@org/team" lower-cased -> member logins
 	CodeOwners string              // raw CODEOWNERS text from the base branch; "" none
-	CanReview  map[string]bool     // logins known able to review; nil = unknown, assume yes
+	// ParsedCodeowners, when set, is used instead of CodeOwners: the
+	// handler parses a file once per blob SHA and reuses it.
+	ParsedCodeowners *Codeowners
+	CanReview        map[string]bool // logins known able to review; nil = unknown, assume yes
 	// CannotReview lists logins found unable to review (no access to the
 	// repository), when the others are unknown.
 	CannotReview map[string]bool
@@ -81,6 +84,10 @@ type Output struct {
 	Request  []string       // logins to request now, sorted, deduplicated
 	Rules    []RuleResult   // one per policy rule, then CodeownersRule when enabled
 	Rotation map[string]int // round-robin counters to persist (changed ones only)
+	// Notes are facts about the inputs that no rule's state carries, for
+	// the check to show: a CODEOWNERS file ignored or partly skipped, or
+	// owners that cannot be requested. They do not change OK.
+	Notes []string
 }
 
 // OK reports whether every matched rule has reviewers and its required

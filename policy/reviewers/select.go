@@ -111,33 +111,70 @@ func (s *selector) specs() []ruleSpec {
 }
 
 // codeownersSpec builds the implicit rule whose candidates are the owners of
-// the changed files.
+// the changed files. What GitHub would do that this rule cannot (an ignored
+// file, skipped lines, e-mail owners) goes to the output's notes.
 func (s *selector) codeownersSpec(count int) ruleSpec {
 	spec := ruleSpec{name: CodeownersRule, count: count}
-	if s.in.CodeOwners == "" {
-		spec.note = "the base branch has no CODEOWNERS file"
+	co := s.codeowners()
+	if co == nil {
+		s.note("the base branch has no CODEOWNERS file")
 		return spec
 	}
-	owners, errs := ParseCodeOwners(s.in.CodeOwners)
+	if why := co.Ignored(); why != "" {
+		s.note(why)
+		return spec
+	}
+	if errs, n := co.Skipped(); n > 0 {
+		s.note(fmt.Sprintf("%d CODEOWNERS line%s skipped, as GitHub skips them; first: %v", n, plural(n), errs[0]))
+	}
+	owners, err := co.Match(s.files)
+	if err != nil {
+		s.note(err.Error() + "; its owners were not asked")
+		return spec
+	}
 	seen := make(map[string]bool)
-	for i, f := range s.files {
-		o := owners.Owners(f)
-		if len(o) == 0 {
-			continue
-		}
-		spec.matched = append(spec.matched, i)
+	var emails []string
+	for i, o := range owners {
+		requestable := false
 		for _, ref := range o {
-			if k := strings.ToLower(ref); !seen[k] {
-				seen[k] = true
+			k := strings.ToLower(ref)
+			switch {
+			case isEmail(ref):
+				if !seen[k] {
+					emails = append(emails, ref)
+				}
+			case !seen[k]:
 				spec.refs = append(spec.refs, ref)
+				requestable = true
+			default:
+				requestable = true
 			}
+			seen[k] = true
+		}
+		if requestable {
+			spec.matched = append(spec.matched, i)
 		}
 	}
-	if len(errs) > 0 {
-		spec.note = fmt.Sprintf("%d CODEOWNERS line(s) skipped, first: %v", len(errs), errs[0])
+	if len(emails) > 0 {
+		s.note(fmt.Sprintf("CODEOWNERS names e-mail owners, who cannot be requested (a review is requested by login): %s",
+			capList(emails, 5)))
 	}
 	return spec
 }
+
+// codeowners is the parsed CODEOWNERS file, or nil when there is none.
+func (s *selector) codeowners() *Codeowners {
+	if s.in.ParsedCodeowners != nil {
+		return s.in.ParsedCodeowners
+	}
+	if s.in.CodeOwners == "" {
+		return nil
+	}
+	co, _ := ParseCodeowners(s.in.CodeOwners)
+	return co
+}
+
+func (s *selector) note(n string) { s.out.Notes = append(s.out.Notes, n) }
 
 // evaluate runs one rule: who is already on it, whom to add, and its state.
 func (s *selector) evaluate(spec ruleSpec) RuleResult {

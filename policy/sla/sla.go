@@ -3,8 +3,8 @@
 //
 // The clock starts when a pull request is ready for review and has at least
 // one review request, pauses while it is a draft (keeping the time already
-// counted), resumes when it is ready again, and stops at the first review by
-// someone other than the author, or when the pull request is closed. Nothing
+// counted), resumes when it is ready again, and stops at the first review
+// that FirstReview accepts, or when the pull request is closed. Nothing
 // here does I/O or reads the current time: every function is given it.
 package sla
 

@@ -26,6 +26,7 @@ var ServedPaths = []string{
 	"/repos/{owner}/{repo}/commits/{ref}/check-runs",
 	"/repos/{owner}/{repo}/compare/{basehead}",
 	"/repos/{owner}/{repo}/contents/{path}",
+	"/repos/{owner}/{repo}/git/blobs/{file_sha}",
 	"/repos/{owner}/{repo}/git/trees/{tree_sha}",
 	"/repos/{owner}/{repo}/issues/comments/{comment_id}",
 	"/repos/{owner}/{repo}/issues/{issue_number}/comments",
