@@ -60,7 +60,8 @@ func (b *backlog) next() int {
 	return p
 }
 
-// backlogs reads, in tx, the waiting jobs of each installation in insts. On
+// backlogs reads, in tx, the waiting jobs of each installation in insts
+// (their count up to the last level, see backlogQuery). On
 // SQLite the transaction holds the write lock, so the counts are exact; on
 // PostgreSQL concurrent enqueues of one installation may read the same count
 // (see doc.go).
@@ -102,20 +103,24 @@ func (s *Store) backlogs(ctx context.Context, tx *sql.Tx, insts []int64) (map[in
 	return out, nil
 }
 
-// backlogQuery counts the waiting jobs, and their lowest rank, of each
-// installation in $1, a JSON array of installation IDs as strings.
+// backlogQuery reads, for each installation in $1 (a JSON array of IDs as
+// strings), how many of its jobs wait, counting no further than the last
+// priority level (more changes nothing), and the worst priority among them.
+// Both read only that installation's entries of the partial index: a few
+// hundred at most, whatever the backlog.
 func (s *Store) backlogQuery() string {
 	// Without statistics SQLite's planner prefers River's index on state,
 	// which reads every waiting job; INDEXED BY names the one that reads
-	// only these installations'. PostgreSQL's uses it for = ANY(array), but
-	// for IN (set-returning function) it read every waiting job too.
-	table, match := `river_job INDEXED BY river_job_installation_waiting`, `IN (SELECT value FROM json_each($1))`
+	// only this installation's.
+	table, list := `river_job INDEXED BY river_job_installation_waiting`, `json_each($1) AS j`
 	if s.Dialect == DialectPostgres {
-		table, match = `river_job`, `= ANY(ARRAY(SELECT jsonb_array_elements_text($1::jsonb)))`
+		table, list = `river_job`, `jsonb_array_elements_text($1::jsonb) AS j(value)`
 	}
-	return `SELECT metadata->>'installation', COUNT(*), MAX(priority) FROM ` + table + `
-WHERE state = 'available' AND metadata->>'installation' ` + match + `
-GROUP BY metadata->>'installation'`
+	waiting := `FROM ` + table + ` WHERE state = 'available' AND metadata->>'installation' = j.value`
+	return `SELECT j.value,
+    (SELECT COUNT(*) FROM (SELECT 1 ` + waiting + ` LIMIT ` + strconv.FormatInt(priorityLevels[len(priorityLevels)-1], 10) + `) AS w),
+    COALESCE((SELECT priority ` + waiting + ` ORDER BY priority DESC LIMIT 1), 0)
+FROM ` + list
 }
 
 // fairOpts returns a copy of opts that places a job of installation inst by
