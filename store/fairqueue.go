@@ -20,12 +20,13 @@ type InstallationJob interface {
 
 // metaInstallation is the key of river_job.metadata holding a job's
 // installation, as a JSON string so that ->> yields text on both engines.
+// waitingIndex and backlogQuery spell it out.
 const metaInstallation = "installation"
 
 // Waiting jobs an installation may have at each priority: its first few
 // waiting jobs run at River's priority 1, the rest of a burst at 2, 3, then
 // 4. River fetches by priority first, so another installation's next job
-// (priority 1) waits for at most firstFew jobs of each busy installation.
+// (priority 1) waits for at most 4 jobs of each busy installation.
 // The steps grow geometrically so a moderate burst (tens of jobs) still
 // runs ahead of a huge one.
 var priorityLevels = [...]int64{4, 32, 256} // waiting jobs below which priority is 1, 2, 3
@@ -61,10 +62,10 @@ func (b *backlog) next() int {
 }
 
 // backlogs reads, in tx, the waiting jobs of each installation in insts
-// (their count up to the last level, see backlogQuery). On
-// SQLite the transaction holds the write lock, so the counts are exact; on
-// PostgreSQL concurrent enqueues of one installation may read the same count
-// (see doc.go).
+// (their count up to the last level, see backlogQuery). On SQLite the
+// transaction holds the write lock, so the counts are exact; on PostgreSQL
+// concurrent enqueues of one installation may read the same count
+// (docs/queue.md).
 func (s *Store) backlogs(ctx context.Context, tx *sql.Tx, insts []int64) (map[int64]*backlog, error) {
 	out := make(map[int64]*backlog, len(insts))
 	keys := make([]string, 0, len(insts))
