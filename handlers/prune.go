@@ -56,13 +56,17 @@ func (w *pruneWorker) Work(ctx context.Context, job *river.Job[pruneArgs]) error
 // trackClosed records, for the prune job, that a pull request closed (as of
 // its closed_at) or reopened. Every event showing it closed records it
 // again, an idempotent write: rows written for a closed pull request after
-// it was pruned (its SLA clock, say) are then pruned in turn.
+// it was pruned (its SLA clock, say) are then pruned in turn. Every event
+// showing it open clears a closing recorded before it.
 func (a *App) trackClosed(ctx context.Context, r repoRef, action string, pr *github.PullRequest) error {
 	switch {
 	case pr.GetState() == "closed":
 		return a.Store.MarkClosed(ctx, r.RepoID, r.Number, timeOr(pr.ClosedAt, a.Now()))
 	case action == "reopened":
 		return a.Store.MarkOpen(ctx, r.RepoID, r.Number, timeOr(pr.UpdatedAt, a.Now()))
+	case pr.GetState() == "open":
+		// Heals a lost reopened delivery before the prune finds it closed.
+		return a.Store.SeenOpen(ctx, r.RepoID, r.Number, timeOr(pr.UpdatedAt, a.Now()))
 	}
 	return nil
 }

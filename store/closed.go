@@ -9,12 +9,12 @@ import (
 	"time"
 )
 
-// PerPullRequestTables lists every table whose rows belong to one pull
+// perPullRequestTables lists every table whose rows belong to one pull
 // request, named by its repo_id and number columns: PruneClosed deletes
 // their rows some time after the pull request closed. A table added for a
 // pull request's state belongs here, with an index starting with (repo_id,
 // number) so the deletes stay cheap.
-var PerPullRequestTables = []string{
+var perPullRequestTables = []string{
 	"github_objects",
 	"sla_clocks",
 	"sla_events",
@@ -55,6 +55,20 @@ WHERE excluded.changed_at >= pull_requests_closed.changed_at`
 	return nil
 }
 
+// SeenOpen records that an event showed a pull request open at the given
+// time (its updated_at): a closing recorded before then is cleared, since
+// the reopened event that should have cleared it was lost (GitHub does not
+// redeliver on its own). Unlike MarkOpen it adds no row, so it is cheap
+// enough for every event: one indexed UPDATE that usually matches nothing.
+func (s *Store) SeenOpen(ctx context.Context, repoID int64, number int, at time.Time) error {
+	const q = `UPDATE pull_requests_closed SET closed_at = NULL, changed_at = $3
+WHERE repo_id = $1 AND number = $2 AND closed_at IS NOT NULL AND changed_at < $3`
+	if _, err := s.DB.ExecContext(ctx, q, repoID, number, micros(at)); err != nil {
+		return fmt.Errorf("store: seen %d#%d open: %w", repoID, number, err)
+	}
+	return nil
+}
+
 // ClosedAt reports when a pull request closed; ok is false if it is not
 // known to be closed.
 func (s *Store) ClosedAt(ctx context.Context, repoID int64, number int) (at time.Time, ok bool, err error) {
@@ -71,7 +85,7 @@ func (s *Store) ClosedAt(ctx context.Context, repoID int64, number int) (at time
 }
 
 // PruneClosed deletes everything kept for pull requests closed before the
-// given time (PerPullRequestTables, and the record of their closing), in
+// given time (perPullRequestTables, and the record of their closing), in
 // transactions of pruneBatch pull requests, and reports how many pull
 // requests it pruned. A pull request that reopens meanwhile is kept.
 func (s *Store) PruneClosed(ctx context.Context, before time.Time) (int64, error) {
@@ -125,7 +139,7 @@ RETURNING repo_id, number`
 		return 0, nil
 	}
 	keys := strings.Join(marks, ", ")
-	for _, table := range PerPullRequestTables {
+	for _, table := range perPullRequestTables {
 		q := `DELETE FROM ` + table + ` WHERE (repo_id, number) IN (VALUES ` + keys + `)`
 		if _, err := tx.ExecContext(ctx, q, args...); err != nil {
 			return 0, fmt.Errorf("delete from %s: %w", table, err)

@@ -12,7 +12,7 @@ import (
 const keepFor = 30 * 24 * time.Hour
 
 // seedPullRequest writes a row for one pull request in every table of
-// PerPullRequestTables, through the store's own methods, and checks that
+// perPullRequestTables, through the store's own methods, and checks that
 // each table has one: a table added to the list without a line here fails.
 func seedPullRequest(t *testing.T, s *Store, repoID int64, number int) {
 	t.Helper()
@@ -35,11 +35,11 @@ func seedPullRequest(t *testing.T, s *Store, repoID int64, number int) {
 	}
 }
 
-// rowsOf counts a pull request's rows in each table of PerPullRequestTables.
+// rowsOf counts a pull request's rows in each table of perPullRequestTables.
 func rowsOf(t *testing.T, s *Store, repoID int64, number int) map[string]int {
 	t.Helper()
 	out := map[string]int{}
-	for _, table := range PerPullRequestTables {
+	for _, table := range perPullRequestTables {
 		var n int
 		q := `SELECT COUNT(*) FROM ` + table + ` WHERE repo_id = $1 AND number = $2`
 		if err := s.DB.QueryRow(q, repoID, number).Scan(&n); err != nil {
@@ -214,6 +214,39 @@ func TestPruneClosedLeavesReopenedMeanwhile(t *testing.T) {
 			if total(rows) != 0 && total(rows) != whole {
 				t.Errorf("#%d is half pruned: %v", n, rows)
 			}
+		}
+	})
+}
+
+// TestSeenOpen clears a closing recorded before an event that shows the
+// pull request open (its reopened delivery was lost), and nothing else.
+func TestSeenOpen(t *testing.T) {
+	t.Parallel()
+	forEachEngine(t, func(t *testing.T, s *Store) {
+		ctx := context.Background()
+		t0 := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+		mustDo(t, s.MarkClosed(ctx, 5, 1, t0))
+		mustDo(t, s.MarkClosed(ctx, 5, 2, t0))
+		var wg sync.WaitGroup
+		for range 3 { // repeated and concurrent
+			wg.Go(func() { mustDo(t, s.SeenOpen(ctx, 5, 1, t0.Add(time.Hour))) })  // after the closing: open
+			wg.Go(func() { mustDo(t, s.SeenOpen(ctx, 5, 2, t0.Add(-time.Hour))) }) // a late event from before it
+			wg.Go(func() { mustDo(t, s.SeenOpen(ctx, 5, 3, t0)) })                 // never closed
+		}
+		wg.Wait()
+		for number, want := range map[int]bool{1: false, 2: true, 3: false} {
+			if _, closed, err := s.ClosedAt(ctx, 5, number); err != nil || closed != want {
+				t.Errorf("#%d closed = %v (%v), want %v", number, closed, err, want)
+			}
+		}
+		// A closing older than the event that showed it open stays undone.
+		mustDo(t, s.MarkClosed(ctx, 5, 1, t0.Add(time.Minute)))
+		if _, closed, _ := s.ClosedAt(ctx, 5, 1); closed {
+			t.Error("a late closed delivery undid a later event that showed the pull request open")
+		}
+		var rows int
+		if err := s.DB.QueryRow(`SELECT COUNT(*) FROM pull_requests_closed WHERE repo_id = 5 AND number = 3`).Scan(&rows); err != nil || rows != 0 {
+			t.Errorf("SeenOpen on a pull request never closed added %d rows (%v)", rows, err)
 		}
 	})
 }

@@ -130,10 +130,10 @@
 //
 // # Pruning
 //
-// Rows kept per pull request (PerPullRequestTables) are deleted some time
+// Rows kept per pull request (perPullRequestTables in closed.go) are deleted some time
 // after it closed: MarkClosed and MarkOpen record closing and reopening in
 // pull_requests_closed, the latest event by its own time winning and a tie
-// counting as open, and PruneClosed deletes the rows of pull requests closed
+// counting as open (SeenOpen heals a lost reopened event), and PruneClosed deletes the rows of pull requests closed
 // before a time, 100 pull requests per transaction.
 //
 // # Migrations
