@@ -30,6 +30,7 @@ type Config struct {
 	Logging   Logging   `yaml:"logging"`
 	Workers   Workers   `yaml:"workers"`
 	Reconcile Reconcile `yaml:"reconcile"`
+	Retention Retention `yaml:"retention"`
 }
 
 // Server is where the HTTP server listens.
@@ -105,6 +106,17 @@ type Reconcile struct {
 	Interval time.Duration `yaml:"interval"`
 }
 
+// Retention sets how long the store keeps what it records per pull request
+// (check run and comment IDs, SLA clocks, claims, removed reviewers) after
+// the pull request closed; the daily prune job deletes it then. 0 keeps it
+// for ever.
+type Retention struct {
+	ClosedPullRequests time.Duration `yaml:"closed_pull_requests"`
+}
+
+// DefaultClosedRetention is retention.closed_pull_requests when unset.
+const DefaultClosedRetention = 30 * 24 * time.Hour
+
 // Default returns the configuration used for keys a file leaves out.
 func Default() Config {
 	return Config{
@@ -118,6 +130,7 @@ func Default() Config {
 		Logging:   Logging{Level: "info", Format: "json"},
 		Workers:   Workers{Concurrency: 10, JobTimeout: 2 * time.Minute, RescueAfter: 5 * time.Minute},
 		Reconcile: Reconcile{Interval: time.Hour},
+		Retention: Retention{ClosedPullRequests: DefaultClosedRetention},
 	}
 }
 
@@ -169,6 +182,10 @@ var env = []struct {
 		d, err := time.ParseDuration(v)
 		c.Workers.AckGoal = &d
 		return err
+	}},
+	{"REVIEWPOLICY_RETENTION_CLOSED_PULL_REQUESTS", func(c *Config, v string) (err error) {
+		c.Retention.ClosedPullRequests, err = time.ParseDuration(v)
+		return
 	}},
 	{"REVIEWPOLICY_LOG_LEVEL", func(c *Config, v string) error { c.Logging.Level = v; return nil }},
 	{"REVIEWPOLICY_LOG_FORMAT", func(c *Config, v string) error { c.Logging.Format = v; return nil }},
@@ -265,6 +282,9 @@ func (c *Config) Validate() error {
 	}
 	if c.Reconcile.Interval < 0 {
 		bad("reconcile.interval", "must not be negative")
+	}
+	if c.Retention.ClosedPullRequests < 0 {
+		bad("retention.closed_pull_requests", "must not be negative (0 keeps everything)")
 	}
 	return errors.Join(errs...)
 }

@@ -57,6 +57,7 @@ github:
 database: {url: "postgres://u@db/rp"}
 logging: {level: debug, format: text}
 workers: {ack_goal: 5ms, job_timeout: 1m}
+retention: {closed_pull_requests: 168h}
 `)
 	c, err := Load(cfg, envOf(map[string]string{"GITHUB_APP_WEBHOOK_SECRET": "from-env", "REVIEWPOLICY_PORT": "9100",
 		"REVIEWPOLICY_WORKERS_ACK_GOAL": "0s"}))
@@ -76,6 +77,9 @@ workers: {ack_goal: 5ms, job_timeout: 1m}
 	if c.AckGoal() != 0 || c.Workers.JobTimeout != time.Minute {
 		t.Errorf("ack goal %s, job_timeout %s; want 0 from the environment and 1m", c.AckGoal(), c.Workers.JobTimeout)
 	}
+	if c.Retention.ClosedPullRequests != 7*24*time.Hour {
+		t.Errorf("retention.closed_pull_requests = %s, want 168h from the file", c.Retention.ClosedPullRequests)
+	}
 	if c.ListenAddr() != "0.0.0.0:9100" || c.Database.URL != "postgres://u@db/rp" || c.Logging.Format != "text" {
 		t.Errorf("unexpected config %+v", c)
 	}
@@ -91,6 +95,16 @@ func TestLoadOnlyEnvironmentUsesDefaults(t *testing.T) {
 	}
 	if c.Database.URL != "sqlite://reviewpolicy.db" || c.GitHub.V3APIURL != "https://api.github.com/" || c.Server.Port != 8080 {
 		t.Errorf("defaults not applied: %+v", c)
+	}
+	if c.Retention.ClosedPullRequests != 30*24*time.Hour {
+		t.Errorf("retention.closed_pull_requests defaults to %s, want 30 days", c.Retention.ClosedPullRequests)
+	}
+	c, err = Load("", envOf(map[string]string{
+		"GITHUB_APP_INTEGRATION_ID": "7", "GITHUB_APP_WEBHOOK_SECRET": "s", "GITHUB_APP_PRIVATE_KEY": testKey(t),
+		"REVIEWPOLICY_RETENTION_CLOSED_PULL_REQUESTS": "48h",
+	}))
+	if err != nil || c.Retention.ClosedPullRequests != 48*time.Hour {
+		t.Errorf("REVIEWPOLICY_RETENTION_CLOSED_PULL_REQUESTS=48h: %v, %v", c, err)
 	}
 	if c.AckGoal() != 2*time.Millisecond {
 		t.Errorf("workers.ack_goal defaults to %s on SQLite, want 2ms", c.AckGoal())
@@ -122,13 +136,15 @@ github: {v3_api_url: "not a url", app: {private_key: "-----BEGIN RSA PRIVATE KEY
 database: {url: "mysql://x"}
 logging: {level: loud}
 workers: {ack_goal: -1ms}
+retention: {closed_pull_requests: -1h}
 `)
 	_, err := Load(cfg, envOf(nil))
 	if err == nil {
 		t.Fatal("invalid config loaded")
 	}
 	for _, key := range []string{"server.port", "github.v3_api_url", "github.app.integration_id",
-		"github.app.webhook_secret", "github.app.private_key", "database.url", "logging.level", "workers.ack_goal"} {
+		"github.app.webhook_secret", "github.app.private_key", "database.url", "logging.level", "workers.ack_goal",
+		"retention.closed_pull_requests"} {
 		if !strings.Contains(err.Error(), key) {
 			t.Errorf("error does not name %s:\n%v", key, err)
 		}

@@ -29,6 +29,9 @@ type evaluateArgs struct {
 
 func (evaluateArgs) Kind() string { return "evaluate" }
 
+// InstallationID places the job in the store's fair queue.
+func (a evaluateArgs) InstallationID() int64 { return a.Installation }
+
 // evaluation names the pull request an event concerns. The payload's copy
 // of the pull request is not used: it is a snapshot that a later or
 // reordered delivery may contradict, so the evaluation reads GitHub.

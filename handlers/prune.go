@@ -2,8 +2,10 @@ package handlers
 
 import (
 	"context"
+	"errors"
 	"time"
 
+	"github.com/google/go-github/v60/github"
 	"github.com/riverqueue/river"
 )
 
@@ -12,15 +14,21 @@ import (
 // recognised as a duplicate, short enough that payloads do not pile up.
 const DeliveryRetention = 14 * 24 * time.Hour
 
-type pruneArgs struct{}
+// pruneArgs carries the retention of closed pull requests
+// (retention.closed_pull_requests; 0 keeps them), so whichever replica runs
+// the job applies the setting of the leader that scheduled it.
+type pruneArgs struct {
+	ClosedPullRequests time.Duration `json:"closed_pull_requests,omitempty"`
+}
 
 func (pruneArgs) Kind() string { return "prune" }
 
-// PruneJob deletes old deliveries once a day.
-func PruneJob() *river.PeriodicJob {
+// PruneJob deletes old deliveries, and what is kept for pull requests
+// closed longer than closedRetention, once a day.
+func PruneJob(closedRetention time.Duration) *river.PeriodicJob {
 	return river.NewPeriodicJob(river.PeriodicInterval(24*time.Hour),
 		func() (river.JobArgs, *river.InsertOpts) {
-			return pruneArgs{}, &river.InsertOpts{UniqueOpts: whileQueued}
+			return pruneArgs{ClosedPullRequests: closedRetention}, &river.InsertOpts{UniqueOpts: whileQueued}
 		}, &river.PeriodicJobOpts{RunOnStart: true, ID: "prune"})
 }
 
@@ -29,10 +37,44 @@ type pruneWorker struct {
 	app *App
 }
 
-func (w *pruneWorker) Work(ctx context.Context, _ *river.Job[pruneArgs]) error {
-	n, err := w.app.Store.PruneDeliveries(ctx, w.app.Now().Add(-DeliveryRetention))
+func (w *pruneWorker) Work(ctx context.Context, job *river.Job[pruneArgs]) error {
+	now := w.app.Now()
+	n, err := w.app.Store.PruneDeliveries(ctx, now.Add(-DeliveryRetention))
 	if err == nil && n > 0 {
 		w.app.Logger.Info("pruned deliveries", "count", n)
 	}
+	if keep := job.Args.ClosedPullRequests; keep > 0 {
+		prs, closedErr := w.app.Store.PruneClosed(ctx, now.Add(-keep))
+		if prs > 0 {
+			w.app.Logger.Info("pruned closed pull requests", "count", prs, "closed_before", now.Add(-keep))
+		}
+		err = errors.Join(err, closedErr)
+	}
 	return err
+}
+
+// trackClosed records, for the prune job, that a pull request closed (as of
+// its closed_at) or reopened. Every event showing it closed records it
+// again, an idempotent write: rows written for a closed pull request after
+// it was pruned (its SLA clock, say) are then pruned in turn. Every event
+// showing it open clears a closing recorded before it.
+func (a *App) trackClosed(ctx context.Context, r repoRef, action string, pr *github.PullRequest) error {
+	switch {
+	case pr.GetState() == "closed":
+		return a.Store.MarkClosed(ctx, r.RepoID, r.Number, timeOr(pr.ClosedAt, a.Now()))
+	case action == "reopened":
+		return a.Store.MarkOpen(ctx, r.RepoID, r.Number, timeOr(pr.UpdatedAt, a.Now()))
+	case pr.GetState() == "open":
+		// Heals a lost reopened delivery before the prune finds it closed.
+		return a.Store.SeenOpen(ctx, r.RepoID, r.Number, timeOr(pr.UpdatedAt, a.Now()))
+	}
+	return nil
+}
+
+// timeOr is t's time, or def if the payload left it out.
+func timeOr(t *github.Timestamp, def time.Time) time.Time {
+	if t == nil || t.IsZero() {
+		return def
+	}
+	return t.Time
 }

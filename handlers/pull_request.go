@@ -54,6 +54,9 @@ func (a *App) onPullRequest(ctx context.Context, d store.Delivery, log *slog.Log
 			return err
 		}
 	}
+	if err := a.trackClosed(ctx, r, d.Action, ev.PullRequest); err != nil {
+		return err
+	}
 	return a.evaluate(ctx, evaluation{ref: r, pr: ev.PullRequest}, log)
 }
 
@@ -76,6 +79,9 @@ func (a *App) onReview(ctx context.Context, d store.Delivery, log *slog.Logger) 
 		if err := a.Store.RemoveReviewRequest(ctx, r.Installation, r.RepoID, r.Number, ev.GetReview().GetUser().GetLogin()); err != nil {
 			return err
 		}
+	}
+	if err := a.trackClosed(ctx, r, "", ev.PullRequest); err != nil {
+		return err
 	}
 	// The payload's pull request carries everything evaluation reads.
 	return a.evaluate(ctx, evaluation{ref: r, pr: ev.PullRequest}, log)

@@ -22,6 +22,10 @@ type reconcileArgs struct {
 
 func (reconcileArgs) Kind() string { return "reconcile" }
 
+// InstallationID places the job in the store's fair queue; 0 (the fan-out)
+// belongs to no installation.
+func (a reconcileArgs) InstallationID() int64 { return a.Installation }
+
 // whileQueued makes a sweep unique while one is waiting or running, so an
 // installation event and the schedule (or two new leaders) do not sweep
 // twice at once; a finished sweep does not block the next.

@@ -33,6 +33,9 @@ type slaTimerArgs struct {
 
 func (slaTimerArgs) Kind() string { return "sla_timer" }
 
+// InstallationID places the job in the store's fair queue.
+func (a slaTimerArgs) InstallationID() int64 { return a.Installation }
+
 func (a *App) scheduleTimers(ctx context.Context, r repoRef, p *policy.SLAPolicy, c sla.Clock) error {
 	remindAt, breachAt := sla.Timers(p, c)
 	for event, at := range map[string]time.Time{"remind": remindAt, "breach": breachAt} {

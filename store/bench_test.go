@@ -17,7 +17,7 @@ func BenchmarkEnqueueDelivery(b *testing.B) {
 			i := 0
 			for b.Loop() {
 				i++
-				ok, err := s.EnqueueDelivery(ctx, Delivery{ID: strconv.Itoa(i), Event: "pull_request", Payload: payload})
+				ok, err := s.EnqueueDelivery(ctx, Delivery{ID: strconv.Itoa(i), Event: "pull_request", InstallationID: int64(i%3 + 1), Payload: payload})
 				if err != nil || !ok {
 					b.Fatalf("EnqueueDelivery = %v, %v", ok, err)
 				}

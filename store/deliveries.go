@@ -72,6 +72,7 @@ VALUES ($1, $2, $3, $4, $5, $6)
 ON CONFLICT (id) DO NOTHING`
 	inserted := make([]bool, len(ds))
 	var jobs []river.InsertManyParams
+	var insts []int64
 	for i, d := range ds {
 		res, err := tx.ExecContext(ctx, q, d.ID, d.Event, d.Action, d.InstallationID, d.Payload, micros(d.ReceivedAt))
 		if err != nil {
@@ -86,10 +87,11 @@ ON CONFLICT (id) DO NOTHING`
 		}
 		inserted[i] = true
 		jobs = append(jobs, river.InsertManyParams{Args: DeliveryArgs{DeliveryID: d.ID, Event: d.Event}})
+		insts = append(insts, d.InstallationID)
 	}
 	if len(jobs) > 0 {
-		if _, err := s.River.InsertManyTx(ctx, tx, jobs); err != nil {
-			return nil, fmt.Errorf("enqueue %d delivery jobs: %w", len(jobs), err)
+		if err := s.insertFair(ctx, tx, jobs, insts); err != nil {
+			return nil, fmt.Errorf("delivery jobs: %w", err)
 		}
 	}
 	return inserted, nil
@@ -154,9 +156,24 @@ func (s *Store) PruneDeliveries(ctx context.Context, before time.Time) (int64, e
 	return n, nil
 }
 
-// Enqueue inserts any job (SLA timers, reconciliation) outside a transaction.
+// Enqueue inserts any job (SLA timers, reconciliation) outside a
+// transaction. A job that implements InstallationJob takes its place in the
+// fair queue: its priority follows how many jobs of its installation wait
+// (fairqueue.go), unless opts sets one.
 func (s *Store) Enqueue(ctx context.Context, args river.JobArgs, opts *river.InsertOpts) error {
-	if _, err := s.River.Insert(ctx, args, opts); err != nil {
+	var inst int64
+	if ij, ok := args.(InstallationJob); ok {
+		inst = ij.InstallationID()
+	}
+	var err error
+	if inst == 0 {
+		_, err = s.River.Insert(ctx, args, opts)
+	} else {
+		err = s.inTx(ctx, func(tx *sql.Tx) error {
+			return s.insertFair(ctx, tx, []river.InsertManyParams{{Args: args, InsertOpts: opts}}, []int64{inst})
+		})
+	}
+	if err != nil {
 		return fmt.Errorf("store: enqueue %s: %w", args.Kind(), err)
 	}
 	return nil

@@ -110,6 +110,32 @@
 // as stored, and Delivery decompresses. Rows stored uncompressed before
 // read back as they are.
 //
+// # Fair queue
+//
+// Every job runs from River's default queue, which River fetches by
+// priority (1 to 4), then scheduled_at, then id. A job of an installation
+// (a delivery, or any args implementing InstallationJob queued with
+// Enqueue) gets its priority from how many jobs of that installation wait
+// in the transaction that queues it: priority 1 for the first 4, then 2, 3
+// and 4 past 4, 32 and 256 waiting, and never better than the installation's
+// worst waiting job, so each installation's jobs stay first in, first out.
+// Another installation's next job therefore waits for at most 4 jobs of
+// each busy installation, plus those already fetched (fairqueue.go; the
+// bound and its tests are in docs/queue.md). The count reads a partial index
+// on river_job over waiting jobs, keyed by the installation the store puts
+// in the job's metadata; Open creates the index after River's migrations,
+// which on SQLite rebuild river_job. On SQLite the inbox's mover counts once
+// per batch, off the acknowledgement path; on PostgreSQL concurrent
+// enqueues of one installation may read the same count.
+//
+// # Pruning
+//
+// Rows kept per pull request (perPullRequestTables in closed.go) are deleted some time
+// after it closed: MarkClosed and MarkOpen record closing and reopening in
+// pull_requests_closed, the latest event by its own time winning and a tie
+// counting as open (SeenOpen heals a lost reopened event), and PruneClosed deletes the rows of pull requests closed
+// before a time, 100 pull requests per transaction.
+//
 // # Migrations
 //
 // Open applies River's migrations (rivermigrate) and then the store's own

@@ -58,10 +58,10 @@ func BenchmarkEnqueueDeliveryUnderLoad(b *testing.B) {
 				due := start.Add(time.Duration(i) * interval)
 				time.Sleep(time.Until(due)) // pacing, not timing: the load is open loop
 				i++
-				id := strconv.Itoa(i)
+				id, inst := strconv.Itoa(i), int64(i%3+1) // three installations, as the fair queue sees them
 				wg.Go(func() {
 					t0 := time.Now()
-					ok, err := s.EnqueueDelivery(ctx, Delivery{ID: id, Event: "pull_request", Payload: payload})
+					ok, err := s.EnqueueDelivery(ctx, Delivery{ID: id, Event: "pull_request", InstallationID: inst, Payload: payload})
 					d := time.Since(t0)
 					if err != nil || !ok {
 						b.Errorf("EnqueueDelivery(%s) = %v, %v", id, ok, err)

@@ -271,7 +271,10 @@ func (s *Store) migrate(ctx context.Context, driver riverdriver.Driver[*sql.Tx],
 	if _, err := migrator.Migrate(ctx, rivermigrate.DirectionUp, nil); err != nil {
 		return fmt.Errorf("store: river migrations: %w", err)
 	}
-	return s.migrateOwn(ctx)
+	if err := s.migrateOwn(ctx); err != nil {
+		return err
+	}
+	return s.ensureWaitingIndex(ctx)
 }
 
 // Start starts working jobs. It is a no-op for an insert-only store (no

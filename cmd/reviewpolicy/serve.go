@@ -101,7 +101,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	}
 	workers := river.NewWorkers()
 	app.Register(workers)
-	periodic := []*river.PeriodicJob{handlers.PruneJob()}
+	periodic := []*river.PeriodicJob{handlers.PruneJob(cfg.Retention.ClosedPullRequests)}
 	if cfg.Reconcile.Interval > 0 {
 		periodic = append(periodic, handlers.ReconcileJob(cfg.Reconcile.Interval))
 	}
