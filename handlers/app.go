@@ -111,6 +111,8 @@ func (a *App) dispatch(ctx context.Context, d store.Delivery, log *slog.Logger) 
 		return a.onPullRequest(ctx, d, log)
 	case "pull_request_review":
 		return a.onReview(ctx, d, log)
+	case "issue_comment":
+		return a.onIssueComment(ctx, d, log)
 	case "check_run", "check_suite":
 		return a.onCheckRequest(ctx, d, log)
 	case "push":

@@ -377,7 +377,7 @@ func TestWebhookEventLabel(t *testing.T) {
 	q := &fakeQueue{}
 	h := newTestWebhook(q)
 	events := []string{"ping", "installation", "installation_repositories", "pull_request",
-		"pull_request_review", "check_run", "check_suite", "push", "merge_group", "deployment", "issues", "Pull_Request"}
+		"pull_request_review", "check_run", "check_suite", "push", "merge_group", "issue_comment", "deployment", "issues", "Pull_Request"}
 	for i, e := range events {
 		w := httptest.NewRecorder()
 		h.ServeHTTP(w, signedRequest(e, "d-"+string(rune('a'+i)), prPayload))
@@ -385,7 +385,7 @@ func TestWebhookEventLabel(t *testing.T) {
 			t.Fatalf("%s: status = %d, want 202", e, w.Code)
 		}
 	}
-	for _, e := range events[:9] {
+	for _, e := range events[:10] {
 		if n := deliveries(h, e, "queued"); n != 1 {
 			t.Errorf("deliveries{%s,queued} = %v, want 1", e, n)
 		}
@@ -394,12 +394,12 @@ func TestWebhookEventLabel(t *testing.T) {
 	if n := deliveries(h, "other", "queued"); n != 3 {
 		t.Errorf("deliveries{other,queued} = %v, want 3 (deployment, issues, Pull_Request)", n)
 	}
-	if n := testutil.CollectAndCount(h.Metrics.Deliveries); n != 10 {
-		t.Errorf("%d delivery series, want 10", n)
+	if n := testutil.CollectAndCount(h.Metrics.Deliveries); n != 11 {
+		t.Errorf("%d delivery series, want 11", n)
 	}
 	// The stored event keeps its real name; only the label is bounded.
-	if got := q.stored(); got[9].Event != "deployment" {
-		t.Errorf("stored event = %q, want deployment", got[9].Event)
+	if got := q.stored(); got[10].Event != "deployment" {
+		t.Errorf("stored event = %q, want deployment", got[10].Event)
 	}
 }
 
