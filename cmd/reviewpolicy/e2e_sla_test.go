@@ -121,3 +121,36 @@ sla: {first_review: 3s}
 	h.start(t, nil)
 	waitFor(t, "the breach after restart", func() bool { return strings.Contains(h.comment(t), "overdue") })
 }
+
+// An outsider's comment-only review (no access, never asked) is not a
+// first review: the clock keeps running. A collaborator's stops it.
+func TestOutsidersReviewDoesNotStopTheClock(t *testing.T) {
+	t.Parallel()
+	h := setup(t)
+	h.fake.SetFile(owner, repoName, "master", ".github/review-policy.yml", `version: 1
+reviewers:
+  rules:
+    - {name: docs, paths: ["*.md"], reviewers: [carol]}
+sla:
+  first_review: 24h
+`)
+	h.start(t, nil)
+	h.send(t, "pull_request", "", payload(t, "pull_request/opened.payload.json", nil))
+	h.settle(t)
+	review := func(login, association string) {
+		h.fake.AddReviewAs(owner, repoName, prNumber, login, "COMMENTED", association)
+		h.send(t, "pull_request_review", "", payload(t, "pull_request_review/submitted.payload.json", func(m map[string]any) {
+			m["review"].(map[string]any)["user"].(map[string]any)["login"] = login
+			m["review"].(map[string]any)["author_association"] = association
+		}))
+		h.settle(t)
+	}
+	review("drive-by", "NONE")
+	if s := h.checkRuns()[0].Summary; strings.Contains(s, "reviewed after") || !strings.Contains(s, "first review due by") {
+		t.Errorf("an outsider's comment stopped the clock:\n%s", s)
+	}
+	review("carol", "COLLABORATOR")
+	if s := h.checkRuns()[0].Summary; !strings.Contains(s, "reviewed after") {
+		t.Errorf("a collaborator's review did not stop the clock:\n%s", s)
+	}
+}
