@@ -7,4 +7,6 @@ var (
 	_ store.InstallationJob = evaluateArgs{}
 	_ store.InstallationJob = slaTimerArgs{}
 	_ store.InstallationJob = reconcileArgs{}
+	_ store.InstallationJob = mergeGroupArgs{}
+	_ store.InstallationJob = orgPolicyArgs{}
 )
