@@ -48,7 +48,11 @@ func (w *pruneWorker) Work(ctx context.Context, job *river.Job[pruneArgs]) error
 		if prs > 0 {
 			w.app.Logger.Info("pruned closed pull requests", "count", prs, "closed_before", now.Add(-keep))
 		}
-		err = errors.Join(err, closedErr)
+		objects, objErr := w.app.Store.PruneCommitObjects(ctx, now.Add(-keep))
+		if objects > 0 {
+			w.app.Logger.Info("pruned commit check runs no open pull request is on", "count", objects)
+		}
+		err = errors.Join(err, closedErr, objErr)
 	}
 	return err
 }

@@ -189,3 +189,32 @@ func mustRequest(t *testing.T, s *Store, pr PR) {
 		t.Fatal(err)
 	}
 }
+
+func TestCommitObjectsArePrunedOnceNoOpenPullRequestIsOnThem(t *testing.T) {
+	t.Parallel()
+	forEachEngine(t, func(t *testing.T, s *Store) {
+		ctx := context.Background()
+		key := func(sha string) ObjectKey { return ObjectKey{RepoID: 1, Kind: "check_run:" + sha} }
+		for _, sha := range []string{"old", "open", "fresh"} {
+			if err := s.PutObject(ctx, key(sha), Object{ID: 5}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		mustDo(t, s.PutVerdict(ctx, Verdict{PR: PR{RepoID: 1, Number: 4}, HeadSHA: "open", BaseRef: "main", Report: []byte(`{}`)}))
+		// "fresh" is written after the cut-off.
+		cut := time.Now()
+		time.Sleep(2 * time.Millisecond)
+		if err := s.PutObject(ctx, key("fresh"), Object{ID: 6}); err != nil {
+			t.Fatal(err)
+		}
+		n, err := s.PruneCommitObjects(ctx, cut)
+		if err != nil || n != 1 {
+			t.Fatalf("pruned %d (%v), want 1", n, err)
+		}
+		for sha, want := range map[string]bool{"old": false, "open": true, "fresh": true} {
+			if _, ok, _ := s.GetObject(ctx, key(sha)); ok != want {
+				t.Errorf("check run of %s kept = %v, want %v", sha, ok, want)
+			}
+		}
+	})
+}

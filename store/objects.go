@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"time"
 )
 
 // ObjectKey names a GitHub object the app wrote for a pull request.
@@ -58,10 +59,25 @@ func (s *Store) GetObject(ctx context.Context, k ObjectKey) (o Object, ok bool, 
 
 // PutObject records (or replaces) the object for k.
 func (s *Store) PutObject(ctx context.Context, k ObjectKey, o Object) error {
-	const q = `INSERT INTO github_objects (repo_id, number, kind, object_id, content_hash) VALUES ($1, $2, $3, $4, $5)
-ON CONFLICT (repo_id, number, kind) DO UPDATE SET object_id = excluded.object_id, content_hash = excluded.content_hash`
-	if _, err := s.DB.ExecContext(ctx, q, k.RepoID, k.Number, k.Kind, o.ID, o.Hash); err != nil {
+	const q = `INSERT INTO github_objects (repo_id, number, kind, object_id, content_hash, written_at) VALUES ($1, $2, $3, $4, $5, $6)
+ON CONFLICT (repo_id, number, kind) DO UPDATE SET object_id = excluded.object_id, content_hash = excluded.content_hash,
+written_at = excluded.written_at`
+	if _, err := s.DB.ExecContext(ctx, q, k.RepoID, k.Number, k.Kind, o.ID, o.Hash, micros(time.Now())); err != nil {
 		return fmt.Errorf("store: put object %+v: %w", k, err)
 	}
 	return nil
+}
+
+// PruneCommitObjects deletes the commit-level objects (number 0: a head's
+// or a merge group's check run) last written before the given time that no
+// open pull request's verdict is on. Should one be needed again, the app
+// finds the check run on GitHub, as after a lost store.
+func (s *Store) PruneCommitObjects(ctx context.Context, before time.Time) (int64, error) {
+	const q = `DELETE FROM github_objects WHERE number = 0 AND written_at < $1
+AND NOT EXISTS (SELECT 1 FROM verdicts v WHERE v.repo_id = github_objects.repo_id AND github_objects.kind = 'check_run:' || v.head_sha)`
+	res, err := s.DB.ExecContext(ctx, q, micros(before))
+	if err != nil {
+		return 0, fmt.Errorf("store: prune commit objects: %w", err)
+	}
+	return res.RowsAffected()
 }
