@@ -44,8 +44,14 @@ func (a *App) actClosed(ctx context.Context, c *github.Client, r repoRef, g *gat
 	if err != nil {
 		return err
 	}
-	if sha != "" {
-		if err := a.publishCheck(ctx, c, r, sha); err != nil {
+	// Its verdict may have been on an older head; its current head is
+	// published too, even when an earlier evaluation already removed the
+	// verdict but did not get to publish.
+	for _, s := range slices.Compact([]string{sha, g.headSHA}) {
+		if s == "" {
+			continue
+		}
+		if err := a.publishCheck(ctx, c, r, s); err != nil {
 			return err
 		}
 	}
