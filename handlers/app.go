@@ -10,7 +10,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"sync"
 	"time"
 
 	lru "github.com/hashicorp/golang-lru"
@@ -18,15 +17,15 @@ import (
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/rivertype"
 
+	"github.com/reviewpolicy/reviewpolicy/githubapi"
 	"github.com/reviewpolicy/reviewpolicy/store"
 )
 
 // App holds what the workers share. Build it with New, register its workers
 // with Register before opening the store, then set Store.
 type App struct {
-	Store   *store.Store
-	Clients githubapp.ClientCreator
-	AppID   int64
+	Store *store.Store
+	AppID int64
 	// GraphQLURL is GitHub's v4 endpoint, for people's "busy" status; ""
 	// skips that check.
 	GraphQLURL string
@@ -40,12 +39,10 @@ type App struct {
 	// must outlast workers.job_timeout (default 5 min).
 	LeaseTTL time.Duration
 
-	cache *caches
-	botMu sync.Mutex
-	bot   string
+	// GitHub is every read of GitHub and the check-run and comment writes.
+	GitHub *githubapi.API
 
-	ownersOnce sync.Once
-	owners     *lru.Cache // blob SHA -> *reviewers.Codeowners (codeowners.go)
+	policies *lru.Cache // path@blob SHA -> parsed (policyload.go)
 }
 
 // New returns an App; st may be set later (workers are registered before the
@@ -54,7 +51,11 @@ func New(clients githubapp.ClientCreator, appID int64, m *Metrics, logger *slog.
 	if now == nil {
 		now = time.Now
 	}
-	return &App{Clients: clients, AppID: appID, Metrics: m, Logger: logger, Now: now, cache: newCaches()}
+	policies, _ := lru.New(1024)
+	a := &App{AppID: appID, Metrics: m, Logger: logger, Now: now, policies: policies}
+	// The adapter reads a.Now at each call, so a test may move the clock.
+	a.GitHub = githubapi.New(clients, appID, storeObjects{a}, func() time.Time { return a.Now() })
+	return a
 }
 
 // Register adds every worker of the app.
