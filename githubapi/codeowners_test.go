@@ -96,4 +96,3 @@ func TestCodeownersSizes(t *testing.T) {
 		}
 	}
 }
-
