@@ -16,8 +16,9 @@ import (
 // once it exists it is edited in place, including to say all is well.
 // Objects remembers the comment and a hash of the body written, shared by
 // every replica, so GitHub is searched only the first time and an unchanged
-// body costs no write. Like UpsertCheckRun it is not atomic: one writer per
-// pull request at a time (the evaluation's lease).
+// body costs no write; someone else editing the comment must clear the
+// hash (handlers' issue_comment handling). Like UpsertCheckRun it is not
+// atomic: one writer per pull request at a time (the evaluation's lease).
 func (r *Repo) UpsertComment(ctx context.Context, n int, rep check.Report) error {
 	key := CommentKey(r.ID, n)
 	obj, known, err := r.api.objects.GetObject(ctx, key)

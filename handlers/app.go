@@ -1,7 +1,8 @@
 // Package handlers turns GitHub events into jobs and jobs into GitHub
 // writes. The webhook endpoint only stores a delivery; River workers decode
-// it, gather facts through the installation's client, call the pure policy
-// packages and write the check run, reviewer requests and sticky comment.
+// it, gather facts through the GitHub adapter (package githubapi), call the
+// pure policy packages and write the check run, reviewer requests and
+// sticky comment through it.
 package handlers
 
 import (

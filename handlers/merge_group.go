@@ -141,6 +141,8 @@ var queueRefRE = regexp.MustCompile(`/pr-([0-9]+)-[0-9a-f]+$`)
 // 100 commits + 1 list per 100 open pull requests into the base (+ 1 read of
 // the named pull request when it is not among them).
 func groupMembers(ctx context.Context, gh *githubapi.Repo, g mergeGroupArgs) ([]groupMember, error) {
+	// A group GitHub no longer knows (merged or destroyed) yields no
+	// commits: only the pull request its branch names is left to go by.
 	inGroup, err := gh.CommitsBetween(ctx, g.BaseSHA, g.HeadSHA, maxGroupCommits)
 	if err != nil {
 		return nil, fmt.Errorf("merge group: %w", err)
