@@ -88,25 +88,38 @@ func (a *App) audit(ctx context.Context, gh *githubapi.Repo, baseRef string, prF
 				Msg: fmt.Sprintf("%s cannot review this repository (not a collaborator, or no such user)", login)})
 		}
 	}
-	if p.Reviewers != nil && len(p.Reviewers.Rules) > 0 {
-		tree, err := gh.Tree(ctx, baseRef)
-		if err != nil {
-			return nil, err
+	if p.Reviewers == nil || len(p.Reviewers.Rules) == 0 {
+		return findings, nil
+	}
+	unmatched, err := unmatchedRules(ctx, gh, baseRef, prFiles, p, text)
+	if err != nil {
+		return nil, err
+	}
+	return append(findings, unmatched...), nil
+}
+
+// unmatchedRules finds the rules whose paths match no file of the base
+// branch or the pull request: most likely a typo. A tree GitHub cut short
+// proves nothing.
+func unmatchedRules(ctx context.Context, gh *githubapi.Repo, baseRef string, prFiles []string, p *policy.Policy, text string) ([]check.Finding, error) {
+	tree, err := gh.Tree(ctx, baseRef)
+	if err != nil {
+		return nil, err
+	}
+	paths := slices.Clone(prFiles)
+	for _, e := range tree.Entries {
+		if e.GetType() == "blob" {
+			paths = append(paths, e.GetPath())
 		}
-		paths := slices.Clone(prFiles)
-		for _, e := range tree.Entries {
-			if e.GetType() == "blob" {
-				paths = append(paths, e.GetPath())
-			}
+	}
+	var findings []check.Finding
+	for _, rule := range p.Reviewers.Rules {
+		if tree.GetTruncated() || slices.ContainsFunc(paths, func(f string) bool { return policy.MatchAny(rule.Paths, f) }) {
+			continue
 		}
-		for _, rule := range p.Reviewers.Rules {
-			if tree.GetTruncated() || slices.ContainsFunc(paths, func(f string) bool { return policy.MatchAny(rule.Paths, f) }) {
-				continue
-			}
-			line, col := locate(text, rule.Name)
-			findings = append(findings, check.Finding{Line: line, Column: col,
-				Msg: fmt.Sprintf("rule %s: its paths (%s) match no file in the repository", rule.Name, strings.Join(rule.Paths, ", "))})
-		}
+		line, col := locate(text, rule.Name)
+		findings = append(findings, check.Finding{Line: line, Column: col,
+			Msg: fmt.Sprintf("rule %s: its paths (%s) match no file in the repository", rule.Name, strings.Join(rule.Paths, ", "))})
 	}
 	return findings, nil
 }
