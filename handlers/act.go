@@ -12,7 +12,7 @@ import (
 
 	"github.com/google/go-github/v60/github"
 
-	"github.com/reviewpolicy/reviewpolicy/policy/check"
+	"github.com/reviewpolicy/reviewpolicy/githubapi"
 	"github.com/reviewpolicy/reviewpolicy/policy/decide"
 	"github.com/reviewpolicy/reviewpolicy/policy/reviewers"
 	"github.com/reviewpolicy/reviewpolicy/policy/sla"
@@ -24,14 +24,14 @@ import (
 // SLA clock. Every write is idempotent; a failed step fails the job, and its
 // retry evaluates afresh and skips what is already written. The rotations
 // reserved for this decision are given back when nobody was asked.
-func (a *App) act(ctx context.Context, c *github.Client, r repoRef, g *gathered, d decide.Decision, now time.Time, log *slog.Logger) error {
-	if err := a.publishVerdict(ctx, c, r, g, d.Report, now); err != nil {
+func (a *App) act(ctx context.Context, gh *githubapi.Repo, r repoRef, g *gathered, d decide.Decision, now time.Time, log *slog.Logger) error {
+	if err := a.publishVerdict(ctx, gh, r, g, d.Report, now); err != nil {
 		return errors.Join(err, a.undoRotations(context.WithoutCancel(ctx), r, g, d))
 	}
-	if err := a.requestReviewers(ctx, c, r, g, d, now, log); err != nil {
+	if err := a.requestReviewers(ctx, gh, r, g, d, now, log); err != nil {
 		return errors.Join(err, a.undoRotations(context.WithoutCancel(ctx), r, g, d))
 	}
-	if err := a.upsertComment(ctx, c, r, d.Report); err != nil {
+	if err := gh.UpsertComment(ctx, r.Number, d.Report); err != nil {
 		return err
 	}
 	return a.saveClock(ctx, r, g, d, now)
@@ -39,7 +39,7 @@ func (a *App) act(ctx context.Context, c *github.Client, r repoRef, g *gathered,
 
 // actClosed ends what a closed pull request had: its verdict no longer
 // counts on its head commit, and its SLA clock stops.
-func (a *App) actClosed(ctx context.Context, c *github.Client, r repoRef, g *gathered, d decide.Decision) error {
+func (a *App) actClosed(ctx context.Context, gh *githubapi.Repo, r repoRef, g *gathered, d decide.Decision) error {
 	sha, err := a.Store.DeleteVerdict(ctx, store.PR{RepoID: r.RepoID, Number: r.Number})
 	if err != nil {
 		return err
@@ -51,7 +51,7 @@ func (a *App) actClosed(ctx context.Context, c *github.Client, r repoRef, g *gat
 		if s == "" {
 			continue
 		}
-		if err := a.publishCheck(ctx, c, r, s); err != nil {
+		if err := a.publishCheck(ctx, gh, r, s); err != nil {
 			return err
 		}
 	}
@@ -97,14 +97,14 @@ func (a *App) undoRotations(ctx context.Context, r repoRef, g *gathered, d decid
 
 // requestReviewers asks the decided people and records the rules that have
 // their reviewers now, so a later push asks only for rules that newly match.
-func (a *App) requestReviewers(ctx context.Context, c *github.Client, r repoRef, g *gathered, d decide.Decision, now time.Time, log *slog.Logger) error {
+func (a *App) requestReviewers(ctx context.Context, gh *githubapi.Repo, r repoRef, g *gathered, d decide.Decision, now time.Time, log *slog.Logger) error {
 	out := d.Reviewers
 	if out == nil {
 		return nil
 	}
 	if len(out.Request) > 0 {
 		req := github.ReviewersRequest{Reviewers: out.Request}
-		if _, _, err := c.PullRequests.RequestReviewers(ctx, r.Owner, r.Repo, r.Number, req); err != nil {
+		if err := gh.RequestReviewers(ctx, r.Number, req); err != nil {
 			return fmt.Errorf("requesting reviewers %v on %s: %w", out.Request, r, err)
 		}
 		a.Metrics.ReviewerRequest.WithLabelValues(g.facts.Policy.Reviewers.Strategy).Add(float64(len(out.Request)))
@@ -154,54 +154,4 @@ func (a *App) saveClock(ctx context.Context, r repoRef, g *gathered, d decide.De
 		return a.scheduleTimers(ctx, r, g.facts.Policy.SLA, clock)
 	}
 	return nil
-}
-
-// upsertComment keeps one sticky comment per pull request. A comment is
-// created only when the author has something to do; once it exists it is
-// edited in place, including to say all is well. The store remembers the
-// comment and a hash of the body written, shared by every replica, so
-// GitHub is searched only the first time and an unchanged body costs no
-// write. Someone else editing it clears the hash (onIssueComment).
-func (a *App) upsertComment(ctx context.Context, c *github.Client, r repoRef, rep check.Report) error {
-	key := store.ObjectKey{RepoID: r.RepoID, Number: r.Number, Kind: "comment"}
-	obj, known, err := a.Store.GetObject(ctx, key)
-	if err != nil {
-		return err
-	}
-	var current string
-	if !known {
-		bot, err := a.botLogin(ctx)
-		if err != nil {
-			return err
-		}
-		if obj.ID, current, _, err = findSticky(ctx, c, r, bot); err != nil {
-			return err
-		}
-	}
-	hash := contentHash(rep.Comment)
-	switch {
-	case obj.ID == 0 && !rep.NeedsComment:
-		if known {
-			return nil
-		}
-		hash = ""
-	case obj.ID == 0:
-		cm, _, err := c.Issues.CreateComment(ctx, r.Owner, r.Repo, r.Number, &github.IssueComment{Body: github.String(rep.Comment)})
-		if err != nil {
-			return fmt.Errorf("commenting on %s: %w", r, err)
-		}
-		obj.ID = cm.GetID()
-	case obj.Hash == hash || (!known && current == rep.Comment):
-	default:
-		_, resp, err := c.Issues.EditComment(ctx, r.Owner, r.Repo, obj.ID, &github.IssueComment{Body: github.String(rep.Comment)})
-		if resp != nil && resp.StatusCode == 404 {
-			// Someone deleted it: there is none now; the next evaluation
-			// that has something to say creates a new one.
-			return a.Store.PutObject(ctx, key, store.Object{})
-		}
-		if err != nil {
-			return fmt.Errorf("editing comment %d on %s: %w", obj.ID, r, err)
-		}
-	}
-	return a.Store.PutObject(ctx, key, store.Object{ID: obj.ID, Hash: hash})
 }

@@ -1,7 +1,8 @@
 // Package handlers turns GitHub events into jobs and jobs into GitHub
 // writes. The webhook endpoint only stores a delivery; River workers decode
-// it, gather facts through the installation's client, call the pure policy
-// packages and write the check run, reviewer requests and sticky comment.
+// it, gather facts through the GitHub adapter (package githubapi), call the
+// pure policy packages and write the check run, reviewer requests and
+// sticky comment through it.
 package handlers
 
 import (
@@ -10,7 +11,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"sync"
 	"time"
 
 	lru "github.com/hashicorp/golang-lru"
@@ -18,15 +18,15 @@ import (
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/rivertype"
 
+	"github.com/reviewpolicy/reviewpolicy/githubapi"
 	"github.com/reviewpolicy/reviewpolicy/store"
 )
 
 // App holds what the workers share. Build it with New, register its workers
 // with Register before opening the store, then set Store.
 type App struct {
-	Store   *store.Store
-	Clients githubapp.ClientCreator
-	AppID   int64
+	Store *store.Store
+	AppID int64
 	// GraphQLURL is GitHub's v4 endpoint, for people's "busy" status; ""
 	// skips that check.
 	GraphQLURL string
@@ -40,12 +40,10 @@ type App struct {
 	// must outlast workers.job_timeout (default 5 min).
 	LeaseTTL time.Duration
 
-	cache *caches
-	botMu sync.Mutex
-	bot   string
+	// GitHub is every read of GitHub and the check-run and comment writes.
+	GitHub *githubapi.API
 
-	ownersOnce sync.Once
-	owners     *lru.Cache // blob SHA -> *reviewers.Codeowners (codeowners.go)
+	policies *lru.Cache // path@blob SHA -> parsed (policyload.go)
 }
 
 // New returns an App; st may be set later (workers are registered before the
@@ -54,7 +52,11 @@ func New(clients githubapp.ClientCreator, appID int64, m *Metrics, logger *slog.
 	if now == nil {
 		now = time.Now
 	}
-	return &App{Clients: clients, AppID: appID, Metrics: m, Logger: logger, Now: now, cache: newCaches()}
+	policies, _ := lru.New(1024)
+	a := &App{AppID: appID, Metrics: m, Logger: logger, Now: now, policies: policies}
+	// The adapter reads a.Now at each call, so a test may move the clock.
+	a.GitHub = githubapi.New(clients, appID, storeObjects{a}, func() time.Time { return a.Now() })
+	return a
 }
 
 // Register adds every worker of the app.

@@ -106,22 +106,22 @@ func (a *App) leaseTTL() time.Duration {
 // who has access), and another pull request may move a shared rotation
 // meanwhile: then it gathers those and decides again.
 func (a *App) evaluatePR(ctx context.Context, r repoRef, log *slog.Logger) error {
-	c, err := a.Clients.NewInstallationClient(r.Installation)
+	gh, err := a.repo(r)
 	if err != nil {
-		return fmt.Errorf("installation client %d: %w", r.Installation, err)
+		return err
 	}
-	g, err := a.gather(ctx, c, r)
+	g, err := a.gather(ctx, gh, r)
 	if err != nil {
 		return err
 	}
 	if g.facts.Closed {
-		return a.actClosed(ctx, c, r, g, decide.Decide(g.facts, a.Now()))
+		return a.actClosed(ctx, gh, r, g, decide.Decide(g.facts, a.Now()))
 	}
 	var more gatheredMore
 	for try := 0; try < 8; try++ {
 		now := a.Now()
 		d := decide.Decide(g.facts, now)
-		again, err := a.gatherMore(ctx, c, r, g, &d, &more)
+		again, err := a.gatherMore(ctx, gh, g, &d, &more)
 		if err != nil {
 			return err
 		}
@@ -138,7 +138,7 @@ func (a *App) evaluatePR(ctx context.Context, r repoRef, log *slog.Logger) error
 			}
 			continue
 		}
-		if err := a.act(ctx, c, r, g, d, now, log); err != nil {
+		if err := a.act(ctx, gh, r, g, d, now, log); err != nil {
 			return errors.Join(err, a.undoRotations(context.WithoutCancel(ctx), r, g, d))
 		}
 		log.Info("evaluated", "sha", g.headSHA, "conclusion", d.Report.Conclusion)

@@ -9,6 +9,7 @@ import (
 
 	"github.com/google/go-github/v60/github"
 
+	"github.com/reviewpolicy/reviewpolicy/githubapi"
 	"github.com/reviewpolicy/reviewpolicy/policy"
 	"github.com/reviewpolicy/reviewpolicy/policy/decide"
 	"github.com/reviewpolicy/reviewpolicy/policy/reviewers"
@@ -20,7 +21,7 @@ type gathered struct {
 	pr      *github.PullRequest
 	headSHA string
 	baseRef string
-	base    baseFiles
+	base    githubapi.BaseFiles
 	facts   decide.Facts
 	// candidates: everyone the reviewer selection may ask, lower-cased.
 	candidates []string
@@ -28,16 +29,16 @@ type gathered struct {
 
 // gather reads the pull request as it is now, the policy in force on its
 // base branch, and every fact the policy's areas need.
-func (a *App) gather(ctx context.Context, c *github.Client, r repoRef) (*gathered, error) {
-	pr, _, err := c.PullRequests.Get(ctx, r.Owner, r.Repo, r.Number)
+func (a *App) gather(ctx context.Context, gh *githubapi.Repo, r repoRef) (*gathered, error) {
+	pr, err := gh.PullRequest(ctx, r.Number)
 	if err != nil {
-		return nil, fmt.Errorf("reading %s: %w", r, err)
-	}
-	g := &gathered{pr: pr, headSHA: pr.GetHead().GetSHA(), baseRef: pr.GetBase().GetRef()}
-	if g.base, err = a.listGitHubDir(ctx, c, r, g.baseRef); err != nil {
 		return nil, err
 	}
-	pol, err := a.loadPolicy(ctx, c, r, g.baseRef, g.base)
+	g := &gathered{pr: pr, headSHA: pr.GetHead().GetSHA(), baseRef: pr.GetBase().GetRef()}
+	if g.base, err = gh.GitHubDir(ctx, g.baseRef); err != nil {
+		return nil, err
+	}
+	pol, err := a.loadPolicy(ctx, gh, g.baseRef, g.base)
 	if err != nil {
 		return nil, err
 	}
@@ -47,7 +48,7 @@ func (a *App) gather(ctx context.Context, c *github.Client, r repoRef) (*gathere
 	f.Closed = pr.GetState() == "closed"
 	f.PR = PullRequestFacts(pr, nil)
 	if !f.Closed {
-		if err := a.gatherOpen(ctx, c, r, g); err != nil {
+		if err := a.gatherOpen(ctx, gh, r, g); err != nil {
 			return nil, err
 		}
 	}
@@ -60,15 +61,15 @@ func (a *App) gather(ctx context.Context, c *github.Client, r repoRef) (*gathere
 }
 
 // gatherOpen reads what only an open pull request's evaluation needs.
-func (a *App) gatherOpen(ctx context.Context, c *github.Client, r repoRef, g *gathered) error {
+func (a *App) gatherOpen(ctx context.Context, gh *githubapi.Repo, r repoRef, g *gathered) error {
 	f := &g.facts
-	files, err := a.listFiles(ctx, c, r, g.headSHA)
+	files, err := gh.Files(ctx, r.Number, g.headSHA)
 	if err != nil {
 		return err
 	}
 	f.PR.Files = files
 	if slices.Contains(files, policy.FileName) {
-		if f.Proposed, err = a.proposed(ctx, c, r, g.pr, files, f.Policy); err != nil {
+		if f.Proposed, err = a.proposed(ctx, gh, g.pr, files, f.Policy); err != nil {
 			return err
 		}
 	}
@@ -83,20 +84,20 @@ func (a *App) gatherOpen(ctx context.Context, c *github.Client, r repoRef, g *ga
 		return nil
 	}
 	if p.Template != nil && p.Enforcement.Template != policy.ModeOff {
-		if f.Template, err = a.firstOf(ctx, c, r, g.baseRef, g.base, templatePaths); err != nil {
+		if f.Template, err = gh.FirstOf(ctx, g.baseRef, g.base, githubapi.TemplatePaths); err != nil {
 			return err
 		}
 	}
 	reviewersOn := p.Reviewers != nil && p.Enforcement.Reviewers != policy.ModeOff
 	if reviewersOn || (p.SLA != nil && p.Enforcement.SLA != policy.ModeOff) {
-		reviews, err := listReviews(ctx, c, r)
+		reviews, err := gh.Reviews(ctx, r.Number)
 		if err != nil {
 			return err
 		}
 		f.Reviews = ReviewFacts(reviews, nil)
 	}
 	if reviewersOn {
-		return a.gatherReviewers(ctx, c, r, g)
+		return a.gatherReviewers(ctx, gh, r, g)
 	}
 	return nil
 }
@@ -104,9 +105,9 @@ func (a *App) gatherOpen(ctx context.Context, c *github.Client, r repoRef, g *ga
 // gatherReviewers reads who may be asked and what the store knows of them:
 // teams (the policy's and CODEOWNERS'), load, removals, rules done, and the
 // rotations.
-func (a *App) gatherReviewers(ctx context.Context, c *github.Client, r repoRef, g *gathered) error {
+func (a *App) gatherReviewers(ctx context.Context, gh *githubapi.Repo, r repoRef, g *gathered) error {
 	f := &g.facts
-	rf, err := a.gatherReviewerFacts(ctx, c, r, g.baseRef, g.base, f.Policy, f.PR.Files)
+	rf, err := a.gatherReviewerFacts(ctx, gh, g.baseRef, g.base, f.Policy, f.PR.Files)
 	if err != nil {
 		return err
 	}
@@ -163,11 +164,11 @@ type gatheredMore struct {
 // they can review the repository (asking one who cannot fails the whole
 // request) and whether anyone is busy. again is true when the facts changed
 // and the decision must be made again.
-func (a *App) gatherMore(ctx context.Context, c *github.Client, r repoRef, g *gathered, d *decide.Decision, m *gatheredMore) (again bool, err error) {
+func (a *App) gatherMore(ctx context.Context, gh *githubapi.Repo, g *gathered, d *decide.Decision, m *gatheredMore) (again bool, err error) {
 	if d.Reviewers == nil || len(d.Reviewers.Request) == 0 {
 		return false, nil
 	}
-	bad, err := a.unableToReview(ctx, c, r, d.Reviewers.Request)
+	bad, err := gh.UnableToReview(ctx, d.Reviewers.Request)
 	if err != nil {
 		return false, err
 	}
@@ -186,12 +187,23 @@ func (a *App) gatherMore(ctx context.Context, c *github.Client, r repoRef, g *ga
 	if !m.busyAsked {
 		// Asked only now, so most evaluations cost no query.
 		m.busyAsked = true
-		if busy := a.busyPeople(ctx, c, g.candidates); len(busy) > 0 {
+		if busy := a.busyPeople(ctx, gh, g.candidates); len(busy) > 0 {
 			g.facts.Busy = busy
 			return true, nil
 		}
 	}
 	return false, nil
+}
+
+// busyPeople is who among logins set their GitHub status to busy. A
+// failure leaves nobody busy: the preference is a nicety, not worth failing
+// an evaluation over.
+func (a *App) busyPeople(ctx context.Context, gh *githubapi.Repo, logins []string) map[string]bool {
+	busy, err := gh.Busy(ctx, a.GraphQLURL, logins)
+	if err != nil {
+		a.Logger.Warn("reading GitHub statuses", "err", err)
+	}
+	return busy
 }
 
 // PullRequestFacts is what the pure evaluators see of a pull request.

@@ -26,7 +26,7 @@ func (a *App) onIssueComment(ctx context.Context, d store.Delivery, log *slog.Lo
 	if !ev.GetIssue().IsPullRequest() {
 		return nil
 	}
-	bot, err := a.botLogin(ctx)
+	bot, err := a.GitHub.BotLogin(ctx)
 	if err != nil {
 		return err
 	}

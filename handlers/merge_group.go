@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"net/http"
 	"regexp"
 	"slices"
 	"strconv"
@@ -14,6 +13,7 @@ import (
 	"github.com/google/go-github/v60/github"
 	"github.com/riverqueue/river"
 
+	"github.com/reviewpolicy/reviewpolicy/githubapi"
 	"github.com/reviewpolicy/reviewpolicy/policy/check"
 	"github.com/reviewpolicy/reviewpolicy/store"
 )
@@ -101,22 +101,21 @@ func (w *mergeGroupWorker) Work(ctx context.Context, job *river.Job[mergeGroupAr
 // checkMergeGroup writes the group's check run. Number 0 in the reference
 // keeps the group's remembered check run apart from any pull request's.
 func (a *App) checkMergeGroup(ctx context.Context, g mergeGroupArgs) error {
-	c, err := a.Clients.NewInstallationClient(g.Installation)
+	gh, err := a.repo(repoRef{Installation: g.Installation, RepoID: g.RepoID, Owner: g.Owner, Repo: g.Repo})
 	if err != nil {
-		return fmt.Errorf("installation client %d: %w", g.Installation, err)
+		return err
 	}
-	r := repoRef{Installation: g.Installation, RepoID: g.RepoID, Owner: g.Owner, Repo: g.Repo}
-	members, err := a.groupMembers(ctx, c, g)
+	members, err := groupMembers(ctx, gh, g)
 	if err != nil {
 		return err
 	}
 	for i := range members {
-		if err := a.ownVerdict(ctx, c, r, &members[i]); err != nil {
+		if err := ownVerdict(ctx, gh, &members[i]); err != nil {
 			return err
 		}
 	}
 	rep := groupReport(g, members)
-	if err := a.upsertCheckRun(ctx, c, r, g.HeadSHA, rep); err != nil {
+	if err := gh.UpsertCheckRun(ctx, g.HeadSHA, rep); err != nil {
 		return err
 	}
 	a.Logger.Info("merge group checked", "repo", g.Owner+"/"+g.Repo, "head", g.HeadSHA,
@@ -141,40 +140,38 @@ var queueRefRE = regexp.MustCompile(`/pr-([0-9]+)-[0-9a-f]+$`)
 // group's base and head (the commits the group adds). Cost: 1 compare per
 // 100 commits + 1 list per 100 open pull requests into the base (+ 1 read of
 // the named pull request when it is not among them).
-func (a *App) groupMembers(ctx context.Context, c *github.Client, g mergeGroupArgs) ([]groupMember, error) {
-	inGroup, err := groupCommits(ctx, c, g)
+func groupMembers(ctx context.Context, gh *githubapi.Repo, g mergeGroupArgs) ([]groupMember, error) {
+	// A group GitHub no longer knows (merged or destroyed) yields no
+	// commits: only the pull request its branch names is left to go by.
+	inGroup, err := gh.CommitsBetween(ctx, g.BaseSHA, g.HeadSHA, maxGroupCommits)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("merge group: %w", err)
 	}
 	named := 0
 	if m := queueRefRE.FindStringSubmatch(g.HeadRef); m != nil {
 		named, _ = strconv.Atoi(m[1])
 	}
 	var members []groupMember
-	opt := &github.PullRequestListOptions{State: "open", Base: strings.TrimPrefix(g.BaseRef, "refs/heads/"),
-		ListOptions: github.ListOptions{PerPage: 100}}
-	for {
-		prs, resp, err := c.PullRequests.List(ctx, g.Owner, g.Repo, opt)
+	for prs, err := range gh.OpenPulls(ctx, strings.TrimPrefix(g.BaseRef, "refs/heads/")) {
 		if err != nil {
-			return nil, fmt.Errorf("listing open pull requests of %s/%s: %w", g.Owner, g.Repo, err)
+			return nil, err
 		}
 		for _, pr := range prs {
 			if pr.GetNumber() == named || inGroup[pr.GetHead().GetSHA()] {
 				members = append(members, groupMember{Number: pr.GetNumber(), HeadSHA: pr.GetHead().GetSHA()})
 			}
 		}
-		if resp.NextPage == 0 || len(members) > maxGroupPRs {
+		if len(members) > maxGroupPRs {
 			break
 		}
-		opt.Page = resp.NextPage
 	}
 	if named != 0 && !slices.ContainsFunc(members, func(m groupMember) bool { return m.Number == named }) {
-		pr, resp, err := c.PullRequests.Get(ctx, g.Owner, g.Repo, named)
+		pr, err := gh.PullRequest(ctx, named)
 		switch {
-		case resp != nil && resp.StatusCode == http.StatusNotFound:
+		case githubapi.NotFound(err):
 			members = append(members, groupMember{Number: named, Why: "could not be read"})
 		case err != nil:
-			return nil, fmt.Errorf("reading %s/%s#%d of merge group %s: %w", g.Owner, g.Repo, named, g.HeadSHA, err)
+			return nil, fmt.Errorf("merge group %s: %w", g.HeadSHA, err)
 		default:
 			members = append(members, groupMember{Number: named, HeadSHA: pr.GetHead().GetSHA()})
 		}
@@ -183,50 +180,21 @@ func (a *App) groupMembers(ctx context.Context, c *github.Client, g mergeGroupAr
 	return members, nil
 }
 
-// groupCommits returns the SHAs of the commits between the group's base and
-// head.
-func groupCommits(ctx context.Context, c *github.Client, g mergeGroupArgs) (map[string]bool, error) {
-	shas := map[string]bool{}
-	opt := &github.ListOptions{PerPage: 100}
-	for len(shas) < maxGroupCommits {
-		cmp, resp, err := c.Repositories.CompareCommits(ctx, g.Owner, g.Repo, g.BaseSHA, g.HeadSHA, opt)
-		if resp != nil && resp.StatusCode == http.StatusNotFound {
-			// The group is gone (merged or destroyed) or its base is unknown:
-			// only the pull request the branch names is left to go by.
-			return shas, nil
-		}
-		if err != nil {
-			return nil, fmt.Errorf("comparing merge group %s with its base %s: %w", g.HeadSHA, g.BaseSHA, err)
-		}
-		for _, cm := range cmp.Commits {
-			shas[cm.GetSHA()] = true
-		}
-		if resp.NextPage == 0 {
-			break
-		}
-		opt.Page = resp.NextPage
-	}
-	return shas, nil
-}
-
 // ownVerdict reads the app's own check run on the pull request's head: 1
 // request. Neutral (an area in warn mode) passes, as GitHub counts it for
 // a required check.
-func (a *App) ownVerdict(ctx context.Context, c *github.Client, r repoRef, m *groupMember) error {
+func ownVerdict(ctx context.Context, gh *githubapi.Repo, m *groupMember) error {
 	if m.HeadSHA == "" {
 		return nil // unreadable: Why says so
 	}
-	runs, _, err := c.Checks.ListCheckRunsForRef(ctx, r.Owner, r.Repo, m.HeadSHA, &github.ListCheckRunsOptions{
-		CheckName: github.String(check.Name), AppID: github.Int64(a.AppID), Filter: github.String("latest"),
-		ListOptions: github.ListOptions{PerPage: 100}})
+	run, err := gh.LatestCheckRun(ctx, m.HeadSHA)
 	if err != nil {
-		return fmt.Errorf("reading the check run of %s/%s#%d on %s: %w", r.Owner, r.Repo, m.Number, m.HeadSHA, err)
+		return fmt.Errorf("reading the check run of %s#%d on %s: %w", gh, m.Number, m.HeadSHA, err)
 	}
-	if len(runs.CheckRuns) == 0 {
+	if run == nil {
 		m.Why = "has no " + check.Name + " check run on its head yet"
 		return nil
 	}
-	run := runs.CheckRuns[0]
 	switch {
 	case run.GetStatus() != "completed":
 		m.Why = "is still being checked"

@@ -3,11 +3,8 @@ package handlers
 import (
 	"context"
 	"fmt"
-	"net/http"
-	"strings"
 
-	"github.com/google/go-github/v60/github"
-
+	"github.com/reviewpolicy/reviewpolicy/githubapi"
 	"github.com/reviewpolicy/reviewpolicy/policy"
 )
 
@@ -23,62 +20,28 @@ type parsed struct {
 	err  error
 }
 
-// parseCached parses a policy file once per (path, blob SHA).
+// parseCached parses a policy file once per (path, blob SHA): the same
+// blob always parses the same, and most evaluations read an unchanged one.
 func (a *App) parseCached(label, sha, text string) parsed {
 	key := label + "@" + sha
-	if v, ok := a.cache.policies.Get(key); ok {
+	if v, ok := a.policies.Get(key); ok {
 		return v.(parsed)
 	}
 	f, err := policy.ParseFile(label, []byte(text))
 	p := parsed{file: f, err: err}
-	a.cache.policies.Add(key, p)
+	a.policies.Add(key, p)
 	return p
-}
-
-// baseFiles is what the base branch's .github directory holds: path ->
-// blob SHA. One listing (revalidated with ETags, so usually a free 304)
-// replaces a probe per file, and a blob SHA seen before needs no fetch.
-type baseFiles map[string]string
-
-func (a *App) listGitHubDir(ctx context.Context, c *github.Client, r repoRef, ref string) (baseFiles, error) {
-	_, dir, resp, err := c.Repositories.GetContents(ctx, r.Owner, r.Repo, ".github", &github.RepositoryContentGetOptions{Ref: ref})
-	if resp != nil && resp.StatusCode == http.StatusNotFound {
-		return baseFiles{}, nil
-	}
-	if err != nil {
-		return nil, fmt.Errorf("listing .github of %s/%s@%s: %w", r.Owner, r.Repo, ref, err)
-	}
-	files := make(baseFiles, len(dir))
-	for _, f := range dir {
-		if f.GetType() == "file" {
-			files[f.GetPath()] = f.GetSHA()
-		}
-	}
-	return files, nil
-}
-
-// blob returns a file's text, fetching it only when its SHA is new.
-func (a *App) blob(ctx context.Context, c *github.Client, r repoRef, path, ref, sha string) (string, bool, error) {
-	if v, ok := a.cache.blobs.Get(sha); ok {
-		return v.(string), true, nil
-	}
-	text, got, found, err := getFile(ctx, c, r.Owner, r.Repo, path, ref)
-	if err != nil || !found {
-		return "", found, err
-	}
-	a.cache.blobs.Add(got, text)
-	return text, true, nil
 }
 
 // loadPolicy reads the policy from the base branch, never from the pull
 // request's head, so an author cannot weaken the policy that judges them.
 // Without a repository file, or with "extends: org", the organisation's
 // default in its ".github" repository applies.
-func (a *App) loadPolicy(ctx context.Context, c *github.Client, r repoRef, baseRef string, files baseFiles) (loaded, error) {
+func (a *App) loadPolicy(ctx context.Context, gh *githubapi.Repo, baseRef string, files githubapi.BaseFiles) (loaded, error) {
 	var repoFile *policy.File
 	repoSource := fmt.Sprintf("`%s` on `%s`", policy.FileName, baseRef)
 	if sha, ok := files[policy.FileName]; ok {
-		p, err := a.parseBlob(ctx, c, r, policy.FileName, baseRef, sha)
+		p, err := a.parseBlob(ctx, gh, policy.FileName, baseRef, sha)
 		if err != nil {
 			return loaded{}, err
 		}
@@ -90,7 +53,7 @@ func (a *App) loadPolicy(ctx context.Context, c *github.Client, r repoRef, baseR
 			return loaded{policy: repoFile.Policy, source: repoSource}, nil
 		}
 	}
-	org, orgSource, err := a.loadOrgPolicy(ctx, c, r.Owner)
+	org, orgSource, err := a.loadOrgPolicy(ctx, gh.Installation, gh.Owner)
 	if err != nil {
 		return loaded{}, err
 	}
@@ -110,21 +73,23 @@ func (a *App) loadPolicy(ctx context.Context, c *github.Client, r repoRef, baseR
 	return loaded{}, nil
 }
 
-func (a *App) parseBlob(ctx context.Context, c *github.Client, r repoRef, path, ref, sha string) (parsed, error) {
+// parseBlob parses the policy file path at ref, whose blob SHA a listing
+// gave; a blob parsed before costs no request.
+func (a *App) parseBlob(ctx context.Context, gh *githubapi.Repo, path, ref, sha string) (parsed, error) {
 	key := path + "@" + sha
-	if v, ok := a.cache.policies.Get(key); ok {
+	if v, ok := a.policies.Get(key); ok {
 		return v.(parsed), nil
 	}
-	text, found, err := a.blob(ctx, c, r, path, ref, sha)
+	text, found, err := gh.Blob(ctx, path, ref, sha)
 	if err != nil || !found {
 		return parsed{}, err
 	}
 	return a.parseCached(path, sha, text), nil
 }
 
-func (a *App) loadOrgPolicy(ctx context.Context, c *github.Client, owner string) (parsed, string, error) {
+func (a *App) loadOrgPolicy(ctx context.Context, in *githubapi.Installation, owner string) (parsed, string, error) {
 	source := fmt.Sprintf("the organisation default (`%s/.github/%s`)", owner, policy.OrgFileName)
-	text, sha, found, err := getFile(ctx, c, owner, ".github", policy.OrgFileName, "")
+	text, sha, found, err := in.File(ctx, owner, ".github", policy.OrgFileName, "")
 	if err != nil || !found {
 		return parsed{}, source, err
 	}
@@ -135,37 +100,3 @@ func (a *App) loadOrgPolicy(ctx context.Context, c *github.Client, owner string)
 	}
 	return p, source, nil
 }
-
-// firstOf reads the first of paths the base branch has: those in .github
-// from the listing, the others (repository root, docs/) by probing, as
-// GitHub itself looks in all three places.
-func (a *App) firstOf(ctx context.Context, c *github.Client, r repoRef, ref string, files baseFiles, paths []string) (string, error) {
-	for _, p := range paths {
-		if sha, ok := files[p]; ok {
-			text, _, err := a.blob(ctx, c, r, p, ref, sha)
-			return text, err
-		}
-	}
-	for _, p := range paths {
-		if strings.HasPrefix(p, ".github/") {
-			continue
-		}
-		text, sha, found, err := getFile(ctx, c, r.Owner, r.Repo, p, ref)
-		if err != nil {
-			return "", err
-		}
-		if found {
-			a.cache.blobs.Add(sha, text)
-			return text, nil
-		}
-	}
-	return "", nil
-}
-
-// templatePaths are where GitHub looks for a pull-request template.
-var templatePaths = []string{
-	".github/pull_request_template.md", ".github/PULL_REQUEST_TEMPLATE.md",
-	"pull_request_template.md", "docs/pull_request_template.md",
-}
-
-var codeownersPaths = []string{".github/CODEOWNERS", "CODEOWNERS", "docs/CODEOWNERS"}

@@ -3,12 +3,12 @@ package handlers
 import (
 	"context"
 	"fmt"
-	"net/http"
 	"slices"
 	"strings"
 
 	"github.com/google/go-github/v60/github"
 
+	"github.com/reviewpolicy/reviewpolicy/githubapi"
 	"github.com/reviewpolicy/reviewpolicy/policy"
 	"github.com/reviewpolicy/reviewpolicy/policy/check"
 )
@@ -19,12 +19,12 @@ const maxAuditedRefs = 50
 // proposed validates the policy file as the pull request changes it, so a
 // lead sees its errors (as annotations at the exact lines), what would not
 // work in this repository, and its effect, before merging.
-func (a *App) proposed(ctx context.Context, c *github.Client, r repoRef, pr *github.PullRequest, files []string, current *policy.Policy) (*check.Proposed, error) {
-	owner, repo := r.Owner, r.Repo
+func (a *App) proposed(ctx context.Context, gh *githubapi.Repo, pr *github.PullRequest, files []string, current *policy.Policy) (*check.Proposed, error) {
+	owner, repo := gh.Owner, gh.Name
 	if head := pr.GetHead().GetRepo(); head != nil && head.GetOwner().GetLogin() != "" {
 		owner, repo = head.GetOwner().GetLogin(), head.GetName()
 	}
-	text, sha, found, err := getFile(ctx, c, owner, repo, policy.FileName, pr.GetHead().GetSHA())
+	text, sha, found, err := gh.File(ctx, owner, repo, policy.FileName, pr.GetHead().GetSHA())
 	if err != nil {
 		return nil, err
 	}
@@ -39,13 +39,13 @@ func (a *App) proposed(ctx context.Context, c *github.Client, r repoRef, pr *git
 		return out, nil
 	}
 	out.Changes = policy.Describe(current, p.file.Policy)
-	out.Findings, err = a.audit(ctx, c, r, pr.GetBase().GetRef(), files, p.file.Policy, text)
+	out.Findings, err = a.audit(ctx, gh, pr.GetBase().GetRef(), files, p.file.Policy, text)
 	return out, err
 }
 
 // audit goes beyond syntax: teams that do not exist, users who cannot
 // review this repository, rules whose paths match no file.
-func (a *App) audit(ctx context.Context, c *github.Client, r repoRef, baseRef string, prFiles []string, p *policy.Policy, text string) ([]check.Finding, error) {
+func (a *App) audit(ctx context.Context, gh *githubapi.Repo, baseRef string, prFiles []string, p *policy.Policy, text string) ([]check.Finding, error) {
 	var findings []check.Finding
 	var refs []string
 	if p.Reviewers != nil {
@@ -64,7 +64,7 @@ func (a *App) audit(ctx context.Context, c *github.Client, r repoRef, baseRef st
 	for _, ref := range refs {
 		line, col := locate(text, ref)
 		if org, slug, ok := splitTeam(ref); ok {
-			members, found, err := teamMembers(ctx, c, org, slug)
+			members, found, err := gh.TeamMembers(ctx, org, slug)
 			if err != nil {
 				return nil, err
 			}
@@ -79,34 +79,47 @@ func (a *App) audit(ctx context.Context, c *github.Client, r repoRef, baseRef st
 			continue
 		}
 		login := strings.TrimPrefix(ref, "@")
-		can, resp, err := c.Repositories.IsCollaborator(ctx, r.Owner, r.Repo, login)
-		if err != nil && (resp == nil || resp.StatusCode != http.StatusNotFound) {
-			return nil, fmt.Errorf("checking %s on %s/%s: %w", login, r.Owner, r.Repo, err)
+		can, err := gh.IsCollaborator(ctx, login)
+		if err != nil {
+			return nil, err
 		}
 		if !can {
 			findings = append(findings, check.Finding{Line: line, Column: col, Blocking: true,
 				Msg: fmt.Sprintf("%s cannot review this repository (not a collaborator, or no such user)", login)})
 		}
 	}
-	if p.Reviewers != nil && len(p.Reviewers.Rules) > 0 {
-		tree, _, err := c.Git.GetTree(ctx, r.Owner, r.Repo, baseRef, true)
-		if err != nil {
-			return nil, fmt.Errorf("listing files of %s/%s@%s: %w", r.Owner, r.Repo, baseRef, err)
+	if p.Reviewers == nil || len(p.Reviewers.Rules) == 0 {
+		return findings, nil
+	}
+	unmatched, err := unmatchedRules(ctx, gh, baseRef, prFiles, p, text)
+	if err != nil {
+		return nil, err
+	}
+	return append(findings, unmatched...), nil
+}
+
+// unmatchedRules finds the rules whose paths match no file of the base
+// branch or the pull request: most likely a typo. A tree GitHub cut short
+// proves nothing.
+func unmatchedRules(ctx context.Context, gh *githubapi.Repo, baseRef string, prFiles []string, p *policy.Policy, text string) ([]check.Finding, error) {
+	tree, err := gh.Tree(ctx, baseRef)
+	if err != nil {
+		return nil, err
+	}
+	paths := slices.Clone(prFiles)
+	for _, e := range tree.Entries {
+		if e.GetType() == "blob" {
+			paths = append(paths, e.GetPath())
 		}
-		paths := slices.Clone(prFiles)
-		for _, e := range tree.Entries {
-			if e.GetType() == "blob" {
-				paths = append(paths, e.GetPath())
-			}
+	}
+	var findings []check.Finding
+	for _, rule := range p.Reviewers.Rules {
+		if tree.GetTruncated() || slices.ContainsFunc(paths, func(f string) bool { return policy.MatchAny(rule.Paths, f) }) {
+			continue
 		}
-		for _, rule := range p.Reviewers.Rules {
-			if tree.GetTruncated() || slices.ContainsFunc(paths, func(f string) bool { return policy.MatchAny(rule.Paths, f) }) {
-				continue
-			}
-			line, col := locate(text, rule.Name)
-			findings = append(findings, check.Finding{Line: line, Column: col,
-				Msg: fmt.Sprintf("rule %s: its paths (%s) match no file in the repository", rule.Name, strings.Join(rule.Paths, ", "))})
-		}
+		line, col := locate(text, rule.Name)
+		findings = append(findings, check.Finding{Line: line, Column: col,
+			Msg: fmt.Sprintf("rule %s: its paths (%s) match no file in the repository", rule.Name, strings.Join(rule.Paths, ", "))})
 	}
 	return findings, nil
 }

@@ -10,8 +10,7 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/google/go-github/v60/github"
-
+	"github.com/reviewpolicy/reviewpolicy/githubapi"
 	"github.com/reviewpolicy/reviewpolicy/policy/check"
 	"github.com/reviewpolicy/reviewpolicy/store"
 )
@@ -32,7 +31,7 @@ type verdict struct {
 
 // publishVerdict records the pull request's verdict on its head and
 // publishes the head's check run.
-func (a *App) publishVerdict(ctx context.Context, c *github.Client, r repoRef, g *gathered, rep check.Report, now time.Time) error {
+func (a *App) publishVerdict(ctx context.Context, gh *githubapi.Repo, r repoRef, g *gathered, rep check.Report, now time.Time) error {
 	data, err := json.Marshal(verdict{Conclusion: rep.Conclusion, Title: rep.Title, Summary: rep.Summary, Annotations: rep.Annotations})
 	if err != nil {
 		return err
@@ -41,7 +40,7 @@ func (a *App) publishVerdict(ctx context.Context, c *github.Client, r repoRef, g
 	if err := a.Store.PutVerdict(ctx, v); err != nil {
 		return err
 	}
-	return a.publishCheck(ctx, c, r, g.headSHA)
+	return a.publishCheck(ctx, gh, r, g.headSHA)
 }
 
 // Waiting for a commit's publication lease: another pull request's job
@@ -55,7 +54,7 @@ const (
 // pull requests whose head it is. Pull requests GitHub lists on the commit
 // that have no verdict yet are asked to be evaluated; until they are, the
 // check is not green. One writer per commit at a time, across processes.
-func (a *App) publishCheck(ctx context.Context, c *github.Client, r repoRef, sha string) error {
+func (a *App) publishCheck(ctx context.Context, gh *githubapi.Repo, r repoRef, sha string) error {
 	lease := fmt.Sprintf("check:%d:%s", r.RepoID, sha)
 	owner := fmt.Sprintf("job:%d", jobFrom(ctx).ID)
 	if err := a.acquire(ctx, lease, owner); err != nil {
@@ -67,13 +66,13 @@ func (a *App) publishCheck(ctx context.Context, c *github.Client, r repoRef, sha
 		return err
 	}
 	var pending []int
-	if _, known, err := a.Store.GetObject(ctx, checkKey(r, sha)); err != nil {
+	if known, err := gh.HasCheckRun(ctx, sha); err != nil {
 		return err
 	} else if !known {
 		// The commit's first check: a pull request opened on it may not be
 		// evaluated yet. Later ones store their verdict before publishing,
 		// so GitHub need not be asked again.
-		if pending, err = a.unjudged(ctx, c, r, sha, verdicts); err != nil {
+		if pending, err = a.unjudged(ctx, gh, r, sha, verdicts); err != nil {
 			return err
 		}
 	}
@@ -84,7 +83,7 @@ func (a *App) publishCheck(ctx context.Context, c *github.Client, r repoRef, sha
 	if err != nil {
 		return err
 	}
-	return a.upsertCheckRun(ctx, c, r, sha, rep)
+	return gh.UpsertCheckRun(ctx, sha, rep)
 }
 
 // acquire waits for a short named lease.
@@ -109,8 +108,8 @@ func (a *App) acquire(ctx context.Context, name, owner string) error {
 
 // unjudged lists the open pull requests GitHub has on the commit that have
 // no verdict for it yet, and asks for their evaluation.
-func (a *App) unjudged(ctx context.Context, c *github.Client, r repoRef, sha string, verdicts []store.Verdict) ([]int, error) {
-	prs, err := commitPulls(ctx, c, r, sha)
+func (a *App) unjudged(ctx context.Context, gh *githubapi.Repo, r repoRef, sha string, verdicts []store.Verdict) ([]int, error) {
+	prs, err := gh.CommitPulls(ctx, sha)
 	if err != nil {
 		return nil, err
 	}
@@ -129,23 +128,6 @@ func (a *App) unjudged(ctx context.Context, c *github.Client, r repoRef, sha str
 		}
 	}
 	return pending, nil
-}
-
-// commitPulls lists the pull requests GitHub associates with a commit.
-func commitPulls(ctx context.Context, c *github.Client, r repoRef, sha string) ([]*github.PullRequest, error) {
-	var all []*github.PullRequest
-	opt := &github.ListOptions{PerPage: 100}
-	for {
-		page, resp, err := c.PullRequests.ListPullRequestsWithCommit(ctx, r.Owner, r.Repo, sha, opt)
-		if err != nil {
-			return nil, fmt.Errorf("listing pull requests of %s: %w", sha, err)
-		}
-		all = append(all, page...)
-		if resp.NextPage == 0 || len(all) >= 300 {
-			return all, nil
-		}
-		opt.Page = resp.NextPage
-	}
 }
 
 // severity orders conclusions from lenient to strict; "" is a pull request
@@ -214,69 +196,4 @@ func truncate(s string, n int) string {
 		cut--
 	}
 	return s[:cut] + more
-}
-
-// upsertCheckRun writes the review-policy check run on sha, updating the
-// one the app wrote before instead of adding another. The store remembers
-// its ID and a hash of what was written, for every replica; without the
-// store's record (lost, or written before it) GitHub is asked. Callers hold
-// the commit's publication lease, so two jobs never both create one.
-func (a *App) upsertCheckRun(ctx context.Context, c *github.Client, r repoRef, sha string, rep check.Report) error {
-	key := checkKey(r, sha)
-	obj, known, err := a.Store.GetObject(ctx, key)
-	if err != nil {
-		return err
-	}
-	if !known {
-		runs, _, err := c.Checks.ListCheckRunsForRef(ctx, r.Owner, r.Repo, sha, &github.ListCheckRunsOptions{
-			CheckName: github.String(check.Name), AppID: github.Int64(a.AppID), ListOptions: github.ListOptions{PerPage: 100}})
-		if err != nil {
-			return fmt.Errorf("listing check runs on %s: %w", sha, err)
-		}
-		if len(runs.CheckRuns) > 0 {
-			obj.ID = runs.CheckRuns[0].GetID()
-		}
-	}
-	hash := contentHash(rep.Conclusion, rep.Title, rep.Summary, fmt.Sprint(rep.Annotations))
-	if obj.ID != 0 && obj.Hash == hash {
-		return nil
-	}
-	status, conclusion := "completed", github.String(rep.Conclusion)
-	if rep.Conclusion == "" {
-		status, conclusion = "in_progress", nil
-	}
-	out := checkOutput(rep)
-	if obj.ID != 0 {
-		_, _, err = c.Checks.UpdateCheckRun(ctx, r.Owner, r.Repo, obj.ID, github.UpdateCheckRunOptions{
-			Name: check.Name, Status: github.String(status), Conclusion: conclusion, Output: out})
-		if err != nil {
-			return fmt.Errorf("updating check run %d on %s: %w", obj.ID, sha, err)
-		}
-	} else {
-		run, _, err := c.Checks.CreateCheckRun(ctx, r.Owner, r.Repo, github.CreateCheckRunOptions{
-			Name: check.Name, HeadSHA: sha, Status: github.String(status), Conclusion: conclusion, Output: out})
-		if err != nil {
-			return fmt.Errorf("creating check run on %s: %w", sha, err)
-		}
-		obj.ID = run.GetID()
-	}
-	return a.Store.PutObject(ctx, key, store.Object{ID: obj.ID, Hash: hash})
-}
-
-// checkKey is where the store remembers a commit's check run.
-func checkKey(r repoRef, sha string) store.ObjectKey {
-	return store.ObjectKey{RepoID: r.RepoID, Number: 0, Kind: "check_run:" + sha}
-}
-
-func checkOutput(rep check.Report) *github.CheckRunOutput {
-	out := &github.CheckRunOutput{Title: github.String(rep.Title), Summary: github.String(rep.Summary)}
-	for i, an := range rep.Annotations {
-		if i == 50 { // GitHub's limit per request
-			break
-		}
-		out.Annotations = append(out.Annotations, &github.CheckRunAnnotation{
-			Path: github.String(an.Path), StartLine: github.Int(an.StartLine), EndLine: github.Int(an.EndLine),
-			AnnotationLevel: github.String(cmp.Or(an.Level, check.LevelFailure)), Message: github.String(an.Message)})
-	}
-	return out
 }

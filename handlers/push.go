@@ -2,14 +2,13 @@ package handlers
 
 import (
 	"context"
-	"fmt"
 	"log/slog"
 	"strings"
 	"time"
 
-	"github.com/google/go-github/v60/github"
 	"github.com/riverqueue/river"
 
+	"github.com/reviewpolicy/reviewpolicy/githubapi"
 	"github.com/reviewpolicy/reviewpolicy/policy"
 	"github.com/reviewpolicy/reviewpolicy/store"
 )
@@ -99,7 +98,7 @@ func branchInput(path string) bool {
 	if strings.EqualFold(path, policy.FileName) {
 		return true
 	}
-	for _, list := range [][]string{templatePaths, codeownersPaths} {
+	for _, list := range [][]string{githubapi.TemplatePaths, githubapi.CodeownersPaths} {
 		for _, p := range list {
 			if strings.EqualFold(path, p) {
 				return true
@@ -147,15 +146,13 @@ func (a *App) onPush(ctx context.Context, d store.Delivery, log *slog.Logger) er
 // as evaluation jobs, with each one's base branch; ceil(limit/100) requests
 // at most.
 func (a *App) openPulls(ctx context.Context, r repoRef, base, trigger string, limit int) (jobs []evaluateArgs, bases []string, err error) {
-	c, err := a.Clients.NewInstallationClient(r.Installation)
+	gh, err := a.repo(r)
 	if err != nil {
-		return nil, nil, fmt.Errorf("installation client %d: %w", r.Installation, err)
+		return nil, nil, err
 	}
-	opt := &github.PullRequestListOptions{State: "open", Base: base, ListOptions: github.ListOptions{PerPage: 100}}
-	for {
-		prs, resp, err := c.PullRequests.List(ctx, r.Owner, r.Repo, opt)
+	for prs, err := range gh.OpenPulls(ctx, base) {
 		if err != nil {
-			return nil, nil, fmt.Errorf("listing open pull requests of %s/%s: %w", r.Owner, r.Repo, err)
+			return nil, nil, err
 		}
 		for _, pr := range prs {
 			if len(jobs) == limit {
@@ -167,11 +164,8 @@ func (a *App) openPulls(ctx context.Context, r repoRef, base, trigger string, li
 				Repo: r.Repo, Number: pr.GetNumber()})
 			bases = append(bases, pr.GetBase().GetRef())
 		}
-		if resp.NextPage == 0 {
-			return jobs, bases, nil
-		}
-		opt.Page = resp.NextPage
 	}
+	return jobs, bases, nil
 }
 
 // spread asks for one evaluation per pull request, perSecond a second.

@@ -2,13 +2,12 @@ package handlers
 
 import (
 	"context"
-	"fmt"
 	"strings"
 	"time"
 
-	"github.com/google/go-github/v60/github"
 	"github.com/riverqueue/river"
 
+	"github.com/reviewpolicy/reviewpolicy/githubapi"
 	"github.com/reviewpolicy/reviewpolicy/policy"
 )
 
@@ -42,18 +41,16 @@ func (w *orgPolicyWorker) Work(ctx context.Context, job *river.Job[orgPolicyArgs
 // repository and base branch, then one evaluation per following pull
 // request, orgMaxPRs at most.
 func (a *App) sweepOrgPolicy(ctx context.Context, args orgPolicyArgs) error {
-	c, err := a.Clients.NewInstallationClient(args.Installation)
+	in, err := a.GitHub.Installation(args.Installation)
 	if err != nil {
-		return fmt.Errorf("installation client %d: %w", args.Installation, err)
+		return err
 	}
 	var jobs []evaluateArgs
-	opt := &github.ListOptions{PerPage: 100}
-	for len(jobs) < orgMaxPRs {
-		repos, resp, err := c.Apps.ListRepos(ctx, opt)
+	for repos, err := range in.Repos(ctx) {
 		if err != nil {
-			return fmt.Errorf("listing repositories of installation %d: %w", args.Installation, err)
+			return err
 		}
-		for _, repo := range repos.Repositories {
+		for _, repo := range repos {
 			if !strings.EqualFold(repo.GetOwner().GetLogin(), args.Owner) || len(jobs) >= orgMaxPRs {
 				continue
 			}
@@ -62,16 +59,15 @@ func (a *App) sweepOrgPolicy(ctx context.Context, args orgPolicyArgs) error {
 			if err != nil {
 				return err
 			}
-			kept, err := a.followingOrg(ctx, c, r, prs, bases)
+			kept, err := a.followingOrg(ctx, in.Repo(r.RepoID, r.Owner, r.Repo), prs, bases)
 			if err != nil {
 				return err
 			}
 			jobs = append(jobs, kept...)
 		}
-		if resp.NextPage == 0 {
-			break
+		if len(jobs) >= orgMaxPRs {
+			break // before the next page is asked for
 		}
-		opt.Page = resp.NextPage
 	}
 	if len(jobs) >= orgMaxPRs {
 		a.Logger.Warn("too many open pull requests follow the organisation default; the rest follow at their next event",
@@ -83,7 +79,7 @@ func (a *App) sweepOrgPolicy(ctx context.Context, args orgPolicyArgs) error {
 // followingOrg keeps the pull requests whose base branch takes the
 // organisation default: no policy file, or a valid one extending it. An
 // invalid file fails the check whatever the default says.
-func (a *App) followingOrg(ctx context.Context, c *github.Client, r repoRef, prs []evaluateArgs, bases []string) ([]evaluateArgs, error) {
+func (a *App) followingOrg(ctx context.Context, gh *githubapi.Repo, prs []evaluateArgs, bases []string) ([]evaluateArgs, error) {
 	follows := map[string]bool{}
 	var kept []evaluateArgs
 	for i, pr := range prs {
@@ -91,7 +87,7 @@ func (a *App) followingOrg(ctx context.Context, c *github.Client, r repoRef, prs
 		f, seen := follows[base]
 		if !seen {
 			var err error
-			if f, err = a.baseFollowsOrg(ctx, c, r, base); err != nil {
+			if f, err = a.baseFollowsOrg(ctx, gh, base); err != nil {
 				return nil, err
 			}
 			follows[base] = f
@@ -103,8 +99,8 @@ func (a *App) followingOrg(ctx context.Context, c *github.Client, r repoRef, prs
 	return kept, nil
 }
 
-func (a *App) baseFollowsOrg(ctx context.Context, c *github.Client, r repoRef, base string) (bool, error) {
-	files, err := a.listGitHubDir(ctx, c, r, base)
+func (a *App) baseFollowsOrg(ctx context.Context, gh *githubapi.Repo, base string) (bool, error) {
+	files, err := gh.GitHubDir(ctx, base)
 	if err != nil {
 		return false, err
 	}
@@ -112,7 +108,7 @@ func (a *App) baseFollowsOrg(ctx context.Context, c *github.Client, r repoRef, b
 	if !ok {
 		return true, nil
 	}
-	p, err := a.parseBlob(ctx, c, r, policy.FileName, base, sha)
+	p, err := a.parseBlob(ctx, gh, policy.FileName, base, sha)
 	if err != nil {
 		return false, err
 	}

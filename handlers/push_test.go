@@ -3,6 +3,8 @@ package handlers
 import (
 	"strings"
 	"testing"
+
+	"github.com/reviewpolicy/reviewpolicy/githubapi"
 )
 
 func TestPushMayTouch(t *testing.T) {
@@ -46,7 +48,7 @@ func TestPushMayTouch(t *testing.T) {
 	if nested := (pushEvent{Commits: one("sub/review-policy.yml")}); nested.mayTouch(orgDefault) {
 		t.Error("only the root review-policy.yml is the organisation default")
 	}
-	if !strings.EqualFold(templatePaths[0], ".github/pull_request_template.md") {
+	if !strings.EqualFold(githubapi.TemplatePaths[0], ".github/pull_request_template.md") {
 		t.Fatal("templatePaths changed: review the cases above")
 	}
 }

@@ -2,14 +2,13 @@ package handlers
 
 import (
 	"context"
-	"fmt"
 	"log/slog"
 	"time"
 
-	"github.com/google/go-github/v60/github"
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/rivertype"
 
+	"github.com/reviewpolicy/reviewpolicy/githubapi"
 	"github.com/reviewpolicy/reviewpolicy/store"
 )
 
@@ -64,15 +63,9 @@ func (w *reconcileWorker) Work(ctx context.Context, job *river.Job[reconcileArgs
 }
 
 func (a *App) fanOut(ctx context.Context) error {
-	c, err := a.Clients.NewAppClient()
-	if err != nil {
-		return err
-	}
-	opt := &github.ListOptions{PerPage: 100}
-	for {
-		insts, resp, err := c.Apps.ListInstallations(ctx, opt)
+	for insts, err := range a.GitHub.Installations(ctx) {
 		if err != nil {
-			return fmt.Errorf("listing installations: %w", err)
+			return err
 		}
 		for _, in := range insts {
 			if err := a.Store.Enqueue(ctx, reconcileArgs{Installation: in.GetID()},
@@ -80,11 +73,8 @@ func (a *App) fanOut(ctx context.Context) error {
 				return err
 			}
 		}
-		if resp.NextPage == 0 {
-			return nil
-		}
-		opt.Page = resp.NextPage
 	}
+	return nil
 }
 
 // sweepInstallation lists the open pull requests of every repository of an
@@ -92,54 +82,44 @@ func (a *App) fanOut(ctx context.Context) error {
 // Cost: 1 + ceil(repos/100) + Σ ceil(open PRs/100) requests, plus one
 // evaluation per missed head.
 func (a *App) sweepInstallation(ctx context.Context, inst int64) error {
-	c, err := a.Clients.NewInstallationClient(inst)
+	in, err := a.GitHub.Installation(inst)
 	if err != nil {
 		return err
 	}
-	opt := &github.ListOptions{PerPage: 100}
-	for {
-		repos, resp, err := c.Apps.ListRepos(ctx, opt)
+	for repos, err := range in.Repos(ctx) {
 		if err != nil {
-			return fmt.Errorf("listing repositories of installation %d: %w", inst, err)
+			return err
 		}
-		for _, repo := range repos.Repositories {
-			if err := a.sweepRepo(ctx, c, inst, repo); err != nil {
+		for _, repo := range repos {
+			gh := in.Repo(repo.GetID(), repo.GetOwner().GetLogin(), repo.GetName())
+			if err := a.sweepRepo(ctx, gh, inst); err != nil {
 				return err
 			}
 		}
-		if resp.NextPage == 0 {
-			return nil
-		}
-		opt.Page = resp.NextPage
 	}
+	return nil
 }
 
-func (a *App) sweepRepo(ctx context.Context, c *github.Client, inst int64, repo *github.Repository) error {
-	opt := &github.PullRequestListOptions{State: "open", ListOptions: github.ListOptions{PerPage: 100}}
-	for {
-		prs, resp, err := c.PullRequests.List(ctx, repo.GetOwner().GetLogin(), repo.GetName(), opt)
+func (a *App) sweepRepo(ctx context.Context, gh *githubapi.Repo, inst int64) error {
+	for prs, err := range gh.OpenPulls(ctx, "") {
 		if err != nil {
-			return fmt.Errorf("listing pull requests of %s: %w", repo.GetFullName(), err)
+			return err
 		}
 		for _, pr := range prs {
-			sha := pr.GetHead().GetSHA()
-			_, seen, err := a.Store.LookupObject(ctx, store.ObjectKey{RepoID: repo.GetID(), Kind: "check_run:" + sha})
+			seen, err := gh.HasCheckRun(ctx, pr.GetHead().GetSHA())
 			if err != nil {
 				return err
 			}
 			if seen {
 				continue
 			}
-			r := repoRef{Installation: inst, RepoID: repo.GetID(), Owner: repo.GetOwner().GetLogin(), Repo: repo.GetName(), Number: pr.GetNumber()}
+			r := repoRef{Installation: inst, RepoID: gh.ID, Owner: gh.Owner, Repo: gh.Name, Number: pr.GetNumber()}
 			if err := a.requestEvaluation(ctx, r); err != nil {
 				return err
 			}
 		}
-		if resp.NextPage == 0 {
-			return nil
-		}
-		opt.Page = resp.NextPage
 	}
+	return nil
 }
 
 // onInstallation sweeps a new installation's (or newly added repositories')

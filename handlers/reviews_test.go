@@ -13,7 +13,7 @@ import (
 // clock: not an outsider's comment, not a bot, not the author.
 func TestOutsiderReviewDoesNotStopTheClock(t *testing.T) {
 	t.Parallel()
-	s := newCodeownersSetup(t, nil)
+	s := newRepoSetup(t, nil)
 	s.fake.AddPullRequest("acme", "app", githubfake.PullRequest{Number: 1, HeadRef: "feat",
 		HeadSHA: "0123456789abcdef0123456789abcdef01234567", Author: "alice"})
 	s.fake.AddReviewAs("acme", "app", 1, "passer-by", "COMMENTED", "NONE")
@@ -24,7 +24,7 @@ func TestOutsiderReviewDoesNotStopTheClock(t *testing.T) {
 
 	ctx := context.Background()
 	first := func(requested func(string) bool) (string, bool) {
-		rs, err := listReviews(ctx, s.c, s.ref)
+		rs, err := s.gh.Reviews(ctx, s.ref.Number)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -13,6 +13,7 @@ import (
 	"github.com/google/go-github/v60/github"
 	"github.com/riverqueue/river"
 
+	"github.com/reviewpolicy/reviewpolicy/githubapi"
 	"github.com/reviewpolicy/reviewpolicy/policy"
 	"github.com/reviewpolicy/reviewpolicy/policy/sla"
 	"github.com/reviewpolicy/reviewpolicy/store"
@@ -153,29 +154,29 @@ func (a *App) liveClock(ctx context.Context, t slaTimerArgs) (sla.Clock, bool, e
 // slaFacts is what a timer needs to know about its pull request now.
 type slaFacts struct {
 	ref    repoRef
-	client *github.Client
+	gh     *githubapi.Repo
 	pr     *github.PullRequest
 	policy *policy.Policy // the policy in force; nil: none, or invalid
 }
 
 func (a *App) slaFacts(ctx context.Context, r repoRef) (slaFacts, error) {
-	c, err := a.Clients.NewInstallationClient(r.Installation)
-	if err != nil {
-		return slaFacts{}, fmt.Errorf("installation client %d: %w", r.Installation, err)
-	}
-	pr, _, err := c.PullRequests.Get(ctx, r.Owner, r.Repo, r.Number)
-	if err != nil {
-		return slaFacts{}, fmt.Errorf("reading %s: %w", r, err)
-	}
-	base, err := a.listGitHubDir(ctx, c, r, pr.GetBase().GetRef())
+	gh, err := a.repo(r)
 	if err != nil {
 		return slaFacts{}, err
 	}
-	pol, err := a.loadPolicy(ctx, c, r, pr.GetBase().GetRef(), base)
+	pr, err := gh.PullRequest(ctx, r.Number)
 	if err != nil {
 		return slaFacts{}, err
 	}
-	return slaFacts{ref: r, client: c, pr: pr, policy: pol.policy}, nil
+	base, err := gh.GitHubDir(ctx, pr.GetBase().GetRef())
+	if err != nil {
+		return slaFacts{}, err
+	}
+	pol, err := a.loadPolicy(ctx, gh, pr.GetBase().GetRef(), base)
+	if err != nil {
+		return slaFacts{}, err
+	}
+	return slaFacts{ref: r, gh: gh, pr: pr, policy: pol.policy}, nil
 }
 
 // breach counts the breach and escalates. The count is claimed first, so
@@ -249,9 +250,9 @@ func escalation(refs []string, author string) github.ReviewersRequest {
 // not list as requested yet; nothing when all are.
 func (a *App) requestMissing(ctx context.Context, f slaFacts, want github.ReviewersRequest) error {
 	r := f.ref
-	live, _, err := f.client.PullRequests.ListReviewers(ctx, r.Owner, r.Repo, r.Number, nil)
+	live, err := f.gh.RequestedReviewers(ctx, r.Number)
 	if err != nil {
-		return fmt.Errorf("listing requested reviewers of %s: %w", r, err)
+		return err
 	}
 	var req github.ReviewersRequest
 	for _, login := range want.Reviewers {
@@ -267,7 +268,7 @@ func (a *App) requestMissing(ctx context.Context, f slaFacts, want github.Review
 	if len(req.Reviewers)+len(req.TeamReviewers) == 0 {
 		return nil
 	}
-	if _, _, err := f.client.PullRequests.RequestReviewers(ctx, r.Owner, r.Repo, r.Number, req); err != nil {
+	if err := f.gh.RequestReviewers(ctx, r.Number, req); err != nil {
 		return fmt.Errorf("escalating %s: %w", r, err)
 	}
 	return nil

@@ -18,6 +18,7 @@ import (
 	"github.com/riverqueue/river"
 
 	"github.com/reviewpolicy/reviewpolicy/config"
+	"github.com/reviewpolicy/reviewpolicy/githubapi"
 	"github.com/reviewpolicy/reviewpolicy/handlers"
 	"github.com/reviewpolicy/reviewpolicy/store"
 )
@@ -72,7 +73,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	// revalidating (the .github listing, team members, reviews, requested
 	// reviewers, comments) is small; per-commit lists are read once and only
 	// fill it, so 16 MiB of responses is plenty.
-	responses := handlers.NewHTTPCache(16 << 20)
+	responses := githubapi.NewHTTPCache(16 << 20)
 	clients, err := githubapp.NewDefaultCachingClientCreator(cfg.GitHubApp(),
 		githubapp.WithClientUserAgent("reviewpolicy/"+buildVersion()),
 		// No client timeout: net/http then keeps a goroutine per request

@@ -38,7 +38,7 @@ func postGraphQL(t *testing.T, f *Fake, token string, body any) (int, graphqlAns
 	return resp.StatusCode, out, raw.String()
 }
 
-// The query the app sends (handlers/busy.go) is valid and answered.
+// The query the app sends (githubapi/busy.go) is valid and answered.
 func TestGraphQLStatusQuery(t *testing.T) {
 	t.Parallel()
 	f := New(t)

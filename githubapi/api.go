@@ -1,0 +1,116 @@
+// Package githubapi is the app's adapter to GitHub's REST and GraphQL APIs:
+// every read the evaluations make (listings, files, teams, access), the
+// caches of what GitHub answered, and the two idempotent writes, the check
+// run and the sticky comment. It decides nothing: the handlers package says
+// what to read and write, the policy packages what it means.
+//
+// Caches hold only what cannot change for their key (a head SHA's files, a
+// blob SHA's text) or what may be trusted for a while (a collaborator's
+// access); they are per process. What the app wrote is remembered in the
+// store (Objects), shared by every replica.
+package githubapi
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/google/go-github/v60/github"
+	lru "github.com/hashicorp/golang-lru"
+	"github.com/palantir/go-githubapp/githubapp"
+)
+
+// API hands out one installation's view of GitHub. Safe for concurrent use.
+type API struct {
+	clients githubapp.ClientCreator
+	appID   int64
+	objects Objects
+	now     func() time.Time
+	cache   caches
+
+	botMu sync.Mutex
+	bot   string
+}
+
+// caches keep what GitHub answered, per process. A replica that misses
+// pays one request, which conditional requests make cheap.
+type caches struct {
+	files *lru.Cache // repoID/headSHA -> []string
+	blobs *lru.Cache // blob SHA -> text (templates, CODEOWNERS, policies)
+	// collaborators: "repoID/login" -> collaborator, trusted for collaboratorTTL.
+	collaborators *lru.Cache
+	codeowners    *lru.Cache // blob SHA -> *reviewers.Codeowners
+}
+
+// codeownersCacheSize bounds the parsed CODEOWNERS files kept, one per blob
+// SHA: a file near GitHub's 3 MiB limit parses into tens of megabytes.
+const codeownersCacheSize = 32
+
+// New returns an API for the app appID. objects remembers what the app
+// wrote; now is read for the collaborator cache's TTL (nil: time.Now).
+func New(clients githubapp.ClientCreator, appID int64, objects Objects, now func() time.Time) *API {
+	if now == nil {
+		now = time.Now
+	}
+	files, _ := lru.New(2048)
+	blobs, _ := lru.New(1024)
+	collaborators, _ := lru.New(4096)
+	owners, _ := lru.New(codeownersCacheSize)
+	return &API{clients: clients, appID: appID, objects: objects, now: now,
+		cache: caches{files: files, blobs: blobs, collaborators: collaborators, codeowners: owners}}
+}
+
+// Installation is one installation's client and the API's caches.
+type Installation struct {
+	api *API
+	c   *github.Client
+	id  int64
+}
+
+// Installation returns the client of installation id.
+func (a *API) Installation(id int64) (*Installation, error) {
+	c, err := a.clients.NewInstallationClient(id)
+	if err != nil {
+		return nil, fmt.Errorf("installation client %d: %w", id, err)
+	}
+	return &Installation{api: a, c: c, id: id}, nil
+}
+
+// Repo is one repository seen through its installation.
+type Repo struct {
+	*Installation
+	ID    int64
+	Owner string
+	Name  string
+}
+
+// Repo returns the repository owner/name (GitHub's ID id).
+func (in *Installation) Repo(id int64, owner, name string) *Repo {
+	return &Repo{Installation: in, ID: id, Owner: owner, Name: name}
+}
+
+func (r *Repo) String() string { return r.Owner + "/" + r.Name }
+
+// pr names pull request n in errors.
+func (r *Repo) pr(n int) string { return fmt.Sprintf("%s/%s#%d", r.Owner, r.Name, n) }
+
+// BotLogin is the login GitHub shows on what the app writes ("slug[bot]"),
+// asked of GitHub once per process.
+func (a *API) BotLogin(ctx context.Context) (string, error) {
+	a.botMu.Lock()
+	defer a.botMu.Unlock()
+	if a.bot != "" {
+		return a.bot, nil
+	}
+	c, err := a.clients.NewAppClient()
+	if err != nil {
+		return "", err
+	}
+	app, _, err := c.Apps.Get(ctx, "")
+	if err != nil {
+		return "", fmt.Errorf("reading the app's own slug: %w", err)
+	}
+	a.bot = app.GetSlug() + "[bot]"
+	return a.bot, nil
+}

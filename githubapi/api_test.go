@@ -1,0 +1,80 @@
+package githubapi
+
+import (
+	"context"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/palantir/go-githubapp/githubapp"
+
+	"github.com/reviewpolicy/reviewpolicy/internal/githubfake"
+)
+
+// memObjects keeps what the store's github_objects table would, in memory:
+// the tests here are about the API calls, and handlers' tests run the
+// real store.
+type memObjects struct {
+	mu sync.Mutex
+	m  map[ObjectKey]Object
+}
+
+func (o *memObjects) GetObject(_ context.Context, k ObjectKey) (Object, bool, error) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	obj, ok := o.m[k]
+	return obj, ok, nil
+}
+
+func (o *memObjects) PutObject(_ context.Context, k ObjectKey, obj Object) error {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.m == nil {
+		o.m = map[ObjectKey]Object{}
+	}
+	o.m[k] = obj
+	return nil
+}
+
+// setup is acme/app (ID 4711, branch main) of installation 99 in a fake
+// GitHub, seen through the same client stack as serve (go-githubapp with
+// its response cache).
+type setup struct {
+	fake    *githubfake.Fake
+	api     *API
+	objects *memObjects
+	repo    *Repo
+	now     time.Time
+}
+
+func newSetup(t *testing.T, files map[string]string) *setup {
+	t.Helper()
+	fake := githubfake.New(t)
+	fake.AddRepo("acme", "app", 4711, "main")
+	fake.AddInstallation(99, "acme")
+	for path, text := range files {
+		fake.SetFile("acme", "app", "main", path, text)
+	}
+	var cfg githubapp.Config
+	cfg.V3APIURL = fake.URL
+	cfg.App.IntegrationID = fake.AppID()
+	cfg.App.PrivateKey = string(fake.PrivateKeyPEM())
+	clients, err := githubapp.NewDefaultCachingClientCreator(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &setup{fake: fake, objects: &memObjects{}, now: time.Date(2025, 3, 5, 12, 0, 0, 0, time.UTC)}
+	s.api = New(clients, fake.AppID(), s.objects, func() time.Time { return s.now })
+	s.repo = s.newRepo(t)
+	return s
+}
+
+// newRepo is acme/app through a new installation client, as each job gets.
+func (s *setup) newRepo(t *testing.T) *Repo {
+	t.Helper()
+	in, err := s.api.Installation(99)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return in.Repo(4711, "acme", "app")
+}

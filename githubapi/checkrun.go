@@ -1,0 +1,105 @@
+package githubapi
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+
+	"github.com/google/go-github/v60/github"
+
+	"github.com/reviewpolicy/reviewpolicy/policy/check"
+)
+
+// maxAnnotations is GitHub's limit of annotations per check-run request.
+const maxAnnotations = 50
+
+// HasCheckRun reports whether the app remembers writing sha's check run.
+func (r *Repo) HasCheckRun(ctx context.Context, sha string) (bool, error) {
+	_, known, err := r.api.objects.GetObject(ctx, CheckRunKey(r.ID, sha))
+	return known, err
+}
+
+// UpsertCheckRun writes the review-policy check run on sha, updating the
+// one the app wrote before instead of adding another. Objects remembers
+// its ID and a hash of what was written, for every replica, so an unchanged
+// report costs no request; without that record (lost, or written before
+// it) GitHub is asked. It is not atomic: callers hold the commit's
+// publication lease, so two jobs never both create one. A report without a
+// conclusion is written as in progress.
+func (r *Repo) UpsertCheckRun(ctx context.Context, sha string, rep check.Report) error {
+	key := CheckRunKey(r.ID, sha)
+	obj, known, err := r.api.objects.GetObject(ctx, key)
+	if err != nil {
+		return err
+	}
+	if !known {
+		if obj.ID, err = r.findCheckRun(ctx, sha); err != nil {
+			return err
+		}
+	}
+	hash := contentHash(rep.Conclusion, rep.Title, rep.Summary, fmt.Sprint(rep.Annotations))
+	if obj.ID != 0 && obj.Hash == hash {
+		return nil
+	}
+	status, conclusion := "completed", github.String(rep.Conclusion)
+	if rep.Conclusion == "" {
+		status, conclusion = "in_progress", nil
+	}
+	out := checkOutput(rep)
+	if obj.ID != 0 {
+		_, _, err = r.c.Checks.UpdateCheckRun(ctx, r.Owner, r.Name, obj.ID, github.UpdateCheckRunOptions{
+			Name: check.Name, Status: github.String(status), Conclusion: conclusion, Output: out})
+		if err != nil {
+			return fmt.Errorf("updating check run %d on %s: %w", obj.ID, sha, err)
+		}
+	} else {
+		run, _, err := r.c.Checks.CreateCheckRun(ctx, r.Owner, r.Name, github.CreateCheckRunOptions{
+			Name: check.Name, HeadSHA: sha, Status: github.String(status), Conclusion: conclusion, Output: out})
+		if err != nil {
+			return fmt.Errorf("creating check run on %s: %w", sha, err)
+		}
+		obj.ID = run.GetID()
+	}
+	return r.api.objects.PutObject(ctx, key, Object{ID: obj.ID, Hash: hash})
+}
+
+// findCheckRun looks for the app's check run on sha; 0 when there is none.
+func (r *Repo) findCheckRun(ctx context.Context, sha string) (int64, error) {
+	runs, _, err := r.c.Checks.ListCheckRunsForRef(ctx, r.Owner, r.Name, sha, &github.ListCheckRunsOptions{
+		CheckName: github.String(check.Name), AppID: github.Int64(r.api.appID), ListOptions: github.ListOptions{PerPage: 100}})
+	if err != nil {
+		return 0, fmt.Errorf("listing check runs on %s: %w", sha, err)
+	}
+	if len(runs.CheckRuns) > 0 {
+		return runs.CheckRuns[0].GetID(), nil
+	}
+	return 0, nil
+}
+
+// LatestCheckRun reads the app's latest check run on sha as GitHub shows
+// it (nil: none yet): one request.
+func (r *Repo) LatestCheckRun(ctx context.Context, sha string) (*github.CheckRun, error) {
+	runs, _, err := r.c.Checks.ListCheckRunsForRef(ctx, r.Owner, r.Name, sha, &github.ListCheckRunsOptions{
+		CheckName: github.String(check.Name), AppID: github.Int64(r.api.appID), Filter: github.String("latest"),
+		ListOptions: github.ListOptions{PerPage: 100}})
+	if err != nil {
+		return nil, err
+	}
+	if len(runs.CheckRuns) == 0 {
+		return nil, nil
+	}
+	return runs.CheckRuns[0], nil
+}
+
+func checkOutput(rep check.Report) *github.CheckRunOutput {
+	out := &github.CheckRunOutput{Title: github.String(rep.Title), Summary: github.String(rep.Summary)}
+	for i, an := range rep.Annotations {
+		if i == maxAnnotations {
+			break
+		}
+		out.Annotations = append(out.Annotations, &github.CheckRunAnnotation{
+			Path: github.String(an.Path), StartLine: github.Int(an.StartLine), EndLine: github.Int(an.EndLine),
+			AnnotationLevel: github.String(cmp.Or(an.Level, check.LevelFailure)), Message: github.String(an.Message)})
+	}
+	return out
+}

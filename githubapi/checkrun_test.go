@@ -1,0 +1,141 @@
+package githubapi
+
+import (
+	"context"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/reviewpolicy/reviewpolicy/policy/check"
+)
+
+const headSHA = "0123456789abcdef0123456789abcdef01234567"
+
+func failing(title string) check.Report {
+	return check.Report{Conclusion: check.Failure, Title: title, Summary: "the template is incomplete",
+		Annotations: []check.Annotation{{Path: "README.md", StartLine: 1, EndLine: 1, Message: "fill it in"}}}
+}
+
+// TestUpsertCheckRunCreatesOnceThenUpdates: repeated writes of one report
+// cost one creation and nothing more (the stored hash), a new report one
+// update of the same run, and several writers taking turns (the commit's
+// publication lease) still leave one run.
+func TestUpsertCheckRunCreatesOnceThenUpdates(t *testing.T) {
+	t.Parallel()
+	s := newSetup(t, nil)
+	ctx := context.Background()
+	for range 3 {
+		if err := s.repo.UpsertCheckRun(ctx, headSHA, failing("Template incomplete")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := s.fake.CountCalls(http.MethodPost, "/repos/acme/app/check-runs"); n != 1 {
+		t.Errorf("%d creations for one report, want 1", n)
+	}
+	if n := s.fake.CountCalls(http.MethodPatch, "/repos/acme/app/check-runs/"); n != 0 {
+		t.Errorf("%d updates of an unchanged report, want 0", n)
+	}
+
+	var lease sync.Mutex // stands for the publication lease the callers hold
+	var wg sync.WaitGroup
+	for i := range 6 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			lease.Lock()
+			defer lease.Unlock()
+			rep := check.Report{Conclusion: check.Success, Title: "All good", Summary: "ok"}
+			if i%2 == 1 {
+				rep = failing("Still incomplete")
+			}
+			if err := s.newRepo(t).UpsertCheckRun(ctx, headSHA, rep); err != nil {
+				t.Error(err)
+			}
+		}()
+	}
+	wg.Wait()
+	runs := s.fake.CheckRuns("acme", "app")
+	if len(runs) != 1 || runs[0].HeadSHA != headSHA || runs[0].Status != "completed" {
+		t.Fatalf("check runs: %+v", runs)
+	}
+	if n := s.fake.CountCalls(http.MethodPost, "/repos/acme/app/check-runs"); n != 1 {
+		t.Errorf("%d creations in all, want 1", n)
+	}
+	if n := s.fake.CountCalls(http.MethodPatch, "/repos/acme/app/check-runs/"); n < 1 || n > 6 {
+		t.Errorf("%d updates for 6 writes of 2 alternating reports", n)
+	}
+}
+
+// TestUpsertCheckRunWithoutRecordFindsTheRun: with the store's record lost
+// (or written before there was one), GitHub is asked and the app's run
+// updated, not doubled; an unchanged report is still rewritten once, as
+// nothing says what it shows.
+func TestUpsertCheckRunWithoutRecordFindsTheRun(t *testing.T) {
+	t.Parallel()
+	s := newSetup(t, nil)
+	ctx := context.Background()
+	rep := failing("Template incomplete")
+	if err := s.repo.UpsertCheckRun(ctx, headSHA, rep); err != nil {
+		t.Fatal(err)
+	}
+	s.objects.m = nil // lost
+	s.fake.ResetCalls()
+	if err := s.repo.UpsertCheckRun(ctx, headSHA, rep); err != nil {
+		t.Fatal(err)
+	}
+	if n := s.fake.CountCalls(http.MethodGet, "/repos/acme/app/commits/"+headSHA+"/check-runs"); n != 1 {
+		t.Errorf("%d look-ups, want 1", n)
+	}
+	if post, patch := s.fake.CountCalls(http.MethodPost, "/repos/acme/app/check-runs"),
+		s.fake.CountCalls(http.MethodPatch, "/repos/acme/app/check-runs/"); post != 0 || patch != 1 {
+		t.Errorf("%d creations and %d updates, want 0 and 1", post, patch)
+	}
+	if runs := s.fake.CheckRuns("acme", "app"); len(runs) != 1 {
+		t.Errorf("%d check runs, want 1", len(runs))
+	}
+	if known, err := s.repo.HasCheckRun(ctx, headSHA); err != nil || !known {
+		t.Errorf("HasCheckRun = %v, %v after a write", known, err)
+	}
+	if known, _ := s.repo.HasCheckRun(ctx, strings.Repeat("f", 40)); known {
+		t.Error("HasCheckRun is true for a commit never written")
+	}
+}
+
+// TestUpsertCheckRunInProgress: a report without a conclusion (a pull
+// request still being evaluated) is shown in progress, then completed.
+func TestUpsertCheckRunInProgress(t *testing.T) {
+	t.Parallel()
+	s := newSetup(t, nil)
+	ctx := context.Background()
+	if err := s.repo.UpsertCheckRun(ctx, headSHA, check.Report{Title: "2 pull requests share this commit: in progress", Summary: "…"}); err != nil {
+		t.Fatal(err)
+	}
+	if runs := s.fake.CheckRuns("acme", "app"); len(runs) != 1 || runs[0].Status != "in_progress" || runs[0].Conclusion != "" {
+		t.Fatalf("in progress: %+v", runs)
+	}
+	if err := s.repo.UpsertCheckRun(ctx, headSHA, failing("Template incomplete")); err != nil {
+		t.Fatal(err)
+	}
+	runs := s.fake.CheckRuns("acme", "app")
+	if len(runs) != 1 || runs[0].Status != "completed" || runs[0].Conclusion != check.Failure || runs[0].Annotations != 1 {
+		t.Errorf("completed: %+v", runs)
+	}
+}
+
+// TestLatestCheckRun reads the app's own run on a commit, nil before one.
+func TestLatestCheckRun(t *testing.T) {
+	t.Parallel()
+	s := newSetup(t, nil)
+	ctx := context.Background()
+	if run, err := s.repo.LatestCheckRun(ctx, headSHA); err != nil || run != nil {
+		t.Fatalf("before any: %v, %v", run, err)
+	}
+	if err := s.repo.UpsertCheckRun(ctx, headSHA, check.Report{Conclusion: check.Success, Title: "ok", Summary: "ok"}); err != nil {
+		t.Fatal(err)
+	}
+	run, err := s.repo.LatestCheckRun(ctx, headSHA)
+	if err != nil || run.GetConclusion() != check.Success || run.GetName() != check.Name {
+		t.Errorf("after a write: %v, %v", run, err)
+	}
+}

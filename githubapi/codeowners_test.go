@@ -1,0 +1,98 @@
+package githubapi
+
+import (
+	"context"
+	"net/http"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/reviewpolicy/reviewpolicy/policy/reviewers"
+)
+
+// loadCodeowners loads main's CODEOWNERS as an evaluation would: through a
+// new installation client, after listing .github.
+func (s *setup) loadCodeowners(t *testing.T) *reviewers.Codeowners {
+	t.Helper()
+	ctx := context.Background()
+	r := s.newRepo(t)
+	base, err := r.GitHubDir(ctx, "main")
+	if err != nil {
+		t.Fatal(err)
+	}
+	co, err := r.Codeowners(ctx, "main", base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return co
+}
+
+// padded is a CODEOWNERS text of exactly n bytes owning everything.
+func padded(n int) string {
+	head := "* @acme/backend @octocat_acme\n"
+	return head + strings.Repeat("#", n-len(head))
+}
+
+func TestCodeownersLoadedOncePerBlob(t *testing.T) {
+	t.Parallel()
+	s := newSetup(t, map[string]string{
+		".github/CODEOWNERS": "* @acme/backend\n/docs/ @octocat_acme\n",
+		"CODEOWNERS":         "* @ignored\n", // .github/ comes first, as on GitHub
+	})
+	for range 3 {
+		co := s.loadCodeowners(t)
+		if got := co.Owners("docs/a.md"); !slices.Equal(got, []string{"@octocat_acme"}) {
+			t.Fatalf("Owners = %q", got)
+		}
+	}
+	if n := s.fake.CountCalls(http.MethodGet, "/repos/acme/app/contents/.github/CODEOWNERS"); n != 1 {
+		t.Errorf("CODEOWNERS read %d times for one blob, want 1", n)
+	}
+	// A new version is a new blob: read and parsed again.
+	s.fake.SetFile("acme", "app", "main", ".github/CODEOWNERS", "* @acme/web\n")
+	if got := s.loadCodeowners(t).Owners("x"); !slices.Equal(got, []string{"@acme/web"}) {
+		t.Errorf("after an edit: Owners = %q", got)
+	}
+}
+
+func TestCodeownersFoundAtRootOrDocs(t *testing.T) {
+	t.Parallel()
+	for _, path := range []string{"CODEOWNERS", "docs/CODEOWNERS"} {
+		s := newSetup(t, map[string]string{path: "*.go @gopher\n"})
+		if got := s.loadCodeowners(t).Owners("a/b.go"); !slices.Equal(got, []string{"@gopher"}) {
+			t.Errorf("%s: Owners = %q", path, got)
+		}
+	}
+	if co := newSetup(t, nil).loadCodeowners(t); co != nil {
+		t.Errorf("no CODEOWNERS anywhere gave %+v", co)
+	}
+}
+
+// TestCodeownersSizes: GitHub's contents answer carries no content over
+// 1 MB, so such a file is read as a blob; from 3 MiB it is not read at all.
+func TestCodeownersSizes(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		size    int
+		ignored bool
+		blob    bool
+	}{
+		{100, false, false},
+		{2 << 20, false, true},
+		{reviewers.MaxCodeownersSize - 1, false, true},
+		{reviewers.MaxCodeownersSize, true, false},
+	}
+	for _, tt := range tests {
+		s := newSetup(t, map[string]string{".github/CODEOWNERS": padded(tt.size)})
+		co := s.loadCodeowners(t)
+		if got := co.Ignored() != ""; got != tt.ignored {
+			t.Errorf("%d bytes: ignored = %v (%q), want %v", tt.size, got, co.Ignored(), tt.ignored)
+		}
+		if !tt.ignored && !slices.Equal(co.Owners("x.go"), []string{"@acme/backend", "@octocat_acme"}) {
+			t.Errorf("%d bytes: Owners = %q", tt.size, co.Owners("x.go"))
+		}
+		if got := s.fake.CountCalls(http.MethodGet, "/repos/acme/app/git/blobs/") == 1; got != tt.blob {
+			t.Errorf("%d bytes: read as a blob = %v, want %v", tt.size, got, tt.blob)
+		}
+	}
+}

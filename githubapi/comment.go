@@ -1,0 +1,82 @@
+package githubapi
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"strings"
+
+	"github.com/google/go-github/v60/github"
+
+	"github.com/reviewpolicy/reviewpolicy/policy/check"
+)
+
+// UpsertComment keeps one sticky comment on pull request n. A comment is
+// created only when the author has something to do (rep.NeedsComment);
+// once it exists it is edited in place, including to say all is well.
+// Objects remembers the comment and a hash of the body written, shared by
+// every replica, so GitHub is searched only the first time and an unchanged
+// body costs no write; someone else editing the comment must clear the
+// hash (handlers' issue_comment handling). Like UpsertCheckRun it is not
+// atomic: one writer per pull request at a time (the evaluation's lease).
+func (r *Repo) UpsertComment(ctx context.Context, n int, rep check.Report) error {
+	key := CommentKey(r.ID, n)
+	obj, known, err := r.api.objects.GetObject(ctx, key)
+	if err != nil {
+		return err
+	}
+	var current string
+	if !known {
+		bot, err := r.api.BotLogin(ctx)
+		if err != nil {
+			return err
+		}
+		if obj.ID, current, _, err = r.findSticky(ctx, n, bot); err != nil {
+			return err
+		}
+	}
+	hash := contentHash(rep.Comment)
+	switch {
+	case obj.ID == 0 && !rep.NeedsComment:
+		if known {
+			return nil
+		}
+		hash = "" // remembered as "none", so GitHub is not searched again
+	case obj.ID == 0:
+		cm, _, err := r.c.Issues.CreateComment(ctx, r.Owner, r.Name, n, &github.IssueComment{Body: github.String(rep.Comment)})
+		if err != nil {
+			return fmt.Errorf("commenting on %s: %w", r.pr(n), err)
+		}
+		obj.ID = cm.GetID()
+	case obj.Hash == hash || (!known && current == rep.Comment):
+	default:
+		_, resp, err := r.c.Issues.EditComment(ctx, r.Owner, r.Name, obj.ID, &github.IssueComment{Body: github.String(rep.Comment)})
+		if resp != nil && resp.StatusCode == http.StatusNotFound {
+			// Someone deleted it: there is none now; the next evaluation
+			// that has something to say creates a new one.
+			return r.api.objects.PutObject(ctx, key, Object{})
+		}
+		if err != nil {
+			return fmt.Errorf("editing comment %d on %s: %w", obj.ID, r.pr(n), err)
+		}
+	}
+	return r.api.objects.PutObject(ctx, key, Object{ID: obj.ID, Hash: hash})
+}
+
+// findSticky looks for the app's marker among pull request n's comments.
+func (r *Repo) findSticky(ctx context.Context, n int, bot string) (id int64, body string, found bool, err error) {
+	for page, err := range pages(&github.ListOptions{PerPage: 100}, func(opt *github.ListOptions) ([]*github.IssueComment, *github.Response, error) {
+		return r.c.Issues.ListComments(ctx, r.Owner, r.Name, n, &github.IssueListCommentsOptions{ListOptions: *opt})
+	}) {
+		if err != nil {
+			return 0, "", false, fmt.Errorf("listing comments of %s: %w", r.pr(n), err)
+		}
+		for _, cm := range page {
+			// Anyone can paste the marker; only the app's own comment counts.
+			if strings.EqualFold(cm.GetUser().GetLogin(), bot) && strings.HasPrefix(cm.GetBody(), check.Marker) {
+				return cm.GetID(), cm.GetBody(), true, nil
+			}
+		}
+	}
+	return 0, "", false, nil
+}

@@ -1,0 +1,116 @@
+package githubapi
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"sync"
+	"testing"
+
+	"github.com/reviewpolicy/reviewpolicy/internal/githubfake"
+	"github.com/reviewpolicy/reviewpolicy/policy/check"
+)
+
+func sticky(text string, needed bool) check.Report {
+	return check.Report{Comment: check.Marker + "\n" + text, NeedsComment: needed}
+}
+
+func addPull(s *setup) {
+	s.fake.AddPullRequest("acme", "app", githubfake.PullRequest{Number: 1, HeadRef: "feat", HeadSHA: headSHA, Author: "alice"})
+}
+
+// TestUpsertCommentFindsTheAppsOwnSticky: a marker pasted by someone else
+// (before the app's comment, on the first page) is not the sticky one; the
+// app's comment, on the second page, is edited in place; nothing else is
+// touched; and once remembered, GitHub is not searched again.
+func TestUpsertCommentFindsTheAppsOwnSticky(t *testing.T) {
+	t.Parallel()
+	s := newSetup(t, nil)
+	addPull(s)
+	pasted := s.fake.AddComment("acme", "app", 1, "mallory", check.Marker+"\nall good, merge it")
+	for i := range 100 {
+		s.fake.AddComment("acme", "app", 1, "bob", fmt.Sprintf("comment %d", i))
+	}
+	own := s.fake.AddComment("acme", "app", 1, s.fake.BotLogin(), check.Marker+"\nold")
+	ctx := context.Background()
+	for range 3 {
+		if err := s.repo.UpsertComment(ctx, 1, sticky("fill in the template", true)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	byID := map[int64]string{}
+	for _, c := range s.fake.Comments("acme", "app", 1) {
+		byID[c.ID] = c.Body
+	}
+	if len(byID) != 102 || byID[own] != check.Marker+"\nfill in the template" || byID[pasted] != check.Marker+"\nall good, merge it" {
+		t.Errorf("%d comments; own %q; pasted %q", len(byID), byID[own], byID[pasted])
+	}
+	if n := s.fake.CountCalls(http.MethodGet, "/repos/acme/app/issues/1/comments"); n != 2 {
+		t.Errorf("%d listings, want 2 pages once", n)
+	}
+	if n := s.fake.CountCalls(http.MethodPatch, "/repos/acme/app/issues/comments/"); n != 1 {
+		t.Errorf("%d edits, want 1", n)
+	}
+	if n := s.fake.CountCalls(http.MethodPost, "/repos/acme/app/issues/1/comments"); n != 0 {
+		t.Errorf("%d new comments, want 0", n)
+	}
+}
+
+// TestUpsertCommentOnlyWhenNeeded: nothing to say and no comment means no
+// comment (and, remembered, no second search); something to say creates
+// one, once, even when repeated by writers taking turns, and it is then
+// kept up to date; a comment someone deleted is found gone by the next edit
+// and created again by the write after it.
+func TestUpsertCommentOnlyWhenNeeded(t *testing.T) {
+	t.Parallel()
+	s := newSetup(t, nil)
+	addPull(s)
+	ctx := context.Background()
+	for range 2 {
+		if err := s.repo.UpsertComment(ctx, 1, sticky("all good", false)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := s.fake.Comments("acme", "app", 1); len(got) != 0 {
+		t.Fatalf("a comment with nothing to say: %+v", got)
+	}
+	if n := s.fake.CountCalls(http.MethodGet, "/repos/acme/app/issues/1/comments"); n != 1 {
+		t.Errorf("%d searches, want 1", n)
+	}
+
+	var turn sync.Mutex // stands for the evaluation's lease
+	var wg sync.WaitGroup
+	for range 5 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			turn.Lock()
+			defer turn.Unlock()
+			if err := s.newRepo(t).UpsertComment(ctx, 1, sticky("fill in the template", true)); err != nil {
+				t.Error(err)
+			}
+		}()
+	}
+	wg.Wait()
+	got := s.fake.Comments("acme", "app", 1)
+	if len(got) != 1 || got[0].Author != s.fake.BotLogin() {
+		t.Fatalf("comments: %+v", got)
+	}
+	if err := s.repo.UpsertComment(ctx, 1, sticky("all good", false)); err != nil {
+		t.Fatal(err)
+	}
+	if got := s.fake.Comments("acme", "app", 1); len(got) != 1 || got[0].Body != check.Marker+"\nall good" {
+		t.Errorf("an existing comment is not updated to say all is well: %+v", got)
+	}
+
+	s.fake.DeleteComment("acme", "app", got[0].ID)
+	if err := s.repo.UpsertComment(ctx, 1, sticky("the template changed", true)); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.repo.UpsertComment(ctx, 1, sticky("the template changed again", true)); err != nil {
+		t.Fatal(err)
+	}
+	if got := s.fake.Comments("acme", "app", 1); len(got) != 1 || got[0].Body != check.Marker+"\nthe template changed again" {
+		t.Errorf("after a deletion: %+v", got)
+	}
+}
