@@ -175,10 +175,9 @@ func (a *App) openPulls(ctx context.Context, r repoRef, base, trigger string, li
 func (a *App) spread(ctx context.Context, jobs []evaluateArgs, perSecond int) error {
 	start := time.Now() // River schedules by the wall clock, not App.Now
 	for i, args := range jobs {
-		var opts *river.InsertOpts
-		if i > 0 {
-			opts = &river.InsertOpts{ScheduledAt: start.Add(time.Duration(i) * time.Second / time.Duration(perSecond))}
-		}
+		// The first too: its slot is the push's time, not whenever the
+		// insert happens to run.
+		opts := &river.InsertOpts{ScheduledAt: start.Add(time.Duration(i) * time.Second / time.Duration(perSecond))}
 		pr := store.PR{RepoID: args.RepoID, Number: args.Number}
 		err := a.Store.RequestEvaluation(ctx, pr, func(v int64) river.JobArgs {
 			args.Version = v
