@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -31,8 +32,8 @@ var (
 	testNow    = time.Date(2024, 3, 14, 9, 26, 53, 0, time.UTC)
 )
 
-// fakeQueue is an in-memory Enqueuer that dedupes by delivery ID, as the
-// real store does, and can be told to fail.
+// fakeQueue is an in-memory Enqueuer that dedupes by delivery ID and body
+// hash, as the real store does, and can be told to fail.
 type fakeQueue struct {
 	err error // returned by every call when set
 
@@ -47,13 +48,17 @@ func (q *fakeQueue) EnqueueDelivery(_ context.Context, d store.Delivery) (bool, 
 	}
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	if q.seen[d.ID] {
+	hash := "hash:" + string(d.BodyHash)
+	if q.seen[d.ID] || len(d.BodyHash) > 0 && q.seen[hash] {
 		return false, nil
 	}
 	if q.seen == nil {
 		q.seen = map[string]bool{}
 	}
 	q.seen[d.ID] = true
+	if len(d.BodyHash) > 0 {
+		q.seen[hash] = true
+	}
 	q.got = append(q.got, d)
 	return true, nil
 }
@@ -81,6 +86,12 @@ func sign(secret, body []byte) string {
 }
 
 const prPayload = `{"action":"opened","installation":{"id":4242},"number":7}`
+
+// prPayloadN is prPayload for pull request n: a body of its own, since the
+// same body under a new delivery ID is a replay.
+func prPayloadN(n int) string {
+	return `{"action":"opened","installation":{"id":4242},"number":` + strconv.Itoa(n) + `}`
+}
 
 // signedRequest is a well-formed delivery of body; tests break one part.
 func signedRequest(event, id, body string) *http.Request {
@@ -381,7 +392,7 @@ func TestWebhookEventLabel(t *testing.T) {
 		"pull_request_review", "check_run", "check_suite", "push", "merge_group", "issue_comment", "deployment", "issues", "Pull_Request"}
 	for i, e := range events {
 		w := httptest.NewRecorder()
-		h.ServeHTTP(w, signedRequest(e, "d-"+string(rune('a'+i)), prPayload))
+		h.ServeHTTP(w, signedRequest(e, "d-"+string(rune('a'+i)), prPayloadN(i)))
 		if w.Code != http.StatusAccepted {
 			t.Fatalf("%s: status = %d, want 202", e, w.Code)
 		}
@@ -640,5 +651,34 @@ func TestWebhookBodyOverBudget(t *testing.T) {
 	}
 	if n := h.inflight.Load(); n != 0 {
 		t.Errorf("%d bytes still charged", n)
+	}
+}
+
+// The body's hash goes to the store with the delivery (its verified HMAC),
+// so the same signed body under a new delivery ID is answered as a
+// duplicate and stored once.
+func TestWebhookPassesBodyHash(t *testing.T) {
+	t.Parallel()
+	q := &fakeQueue{}
+	h := newTestWebhook(q)
+	for _, id := range []string{"first", "replay"} {
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, signedRequest("pull_request", id, prPayload))
+		want := map[string]int{"first": http.StatusAccepted, "replay": http.StatusOK}[id]
+		if w.Code != want {
+			t.Errorf("%s: status = %d, want %d", id, w.Code, want)
+		}
+	}
+	other := `{"action":"closed","installation":{"id":4242},"number":7}`
+	h.ServeHTTP(httptest.NewRecorder(), signedRequest("pull_request", "other", other))
+	got := q.stored()
+	if len(got) != 2 || got[0].ID != "first" || got[1].ID != "other" {
+		t.Fatalf("stored %d deliveries, want first and other", len(got))
+	}
+	if sig := "sha256=" + hex.EncodeToString(got[0].BodyHash); sig != sign(testSecret, []byte(prPayload)) {
+		t.Errorf("body hash %s, want the body's HMAC", sig)
+	}
+	if bytes.Equal(got[0].BodyHash, got[1].BodyHash) {
+		t.Error("two bodies, one hash")
 	}
 }

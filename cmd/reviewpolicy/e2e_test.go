@@ -161,10 +161,31 @@ func sign(body []byte, key string) string {
 	return "sha256=" + hex.EncodeToString(mac.Sum(nil))
 }
 
-// send delivers a webhook signed with the app's secret; delivery "" gets a fresh ID.
+// send delivers a webhook signed with the app's secret. Delivery "" is a new
+// delivery of the event: a fresh ID and, as every delivery GitHub sends has,
+// a body of its own (the same body under a new ID is refused as a replay);
+// the body gains a field naming the ID, which the app ignores.
 func (h *harness) send(t *testing.T, event, delivery string, body []byte) int {
 	t.Helper()
+	if delivery == "" {
+		delivery = fmt.Sprintf("d-%s-%d", t.Name(), h.seq.Add(1))
+		body = withDeliveryField(body, delivery)
+	}
 	return h.sendSigned(t, event, delivery, body, sign(body, secret))
+}
+
+// withDeliveryField adds "e2e_delivery": id to a JSON object; anything else
+// is returned as is.
+func withDeliveryField(body []byte, id string) []byte {
+	rest, ok := bytes.CutPrefix(body, []byte("{"))
+	if !ok {
+		return body
+	}
+	field := fmt.Sprintf(`{"e2e_delivery":%q`, id)
+	if len(bytes.TrimSpace(rest)) > 0 && bytes.TrimSpace(rest)[0] != '}' {
+		field += ","
+	}
+	return append([]byte(field), rest...)
 }
 
 func (h *harness) sendSigned(t *testing.T, event, delivery string, body []byte, signature string) int {
@@ -348,17 +369,23 @@ func TestSameDeliveryTwiceGivesOneCheckRunAndRedeliveryUpdatesIt(t *testing.T) {
 	// The first job writes more after its check run (the sticky comment):
 	// count from its end, not from its check run.
 	waitFor(t, "the first job to finish", func() bool { return h.deliveriesDone(t) == 1 })
-	// A redelivery under a new ID (as GitHub's "Redeliver" does) runs
-	// again and, nothing having changed, writes nothing.
+	// The same body under a new ID is a replay (GitHub's "Redeliver"
+	// reuses the ID, above): answered as a duplicate, nothing runs.
+	if got := h.send(t, "pull_request", "dup-replay", body); got != http.StatusOK {
+		t.Errorf("replayed body under a new ID: %d, want 200", got)
+	}
+	// The same event again under a new ID, with a body of its own (as two
+	// deliveries of one event would be), runs again and, nothing having
+	// changed, writes nothing.
 	writes := h.writes()
-	h.send(t, "pull_request", "dup-2", body)
-	waitFor(t, "the redelivery's evaluation", func() bool { return h.evaluations() == 2 })
+	h.send(t, "pull_request", "", body)
+	waitFor(t, "the second delivery's evaluation", func() bool { return h.evaluations() == 2 })
 	waitFor(t, "the job to finish", func() bool { return h.deliveriesDone(t) == 2 })
 	if n := len(h.checkRuns()); n != 1 {
-		t.Errorf("%d check runs after a redelivery, want 1", n)
+		t.Errorf("%d check runs after a second delivery, want 1", n)
 	}
 	if n := h.writes() - writes; n != 0 {
-		t.Errorf("the redelivery wrote %d times to GitHub, want 0", n)
+		t.Errorf("the second delivery wrote %d times to GitHub, want 0", n)
 	}
 	if n := h.fake.CountCalls("POST", "/repos/"+owner+"/"+repoName+"/check-runs"); n != 1 {
 		t.Errorf("check run created %d times, want 1", n)
