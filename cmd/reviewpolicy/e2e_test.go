@@ -471,36 +471,69 @@ func TestPolicyComesFromBaseBranchNotHead(t *testing.T) {
 func TestDebugProfilesOnlyOnTheDebugAddress(t *testing.T) {
 	t.Parallel()
 	h := setup(t)
+	urls := serveWithEnv(t, h, map[string]string{"REVIEWPOLICY_DEBUG_ADDRESS": "127.0.0.1:0"}, "listening on ", "debug on ")
+	if code := getStatus(t, urls["debug on "]+"heap?debug=1"); code != http.StatusOK {
+		t.Errorf("heap profile on the debug address: %d", code)
+	}
+	if code := getStatus(t, urls["listening on "]+"/debug/pprof/"); code != http.StatusNotFound {
+		t.Errorf("profiles on the public port: %d, want 404", code)
+	}
+}
+
+// /metrics names repositories in its labels: given an address of its own,
+// it is served there and the webhook port answers 404.
+func TestMetricsOnlyOnTheMetricsAddress(t *testing.T) {
+	t.Parallel()
+	h := setup(t)
+	urls := serveWithEnv(t, h, map[string]string{"REVIEWPOLICY_METRICS_ADDRESS": "127.0.0.1:0"}, "listening on ", "metrics on ")
+	res, err := http.Get(urls["metrics on "])
+	must(t, err)
+	body, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if res.StatusCode != http.StatusOK || !strings.Contains(string(body), "reviewpolicy_build_info") {
+		t.Errorf("metrics on the metrics address: %d\n%.300s", res.StatusCode, body)
+	}
+	public := urls["listening on "]
+	if code := getStatus(t, public+"/metrics"); code != http.StatusNotFound {
+		t.Errorf("metrics on the webhook port: %d, want 404", code)
+	}
+	if code := getStatus(t, public+"/healthz"); code != http.StatusOK {
+		t.Errorf("healthz on the webhook port: %d, want 200", code)
+	}
+}
+
+// serveWithEnv runs serve with env until the test ends and returns the URL
+// printed after each of prefixes.
+func serveWithEnv(t *testing.T, h *harness, env map[string]string, prefixes ...string) map[string]string {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	pr, pw := io.Pipe()
 	done := make(chan error, 1)
-	env := map[string]string{"REVIEWPOLICY_DEBUG_ADDRESS": "127.0.0.1:0"}
 	go func() {
 		done <- run(ctx, []string{"serve", "--config", h.cfgPath}, func(k string) string { return env[k] }, pw, io.Discard)
 		pw.Close()
 	}()
-	defer func() { cancel(); <-done }()
+	t.Cleanup(func() { cancel(); <-done })
 	sc := bufio.NewScanner(pr)
-	var public, debug string
-	for (public == "" || debug == "") && sc.Scan() {
-		if u, ok := strings.CutPrefix(sc.Text(), "listening on "); ok {
-			public = u
-		}
-		if u, ok := strings.CutPrefix(sc.Text(), "debug on "); ok {
-			debug = u
+	urls := map[string]string{}
+	for len(urls) < len(prefixes) && sc.Scan() {
+		for _, p := range prefixes {
+			if u, ok := strings.CutPrefix(sc.Text(), p); ok {
+				urls[p] = u
+			}
 		}
 	}
 	go func() { _, _ = io.Copy(io.Discard, pr) }()
-	res, err := http.Get(debug + "heap?debug=1")
+	if len(urls) < len(prefixes) {
+		t.Fatalf("serve printed only %v", urls)
+	}
+	return urls
+}
+
+func getStatus(t *testing.T, url string) int {
+	t.Helper()
+	res, err := http.Get(url)
 	must(t, err)
 	res.Body.Close()
-	if res.StatusCode != http.StatusOK {
-		t.Errorf("heap profile on the debug address: %d", res.StatusCode)
-	}
-	res, err = http.Get(public + "/debug/pprof/")
-	must(t, err)
-	res.Body.Close()
-	if res.StatusCode != http.StatusNotFound {
-		t.Errorf("profiles on the public port: %d, want 404", res.StatusCode)
-	}
+	return res.StatusCode
 }
