@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/url"
 	"os"
 	"strconv"
@@ -41,6 +42,9 @@ type Server struct {
 	// DebugAddress, when set (e.g. 127.0.0.1:6060), serves Go's profiles
 	// (/debug/pprof/) there, apart from the public port.
 	DebugAddress string `yaml:"debug_address"`
+	// MetricsAddress, when set (e.g. 127.0.0.1:9090), serves /metrics there
+	// and not on the public port: its labels name repositories.
+	MetricsAddress string `yaml:"metrics_address"`
 }
 
 // GitHub locates GitHub and identifies the app.
@@ -175,6 +179,7 @@ var env = []struct {
 	{"REVIEWPOLICY_PORT", func(c *Config, v string) (err error) { c.Server.Port, err = strconv.Atoi(v); return }},
 	{"REVIEWPOLICY_PUBLIC_URL", func(c *Config, v string) error { c.Server.PublicURL = v; return nil }},
 	{"REVIEWPOLICY_DEBUG_ADDRESS", func(c *Config, v string) error { c.Server.DebugAddress = v; return nil }},
+	{"REVIEWPOLICY_METRICS_ADDRESS", func(c *Config, v string) error { c.Server.MetricsAddress = v; return nil }},
 	{"REVIEWPOLICY_DATABASE_URL", func(c *Config, v string) error { c.Database.URL = v; return nil }},
 	{"REVIEWPOLICY_WORKERS_RESCUE_AFTER", func(c *Config, v string) (err error) { c.Workers.RescueAfter, err = time.ParseDuration(v); return }},
 	{"REVIEWPOLICY_WORKERS_JOB_TIMEOUT", func(c *Config, v string) (err error) { c.Workers.JobTimeout, err = time.ParseDuration(v); return }},
@@ -229,6 +234,13 @@ func (c *Config) Validate() error {
 	}
 	if c.Server.Port < 0 || c.Server.Port > 65535 {
 		bad("server.port", "must be between 0 and 65535, got %d", c.Server.Port)
+	}
+	for key, addr := range map[string]string{
+		"server.debug_address": c.Server.DebugAddress, "server.metrics_address": c.Server.MetricsAddress,
+	} {
+		if _, _, err := net.SplitHostPort(addr); addr != "" && err != nil {
+			bad(key, "must be host:port, e.g. 127.0.0.1:9090, got %q", addr)
+		}
 	}
 	if c.Server.PublicURL != "" {
 		if err := checkURL(c.Server.PublicURL); err != nil {

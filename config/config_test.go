@@ -48,7 +48,7 @@ func TestLoadFileThenEnvironment(t *testing.T) {
 	t.Parallel()
 	keyFile := write(t, "app.pem", testKey(t))
 	cfg := write(t, "config.yml", `
-server: {address: 0.0.0.0, port: 9000, public_url: https://rp.example.com}
+server: {address: 0.0.0.0, port: 9000, public_url: https://rp.example.com, metrics_address: "127.0.0.1:9090", debug_address: "127.0.0.1:6060"}
 github:
   web_url: https://ghe.example.com
   v3_api_url: https://ghe.example.com/api/v3/
@@ -60,9 +60,13 @@ workers: {ack_goal: 5ms, job_timeout: 1m}
 retention: {closed_pull_requests: 168h}
 `)
 	c, err := Load(cfg, envOf(map[string]string{"GITHUB_APP_WEBHOOK_SECRET": "from-env", "REVIEWPOLICY_PORT": "9100",
-		"REVIEWPOLICY_WORKERS_ACK_GOAL": "0s"}))
+		"REVIEWPOLICY_WORKERS_ACK_GOAL": "0s", "REVIEWPOLICY_METRICS_ADDRESS": "10.0.0.5:9100"}))
 	if err != nil {
 		t.Fatal(err)
+	}
+	if c.Server.MetricsAddress != "10.0.0.5:9100" || c.Server.DebugAddress != "127.0.0.1:6060" {
+		t.Errorf("metrics_address %q (want the environment's), debug_address %q (want the file's)",
+			c.Server.MetricsAddress, c.Server.DebugAddress)
 	}
 	if c.GitHub.App.WebhookSecret != "from-env" || c.Server.Port != 9100 {
 		t.Errorf("environment did not override: secret %q port %d", c.GitHub.App.WebhookSecret, c.Server.Port)
@@ -131,7 +135,7 @@ func TestLoadOnlyEnvironmentUsesDefaults(t *testing.T) {
 func TestErrorsNameEveryKeyAndHideSecrets(t *testing.T) {
 	t.Parallel()
 	cfg := write(t, "config.yml", `
-server: {port: 70000}
+server: {port: 70000, metrics_address: "9090", debug_address: "localhost"}
 github: {v3_api_url: "not a url", app: {private_key: "-----BEGIN RSA PRIVATE KEY-----\nc2VjcmV0LXZhbHVl\n-----END RSA PRIVATE KEY-----\n"}}
 database: {url: "mysql://x"}
 logging: {level: loud}
@@ -142,7 +146,7 @@ retention: {closed_pull_requests: -1h}
 	if err == nil {
 		t.Fatal("invalid config loaded")
 	}
-	for _, key := range []string{"server.port", "github.v3_api_url", "github.app.integration_id",
+	for _, key := range []string{"server.port", "server.metrics_address", "server.debug_address", "github.v3_api_url", "github.app.integration_id",
 		"github.app.webhook_secret", "github.app.private_key", "database.url", "logging.level", "workers.ack_goal",
 		"retention.closed_pull_requests"} {
 		if !strings.Contains(err.Error(), key) {

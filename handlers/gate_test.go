@@ -223,7 +223,7 @@ func TestWebhookTellsTheGate(t *testing.T) {
 	h := newTestWebhook(&fakeQueue{})
 	h.Gate = NewJobGate(4, time.Hour)
 	for i := range 3 {
-		r := signedRequest("pull_request", "d"+string(rune('0'+i)), prPayload)
+		r := signedRequest("pull_request", "d"+string(rune('0'+i)), prPayloadN(i))
 		w := httptest.NewRecorder()
 		h.ServeHTTP(w, r)
 		if w.Code != http.StatusAccepted {

@@ -3,11 +3,15 @@ package handlers
 import (
 	"bytes"
 	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"io"
 	"log/slog"
 	"net/http"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/google/go-github/v60/github"
@@ -36,6 +40,11 @@ type Webhook struct {
 	// Gate, if set, learns how long acknowledgements take, so that jobs
 	// yield the CPU to them.
 	Gate *JobGate
+	// BodyBudget caps the bytes of request bodies held at once by all
+	// requests together (0: DefaultBodyBudget); see body.go.
+	BodyBudget int64
+
+	inflight atomic.Int64 // bytes of body buffers held now, by all requests
 }
 
 // readEnvelope checks that body is one JSON object and returns the two
@@ -69,24 +78,41 @@ func (h *Webhook) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	delivery := github.DeliveryID(r)
 	outcome := func(o string) { h.Metrics.Deliveries.WithLabelValues(eventLabel(event), o).Inc() }
 
-	body, err := readBody(w, r)
-	if err != nil {
-		var tooBig *http.MaxBytesError
-		if errors.As(err, &tooBig) {
-			outcome("too_large")
-			httpError(w, http.StatusRequestEntityTooLarge, "payload larger than 25 MiB")
-			return
-		}
-		outcome("error")
-		httpError(w, http.StatusBadRequest, "could not read body")
+	// Refused before a byte of the body is read: a stated length over the
+	// cap, and a request that carries no signature to check.
+	if r.ContentLength > MaxPayload {
+		outcome("too_large")
+		httpError(w, http.StatusRequestEntityTooLarge, "payload larger than 25 MiB")
 		return
 	}
-	// Verify before looking at anything else: an unsigned request learns nothing.
-	if err := github.ValidateSignature(r.Header.Get(github.SHA256SignatureHeader), body, h.Secret); err != nil {
+	want, ok := parseSignature(r.Header.Get(github.SHA256SignatureHeader))
+	if !ok {
 		outcome("bad_signature")
 		httpError(w, http.StatusUnauthorized, "missing or invalid X-Hub-Signature-256")
 		return
 	}
+	mac := hmac.New(sha256.New, h.Secret)
+	body, release, err := h.readBody(w, r, mac)
+	defer release()
+	if err != nil {
+		h.refuseBody(w, err, outcome)
+		return
+	}
+	// Verify before looking at anything else: an unsigned request learns nothing.
+	sum := mac.Sum(nil)
+	if !hmac.Equal(sum, want) {
+		outcome("bad_signature")
+		httpError(w, http.StatusUnauthorized, "missing or invalid X-Hub-Signature-256")
+		return
+	}
+	h.accept(w, r, event, delivery, body, sum, outcome)
+}
+
+// accept checks the verified delivery's headers and envelope, stores it and
+// answers. The body's HMAC is its hash for the store's replay check: the
+// same body under the same secret gives the same value, it costs nothing
+// more, and a body signed under another secret fails verification anyway.
+func (h *Webhook) accept(w http.ResponseWriter, r *http.Request, event, delivery string, body, sum []byte, outcome func(string)) {
 	if event == "" || delivery == "" || len(delivery) > 128 {
 		outcome("malformed")
 		httpError(w, http.StatusBadRequest, "X-GitHub-Event and X-GitHub-Delivery are required")
@@ -99,7 +125,7 @@ func (h *Webhook) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	d := store.Delivery{ID: delivery, Event: event, Action: action, InstallationID: installation,
-		Payload: body, ReceivedAt: h.Now()}
+		Payload: body, ReceivedAt: h.Now(), BodyHash: sum}
 	inserted, err := h.Store.EnqueueDelivery(r.Context(), d)
 	if err != nil {
 		outcome("error")
@@ -109,6 +135,8 @@ func (h *Webhook) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if !inserted {
+		// GitHub's Redeliver (the same ID), or the same body under a new ID:
+		// a replay, which GitHub never sends, as each delivery has its own.
 		outcome("duplicate")
 		w.WriteHeader(http.StatusOK)
 		_, _ = io.WriteString(w, "duplicate delivery ignored\n")
@@ -119,18 +147,31 @@ func (h *Webhook) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	_, _ = io.WriteString(w, "queued\n")
 }
 
-// readBody reads the whole body, at most MaxPayload bytes. GitHub states the
-// length, so the buffer is allocated once instead of doubled from 512 bytes
-// up (eight copies for a 28 KB payload); a wrong length is only a hint.
-func readBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
-	body := http.MaxBytesReader(w, r.Body, MaxPayload)
-	n := r.ContentLength
-	if n <= 0 || n > MaxPayload {
-		return io.ReadAll(body)
+// refuseBody answers a body that could not be read whole.
+func (h *Webhook) refuseBody(w http.ResponseWriter, err error, outcome func(string)) {
+	var tooBig *http.MaxBytesError
+	switch {
+	case errors.As(err, &tooBig):
+		outcome("too_large")
+		httpError(w, http.StatusRequestEntityTooLarge, "payload larger than 25 MiB")
+	case errors.Is(err, errBusy):
+		outcome("busy")
+		// GitHub redelivers on a 5xx; the budget frees as bodies finish.
+		httpError(w, http.StatusServiceUnavailable, "too many payloads in flight; redeliver it")
+	default:
+		outcome("error")
+		httpError(w, http.StatusBadRequest, "could not read body")
 	}
-	buf := bytes.NewBuffer(make([]byte, 0, n+bytes.MinRead))
-	_, err := buf.ReadFrom(body)
-	return buf.Bytes(), err
+}
+
+// parseSignature decodes "sha256=HEX"; ok is false for anything else.
+func parseSignature(header string) (sum []byte, ok bool) {
+	hexSum, found := strings.CutPrefix(header, "sha256=")
+	if !found {
+		return nil, false
+	}
+	sum, err := hex.DecodeString(hexSum)
+	return sum, err == nil && len(sum) > 0
 }
 
 // isObject reports whether a JSON document is an object: "null" decodes

@@ -11,8 +11,10 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"testing/iotest"
 	"time"
@@ -30,8 +32,8 @@ var (
 	testNow    = time.Date(2024, 3, 14, 9, 26, 53, 0, time.UTC)
 )
 
-// fakeQueue is an in-memory Enqueuer that dedupes by delivery ID, as the
-// real store does, and can be told to fail.
+// fakeQueue is an in-memory Enqueuer that dedupes by delivery ID and body
+// hash, as the real store does, and can be told to fail.
 type fakeQueue struct {
 	err error // returned by every call when set
 
@@ -46,13 +48,17 @@ func (q *fakeQueue) EnqueueDelivery(_ context.Context, d store.Delivery) (bool, 
 	}
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	if q.seen[d.ID] {
+	hash := "hash:" + string(d.BodyHash)
+	if q.seen[d.ID] || len(d.BodyHash) > 0 && q.seen[hash] {
 		return false, nil
 	}
 	if q.seen == nil {
 		q.seen = map[string]bool{}
 	}
 	q.seen[d.ID] = true
+	if len(d.BodyHash) > 0 {
+		q.seen[hash] = true
+	}
 	q.got = append(q.got, d)
 	return true, nil
 }
@@ -80,6 +86,12 @@ func sign(secret, body []byte) string {
 }
 
 const prPayload = `{"action":"opened","installation":{"id":4242},"number":7}`
+
+// prPayloadN is prPayload for pull request n: a body of its own, since the
+// same body under a new delivery ID is a replay.
+func prPayloadN(n int) string {
+	return `{"action":"opened","installation":{"id":4242},"number":` + strconv.Itoa(n) + `}`
+}
 
 // signedRequest is a well-formed delivery of body; tests break one part.
 func signedRequest(event, id, body string) *http.Request {
@@ -380,7 +392,7 @@ func TestWebhookEventLabel(t *testing.T) {
 		"pull_request_review", "check_run", "check_suite", "push", "merge_group", "issue_comment", "deployment", "issues", "Pull_Request"}
 	for i, e := range events {
 		w := httptest.NewRecorder()
-		h.ServeHTTP(w, signedRequest(e, "d-"+string(rune('a'+i)), prPayload))
+		h.ServeHTTP(w, signedRequest(e, "d-"+string(rune('a'+i)), prPayloadN(i)))
 		if w.Code != http.StatusAccepted {
 			t.Fatalf("%s: status = %d, want 202", e, w.Code)
 		}
@@ -452,5 +464,221 @@ func TestWebhookDurationObserved(t *testing.T) {
 	}
 	if got := out.GetHistogram().GetSampleCount(); got != 3 {
 		t.Errorf("observed %d deliveries, want 3", got)
+	}
+}
+
+// countingReader counts the bytes a handler read from a body.
+type countingReader struct {
+	r io.Reader
+	n atomic.Int64
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n.Add(int64(n))
+	return n, err
+}
+
+// A stated length over the cap, or no signature at all, is refused before
+// a byte of the body is read.
+func TestWebhookRefusesBeforeReading(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name    string
+		length  int64
+		sig     string
+		status  int
+		outcome string
+	}{
+		{"Content-Length over the cap", MaxPayload + 1, "sha256=00", http.StatusRequestEntityTooLarge, "too_large"},
+		{"no signature", -1, "", http.StatusUnauthorized, "bad_signature"},
+		{"signature not sha256", -1, "sha1=00", http.StatusUnauthorized, "bad_signature"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			body := &countingReader{r: io.LimitReader(zeros{}, MaxPayload+1)}
+			r := httptest.NewRequest(http.MethodPost, "/webhook", body)
+			r.ContentLength = tt.length
+			r.Header.Set(github.EventTypeHeader, "pull_request")
+			r.Header.Set(github.DeliveryIDHeader, "d")
+			if tt.sig != "" {
+				r.Header.Set(github.SHA256SignatureHeader, tt.sig)
+			}
+			h := newTestWebhook(&fakeQueue{})
+			w := httptest.NewRecorder()
+			h.ServeHTTP(w, r)
+			if w.Code != tt.status {
+				t.Errorf("status = %d, want %d", w.Code, tt.status)
+			}
+			if n := body.n.Load(); n != 0 {
+				t.Errorf("read %d bytes of the body, want none", n)
+			}
+			if n := deliveries(h, "pull_request", tt.outcome); n != 1 {
+				t.Errorf("deliveries{pull_request,%s} = %v, want 1", tt.outcome, n)
+			}
+		})
+	}
+}
+
+// A client that states 25 MiB and sends a few bytes gets a buffer sized by
+// what it sent, not by what it stated.
+func TestWebhookDoesNotPreallocateFromContentLength(t *testing.T) {
+	t.Parallel()
+	h := newTestWebhook(&fakeQueue{})
+	r := signedRequest("pull_request", "d", prPayload)
+	r.ContentLength = MaxPayload
+	body, release, err := h.readBody(httptest.NewRecorder(), r, hmac.New(sha256.New, testSecret))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(body) != prPayload {
+		t.Errorf("body = %q", body)
+	}
+	if cap(body) > firstChunk || h.inflight.Load() > firstChunk {
+		t.Errorf("buffer of %d bytes, %d charged; want at most %d", cap(body), h.inflight.Load(), firstChunk)
+	}
+	release()
+	if n := h.inflight.Load(); n != 0 {
+		t.Errorf("%d bytes still charged after release", n)
+	}
+
+	// Through the handler: a budget far below the stated length still
+	// takes the delivery.
+	h.BodyBudget = 2 * firstChunk
+	r = signedRequest("pull_request", "d", prPayload)
+	r.ContentLength = MaxPayload
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, r)
+	if w.Code != http.StatusAccepted {
+		t.Errorf("status = %d, want 202; body %q", w.Code, w.Body)
+	}
+}
+
+// stallingReader yields n bytes, tells reached, then waits for go before EOF:
+// a client sending a large body slowly.
+type stallingReader struct {
+	n       int64
+	reached chan struct{}
+	resume  chan struct{}
+}
+
+func (s *stallingReader) Read(p []byte) (int, error) {
+	if s.n == 0 {
+		if s.reached != nil {
+			close(s.reached)
+			s.reached = nil
+		}
+		<-s.resume
+		return 0, io.EOF
+	}
+	p = p[:min(int64(len(p)), s.n)]
+	for i := range p {
+		p[i] = '0'
+	}
+	s.n -= int64(len(p))
+	return len(p), nil
+}
+
+// Bodies in flight share one budget: while two slow 3 MiB bodies hold it,
+// a third request is answered 503 (GitHub redelivers) without its body
+// being read, and the budget is whole again once they finish.
+func TestWebhookBodyBudget(t *testing.T) {
+	t.Parallel()
+	h := newTestWebhook(&fakeQueue{})
+	h.BodyBudget = 8 << 20
+	resume := make(chan struct{})
+	var wg sync.WaitGroup
+	codes := make([]int, 2)
+	for i := range codes {
+		s := &stallingReader{n: 3 << 20, reached: make(chan struct{}), resume: resume}
+		reached := s.reached
+		r := httptest.NewRequest(http.MethodPost, "/webhook", s)
+		r.Header.Set(github.EventTypeHeader, "pull_request")
+		r.Header.Set(github.DeliveryIDHeader, "slow")
+		r.Header.Set(github.SHA256SignatureHeader, "sha256=00")
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			w := httptest.NewRecorder()
+			h.ServeHTTP(w, r)
+			codes[i] = w.Code
+		}()
+		<-reached
+	}
+	third := &countingReader{r: strings.NewReader(prPayload)}
+	r := signedRequest("pull_request", "d3", prPayload)
+	r.Body = io.NopCloser(third)
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, r)
+	if w.Code != http.StatusServiceUnavailable {
+		t.Errorf("third request: status = %d, want 503; body %q", w.Code, w.Body)
+	}
+	if n := third.n.Load(); n != 0 {
+		t.Errorf("third request: read %d bytes, want none", n)
+	}
+	if n := deliveries(h, "pull_request", "busy"); n != 1 {
+		t.Errorf("deliveries{pull_request,busy} = %v, want 1", n)
+	}
+	close(resume)
+	wg.Wait()
+	for i, c := range codes {
+		if c != http.StatusUnauthorized {
+			t.Errorf("slow request %d: status = %d, want 401", i, c)
+		}
+	}
+	if n := h.inflight.Load(); n != 0 {
+		t.Errorf("%d bytes still charged", n)
+	}
+	w = httptest.NewRecorder()
+	h.ServeHTTP(w, signedRequest("pull_request", "d4", prPayload))
+	if w.Code != http.StatusAccepted {
+		t.Errorf("after the slow bodies: status = %d, want 202", w.Code)
+	}
+}
+
+// One body larger than the whole budget is refused with 503 part-way,
+// holding no more than the budget.
+func TestWebhookBodyOverBudget(t *testing.T) {
+	t.Parallel()
+	h := newTestWebhook(&fakeQueue{})
+	h.BodyBudget = 256 << 10
+	body := `{"pad":"` + strings.Repeat("0", 1<<20) + `"}`
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, signedRequest("pull_request", "d", body))
+	if w.Code != http.StatusServiceUnavailable {
+		t.Errorf("status = %d, want 503", w.Code)
+	}
+	if n := h.inflight.Load(); n != 0 {
+		t.Errorf("%d bytes still charged", n)
+	}
+}
+
+// The body's hash goes to the store with the delivery (its verified HMAC),
+// so the same signed body under a new delivery ID is answered as a
+// duplicate and stored once.
+func TestWebhookPassesBodyHash(t *testing.T) {
+	t.Parallel()
+	q := &fakeQueue{}
+	h := newTestWebhook(q)
+	for _, id := range []string{"first", "replay"} {
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, signedRequest("pull_request", id, prPayload))
+		want := map[string]int{"first": http.StatusAccepted, "replay": http.StatusOK}[id]
+		if w.Code != want {
+			t.Errorf("%s: status = %d, want %d", id, w.Code, want)
+		}
+	}
+	other := `{"action":"closed","installation":{"id":4242},"number":7}`
+	h.ServeHTTP(httptest.NewRecorder(), signedRequest("pull_request", "other", other))
+	got := q.stored()
+	if len(got) != 2 || got[0].ID != "first" || got[1].ID != "other" {
+		t.Fatalf("stored %d deliveries, want first and other", len(got))
+	}
+	if sig := "sha256=" + hex.EncodeToString(got[0].BodyHash); sig != sign(testSecret, []byte(prPayload)) {
+		t.Errorf("body hash %s, want the body's HMAC", sig)
+	}
+	if bytes.Equal(got[0].BodyHash, got[1].BodyHash) {
+		t.Error("two bodies, one hash")
 	}
 }

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"crypto/sha256"
 	"strconv"
 	"testing"
 )
@@ -17,7 +18,9 @@ func BenchmarkEnqueueDelivery(b *testing.B) {
 			i := 0
 			for b.Loop() {
 				i++
-				ok, err := s.EnqueueDelivery(ctx, Delivery{ID: strconv.Itoa(i), Event: "pull_request", InstallationID: int64(i%3 + 1), Payload: payload})
+				hash := sha256.Sum256([]byte(strconv.Itoa(i))) // as the webhook's HMAC: 32 bytes
+				ok, err := s.EnqueueDelivery(ctx, Delivery{ID: strconv.Itoa(i), Event: "pull_request", InstallationID: int64(i%3 + 1),
+					Payload: payload, BodyHash: hash[:]})
 				if err != nil || !ok {
 					b.Fatalf("EnqueueDelivery = %v, %v", ok, err)
 				}

@@ -19,6 +19,10 @@ type Delivery struct {
 	InstallationID int64
 	Payload        []byte
 	ReceivedAt     time.Time // zero means now
+	// BodyHash identifies the body: while a delivery is kept, another with
+	// the same BodyHash and a new ID is a duplicate too (a replay). Empty:
+	// no such check.
+	BodyHash []byte
 }
 
 // DeliveryArgs is the job that processes a stored delivery; the worker loads
@@ -33,7 +37,8 @@ func (DeliveryArgs) Kind() string { return "delivery" }
 
 // EnqueueDelivery records d and enqueues its DeliveryArgs job, so that a
 // delivery is processed exactly when it was recorded. It reports false,
-// enqueuing nothing, if GitHub delivered this ID before.
+// recording and enqueuing nothing, if a delivery with this ID, or with this
+// BodyHash, is recorded already.
 //
 // On PostgreSQL both happen in one transaction. On SQLite the delivery is
 // recorded in the inbox, a file of its own, together with the deliveries of
@@ -64,17 +69,20 @@ func (s *Store) EnqueueDelivery(ctx context.Context, d Delivery) (inserted bool,
 	return inserted, nil
 }
 
-// recordDeliveries inserts ds in tx, skipping IDs recorded before (earlier in
-// ds too), enqueues a job for each new one, and reports which were new.
+// recordDeliveries inserts ds in tx, skipping IDs and body hashes recorded
+// before (earlier in ds too), enqueues a job for each new one, and reports
+// which were new.
 func (s *Store) recordDeliveries(ctx context.Context, tx *sql.Tx, ds []Delivery) ([]bool, error) {
-	const q = `INSERT INTO deliveries (id, event, action, installation_id, payload, received_at)
-VALUES ($1, $2, $3, $4, $5, $6)
-ON CONFLICT (id) DO NOTHING`
+	// No conflict target: a conflict on the ID or on the body hash skips.
+	const q = `INSERT INTO deliveries (id, event, action, installation_id, payload, received_at, body_hash)
+VALUES ($1, $2, $3, $4, $5, $6, $7)
+ON CONFLICT DO NOTHING`
 	inserted := make([]bool, len(ds))
 	var jobs []river.InsertManyParams
 	var insts []int64
 	for i, d := range ds {
-		res, err := tx.ExecContext(ctx, q, d.ID, d.Event, d.Action, d.InstallationID, d.Payload, micros(d.ReceivedAt))
+		res, err := tx.ExecContext(ctx, q, d.ID, d.Event, d.Action, d.InstallationID, d.Payload, micros(d.ReceivedAt),
+			nullBytes(d.BodyHash))
 		if err != nil {
 			return nil, fmt.Errorf("insert delivery %s: %w", d.ID, err)
 		}
@@ -97,13 +105,22 @@ ON CONFLICT (id) DO NOTHING`
 	return inserted, nil
 }
 
+// nullBytes is b, or NULL when b is empty: an empty hash must not collide
+// with another in a unique index.
+func nullBytes(b []byte) any {
+	if len(b) == 0 {
+		return nil
+	}
+	return b
+}
+
 // Delivery returns the stored delivery, or ErrNotFound.
 func (s *Store) Delivery(ctx context.Context, id string) (Delivery, error) {
-	const q = `SELECT id, event, action, installation_id, payload, received_at FROM deliveries WHERE id = $1`
+	const q = `SELECT id, event, action, installation_id, payload, received_at, body_hash FROM deliveries WHERE id = $1`
 	d, err := scanDelivery(s.DB.QueryRowContext(ctx, q, id))
 	if errors.Is(err, sql.ErrNoRows) && s.inbox != nil {
 		// Acknowledged moments ago and not moved yet.
-		const q = `SELECT id, event, action, installation_id, payload, received_at FROM inbox WHERE id = $1`
+		const q = `SELECT id, event, action, installation_id, payload, received_at, body_hash FROM inbox WHERE id = $1`
 		d, err = scanDelivery(s.inbox.db.QueryRowContext(ctx, q, id))
 	}
 	if err == nil {
@@ -119,12 +136,12 @@ func (s *Store) Delivery(ctx context.Context, id string) (Delivery, error) {
 }
 
 // scanDelivery reads a row of deliveries or inbox columns id, event, action,
-// installation_id, payload, received_at. The payload stays as stored
+// installation_id, payload, received_at, body_hash. The payload stays as stored
 // (decodePayload), so the inbox moves it without decompressing.
 func scanDelivery(row interface{ Scan(...any) error }) (Delivery, error) {
 	var d Delivery
 	var received int64
-	if err := row.Scan(&d.ID, &d.Event, &d.Action, &d.InstallationID, &d.Payload, &received); err != nil {
+	if err := row.Scan(&d.ID, &d.Event, &d.Action, &d.InstallationID, &d.Payload, &received, &d.BodyHash); err != nil {
 		return Delivery{}, err
 	}
 	d.ReceivedAt = fromMicros(received)

@@ -115,8 +115,14 @@ const inboxSchema = `CREATE TABLE IF NOT EXISTS inbox (
     action          TEXT NOT NULL,
     installation_id INTEGER NOT NULL,
     payload         BLOB NOT NULL,
-    received_at     INTEGER NOT NULL
+    received_at     INTEGER NOT NULL,
+    body_hash       BLOB UNIQUE -- Delivery.BodyHash; NULL when none
 ) STRICT`
+
+// inboxBodyHash adds body_hash to an inbox created before it existed. SQLite
+// cannot add a UNIQUE column, hence the index.
+const inboxBodyHash = `ALTER TABLE inbox ADD COLUMN body_hash BLOB;
+CREATE UNIQUE INDEX inbox_body_hash_idx ON inbox (body_hash)`
 
 // openInbox opens (creating if needed) the inbox next to the main database
 // file at path, and starts its batcher and mover. The mover moves anything
@@ -146,9 +152,9 @@ func newInbox(ctx context.Context, s *Store, path string, log *slog.Logger) (*in
 	if err != nil {
 		return nil, err
 	}
-	if _, err := db.ExecContext(ctx, inboxSchema); err != nil {
+	if err := createInbox(ctx, db); err != nil {
 		db.Close()
-		return nil, fmt.Errorf("store: create inbox: %w", err)
+		return nil, err
 	}
 	if _, err := db.ExecContext(ctx, fmt.Sprintf("PRAGMA wal_autocheckpoint = %d", writerCheckpointPages)); err != nil {
 		db.Close()
@@ -175,6 +181,24 @@ func newInbox(ctx context.Context, s *Store, path string, log *slog.Logger) (*in
 	ib.writeBatch = ib.write
 	ib.wake <- struct{}{}
 	return ib, nil
+}
+
+// createInbox creates the inbox table, or adds what an older one lacks.
+func createInbox(ctx context.Context, db *sql.DB) error {
+	if _, err := db.ExecContext(ctx, inboxSchema); err != nil {
+		return fmt.Errorf("store: create inbox: %w", err)
+	}
+	var has bool
+	const q = `SELECT EXISTS (SELECT 1 FROM pragma_table_info('inbox') WHERE name = 'body_hash')`
+	if err := db.QueryRowContext(ctx, q).Scan(&has); err != nil {
+		return fmt.Errorf("store: read inbox schema: %w", err)
+	}
+	if !has {
+		if _, err := db.ExecContext(ctx, inboxBodyHash); err != nil {
+			return fmt.Errorf("store: add body_hash to the inbox: %w", err)
+		}
+	}
+	return nil
 }
 
 func (ib *inbox) start() {
@@ -267,23 +291,28 @@ func (ib *inbox) batch() {
 }
 
 // write records reqs' deliveries in the inbox in one transaction and reports
-// which were new. A delivery is a duplicate if its ID is in the inbox,
-// including earlier in this batch, or in the main database. The order makes
-// this exact: the mover commits a delivery to the main database before it
-// deletes it from the inbox, so one that is no longer in the inbox when the
-// insert runs is already visible to the read of the main database after it.
+// which were new. A delivery is a duplicate if its ID or its body hash is in
+// the inbox, including earlier in this batch, or in the main database. The
+// order makes this exact: the mover commits a delivery to the main database
+// before it deletes it from the inbox, so one that is no longer in the inbox
+// when the insert runs is already visible to the read of the main database
+// after it. Both look-ups are by unique index, in the statements the hot
+// path ran already.
 func (ib *inbox) write(reqs []*inboxRequest) ([]bool, error) {
 	// Not a caller's context: a batch serves several callers.
 	ctx := context.Background()
-	const insert = `INSERT INTO inbox (id, event, action, installation_id, payload, received_at)
-VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (id) DO NOTHING`
+	// No conflict target: a conflict on the ID or on the body hash skips.
+	const insert = `INSERT INTO inbox (id, event, action, installation_id, payload, received_at, body_hash)
+VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING`
 	const undo = `DELETE FROM inbox WHERE id = $1`
-	const recorded = `SELECT EXISTS (SELECT 1 FROM deliveries WHERE id = $1)`
+	const recorded = `SELECT EXISTS (SELECT 1 FROM deliveries WHERE id = $1)
+    OR EXISTS (SELECT 1 FROM deliveries WHERE body_hash = $2)`
 	inserted := make([]bool, len(reqs))
 	err := inTx(ctx, ib.db, func(tx *sql.Tx) error {
 		for i, r := range reqs {
 			d := r.d
-			res, err := tx.ExecContext(ctx, insert, d.ID, d.Event, d.Action, d.InstallationID, d.Payload, micros(d.ReceivedAt))
+			hash := nullBytes(d.BodyHash)
+			res, err := tx.ExecContext(ctx, insert, d.ID, d.Event, d.Action, d.InstallationID, d.Payload, micros(d.ReceivedAt), hash)
 			if err != nil {
 				return fmt.Errorf("insert into inbox: %w", err)
 			}
@@ -294,7 +323,7 @@ VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (id) DO NOTHING`
 				continue // in the inbox already
 			}
 			var seen bool
-			if err := ib.main.QueryRowContext(ctx, recorded, d.ID).Scan(&seen); err != nil {
+			if err := ib.main.QueryRowContext(ctx, recorded, d.ID, hash).Scan(&seen); err != nil {
 				return fmt.Errorf("look up delivery: %w", err)
 			}
 			if seen {
@@ -384,7 +413,7 @@ func (ib *inbox) moveAll(ctx context.Context) error {
 // moved. Recording skips a delivery recorded before, so a move repeated after
 // a crash between the two steps enqueues nothing twice.
 func (ib *inbox) moveBatch(ctx context.Context) (int, error) {
-	const q = `SELECT id, event, action, installation_id, payload, received_at FROM inbox ORDER BY seq LIMIT $1`
+	const q = `SELECT id, event, action, installation_id, payload, received_at, body_hash FROM inbox ORDER BY seq LIMIT $1`
 	rows, err := ib.bg.QueryContext(ctx, q, maxMoveBatch)
 	if err != nil {
 		return 0, fmt.Errorf("store: read inbox: %w", err)

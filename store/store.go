@@ -6,7 +6,9 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
+	"os"
 	"strings"
 	"sync"
 	"time"
@@ -201,6 +203,9 @@ func sqlitePath(url string) string { return strings.TrimPrefix(url, "sqlite://")
 // openSQLite opens a pool of one connection to the database file at path
 // and checks it answers.
 func openSQLite(ctx context.Context, path string) (*sql.DB, error) {
+	if err := privateFiles(path); err != nil {
+		return nil, err
+	}
 	// WAL lets readers proceed while one connection writes; busy_timeout
 	// waits out a lock held by another connection or process instead of
 	// failing; _txlock=immediate takes the write lock at BEGIN so a
@@ -223,6 +228,26 @@ func openSQLite(ctx context.Context, path string) (*sql.DB, error) {
 		return nil, fmt.Errorf("store: connect to sqlite %s: %w", path, err)
 	}
 	return db, nil
+}
+
+// privateFiles creates the database file at path readable by its owner only,
+// or makes an existing one so, with its WAL and shared-memory files: they
+// hold webhook payloads. SQLite creates the WAL and shared-memory files with
+// the main file's permissions, so a 0600 main file keeps them private too.
+func privateFiles(path string) error {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return fmt.Errorf("store: create sqlite %s: %w", path, err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("store: create sqlite %s: %w", path, err)
+	}
+	for _, p := range []string{path, path + "-wal", path + "-shm"} {
+		if err := os.Chmod(p, 0o600); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("store: make sqlite %s private: %w", p, err)
+		}
+	}
+	return nil
 }
 
 // redact hides a password in a database URL before it reaches an error.

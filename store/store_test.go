@@ -5,6 +5,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -585,5 +587,40 @@ func TestPostgresPoolKeepsItsConnections(t *testing.T) {
 	if st.MaxOpenConnections != n || st.MaxIdleClosed != 0 || st.OpenConnections != n {
 		t.Errorf("pool after three bursts of %d: max open %d, open %d, closed for want of idle slots %d; want %d, %d, 0",
 			n, st.MaxOpenConnections, st.OpenConnections, st.MaxIdleClosed, n, n)
+	}
+}
+
+// The database files hold webhook payloads: only their owner may read them,
+// whatever the umask, and a file left readable by an older version is made
+// private on Open.
+func TestSQLiteFilesArePrivate(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	path := filepath.Join(dir, "store.db")
+	if err := os.WriteFile(path+".inbox", nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(path+".inbox", 0o644); err != nil { // past the umask
+		t.Fatal(err)
+	}
+	s := openStore(t, "sqlite://"+path, Options{})
+	if _, err := s.EnqueueDelivery(context.Background(), Delivery{ID: "d1", Event: "ping", Payload: []byte(`{}`)}); err != nil {
+		t.Fatal(err)
+	}
+	var files []string
+	for _, base := range []string{path, path + ".inbox"} {
+		for _, suffix := range []string{"", "-wal", "-shm"} {
+			files = append(files, base+suffix)
+		}
+	}
+	for _, f := range files {
+		info, err := os.Stat(f)
+		if err != nil {
+			t.Errorf("%s: %v", filepath.Base(f), err)
+			continue
+		}
+		if mode := info.Mode().Perm(); mode != 0o600 {
+			t.Errorf("%s: mode %v, want -rw-------", filepath.Base(f), mode)
+		}
 	}
 }

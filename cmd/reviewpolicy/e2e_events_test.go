@@ -32,8 +32,8 @@ func pushPayload(t *testing.T, repo, branch string, files ...string) []byte {
 	})
 }
 
-// sendAll delivers body n times at once, each under its own delivery ID, as
-// GitHub's redeliveries and two replicas' views of one event look.
+// sendAll delivers the event n times at once, each a new delivery (its own
+// ID, its own body; see send), as several deliveries of one event look.
 func (h *harness) sendAll(t *testing.T, event string, body []byte, n int) {
 	t.Helper()
 	var wg sync.WaitGroup

@@ -161,10 +161,31 @@ func sign(body []byte, key string) string {
 	return "sha256=" + hex.EncodeToString(mac.Sum(nil))
 }
 
-// send delivers a webhook signed with the app's secret; delivery "" gets a fresh ID.
+// send delivers a webhook signed with the app's secret. Delivery "" is a new
+// delivery of the event: a fresh ID and, as every delivery GitHub sends has,
+// a body of its own (the same body under a new ID is refused as a replay);
+// the body gains a field naming the ID, which the app ignores.
 func (h *harness) send(t *testing.T, event, delivery string, body []byte) int {
 	t.Helper()
+	if delivery == "" {
+		delivery = fmt.Sprintf("d-%s-%d", t.Name(), h.seq.Add(1))
+		body = withDeliveryField(body, delivery)
+	}
 	return h.sendSigned(t, event, delivery, body, sign(body, secret))
+}
+
+// withDeliveryField adds "e2e_delivery": id to a JSON object; anything else
+// is returned as is.
+func withDeliveryField(body []byte, id string) []byte {
+	rest, ok := bytes.CutPrefix(body, []byte("{"))
+	if !ok {
+		return body
+	}
+	field := fmt.Sprintf(`{"e2e_delivery":%q`, id)
+	if len(bytes.TrimSpace(rest)) > 0 && bytes.TrimSpace(rest)[0] != '}' {
+		field += ","
+	}
+	return append([]byte(field), rest...)
 }
 
 func (h *harness) sendSigned(t *testing.T, event, delivery string, body []byte, signature string) int {
@@ -348,17 +369,23 @@ func TestSameDeliveryTwiceGivesOneCheckRunAndRedeliveryUpdatesIt(t *testing.T) {
 	// The first job writes more after its check run (the sticky comment):
 	// count from its end, not from its check run.
 	waitFor(t, "the first job to finish", func() bool { return h.deliveriesDone(t) == 1 })
-	// A redelivery under a new ID (as GitHub's "Redeliver" does) runs
-	// again and, nothing having changed, writes nothing.
+	// The same body under a new ID is a replay (GitHub's "Redeliver"
+	// reuses the ID, above): answered as a duplicate, nothing runs.
+	if got := h.send(t, "pull_request", "dup-replay", body); got != http.StatusOK {
+		t.Errorf("replayed body under a new ID: %d, want 200", got)
+	}
+	// The same event again under a new ID, with a body of its own (as two
+	// deliveries of one event would be), runs again and, nothing having
+	// changed, writes nothing.
 	writes := h.writes()
-	h.send(t, "pull_request", "dup-2", body)
-	waitFor(t, "the redelivery's evaluation", func() bool { return h.evaluations() == 2 })
+	h.send(t, "pull_request", "", body)
+	waitFor(t, "the second delivery's evaluation", func() bool { return h.evaluations() == 2 })
 	waitFor(t, "the job to finish", func() bool { return h.deliveriesDone(t) == 2 })
 	if n := len(h.checkRuns()); n != 1 {
-		t.Errorf("%d check runs after a redelivery, want 1", n)
+		t.Errorf("%d check runs after a second delivery, want 1", n)
 	}
 	if n := h.writes() - writes; n != 0 {
-		t.Errorf("the redelivery wrote %d times to GitHub, want 0", n)
+		t.Errorf("the second delivery wrote %d times to GitHub, want 0", n)
 	}
 	if n := h.fake.CountCalls("POST", "/repos/"+owner+"/"+repoName+"/check-runs"); n != 1 {
 		t.Errorf("check run created %d times, want 1", n)
@@ -444,36 +471,69 @@ func TestPolicyComesFromBaseBranchNotHead(t *testing.T) {
 func TestDebugProfilesOnlyOnTheDebugAddress(t *testing.T) {
 	t.Parallel()
 	h := setup(t)
+	urls := serveWithEnv(t, h, map[string]string{"REVIEWPOLICY_DEBUG_ADDRESS": "127.0.0.1:0"}, "listening on ", "debug on ")
+	if code := getStatus(t, urls["debug on "]+"heap?debug=1"); code != http.StatusOK {
+		t.Errorf("heap profile on the debug address: %d", code)
+	}
+	if code := getStatus(t, urls["listening on "]+"/debug/pprof/"); code != http.StatusNotFound {
+		t.Errorf("profiles on the public port: %d, want 404", code)
+	}
+}
+
+// /metrics names repositories in its labels: given an address of its own,
+// it is served there and the webhook port answers 404.
+func TestMetricsOnlyOnTheMetricsAddress(t *testing.T) {
+	t.Parallel()
+	h := setup(t)
+	urls := serveWithEnv(t, h, map[string]string{"REVIEWPOLICY_METRICS_ADDRESS": "127.0.0.1:0"}, "listening on ", "metrics on ")
+	res, err := http.Get(urls["metrics on "])
+	must(t, err)
+	body, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if res.StatusCode != http.StatusOK || !strings.Contains(string(body), "reviewpolicy_build_info") {
+		t.Errorf("metrics on the metrics address: %d\n%.300s", res.StatusCode, body)
+	}
+	public := urls["listening on "]
+	if code := getStatus(t, public+"/metrics"); code != http.StatusNotFound {
+		t.Errorf("metrics on the webhook port: %d, want 404", code)
+	}
+	if code := getStatus(t, public+"/healthz"); code != http.StatusOK {
+		t.Errorf("healthz on the webhook port: %d, want 200", code)
+	}
+}
+
+// serveWithEnv runs serve with env until the test ends and returns the URL
+// printed after each of prefixes.
+func serveWithEnv(t *testing.T, h *harness, env map[string]string, prefixes ...string) map[string]string {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	pr, pw := io.Pipe()
 	done := make(chan error, 1)
-	env := map[string]string{"REVIEWPOLICY_DEBUG_ADDRESS": "127.0.0.1:0"}
 	go func() {
 		done <- run(ctx, []string{"serve", "--config", h.cfgPath}, func(k string) string { return env[k] }, pw, io.Discard)
 		pw.Close()
 	}()
-	defer func() { cancel(); <-done }()
+	t.Cleanup(func() { cancel(); <-done })
 	sc := bufio.NewScanner(pr)
-	var public, debug string
-	for (public == "" || debug == "") && sc.Scan() {
-		if u, ok := strings.CutPrefix(sc.Text(), "listening on "); ok {
-			public = u
-		}
-		if u, ok := strings.CutPrefix(sc.Text(), "debug on "); ok {
-			debug = u
+	urls := map[string]string{}
+	for len(urls) < len(prefixes) && sc.Scan() {
+		for _, p := range prefixes {
+			if u, ok := strings.CutPrefix(sc.Text(), p); ok {
+				urls[p] = u
+			}
 		}
 	}
 	go func() { _, _ = io.Copy(io.Discard, pr) }()
-	res, err := http.Get(debug + "heap?debug=1")
+	if len(urls) < len(prefixes) {
+		t.Fatalf("serve printed only %v", urls)
+	}
+	return urls
+}
+
+func getStatus(t *testing.T, url string) int {
+	t.Helper()
+	res, err := http.Get(url)
 	must(t, err)
 	res.Body.Close()
-	if res.StatusCode != http.StatusOK {
-		t.Errorf("heap profile on the debug address: %d", res.StatusCode)
-	}
-	res, err = http.Get(public + "/debug/pprof/")
-	must(t, err)
-	res.Body.Close()
-	if res.StatusCode != http.StatusNotFound {
-		t.Errorf("profiles on the public port: %d, want 404", res.StatusCode)
-	}
+	return res.StatusCode
 }

@@ -14,6 +14,13 @@ func (h *harness) startChild(t *testing.T, env ...string) *exec.Cmd {
 	t.Helper()
 	exe, err := os.Executable()
 	must(t, err)
+	return h.startServerProcess(t, exe, env...)
+}
+
+// startServerProcess runs exe (this test binary or a built server) as the
+// server, with env added.
+func (h *harness) startServerProcess(t *testing.T, exe string, env ...string) *exec.Cmd {
+	t.Helper()
 	cmd := exec.Command(exe, "serve", "--config", h.cfgPath)
 	cmd.Env = append(os.Environ(), append(env, "REVIEWPOLICY_E2E_CHILD=1")...)
 	out, err := cmd.StdoutPipe()

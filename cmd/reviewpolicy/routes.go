@@ -9,8 +9,9 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
 
-// routes lists every endpoint the server answers.
-func routes(hook http.Handler, ready func(context.Context) error, reg *prometheus.Registry) http.Handler {
+// routes lists every endpoint the public port answers; /metrics only when
+// it has no address of its own (server.metrics_address).
+func routes(hook http.Handler, ready func(context.Context) error, reg *prometheus.Registry, metricsHere bool) http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("POST /api/github/hook", hook)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
@@ -23,8 +24,21 @@ func routes(hook http.Handler, ready func(context.Context) error, reg *prometheu
 		}
 		_, _ = w.Write([]byte("ready\n"))
 	})
-	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
+	if metricsHere {
+		mux.Handle("GET /metrics", metricsHandler(reg))
+	}
 	return mux
+}
+
+// metricsRoutes is /metrics alone, for server.metrics_address.
+func metricsRoutes(reg *prometheus.Registry) http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", metricsHandler(reg))
+	return mux
+}
+
+func metricsHandler(reg *prometheus.Registry) http.Handler {
+	return promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg})
 }
 
 // debugRoutes are Go's profiles, served only on server.debug_address so

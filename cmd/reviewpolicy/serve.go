@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/gregjones/httpcache"
@@ -122,7 +123,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	hook := &handlers.Webhook{Secret: []byte(cfg.GitHub.App.WebhookSecret), Store: st, Metrics: metrics,
 		Logger: logger, Now: time.Now, Gate: app.Gate}
 	srv := &http.Server{
-		Handler:           routes(hook, st.Ping, reg),
+		Handler:           routes(hook, st.Ping, reg, cfg.Server.MetricsAddress == ""),
 		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      30 * time.Second,
@@ -138,14 +139,23 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
-	if cfg.Server.DebugAddress != "" {
-		dbg, err := net.Listen("tcp", cfg.Server.DebugAddress)
-		if err != nil {
-			return fmt.Errorf("server.debug_address: %w", err)
+	// Profiles and metrics, when given addresses, are served there only:
+	// keep those private.
+	for _, side := range []struct {
+		key, addr, path string
+		h               http.Handler
+	}{
+		{"server.debug_address", cfg.Server.DebugAddress, "/debug/pprof/", debugRoutes()},
+		{"server.metrics_address", cfg.Server.MetricsAddress, "/metrics", metricsRoutes(reg)},
+	} {
+		if side.addr == "" {
+			continue
 		}
-		defer dbg.Close()
-		fmt.Fprintf(stdout, "debug on http://%s/debug/pprof/\n", dbg.Addr())
-		go func() { _ = http.Serve(dbg, debugRoutes()) }()
+		stop, err := serveAside(side.key, side.addr, side.path, side.h, stdout)
+		if err != nil {
+			return err
+		}
+		defer stop()
 	}
 	select {
 	case err := <-errc:
@@ -160,6 +170,20 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		err = errors.Join(err, serr)
 	}
 	return err
+}
+
+// serveAside serves h on its own listener at addr, named by its
+// configuration key, and prints where (tests and scripts read the line).
+func serveAside(key, addr, path string, h http.Handler, stdout io.Writer) (stop func(), err error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", key, err)
+	}
+	name := strings.TrimSuffix(strings.TrimPrefix(key, "server."), "_address")
+	fmt.Fprintf(stdout, "%s on http://%s%s\n", name, ln.Addr(), path)
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 5 * time.Second}
+	go func() { _ = srv.Serve(ln) }()
+	return func() { _ = srv.Close() }, nil
 }
 
 func newLogger(c config.Logging, w io.Writer) *slog.Logger {
