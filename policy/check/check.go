@@ -130,7 +130,7 @@ func Build(in Input) Report {
 		worst = Failure
 		fmt.Fprintf(&b, "## Policy\n❌ The policy in force (%s) is invalid, so nothing else was checked:\n\n%s"+
 			"Fix the file on the base branch; `reviewpolicy validate FILE` shows the same errors offline.\n\n",
-			oneLine(in.PolicySource, maxText), Fence(in.PolicyErr.Error(), maxError))
+			oneLine(in.PolicySource, maxText), Fence(errorText(in.PolicyErr, maxError), maxError))
 		todo = append(todo, "The review policy of this repository is invalid; a lead must fix it (see the check run).")
 	case in.Policy == nil:
 		b.WriteString("## Policy\nNo review policy found (no `.github/review-policy.yml` here and no organisation default), so there is nothing to enforce.\n\n")
@@ -184,7 +184,7 @@ func proposedSection(b *strings.Builder, r *Report, p Proposed, todo []string) (
 	}
 	if p.Err != nil {
 		blocking = true
-		fmt.Fprintf(b, "❌ %s as changed here is invalid:\n\n%s\n", path, Fence(p.Err.Error(), maxError))
+		fmt.Fprintf(b, "❌ %s as changed here is invalid:\n\n%s\n", path, Fence(errorText(p.Err, maxError), maxError))
 		todo = append(todo, path+" as changed here is invalid: see the annotations on the check run.")
 		var list policy.ErrorList
 		if errors.As(p.Err, &list) {
@@ -216,6 +216,25 @@ func proposedSection(b *strings.Builder, r *Report, p Proposed, todo []string) (
 		b.WriteString("\n")
 	}
 	return todo, blocking
+}
+
+// errorText lists err in about n bytes, one problem a line, each cut to
+// maxText, without building the whole text of a long list first.
+func errorText(err error, n int) string {
+	var list policy.ErrorList
+	if !errors.As(err, &list) {
+		return err.Error()
+	}
+	var b strings.Builder
+	for i, e := range list {
+		if b.Len() >= n {
+			fmt.Fprintf(&b, "… and %d more", len(list)-i)
+			break
+		}
+		short := policy.Error{File: clean(e.File, maxName, code), Line: e.Line, Column: e.Column, Msg: clean(e.Msg, maxText, code)}
+		b.WriteString(short.Error() + "\n")
+	}
+	return b.String()
 }
 
 // annotatedNote says when GitHub's cap left problems without an annotation.
@@ -350,7 +369,7 @@ func comment(todo []string, in Input) string {
 	var b strings.Builder
 	b.WriteString(Marker + "\n")
 	if in.Notice != "" {
-		b.WriteString(oneLine(in.Notice, maxText))
+		b.WriteString(clean(in.Notice, maxText, notice))
 		if ms := mentions(in.Mentions); ms != "" {
 			b.WriteString(" " + ms)
 		}

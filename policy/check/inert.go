@@ -71,7 +71,8 @@ const (
 	plain              // plain text on one line
 	code               // inside a code span
 	block              // inside a fenced code block
-	line               // trusted markdown, kept on one line
+	line               // the app's markdown, kept on one line
+	notice             // the app's markdown, inert but for its emphasis
 )
 
 // clean rewrites s rune by rune for m, stopping before n bytes are written.
@@ -129,16 +130,14 @@ func rewrite(s string, i int, r rune, m mode) string {
 		return "@" + zwj
 	case m == plain:
 		return string(r)
+	case r == '*' && m == notice:
+		return "*" // the app's own emphasis
+	case r == '&' || r == '<' || r == '>':
+		return entity(r)
 	}
 	switch r {
 	case '#':
 		return "#" + zwj
-	case '&':
-		return "&amp;"
-	case '<':
-		return "&lt;"
-	case '>':
-		return "&gt;"
 	case '\\', '`', '*', '_', '[', ']', '~', '|':
 		return `\` + string(r)
 	case ':':
@@ -153,6 +152,19 @@ func rewrite(s string, i int, r rune, m mode) string {
 		if i >= 3 && strings.EqualFold(s[i-3:i], "www") { // nor www. autolink
 			return zwj + "."
 		}
+	}
+	return string(r)
+}
+
+// entity returns r, as an HTML entity when it could start or end a tag.
+func entity(r rune) string {
+	switch r {
+	case '&':
+		return "&amp;"
+	case '<':
+		return "&lt;"
+	case '>':
+		return "&gt;"
 	}
 	return string(r)
 }
