@@ -42,3 +42,14 @@ func TestCombineKeepsStructureAndLimit(t *testing.T) {
 		}
 	}
 }
+
+// TestGroupReportBranchInert: a merge group's base branch named to break
+// out of its code span stays inside it.
+func TestGroupReportBranchInert(t *testing.T) {
+	t.Parallel()
+	g := mergeGroupArgs{HeadSHA: strings.Repeat("a", 40), BaseRef: "refs/heads/x`<img src=x>`@acme/everyone"}
+	r := groupReport(g, nil)
+	if !strings.Contains(r.Summary, " on ``x`<img src=x>`@acme/everyone``.\n") {
+		t.Errorf("summary: %q", r.Summary)
+	}
+}
