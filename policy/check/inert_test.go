@@ -173,3 +173,42 @@ func TestIsMention(t *testing.T) {
 		}
 	}
 }
+
+// FuzzInert: whatever the text, Inert adds no structure, tag, mention,
+// reference or link to the line it is put in, and keeps within its budget.
+func FuzzInert(f *testing.F) {
+	for _, s := range hostile {
+		f.Add(s, 1000)
+	}
+	want := tags(renderOnce("- a **b**: X c\n"))
+	f.Fuzz(func(t *testing.T, s string, n int) {
+		n = 20 + abs(n)%2000
+		out := Inert(s, n)
+		if len(out) > n || !utf8.ValidString(out) {
+			t.Fatalf("Inert(%q, %d) = %d bytes", s, n, len(out))
+		}
+		h := renderOnce("- a **b**: " + out + " c\n")
+		if got := tags(h); !slices.Equal(got, want) {
+			t.Fatalf("Inert(%q) = %q renders %v", s, out, got)
+		}
+		if l := live.FindString(text(h)); l != "" {
+			t.Fatalf("Inert(%q) = %q leaves %q live", s, out, l)
+		}
+	})
+}
+
+func abs(n int) int {
+	if n < 0 {
+		return -(n + 1)
+	}
+	return n
+}
+
+// BenchmarkInertMegabyte: the cost is in the budget, not in the input.
+func BenchmarkInertMegabyte(b *testing.B) {
+	s := strings.Repeat("@acme/everyone <img src=x> ", 40000)
+	b.ReportAllocs()
+	for b.Loop() {
+		Inert(s, 1000)
+	}
+}
