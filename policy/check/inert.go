@@ -89,6 +89,9 @@ func clean(s string, n int, m mode) string {
 		}
 		rep := rewrite(s, i, r, m)
 		if b.Len()+len(rep) > n {
+			if limit < 0 {
+				return "" // no room even for the marker
+			}
 			return cut(b.String()[:keep], m)
 		}
 		b.WriteString(rep)

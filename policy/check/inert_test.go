@@ -142,6 +142,9 @@ func TestInertBounded(t *testing.T) {
 			}
 		}
 	}
+	if got := Inert("far too long for it", 5); got != "" {
+		t.Errorf("Inert with a budget below the marker's = %q", got)
+	}
 	if got := Inert("short", 1000); got != "short" {
 		t.Errorf("Inert(short) = %q", got)
 	}
