@@ -10,9 +10,6 @@ import (
 	"github.com/reviewpolicy/reviewpolicy/policy/check"
 )
 
-// maxAnnotations is GitHub's limit of annotations per check-run request.
-const maxAnnotations = 50
-
 // HasCheckRun reports whether the app remembers writing sha's check run.
 func (r *Repo) HasCheckRun(ctx context.Context, sha string) (bool, error) {
 	_, known, err := r.api.objects.GetObject(ctx, CheckRunKey(r.ID, sha))
@@ -91,15 +88,24 @@ func (r *Repo) LatestCheckRun(ctx context.Context, sha string) (*github.CheckRun
 	return runs.CheckRuns[0], nil
 }
 
+// checkOutput is the request's output, cut to GitHub's limits whatever
+// wrote the report (a combined or merge-group summary too): GitHub refuses
+// a request with an oversized field, and the check would then not exist.
 func checkOutput(rep check.Report) *github.CheckRunOutput {
-	out := &github.CheckRunOutput{Title: github.String(rep.Title), Summary: github.String(rep.Summary)}
+	out := &github.CheckRunOutput{Title: github.String(check.Clip(rep.Title, maxTitle)),
+		Summary: github.String(check.Clip(rep.Summary, check.MaxSummary))}
 	for i, an := range rep.Annotations {
-		if i == maxAnnotations {
+		if i == check.MaxAnnotations {
 			break
 		}
 		out.Annotations = append(out.Annotations, &github.CheckRunAnnotation{
 			Path: github.String(an.Path), StartLine: github.Int(an.StartLine), EndLine: github.Int(an.EndLine),
-			AnnotationLevel: github.String(cmp.Or(an.Level, check.LevelFailure)), Message: github.String(an.Message)})
+			AnnotationLevel: github.String(cmp.Or(an.Level, check.LevelFailure)),
+			Message:         github.String(check.Plain(an.Message, check.MaxAnnotationMessage))})
 	}
 	return out
 }
+
+// maxTitle bounds a check run's title, a single line in GitHub's lists;
+// GitHub documents no limit, the app's titles are far shorter.
+const maxTitle = 1000

@@ -35,7 +35,10 @@ func (r *Repo) UpsertComment(ctx context.Context, n int, rep check.Report) error
 			return err
 		}
 	}
-	hash := contentHash(rep.Comment)
+	// Build keeps within GitHub's limit; this holds for any report, as a
+	// refused body would leave the old comment standing.
+	body := check.Clip(rep.Comment, check.MaxComment)
+	hash := contentHash(body)
 	switch {
 	case obj.ID == 0 && !rep.NeedsComment:
 		if known {
@@ -43,14 +46,14 @@ func (r *Repo) UpsertComment(ctx context.Context, n int, rep check.Report) error
 		}
 		hash = "" // remembered as "none", so GitHub is not searched again
 	case obj.ID == 0:
-		cm, _, err := r.c.Issues.CreateComment(ctx, r.Owner, r.Name, n, &github.IssueComment{Body: github.String(rep.Comment)})
+		cm, _, err := r.c.Issues.CreateComment(ctx, r.Owner, r.Name, n, &github.IssueComment{Body: github.String(body)})
 		if err != nil {
 			return fmt.Errorf("commenting on %s: %w", r.pr(n), err)
 		}
 		obj.ID = cm.GetID()
-	case obj.Hash == hash || (!known && current == rep.Comment):
+	case obj.Hash == hash || (!known && current == body):
 	default:
-		_, resp, err := r.c.Issues.EditComment(ctx, r.Owner, r.Name, obj.ID, &github.IssueComment{Body: github.String(rep.Comment)})
+		_, resp, err := r.c.Issues.EditComment(ctx, r.Owner, r.Name, obj.ID, &github.IssueComment{Body: github.String(body)})
 		if resp != nil && resp.StatusCode == http.StatusNotFound {
 			// Someone deleted it: there is none now; the next evaluation
 			// that has something to say creates a new one.

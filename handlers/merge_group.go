@@ -210,7 +210,7 @@ func ownVerdict(ctx context.Context, gh *githubapi.Repo, m *groupMember) error {
 // passed on its own head, and when there is at least one.
 func groupReport(g mergeGroupArgs, members []groupMember) check.Report {
 	var b strings.Builder
-	fmt.Fprintf(&b, "Merge group `%s` on `%s`.\n\n", short(g.HeadSHA), strings.TrimPrefix(g.BaseRef, "refs/heads/"))
+	fmt.Fprintf(&b, "Merge group `%s` on %s.\n\n", short(g.HeadSHA), check.Code(strings.TrimPrefix(g.BaseRef, "refs/heads/"), 200))
 	var failed []string
 	for i, m := range members {
 		if i == maxGroupPRs {

@@ -6,6 +6,7 @@ import (
 
 	"github.com/reviewpolicy/reviewpolicy/githubapi"
 	"github.com/reviewpolicy/reviewpolicy/policy"
+	"github.com/reviewpolicy/reviewpolicy/policy/check"
 )
 
 // loaded is the policy in force for one pull request.
@@ -39,7 +40,8 @@ func (a *App) parseCached(label, sha, text string) parsed {
 // default in its ".github" repository applies.
 func (a *App) loadPolicy(ctx context.Context, gh *githubapi.Repo, baseRef string, files githubapi.BaseFiles) (loaded, error) {
 	var repoFile *policy.File
-	repoSource := fmt.Sprintf("`%s` on `%s`", policy.FileName, baseRef)
+	// The branch name is the repository's to choose (backticks included).
+	repoSource := fmt.Sprintf("%s on %s", check.Code(policy.FileName, 200), check.Code(baseRef, 200))
 	if sha, ok := files[policy.FileName]; ok {
 		p, err := a.parseBlob(ctx, gh, policy.FileName, baseRef, sha)
 		if err != nil {
@@ -88,7 +90,7 @@ func (a *App) parseBlob(ctx context.Context, gh *githubapi.Repo, path, ref, sha 
 }
 
 func (a *App) loadOrgPolicy(ctx context.Context, in *githubapi.Installation, owner string) (parsed, string, error) {
-	source := fmt.Sprintf("the organisation default (`%s/.github/%s`)", owner, policy.OrgFileName)
+	source := fmt.Sprintf("the organisation default (%s)", check.Code(owner+"/.github/"+policy.OrgFileName, 200))
 	text, sha, found, err := in.File(ctx, owner, ".github", policy.OrgFileName, "")
 	if err != nil || !found {
 		return parsed{}, source, err

@@ -8,7 +8,6 @@ import (
 	"slices"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/reviewpolicy/reviewpolicy/githubapi"
 	"github.com/reviewpolicy/reviewpolicy/policy/check"
@@ -177,23 +176,10 @@ func combine(verdicts []store.Verdict, pending []int) (check.Report, error) {
 	}
 	budget := (maxSummary - b.Len() - 200) / len(vs)
 	for i, v := range vs {
-		fmt.Fprintf(&b, "\n## #%d into `%s`: %s\n\n%s\n", verdicts[i].Number, strings.ReplaceAll(verdicts[i].BaseRef, "`", ""),
-			v.Conclusion, truncate(v.Summary, budget))
+		head := fmt.Sprintf("\n## #%d into %s: %s\n\n", verdicts[i].Number, check.Code(verdicts[i].BaseRef, 200), v.Conclusion)
+		b.WriteString(head + check.Clip(v.Summary, max(budget-len(head)-1, 0)) + "\n")
 		rep.Annotations = append(rep.Annotations, v.Annotations...)
 	}
 	rep.Summary = b.String()
 	return rep, nil
-}
-
-// truncate cuts s to at most n bytes on a rune boundary, saying so.
-func truncate(s string, n int) string {
-	const more = "\n\n… (cut to fit GitHub's limit)"
-	if len(s) <= n {
-		return s
-	}
-	cut := max(n-len(more), 0)
-	for cut > 0 && !utf8.RuneStart(s[cut]) {
-		cut--
-	}
-	return s[:cut] + more
 }

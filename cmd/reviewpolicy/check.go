@@ -12,6 +12,7 @@ import (
 
 	"github.com/reviewpolicy/reviewpolicy/handlers"
 	"github.com/reviewpolicy/reviewpolicy/policy"
+	"github.com/reviewpolicy/reviewpolicy/policy/check"
 	"github.com/reviewpolicy/reviewpolicy/policy/decide"
 	"github.com/reviewpolicy/reviewpolicy/policy/sla"
 )
@@ -78,7 +79,7 @@ func checkCmd(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 
-	f := decide.Facts{Policy: pol, PolicyErr: perr, PolicySource: "`" + *policyPath + "`", Repo: ev.GetRepo().GetFullName(),
+	f := decide.Facts{Policy: pol, PolicyErr: perr, PolicySource: check.Code(*policyPath, 200), Repo: ev.GetRepo().GetFullName(),
 		PR: handlers.PullRequestFacts(pr, files), Template: tmpl, CodeOwners: owners}
 	for _, u := range pr.RequestedReviewers {
 		f.Requested = append(f.Requested, u.GetLogin())

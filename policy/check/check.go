@@ -30,9 +30,11 @@ const (
 
 // Input is everything one evaluation decided.
 type Input struct {
-	Policy       *policy.Policy // nil: no policy anywhere, or PolicyErr
-	PolicySource string         // e.g. "acme/api .github/review-policy.yml on main"
-	PolicyErr    error          // the policy in force is invalid
+	Policy *policy.Policy // nil: no policy anywhere, or PolicyErr
+	// PolicySource is markdown written by the app, e.g. "`.github/review-policy.yml`
+	// on `main`"; its user parts (branch, owner, path) must come through Code.
+	PolicySource string
+	PolicyErr    error // the policy in force is invalid
 
 	Template  *template.Result  // nil: area off or not evaluated
 	Reviewers *reviewers.Output // nil: area off or not evaluated
@@ -42,8 +44,10 @@ type Input struct {
 	Proposed *Proposed
 
 	// Reminder and Breach add the SLA's call to people to the comment.
+	// Only what looks like a login or a team is mentioned; anything else
+	// is shown inert.
 	Mentions []string // logins and @org/team, already with "@"
-	Notice   string   // e.g. "⏰ 4h left for a first review"
+	Notice   string   // the app's own markdown, e.g. "⏰ 4h left for a first review"
 }
 
 // Proposed is the validation of a policy file the pull request changes.
@@ -93,6 +97,16 @@ type Report struct {
 	NeedsComment bool
 }
 
+// Budgets for user text, in bytes: a name or heading, a sentence, an error
+// listing. They keep one item from crowding out the rest of the summary.
+const (
+	maxName    = 200
+	maxText    = 1000
+	maxError   = 16 << 10
+	maxMessage = 4 << 10 // an annotation's message; GitHub takes 64 KB
+	maxListed  = 25      // mentions in one notice
+)
+
 // Build renders a report.
 func Build(in Input) Report {
 	var b strings.Builder
@@ -114,96 +128,144 @@ func Build(in Input) Report {
 	switch {
 	case in.PolicyErr != nil:
 		worst = Failure
-		fmt.Fprintf(&b, "## Policy\n❌ The policy in force (%s) is invalid, so nothing else was checked:\n\n```\n%s\n```\n"+
+		fmt.Fprintf(&b, "## Policy\n❌ The policy in force (%s) is invalid, so nothing else was checked:\n\n%s"+
 			"Fix the file on the base branch; `reviewpolicy validate FILE` shows the same errors offline.\n\n",
-			in.PolicySource, in.PolicyErr)
+			oneLine(in.PolicySource, maxText), Fence(errorText(in.PolicyErr, maxError), maxError))
 		todo = append(todo, "The review policy of this repository is invalid; a lead must fix it (see the check run).")
 	case in.Policy == nil:
 		b.WriteString("## Policy\nNo review policy found (no `.github/review-policy.yml` here and no organisation default), so there is nothing to enforce.\n\n")
 	default:
-		fmt.Fprintf(&b, "## Policy\nUsing %s.\n\n", in.PolicySource)
+		fmt.Fprintf(&b, "## Policy\nUsing %s.\n\n", oneLine(in.PolicySource, maxText))
 	}
 
 	if p := in.Proposed; p != nil {
-		b.WriteString("### Proposed policy change\n")
-		if p.Err != nil {
+		var blocking bool
+		todo, blocking = proposedSection(&b, &r, *p, todo)
+		if blocking {
 			worst = Failure
-			fmt.Fprintf(&b, "❌ `%s` as changed here is invalid:\n\n```\n%s\n```\n\n", p.Path, p.Err)
-			todo = append(todo, fmt.Sprintf("`%s` as changed here is invalid: see the annotations on the check run.", p.Path))
-			var list policy.ErrorList
-			if errors.As(p.Err, &list) {
-				for _, e := range list {
-					r.Annotations = append(r.Annotations, Annotation{Path: p.Path, StartLine: max(e.Line, 1),
-						EndLine: max(e.Line, 1), Column: e.Column, Level: LevelFailure, Message: e.Msg})
-				}
-			}
-		} else if len(p.Findings) > 0 {
-			b.WriteString("The file parses, but against this repository:\n")
-			for _, f := range p.Findings {
-				level, icon := LevelWarning, "⚠️"
-				if f.Blocking {
-					level, icon, worst = LevelFailure, "❌", Failure
-				}
-				fmt.Fprintf(&b, "- %s line %d: %s\n", icon, f.Line, f.Msg)
-				r.Annotations = append(r.Annotations, Annotation{Path: p.Path, StartLine: max(f.Line, 1),
-					EndLine: max(f.Line, 1), Column: f.Column, Level: level, Message: f.Msg})
-			}
-			b.WriteString("\n")
-		}
-		if p.Err == nil && len(p.Changes) == 0 {
-			b.WriteString("✅ Valid; no change in effect.\n\n")
-		} else if p.Err == nil {
-			b.WriteString("✅ Valid. Once merged:\n")
-			for _, c := range p.Changes {
-				fmt.Fprintf(&b, "- %s\n", c)
-			}
-			b.WriteString("\n")
 		}
 	}
 
 	if in.Policy != nil {
 		enf := in.Policy.Enforcement
 		if in.Template != nil && enf.Template != policy.ModeOff {
-			ok := in.Template.OK()
-			raise(enf.Template, ok)
-			lines := templateSection(&b, *in.Template, enf.Template)
-			todo = append(todo, lines...)
+			raise(enf.Template, in.Template.OK())
+			todo = append(todo, templateSection(&b, *in.Template, enf.Template)...)
 		}
 		if in.Reviewers != nil && enf.Reviewers != policy.ModeOff {
-			ok := in.Reviewers.OK()
-			raise(enf.Reviewers, ok)
+			raise(enf.Reviewers, in.Reviewers.OK())
 			reviewersSection(&b, *in.Reviewers, enf.Reviewers)
 		}
 		if in.SLA != nil && enf.SLA != policy.ModeOff {
 			raise(enf.SLA, in.SLA.OK())
-			fmt.Fprintf(&b, "## Review SLA%s\n%s %s\n\n", modeNote(enf.SLA), mark(in.SLA.OK()), in.SLA.Summary)
+			fmt.Fprintf(&b, "## Review SLA%s\n%s %s\n\n", modeNote(enf.SLA), mark(in.SLA.OK()), Inert(in.SLA.Summary, maxText))
 		}
 	}
 
 	r.Conclusion = worst
 	r.Title = title(worst, in)
-	r.Summary = truncate(b.String(), 60000)
+	r.Summary = Clip(b.String(), MaxSummary)
 	r.NeedsComment = len(todo) > 0 || in.Notice != ""
 	r.Comment = comment(todo, in)
 	return r
 }
 
+// proposedSection renders the validation of a proposed policy file and its
+// annotations, and reports whether it blocks the pull request.
+func proposedSection(b *strings.Builder, r *Report, p Proposed, todo []string) ([]string, bool) {
+	b.WriteString("### Proposed policy change\n")
+	path := Code(p.Path, maxName)
+	blocking := false
+	annotate := func(line, col int, level, msg string) {
+		if len(r.Annotations) < MaxAnnotations {
+			r.Annotations = append(r.Annotations, Annotation{Path: p.Path, StartLine: max(line, 1),
+				EndLine: max(line, 1), Column: col, Level: level, Message: Plain(msg, maxMessage)})
+		}
+	}
+	if p.Err != nil {
+		blocking = true
+		fmt.Fprintf(b, "❌ %s as changed here is invalid:\n\n%s\n", path, Fence(errorText(p.Err, maxError), maxError))
+		todo = append(todo, path+" as changed here is invalid: see the annotations on the check run.")
+		var list policy.ErrorList
+		if errors.As(p.Err, &list) {
+			for _, e := range list {
+				annotate(e.Line, e.Column, LevelFailure, e.Msg)
+			}
+			annotatedNote(b, len(list))
+		}
+	} else if len(p.Findings) > 0 {
+		b.WriteString("The file parses, but against this repository:\n")
+		for _, f := range p.Findings {
+			level, icon := LevelWarning, "⚠️"
+			if f.Blocking {
+				level, icon, blocking = LevelFailure, "❌", true
+			}
+			fmt.Fprintf(b, "- %s line %d: %s\n", icon, f.Line, Inert(f.Msg, maxText))
+			annotate(f.Line, f.Column, level, f.Msg)
+		}
+		annotatedNote(b, len(p.Findings))
+		b.WriteString("\n")
+	}
+	if p.Err == nil && len(p.Changes) == 0 {
+		b.WriteString("✅ Valid; no change in effect.\n\n")
+	} else if p.Err == nil {
+		b.WriteString("✅ Valid. Once merged:\n")
+		for _, c := range p.Changes {
+			fmt.Fprintf(b, "- %s\n", Inert(c, maxText))
+		}
+		b.WriteString("\n")
+	}
+	return todo, blocking
+}
+
+// errorText lists err in about n bytes, one problem a line, each cut to
+// maxText, without building the whole text of a long list first.
+func errorText(err error, n int) string {
+	var list policy.ErrorList
+	if !errors.As(err, &list) {
+		return err.Error()
+	}
+	var b strings.Builder
+	for i, e := range list {
+		if b.Len() >= n {
+			fmt.Fprintf(&b, "… and %d more", len(list)-i)
+			break
+		}
+		short := policy.Error{File: clean(e.File, maxName, code), Line: e.Line, Column: e.Column, Msg: clean(e.Msg, maxText, code)}
+		b.WriteString(short.Error() + "\n")
+	}
+	return b.String()
+}
+
+// annotatedNote says when GitHub's cap left problems without an annotation.
+func annotatedNote(b *strings.Builder, n int) {
+	if n > MaxAnnotations {
+		fmt.Fprintf(b, "Only the first %d of these %d problems are annotated.\n", MaxAnnotations, n)
+	}
+}
+
 func templateSection(b *strings.Builder, res template.Result, mode policy.Mode) []string {
 	fmt.Fprintf(b, "## Description%s\n", modeNote(mode))
 	if res.Skipped != "" {
-		fmt.Fprintf(b, "⏭️ Not checked: %s.\n\n", res.Skipped)
+		fmt.Fprintf(b, "⏭️ Not checked: %s.\n\n", Inert(res.Skipped, maxText))
 		return nil
 	}
 	var todo []string
 	for _, it := range res.Items {
-		line := fmt.Sprintf("%s **%s**: %s", mark(it.Status == template.Met), it.Name, it.Status)
-		if it.Detail != "" {
-			line += " — " + it.Detail
-		}
-		fmt.Fprintf(b, "- %s\n", line)
 		if it.Status != template.Met {
 			todo = append(todo, describeItem(it))
 		}
+	}
+	// Said first: a long list may be cut to fit.
+	if len(todo) > 0 && len(res.Items) > 1 {
+		fmt.Fprintf(b, "%d of %d requirements not met.\n", len(todo), len(res.Items))
+	}
+	for _, it := range res.Items {
+		line := fmt.Sprintf("%s **%s**: %s", mark(it.Status == template.Met), Inert(it.Name, maxName), it.Status)
+		if it.Detail != "" {
+			line += " — " + Inert(it.Detail, maxText)
+		}
+		fmt.Fprintf(b, "- %s\n", line)
 	}
 	if len(res.Items) == 0 {
 		b.WriteString("Nothing required.\n")
@@ -215,6 +277,7 @@ func templateSection(b *strings.Builder, res template.Result, mode policy.Mode) 
 // describeItem says what to do, not what went wrong.
 func describeItem(it template.Item) string {
 	var s string
+	name := Inert(it.Name, maxName)
 	switch it.Kind {
 	case "ticket":
 		s = "Reference a ticket"
@@ -223,15 +286,15 @@ func describeItem(it template.Item) string {
 	default:
 		switch it.Status {
 		case template.Missing:
-			s = fmt.Sprintf("Add a **%s** section", it.Name)
+			s = fmt.Sprintf("Add a **%s** section", name)
 		case template.Placeholder:
-			s = fmt.Sprintf("Replace the template's placeholder text in **%s**", it.Name)
+			s = fmt.Sprintf("Replace the template's placeholder text in **%s**", name)
 		default:
-			s = fmt.Sprintf("Fill in the **%s** section", it.Name)
+			s = fmt.Sprintf("Fill in the **%s** section", name)
 		}
 	}
 	if it.Detail != "" {
-		s += " (" + it.Detail + ")"
+		s += " (" + Inert(it.Detail, maxText) + ")"
 	}
 	return s + "."
 }
@@ -244,24 +307,25 @@ func reviewersSection(b *strings.Builder, out reviewers.Output, mode policy.Mode
 			continue
 		}
 		shown++
-		state := rule.State
+		state := Inert(rule.State, maxName)
 		if rule.Required > 0 {
 			state = fmt.Sprintf("%s (%d of %d approvals)", state, len(rule.Approvals), rule.Required)
 		}
-		fmt.Fprintf(b, "- %s rule **%s**: %s", mark(rule.State != "no-candidate" && !strings.HasPrefix(rule.State, "waiting")), rule.Name, state)
+		fmt.Fprintf(b, "- %s rule **%s**: %s", mark(rule.State != "no-candidate" && !strings.HasPrefix(rule.State, "waiting")),
+			Inert(rule.Name, maxName), state)
 		if rule.Why != "" {
-			fmt.Fprintf(b, " — %s", rule.Why)
+			fmt.Fprintf(b, " — %s", Inert(rule.Why, maxText))
 		}
 		b.WriteString("\n")
 		for _, a := range rule.Assigned {
-			fmt.Fprintf(b, "  - %s\n", a.Reason)
+			fmt.Fprintf(b, "  - %s\n", Inert(a.Reason, maxText))
 		}
 	}
 	if shown == 0 {
 		b.WriteString("No rule matches the changed files.\n")
 	}
 	for _, n := range out.Notes {
-		fmt.Fprintf(b, "- ⚠️ %s\n", n)
+		fmt.Fprintf(b, "- ⚠️ %s\n", Inert(n, maxText))
 	}
 	b.WriteString("\n")
 }
@@ -280,6 +344,8 @@ func mark(ok bool) string {
 	return "❌"
 }
 
+// title is built from the app's words only: GitHub shows it as plain text,
+// in lists where user text would pass for the app's own verdict.
 func title(conclusion string, in Input) string {
 	switch {
 	case in.PolicyErr != nil:
@@ -296,13 +362,16 @@ func title(conclusion string, in Input) string {
 	return "Review policy not yet satisfied"
 }
 
+// commentFooter ends a comment with a to-do list.
+const commentFooter = "\nEdit the description; this comment and the `review-policy` check update by themselves.\n"
+
 func comment(todo []string, in Input) string {
 	var b strings.Builder
 	b.WriteString(Marker + "\n")
 	if in.Notice != "" {
-		b.WriteString(in.Notice)
-		if len(in.Mentions) > 0 {
-			b.WriteString(" " + strings.Join(in.Mentions, " "))
+		b.WriteString(clean(in.Notice, maxText, notice))
+		if ms := mentions(in.Mentions); ms != "" {
+			b.WriteString(" " + ms)
 		}
 		b.WriteString("\n\n")
 	}
@@ -311,21 +380,15 @@ func comment(todo []string, in Input) string {
 		return b.String()
 	}
 	b.WriteString("**Review policy**: before this pull request can be reviewed, please:\n\n")
-	for _, t := range todo {
+	// Room for the footer and the line saying what was left out.
+	room := MaxComment - len(commentFooter) - 200
+	for i, t := range todo {
+		if b.Len()+len(t)+3 > room {
+			fmt.Fprintf(&b, "- …and %d more (truncated); the `review-policy` check lists them.\n", len(todo)-i)
+			break
+		}
 		fmt.Fprintf(&b, "- %s\n", t)
 	}
-	b.WriteString("\nEdit the description; this comment and the `review-policy` check update by themselves.\n")
-	return b.String()
-}
-
-// truncate keeps a summary inside GitHub's 65535-character limit.
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	cut := strings.LastIndex(s[:n], "\n")
-	if cut < 0 {
-		cut = n
-	}
-	return s[:cut] + "\n\n…(truncated)\n"
+	b.WriteString(commentFooter)
+	return Clip(b.String(), MaxComment)
 }

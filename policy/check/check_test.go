@@ -180,7 +180,7 @@ func TestReviewersWaiting(t *testing.T) {
 	// Waiting for reviewers is nothing the author can fix in the description.
 	want(t, r, Failure, "Review policy not yet satisfied", false)
 	contains(t, "summary", r.Summary, "## Reviewers\n",
-		"- ❌ rule **security**: waiting (1 of 2 approvals) — 1 more approval needed from @acme/security\n",
+		"- ❌ rule **security**: waiting (1 of 2 approvals) — 1 more approval needed from @\u200dacme/security\n",
 		"  - carol: rule security matched auth/token.go; least loaded (1 open review)\n",
 		"  - alice: approved\n",
 		"- ✅ rule **backend**: requested\n  - bob: rule backend matched api/server.go\n")
@@ -288,7 +288,7 @@ func TestProposedPlainError(t *testing.T) {
 
 func TestProposedValid(t *testing.T) {
 	t.Parallel()
-	changes := []string{"template: section **Risk** becomes required", "sla: first review within 8h instead of 24h"}
+	changes := []string{"template: section Risk becomes required", "sla: first review within 8h instead of 24h"}
 	r := Build(Input{Policy: blocking(), PolicySource: source, Template: complete(),
 		Proposed: &Proposed{Path: policy.FileName, Changes: changes}})
 	want(t, r, Success, "Review policy satisfied", false)
@@ -378,12 +378,12 @@ func TestTruncate(t *testing.T) {
 	}{
 		{"short", 10, "short"},
 		{"exactly10!", 10, "exactly10!"},
-		{"line one\nline two\n", 12, "line one\n\n…(truncated)\n"},
-		{"no newline at all", 5, "no ne\n\n…(truncated)\n"},
+		{"line one\nline two is longer\n", 27, "line one\n\n…(truncated)\n"},
+		{"no newline at all, and more", 24, "no newl\n\n…(truncated)\n"},
 	}
 	for _, tt := range tests {
-		if got := truncate(tt.s, tt.n); got != tt.want {
-			t.Errorf("truncate(%q, %d) = %q, want %q", tt.s, tt.n, got, tt.want)
+		if got := Clip(tt.s, tt.n); got != tt.want {
+			t.Errorf("Clip(%q, %d) = %q, want %q", tt.s, tt.n, got, tt.want)
 		}
 	}
 }
@@ -403,7 +403,7 @@ func TestProposedFindings(t *testing.T) {
 	if blockingFinding.Conclusion != Failure || blockingFinding.Annotations[0].Level != LevelFailure {
 		t.Errorf("blocking finding: %s %+v", blockingFinding.Conclusion, blockingFinding.Annotations)
 	}
-	contains(t, "summary", blockingFinding.Summary, "❌ line 5: team @acme/ghosts does not exist")
+	contains(t, "summary", blockingFinding.Summary, "❌ line 5: team @\u200dacme/ghosts does not exist")
 }
 
 func TestReviewersNotesShown(t *testing.T) {
