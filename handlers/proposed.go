@@ -33,7 +33,7 @@ func (a *App) proposed(ctx context.Context, gh *githubapi.Repo, pr *github.PullR
 		out.Changes = []string{"the policy file is deleted: the organisation default (if any) will apply"}
 		return out, nil
 	}
-	p := a.parseCached(policy.FileName, sha, text)
+	p := a.parseCached(a.policies.proposed, policy.FileName, sha, text)
 	if p.err != nil {
 		out.Err = p.err
 		return out, nil
