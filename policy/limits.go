@@ -133,3 +133,8 @@ func altGroup(p string, i, limit int) (int, int) {
 		i = end + 1 // past ","
 	}
 }
+
+// Excerpt quotes a value taken from a policy file for a message shown
+// elsewhere (check runs, comments): bounded and on one line, like the
+// values in Parse's own errors.
+func Excerpt(s string) string { return q(s) }

@@ -59,7 +59,7 @@ reviewers:
 	for _, want := range []string{
 		"line 5: team @Codertocat/ghosts does not exist",
 		"line 5: mallory cannot review this repository",
-		"rule infra: its paths (terraform/**) match no file",
+		`rule "infra": its paths ("terraform/**") match no file`,
 		"rule docs added",
 	} {
 		if !strings.Contains(run.Summary, want) {

@@ -1,0 +1,96 @@
+package handlers
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/reviewpolicy/reviewpolicy/policy"
+)
+
+// manyRules is a policy at the parse caps: MaxRules rules of
+// MaxPathsPerRule globs each, none matching "src/…" files.
+func manyRules() []policy.Rule {
+	rules := make([]policy.Rule, policy.MaxRules)
+	for i := range rules {
+		rules[i].Name = fmt.Sprint("r", i)
+		for j := 0; j < policy.MaxPathsPerRule; j++ {
+			rules[i].Paths = append(rules[i].Paths, fmt.Sprintf("nowhere%d/**", j))
+		}
+	}
+	return rules
+}
+
+func files(n int) []string {
+	out := make([]string, n)
+	for i := range out {
+		out[i] = fmt.Sprintf("src/pkg%d/file%d.go", i%50, i)
+	}
+	return out
+}
+
+// 200 rules × 50 globs against 2,000 files is 20 million matches: the audit
+// says it is too large instead of spending them.
+func TestAuditRefusesWorkOverBudget(t *testing.T) {
+	t.Parallel()
+	b := &matchBudget{left: maxAuditMatches}
+	got, err := findUnmatched(context.Background(), manyRules(), files(2000), "", b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 1 || !strings.Contains(got[0].Msg, "too large to audit") || got[0].Blocking {
+		t.Fatalf("findings = %+v; want one non-blocking \"too large to audit\"", got)
+	}
+	if b.left != maxAuditMatches {
+		t.Errorf("spent %d matches before refusing; want none", maxAuditMatches-b.left)
+	}
+}
+
+// Within the budget, the audit still stops as soon as its context ends.
+func TestAuditHonoursContext(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	b := &matchBudget{left: maxAuditMatches}
+	_, err := findUnmatched(ctx, manyRules(), files(400), "", b) // 4 million matches
+	if err == nil {
+		t.Fatal("a cancelled audit ran to the end")
+	}
+	if spent := maxAuditMatches - b.left; spent > ctxCheckEvery {
+		t.Errorf("spent %d matches after the context ended; want at most %d", spent, ctxCheckEvery)
+	}
+}
+
+func TestAuditFindsUnmatchedRulesWithBoundedMessages(t *testing.T) {
+	t.Parallel()
+	long := strings.Repeat("n", 1000)
+	rules := []policy.Rule{
+		{Name: "docs", Paths: []string{"*.md"}},
+		{Name: long, Paths: []string{"a/**", "b/**", "c/**", "d/" + long}},
+	}
+	text := "version: 1\nreviewers:\n  rules:\n    - name: docs\n    - name: " + long + "\n"
+	got, err := findUnmatched(context.Background(), rules, []string{"README.md"}, text, &matchBudget{left: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 1 || got[0].Line != 5 || got[0].Column != 13 {
+		t.Fatalf("findings = %+v; want the second rule at 5:13", got)
+	}
+	if msg := got[0].Msg; len(msg) > 400 || !strings.Contains(msg, "and 1 more") {
+		t.Errorf("message is %d bytes: %.200q", len(msg), msg)
+	}
+}
+
+func TestLocate(t *testing.T) {
+	t.Parallel()
+	text := "a\nbb x\n  x y\n"
+	for _, tt := range []struct {
+		needle    string
+		line, col int
+	}{{"x", 2, 4}, {"y", 3, 5}, {"a", 1, 1}, {"zz", 1, 1}, {"", 1, 1}} {
+		if l, c := locate(text, tt.needle); l != tt.line || c != tt.col {
+			t.Errorf("locate(%q) = %d:%d, want %d:%d", tt.needle, l, c, tt.line, tt.col)
+		}
+	}
+}
