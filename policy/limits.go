@@ -60,13 +60,16 @@ func q(s string) string {
 	return strconv.Quote(s[:cut]) + "… (" + strconv.Itoa(len(s)) + " bytes)"
 }
 
-// inert makes a finished message safe to print: one line, at most
-// maxMsgLen bytes. Values are already quoted by q; this is the backstop
+// inert makes a finished message safe to print: one line, no backticks,
+// at most maxMsgLen bytes. Values are already quoted by q; this is the backstop
 // for text that is not (YAML's own messages, for one).
 func inert(msg string) string {
 	msg = strings.Map(func(r rune) rune {
-		if r < 0x20 || r == 0x7f || r == utf8.RuneError {
+		switch {
+		case r < 0x20 || r == 0x7f || r == utf8.RuneError:
 			return ' '
+		case r == '`': // messages are shown inside code fences and spans
+			return '\''
 		}
 		return r
 	}, msg)

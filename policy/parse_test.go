@@ -164,7 +164,7 @@ func TestParseErrors(t *testing.T) {
 		{"area not a mapping", "version: 1\nreviewers: [a]\n",
 			[]string{"2:12: reviewers: expected a mapping with keys strategy, count, codeowners, rules, got a list"}},
 		{"regex", "version: 1\ntemplate: {ticket: {pattern: 'a(b'}}\n",
-			[]string{"2:30: template.ticket.pattern: invalid regular expression: error parsing regexp: missing closing ): `a(b`"}},
+			[]string{"2:30: template.ticket.pattern: invalid regular expression: error parsing regexp: missing closing ): 'a(b'"}},
 		{"ticket without pattern", "version: 1\ntemplate: {ticket: {in: [title]}}\n",
 			[]string{"2:20: template.ticket: missing pattern (a regular expression such as '[A-Z]+-[0-9]+')"}},
 		{"empty ticket.in", "version: 1\ntemplate: {ticket: {pattern: x, in: []}}\n",
