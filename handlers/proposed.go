@@ -57,16 +57,26 @@ func (a *App) proposed(ctx context.Context, gh *githubapi.Repo, pr *github.PullR
 		return out, nil
 	}
 	out.Changes = policy.Describe(current, p.file.Policy)
-	auditCtx, cancel := context.WithTimeout(ctx, auditTimeout)
+	out.Findings, err = auditWithin(ctx, auditTimeout, func(ctx context.Context) ([]check.Finding, error) {
+		return a.audit(ctx, gh, pr.GetBase().GetRef(), files, p.file.Policy, text)
+	})
+	return out, err
+}
+
+// auditWithin runs audit under a deadline of its own. When that deadline,
+// not ctx's, ends it, the findings so far are kept and the audit reports
+// itself too large instead of failing the evaluation; when ctx ends (the
+// job's timeout, shutdown), the error is returned as is.
+func auditWithin(ctx context.Context, timeout time.Duration, audit func(context.Context) ([]check.Finding, error)) ([]check.Finding, error) {
+	auditCtx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	out.Findings, err = a.audit(auditCtx, gh, pr.GetBase().GetRef(), files, p.file.Policy, text)
+	findings, err := audit(auditCtx)
 	if err != nil && ctx.Err() == nil && auditCtx.Err() != nil {
-		// The audit's own deadline, not the job's: report, don't fail.
-		out.Findings = append(out.Findings, check.Finding{Line: 1, Column: 1,
-			Msg: fmt.Sprintf(tooLargeToAudit, "it took over "+auditTimeout.String())})
+		findings = append(findings, check.Finding{Line: 1, Column: 1,
+			Msg: fmt.Sprintf(tooLargeToAudit, "it took over "+timeout.String())})
 		err = nil
 	}
-	return out, err
+	return findings, err
 }
 
 // audit goes beyond syntax: teams that do not exist, users who cannot

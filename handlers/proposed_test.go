@@ -2,11 +2,14 @@ package handlers
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/reviewpolicy/reviewpolicy/policy"
+	"github.com/reviewpolicy/reviewpolicy/policy/check"
 )
 
 // manyRules is a policy at the parse caps: MaxRules rules of
@@ -92,5 +95,27 @@ func TestLocate(t *testing.T) {
 		if l, c := locate(text, tt.needle); l != tt.line || c != tt.col {
 			t.Errorf("locate(%q) = %d:%d, want %d:%d", tt.needle, l, c, tt.line, tt.col)
 		}
+	}
+}
+
+// An audit that outlives its own deadline is reported, not failed; one
+// whose job ends is stopped with the job's error.
+func TestAuditWithinItsDeadline(t *testing.T) {
+	t.Parallel()
+	hang := func(ctx context.Context) ([]check.Finding, error) {
+		<-ctx.Done() // an audit that only ends when told to
+		return []check.Finding{{Line: 3, Msg: "found before the deadline"}}, ctx.Err()
+	}
+	got, err := auditWithin(context.Background(), time.Millisecond, hang)
+	if err != nil {
+		t.Fatalf("own deadline: err = %v, want findings", err)
+	}
+	if len(got) != 2 || got[0].Line != 3 || !strings.Contains(got[1].Msg, "too large to audit") || got[1].Blocking {
+		t.Errorf("findings = %+v; want the earlier one and a non-blocking \"too large to audit\"", got)
+	}
+	job, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := auditWithin(job, time.Hour, hang); !errors.Is(err, context.Canceled) {
+		t.Errorf("job cancelled: err = %v, want context.Canceled", err)
 	}
 }
