@@ -1,8 +1,10 @@
 package policy
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
+	"os"
 	"runtime"
 	"strings"
 	"testing"
@@ -175,5 +177,39 @@ func TestParseRefusesLongValues(t *testing.T) {
 	text := "version: 1\ntemplate:\n  sections:\n    - heading: " + strings.Repeat("h", MaxValueLen+1) + "\n"
 	if e := wantMsg(t, parseErrors(t, text), "1025 bytes long; at most 1024"); len(e.Error()) > 200 {
 		t.Errorf("error is %d bytes", len(e.Error()))
+	}
+}
+
+// The schema tells editors the same caps as the parser enforces.
+func TestSchemaStatesTheCaps(t *testing.T) {
+	t.Parallel()
+	data, err := os.ReadFile("schema.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var schema map[string]any
+	if err := json.Unmarshal(data, &schema); err != nil {
+		t.Fatal(err)
+	}
+	at := func(path ...string) any {
+		var v any = schema
+		for _, k := range path {
+			m, _ := v.(map[string]any)
+			v = m[k]
+		}
+		return v
+	}
+	for _, tt := range []struct {
+		path []string
+		want int
+	}{
+		{[]string{"properties", "template", "properties", "sections", "maxItems"}, MaxSections},
+		{[]string{"properties", "reviewers", "properties", "rules", "maxItems"}, MaxRules},
+		{[]string{"$defs", "globs", "maxItems"}, MaxPathsPerRule},
+		{[]string{"$defs", "globs", "items", "maxLength"}, MaxValueLen},
+	} {
+		if got, _ := at(tt.path...).(float64); int(got) != tt.want {
+			t.Errorf("schema %s = %v, want %d", strings.Join(tt.path, "."), at(tt.path...), tt.want)
+		}
 	}
 }
