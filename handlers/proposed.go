@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -24,8 +25,9 @@ const (
 	// inside workers.job_timeout.
 	auditTimeout = 20 * time.Second
 	// maxAuditMatches bounds the glob matches spent looking for rules that
-	// match no file: globs × files of the base tree and the pull request.
-	maxAuditMatches = 5_000_000
+	// match no file (globs × files of the base tree and the pull request):
+	// a few seconds of the worst globs the parser accepts.
+	maxAuditMatches = 2_000_000
 	// ctxCheckEvery is how many matches run between looks at the context.
 	ctxCheckEvery = 1024
 )
@@ -159,21 +161,23 @@ func unmatchedRules(ctx context.Context, gh *githubapi.Repo, baseRef string, prF
 // matchBudget is what is left of the glob matches one audit may spend.
 type matchBudget struct{ left int }
 
-// findUnmatched reports each rule none of whose globs matches a path. It
-// refuses up front when the work would exceed the budget, and looks at
-// the context as it goes, so that neither size nor time is unbounded.
+// errOverBudget ends an audit that has spent its matchBudget.
+var errOverBudget = errors.New("match budget spent")
+
+// findUnmatched reports each rule none of whose globs matches a path. Most
+// rules match one of the first files they try, so it does not refuse by
+// the worst case up front; it spends the budget as it goes, says so when
+// the budget runs out, and looks at the context every ctxCheckEvery
+// matches, so that neither size nor time is unbounded.
 func findUnmatched(ctx context.Context, rules []policy.Rule, paths []string, text string, b *matchBudget) ([]check.Finding, error) {
-	globs := 0
-	for _, r := range rules {
-		globs += len(r.Paths)
-	}
-	if work := globs * len(paths); work > b.left {
-		return []check.Finding{{Line: 1, Column: 1, Msg: fmt.Sprintf(tooLargeToAudit,
-			fmt.Sprintf("%d globs × %d files is over %d matches", globs, len(paths), b.left))}}, nil
-	}
 	var findings []check.Finding
-	for _, rule := range rules {
+	for i, rule := range rules {
 		matched, err := matchesSome(ctx, rule.Paths, paths, b)
+		if errors.Is(err, errOverBudget) {
+			return append(findings, check.Finding{Line: 1, Column: 1, Msg: fmt.Sprintf(tooLargeToAudit,
+				fmt.Sprintf("%d rules × %d files ran out of the budget of %d glob matches at rule %d",
+					len(rules), len(paths), maxAuditMatches, i+1))}), nil
+		}
 		if err != nil {
 			return findings, err
 		}
@@ -193,6 +197,9 @@ func findUnmatched(ctx context.Context, rules []policy.Rule, paths []string, tex
 func matchesSome(ctx context.Context, globs, paths []string, b *matchBudget) (bool, error) {
 	for _, f := range paths {
 		for _, g := range globs {
+			if b.left <= 0 {
+				return false, errOverBudget
+			}
 			if b.left%ctxCheckEvery == 0 {
 				if err := ctx.Err(); err != nil {
 					return false, err

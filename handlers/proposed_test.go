@@ -33,20 +33,26 @@ func files(n int) []string {
 	return out
 }
 
-// 200 rules × 50 globs against 2,000 files is 20 million matches: the audit
-// says it is too large instead of spending them.
-func TestAuditRefusesWorkOverBudget(t *testing.T) {
+// 200 rules × 50 globs against 2,000 files is 20 million matches when no
+// rule matches: the audit spends its budget, then says it is too large,
+// keeping what it found before.
+func TestAuditStopsAtItsMatchBudget(t *testing.T) {
 	t.Parallel()
-	b := &matchBudget{left: maxAuditMatches}
-	got, err := findUnmatched(context.Background(), manyRules(), files(2000), "", b)
+	rules := manyRules()
+	rules[0].Paths = []string{"src/**"} // matches the first file: costs one match
+	b := &matchBudget{left: 300_000}
+	got, err := findUnmatched(context.Background(), rules, files(2000), "", b)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(got) != 1 || !strings.Contains(got[0].Msg, "too large to audit") || got[0].Blocking {
-		t.Fatalf("findings = %+v; want one non-blocking \"too large to audit\"", got)
+	if b.left != 0 {
+		t.Errorf("%d matches left; want the budget spent, not more and not less", b.left)
 	}
-	if b.left != maxAuditMatches {
-		t.Errorf("spent %d matches before refusing; want none", maxAuditMatches-b.left)
+	// 1 + 2 × 100,000 matches: rule 0 matched, rules 1 and 2 found unmatched,
+	// rule 3 ran out.
+	if len(got) != 3 || !strings.Contains(got[2].Msg, "too large to audit") || got[2].Blocking ||
+		!strings.Contains(got[0].Msg, `rule "r1"`) {
+		t.Fatalf("findings = %+v; want r1, r2, then a non-blocking \"too large to audit\"", got)
 	}
 }
 

@@ -35,7 +35,7 @@ const (
 	MaxGlobAlternatives = 64
 	// MaxGlobWork bounds the sum of every glob's alternatives in the
 	// file: the number of patterns one changed file may be tried against.
-	MaxGlobWork = 2000
+	MaxGlobWork = 1000
 
 	// maxQuoted bounds how much of a value an error message quotes.
 	maxQuoted = 80

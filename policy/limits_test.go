@@ -131,7 +131,7 @@ func TestParseCapsRulesPathsAndGlobWork(t *testing.T) {
 	}
 	wantMsg(t, parseErrors(t, rules(1, MaxPathsPerRule+1, "src/")), "51 paths; at most 50")
 	// 50 rules × 50 globs × 2 alternatives = 5000 patterns, over MaxGlobWork.
-	wantMsg(t, parseErrors(t, rules(50, 50, "{a,b}/")), "more than 2000 patterns")
+	wantMsg(t, parseErrors(t, rules(50, 50, "{a,b}/")), "more than 1000 patterns")
 	if _, err := Parse("p.yml", []byte(rules(MaxRules, 5, "src/"))); err != nil {
 		t.Errorf("a file at the rule cap: %v", err)
 	}
@@ -210,6 +210,31 @@ func TestSchemaStatesTheCaps(t *testing.T) {
 	} {
 		if got, _ := at(tt.path...).(float64); int(got) != tt.want {
 			t.Errorf("schema %s = %v, want %d", strings.Join(tt.path, "."), at(tt.path...), tt.want)
+		}
+	}
+}
+
+// BenchmarkWorstAcceptedGlobs is the most glob matching a policy within
+// the caps can ask of one evaluation: MaxGlobWork patterns with no literal
+// prefix or suffix to narrow the files (so an index cannot help), against
+// the 3,000 files GitHub lists for a pull request at most, none matching
+// (so no rule stops early). It bounds what the caps allow; it is not a
+// target to keep.
+func BenchmarkWorstAcceptedGlobs(b *testing.B) {
+	globs := make([]string, MaxGlobWork)
+	for i := range globs {
+		globs[i] = fmt.Sprintf("**/*a*b*c*d*%d*/**", i)
+	}
+	files := make([]string, 3000)
+	for i := range files {
+		files[i] = fmt.Sprintf("services/svc%d/internal/a/b/c/d/pkg%d/very/deep/tree/of/dirs/file%d.go", i%50, i%7, i)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		for _, f := range files {
+			if MatchAny(globs, f) {
+				b.Fatal("matched")
+			}
 		}
 	}
 }
