@@ -44,6 +44,10 @@ const (
 	// maxErrorBytes bounds ErrorList.Error, the text validate prints and
 	// the proposed-policy check shows.
 	maxErrorBytes = 16 << 10
+	// maxChanges and maxChangeLen bound Describe: a proposed file's
+	// description is shown on the pull request.
+	maxChanges   = 100
+	maxChangeLen = 300
 )
 
 // q quotes a value from the file for an error message: at most maxQuoted
@@ -63,7 +67,10 @@ func q(s string) string {
 // inert makes a finished message safe to print: one line, no backticks,
 // at most maxMsgLen bytes. Values are already quoted by q; this is the backstop
 // for text that is not (YAML's own messages, for one).
-func inert(msg string) string {
+func inert(msg string) string { return inertN(msg, maxMsgLen) }
+
+// inertN is inert with a bound of n bytes.
+func inertN(msg string, n int) string {
 	msg = strings.Map(func(r rune) rune {
 		switch {
 		case r < 0x20 || r == 0x7f || r == utf8.RuneError:
@@ -73,10 +80,10 @@ func inert(msg string) string {
 		}
 		return r
 	}, msg)
-	if len(msg) <= maxMsgLen {
+	if len(msg) <= n {
 		return msg
 	}
-	cut := maxMsgLen
+	cut := n
 	for cut > 0 && !utf8.RuneStart(msg[cut]) {
 		cut--
 	}

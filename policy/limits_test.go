@@ -238,3 +238,23 @@ func BenchmarkWorstAcceptedGlobs(b *testing.B) {
 		}
 	}
 }
+
+// Describe echoes names and globs from a proposed file: its lines are
+// inert and bounded, and so is their number.
+func TestDescribeIsBounded(t *testing.T) {
+	t.Parallel()
+	p := &Policy{Reviewers: &ReviewersPolicy{}}
+	for i := 0; i < 150; i++ {
+		p.Reviewers.Rules = append(p.Reviewers.Rules, Rule{Name: fmt.Sprint("r", i, "\n## Fake heading\n```"),
+			Paths: []string{strings.Repeat("p", 1000)}, Reviewers: []string{"alice"}})
+	}
+	lines := Describe(nil, p)
+	if len(lines) != maxChanges+1 || lines[maxChanges] != "and 51 more changes" {
+		t.Fatalf("got %d lines ending %q; want %d and a count of the rest", len(lines), lines[len(lines)-1], maxChanges+1)
+	}
+	for _, l := range lines {
+		if len(l) > maxChangeLen+len("… (truncated)") || strings.ContainsAny(l, "\n\r`") {
+			t.Fatalf("line of %d bytes or not inert: %q", len(l), l)
+		}
+	}
+}
