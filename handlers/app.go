@@ -13,7 +13,6 @@ import (
 	"log/slog"
 	"time"
 
-	lru "github.com/hashicorp/golang-lru"
 	"github.com/palantir/go-githubapp/githubapp"
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/rivertype"
@@ -43,7 +42,7 @@ type App struct {
 	// GitHub is every read of GitHub and the check-run and comment writes.
 	GitHub *githubapi.API
 
-	policies *lru.Cache // path@blob SHA -> parsed (policyload.go)
+	policies *policyCaches // path@blob SHA -> parsed (policyload.go, policycache.go)
 }
 
 // New returns an App; st may be set later (workers are registered before the
@@ -52,8 +51,7 @@ func New(clients githubapp.ClientCreator, appID int64, m *Metrics, logger *slog.
 	if now == nil {
 		now = time.Now
 	}
-	policies, _ := lru.New(1024)
-	a := &App{AppID: appID, Metrics: m, Logger: logger, Now: now, policies: policies}
+	a := &App{AppID: appID, Metrics: m, Logger: logger, Now: now, policies: newPolicyCaches()}
 	// The adapter reads a.Now at each call, so a test may move the clock.
 	a.GitHub = githubapi.New(clients, appID, storeObjects{a}, func() time.Time { return a.Now() })
 	return a

@@ -23,14 +23,20 @@ type parsed struct {
 
 // parseCached parses a policy file once per (path, blob SHA): the same
 // blob always parses the same, and most evaluations read an unchanged one.
-func (a *App) parseCached(label, sha, text string) parsed {
+// cache is a.policies.base for base-branch and organisation files and
+// a.policies.proposed for a pull request's own.
+func (a *App) parseCached(cache *byteLRU, label, sha, text string) parsed {
 	key := label + "@" + sha
-	if v, ok := a.policies.Get(key); ok {
+	if v, ok := cache.get(key); ok {
 		return v.(parsed)
 	}
 	f, err := policy.ParseFile(label, []byte(text))
 	p := parsed{file: f, err: err}
-	a.policies.Add(key, p)
+	cost := len(text)
+	if err != nil {
+		cost += len(err.Error())
+	}
+	cache.add(key, p, cost)
 	return p
 }
 
@@ -79,14 +85,14 @@ func (a *App) loadPolicy(ctx context.Context, gh *githubapi.Repo, baseRef string
 // gave; a blob parsed before costs no request.
 func (a *App) parseBlob(ctx context.Context, gh *githubapi.Repo, path, ref, sha string) (parsed, error) {
 	key := path + "@" + sha
-	if v, ok := a.policies.Get(key); ok {
+	if v, ok := a.policies.base.get(key); ok {
 		return v.(parsed), nil
 	}
 	text, found, err := gh.Blob(ctx, path, ref, sha)
 	if err != nil || !found {
 		return parsed{}, err
 	}
-	return a.parseCached(path, sha, text), nil
+	return a.parseCached(a.policies.base, path, sha, text), nil
 }
 
 func (a *App) loadOrgPolicy(ctx context.Context, in *githubapi.Installation, owner string) (parsed, string, error) {
@@ -95,7 +101,7 @@ func (a *App) loadOrgPolicy(ctx context.Context, in *githubapi.Installation, own
 	if err != nil || !found {
 		return parsed{}, source, err
 	}
-	p := a.parseCached(owner+"/.github/"+policy.OrgFileName, sha, text)
+	p := a.parseCached(a.policies.base, owner+"/.github/"+policy.OrgFileName, sha, text)
 	if p.err == nil && p.file.Policy.Extends != "" {
 		// The default is the end of the chain; a loop would never resolve.
 		p = parsed{err: fmt.Errorf("%s/.github/%s: the organisation default cannot itself say extends", owner, policy.OrgFileName)}

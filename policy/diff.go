@@ -28,14 +28,26 @@ func Describe(old, new *Policy) []string {
 	c.change("enforcement", "template", string(old.Enforcement.Template), string(new.Enforcement.Template))
 	c.change("enforcement", "reviewers", string(old.Enforcement.Reviewers), string(new.Enforcement.Reviewers))
 	c.change("enforcement", "sla", string(old.Enforcement.SLA), string(new.Enforcement.SLA))
+	if c.more > 0 {
+		c.lines = append(c.lines, fmt.Sprintf("and %d more changes", c.more))
+	}
 	return c.lines
 }
 
-// changes collects the lines of a description.
-type changes struct{ lines []string }
+// changes collects the lines of a description: the first maxChanges,
+// each one inert line of at most maxChangeLen bytes (names, headings and
+// globs come from the proposed file), and a count of the rest.
+type changes struct {
+	lines []string
+	more  int
+}
 
 func (c *changes) addf(area, format string, args ...any) {
-	c.lines = append(c.lines, area+": "+fmt.Sprintf(format, args...))
+	if len(c.lines) >= maxChanges {
+		c.more++
+		return
+	}
+	c.lines = append(c.lines, inertN(area+": "+fmt.Sprintf(format, args...), maxChangeLen))
 }
 
 // change records "area: what old → new" when the values differ.

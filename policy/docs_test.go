@@ -3,6 +3,7 @@ package policy
 import (
 	"os"
 	"regexp"
+	"strconv"
 	"testing"
 )
 
@@ -47,6 +48,35 @@ func TestDocsMentionEveryKey(t *testing.T) {
 	for _, k := range keys {
 		if !regexp.MustCompile("\\| `" + k + "` \\|").Match(doc) {
 			t.Errorf("docs/policy.md has no reference row for `%s`", k)
+		}
+	}
+}
+
+// TestDocsLimits keeps the "Limits" table of docs/policy.md equal to the
+// constants the parser enforces.
+func TestDocsLimits(t *testing.T) {
+	t.Parallel()
+	doc, err := os.ReadFile("../docs/policy.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows := map[string]string{
+		"File size":                       "1 MiB (" + strconv.Itoa(MaxFileSize) + " bytes)",
+		"Text of all values, counting":    "2 MiB (" + strconv.Itoa(MaxExpandedBytes) + " bytes)",
+		"Values in the document":          strconv.Itoa(maxNodes),
+		"Nesting depth":                   strconv.Itoa(maxDepth),
+		"One string value":                strconv.Itoa(MaxValueLen) + " bytes",
+		"Items in any list":               strconv.Itoa(MaxListLen),
+		"Rules in `reviewers.rules`":      strconv.Itoa(MaxRules),
+		"Sections in `template.sections`": strconv.Itoa(MaxSections),
+		"Globs in one rule":               strconv.Itoa(MaxPathsPerRule),
+		"Patterns one glob":               strconv.Itoa(MaxGlobAlternatives),
+		"Patterns all globs":              strconv.Itoa(MaxGlobWork),
+	}
+	for label, value := range rows {
+		row := regexp.MustCompile(`(?m)^\| ` + regexp.QuoteMeta(label) + `[^|]*\| ` + regexp.QuoteMeta(value) + ` \|$`)
+		if !row.Match(doc) {
+			t.Errorf("docs/policy.md Limits has no row %q with value %q", label, value)
 		}
 	}
 }

@@ -28,8 +28,12 @@ const (
 	maxNodes = 1 << 18
 	// maxDepth bounds nesting. The format is at most six levels deep.
 	maxDepth = 64
-	// maxErrors stops a broken file from producing an unreadable report.
+	// maxErrors stops a broken file from producing an unreadable report:
+	// the first maxErrors are kept, the rest only counted.
 	maxErrors = 100
+	// maxCounted stops counting: past it, long lists are not checked
+	// further, and the count says "more than".
+	maxCounted = 10000
 )
 
 // File is a parsed policy file together with what it spelled out itself.
@@ -71,6 +75,7 @@ func ParseFile(filename string, data []byte) (*File, error) {
 	f := d.document(root)
 	if len(d.errs) > 0 {
 		d.errs.sort()
+		d.summarise()
 		return nil, d.errs
 	}
 	return f, nil
@@ -109,10 +114,10 @@ func (d *decoder) readYAML(data []byte) *yaml.Node {
 		return nil
 	}
 	root := doc.Content[0]
-	budget := maxNodes
-	if !withinLimits(root, &budget, 0) {
-		d.errorf(root, "document is too large or too deep: more than %d values or %d levels "+
-			"(an alias counts its value each time it is used)", maxNodes, maxDepth)
+	b := &budget{nodes: maxNodes, bytes: MaxExpandedBytes}
+	if at := b.walk(root, 0); at != nil {
+		d.errorf(at, "document is too large or too deep here: more than %d values, %d bytes of text or %d levels "+
+			"(an alias counts its value each time it is used)", maxNodes, MaxExpandedBytes, maxDepth)
 		return nil
 	}
 	return root
@@ -131,7 +136,7 @@ func (d *decoder) yamlError(data []byte, err error) {
 	} else if name, ok := strings.CutPrefix(msg, "unknown anchor '"); ok {
 		line = lineOf(data, "*"+strings.TrimSuffix(name, "' referenced"))
 	}
-	d.errs = append(d.errs, &Error{File: d.file, Line: line, Msg: "invalid YAML: " + msg})
+	d.errs = append(d.errs, &Error{File: d.file, Line: line, Msg: inert("invalid YAML: " + msg)})
 }
 
 // yamlParserProblems are the messages of yaml.v3's parser stage (see
@@ -160,23 +165,33 @@ func lineOf(data []byte, s string) int {
 	return bytes.Count(data[:i], []byte("\n")) + 1
 }
 
-// withinLimits walks the tree as the decoder will see it, following
-// aliases, and reports whether it stays within budget nodes and maxDepth.
-// Self-referencing anchors run out of depth rather than looping.
-func withinLimits(n *yaml.Node, budget *int, depth int) bool {
-	*budget--
-	if *budget < 0 || depth > maxDepth {
-		return false
+// budget is what is left of the limits on the tree as the decoder will
+// see it, with every alias expanded.
+type budget struct{ nodes, bytes int }
+
+// walk spends the budget on n and what it holds, following aliases, and
+// returns the node at which it ran out (nil: within budget). An alias
+// spends its value's bytes again each time, which is what the decoder and
+// error messages would cost. Self-referencing anchors run out of depth
+// rather than looping.
+func (b *budget) walk(n *yaml.Node, depth int) *yaml.Node {
+	b.nodes--
+	b.bytes -= len(n.Value)
+	if b.nodes < 0 || b.bytes < 0 || depth > maxDepth {
+		return n
 	}
 	if n.Kind == yaml.AliasNode && n.Alias != nil {
-		return withinLimits(n.Alias, budget, depth+1)
+		if at := b.walk(n.Alias, depth+1); at != nil {
+			return n // the alias is where the lead can see the cost
+		}
+		return nil
 	}
 	for _, c := range n.Content {
-		if !withinLimits(c, budget, depth+1) {
-			return false
+		if at := b.walk(c, depth+1); at != nil {
+			return at
 		}
 	}
-	return true
+	return nil
 }
 
 // decoder turns a YAML node tree into a Policy, recording every problem
@@ -184,23 +199,38 @@ func withinLimits(n *yaml.Node, budget *int, depth int) bool {
 // node that holds them and returns the best value it can, so that checks
 // further on still run.
 type decoder struct {
-	file string
-	errs ErrorList
+	file     string
+	errs     ErrorList
+	dropped  int // errors past maxErrors, counted but not kept
+	globWork int // alternatives of every glob so far, against MaxGlobWork
 }
 
+// errorf records a problem at n. Past maxErrors it only counts it, so a
+// hostile file cannot make the report (or the memory behind it) large.
 func (d *decoder) errorf(n *yaml.Node, format string, args ...any) {
-	switch {
-	case len(d.errs) > maxErrors:
+	if len(d.errs) >= maxErrors {
+		d.dropped++
 		return
-	case len(d.errs) == maxErrors:
-		format, args = "too many errors; fix these first", nil
 	}
-	d.errs = append(d.errs, &Error{File: d.file, Line: n.Line, Column: n.Column, Msg: fmt.Sprintf(format, args...)})
+	d.errs = append(d.errs, &Error{File: d.file, Line: n.Line, Column: n.Column,
+		Msg: inert(fmt.Sprintf(format, args...))})
 }
 
-// full reports whether the error limit is reached, so that loops over
-// long lists can stop early instead of checking values nobody will see.
-func (d *decoder) full() bool { return len(d.errs) > maxErrors }
+// full reports whether counting has stopped, so that loops over long lists
+// can stop early instead of checking values nobody will see.
+func (d *decoder) full() bool { return d.dropped >= maxCounted }
+
+// summarise ends a list cut at maxErrors with the count of the rest.
+func (d *decoder) summarise() {
+	if d.dropped == 0 {
+		return
+	}
+	more := strconv.Itoa(d.dropped)
+	if d.full() {
+		more = "more than " + more
+	}
+	d.errs = append(d.errs, &Error{File: d.file, Msg: "and " + more + " more errors; fix these first"})
+}
 
 // elem is the path of a list element, built only when a message needs it.
 func elem(path string, i int) string { return path + "[" + strconv.Itoa(i) + "]" }
@@ -283,7 +313,7 @@ func (d *decoder) fields(n *yaml.Node, path string, known ...string) []field {
 		}
 		first[key] = k
 		if !contains(known, key) {
-			d.errAt(k, path, "unknown key %q%s", key, didYouMean(key, known))
+			d.errAt(k, path, "unknown key %s%s", q(key), didYouMean(key, known))
 			continue
 		}
 		out = append(out, field{key: key, val: v, path: join(path, key)})
@@ -336,7 +366,19 @@ func (d *decoder) str(n *yaml.Node, path string) (string, bool) {
 		d.errAt(n, path, "expected a string, got %s", describeNode(n))
 		return "", false
 	}
+	if !d.shortEnough(n, path, v.Value) {
+		return "", false
+	}
 	return v.Value, true
+}
+
+// shortEnough reports whether a string value is within MaxValueLen.
+func (d *decoder) shortEnough(n *yaml.Node, path, s string) bool {
+	if len(s) > MaxValueLen {
+		d.errAt(n, path, "value is %d bytes long; at most %d are allowed", len(s), MaxValueLen)
+		return false
+	}
+	return true
 }
 
 // nonEmpty returns a string scalar that is not blank.
@@ -359,7 +401,23 @@ func (d *decoder) list(n *yaml.Node, path, what string, nonEmpty bool) []*yaml.N
 	if nonEmpty && len(v.Content) == 0 {
 		d.errAt(n, path, "list must not be empty")
 	}
+	if len(v.Content) > MaxListLen {
+		d.errAt(n, path, "list has %d items; at most %d are allowed", len(v.Content), MaxListLen)
+		return nil
+	}
 	return v.Content
+}
+
+// within reports whether the list at n has at most limit items; what
+// names them for the message. Callers check before decoding the items, so
+// an oversized list costs no work beyond counting.
+func (d *decoder) within(n *yaml.Node, path, what string, limit int) bool {
+	v := resolve(n)
+	if v.Kind == yaml.SequenceNode && len(v.Content) > limit {
+		d.errAt(n, path, "%d %s; at most %d are allowed", len(v.Content), what, limit)
+		return false
+	}
+	return true
 }
 
 // stringList returns a list of strings, each checked by check (nil: any
@@ -377,6 +435,9 @@ func (d *decoder) stringList(n *yaml.Node, path, what string, nonEmpty bool, che
 			continue
 		}
 		s := v.Value
+		if !d.shortEnough(e, elem(path, i), s) {
+			continue
+		}
 		if strings.TrimSpace(s) == "" {
 			d.errAt(e, elem(path, i), "must not be empty")
 			continue
@@ -434,7 +495,7 @@ func (d *decoder) enum(n *yaml.Node, path string, allowed ...string) (string, bo
 		return "", false
 	}
 	if !contains(allowed, s) {
-		d.errAt(n, path, "unknown value %q (want %s)%s", s, strings.Join(allowed, ", "), didYouMean(s, allowed))
+		d.errAt(n, path, "unknown value %s (want %s)%s", q(s), strings.Join(allowed, ", "), didYouMean(s, allowed))
 		return "", false
 	}
 	return s, true

@@ -38,8 +38,8 @@ func (d *decoder) document(root *yaml.Node) *File {
 		case "extends":
 			if s, ok := d.str(fl.val, fl.path); ok {
 				if s != "org" {
-					d.errorf(fl.val, "extends: unknown value %q; the only value is org "+
-						"(start from the organisation's default policy)", s)
+					d.errorf(fl.val, "extends: unknown value %s; the only value is org "+
+						"(start from the organisation's default policy)", q(s))
 				}
 				p.Extends = s
 			}
@@ -83,6 +83,9 @@ func (d *decoder) template(n *yaml.Node, path string) *TemplatePolicy {
 func (d *decoder) sections(n *yaml.Node, path string) []Section {
 	var out []Section
 	seen := map[string]int{}
+	if !d.within(n, path, "sections", MaxSections) {
+		return nil
+	}
 	for i, e := range d.list(n, path, "sections", false) {
 		if d.full() {
 			break
@@ -101,7 +104,7 @@ func (d *decoder) sections(n *yaml.Node, path string) []Section {
 				s.Heading = strings.TrimSpace(h)
 				key := strings.ToLower(s.Heading)
 				if line, dup := seen[key]; dup {
-					d.errAt(f.val, f.path, "section %q is listed twice (first on line %d)", s.Heading, line)
+					d.errAt(f.val, f.path, "section %s is listed twice (first on line %d)", q(s.Heading), line)
 				}
 				seen[key] = f.val.Line
 			case "min_words":
@@ -135,11 +138,24 @@ func (d *decoder) condition(n *yaml.Node, path string) *Condition {
 	return c
 }
 
-// globs returns a non-empty list of valid doublestar patterns.
+// globs returns a non-empty list of valid doublestar patterns whose
+// braces expand to few enough alternatives (see MaxGlobAlternatives).
 func (d *decoder) globs(n *yaml.Node, path string) []string {
+	if !d.within(n, path, "paths", MaxPathsPerRule) {
+		return nil
+	}
 	return d.stringList(n, path, "path globs", true, func(s string) (string, error) {
 		if !doublestar.ValidatePattern(s) {
-			return "", fmt.Errorf("invalid glob %q (look for an unclosed [ or {, or a trailing \\)", s)
+			return "", fmt.Errorf("invalid glob %s (look for an unclosed [ or {, or a trailing \\)", q(s))
+		}
+		alts := globAlternatives(s, MaxGlobAlternatives)
+		if alts > MaxGlobAlternatives {
+			return "", fmt.Errorf("glob %s: its braces expand to more than %d alternatives; "+
+				"list the paths instead", q(s), MaxGlobAlternatives)
+		}
+		if d.globWork += alts; d.globWork > MaxGlobWork {
+			return "", fmt.Errorf("the file's globs expand to more than %d patterns in all; "+
+				"use fewer paths or braces", MaxGlobWork)
 		}
 		return s, nil
 	})
@@ -168,7 +184,7 @@ func (d *decoder) ticket(n *yaml.Node, path string) *Ticket {
 		case "in":
 			t.In = d.stringList(f.val, f.path, "title, body or branch", true, func(s string) (string, error) {
 				if !contains(ticketFields, s) {
-					return "", fmt.Errorf("unknown value %q (want title, body or branch)%s", s, didYouMean(s, ticketFields))
+					return "", fmt.Errorf("unknown value %s (want title, body or branch)%s", q(s), didYouMean(s, ticketFields))
 				}
 				return s, nil
 			})
@@ -227,6 +243,9 @@ func (d *decoder) reviewerList(n *yaml.Node, path string) []string {
 func (d *decoder) rules(n *yaml.Node, path string) []Rule {
 	var out []Rule
 	seen := map[string]int{}
+	if !d.within(n, path, "rules", MaxRules) {
+		return nil
+	}
 	for i, e := range d.list(n, path, "rules", false) {
 		if d.full() {
 			break
@@ -243,7 +262,7 @@ func (d *decoder) rules(n *yaml.Node, path string) []Rule {
 					continue
 				}
 				if line, dup := seen[name]; dup {
-					d.errAt(f.val, f.path, "rule name %q is used twice (first on line %d)", name, line)
+					d.errAt(f.val, f.path, "rule name %s is used twice (first on line %d)", q(name), line)
 				}
 				seen[name] = f.val.Line
 				r.Name = name
@@ -273,7 +292,7 @@ func quoteName(name string) string {
 	if name == "" {
 		return ""
 	}
-	return fmt.Sprintf("%q ", name)
+	return q(name) + " "
 }
 
 func (d *decoder) people(n *yaml.Node, path string) map[string]Person {
@@ -438,8 +457,8 @@ func (d *decoder) days(n *yaml.Node, path string) []time.Weekday {
 		wd, ok := weekdays[s]
 		switch {
 		case !ok:
-			return "", fmt.Errorf("unknown weekday %q (want mon, tue, wed, thu, fri, sat or sun)%s",
-				s, didYouMean(s, weekdayNames))
+			return "", fmt.Errorf("unknown weekday %s (want mon, tue, wed, thu, fri, sat or sun)%s",
+				q(s), didYouMean(s, weekdayNames))
 		case seen[wd] != "":
 			return "", fmt.Errorf("%s is the same day as %s", s, seen[wd])
 		}

@@ -33,13 +33,22 @@ func (e *Error) Error() string {
 // ErrorList is every problem found in one file, sorted by position.
 type ErrorList []*Error
 
-// Error prints one problem per line.
+// Error prints one problem per line, at most maxErrorBytes of them; the
+// lines left out are counted on a last one.
 func (l ErrorList) Error() string {
-	lines := make([]string, len(l))
+	var b strings.Builder
 	for i, e := range l {
-		lines[i] = e.Error()
+		line := e.Error()
+		if b.Len()+len(line) > maxErrorBytes {
+			fmt.Fprintf(&b, "and %d more errors", len(l)-i)
+			break
+		}
+		b.WriteString(line)
+		if i < len(l)-1 {
+			b.WriteByte('\n')
+		}
 	}
-	return strings.Join(lines, "\n")
+	return b.String()
 }
 
 // Unwrap lets errors.As find the individual *Error values.

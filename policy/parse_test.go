@@ -164,7 +164,7 @@ func TestParseErrors(t *testing.T) {
 		{"area not a mapping", "version: 1\nreviewers: [a]\n",
 			[]string{"2:12: reviewers: expected a mapping with keys strategy, count, codeowners, rules, got a list"}},
 		{"regex", "version: 1\ntemplate: {ticket: {pattern: 'a(b'}}\n",
-			[]string{"2:30: template.ticket.pattern: invalid regular expression: error parsing regexp: missing closing ): `a(b`"}},
+			[]string{"2:30: template.ticket.pattern: invalid regular expression: error parsing regexp: missing closing ): 'a(b'"}},
 		{"ticket without pattern", "version: 1\ntemplate: {ticket: {in: [title]}}\n",
 			[]string{"2:20: template.ticket: missing pattern (a regular expression such as '[A-Z]+-[0-9]+')"}},
 		{"empty ticket.in", "version: 1\ntemplate: {ticket: {pattern: x, in: []}}\n",
@@ -223,7 +223,7 @@ func TestParseErrors(t *testing.T) {
 			`2:1: unknown key "x"`,
 			`3:23: reviewers.strategy: unknown value "nope" (want load-balance, round-robin, random)`}},
 		{"recursive alias", "version: 1\nsla: &a {escalate_to: [*a]}\n",
-			[]string{"1:1: document is too large or too deep: more than 262144 values or 64 levels (an alias counts its value each time it is used)"}},
+			[]string{"2:24: document is too large or too deep here: more than 262144 values, 2097152 bytes of text or 64 levels (an alias counts its value each time it is used)"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -289,7 +289,7 @@ func TestParseCollectsAndCapsErrors(t *testing.T) {
 	if !errors.As(err, &list) {
 		t.Fatalf("Parse = %v", err)
 	}
-	if len(list) != maxErrors+1 || list[maxErrors].Msg != "too many errors; fix these first" {
+	if len(list) != maxErrors+1 || list[maxErrors].Msg != "and 100 more errors; fix these first" {
 		t.Fatalf("got %d errors, last %v; want %d and a final note", len(list), list[len(list)-1], maxErrors+1)
 	}
 	for i, e := range list[:maxErrors] {

@@ -68,32 +68,32 @@ var (
 func checkPrincipal(s string, kinds principalKinds) (string, error) {
 	if org, team, ok := strings.Cut(strings.TrimPrefix(s, "@"), "/"); ok {
 		if !kinds.teams {
-			return "", fmt.Errorf("%q is a team; only user names are allowed here", s)
+			return "", fmt.Errorf("%s is a team; only user names are allowed here", q(s))
 		}
 		if !strings.HasPrefix(s, "@") {
-			return "", fmt.Errorf("team %q must start with @: write %q", s, "@"+s)
+			return "", fmt.Errorf("team %s must start with @: write %s", q(s), q("@"+s))
 		}
 		if !validLogin(org) {
-			return "", fmt.Errorf("team %q: %q is not a valid organisation name", s, org)
+			return "", fmt.Errorf("team %s: %s is not a valid organisation name", q(s), q(org))
 		}
 		if !validTeamSlug(team) {
-			return "", fmt.Errorf("team %q: %q is not a valid team slug (letters, digits, - and _)", s, team)
+			return "", fmt.Errorf("team %s: %s is not a valid team slug (letters, digits, - and _)", q(s), q(team))
 		}
 		return s, nil
 	}
 	login := strings.TrimPrefix(s, "@")
 	if name, ok := strings.CutSuffix(login, "[bot]"); ok {
 		if !kinds.bots {
-			return "", fmt.Errorf("%q is a bot; bots cannot be used here", s)
+			return "", fmt.Errorf("%s is a bot; bots cannot be used here", q(s))
 		}
 		if !validLogin(name) {
-			return "", fmt.Errorf("%q is not a valid bot name (want name[bot])", s)
+			return "", fmt.Errorf("%s is not a valid bot name (want name[bot])", q(s))
 		}
 		return login, nil
 	}
 	if !validLogin(login) {
-		return "", fmt.Errorf("%q is not a valid GitHub user name "+
-			"(1-39 letters, digits or single hyphens, not starting or ending with a hyphen)", s)
+		return "", fmt.Errorf("%s is not a valid GitHub user name "+
+			"(1-39 letters, digits or single hyphens, not starting or ending with a hyphen)", q(s))
 	}
 	return login, nil
 }
@@ -111,29 +111,29 @@ func parseDuration(s string) (time.Duration, error) {
 		hasDays = true
 		n, err := strconv.Atoi(days)
 		if err != nil || n < 0 || days == "" || days[0] == '+' {
-			return 0, fmt.Errorf("invalid duration %q (want e.g. 24h, 90m, 2d)", s)
+			return 0, fmt.Errorf("invalid duration %s (want e.g. 24h, 90m, 2d)", q(s))
 		}
 		if n > int(maxDuration/(24*time.Hour)) {
-			return 0, fmt.Errorf("duration %q is longer than a year", s)
+			return 0, fmt.Errorf("duration %s is longer than a year", q(s))
 		}
 		d = time.Duration(n) * 24 * time.Hour
 		rest = after
 	}
 	if rest != "" || !hasDays {
 		if strings.HasPrefix(rest, "-") {
-			return 0, fmt.Errorf("duration %q must be positive", s)
+			return 0, fmt.Errorf("duration %s must be positive", q(s))
 		}
 		more, err := time.ParseDuration(rest)
 		if err != nil || rest[0] == '+' { // ParseDuration takes a sign; the file format does not
-			return 0, fmt.Errorf("invalid duration %q (want e.g. 24h, 90m, 2d)", s)
+			return 0, fmt.Errorf("invalid duration %s (want e.g. 24h, 90m, 2d)", q(s))
 		}
 		d += more
 	}
 	switch {
 	case d <= 0:
-		return 0, fmt.Errorf("duration %q must be positive", s)
+		return 0, fmt.Errorf("duration %s must be positive", q(s))
 	case d > maxDuration:
-		return 0, fmt.Errorf("duration %q is longer than a year", s)
+		return 0, fmt.Errorf("duration %s is longer than a year", q(s))
 	}
 	return d, nil
 }
@@ -141,7 +141,7 @@ func parseDuration(s string) (time.Duration, error) {
 // parseClock reads "HH:MM" as a duration since midnight. "24:00" is allowed
 // so that a window can run to the end of the day.
 func parseClock(s string) (time.Duration, error) {
-	bad := fmt.Errorf("invalid time %q (want HH:MM, 24-hour clock, e.g. 09:00)", s)
+	bad := fmt.Errorf("invalid time %s (want HH:MM, 24-hour clock, e.g. 09:00)", q(s))
 	if len(s) != 5 || s[2] != ':' {
 		return 0, bad
 	}
@@ -158,7 +158,7 @@ func parseClock(s string) (time.Duration, error) {
 func parseDate(s string) (Date, error) {
 	t, err := time.Parse(time.DateOnly, s)
 	if err != nil || len(s) != len(time.DateOnly) {
-		return Date{}, fmt.Errorf("invalid date %q (want YYYY-MM-DD, e.g. 2026-12-25)", s)
+		return Date{}, fmt.Errorf("invalid date %s (want YYYY-MM-DD, e.g. 2026-12-25)", q(s))
 	}
 	return Date{Year: t.Year(), Month: t.Month(), Day: t.Day()}, nil
 }
@@ -192,7 +192,7 @@ func loadLocation(name string) (*time.Location, error) {
 	}
 	loc, err := time.LoadLocation(name)
 	if err != nil {
-		return nil, fmt.Errorf("unknown time zone %q (want an IANA name such as Europe/Berlin)", name)
+		return nil, fmt.Errorf("unknown time zone %s (want an IANA name such as Europe/Berlin)", q(name))
 	}
 	locations.Store(name, loc)
 	return loc, nil

@@ -46,7 +46,7 @@ func checkCmd(args []string, stdout, stderr io.Writer) error {
 		}
 		now = t
 	}
-	data, err := os.ReadFile(*policyPath)
+	data, err := readPolicy(*policyPath)
 	if err != nil {
 		return fmt.Errorf("check: %w", err)
 	}

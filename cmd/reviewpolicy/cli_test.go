@@ -87,3 +87,32 @@ func TestVersionAndUsage(t *testing.T) {
 		t.Error("serve with a missing config file started")
 	}
 }
+
+// A hostile file's report stays short: values are quoted in part, errors
+// past the first hundred are counted, not printed.
+func TestValidateOutputIsBounded(t *testing.T) {
+	t.Parallel()
+	var b strings.Builder
+	b.WriteString("version: 1\nsla:\n  escalate_to:\n")
+	for i := 0; i < 600; i++ {
+		b.WriteString("    - \"" + strings.Repeat("x", 900) + "\\n@acme/everyone" + strings.Repeat("y", i%10) + "\"\n")
+	}
+	bad := writeFile(t, "bad.yml", b.String())
+	huge := writeFile(t, "huge.yml", "version: 1\n#"+strings.Repeat("x", 2<<20)+"\n")
+	_, stderr, err := runCLI(t, "validate", bad, huge)
+	if exitCode(err) != 1 {
+		t.Errorf("exit %d, want 1", exitCode(err))
+	}
+	if len(stderr) > 40<<10 {
+		t.Errorf("validate printed %d bytes for two files; want at most 40 KiB", len(stderr))
+	}
+	lines := strings.Split(strings.TrimSpace(stderr), "\n")
+	for _, l := range lines {
+		if len(l) > 300 {
+			t.Fatalf("line of %d bytes: %.120q…", len(l), l)
+		}
+	}
+	if !strings.Contains(stderr, "more errors") || !strings.Contains(stderr, huge+": file is over") {
+		t.Errorf("stderr lacks the count of the rest or the size refusal:\n%.2000s", stderr)
+	}
+}

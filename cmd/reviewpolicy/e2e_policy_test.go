@@ -60,7 +60,7 @@ reviewers:
 		// Values from the proposed file are shown inert: no mention, no emphasis.
 		"line 5: team @\u200dCodertocat/ghosts does not exist",
 		"line 5: mallory cannot review this repository",
-		"rule infra: its paths (terraform/\\*\\*) match no file",
+		`rule "infra": its paths ("terraform/\*\*") match no file`,
 		"rule docs added",
 	} {
 		if !strings.Contains(run.Summary, want) {
@@ -96,5 +96,49 @@ func TestOrganisationDefaultAndExtends(t *testing.T) {
 	waitFor(t, "the stricter check", func() bool { return h.checkRuns()[0].Conclusion == "failure" })
 	if s := h.checkRuns()[0].Summary; !strings.Contains(s, "extending the organisation default") || !strings.Contains(s, "**Summary**") {
 		t.Errorf("extends: org summary:\n%s", s)
+	}
+}
+
+// hostileProposals are proposed policy files an author can push to cost
+// the app memory and time: an alias bomb (1 MB string used 150 times),
+// 15,000 rules, and globs whose chained braces expand to 10^9 patterns.
+func hostileProposals() map[string]struct{ text, want string } {
+	var bomb, rules strings.Builder
+	bomb.WriteString("version: 1\nsla:\n  escalate_to:\n    - &big " + strings.Repeat("a", 1_000_000) + "\n")
+	bomb.WriteString(strings.Repeat("    - *big\n", 150))
+	rules.WriteString("version: 1\nreviewers:\n  rules:\n")
+	for i := 0; i < 15000; i++ {
+		rules.WriteString("    - {name: r" + strings.Repeat("x", i%7) + ", paths: [src/**], reviewers: [alice]}\n")
+	}
+	braces := "version: 1\nreviewers:\n  rules:\n    - {name: r, reviewers: [alice], paths: ['" +
+		strings.Repeat("{a,b,c,d,e,f,g,h,i,j}/", 9) + "x']}\n"
+	return map[string]struct{ text, want string }{
+		"alias bomb":     {bomb.String(), "too large"},
+		"15000 rules":    {rules.String(), "15000 rules; at most 200"},
+		"chained braces": {braces, "more than 64 alternatives"},
+	}
+}
+
+func TestHostileProposedPolicyIsRefusedBriefly(t *testing.T) {
+	t.Parallel()
+	for name, tt := range hostileProposals() {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			h := setup(t)
+			changePolicy(h, tt.text)
+			h.start(t, nil)
+			h.send(t, "pull_request", "", payload(t, "pull_request/opened.payload.json", nil))
+			waitFor(t, "a check run", func() bool { return len(h.checkRuns()) == 1 })
+			run := h.checkRuns()[0]
+			if run.Conclusion != "failure" || run.Title != "The proposed review policy is invalid" {
+				t.Errorf("check = %s %q", run.Conclusion, run.Title)
+			}
+			if !strings.Contains(run.Summary, tt.want) {
+				t.Errorf("summary lacks %q:\n%.2000s", tt.want, run.Summary)
+			}
+			if len(run.Summary) > 8<<10 {
+				t.Errorf("summary is %d bytes for one error", len(run.Summary))
+			}
+		})
 	}
 }
