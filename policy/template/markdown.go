@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"html"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/yuin/goldmark"
 	"github.com/yuin/goldmark/ast"
@@ -21,10 +22,16 @@ import (
 // are gone, entities and escapes are decoded. The project's own rules
 // (sections, placeholders, words, ticket, checklist) work on these lines.
 
-// maxDocBytes bounds what is parsed. GitHub caps a description at 65,536
-// characters (at most 256 KiB of UTF-8), so real input is never cut; the
-// cap only keeps a hostile caller's cost bounded.
-const maxDocBytes = 1 << 20
+// maxDocBytes and maxLineBytes bound what is parsed. GitHub caps a
+// description at 65,536 characters (at most 256 KiB of UTF-8), so the first
+// never cuts a real description. The second is needed because goldmark's
+// cost grows with the square of a line's length on some inputs (a line of
+// 256 KiB of ">" or "[a](" takes it 20 s; see BenchmarkParseHostile): text
+// past 8 KiB on one line is not read. Prose lines are far shorter.
+const (
+	maxDocBytes  = 256 << 10
+	maxLineBytes = 8 << 10
+)
 
 // md parses with GitHub's extensions. Linkify is left out: it only turns
 // bare URLs into links, whose text is the same. A goldmark parser keeps no
@@ -97,13 +104,46 @@ func normalizeNewlines(s string) string {
 
 // parse reads a Markdown document.
 func parse(s string) document {
+	s = normalizeNewlines(s)
 	if len(s) > maxDocBytes {
-		s = s[:maxDocBytes]
+		s = s[:runeStart(s, maxDocBytes)]
 	}
-	src := []byte(normalizeNewlines(s))
+	src := capLines(s)
 	b := builder{src: src}
 	b.block(md.Parser().Parse(text.NewReader(src)))
 	return b.doc
+}
+
+// capLines returns s with every line cut to maxLineBytes (at a character
+// boundary).
+func capLines(s string) []byte {
+	out := make([]byte, 0, len(s))
+	for len(s) > 0 {
+		n := strings.IndexByte(s, '\n') + 1
+		if n == 0 {
+			n = len(s)
+		}
+		l := s[:n]
+		if len(l) > maxLineBytes {
+			out = append(out, l[:runeStart(l, maxLineBytes)]...)
+			if l[len(l)-1] == '\n' {
+				out = append(out, '\n')
+			}
+		} else {
+			out = append(out, l...)
+		}
+		s = s[n:]
+	}
+	return out
+}
+
+// runeStart returns the largest i <= n at which a character of s starts;
+// len(s) must exceed n.
+func runeStart(s string, n int) int {
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return n
 }
 
 // builder flattens a goldmark tree into a document.

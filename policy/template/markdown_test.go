@@ -3,7 +3,9 @@ package template
 import (
 	"fmt"
 	"slices"
+	"strings"
 	"testing"
+	"unicode/utf8"
 )
 
 // headingsOf renders the headings of a parsed document as "level:name".
@@ -58,6 +60,91 @@ func TestParseHeadings(t *testing.T) {
 			got := headingsOf(parse(tt.in))
 			if !slices.Equal(got, tt.want) {
 				t.Errorf("headings of %q = %q, want %q", tt.in, got, tt.want)
+			}
+		})
+	}
+}
+
+func TestParseBoxesAndLines(t *testing.T) {
+	t.Parallel()
+	d := parse("Intro <!-- note --> text\n\n- [ ] One *item*\n  more of it\n- [x] [Two](https://example.com/PAY-1)\n" +
+		"- plain\n\n> - [X] quoted\n\n```\n- [ ] in code\n```\n<!--\n- [ ] in a comment\n-->\n[//]: # (- [ ] hidden)\n")
+	wantBoxes := []box{{"One item more of it", false}, {"Two", true}, {"quoted", true}}
+	if !slices.Equal(d.boxes, wantBoxes) {
+		t.Errorf("boxes = %+v, want %+v", d.boxes, wantBoxes)
+	}
+	wantLines := []line{
+		{text: "Intro  text", comment: true},
+		{text: "One item", box: ' '}, {text: "more of it"},
+		{text: "Two", box: 'x'},
+		{text: "plain"},
+		{text: "quoted", box: 'x'},
+		{text: "- [ ] in code", code: true},
+		{text: "", comment: true},
+	}
+	if !slices.Equal(d.lines, wantLines) {
+		t.Errorf("lines = %+v\nwant %+v", d.lines, wantLines)
+	}
+	if !slices.Equal(d.links, []string{"https://example.com/PAY-1"}) {
+		t.Errorf("links = %q", d.links)
+	}
+}
+
+func TestParseUnclosedCommentInHTMLBlockHidesTheRest(t *testing.T) {
+	t.Parallel()
+	d := parse("## A\n<div><!-- open\n\n## B\n- [ ] box\n")
+	if got := headingsOf(d); !slices.Equal(got, []string{"2:A"}) || len(d.boxes) != 0 {
+		t.Errorf("headings %q, boxes %+v: want only A, as GitHub's sanitiser hides the rest", got, d.boxes)
+	}
+}
+
+func TestParseCapsLongLines(t *testing.T) {
+	t.Parallel()
+	long := strings.Repeat("é", maxLineBytes) // two bytes each: the cut falls inside the line
+	d := parse("## A\n" + long + " PAY-1\n## B\n")
+	if got := headingsOf(d); !slices.Equal(got, []string{"2:A", "2:B"}) {
+		t.Fatalf("headings %q, want A and B", got)
+	}
+	if l := d.lines[1].text; len(l) != maxLineBytes || !utf8.ValidString(l) || strings.Contains(l, "PAY-1") {
+		t.Errorf("long line kept %d bytes (valid UTF-8: %v), want it cut to %d", len(l), utf8.ValidString(l), maxLineBytes)
+	}
+	if d := parse(strings.Repeat("a\n", maxDocBytes)); len(d.lines) != maxDocBytes/2 {
+		t.Errorf("document not cut at %d bytes: %d lines", maxDocBytes, len(d.lines))
+	}
+}
+
+// hostileInputs are inputs on which a Markdown parser may go quadratic.
+func hostileInputs(n int) map[string]string {
+	return map[string]string{
+		"nested quotes":        strings.Repeat(">", n),
+		"nested quote lines":   strings.Repeat("> ", n/4) + "\n" + strings.Repeat(">", n/2),
+		"nested lists":         strings.Repeat("- ", n/2),
+		"open links":           strings.Repeat("[a](", n/4),
+		"brackets":             strings.Repeat("[", n),
+		"emphasis":             strings.Repeat("**a", n/6) + strings.Repeat("a**", n/6),
+		"open comments":        strings.Repeat("a <!--\n", n/7),
+		"backticks":            strings.Repeat("`a``", n/4),
+		"link definitions":     strings.Repeat("[a]: b\n", n/7) + strings.Repeat("[a]", n/6),
+		"task boxes":           strings.Repeat("- [ ] x\n", n/8),
+		"setext headings":      strings.Repeat("a\n=\n", n/4),
+		"table rows":           "|a|b|\n|-|-|\n" + strings.Repeat("|x|y|\n", n/6),
+		"html blocks":          strings.Repeat("<div>\n", n/6),
+		"entities and escapes": strings.Repeat("&amp;\\*", n/7),
+	}
+}
+
+// BenchmarkParseHostile parses inputs of GitHub's largest description (64 Ki
+// characters) meant to make a parser slow. Goldmark is quadratic in a line's
+// length on some; capLines keeps each of these in tens of milliseconds,
+// except "link definitions" (goldmark is quadratic in definitions per
+// paragraph: about 120 ms at 64 KiB, 1.6 s at maxDocBytes).
+func BenchmarkParseHostile(b *testing.B) {
+	for name, in := range hostileInputs(64 << 10) {
+		b.Run(name, func(b *testing.B) {
+			b.SetBytes(int64(len(in)))
+			b.ReportAllocs()
+			for b.Loop() {
+				parse(in)
 			}
 		})
 	}

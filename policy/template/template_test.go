@@ -591,6 +591,17 @@ func BenchmarkEvaluate64KiB(b *testing.B) {
 	}
 }
 
+// BenchmarkEvaluate256KiB judges the largest description parse reads.
+func BenchmarkEvaluate256KiB(b *testing.B) {
+	tp := fullPolicy()
+	pr := policy.PullRequest{Title: "PAY-481 retry webhooks", Body: largeBody(maxDocBytes), Files: []string{"migrations/1.sql"}}
+	b.SetBytes(int64(len(pr.Body)))
+	b.ReportAllocs()
+	for b.Loop() {
+		Evaluate(tp, pr, repoTemplate)
+	}
+}
+
 // BenchmarkEvaluate64KiBNoTicket is the worst case for the ticket search: no
 // match anywhere, so every body line is searched.
 func BenchmarkEvaluate64KiBNoTicket(b *testing.B) {
