@@ -52,6 +52,12 @@ func TestParseHeadings(t *testing.T) {
 		{"unclosed fence runs to the end", "# Before\n```\n# Inside", []string{"1:Before"}},
 		{"heading in comment", "<!--\n## Hidden\n-->\n## Shown <!-- note -->", []string{"2:Shown"}},
 		{"fence in comment", "<!-- ``` -->\n## Shown", []string{"2:Shown"}},
+		{"linked and escaped headings", "## [Testing](https://example.com)\n## Q&amp;A\n## 1\\. Steps\n## `go test`", []string{"2:Testing", "2:Q&A", "2:1. Steps", "2:go test"}},
+		{"headings in quotes and lists", "> ## Quoted\n- ## Listed\n1. Item\n   Setext\n   ---", []string{"2:Quoted", "2:Listed", "2:Item Setext"}},
+		{"bold line in a quote is not a heading", "> **Quoted**", nil},
+		{"inline code with an open comment hides nothing", "Fixes `<!--` here\n## After", []string{"2:After"}},
+		{"open comment starting a line hides the rest", "text\n\n<!-- open\n## Hidden", nil},
+		{"html block then heading", "<details>\n<summary>Logs</summary>\n\n## Shown\n</details>", []string{"2:Shown"}},
 		{"cjk and cyrillic", "## テスト\n## Описание\n## Überprüfung", []string{"2:テスト", "2:Описание", "2:Überprüfung"}},
 	}
 	for _, tt := range tests {
