@@ -189,7 +189,7 @@ func (b *builder) block(n ast.Node) {
 func (b *builder) flushJoined(first, level int) {
 	b.flush()
 	parts := make([]string, 0, len(b.doc.lines)-first)
-	comment := b.comment
+	comment := false
 	for _, l := range b.doc.lines[first:] {
 		parts = append(parts, strings.TrimSpace(l.text))
 		comment = comment || l.comment
