@@ -3,7 +3,9 @@ package template
 import (
 	"fmt"
 	"slices"
+	"strings"
 	"testing"
+	"unicode/utf8"
 )
 
 // headingsOf renders the headings of a parsed document as "level:name".
@@ -50,6 +52,12 @@ func TestParseHeadings(t *testing.T) {
 		{"unclosed fence runs to the end", "# Before\n```\n# Inside", []string{"1:Before"}},
 		{"heading in comment", "<!--\n## Hidden\n-->\n## Shown <!-- note -->", []string{"2:Shown"}},
 		{"fence in comment", "<!-- ``` -->\n## Shown", []string{"2:Shown"}},
+		{"linked and escaped headings", "## [Testing](https://example.com)\n## Q&amp;A\n## 1\\. Steps\n## `go test`", []string{"2:Testing", "2:Q&A", "2:1. Steps", "2:go test"}},
+		{"headings in quotes and lists", "> ## Quoted\n- ## Listed\n1. Item\n   Setext\n   ---", []string{"2:Quoted", "2:Listed", "2:Item Setext"}},
+		{"bold line in a quote is not a heading", "> **Quoted**", nil},
+		{"inline code with an open comment hides nothing", "Fixes `<!--` here\n## After", []string{"2:After"}},
+		{"open comment starting a line hides the rest", "text\n\n<!-- open\n## Hidden", nil},
+		{"html block then heading", "<details>\n<summary>Logs</summary>\n\n## Shown\n</details>", []string{"2:Shown"}},
 		{"cjk and cyrillic", "## テスト\n## Описание\n## Überprüfung", []string{"2:テスト", "2:Описание", "2:Überprüfung"}},
 	}
 	for _, tt := range tests {
@@ -63,104 +71,87 @@ func TestParseHeadings(t *testing.T) {
 	}
 }
 
-func TestParseComments(t *testing.T) {
+func TestParseBoxesAndLines(t *testing.T) {
 	t.Parallel()
-	d := parse("a <!-- x --> b <!-- y\nstill y\nend --> c\n<!-- z -->\nplain")
-	want := []line{
-		{text: "a  b ", comment: true},
-		{text: "", comment: true},
-		{text: " c", comment: true},
-		{text: "", comment: true},
+	d := parse("Intro <!-- note --> text\n\n- [ ] One *item*\n  more of it\n- [x] [Two](https://example.com/PAY-1)\n" +
+		"- plain\n\n> - [X] quoted\n\n```\n- [ ] in code\n```\n<!--\n- [ ] in a comment\n-->\n[//]: # (- [ ] hidden)\n")
+	wantBoxes := []box{{"One item more of it", false}, {"Two", true}, {"quoted", true}}
+	if !slices.Equal(d.boxes, wantBoxes) {
+		t.Errorf("boxes = %+v, want %+v", d.boxes, wantBoxes)
+	}
+	wantLines := []line{
+		{text: "Intro  text", comment: true},
+		{text: "One item", box: ' '}, {text: "more of it"},
+		{text: "Two", box: 'x'},
 		{text: "plain"},
+		{text: "quoted", box: 'x'},
+		{text: "- [ ] in code", code: true},
+		{text: "", comment: true},
 	}
-	if !slices.Equal(d.lines, want) {
-		t.Errorf("lines = %+v, want %+v", d.lines, want)
+	if !slices.Equal(d.lines, wantLines) {
+		t.Errorf("lines = %+v\nwant %+v", d.lines, wantLines)
 	}
-}
-
-func TestParseComment_notStrippedInCode(t *testing.T) {
-	t.Parallel()
-	d := parse("```html\n<!-- kept -->\n```")
-	if got := d.lines[1]; got.text != "<!-- kept -->" || !got.code || got.comment {
-		t.Errorf("line in code = %+v, want the comment kept as code", got)
-	}
-	if !d.lines[0].fence || !d.lines[2].fence {
-		t.Errorf("fence lines not marked: %+v", d.lines)
+	if !slices.Equal(d.links, []string{"https://example.com/PAY-1"}) {
+		t.Errorf("links = %q", d.links)
 	}
 }
 
-func TestParseNewlines(t *testing.T) {
+func TestParseUnclosedCommentInHTMLBlockHidesTheRest(t *testing.T) {
 	t.Parallel()
-	for _, in := range []string{"## A\r\ntext\r\n## B", "## A\rtext\r## B", "## A\ntext\n## B"} {
-		d := parse(in)
-		if got := headingsOf(d); !slices.Equal(got, []string{"2:A", "2:B"}) {
-			t.Errorf("headings of %q = %q", in, got)
-		}
-		if len(d.lines) != 3 || d.lines[1].text != "text" {
-			t.Errorf("lines of %q = %+v, want 3 lines without CR", in, d.lines)
-		}
+	d := parse("## A\n<div><!-- open\n\n## B\n- [ ] box\n")
+	if got := headingsOf(d); !slices.Equal(got, []string{"2:A"}) || len(d.boxes) != 0 {
+		t.Errorf("headings %q, boxes %+v: want only A, as GitHub's sanitiser hides the rest", got, d.boxes)
 	}
 }
 
-func TestATXHeadingText(t *testing.T) {
+func TestParseCapsLongLines(t *testing.T) {
 	t.Parallel()
-	tests := []struct{ in, want string }{
-		{"## Testing ##", "Testing"},
-		{"## Testing##", "Testing##"},
-		{"# C#", "C#"},
-		{"# Issue #12 ###  ", "Issue #12"},
-		{"### ###", ""},
-		{"#", ""},
+	long := strings.Repeat("é", maxLineBytes) // two bytes each: the cut falls inside the line
+	d := parse("## A\n" + long + " PAY-1\n## B\n")
+	if got := headingsOf(d); !slices.Equal(got, []string{"2:A", "2:B"}) {
+		t.Fatalf("headings %q, want A and B", got)
 	}
-	for _, tt := range tests {
-		if _, got, ok := atxHeading(tt.in); !ok || got != tt.want {
-			t.Errorf("atxHeading(%q) = %q, %v; want %q", tt.in, got, ok, tt.want)
-		}
+	if l := d.lines[1].text; len(l) != maxLineBytes || !utf8.ValidString(l) || strings.Contains(l, "PAY-1") {
+		t.Errorf("long line kept %d bytes (valid UTF-8: %v), want it cut to %d", len(l), utf8.ValidString(l), maxLineBytes)
+	}
+	if d := parse(strings.Repeat("a\n", maxDocBytes)); len(d.lines) != maxDocBytes/2 {
+		t.Errorf("document not cut at %d bytes: %d lines", maxDocBytes, len(d.lines))
 	}
 }
 
-func TestSectionEnd(t *testing.T) {
-	t.Parallel()
-	d := parse("## A\n### A.1\ntext\n**Bold**\nmore\n## B\n**C**\nc\n**D**\n# E")
-	// Lines: 0 ## A, 1 ### A.1, 2, 3 **Bold**, 4, 5 ## B, 6 **C**, 7, 8 **D**, 9 # E.
-	want := map[string]int{"A": 5, "A.1": 5, "Bold": 5, "B": 9, "C": 8, "D": 9, "E": 10}
-	for h, hd := range d.headings {
-		if got := d.sectionEnd(h); got != want[hd.name] {
-			t.Errorf("section %q ends at line %d, want %d", hd.name, got, want[hd.name])
-		}
+// hostileInputs are inputs on which a Markdown parser may go quadratic.
+func hostileInputs(n int) map[string]string {
+	return map[string]string{
+		"nested quotes":        strings.Repeat(">", n),
+		"nested quote lines":   strings.Repeat("> ", n/4) + "\n" + strings.Repeat(">", n/2),
+		"nested lists":         strings.Repeat("- ", n/2),
+		"open links":           strings.Repeat("[a](", n/4),
+		"brackets":             strings.Repeat("[", n),
+		"emphasis":             strings.Repeat("**a", n/6) + strings.Repeat("a**", n/6),
+		"open comments":        strings.Repeat("a <!--\n", n/7),
+		"backticks":            strings.Repeat("`a``", n/4),
+		"link definitions":     strings.Repeat("[a]: b\n", n/7) + strings.Repeat("[a]", n/6),
+		"task boxes":           strings.Repeat("- [ ] x\n", n/8),
+		"setext headings":      strings.Repeat("a\n=\n", n/4),
+		"table rows":           "|a|b|\n|-|-|\n" + strings.Repeat("|x|y|\n", n/6),
+		"html blocks":          strings.Repeat("<div>\n", n/6),
+		"entities and escapes": strings.Repeat("&amp;\\*", n/7),
 	}
 }
 
-func TestTask(t *testing.T) {
-	t.Parallel()
-	tests := []struct {
-		in     string
-		text   string
-		ticked bool
-		ok     bool
-	}{
-		{"- [ ] Tests", "Tests", false, true},
-		{"- [x] Tests", "Tests", true, true},
-		{"* [X] Docs", "Docs", true, true},
-		{"+ [ ] Plus", "Plus", false, true},
-		{"1. [ ] First", "First", false, true},
-		{"12) [x] Paren", "Paren", true, true},
-		{"    - [ ] Nested", "Nested", false, true},
-		{"\t* [x] Tab nested", "Tab nested", true, true},
-		{"> - [ ] Quoted", "Quoted", false, true},
-		{"- [ ]", "", false, true},
-		{"- [ ]no space", "", false, false},
-		{"-[ ] no bullet space", "", false, false},
-		{"- [y] other", "", false, false},
-		{"- [] empty box", "", false, false},
-		{"[ ] no bullet", "", false, false},
-		{"- plain item", "", false, false},
-		{"1234567890. [ ] too long a number", "", false, false},
-	}
-	for _, tt := range tests {
-		text, ticked, ok := task(tt.in)
-		if text != tt.text || ticked != tt.ticked || ok != tt.ok {
-			t.Errorf("task(%q) = %q, %v, %v; want %q, %v, %v", tt.in, text, ticked, ok, tt.text, tt.ticked, tt.ok)
-		}
+// BenchmarkParseHostile parses inputs of GitHub's largest description (64 Ki
+// characters) meant to make a parser slow. Goldmark is quadratic in a line's
+// length on some; capLines keeps each of these in tens of milliseconds,
+// except "link definitions" (goldmark is quadratic in definitions per
+// paragraph: about 120 ms at 64 KiB, 1.6 s at maxDocBytes).
+func BenchmarkParseHostile(b *testing.B) {
+	for name, in := range hostileInputs(64 << 10) {
+		b.Run(name, func(b *testing.B) {
+			b.SetBytes(int64(len(in)))
+			b.ReportAllocs()
+			for b.Loop() {
+				parse(in)
+			}
+		})
 	}
 }

@@ -2,27 +2,33 @@
 // "template" area of the review policy: required sections, a ticket
 // reference and a fully ticked checklist. It does no I/O.
 //
-// Choices a policy author may want to know:
+// The description is read as GitHub renders it (CommonMark with GitHub's
+// extensions, see markdown.go), and only what a reader sees counts. Choices
+// a policy author may want to know:
 //
-//   - Headings are matched by name, ignoring case, level, emphasis and
-//     surrounding punctuation or emoji. A section runs from its heading to
-//     the next heading of the same or a higher level, so sub-headings and
-//     their text belong to it. A line that is entirely bold ("**Testing**")
-//     is a heading of the lowest level.
-//   - Words are letter and number runs; each Han, Hiragana or Katakana
-//     character is a word. HTML comments and tags, list bullets and task
-//     boxes are not words, and neither is a line still identical (trimmed)
-//     to a line of the same section of the repository template.
+//   - Headings are matched by name, ignoring case, level, emphasis, links
+//     and surrounding punctuation or emoji. A section runs from its heading
+//     to the next heading of the same or a higher level, so sub-headings and
+//     their text belong to it. A top-level line that is entirely bold
+//     ("**Testing**") is a heading of the lowest level.
+//   - Words are letter and number runs of the visible text; each Han,
+//     Hiragana or Katakana character is a word. HTML comments and tags, link
+//     destinations, "[//]: # (…)" comments, entities such as &nbsp;, list
+//     bullets and task boxes are not words, and neither is a line still
+//     identical (trimmed) to a line of the same section of the repository
+//     template. Code counts.
 //   - When a required name appears under several headings, the best of them
 //     counts.
 //   - A conditional section whose condition does not hold is left out of
 //     Result.Items.
-//   - The ticket pattern runs on the title, the branch and each body line
-//     (so ^ and $ mean line start and end), skipping comments and lines
-//     copied from the template.
-//   - With checklist "all", a description with no task items at all fails
-//     when the repository template has some: deleting the checklist is not
-//     a way to pass it.
+//   - The ticket pattern runs on the title, the branch and each visible body
+//     line (so ^ and $ mean line start and end) and link target, skipping
+//     code blocks, comments and lines copied from the template.
+//   - With checklist "all", every box of the repository template must be in
+//     the description and ticked, and so must every box the author added.
+//     A template box counts as present when a box has its text, or its text
+//     followed by a note. Deleting a box, hiding it in a comment or code, or
+//     turning it into a plain bullet fails and names the box.
 package template
 
 import (
@@ -31,6 +37,7 @@ import (
 	"regexp/syntax"
 	"slices"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/reviewpolicy/reviewpolicy/policy"
@@ -156,23 +163,23 @@ func required(c *policy.Condition, pr policy.PullRequest) bool {
 	return true
 }
 
-// templateLines returns the trimmed, non-empty visible lines of the template
+// templateLines returns the keys of the visible lines of the template
 // sections named name.
 func templateLines(tmpl *document, name string) map[string]struct{} {
 	set := make(map[string]struct{})
 	for h, hd := range tmpl.headings {
 		if strings.EqualFold(hd.name, name) {
-			addLines(set, tmpl.lines[hd.last+1:tmpl.sectionEnd(h)])
+			addLines(set, tmpl.section(h))
 		}
 	}
 	return set
 }
 
-// addLines adds the trimmed, non-empty visible lines to set.
+// addLines adds the keys of the non-empty lines to set.
 func addLines(set map[string]struct{}, lines []line) {
 	for _, l := range lines {
-		if t := strings.TrimSpace(l.text); t != "" {
-			set[t] = struct{}{}
+		if k := l.key(); k != "" {
+			set[k] = struct{}{}
 		}
 	}
 }
@@ -190,7 +197,7 @@ func evalSection(s policy.Section, body, tmpl *document) Item {
 		if placeholders == nil {
 			placeholders = templateLines(tmpl, name)
 		}
-		it := judgeSection(s, body.lines[hd.last+1:body.sectionEnd(h)], placeholders)
+		it := judgeSection(s, body.section(h), placeholders)
 		if it.Status.rank() < best.Status.rank() {
 			best = it
 		}
@@ -201,26 +208,23 @@ func evalSection(s policy.Section, body, tmpl *document) Item {
 	return best
 }
 
-// judgeSection counts the words of a section's lines, leaving out HTML
-// comments and lines the template already had.
+// judgeSection counts the words of a section's lines, leaving out lines the
+// template already had. Comments are not in the lines' text; they only mark
+// a section whose sole content they are as a placeholder.
 func judgeSection(s policy.Section, lines []line, placeholders map[string]struct{}) Item {
 	it := Item{Kind: "section", Name: s.Heading}
 	words, leftovers := 0, false
 	for _, l := range lines {
 		leftovers = leftovers || l.comment
-		t := strings.TrimSpace(l.text)
-		if t == "" || l.fence {
+		k := l.key()
+		if k == "" {
 			continue
 		}
-		if _, ok := placeholders[t]; ok {
+		if _, ok := placeholders[k]; ok {
 			leftovers = true
 			continue
 		}
-		if l.code {
-			words += countWords(t)
-		} else {
-			words += countWords(content(t))
-		}
+		words += countWords(l.text)
 	}
 	minWords := max(s.MinWords, 1)
 	switch {
@@ -236,16 +240,17 @@ func judgeSection(s policy.Section, lines []line, placeholders map[string]struct
 	return it
 }
 
-// evalTicket looks for the ticket reference. The body is searched without
-// HTML comments and without lines copied from the template, so an example
-// ticket in the template does not count.
+// evalTicket looks for the ticket reference. The body is searched in its
+// visible text and link targets, without code blocks and without lines the
+// template has, so an example ticket in the template or a pasted log does not
+// count.
 func evalTicket(t *policy.Ticket, pr policy.PullRequest, body, tmpl *document) Item {
 	it := Item{Kind: "ticket", Name: "ticket", Status: Missing}
 	re := t.Regexp
 	if re == nil {
 		var err error
 		if re, err = regexp.Compile(t.Pattern); err != nil {
-			it.Detail = fmt.Sprintf("invalid ticket pattern %q: %v", t.Pattern, err)
+			it.Detail = fmt.Sprintf("invalid ticket pattern %q: %v", truncate(t.Pattern, maxItemText), err)
 			return it
 		}
 	}
@@ -258,7 +263,7 @@ func evalTicket(t *policy.Ticket, pr policy.PullRequest, body, tmpl *document) I
 		if loc == nil {
 			return false
 		}
-		it.Status, it.Detail = Met, fmt.Sprintf("%s in %s", text[loc[0]:loc[1]], where)
+		it.Status, it.Detail = Met, fmt.Sprintf("%s in %s", truncate(text[loc[0]:loc[1]], maxItemText), where)
 		return true
 	}
 	// The short places first: the body is only read when they have nothing.
@@ -266,27 +271,40 @@ func evalTicket(t *policy.Ticket, pr policy.PullRequest, body, tmpl *document) I
 		slices.Contains(places, "branch") && found("branch", pr.Branch) {
 		return it
 	}
-	if slices.Contains(places, "body") {
-		seen := make(map[string]struct{})
-		addLines(seen, tmpl.lines)
-		lit := requiredLiteral(re)
-		for _, l := range body.lines {
-			text := strings.TrimSpace(l.text)
-			if text == "" || !strings.Contains(text, lit) {
-				continue
-			}
-			if _, ok := seen[text]; ok {
-				continue
-			}
-			// Line by line: Go's regexp uses its fast backtracker on short
-			// inputs, tickets do not span lines, and ^ means a line start.
-			if found("body", text) {
-				return it
-			}
+	if slices.Contains(places, "body") && ticketInBody(body, tmpl, requiredLiteral(re), found) {
+		return it
+	}
+	it.Detail = fmt.Sprintf("no match for %s in %s", truncate(re.String(), maxItemText), orList(places))
+	return it
+}
+
+// ticketInBody runs found on each visible body line and link target that
+// could match (holds lit) and is not also in the template.
+func ticketInBody(body, tmpl *document, lit string, found func(where, text string) bool) bool {
+	seen := make(map[string]struct{})
+	for _, l := range tmpl.lines {
+		seen[strings.TrimSpace(l.text)] = struct{}{}
+	}
+	for _, l := range tmpl.links {
+		seen[l] = struct{}{}
+	}
+	try := func(text string) bool {
+		if text == "" || !strings.Contains(text, lit) {
+			return false
+		}
+		if _, ok := seen[text]; ok {
+			return false
+		}
+		// Line by line: Go's regexp uses its fast backtracker on short
+		// inputs, tickets do not span lines, and ^ means a line start.
+		return found("body", text)
+	}
+	for _, l := range body.lines {
+		if !l.code && try(strings.TrimSpace(l.text)) {
+			return true
 		}
 	}
-	it.Detail = fmt.Sprintf("no match for %s in %s", re, orList(places))
-	return it
+	return slices.ContainsFunc(body.links, try)
 }
 
 // requiredLiteral returns a string that every match of re contains ("-" for
@@ -325,59 +343,111 @@ func mustContain(re *syntax.Regexp) string {
 	return ""
 }
 
-// maxListed and maxItemText bound the checklist detail shown to developers.
+// maxListed and maxItemText bound the checklist detail shown to developers:
+// box texts are the author's words, so few and short.
 const (
 	maxListed   = 5
 	maxItemText = 60
 )
 
-// evalChecklist requires every task-list item outside code and comments to be
-// ticked.
+// evalChecklist requires every box of the repository template to be in the
+// description and ticked, and every box the author added to be ticked. A box
+// deleted, hidden in a comment or code, or turned into a plain bullet is
+// missing, so none of these is a way around the checklist.
 func evalChecklist(body, tmpl *document) Item {
-	it := Item{Kind: "checklist", Name: "checklist"}
-	total, unticked := tasks(body)
+	it := Item{Kind: "checklist", Name: "checklist", Status: Missing}
+	missing, unticked := matchBoxes(tmpl.boxes, body.boxes)
+	var parts []string
+	if len(missing) > 0 {
+		parts = append(parts, fmt.Sprintf("%d of the template's %s missing (deleted, hidden or no longer a checkbox): %s",
+			len(missing), plural(len(tmpl.boxes), "item"), quoteList(missing)))
+	}
+	if len(unticked) > 0 {
+		parts = append(parts, fmt.Sprintf("%d of %s unticked: %s",
+			len(unticked), plural(len(body.boxes), "item"), quoteList(unticked)))
+	}
 	switch {
-	case total == 0:
-		if n, _ := tasks(tmpl); n > 0 {
-			it.Status = Missing
-			it.Detail = fmt.Sprintf("no checklist items; the repository template has %d", n)
-			return it
-		}
+	case len(parts) > 0:
+		it.Detail = strings.Join(parts, "; ")
+	case len(body.boxes) == 0:
 		it.Status, it.Detail = Met, "no checklist items"
-	case len(unticked) == 0:
-		it.Status, it.Detail = Met, fmt.Sprintf("all %s ticked", plural(total, "item"))
 	default:
-		quoted := make([]string, 0, maxListed+1)
-		for _, u := range unticked[:min(len(unticked), maxListed)] {
-			quoted = append(quoted, fmt.Sprintf("%q", truncate(u, maxItemText)))
-		}
-		if len(unticked) > maxListed {
-			quoted = append(quoted, fmt.Sprintf("and %d more", len(unticked)-maxListed))
-		}
-		it.Status = Missing
-		it.Detail = fmt.Sprintf("%d of %s unticked: %s", len(unticked), plural(total, "item"), strings.Join(quoted, ", "))
+		it.Status, it.Detail = Met, fmt.Sprintf("all %s ticked", plural(len(body.boxes), "item"))
 	}
 	return it
 }
 
-// tasks returns the number of task-list items in d and the texts of the
-// unticked ones.
-func tasks(d *document) (total int, unticked []string) {
-	for _, l := range d.lines {
-		if l.code {
-			continue
+// matchBoxes pairs each template box with a body box of the same text (case
+// aside), or failing that one whose text starts with it and adds a note
+// ("I added tests: none needed, docs only"). It returns the template boxes
+// without a partner and the unticked body boxes, matched or not.
+func matchBoxes(tmpl, body []box) (missing, unticked []string) {
+	want := make(map[string]int, len(tmpl)) // lower-cased name → boxes still unmatched
+	longest := 0
+	for _, t := range tmpl {
+		k := strings.ToLower(t.name)
+		want[k]++
+		longest = max(longest, len(k))
+	}
+	matched := make([]bool, len(body))
+	take := func(k string) bool {
+		if want[k] > 0 {
+			want[k]--
+			return true
 		}
-		if text, ticked, ok := task(l.text); ok {
-			total++
-			if !ticked {
-				if text == "" {
-					text = "(no text)"
-				}
-				unticked = append(unticked, text)
-			}
+		return false
+	}
+	for i, b := range body {
+		matched[i] = take(strings.ToLower(b.name))
+	}
+	for i, b := range body {
+		if !matched[i] {
+			matched[i] = takePrefix(strings.ToLower(b.name), longest, take)
 		}
 	}
-	return total, unticked
+	for _, t := range tmpl {
+		if k := strings.ToLower(t.name); want[k] > 0 {
+			want[k]--
+			missing = append(missing, t.name)
+		}
+	}
+	for _, b := range body {
+		if !b.ticked {
+			unticked = append(unticked, b.name)
+		}
+	}
+	return missing, unticked
+}
+
+// takePrefix offers take the prefixes of k that end before a space, up to
+// longest bytes (plus trailing punctuation), trimmed of trailing punctuation; it stops at the first taken.
+func takePrefix(k string, longest int, take func(string) bool) bool {
+	for i := 0; i < len(k) && i <= longest+8; i++ { // +8: room for punctuation such as " —"
+		if k[i] != ' ' {
+			continue
+		}
+		p := strings.TrimRightFunc(k[:i], func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsNumber(r) })
+		if p != "" && take(p) {
+			return true
+		}
+	}
+	return false
+}
+
+// quoteList quotes the first maxListed names, each cut to maxItemText
+// characters, and counts the rest.
+func quoteList(names []string) string {
+	quoted := make([]string, 0, maxListed+1)
+	for _, n := range names[:min(len(names), maxListed)] {
+		if n == "" {
+			n = "(no text)"
+		}
+		quoted = append(quoted, fmt.Sprintf("%q", truncate(n, maxItemText)))
+	}
+	if len(names) > maxListed {
+		quoted = append(quoted, fmt.Sprintf("and %d more", len(names)-maxListed))
+	}
+	return strings.Join(quoted, ", ")
 }
 
 // truncate shortens s to at most n runes, marking the cut with "…".

@@ -51,9 +51,19 @@ func TestContentStripsMarkup(t *testing.T) {
 		{"> 2) [X] Quoted", 1},
 		{"## Sub heading", 2},
 		{"plain 1. text", 3},
+		{"&nbsp;", 0},
+		{"[//]: # (a hidden comment)", 0},
+		{"<!-- a comment -->", 0},
+		{"Q&amp;A [in a link](https://example.com/many/words/here)", 5},
+		{"<details><summary>Logs</summary>\n\nRan it\n</details>", 3},
 	}
 	for _, tt := range tests {
-		if got := countWords(content(tt.in)); got != tt.want {
+		d := parse(tt.in)
+		got := 0
+		for _, l := range d.lines {
+			got += countWords(l.text)
+		}
+		if got != tt.want {
 			t.Errorf("words of %q = %d, want %d", tt.in, got, tt.want)
 		}
 	}
