@@ -142,7 +142,7 @@ func TestLoadTemplatesSkipsPayloadsWithoutInstallation(t *testing.T) {
 	}
 }
 
-func TestPickerFollowsMixAndNeverRepeatsIDs(t *testing.T) {
+func TestPickerFollowsMixAndNeverRepeatsIDsOrBodies(t *testing.T) {
 	t.Parallel()
 	dir := writePayloads(t, map[string]string{
 		"pull_request/opened.json": prPayload,
@@ -154,7 +154,7 @@ func TestPickerFollowsMixAndNeverRepeatsIDs(t *testing.T) {
 		t.Fatal(err)
 	}
 	p := newPicker(1, mix, ts, 4, 10)
-	ids, shas := map[string]bool{}, map[string]bool{}
+	ids, shas, bodies := map[string]bool{}, map[string]bool{}, map[string]bool{}
 	counts := map[string]int{}
 	const n = 4000
 	for range n {
@@ -163,6 +163,11 @@ func TestPickerFollowsMixAndNeverRepeatsIDs(t *testing.T) {
 			t.Fatalf("delivery ID %s repeated", d.ID)
 		}
 		ids[d.ID] = true
+		// The server refuses a body it has seen under another ID (a replay).
+		if bodies[string(d.Body)] {
+			t.Fatalf("%s delivery body repeated: %s", d.Event, d.Body)
+		}
+		bodies[string(d.Body)] = true
 		counts[d.Event]++
 		if d.Event == "pull_request" {
 			if d.SHA == "" || shas[d.SHA] || !strings.Contains(string(d.Body), d.SHA) {
