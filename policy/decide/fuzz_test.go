@@ -76,8 +76,12 @@ func FuzzDecide(f *testing.F) {
 
 // fuzzFacts builds the facts of one input. flags: bit 0 draft, bit 1 the
 // text is a proposed policy against fuzzBase, bits 2-3 the SLA clock (none,
-// just started, breached), bit 4 the parsed CODEOWNERS is passed.
+// just started, breached), bit 4 the parsed CODEOWNERS is passed, bit 5 the
+// text is the values of a fixed policy (see fuzzFields).
 func fuzzFacts(pol, body, files, codeowners, reviews, tmpl string, flags byte) Facts {
+	if flags&32 != 0 {
+		pol = fuzzFields(pol)
+	}
 	p, err := policy.Parse("p.yml", []byte(pol))
 	f := Facts{Policy: p, PolicyErr: err, PolicySource: "`.github/review-policy.yml`", Repo: "o/r",
 		Template: tmpl, CodeOwners: codeowners, Rotation: map[string]int{},
@@ -114,6 +118,51 @@ func fuzzFacts(pol, body, files, codeowners, reviews, tmpl string, flags byte) F
 		f.Codeowners, _ = reviewers.ParseCodeowners(codeowners)
 	}
 	return f
+}
+
+// fuzzFields puts the "|"-separated values of text into a policy that
+// parses whenever the values are valid, so that the fuzzer reaches the
+// evaluation with hostile headings, names, globs, patterns and logins
+// rather than spending its time on YAML the parser refuses.
+func fuzzFields(text string) string {
+	v := strings.SplitN(text, "|", 8)
+	for len(v) < 8 {
+		v = append(v, "x")
+	}
+	q := make([]any, len(v))
+	for i, s := range v {
+		q[i] = yamlQuote(s)
+	}
+	return fmt.Sprintf(`version: 1
+template:
+  sections: [{heading: %s, min_words: 2}, {heading: %s, when: {paths: [%s]}}]
+  ticket: {pattern: %s, in: [title, body, branch]}
+  checklist: all
+reviewers:
+  strategy: round-robin
+  codeowners: true
+  rules:
+    - {name: %s, paths: [%s, "**"], reviewers: [%s, "@acme/core"], count: 2}
+sla: {first_review: 1h, remind_before: 30m, escalate_to: [%s, "@acme/sre"]}
+`, q...)
+}
+
+// yamlQuote writes s as a YAML double-quoted scalar.
+func yamlQuote(s string) string {
+	var b strings.Builder
+	b.WriteByte('"')
+	for _, r := range s {
+		switch {
+		case r == '"' || r == '\\':
+			b.WriteString(`\` + string(r))
+		case r < 0x20 || r == 0x7f || r == utf8.RuneError:
+			fmt.Fprintf(&b, `\x%02x`, r&0xff)
+		default:
+			b.WriteRune(r)
+		}
+	}
+	b.WriteByte('"')
+	return b.String()
 }
 
 // fuzzReviews reads lines "login STATE": REQUESTED asks the login (a team
@@ -292,6 +341,8 @@ func fuzzSeeds() []fuzzSeed {
 		{hostile[0], body, files, codeowners, reviews, tmpl, 2},
 		{"not: [yaml", body, files, codeowners, reviews, tmpl, 0},
 		{"not: [yaml", body, files, codeowners, reviews, tmpl, 2},
+		{"Summary|Rollback|migrations/**|[A-Z]+-[0-9]+|backend|svc/**|alice|@acme/leads", body, files, codeowners, reviews, tmpl, 32 | 8},
+		{"Summary\n## @acme/x|<!--|{a,{b,c}}/**|(a+)+$|r @team|" + nested + "|bob|@everyone", body, files, codeowners, reviews, tmpl, 32 | 16 | 8 | 2},
 	}
 	for _, h := range hostile {
 		seeds = append(seeds, fuzzSeed{h, body, files, codeowners, reviews, tmpl, 8})
