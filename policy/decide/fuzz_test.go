@@ -71,6 +71,10 @@ func FuzzDecide(f *testing.F) {
 		allowed := allowedMentions(fs, d)
 		checkMentions(t, "summary", d.Report.Summary, allowed)
 		checkMentions(t, "comment", d.Report.Comment, allowed)
+		checkInert(t, "title", d.Report.Title)
+		for _, a := range d.Report.Annotations {
+			checkInert(t, "annotation", a.Message)
+		}
 	})
 }
 
@@ -255,6 +259,20 @@ func checkMentions(t *testing.T, sink, doc string, allowed map[string]bool) {
 		if m := doc[i : i+end]; !allowed[strings.ToLower(m)] {
 			t.Fatalf("%s mentions %q, not asked for; around it: %q", sink, m, doc[max(0, i-80):min(len(doc), i+80)])
 		}
+	}
+}
+
+// checkInert: plain text (a title, an annotation) has no "@" without a
+// zero-width joiner, and is one line.
+func checkInert(t *testing.T, sink, s string) {
+	t.Helper()
+	for i := strings.IndexByte(s, '@'); i >= 0; i = nextAt(s, i) {
+		if !strings.HasPrefix(s[i+1:], zwjMarker) {
+			t.Fatalf("%s mentions: %q", sink, s)
+		}
+	}
+	if strings.ContainsAny(s, "\n\r") {
+		t.Fatalf("%s is not one line: %q", sink, s)
 	}
 }
 
