@@ -54,6 +54,11 @@ func (w *pruneWorker) Work(ctx context.Context, job *river.Job[pruneArgs]) error
 		}
 		err = errors.Join(err, closedErr, objErr)
 	}
+	// Leases are deleted when released; one left by a process that died
+	// expired long ago.
+	if leaseErr := w.app.Store.PruneLeases(ctx, now.Add(-time.Hour)); leaseErr != nil {
+		err = errors.Join(err, leaseErr)
+	}
 	return err
 }
 

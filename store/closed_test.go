@@ -19,7 +19,7 @@ func seedPullRequest(t *testing.T, s *Store, repoID int64, number int) {
 	t.Helper()
 	ctx := context.Background()
 	for _, sha := range []string{"aaa", "bbb"} {
-		mustDo(t, s.RememberObject(ctx, ObjectKey{RepoID: repoID, Number: number, Kind: "check_run:" + sha}, 7))
+		mustDo(t, s.PutObject(ctx, ObjectKey{RepoID: repoID, Number: number, Kind: "check_run:" + sha}, Object{ID: 7}))
 	}
 	mustDo(t, s.PutSLA(ctx, SLARecord{InstallationID: 1, RepoID: repoID, Number: number, Owner: "o", Repo: "r",
 		State: []byte(`{}`), Generation: 1, Waiting: true}))

@@ -218,3 +218,31 @@ func TestCommitObjectsArePrunedOnceNoOpenPullRequestIsOnThem(t *testing.T) {
 		}
 	})
 }
+
+func TestPruneLeasesDeletesOnlyExpiredOnes(t *testing.T) {
+	t.Parallel()
+	forEachEngine(t, func(t *testing.T, s *Store) {
+		ctx := context.Background()
+		now := time.Unix(5000, 0)
+		for name, until := range map[string]time.Time{"old": now.Add(-2 * time.Hour), "live": now.Add(time.Minute)} {
+			if ok, err := s.AcquireLease(ctx, name, "dead-process", until.Add(-time.Minute), until); !ok || err != nil {
+				t.Fatalf("lease %s: %v %v", name, ok, err)
+			}
+		}
+		mustDo(t, s.PruneLeases(ctx, now.Add(-time.Hour)))
+		var names []string
+		rows, err := s.DB.QueryContext(ctx, `SELECT name FROM leases ORDER BY name`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var n string
+			mustDo(t, rows.Scan(&n))
+			names = append(names, n)
+		}
+		if !slices.Equal(names, []string{"live"}) {
+			t.Errorf("leases after pruning: %v, want [live]", names)
+		}
+	})
+}

@@ -34,11 +34,11 @@ func BenchmarkEnqueueDeliveryUnderLoad(b *testing.B) {
 				}
 				time.Sleep(2 * time.Millisecond) // GitHub
 				k := ObjectKey{RepoID: 1, Number: int(job.ID % 200), Kind: "comment"}
-				if _, _, err := s.LookupObject(ctx, k); err != nil {
+				if _, _, err := s.GetObject(ctx, k); err != nil {
 					return err
 				}
 				time.Sleep(2 * time.Millisecond) // GitHub
-				return s.RememberObject(ctx, k, job.ID)
+				return s.PutObject(ctx, k, Object{ID: job.ID})
 			})
 			s = openStore(b, e.newURL(b), Options{Workers: workers, MaxWorkers: 10})
 			ctx := context.Background()

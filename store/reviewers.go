@@ -139,17 +139,6 @@ func (s *Store) DoneRules(ctx context.Context, repoID int64, number int) ([]stri
 	return out, nil
 }
 
-// DoneRulesBesides lists the done rules of a pull request except those
-// owner claimed: a retry of owner's job must be free to finish its own.
-func (s *Store) DoneRulesBesides(ctx context.Context, repoID int64, number int, owner string) ([]string, error) {
-	const q = `SELECT rule FROM done_rules WHERE repo_id = $1 AND number = $2 AND (owner = '' OR owner <> $3) ORDER BY rule`
-	out, err := s.strings(ctx, q, repoID, number, owner)
-	if err != nil {
-		return nil, fmt.Errorf("store: done rules %d#%d: %w", repoID, number, err)
-	}
-	return out, nil
-}
-
 // AddDoneRules marks rules as applied to a pull request; repeats are ignored.
 func (s *Store) AddDoneRules(ctx context.Context, repoID int64, number int, rules []string) error {
 	if len(rules) == 0 {
@@ -175,48 +164,6 @@ func (s *Store) eachRule(ctx context.Context, q string, repoID int64, number int
 	})
 }
 
-// ClaimRules records rules as done for a pull request on behalf of owner
-// (a job) and returns those it holds: rules nobody had, and rules owner
-// itself claimed before (a retry of a job whose earlier attempt died).
-// Of two jobs (or replicas) assigning reviewers to the same pull request at
-// once, only one claims a rule, so only one requests reviewers for it.
-func (s *Store) ClaimRules(ctx context.Context, repoID int64, number int, rules []string, owner string) ([]string, error) {
-	const q = `INSERT INTO done_rules (repo_id, number, rule, owner) VALUES ($1, $2, $3, $4)
-ON CONFLICT (repo_id, number, rule) DO UPDATE SET owner = excluded.owner
-WHERE done_rules.owner = excluded.owner AND excluded.owner <> ''
-RETURNING rule`
-	var claimed []string
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		claimed = claimed[:0]
-		for _, r := range rules {
-			var got string
-			err := tx.QueryRowContext(ctx, q, repoID, number, r, owner).Scan(&got)
-			if errors.Is(err, sql.ErrNoRows) {
-				continue
-			}
-			if err != nil {
-				return err
-			}
-			claimed = append(claimed, got)
-		}
-		return nil
-	})
-	if err != nil {
-		return nil, fmt.Errorf("store: claim rules %d#%d: %w", repoID, number, err)
-	}
-	return claimed, nil
-}
-
-// ReleaseRules undoes a claim whose requests could not be sent, so a retry
-// can claim the rules again.
-func (s *Store) ReleaseRules(ctx context.Context, repoID int64, number int, rules []string) error {
-	const q = `DELETE FROM done_rules WHERE repo_id = $1 AND number = $2 AND rule = $3`
-	if err := s.eachRule(ctx, q, repoID, number, rules); err != nil {
-		return fmt.Errorf("store: release rules %d#%d: %w", repoID, number, err)
-	}
-	return nil
-}
-
 // Rotation returns the round-robin position of a rule, 0 if never set.
 func (s *Store) Rotation(ctx context.Context, installationID, repoID int64, rule string) (int, error) {
 	const q = `SELECT position FROM rotations WHERE installation_id = $1 AND repo_id = $2 AND rule = $3`
@@ -229,13 +176,6 @@ func (s *Store) Rotation(ctx context.Context, installationID, repoID int64, rule
 		return 0, fmt.Errorf("store: rotation %d %q: %w", repoID, rule, err)
 	}
 	return pos, nil
-}
-
-// SetRotation sets a rule's position to `to` only if it still is `from`
-// (compare-and-swap), and reports whether it did. Of concurrent callers that
-// read the same position, exactly one succeeds; the others should re-read.
-func (s *Store) SetRotation(ctx context.Context, installationID, repoID int64, rule string, from, to int) (bool, error) {
-	return setRotation(ctx, s.DB, installationID, repoID, Move{Rule: rule, From: from, To: to})
 }
 
 // Move is one round-robin rule's position change, from what was read to the

@@ -228,23 +228,17 @@ func TestObjectsUpsert(t *testing.T) {
 	forEachEngine(t, func(t *testing.T, s *Store) {
 		ctx := context.Background()
 		k := ObjectKey{RepoID: 10, Number: 3, Kind: "check_run:deadbeef"}
-		if _, ok, err := s.LookupObject(ctx, k); err != nil || ok {
-			t.Fatalf("LookupObject before remember: ok=%v err=%v", ok, err)
+		if _, ok, err := s.GetObject(ctx, k); err != nil || ok {
+			t.Fatalf("GetObject before put: ok=%v err=%v", ok, err)
 		}
-		if err := s.RememberObject(ctx, k, 111); err != nil {
-			t.Fatal(err)
+		mustDo(t, s.PutObject(ctx, k, Object{ID: 111, Hash: "a"}))
+		mustDo(t, s.PutObject(ctx, k, Object{ID: 222, Hash: "b"}))
+		mustDo(t, s.PutObject(ctx, ObjectKey{RepoID: 10, Number: 3, Kind: "comment"}, Object{ID: 333}))
+		if o, ok, err := s.GetObject(ctx, k); err != nil || !ok || o != (Object{ID: 222, Hash: "b"}) {
+			t.Errorf("GetObject = %+v, %v, %v; want 222 with hash b", o, ok, err)
 		}
-		if err := s.RememberObject(ctx, k, 222); err != nil {
-			t.Fatal(err)
-		}
-		if err := s.RememberObject(ctx, ObjectKey{RepoID: 10, Number: 3, Kind: "comment"}, 333); err != nil {
-			t.Fatal(err)
-		}
-		if id, ok, err := s.LookupObject(ctx, k); err != nil || !ok || id != 222 {
-			t.Errorf("LookupObject = %d, %v, %v; want 222", id, ok, err)
-		}
-		if id, ok, err := s.LookupObject(ctx, ObjectKey{RepoID: 10, Number: 3, Kind: "comment"}); err != nil || !ok || id != 333 {
-			t.Errorf("LookupObject(comment) = %d, %v, %v; want 333", id, ok, err)
+		if o, ok, err := s.GetObject(ctx, ObjectKey{RepoID: 10, Number: 3, Kind: "comment"}); err != nil || !ok || o.ID != 333 {
+			t.Errorf("GetObject(comment) = %+v, %v, %v; want 333", o, ok, err)
 		}
 	})
 }
@@ -330,55 +324,6 @@ func TestRemovedAndDoneRules(t *testing.T) {
 	})
 }
 
-func TestClaimRulesOnceUnderConcurrency(t *testing.T) {
-	t.Parallel()
-	forEachEngine(t, func(t *testing.T, s *Store) {
-		ctx := context.Background()
-		mustDo(t, s.AddDoneRules(ctx, 9, 1, []string{"docs"}))
-		var mu sync.Mutex
-		won := map[string]int{}
-		var wg sync.WaitGroup
-		for i := range 10 {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				got, err := s.ClaimRules(ctx, 9, 1, []string{"docs", "security", "backend"}, fmt.Sprint("job-", i))
-				if err != nil {
-					t.Error(err)
-					return
-				}
-				mu.Lock()
-				defer mu.Unlock()
-				for _, r := range got {
-					won[r]++
-				}
-			}()
-		}
-		wg.Wait()
-		if len(won) != 2 || won["security"] != 1 || won["backend"] != 1 {
-			t.Errorf("claims won %v; want security and backend once each, docs never", won)
-		}
-		mustDo(t, s.ReleaseRules(ctx, 9, 1, []string{"security"}))
-		if got, err := s.ClaimRules(ctx, 9, 1, []string{"security", "backend"}, "job-new"); err != nil || !slices.Equal(got, []string{"security"}) {
-			t.Errorf("claim after release = %v, %v; want [security]", got, err)
-		}
-		if got, err := s.DoneRulesBesides(ctx, 9, 1, "job-new"); err != nil || !slices.Contains(got, "docs") || slices.Contains(got, "security") {
-			t.Errorf("DoneRulesBesides(job-new) = %v, %v; want docs but not its own security", got, err)
-		}
-		// A retry of the same job holds its claim again; another job does not.
-		if got, err := s.ClaimRules(ctx, 9, 1, []string{"security"}, "job-new"); err != nil || !slices.Equal(got, []string{"security"}) {
-			t.Errorf("the owner's retry = %v, %v; want [security]", got, err)
-		}
-		if got, err := s.ClaimRules(ctx, 9, 1, []string{"security", "docs"}, "job-other"); err != nil || len(got) != 0 {
-			t.Errorf("another job's claim = %v, %v; want none", got, err)
-		}
-		// Rules covered by people's own choices belong to no job.
-		if got, err := s.ClaimRules(ctx, 9, 1, []string{"docs"}, ""); err != nil || len(got) != 0 {
-			t.Errorf("an owner-less claim of a covered rule = %v, %v; want none", got, err)
-		}
-	})
-}
-
 func TestRotationCAS(t *testing.T) {
 	t.Parallel()
 	forEachEngine(t, func(t *testing.T, s *Store) {
@@ -386,13 +331,13 @@ func TestRotationCAS(t *testing.T) {
 		if pos, err := s.Rotation(ctx, 1, 2, "backend"); err != nil || pos != 0 {
 			t.Fatalf("Rotation before set = %d, %v", pos, err)
 		}
-		if ok, err := s.SetRotation(ctx, 1, 2, "backend", 3, 4); err != nil || ok {
+		if ok, err := s.SetRotations(ctx, 1, 2, []Move{{Rule: "backend", From: 3, To: 4}}); err != nil || ok {
 			t.Errorf("SetRotation from a wrong value on a missing row = %v, %v; want false", ok, err)
 		}
-		if ok, err := s.SetRotation(ctx, 1, 2, "backend", 0, 1); err != nil || !ok {
+		if ok, err := s.SetRotations(ctx, 1, 2, []Move{{Rule: "backend", From: 0, To: 1}}); err != nil || !ok {
 			t.Fatalf("SetRotation 0→1 = %v, %v", ok, err)
 		}
-		if ok, err := s.SetRotation(ctx, 1, 2, "backend", 0, 5); err != nil || ok {
+		if ok, err := s.SetRotations(ctx, 1, 2, []Move{{Rule: "backend", From: 0, To: 5}}); err != nil || ok {
 			t.Errorf("stale SetRotation 0→5 = %v, %v; want false", ok, err)
 		}
 		if pos, err := s.Rotation(ctx, 1, 2, "backend"); err != nil || pos != 1 {
@@ -406,7 +351,7 @@ func TestRotationCAS(t *testing.T) {
 			var wg sync.WaitGroup
 			for i := range 10 {
 				wg.Go(func() {
-					ok, err := s.SetRotation(ctx, 1, 2, rule, from, 100+i)
+					ok, err := s.SetRotations(ctx, 1, 2, []Move{{Rule: rule, From: from, To: 100 + i}})
 					if err != nil {
 						t.Error(err)
 					}
