@@ -68,6 +68,9 @@ func (a *App) gatherOpen(ctx context.Context, gh *githubapi.Repo, r repoRef, g *
 		return err
 	}
 	f.PR.Files = files
+	if f.PR.AuthorTeams, err = authorTeams(ctx, gh, f.Policy, f.PR.Author); err != nil {
+		return err
+	}
 	if slices.Contains(files, policy.FileName) {
 		if f.Proposed, err = a.proposed(ctx, gh, g.pr, files, f.Policy); err != nil {
 			return err
@@ -217,6 +220,10 @@ func PullRequestFacts(pr *github.PullRequest, files []string) policy.PullRequest
 		AuthorBot: pr.GetUser().GetType() == "Bot",
 		Draft:     pr.GetDraft(),
 		Files:     files,
+		// Sizes as GitHub counts them, so conditions agree with its page.
+		LinesChanged: pr.GetAdditions() + pr.GetDeletions(),
+		FilesChanged: pr.GetChangedFiles(),
+		FirstTime:    firstTimer(pr.GetAuthorAssociation()),
 	}
 	for _, l := range pr.Labels {
 		p.Labels = append(p.Labels, l.GetName())

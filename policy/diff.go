@@ -158,7 +158,8 @@ func sectionDetails(s Section) string {
 }
 
 func conditionText(w *Condition) string {
-	if w == nil || len(w.Paths)+len(w.Labels) == 0 {
+	if w == nil || (len(w.Paths)+len(w.Labels)+len(w.Authors) == 0 && !w.AuthorFirstTime &&
+		w.LinesChanged == nil && w.FilesChanged == nil) {
 		return "always"
 	}
 	var parts []string
@@ -167,6 +168,15 @@ func conditionText(w *Condition) string {
 	}
 	if len(w.Labels) > 0 {
 		parts = append(parts, "labels "+joinList(w.Labels))
+	}
+	if w.LinesChanged != nil {
+		parts = append(parts, "lines_changed "+w.LinesChanged.String())
+	}
+	if w.FilesChanged != nil {
+		parts = append(parts, "files_changed "+w.FilesChanged.String())
+	}
+	if len(w.Authors) > 0 || w.AuthorFirstTime {
+		parts = append(parts, "authors "+joinList(w.authorRefs()))
 	}
 	return "when " + strings.Join(parts, " and ")
 }
@@ -205,6 +215,7 @@ func describeReviewers(c *changes, old, new *ReviewersPolicy) {
 		if o.RequiredApprovals != r.RequiredApprovals {
 			c.addf(a, "%s required approvals %d → %d", what, o.RequiredApprovals, r.RequiredApprovals)
 		}
+		c.change(a, what+" condition", conditionText(o.When), conditionText(r.When))
 	}
 	for _, r := range old.Rules {
 		if !newRules[r.Name] {
@@ -227,6 +238,9 @@ func ruleText(r Rule) string {
 	}
 	if r.RequiredApprovals > 0 {
 		s += fmt.Sprintf(", required approvals %d", r.RequiredApprovals)
+	}
+	if r.When != nil {
+		s += ", " + conditionText(r.When)
 	}
 	return s
 }

@@ -41,7 +41,7 @@ func TestDocsMentionEveryKey(t *testing.T) {
 		t.Fatal(err)
 	}
 	keys := []string{"version", "extends", "template", "sections", "heading", "min_words", "when",
-		"paths", "labels", "ticket", "pattern", "in", "checklist", "skip", "authors", "drafts",
+		"paths", "labels", "lines_changed", "files_changed", "ticket", "pattern", "in", "checklist", "skip", "authors", "drafts",
 		"reviewers", "strategy", "count", "codeowners", "rules", "name", "required_approvals",
 		"people", "timezone", "away", "sla", "first_review", "working_hours", "days", "start", "end",
 		"holidays", "remind_before", "escalate_to", "enforcement"}

@@ -123,19 +123,59 @@ func (d *decoder) sections(n *yaml.Node, path string) []Section {
 
 func (d *decoder) condition(n *yaml.Node, path string) *Condition {
 	c := &Condition{}
-	fs := d.fields(n, path, "paths", "labels")
+	fs := d.fields(n, path, "paths", "labels", "lines_changed", "files_changed", "authors")
 	for _, f := range fs {
 		switch f.key {
 		case "paths":
 			c.Paths = d.globs(f.val, f.path)
 		case "labels":
 			c.Labels = d.stringList(f.val, f.path, "labels", true, nil)
+		case "lines_changed":
+			c.LinesChanged = d.comparison(f.val, f.path)
+		case "files_changed":
+			c.FilesChanged = d.comparison(f.val, f.path)
+		case "authors":
+			c.Authors, c.AuthorFirstTime = d.conditionAuthors(f.val, f.path)
 		}
 	}
 	if len(fs) == 0 && resolve(n).Kind == yaml.MappingNode {
-		d.errAt(n, path, "set paths, labels or both (or remove when)")
+		d.errAt(n, path, "set paths, labels, lines_changed, files_changed or authors (or remove when)")
 	}
 	return c
+}
+
+// comparison reads a size condition such as ">500". YAML reads an
+// unquoted >500 as a folded block, so the value must be a quoted string.
+func (d *decoder) comparison(n *yaml.Node, path string) *Comparison {
+	v := resolve(n)
+	if v.Kind != yaml.ScalarNode || v.ShortTag() != "!!str" {
+		d.errAt(n, path, "expected a quoted comparison such as \">500\", \">=20\" or \"<10\", got %s", describeNode(n))
+		return nil
+	}
+	c, err := parseComparison(v.Value)
+	if err != nil {
+		d.errAt(n, path, "%v", err)
+		return nil
+	}
+	return c
+}
+
+// conditionAuthors reads logins, teams and first_time.
+func (d *decoder) conditionAuthors(n *yaml.Node, path string) (refs []string, firstTime bool) {
+	all := d.stringList(n, path, "user or team names, or first_time", true, func(s string) (string, error) {
+		if s == AuthorFirstTime {
+			return s, nil
+		}
+		return checkPrincipal(s, usersAndTeams)
+	})
+	for _, a := range all {
+		if a == AuthorFirstTime {
+			firstTime = true
+		} else {
+			refs = append(refs, a)
+		}
+	}
+	return refs, firstTime
 }
 
 // globs returns a non-empty list of valid doublestar patterns whose
@@ -253,7 +293,7 @@ func (d *decoder) rules(n *yaml.Node, path string) []Rule {
 		p := elem(path, i)
 		var r Rule
 		has := map[string]bool{}
-		for _, f := range d.fields(e, p, "name", "paths", "reviewers", "count", "required_approvals") {
+		for _, f := range d.fields(e, p, "name", "paths", "reviewers", "count", "required_approvals", "when") {
 			has[f.key] = true
 			switch f.key {
 			case "name":
@@ -274,6 +314,8 @@ func (d *decoder) rules(n *yaml.Node, path string) []Rule {
 				r.Count, _ = d.integer(f.val, f.path, 1)
 			case "required_approvals":
 				r.RequiredApprovals, _ = d.integer(f.val, f.path, 0)
+			case "when":
+				r.When = d.condition(f.val, f.path)
 			}
 		}
 		if resolve(e).Kind == yaml.MappingNode {

@@ -29,11 +29,24 @@ type Policy struct {
 	Enforcement Enforcement
 }
 
-// Condition makes a requirement conditional. Empty lists do not constrain.
-// When both are set, both must hold.
+// Condition makes a requirement conditional. Empty lists and nil
+// comparisons do not constrain; every one that is set must hold.
 type Condition struct {
-	Paths  []string // doublestar globs; any changed file matching one satisfies it
-	Labels []string // any one of these labels present satisfies it
+	Paths        []string    // doublestar globs; any changed file matching one satisfies it
+	Labels       []string    // any one of these labels present satisfies it
+	LinesChanged *Comparison // additions plus deletions
+	FilesChanged *Comparison // changed files as GitHub counts them
+	// Authors: logins and "@org/team"; the author being one of them (or a
+	// member of one) satisfies it. AuthorFirstTime ("first_time" in the
+	// list) is satisfied by the author's first pull request in the repository.
+	Authors         []string
+	AuthorFirstTime bool
+}
+
+// Comparison is a size condition such as ">500": Op is one of >, >=, <, <=.
+type Comparison struct {
+	Op string
+	N  int
 }
 
 // Section is a required Markdown section of the pull-request description.
@@ -89,10 +102,11 @@ type ReviewersPolicy struct {
 // Rule asks for reviewers when a changed file matches one of its paths.
 type Rule struct {
 	Name              string
-	Paths             []string // doublestar globs; a pattern without "/" matches the base name at any depth
-	Reviewers         []string // logins and "@org/team" references, as written
-	Count             int      // 0: the area's Count
-	RequiredApprovals int      // approvals from this rule's people needed before the area passes
+	Paths             []string   // doublestar globs; a pattern without "/" matches the base name at any depth
+	Reviewers         []string   // logins and "@org/team" references, as written
+	Count             int        // 0: the area's Count
+	RequiredApprovals int        // approvals from this rule's people needed before the area passes
+	When              *Condition // nil: the rule applies whenever its paths match
 }
 
 // Person holds optional facts about a reviewer.
@@ -155,6 +169,16 @@ type PullRequest struct {
 	Draft     bool
 	Labels    []string
 	Files     []string // changed paths (both sides of renames)
+	// LinesChanged is additions plus deletions, FilesChanged the number of
+	// changed files, both as GitHub counts them on the pull request.
+	LinesChanged int
+	FilesChanged int
+	// FirstTime: this is the author's first pull request in the repository
+	// (author_association FIRST_TIME_CONTRIBUTOR or FIRST_TIMER).
+	FirstTime bool
+	// AuthorTeams are the "@org/team" references (lower-cased) named in
+	// conditions that the author belongs to; the handler fills it.
+	AuthorTeams []string
 }
 
 // Review is a submitted review.

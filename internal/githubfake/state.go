@@ -15,6 +15,11 @@ type PullRequest struct {
 	Labels                                         []string
 	Files                                          []string
 	State                                          string
+	// Additions and Deletions are the line counts GitHub reports; 0 and 0
+	// stand for one line each way per file.
+	Additions, Deletions int
+	// Association is the author's author_association; "" is MEMBER.
+	Association string
 }
 
 // CheckRun is a check run as the fake stores it.

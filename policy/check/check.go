@@ -304,6 +304,9 @@ func reviewersSection(b *strings.Builder, out reviewers.Output, mode policy.Mode
 	shown := 0
 	for _, rule := range out.Rules {
 		if rule.State == "not-matched" {
+			if rule.Unmet != "" { // its paths matched but its `when` did not hold
+				fmt.Fprintf(b, "- rule **%s**: not applied — condition not met: %s\n", Inert(rule.Name, maxName), Inert(rule.Unmet, maxText))
+			}
 			continue
 		}
 		shown++

@@ -77,6 +77,9 @@ type RuleResult struct {
 	Approvals    []string // candidates (author excluded) whose latest review approves
 	State        string   // one of the State constants
 	Why          string   // explanation of the state, "" when there is nothing to add
+	// Unmet: the rule's paths matched but its `when` did not hold (which
+	// part, and the pull request's value); the state is StateNotMatched.
+	Unmet string
 }
 
 // Output is the result of Select.

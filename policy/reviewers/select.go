@@ -17,6 +17,7 @@ type ruleSpec struct {
 	required int
 	matched  []int  // indexes into the pull request's files
 	note     string // added to Why when the rule matches
+	unmet    string // the part of the rule's `when` the pull request fails; "" when it holds
 }
 
 // candidate is one person a rule may ask.
@@ -102,6 +103,11 @@ func (s *selector) specs() []ruleSpec {
 		if len(r.Reviewers) == 0 {
 			spec.note = "the rule lists no reviewers"
 		}
+		if len(spec.matched) > 0 {
+			if spec.unmet = r.When.Unmet(s.in.PR); spec.unmet != "" {
+				spec.matched = nil
+			}
+		}
 		specs = append(specs, spec)
 	}
 	if area.Codeowners {
@@ -184,6 +190,7 @@ func (s *selector) evaluate(spec ruleSpec) RuleResult {
 	}
 	if len(spec.matched) == 0 {
 		res.State = StateNotMatched
+		res.Unmet = spec.unmet
 		return res
 	}
 

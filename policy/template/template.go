@@ -110,7 +110,7 @@ func Evaluate(tp *policy.TemplatePolicy, pr policy.PullRequest, repoTemplate str
 	body, tmpl := parse(pr.Body), parse(repoTemplate)
 	var items []Item
 	for _, s := range tp.Sections {
-		if required(s.When, pr) {
+		if s.When.Holds(pr) {
 			items = append(items, evalSection(s, &body, &tmpl))
 		}
 	}
@@ -147,20 +147,6 @@ func skipReason(s policy.Skip, pr policy.PullRequest) string {
 // label names.
 func containsFold(list []string, s string) bool {
 	return slices.ContainsFunc(list, func(x string) bool { return strings.EqualFold(x, s) })
-}
-
-// required reports whether a section with condition c applies to pr.
-func required(c *policy.Condition, pr policy.PullRequest) bool {
-	if c == nil {
-		return true
-	}
-	if len(c.Paths) > 0 && !slices.ContainsFunc(pr.Files, func(f string) bool { return policy.MatchAny(c.Paths, f) }) {
-		return false
-	}
-	if len(c.Labels) > 0 && !slices.ContainsFunc(pr.Labels, func(l string) bool { return containsFold(c.Labels, l) }) {
-		return false
-	}
-	return true
 }
 
 // templateLines returns the keys of the visible lines of the template
