@@ -191,6 +191,13 @@ func describeReviewers(c *changes, old, new *ReviewersPolicy) {
 	if old.Count != new.Count {
 		c.addf(a, "count %d → %d", old.Count, new.Count)
 	}
+	if old.Expertise != new.Expertise && (old.Strategy == StrategyExpertise || new.Strategy == StrategyExpertise) {
+		c.addf(a, "expertise half_life %s, learners %d → half_life %s, learners %d", formatDuration(old.Expertise.HalfLife),
+			old.Expertise.Learners, formatDuration(new.Expertise.HalfLife), new.Expertise.Learners)
+	}
+	if old.MaxOpenRequests != new.MaxOpenRequests {
+		c.addf(a, "max_open_requests %s → %s", capText(old.MaxOpenRequests), capText(new.MaxOpenRequests))
+	}
 	if old.Codeowners != new.Codeowners {
 		c.addf(a, "codeowners %s → %s", onOff(old.Codeowners), onOff(new.Codeowners))
 	}
@@ -222,6 +229,13 @@ func describeReviewers(c *changes, old, new *ReviewersPolicy) {
 			c.addf(a, "rule %s removed", r.Name)
 		}
 	}
+}
+
+func capText(n int) string {
+	if n == 0 {
+		return "no cap"
+	}
+	return fmt.Sprint(n)
 }
 
 func ruleCount(n int) string {

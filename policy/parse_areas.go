@@ -254,13 +254,17 @@ func (d *decoder) skip(n *yaml.Node, path string) Skip {
 }
 
 func (d *decoder) reviewers(n *yaml.Node, path string) *ReviewersPolicy {
-	r := &ReviewersPolicy{Strategy: StrategyLoadBalance, Count: 1}
-	for _, f := range d.optFields(n, path, "strategy", "count", "codeowners", "rules") {
+	r := &ReviewersPolicy{Strategy: StrategyLoadBalance, Count: 1, Expertise: ExpertiseSettings{HalfLife: DefaultHalfLife}}
+	for _, f := range d.optFields(n, path, "strategy", "count", "codeowners", "rules", "expertise", "max_open_requests") {
 		switch f.key {
 		case "strategy":
-			if s, ok := d.enum(f.val, f.path, StrategyLoadBalance, StrategyRoundRobin, StrategyRandom); ok {
+			if s, ok := d.enum(f.val, f.path, StrategyLoadBalance, StrategyRoundRobin, StrategyRandom, StrategyExpertise); ok {
 				r.Strategy = s
 			}
+		case "expertise":
+			r.Expertise = d.expertise(f.val, f.path)
+		case "max_open_requests":
+			r.MaxOpenRequests, _ = d.integer(f.val, f.path, 1)
 		case "count":
 			if c, ok := d.integer(f.val, f.path, 1); ok {
 				r.Count = c
@@ -272,6 +276,24 @@ func (d *decoder) reviewers(n *yaml.Node, path string) *ReviewersPolicy {
 		}
 	}
 	return r
+}
+
+// DefaultHalfLife is expertise.half_life when the file does not set it.
+const DefaultHalfLife = 90 * 24 * time.Hour
+
+func (d *decoder) expertise(n *yaml.Node, path string) ExpertiseSettings {
+	e := ExpertiseSettings{HalfLife: DefaultHalfLife}
+	for _, f := range d.optFields(n, path, "half_life", "learners") {
+		switch f.key {
+		case "half_life":
+			if v, ok := d.duration(f.val, f.path); ok {
+				e.HalfLife = v
+			}
+		case "learners":
+			e.Learners, _ = d.integer(f.val, f.path, 0)
+		}
+	}
+	return e
 }
 
 func (d *decoder) reviewerList(n *yaml.Node, path string) []string {

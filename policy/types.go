@@ -89,7 +89,14 @@ const (
 	StrategyLoadBalance = "load-balance"
 	StrategyRoundRobin  = "round-robin"
 	StrategyRandom      = "random"
+	StrategyExpertise   = "expertise"
 )
+
+// ExpertiseSettings tune the expertise strategy.
+type ExpertiseSettings struct {
+	HalfLife time.Duration // a review or change counts half as much after this long; default 90 days
+	Learners int           // of a rule's seats, how many may go to people still learning the files
+}
 
 // ReviewersPolicy is the "reviewers" area.
 type ReviewersPolicy struct {
@@ -97,6 +104,10 @@ type ReviewersPolicy struct {
 	Count      int    // reviewers per rule unless the rule says otherwise; default 1
 	Codeowners bool
 	Rules      []Rule
+	Expertise  ExpertiseSettings // used by StrategyExpertise
+	// MaxOpenRequests: nobody with this many open review requests is asked
+	// for more, whatever the strategy; 0 means no cap.
+	MaxOpenRequests int
 }
 
 // Rule asks for reviewers when a changed file matches one of its paths.

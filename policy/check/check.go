@@ -323,6 +323,9 @@ func reviewersSection(b *strings.Builder, out reviewers.Output, mode policy.Mode
 		for _, a := range rule.Assigned {
 			fmt.Fprintf(b, "  - %s\n", Inert(a.Reason, maxText))
 		}
+		for _, c := range rule.Considered {
+			fmt.Fprintf(b, "  - considered: %s\n", Inert(c, maxText))
+		}
 	}
 	if shown == 0 {
 		b.WriteString("No rule matches the changed files.\n")

@@ -63,6 +63,9 @@ func Select(in Input) Output {
 		s.hours = in.Policy.SLA.WorkingHours
 	}
 
+	if in.Policy.Reviewers.Strategy == policy.StrategyExpertise && (in.Expertise == nil || in.Expertise.Learning) {
+		s.note(learningNote)
+	}
 	requests := make(map[string]string) // key -> login
 	for _, spec := range s.specs() {
 		res := s.evaluate(spec)
@@ -236,7 +239,13 @@ func (s *selector) evaluate(spec ruleSpec) RuleResult {
 		s.finish(&res, notes, true)
 		return res
 	default:
-		for _, p := range s.choose(spec, cands, pool, need) {
+		var picks []pick
+		if s.in.Policy.Reviewers.Strategy == policy.StrategyExpertise {
+			picks, res.Considered = s.chooseByExpertise(spec, pool, need, len(res.Assigned))
+		} else {
+			picks = s.choose(spec, cands, pool, need)
+		}
+		for _, p := range picks {
 			s.chosen[p.c.key]++
 			res.Assigned = append(res.Assigned, Assignment{Login: p.c.login, Reason: what(p.c) + "; " + p.why, New: true})
 		}
@@ -310,6 +319,8 @@ func (s *selector) exclusion(c candidate) string {
 		return "unable to review this repository"
 	case s.in.Policy.People[c.key].Away:
 		return "away"
+	case s.in.Policy.Reviewers.MaxOpenRequests > 0 && s.open(c) >= s.in.Policy.Reviewers.MaxOpenRequests:
+		return fmt.Sprintf("at max_open_requests (%d)", s.in.Policy.Reviewers.MaxOpenRequests)
 	}
 	return ""
 }
