@@ -124,6 +124,11 @@ func (a *App) gatherReviewers(ctx context.Context, gh *githubapi.Repo, r repoRef
 	if f.DoneRules, err = a.Store.DoneRules(ctx, r.RepoID, r.Number); err != nil {
 		return err
 	}
+	if usesExpertise(f.Policy) {
+		if f.Expertise, err = a.readExpertise(ctx, r, f.Policy); err != nil {
+			return err
+		}
+	}
 	return a.readRotations(ctx, r, g)
 }
 

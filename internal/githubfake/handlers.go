@@ -949,6 +949,10 @@ func (f *Fake) repoJSON(r *repo) map[string]any {
 func (f *Fake) pullJSON(r *repo, p *pull) map[string]any {
 	ts := f.st.created.Format(time.RFC3339)
 	add, del := len(p.Files), len(p.Files)
+	var mergedAt any // null unless merged
+	if !p.MergedAt.IsZero() {
+		mergedAt = p.MergedAt.UTC().Format(time.RFC3339)
+	}
 	if p.Additions+p.Deletions > 0 {
 		add, del = p.Additions, p.Deletions
 	}
@@ -969,7 +973,7 @@ func (f *Fake) pullJSON(r *repo, p *pull) map[string]any {
 		"url":        f.apiURL("repos/%s/pulls/%d", full(r), p.Number),
 		"html_url":   fmt.Sprintf("https://github.com/%s/pull/%d", full(r), p.Number),
 		"issue_url":  f.apiURL("repos/%s/issues/%d", full(r), p.Number),
-		"created_at": ts, "updated_at": ts, "closed_at": nil, "merged_at": nil, "merged": false,
+		"created_at": ts, "updated_at": ts, "closed_at": mergedAt, "merged_at": mergedAt, "merged": !p.MergedAt.IsZero(),
 		"mergeable": nil, "author_association": cmp.Or(p.Association, "MEMBER"), "commits": 1,
 		"changed_files": min(len(p.Files), maxPRFiles), "additions": add, "deletions": del,
 	}

@@ -20,6 +20,8 @@ type PullRequest struct {
 	Additions, Deletions int
 	// Association is the author's author_association; "" is MEMBER.
 	Association string
+	// MergedAt is when the pull request was merged; zero: not merged.
+	MergedAt time.Time
 }
 
 // CheckRun is a check run as the fake stores it.

@@ -10,6 +10,7 @@ import (
 
 	"github.com/reviewpolicy/reviewpolicy/policy"
 	"github.com/reviewpolicy/reviewpolicy/policy/check"
+	"github.com/reviewpolicy/reviewpolicy/policy/expertise"
 	"github.com/reviewpolicy/reviewpolicy/policy/reviewers"
 	"github.com/reviewpolicy/reviewpolicy/policy/sla"
 	"github.com/reviewpolicy/reviewpolicy/policy/template"
@@ -42,6 +43,8 @@ type Facts struct {
 	CannotReview   map[string]bool
 	DoneRules      []string       // rules covered by an earlier evaluation
 	Rotation       map[string]int // round-robin counters as stored
+	// Expertise is the repository's history for the expertise strategy.
+	Expertise *expertise.History
 
 	// Clock is the SLA clock as stored; ClockFound is false before the first.
 	Clock      sla.Clock
@@ -104,7 +107,7 @@ func Decide(f Facts, now time.Time) Decision {
 func ReviewersInput(f Facts, now time.Time) reviewers.Input {
 	return reviewers.Input{Policy: f.Policy, PR: f.PR, Repo: f.Repo, Teams: f.Teams, CodeOwners: f.CodeOwners, ParsedCodeowners: f.Codeowners,
 		CannotReview: f.CannotReview, Busy: f.Busy, Load: f.Load, Rotation: f.Rotation, Requested: f.Requested,
-		Removed: f.Removed, DoneRules: f.DoneRules, Reviews: f.Reviews, Now: now}
+		Removed: f.Removed, DoneRules: f.DoneRules, Reviews: f.Reviews, Now: now, Expertise: f.Expertise}
 }
 
 // clockOf derives the SLA clock from the pull request as it is now, so a

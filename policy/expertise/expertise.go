@@ -219,3 +219,52 @@ func CommonDir(files []string) string {
 	}
 	return common
 }
+
+// Builder makes a History from rows named by strings, interning logins and
+// directories as it goes.
+type Builder struct {
+	h            History
+	logins, dirs map[string]int32
+}
+
+// Add appends one row; login is lower-cased.
+func (b *Builder) Add(login, dir string, kind Kind, at time.Time) {
+	if b.logins == nil {
+		b.logins, b.dirs = map[string]int32{}, map[string]int32{}
+	}
+	l := intern(b.logins, &b.h.Logins, strings.ToLower(login))
+	d := intern(b.dirs, &b.h.Dirs, dir)
+	b.h.Rows = append(b.h.Rows, Row{Login: l, Dir: d, Kind: kind, At: at.Unix()})
+}
+
+// History returns what was added.
+func (b *Builder) History() *History { return &b.h }
+
+func intern(m map[string]int32, list *[]string, s string) int32 {
+	if i, ok := m[s]; ok {
+		return i
+	}
+	i := int32(len(*list))
+	m[s] = i
+	*list = append(*list, s)
+	return i
+}
+
+// MaxDirsPerPull bounds the directories one pull request records: a
+// 3,000-file change across the tree still costs a bounded number of rows.
+const MaxDirsPerPull = 300
+
+// Dirs lists the distinct directories of files, in first-seen order, at
+// most MaxDirsPerPull.
+func Dirs(files []string) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, f := range files {
+		d := Dir(f)
+		if !seen[d] && len(out) < MaxDirsPerPull {
+			seen[d] = true
+			out = append(out, d)
+		}
+	}
+	return out
+}

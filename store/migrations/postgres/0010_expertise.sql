@@ -1,0 +1,24 @@
+-- Who changed and who reviewed which directories of a repository, for the
+-- expertise strategy. One row per pull request, person, directory and kind
+-- (1 review, 2 change), so a redelivered event or a repeated backfill page
+-- adds nothing. at is when it happened, in microseconds.
+CREATE TABLE expertise_rows (
+    repo_id BIGINT NOT NULL,
+    number  BIGINT NOT NULL,
+    login   TEXT NOT NULL,
+    dir     TEXT NOT NULL,
+    kind    BIGINT NOT NULL,
+    at      BIGINT NOT NULL,
+    PRIMARY KEY (repo_id, number, login, dir, kind)
+);
+CREATE INDEX expertise_rows_at_idx ON expertise_rows (repo_id, at);
+
+-- Progress of reading a repository's earlier merged pull requests, so a
+-- restart resumes where it stopped. done_at is 0 until it is finished.
+CREATE TABLE expertise_backfill (
+    repo_id     BIGINT PRIMARY KEY,
+    next_page   BIGINT NOT NULL DEFAULT 1,
+    pulls_seen  BIGINT NOT NULL DEFAULT 0,
+    done_at     BIGINT NOT NULL DEFAULT 0,
+    updated_at  BIGINT NOT NULL
+);
