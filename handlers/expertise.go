@@ -39,7 +39,12 @@ func (a *App) readExpertise(ctx context.Context, r repoRef, p *policy.Policy) (*
 		return nil, err
 	}
 	h := b.History()
-	h.Learning = !bf.Done
+	h.Learning = !bf.Done && a.BackfillPulls > 0
+	if h.Learning {
+		if err := a.startBackfill(ctx, r); err != nil {
+			return nil, err
+		}
+	}
 	return h, nil
 }
 
