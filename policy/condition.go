@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // Holds reports whether pr satisfies c. A nil condition always holds.
@@ -139,3 +140,7 @@ func TeamsInConditions(p *Policy) []string {
 func containsFold(list []string, s string) bool {
 	return slices.ContainsFunc(list, func(x string) bool { return strings.EqualFold(x, s) })
 }
+
+// ParseDuration reads a duration as the policy file writes them ("4h",
+// "90m", "2d"), for other packages that take durations from people.
+func ParseDuration(s string) (time.Duration, error) { return parseDuration(s) }
