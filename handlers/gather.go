@@ -79,6 +79,9 @@ func (a *App) gatherOpen(ctx context.Context, gh *githubapi.Repo, r repoRef, g *
 	for _, u := range g.pr.RequestedReviewers {
 		f.Requested = append(f.Requested, u.GetLogin())
 	}
+	if err := a.readCommands(ctx, r, g); err != nil {
+		return err
+	}
 	for _, t := range g.pr.RequestedTeams {
 		f.RequestedTeams = append(f.RequestedTeams, "@"+r.Owner+"/"+t.GetSlug())
 	}

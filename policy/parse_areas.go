@@ -25,7 +25,7 @@ func (d *decoder) document(root *yaml.Node) *File {
 		return f
 	}
 	hasVersion := false
-	for _, fl := range d.fields(root, "", "version", "extends", "template", "reviewers", "people", "sla", "enforcement") {
+	for _, fl := range d.fields(root, "", "version", "extends", "leads", "template", "reviewers", "people", "sla", "enforcement") {
 		switch fl.key {
 		case "version":
 			hasVersion = true
@@ -43,6 +43,8 @@ func (d *decoder) document(root *yaml.Node) *File {
 				}
 				p.Extends = s
 			}
+		case "leads":
+			p.Leads = d.reviewerList(fl.val, fl.path)
 		case "template":
 			p.Template = d.template(fl.val, fl.path)
 		case "reviewers":

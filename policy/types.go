@@ -27,6 +27,9 @@ type Policy struct {
 	People      map[string]Person // keyed by lower-case login
 	SLA         *SLAPolicy
 	Enforcement Enforcement
+	// Leads may run the lead-only commands (snooze, skip template):
+	// logins and "@org/team", as written.
+	Leads []string
 }
 
 // Condition makes a requirement conditional. Empty lists and nil

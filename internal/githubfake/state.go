@@ -76,9 +76,10 @@ type review struct {
 
 type issueComment struct {
 	Comment
-	number  int
-	created time.Time
-	updated time.Time
+	reactions []string // contents the app reacted with, each once
+	number    int
+	created   time.Time
+	updated   time.Time
 }
 
 type installation struct {

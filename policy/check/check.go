@@ -48,6 +48,10 @@ type Input struct {
 	// is shown inert.
 	Mentions []string // logins and @org/team, already with "@"
 	Notice   string   // the app's own markdown, e.g. "⏰ 4h left for a first review"
+
+	// ExplainedFor names who asked "/reviewpolicy explain": the sticky
+	// comment then carries the whole decision with its reasons.
+	ExplainedFor string
 }
 
 // Proposed is the validation of a policy file the pull request changes.
@@ -165,8 +169,11 @@ func Build(in Input) Report {
 	r.Conclusion = worst
 	r.Title = title(worst, in)
 	r.Summary = Clip(b.String(), MaxSummary)
-	r.NeedsComment = len(todo) > 0 || in.Notice != ""
+	r.NeedsComment = len(todo) > 0 || in.Notice != "" || in.ExplainedFor != ""
 	r.Comment = comment(todo, in)
+	if in.ExplainedFor != "" {
+		r.Comment = explained(r.Comment, r.Summary, in.ExplainedFor)
+	}
 	return r
 }
 
@@ -370,6 +377,18 @@ func title(conclusion string, in Input) string {
 
 // commentFooter ends a comment with a to-do list.
 const commentFooter = "\nEdit the description; this comment and the `review-policy` check update by themselves.\n"
+
+// explained adds the whole decision to the sticky comment, as asked with
+// "/reviewpolicy explain"; the check's summary is already inert.
+func explained(comment, summary, by string) string {
+	var b strings.Builder
+	b.WriteString(comment)
+	fmt.Fprintf(&b, "\n<details open><summary>The current decision and its reasons (asked by %s)</summary>\n\n",
+		Inert(by, maxName))
+	b.WriteString(summary)
+	b.WriteString("\n</details>\n")
+	return Clip(b.String(), MaxComment)
+}
 
 func comment(todo []string, in Input) string {
 	var b strings.Builder

@@ -46,9 +46,28 @@ type Facts struct {
 	// Expertise is the repository's history for the expertise strategy.
 	Expertise *expertise.History
 
+	// Commands given in comments (package command) that were allowed:
+	// Explain names who last asked for an explanation ("" nobody);
+	// TemplateSkip is a lead's skip of the template area for the current
+	// head; Snoozes are every snooze, oldest first.
+	Explain      string
+	TemplateSkip *Given
+	Snoozes      []Snooze
+
 	// Clock is the SLA clock as stored; ClockFound is false before the first.
 	Clock      sla.Clock
 	ClockFound bool
+}
+
+// Given is who gave a command and why.
+type Given struct{ By, Reason string }
+
+// Snooze is one "/reviewpolicy snooze": the SLA clock does not count the
+// working time from At for For.
+type Snooze struct {
+	Given
+	At  time.Time
+	For time.Duration
 }
 
 // Decision is what the evaluation decided.
@@ -83,6 +102,9 @@ func Decide(f Facts, now time.Time) Decision {
 	if p != nil {
 		if p.Template != nil && p.Enforcement.Template != policy.ModeOff {
 			res := template.Evaluate(p.Template, f.PR, f.Template)
+			if g := f.TemplateSkip; g != nil {
+				res = template.Result{Skipped: fmt.Sprintf("skipped for this head by %s (a lead): %s", g.By, g.Reason)}
+			}
 			in.Template = &res
 		}
 		if p.Reviewers != nil && p.Enforcement.Reviewers != policy.ModeOff {
@@ -99,6 +121,7 @@ func Decide(f Facts, now time.Time) Decision {
 			in.Notice, in.Mentions = notice(f, d, st, now)
 		}
 	}
+	in.ExplainedFor = f.Explain
 	d.Report = check.Build(in)
 	return d
 }
@@ -130,6 +153,10 @@ func clockOf(f Facts, requesting bool, now time.Time) *Clock {
 		c, _ = c.Pause(now, p.SLA)
 	case requesting || len(f.Requested) > 0 || len(f.RequestedTeams) > 0:
 		c, _ = c.Start(now)
+	}
+	for _, s := range f.Snoozes[min(c.Snoozes, len(f.Snoozes)):] {
+		c = c.Snooze(s.At, s.At.Add(s.For), p.SLA,
+			fmt.Sprintf("snoozed %s by %s: %s", sla.FormatDuration(s.For), s.By, s.Reason))
 	}
 	out := &Clock{Clock: c, Changed: !f.ClockFound || c != before, Restarted: !f.ClockFound || c.Generation != before.Generation}
 	if before.State != sla.Reviewed && c.State == sla.Reviewed && !c.StartedAt.IsZero() {

@@ -29,6 +29,7 @@ var ServedPaths = []string{
 	"/repos/{owner}/{repo}/git/blobs/{file_sha}",
 	"/repos/{owner}/{repo}/git/trees/{tree_sha}",
 	"/repos/{owner}/{repo}/issues/comments/{comment_id}",
+	"/repos/{owner}/{repo}/issues/comments/{comment_id}/reactions",
 	"/repos/{owner}/{repo}/issues/{issue_number}/comments",
 	"/repos/{owner}/{repo}/pulls",
 	"/repos/{owner}/{repo}/pulls/{pull_number}",

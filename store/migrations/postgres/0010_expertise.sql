@@ -22,3 +22,29 @@ CREATE TABLE expertise_backfill (
     done_at     BIGINT NOT NULL DEFAULT 0,
     updated_at  BIGINT NOT NULL
 );
+
+-- Commands people gave in pull request comments (/reviewpolicy ...), one
+-- row per comment line, so a comment delivered twice counts once. ok is 1
+-- for a command that was allowed and runs; the evaluation reads those.
+CREATE TABLE pr_commands (
+    repo_id    BIGINT NOT NULL,
+    number     BIGINT NOT NULL,
+    comment_id BIGINT NOT NULL,
+    line       BIGINT NOT NULL,
+    kind       TEXT NOT NULL,
+    actor      TEXT NOT NULL,
+    ok         BIGINT NOT NULL,
+    seconds    BIGINT NOT NULL DEFAULT 0, -- snooze: how long
+    reason     TEXT NOT NULL DEFAULT '',
+    head_sha   TEXT NOT NULL DEFAULT '', -- skip template: the head it was given for
+    at         BIGINT NOT NULL,
+    PRIMARY KEY (repo_id, comment_id, line)
+);
+CREATE INDEX pr_commands_pr_idx ON pr_commands (repo_id, number);
+
+-- One reply per comment: whoever inserts the row writes the reply.
+CREATE TABLE pr_command_replies (
+    repo_id    BIGINT NOT NULL,
+    comment_id BIGINT NOT NULL,
+    PRIMARY KEY (repo_id, comment_id)
+);
