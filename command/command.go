@@ -31,9 +31,9 @@ const Prefix = "/reviewpolicy"
 
 // Limits on what one comment can ask.
 const (
-	MaxBody     = 65536          // GitHub's comment size; the rest is not read
-	MaxCommands = 10             // commands read from one comment
-	MaxReason   = 300            // bytes of a reason kept
+	MaxBody     = 65536 // GitHub's comment size; the rest is not read
+	MaxCommands = 10    // commands read from one comment
+	MaxReason   = 300   // bytes of a reason kept
 	MaxSnooze   = 7 * 24 * time.Hour
 )
 
