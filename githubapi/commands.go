@@ -24,3 +24,11 @@ func (r *Repo) Comment(ctx context.Context, n int, body string) error {
 	}
 	return nil
 }
+
+// RemoveReviewers withdraws review requests of users on pull request n.
+func (r *Repo) RemoveReviewers(ctx context.Context, n int, logins []string) error {
+	if _, err := r.c.PullRequests.RemoveReviewers(ctx, r.Owner, r.Name, n, github.ReviewersRequest{Reviewers: logins}); err != nil {
+		return fmt.Errorf("withdrawing review requests %v on %s: %w", logins, r.pr(n), err)
+	}
+	return nil
+}

@@ -70,6 +70,7 @@ func (a *App) Register(w *river.Workers) {
 	river.AddWorker(w, &orgPolicyWorker{app: a})
 	river.AddWorker(w, &mergeGroupWorker{app: a})
 	river.AddWorker(w, &backfillWorker{app: a})
+	river.AddWorker(w, &reassignWorker{app: a})
 }
 
 type deliveryWorker struct {

@@ -3,6 +3,8 @@ package handlers
 import (
 	"context"
 	"errors"
+	"fmt"
+	"slices"
 	"log/slog"
 	"strings"
 
@@ -52,14 +54,83 @@ func (a *App) onCommands(ctx context.Context, d store.Delivery, log *slog.Logger
 	for i, c := range cmds {
 		outs[i] = command.Authorize(c, actor, roles)
 	}
-	if err := a.Store.AddCommands(ctx, r.RepoID, r.Number, commandRows(cm, outs, head, a)); err != nil {
+	targets, err := a.reassignTargets(ctx, r, actor, roles, outs)
+	if err != nil {
 		return err
+	}
+	first, err := a.Store.AddCommands(ctx, r.RepoID, r.Number, commandRows(cm, outs, head, a))
+	if err != nil {
+		return err
+	}
+	if !first {
+		// Another delivery recorded this comment and ran it: answer as it
+		// decided (the reaction GitHub keeps once), do nothing again.
+		ok, _, err := a.Store.CommentOK(ctx, r.RepoID, cm.GetID())
+		if err != nil {
+			return err
+		}
+		return gh.React(ctx, cm.GetID(), reactionFor(ok))
 	}
 	if err := a.answer(ctx, gh, r, cm.GetID(), outs); err != nil {
 		return err
 	}
+	for _, login := range targets {
+		note := fmt.Sprintf("%s asked to reassign; the app withdrew its request of %s and asked another candidate",
+			strings.ToLower(actor), login)
+		if err := a.withdrawNow(ctx, gh, r, login, note); err != nil {
+			return err
+		}
+	}
 	log.Info("commands", "pr", r.String(), "by", actor, "ok", command.AllOK(outs))
 	return a.requestEvaluation(ctx, r)
+}
+
+func reactionFor(ok bool) string {
+	if ok {
+		return "+1"
+	}
+	return "confused"
+}
+
+// reassignTargets picks, for each allowed reassign, whose request to
+// withdraw: the actor's own when they are a reviewer the app asked, else
+// the oldest request of the app still waiting. A request a person made is
+// never withdrawn: with none of the app's waiting, the command is refused.
+func (a *App) reassignTargets(ctx context.Context, r repoRef, actor string, roles command.Roles, outs []command.Outcome) ([]string, error) {
+	var targets []string
+	for i, o := range outs {
+		if !o.OK || o.Command.Kind != command.Reassign {
+			continue
+		}
+		reqs, err := a.Store.AppRequests(ctx, r.RepoID, r.Number)
+		if err != nil {
+			return nil, err
+		}
+		me := strings.ToLower(actor)
+		anyone := me == roles.Author || roles.Leads[me] // else a reviewer may hand back only their own
+		target := ""
+		for _, q := range reqs {
+			if q.Open && roles.Requested[q.Login] && (q.Login == me || (anyone && target == "")) {
+				target = q.Login
+			}
+		}
+		if target == "" || slices.Contains(targets, target) {
+			outs[i].OK = false
+			outs[i].Why = "reassign replaces a reviewer the app requested, and none is waiting (requests people made are never withdrawn)"
+			continue
+		}
+		targets = append(targets, target)
+	}
+	return targets, nil
+}
+
+// withdrawNow gathers the pull request's facts and withdraws login's request.
+func (a *App) withdrawNow(ctx context.Context, gh *githubapi.Repo, r repoRef, login, note string) error {
+	g, err := a.gather(ctx, gh, r)
+	if err != nil {
+		return err
+	}
+	return a.withdraw(ctx, gh, r, g, login, note)
 }
 
 // commandRows are what the store keeps of a comment's commands.
@@ -72,8 +143,11 @@ func commandRows(cm *github.IssueComment, outs []command.Outcome, head string, a
 	for i, o := range outs {
 		rows[i] = store.CommandRow{CommentID: cm.GetID(), Line: o.Command.Line, Kind: string(o.Command.Kind),
 			Actor: strings.ToLower(cm.GetUser().GetLogin()), OK: o.OK, For: o.Command.For, Reason: o.Command.Reason, At: at}
-		if o.Command.Kind == command.SkipTemplate {
+		switch o.Command.Kind {
+		case command.SkipTemplate:
 			rows[i].HeadSHA = head
+		case command.Reassign:
+			rows[i].Target = o.Command.Login
 		}
 	}
 	return rows
@@ -83,11 +157,7 @@ func commandRows(cm *github.IssueComment, outs []command.Outcome, head string, a
 // refused. The reply quotes nothing of the comment's text but the command
 // names, and mentions nobody.
 func (a *App) answer(ctx context.Context, gh *githubapi.Repo, r repoRef, commentID int64, outs []command.Outcome) error {
-	reaction := "+1"
-	if !command.AllOK(outs) {
-		reaction = "confused"
-	}
-	if err := gh.React(ctx, commentID, reaction); err != nil {
+	if err := gh.React(ctx, commentID, reactionFor(command.AllOK(outs))); err != nil {
 		return err
 	}
 	lines := command.Reply(outs)
@@ -173,7 +243,11 @@ func (a *App) readCommands(ctx context.Context, r repoRef, g *gathered) error {
 			}
 		case command.Snooze:
 			f.Snoozes = append(f.Snoozes, decide.Snooze{Given: decide.Given{By: c.Actor, Reason: c.Reason}, At: c.At, For: c.For})
+		case command.Reassign:
+			if c.Target != "" {
+				f.Prefer = append(f.Prefer, c.Target)
+			}
 		}
 	}
-	return nil
+	return a.readReassignments(ctx, r, f)
 }

@@ -198,6 +198,9 @@ func describeReviewers(c *changes, old, new *ReviewersPolicy) {
 	if old.MaxOpenRequests != new.MaxOpenRequests {
 		c.addf(a, "max_open_requests %s → %s", capText(old.MaxOpenRequests), capText(new.MaxOpenRequests))
 	}
+	if old.ReassignAfter != new.ReassignAfter {
+		c.change(a, "reassign_after", formatDuration(old.ReassignAfter), formatDuration(new.ReassignAfter))
+	}
 	if old.Codeowners != new.Codeowners {
 		c.addf(a, "codeowners %s → %s", onOff(old.Codeowners), onOff(new.Codeowners))
 	}

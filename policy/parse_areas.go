@@ -257,7 +257,7 @@ func (d *decoder) skip(n *yaml.Node, path string) Skip {
 
 func (d *decoder) reviewers(n *yaml.Node, path string) *ReviewersPolicy {
 	r := &ReviewersPolicy{Strategy: StrategyLoadBalance, Count: 1, Expertise: ExpertiseSettings{HalfLife: DefaultHalfLife}}
-	for _, f := range d.optFields(n, path, "strategy", "count", "codeowners", "rules", "expertise", "max_open_requests") {
+	for _, f := range d.optFields(n, path, "strategy", "count", "codeowners", "rules", "expertise", "max_open_requests", "reassign_after") {
 		switch f.key {
 		case "strategy":
 			if s, ok := d.enum(f.val, f.path, StrategyLoadBalance, StrategyRoundRobin, StrategyRandom, StrategyExpertise); ok {
@@ -267,6 +267,8 @@ func (d *decoder) reviewers(n *yaml.Node, path string) *ReviewersPolicy {
 			r.Expertise = d.expertise(f.val, f.path)
 		case "max_open_requests":
 			r.MaxOpenRequests, _ = d.integer(f.val, f.path, 1)
+		case "reassign_after":
+			r.ReassignAfter, _ = d.duration(f.val, f.path)
 		case "count":
 			if c, ok := d.integer(f.val, f.path, 1); ok {
 				r.Count = c

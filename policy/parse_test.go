@@ -162,7 +162,7 @@ func TestParseErrors(t *testing.T) {
 		{"list element type", "version: 1\ntemplate: {skip: {labels: [a, [b]]}}\n",
 			[]string{"2:31: template.skip.labels: expected a list of labels, got a list in it"}},
 		{"area not a mapping", "version: 1\nreviewers: [a]\n",
-			[]string{"2:12: reviewers: expected a mapping with keys strategy, count, codeowners, rules, expertise, max_open_requests, got a list"}},
+			[]string{"2:12: reviewers: expected a mapping with keys strategy, count, codeowners, rules, expertise, max_open_requests, reassign_after, got a list"}},
 		{"regex", "version: 1\ntemplate: {ticket: {pattern: 'a(b'}}\n",
 			[]string{"2:30: template.ticket.pattern: invalid regular expression: error parsing regexp: missing closing ): 'a(b'"}},
 		{"ticket without pattern", "version: 1\ntemplate: {ticket: {in: [title]}}\n",

@@ -111,6 +111,9 @@ type ReviewersPolicy struct {
 	// MaxOpenRequests: nobody with this many open review requests is asked
 	// for more, whatever the strategy; 0 means no cap.
 	MaxOpenRequests int
+	// ReassignAfter: a reviewer the app asked who has not responded after
+	// this much working time (sla.working_hours) is replaced; 0 never.
+	ReassignAfter time.Duration
 }
 
 // Rule asks for reviewers when a changed file matches one of its paths.

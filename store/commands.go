@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -16,6 +17,7 @@ type CommandRow struct {
 	For       time.Duration // snooze
 	Reason    string
 	HeadSHA   string // skip template: the head it was given for
+	Target    string // reassign: the login named, "" none
 	At        time.Time
 }
 
@@ -25,27 +27,43 @@ const maxCommandRows = 200
 
 // AddCommands records a comment's commands. A comment recorded before
 // (a redelivery, or two deliveries at once) keeps its first rows: the
-// command takes effect once.
-func (s *Store) AddCommands(ctx context.Context, repoID int64, number int, rows []CommandRow) error {
-	const q = `INSERT INTO pr_commands (repo_id, number, comment_id, line, kind, actor, ok, seconds, reason, head_sha, at)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT (repo_id, comment_id, line) DO NOTHING`
+// command takes effect once. first is true for the one call that recorded
+// them.
+func (s *Store) AddCommands(ctx context.Context, repoID int64, number int, rows []CommandRow) (first bool, err error) {
+	const q = `INSERT INTO pr_commands (repo_id, number, comment_id, line, kind, actor, ok, seconds, reason, head_sha, target, at)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) ON CONFLICT (repo_id, comment_id, line) DO NOTHING`
 	for _, r := range rows {
 		ok := 0
 		if r.OK {
 			ok = 1
 		}
-		if _, err := s.DB.ExecContext(ctx, q, repoID, number, r.CommentID, r.Line, r.Kind, r.Actor, ok,
-			int64(r.For/time.Second), r.Reason, r.HeadSHA, micros(r.At)); err != nil {
-			return fmt.Errorf("store: add commands %d#%d: %w", repoID, number, err)
+		res, err := s.DB.ExecContext(ctx, q, repoID, number, r.CommentID, r.Line, r.Kind, r.Actor, ok,
+			int64(r.For/time.Second), r.Reason, r.HeadSHA, strings.ToLower(r.Target), micros(r.At))
+		if err != nil {
+			return false, fmt.Errorf("store: add commands %d#%d: %w", repoID, number, err)
+		}
+		if n, err := res.RowsAffected(); err == nil && n > 0 {
+			first = true
 		}
 	}
-	return nil
+	return first, nil
+}
+
+// CommentOK reports whether every recorded command of a comment was
+// allowed, and whether the comment was recorded at all.
+func (s *Store) CommentOK(ctx context.Context, repoID, commentID int64) (ok, found bool, err error) {
+	const q = `SELECT COUNT(*), COALESCE(MIN(ok), 0) FROM pr_commands WHERE repo_id = $1 AND comment_id = $2`
+	var n, minOK int
+	if err := s.DB.QueryRowContext(ctx, q, repoID, commentID).Scan(&n, &minOK); err != nil {
+		return false, false, fmt.Errorf("store: read comment %d: %w", commentID, err)
+	}
+	return minOK == 1, n > 0, nil
 }
 
 // Commands returns the allowed commands of a pull request, oldest first,
 // at most the latest maxCommandRows.
 func (s *Store) Commands(ctx context.Context, repoID int64, number int) ([]CommandRow, error) {
-	const q = `SELECT comment_id, line, kind, actor, seconds, reason, head_sha, at FROM pr_commands
+	const q = `SELECT comment_id, line, kind, actor, seconds, reason, head_sha, target, at FROM pr_commands
 WHERE repo_id = $1 AND number = $2 AND ok = 1 ORDER BY at DESC, comment_id DESC, line DESC LIMIT $3`
 	rows, err := s.DB.QueryContext(ctx, q, repoID, number, maxCommandRows)
 	if err != nil {
@@ -56,7 +74,7 @@ WHERE repo_id = $1 AND number = $2 AND ok = 1 ORDER BY at DESC, comment_id DESC,
 	for rows.Next() {
 		r := CommandRow{OK: true}
 		var secs, at int64
-		if err := rows.Scan(&r.CommentID, &r.Line, &r.Kind, &r.Actor, &secs, &r.Reason, &r.HeadSHA, &at); err != nil {
+		if err := rows.Scan(&r.CommentID, &r.Line, &r.Kind, &r.Actor, &secs, &r.Reason, &r.HeadSHA, &r.Target, &at); err != nil {
 			return nil, fmt.Errorf("store: read commands %d#%d: %w", repoID, number, err)
 		}
 		r.For, r.At = time.Duration(secs)*time.Second, fromMicros(at)

@@ -18,13 +18,16 @@ func TestCommandsOnceAndOneReply(t *testing.T) {
 			{CommentID: 11, Line: 2, Kind: "skip template", Actor: "lee", OK: false, At: at},
 		}
 		var wg sync.WaitGroup
-		var replies atomic.Int32
+		var replies, firsts atomic.Int32
 		for range 4 {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				if err := s.AddCommands(ctx, 7, 2, rows); err != nil {
+				first, err := s.AddCommands(ctx, 7, 2, rows)
+				if err != nil {
 					t.Error(err)
+				} else if first {
+					firsts.Add(1)
 				}
 				if ok, err := s.ClaimReply(ctx, 7, 11); err != nil {
 					t.Error(err)
@@ -34,12 +37,18 @@ func TestCommandsOnceAndOneReply(t *testing.T) {
 			}()
 		}
 		wg.Wait()
-		if n := replies.Load(); n != 1 {
-			t.Errorf("%d replies claimed, want 1", n)
+		if n, f := replies.Load(), firsts.Load(); n != 1 || f != 1 {
+			t.Errorf("%d replies claimed and %d first records, want 1 and 1", n, f)
+		}
+		if ok, found, err := s.CommentOK(ctx, 7, 11); err != nil || ok || !found {
+			t.Errorf("comment 11: ok %v found %v %v; want a refusal recorded", ok, found, err)
 		}
 		// A later comment with the same line numbers is its own.
-		if err := s.AddCommands(ctx, 7, 2, []CommandRow{{CommentID: 12, Line: 1, Kind: "explain", Actor: "x", OK: true, At: at.Add(time.Minute)}}); err != nil {
+		if _, err := s.AddCommands(ctx, 7, 2, []CommandRow{{CommentID: 12, Line: 1, Kind: "explain", Actor: "x", OK: true, At: at.Add(time.Minute)}}); err != nil {
 			t.Fatal(err)
+		}
+		if ok, found, _ := s.CommentOK(ctx, 7, 12); !ok || !found {
+			t.Errorf("comment 12: ok %v found %v", ok, found)
 		}
 		got, err := s.Commands(ctx, 7, 2)
 		if err != nil {

@@ -52,6 +52,9 @@ type Input struct {
 	// ExplainedFor names who asked "/reviewpolicy explain": the sticky
 	// comment then carries the whole decision with its reasons.
 	ExplainedFor string
+	// Reassigned are the app's withdrawn requests, one line each: shown in
+	// the check and the sticky comment.
+	Reassigned []string
 }
 
 // Proposed is the validation of a policy file the pull request changes.
@@ -169,7 +172,15 @@ func Build(in Input) Report {
 	r.Conclusion = worst
 	r.Title = title(worst, in)
 	r.Summary = Clip(b.String(), MaxSummary)
-	r.NeedsComment = len(todo) > 0 || in.Notice != "" || in.ExplainedFor != ""
+	if len(in.Reassigned) > 0 {
+		b.WriteString("## Reassigned\n")
+		for _, l := range in.Reassigned {
+			fmt.Fprintf(&b, "- 🔁 %s\n", Inert(l, maxText))
+		}
+		b.WriteString("\n")
+		r.Summary = Clip(b.String(), MaxSummary)
+	}
+	r.NeedsComment = len(todo) > 0 || in.Notice != "" || in.ExplainedFor != "" || len(in.Reassigned) > 0
 	r.Comment = comment(todo, in)
 	if in.ExplainedFor != "" {
 		r.Comment = explained(r.Comment, r.Summary, in.ExplainedFor)
@@ -399,6 +410,9 @@ func comment(todo []string, in Input) string {
 			b.WriteString(" " + ms)
 		}
 		b.WriteString("\n\n")
+	}
+	for _, l := range in.Reassigned {
+		fmt.Fprintf(&b, "🔁 %s\n\n", Inert(l, maxText))
 	}
 	if len(todo) == 0 {
 		b.WriteString("✅ **Review policy**: the description has everything it needs. Thank you!\n")

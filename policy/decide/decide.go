@@ -53,6 +53,11 @@ type Facts struct {
 	Explain      string
 	TemplateSkip *Given
 	Snoozes      []Snooze
+	// Prefer: people named with "/reviewpolicy reassign @login".
+	Prefer []string
+	// Reassigned says, one line each, which requests of the app were
+	// withdrawn and why (reviewers.reassign_after or a command).
+	Reassigned []string
 
 	// Clock is the SLA clock as stored; ClockFound is false before the first.
 	Clock      sla.Clock
@@ -121,7 +126,7 @@ func Decide(f Facts, now time.Time) Decision {
 			in.Notice, in.Mentions = notice(f, d, st, now)
 		}
 	}
-	in.ExplainedFor = f.Explain
+	in.ExplainedFor, in.Reassigned = f.Explain, f.Reassigned
 	d.Report = check.Build(in)
 	return d
 }
@@ -130,7 +135,7 @@ func Decide(f Facts, now time.Time) Decision {
 func ReviewersInput(f Facts, now time.Time) reviewers.Input {
 	return reviewers.Input{Policy: f.Policy, PR: f.PR, Repo: f.Repo, Teams: f.Teams, CodeOwners: f.CodeOwners, ParsedCodeowners: f.Codeowners,
 		CannotReview: f.CannotReview, Busy: f.Busy, Load: f.Load, Rotation: f.Rotation, Requested: f.Requested,
-		Removed: f.Removed, DoneRules: f.DoneRules, Reviews: f.Reviews, Now: now, Expertise: f.Expertise}
+		Removed: f.Removed, DoneRules: f.DoneRules, Reviews: f.Reviews, Now: now, Expertise: f.Expertise, Prefer: f.Prefer}
 }
 
 // clockOf derives the SLA clock from the pull request as it is now, so a

@@ -218,3 +218,22 @@ func BenchmarkExpertiseChoice(b *testing.B) {
 		}
 	}
 }
+
+func TestPreferredCandidateFirst(t *testing.T) {
+	t.Parallel()
+	for _, strategy := range []string{policy.StrategyLoadBalance, policy.StrategyExpertise} {
+		p := expertisePolicy(1, 0, 0, "alice", "bob", "carol")
+		p.Reviewers.Strategy = strategy
+		in := newInput(p, "svc/api/x.go")
+		in.Expertise = historyOf(in.Now, "svc/api", map[string]int{"alice": 9})
+		in.Prefer = []string{"@Carol", "zed"} // zed is no candidate: ignored
+		r := rule(t, Select(in), "api")
+		if len(r.Assigned) != 1 || r.Assigned[0].Login != "carol" || !strings.Contains(r.Assigned[0].Reason, "named with /reviewpolicy reassign") {
+			t.Errorf("%s: assigned %+v, want carol as named", strategy, r.Assigned)
+		}
+		in.Removed = []string{"carol"} // not askable: the strategy picks
+		if got := Select(in).Request; len(got) != 1 || got[0] == "carol" {
+			t.Errorf("%s: requested %v with carol removed", strategy, got)
+		}
+	}
+}

@@ -62,6 +62,10 @@ type Input struct {
 	// Expertise is the repository's review and change history, for the
 	// expertise strategy; nil: nobody has any yet.
 	Expertise *expertise.History
+	// Prefer lists people named with "/reviewpolicy reassign @login": a
+	// rule that needs a reviewer takes them first when they are among its
+	// candidates and may be asked.
+	Prefer []string
 }
 
 // Assignment is one reviewer of one rule.

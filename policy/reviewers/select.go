@@ -239,12 +239,16 @@ func (s *selector) evaluate(spec ruleSpec) RuleResult {
 		s.finish(&res, notes, true)
 		return res
 	default:
-		var picks []pick
-		if s.in.Policy.Reviewers.Strategy == policy.StrategyExpertise {
-			picks, res.Considered = s.chooseByExpertise(spec, pool, need, len(res.Assigned))
-		} else {
-			picks = s.choose(spec, cands, pool, need)
+		picks, rest := s.preferred(pool, need)
+		var more []pick
+		switch left := need - len(picks); {
+		case left <= 0:
+		case s.in.Policy.Reviewers.Strategy == policy.StrategyExpertise:
+			more, res.Considered = s.chooseByExpertise(spec, rest, left, len(res.Assigned)+len(picks))
+		default:
+			more = s.choose(spec, cands, rest, left)
 		}
+		picks = append(picks, more...)
 		for _, p := range picks {
 			s.chosen[p.c.key]++
 			res.Assigned = append(res.Assigned, Assignment{Login: p.c.login, Reason: what(p.c) + "; " + p.why, New: true})

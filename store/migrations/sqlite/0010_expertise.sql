@@ -37,6 +37,7 @@ CREATE TABLE pr_commands (
     seconds    INTEGER NOT NULL DEFAULT 0, -- snooze: how long
     reason     TEXT NOT NULL DEFAULT '',
     head_sha   TEXT NOT NULL DEFAULT '', -- skip template: the head it was given for
+    target     TEXT NOT NULL DEFAULT '', -- reassign: the login named
     at         INTEGER NOT NULL,
     PRIMARY KEY (repo_id, comment_id, line)
 ) STRICT;
@@ -47,4 +48,17 @@ CREATE TABLE pr_command_replies (
     repo_id    INTEGER NOT NULL,
     comment_id INTEGER NOT NULL,
     PRIMARY KEY (repo_id, comment_id)
+) STRICT;
+
+-- Review requests the app made itself (never a person's), for reassignment
+-- after reviewers.reassign_after: state is 'open' until the app withdraws it,
+-- then 'withdrawn' with why in note.
+CREATE TABLE app_requests (
+    repo_id      INTEGER NOT NULL,
+    number       INTEGER NOT NULL,
+    login        TEXT NOT NULL,
+    requested_at INTEGER NOT NULL,
+    state        TEXT NOT NULL DEFAULT 'open',
+    note         TEXT NOT NULL DEFAULT '',
+    PRIMARY KEY (repo_id, number, login)
 ) STRICT;
