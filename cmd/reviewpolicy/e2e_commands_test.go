@@ -141,3 +141,61 @@ func TestCommandsByAllowedAndDisallowedPeople(t *testing.T) {
 		t.Errorf("%d replies in all, want 1", len(r))
 	}
 }
+
+const reassignCommandPolicy = `version: 1
+reviewers:
+  rules:
+    - {name: docs, paths: ["*.md"], reviewers: [carol, dave, erin]}
+`
+
+// reassign: refused for a bystander; the author's replaces the app's
+// request with the named candidate, once however often it is delivered.
+func TestReassignCommand(t *testing.T) {
+	t.Parallel()
+	h := setup(t)
+	h.fake.SetFile(owner, repoName, "master", ".github/review-policy.yml", reassignCommandPolicy)
+	h.start(t, nil)
+	h.send(t, "pull_request", "", payload(t, "pull_request/opened.payload.json", nil))
+	h.settle(t)
+	if got := h.requested(); !slices.Equal(got, []string{"carol"}) {
+		t.Fatalf("requested %v, want [carol]", got)
+	}
+
+	id := h.say(t, "randy", "/reviewpolicy reassign", 2)
+	if got := h.fake.Reactions(owner, repoName, id); !slices.Equal(got, []string{"confused"}) {
+		t.Errorf("bystander's reassign: reactions %v", got)
+	}
+	if r := h.replies(t); len(r) != 1 || !strings.Contains(r[0], "reassign may be run by the author, a lead or a requested reviewer") {
+		t.Errorf("replies %q", r)
+	}
+
+	id = h.say(t, owner, "/reviewpolicy reassign @erin", 3)
+	if got := h.fake.Reactions(owner, repoName, id); !slices.Equal(got, []string{"+1"}) {
+		t.Errorf("author's reassign: reactions %v", got)
+	}
+	users, _ := h.fake.RequestedReviewers(owner, repoName, prNumber)
+	if !slices.Equal(users, []string{"erin"}) {
+		t.Errorf("requested %v, want erin (named) instead of carol", users)
+	}
+	deletes := 0
+	for _, c := range h.fake.Calls() {
+		if c.Method == "DELETE" && strings.HasSuffix(c.Path, "/requested_reviewers") {
+			deletes++
+			if !strings.Contains(string(c.Body), `"carol"`) || strings.Contains(string(c.Body), "erin") {
+				t.Errorf("withdrew %s", c.Body)
+			}
+		}
+	}
+	if deletes != 1 {
+		t.Errorf("%d withdrawals, want 1", deletes)
+	}
+	run := h.checkRuns()[0]
+	for _, want := range []string{"codertocat asked to reassign; the app withdrew its request of carol", "erin: rule docs matched README.md; named with /reviewpolicy reassign"} {
+		if !strings.Contains(run.Summary, want) {
+			t.Errorf("summary lacks %q:\n%s", want, run.Summary)
+		}
+	}
+	if r := h.replies(t); len(r) != 1 {
+		t.Errorf("%d replies, want 1", len(r))
+	}
+}
