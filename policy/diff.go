@@ -21,6 +21,7 @@ func Describe(old, new *Policy) []string {
 	}
 	var c changes
 	c.change("extends", "extends", orNone(old.Extends), orNone(new.Extends))
+	c.change("leads", "leads", joinList(old.Leads), joinList(new.Leads))
 	describeTemplate(&c, old.Template, new.Template)
 	describeReviewers(&c, old.Reviewers, new.Reviewers)
 	describePeople(&c, old.People, new.People)
