@@ -53,11 +53,36 @@ func (w *backfillWorker) Work(ctx context.Context, job *river.Job[backfillArgs])
 		return err
 	}
 	bf, _, err := a.Store.ExpertiseBackfill(ctx, t.RepoID)
+	if err != nil || bf.Done {
+		return err
+	}
 	for err == nil && !bf.Done {
 		err = a.backfillPage(ctx, gh, t.RepoID, &bf)
 	}
+	if err == nil {
+		err = a.reevaluateOpen(ctx, gh, t)
+	}
 	if err != nil {
 		return retryable(err, a.Now())
+	}
+	return nil
+}
+
+// reevaluateOpen asks for an evaluation of the repository's open pull
+// requests, whose checks still say "expertise still learning". Best
+// effort: a retry after it failed finds the backfill done and stops, and
+// those checks catch up at their next event.
+func (a *App) reevaluateOpen(ctx context.Context, gh *githubapi.Repo, t backfillArgs) error {
+	for prs, err := range gh.OpenPulls(ctx, "") {
+		if err != nil {
+			return err
+		}
+		for _, pr := range prs {
+			r := repoRef{Installation: t.Installation, RepoID: t.RepoID, Owner: t.Owner, Repo: t.Repo, Number: pr.GetNumber()}
+			if err := a.requestEvaluation(ctx, r); err != nil {
+				return err
+			}
+		}
 	}
 	return nil
 }

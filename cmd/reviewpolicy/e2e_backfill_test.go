@@ -54,7 +54,15 @@ func TestExpertiseBackfillCostAndResume(t *testing.T) {
 		t.Errorf("backfill read files %d times and reviews %d times, want 121 and 120", files, reviews)
 	}
 
-	// Done: a new pull request's check no longer says "still learning",
+	// Done: the open pull request was evaluated again and its check no
+	// longer says "still learning".
+	for _, r := range h.checkRuns() {
+		if r.HeadSHA == headSHA && strings.Contains(r.Summary, "still learning") {
+			t.Errorf("the open pull request still says learning after the backfill:\n%s", r.Summary)
+		}
+	}
+
+	// A new pull request's check does not say "still learning" either,
 	// and carol's reviews choose her.
 	sha := strings.Repeat("ef", 20)
 	h.fake.AddPullRequest(owner, repoName, githubfake.PullRequest{Number: 3, Title: "new", HeadRef: "n", HeadSHA: sha,
