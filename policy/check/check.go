@@ -173,11 +173,7 @@ func Build(in Input) Report {
 	r.Title = title(worst, in)
 	r.Summary = Clip(b.String(), MaxSummary)
 	if len(in.Reassigned) > 0 {
-		b.WriteString("## Reassigned\n")
-		for _, l := range in.Reassigned {
-			fmt.Fprintf(&b, "- 🔁 %s\n", Inert(l, maxText))
-		}
-		b.WriteString("\n")
+		reassignedSection(&b, in.Reassigned)
 		r.Summary = Clip(b.String(), MaxSummary)
 	}
 	r.NeedsComment = len(todo) > 0 || in.Notice != "" || in.ExplainedFor != "" || len(in.Reassigned) > 0
@@ -388,6 +384,15 @@ func title(conclusion string, in Input) string {
 
 // commentFooter ends a comment with a to-do list.
 const commentFooter = "\nEdit the description; this comment and the `review-policy` check update by themselves.\n"
+
+// reassignedSection lists the app's withdrawn review requests.
+func reassignedSection(b *strings.Builder, lines []string) {
+	b.WriteString("## Reassigned\n")
+	for _, l := range lines {
+		fmt.Fprintf(b, "- 🔁 %s\n", Inert(l, maxText))
+	}
+	b.WriteString("\n")
+}
 
 // explained adds the whole decision to the sticky comment, as asked with
 // "/reviewpolicy explain"; the check's summary is already inert.

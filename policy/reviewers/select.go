@@ -239,17 +239,7 @@ func (s *selector) evaluate(spec ruleSpec) RuleResult {
 		s.finish(&res, notes, true)
 		return res
 	default:
-		picks, rest := s.preferred(pool, need)
-		var more []pick
-		switch left := need - len(picks); {
-		case left <= 0:
-		case s.in.Policy.Reviewers.Strategy == policy.StrategyExpertise:
-			more, res.Considered = s.chooseByExpertise(spec, rest, left, len(res.Assigned)+len(picks))
-		default:
-			more = s.choose(spec, cands, rest, left)
-		}
-		picks = append(picks, more...)
-		for _, p := range picks {
+		for _, p := range s.pickFor(spec, cands, pool, need, &res) {
 			s.chosen[p.c.key]++
 			res.Assigned = append(res.Assigned, Assignment{Login: p.c.login, Reason: what(p.c) + "; " + p.why, New: true})
 		}
@@ -259,6 +249,21 @@ func (s *selector) evaluate(spec ruleSpec) RuleResult {
 	}
 	s.finish(&res, notes, false)
 	return res
+}
+
+// pickFor chooses need people of pool for the rule: people named with
+// "/reviewpolicy reassign" first, then by the area's strategy.
+func (s *selector) pickFor(spec ruleSpec, cands, pool []candidate, need int, res *RuleResult) []pick {
+	picks, rest := s.preferred(pool, need)
+	var more []pick
+	switch left := need - len(picks); {
+	case left <= 0:
+	case s.in.Policy.Reviewers.Strategy == policy.StrategyExpertise:
+		more, res.Considered = s.chooseByExpertise(spec, rest, left, len(res.Assigned)+len(picks))
+	default:
+		more = s.choose(spec, cands, rest, left)
+	}
+	return append(picks, more...)
 }
 
 // finish sets the state from assignments and approvals. A draft with nobody
