@@ -158,3 +158,51 @@ func BenchmarkSelect3000Files200Rules(b *testing.B) {
 		}
 	}
 }
+
+// TestPolicyPathsMeanWhatCodeownersMeans: a line copied from CODEOWNERS
+// into a rule's paths selects the same files. Before the two shared one
+// matcher, "docs/", "/src/api" and "f*" in a policy matched nothing under
+// those directories, unlike the same lines in CODEOWNERS.
+func TestPolicyPathsMeanWhatCodeownersMeans(t *testing.T) {
+	t.Parallel()
+	files := []string{
+		"docs/a.md", "src/docs/b.md", "src/api/x.go", "src/api/v1/y.go", "src/apis/z.go",
+		"foo/bar.go", "a/fab/c", "afoo", "build/logs/a.log", "x/build/logs/b.log", "apps/web/m.js",
+		"lib.js/inner.txt", "README.md", "docs/x/y.md", "Makefile", "tools/Makefile",
+	}
+	patterns := []string{
+		"docs/", "/docs/", "/src/api", "src/api", "f*", "*.js", "/build/logs/", "docs/*", "apps/",
+		"**/logs", "apps/**", "/README.md", "Makefile", "*", "src/**/*.go", "?oo",
+	}
+	for _, p := range patterns {
+		co, errs := ParseCodeowners(p + " @owner\n")
+		if len(errs) > 0 {
+			t.Fatalf("CODEOWNERS %q: %v", p, errs)
+		}
+		hits := newFileIndex(files).match([]string{p})
+		for i, f := range files {
+			owned := co.Owners(f) != nil
+			if got := policy.MatchPath(p, f); got != owned {
+				t.Errorf("%q on %q: policy %v, CODEOWNERS %v", p, f, got, owned)
+			}
+			if got := slices.Contains(hits, i); got != owned {
+				t.Errorf("%q on %q: rule index %v, CODEOWNERS %v", p, f, got, owned)
+			}
+		}
+	}
+	for p, want := range map[string][]string{
+		"docs/":    {"docs/a.md", "src/docs/b.md", "docs/x/y.md"},
+		"/src/api": {"src/api/x.go", "src/api/v1/y.go"},
+		"f*":       {"foo/bar.go", "a/fab/c"},
+	} {
+		var got []string
+		for _, f := range files {
+			if policy.MatchPath(p, f) {
+				got = append(got, f)
+			}
+		}
+		if !slices.Equal(got, want) {
+			t.Errorf("%q selects %q, want %q", p, got, want)
+		}
+	}
+}
