@@ -1,6 +1,7 @@
 package reviewers
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -342,6 +343,14 @@ func TestCodeownersIgnoredInSelect(t *testing.T) {
 
 func TestTeamsAndCandidates(t *testing.T) {
 	t.Parallel()
+	ctx := context.Background()
+	must := func(out []string, err error) []string {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return out
+	}
 	p := newPolicy("",
 		policy.Rule{Name: "api", Paths: []string{"api/**"}, Reviewers: []string{"@acme/api", "Dora"}},
 		policy.Rule{Name: "web", Paths: []string{"web/**"}, Reviewers: []string{"@acme/web", "wes"}},
@@ -350,18 +359,18 @@ func TestTeamsAndCandidates(t *testing.T) {
 	files := []string{"api/a.go", "README.md"}
 
 	// CODEOWNERS off: only the matching rule's references.
-	if got := Teams(p, co, files); !slices.Equal(got, []string{"@acme/api"}) {
+	if got := must(Teams(ctx, p, co, files)); !slices.Equal(got, []string{"@acme/api"}) {
 		t.Errorf("codeowners off: Teams = %q", got)
 	}
 	p.Reviewers.Codeowners = true
-	if got := Teams(p, co, files); !slices.Equal(got, []string{"@acme/api", "@acme/backend"}) {
+	if got := must(Teams(ctx, p, co, files)); !slices.Equal(got, []string{"@acme/api", "@acme/backend"}) {
 		t.Errorf("Teams = %q", got)
 	}
 	teams := map[string][]string{"@acme/api": {"Ann", "bob"}, "@acme/backend": {"bob", "Cy"}}
-	if got := Candidates(p, co, files, teams); !slices.Equal(got, []string{"ann", "bob", "cy", "dora", "octocat_acme"}) {
+	if got := must(Candidates(ctx, p, co, files, teams)); !slices.Equal(got, []string{"ann", "bob", "cy", "dora", "octocat_acme"}) {
 		t.Errorf("Candidates = %q", got)
 	}
-	if got := Teams(nil, co, files); got != nil {
+	if got := must(Teams(ctx, nil, co, files)); got != nil {
 		t.Errorf("no policy: Teams = %q", got)
 	}
 }

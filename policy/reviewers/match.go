@@ -1,6 +1,7 @@
 package reviewers
 
 import (
+	"context"
 	"slices"
 	"sort"
 	"strings"
@@ -14,11 +15,19 @@ import (
 // form one contiguous run found by binary search. Other globs try every
 // file, which pathglob rules out cheaply by a literal pre-check or a
 // string test for the common shapes ("*.go", "docs/").
+//
+// Matching checks ctx every checkEvery files: a policy may pair many globs
+// with many files, and a cancelled evaluation must stop (job_timeout).
+// After cancellation every match is empty and err says why.
 type fileIndex struct {
+	ctx    context.Context
+	err    error
 	files  []string
 	sorted sortedView       // built on first use
 	memo   map[string][]int // pattern -> hits
 }
+
+const checkEvery = 1024
 
 // sortedView is the files sorted by path.
 type sortedView []keyed
@@ -28,8 +37,17 @@ type keyed struct {
 	file int // index into fileIndex.files
 }
 
-func newFileIndex(files []string) *fileIndex {
-	return &fileIndex{files: files, memo: make(map[string][]int)}
+func newFileIndex(ctx context.Context, files []string) *fileIndex {
+	return &fileIndex{ctx: ctx, files: files, memo: make(map[string][]int)}
+}
+
+// cancelled reports whether matching must stop, checking ctx when the
+// count i of files tried reaches a multiple of checkEvery.
+func (x *fileIndex) cancelled(i int) bool {
+	if x.err == nil && i%checkEvery == 0 {
+		x.err = x.ctx.Err()
+	}
+	return x.err != nil
 }
 
 func (x *fileIndex) byPath() sortedView {
@@ -56,6 +74,9 @@ func (x *fileIndex) match(patterns []string) []int {
 	var hits []int
 	for _, p := range patterns {
 		hits = mergeSorted(hits, x.hits(p))
+	}
+	if x.err != nil {
+		return nil
 	}
 	return hits
 }
@@ -94,7 +115,10 @@ func (x *fileIndex) hits(pattern string) []int {
 	switch {
 	case g == nil:
 	case len(g.Dirs()) > 0:
-		for _, c := range x.byPath().withPrefix(strings.Join(g.Dirs(), "/")) {
+		for i, c := range x.byPath().withPrefix(strings.Join(g.Dirs(), "/")) {
+			if x.cancelled(i) {
+				return nil
+			}
 			if g.Match(x.files[c.file]) {
 				h = append(h, c.file)
 			}
@@ -102,6 +126,9 @@ func (x *fileIndex) hits(pattern string) []int {
 		slices.Sort(h)
 	default:
 		for i, f := range x.files {
+			if x.cancelled(i) {
+				return nil
+			}
 			if g.Match(f) {
 				h = append(h, i)
 			}

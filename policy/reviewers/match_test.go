@@ -1,6 +1,7 @@
 package reviewers
 
 import (
+	"context"
 	"fmt"
 	"math/rand/v2"
 	"slices"
@@ -29,7 +30,7 @@ func TestFileIndexEdgeCases(t *testing.T) {
 		"{a,ab}/*.go", "docs/?.md", "[ab]/*.go", "*/logs/**", "nothing/**", "*.md",
 	} {
 		want := naiveMatch([]string{p}, files)
-		if got := newFileIndex(files).match([]string{p}); !slices.Equal(got, want) {
+		if got := newFileIndex(context.Background(), files).match([]string{p}); !slices.Equal(got, want) {
 			t.Errorf("pattern %q: index %v, naive %v", p, got, want)
 		}
 	}
@@ -52,7 +53,7 @@ func TestFileIndexAgreesWithMatchPath(t *testing.T) {
 		}
 		files = append(files, strings.Join(segs, "/"))
 	}
-	idx := newFileIndex(files)
+	idx := newFileIndex(context.Background(), files)
 	for range 2000 {
 		n := 1 + r.IntN(3)
 		segs := make([]string, n)
@@ -72,7 +73,7 @@ func TestFileIndexAgreesWithMatchPath(t *testing.T) {
 func TestFileIndexSeveralPatternsDeduplicates(t *testing.T) {
 	t.Parallel()
 	files := []string{"z.go", "a/b.go", "a/c.txt"}
-	got := newFileIndex(files).match([]string{"a/**", "*.go"})
+	got := newFileIndex(context.Background(), files).match([]string{"a/**", "*.go"})
 	if want := []int{0, 1, 2}; !slices.Equal(got, want) {
 		t.Errorf("got %v, want %v (each file once, in PR order)", got, want)
 	}
@@ -118,7 +119,7 @@ func monorepo() ([]string, []policy.Rule) {
 func TestMonorepoMatchesNaive(t *testing.T) {
 	t.Parallel()
 	files, rules := monorepo()
-	idx := newFileIndex(files)
+	idx := newFileIndex(context.Background(), files)
 	for _, r := range rules[:40] {
 		if got, want := idx.match(r.Paths), naiveMatch(r.Paths, files); !slices.Equal(got, want) {
 			t.Fatalf("rule %s: index %d files, naive %d", r.Name, len(got), len(want))
@@ -132,7 +133,7 @@ func BenchmarkMatch3000Files200Rules(b *testing.B) {
 	files, rules := monorepo()
 	b.ReportAllocs()
 	for b.Loop() {
-		idx := newFileIndex(files)
+		idx := newFileIndex(context.Background(), files)
 		for _, r := range rules {
 			idx.match(r.Paths)
 		}
@@ -179,7 +180,7 @@ func TestPolicyPathsMeanWhatCodeownersMeans(t *testing.T) {
 		if len(errs) > 0 {
 			t.Fatalf("CODEOWNERS %q: %v", p, errs)
 		}
-		hits := newFileIndex(files).match([]string{p})
+		hits := newFileIndex(context.Background(), files).match([]string{p})
 		for i, f := range files {
 			owned := co.Owners(f) != nil
 			if got := policy.MatchPath(p, f); got != owned {
