@@ -74,25 +74,32 @@ func Compile(pattern string, syntax Syntax) (*Pattern, error) {
 		return nil, err
 	}
 	p := &Pattern{text: pattern, alts: len(alts)}
-	parts := make([]string, len(alts))
+	// (?s): a file name may hold a newline, and "." must cross it.
+	var src strings.Builder
+	src.WriteString(`(?s)\A(?:`)
 	var shapes []shape
 	for i, a := range alts {
 		s, err := parse(a)
 		if err != nil {
 			return nil, err
 		}
-		shapes = append(shapes, s)
-		parts[i] = s.regexp()
+		if i > 0 {
+			src.WriteByte('|')
+		}
+		s.writeRegexp(&src)
+		if len(alts) > 1 {
+			shapes = append(shapes, s)
+			continue
+		}
+		p.dirs, p.needs, p.fast = s.literalDirs(), s.needs(), s.fast()
+		if len(p.dirs) == 0 {
+			p.dirs = nil
+		}
 	}
-	// (?s): a file name may hold a newline, and "." must cross it.
-	p.source = `(?s)\A(?:` + strings.Join(parts, "|") + `)\z`
-	if len(parts) == 1 {
-		p.source = `(?s)\A` + parts[0] + `\z`
-	}
-	p.dirs = commonDirs(shapes)
-	if len(shapes) == 1 {
-		p.needs = shapes[0].needs()
-		p.fast = shapes[0].fast()
+	src.WriteString(`)\z`)
+	p.source = src.String()
+	if len(shapes) > 1 {
+		p.dirs = commonDirs(shapes)
 	}
 	return p, nil
 }
@@ -158,17 +165,16 @@ const (
 // budget), so that a caller matching many patterns against many paths can
 // stop at a bound. A first match also pays for compiling the expression.
 func (p *Pattern) MatchBudget(path string, budget *int) bool {
-	path = strings.TrimPrefix(path, "/")
-	charge := func(n int) {
-		if budget != nil {
-			*budget -= n
-		}
+	if budget != nil {
+		*budget -= costPreCheck
 	}
-	charge(costPreCheck)
 	for _, n := range p.needs {
 		if !strings.Contains(path, n) {
 			return false
 		}
+	}
+	if len(path) > 0 && path[0] == '/' {
+		path = path[1:]
 	}
 	if p.fast != nil {
 		return p.fast(path)
@@ -178,9 +184,11 @@ func (p *Pattern) MatchBudget(path string, budget *int) bool {
 		compiledNow = true
 		p.re = compileRegexp(p.source)
 	})
-	charge(costTest + len(p.source)*len(path)/16)
-	if compiledNow {
-		charge(costCompile + 2*len(p.source))
+	if budget != nil {
+		*budget -= costTest + len(p.source)*len(path)/16
+		if compiledNow {
+			*budget -= costCompile + 2*len(p.source)
+		}
 	}
 	return p.re != nil && p.re.MatchString(path)
 }

@@ -23,16 +23,16 @@ func compileRegexp(source string) matcher {
 
 // token is one element of a path segment.
 type token struct {
-	kind  byte   // 'l' literal, '*', '?', 'c' class
-	lit   rune   // for 'l'
-	class string // for 'c': an RE2 character class that never matches "/"
+	kind byte // 'l' literal, '*', '?', 'c' class
+	lit  rune // 'l': the character; 'c': the index of the segment's class
 }
 
 // segment is one "/"-separated part of a pattern; any is the whole-segment
 // "**".
 type segment struct {
-	any    bool
-	tokens []token
+	any     bool
+	tokens  []token
+	classes []string // RE2 character classes that never match "/"
 }
 
 // plain reports whether t is literal text that a path holds byte for byte.
@@ -109,7 +109,7 @@ func parseSegment(part string) (segment, error) {
 	if part == "**" {
 		return segment{any: true}, nil
 	}
-	var seg segment
+	seg := segment{tokens: make([]token, 0, len(part))}
 	for i := 0; i < len(part); {
 		r, size := utf8.DecodeRuneInString(part[i:])
 		switch r {
@@ -128,7 +128,8 @@ func parseSegment(part string) (segment, error) {
 			if err != nil {
 				return seg, err
 			}
-			seg.tokens = append(seg.tokens, token{kind: 'c', class: class})
+			seg.tokens = append(seg.tokens, token{kind: 'c', lit: rune(len(seg.classes))})
+			seg.classes = append(seg.classes, class)
 			i += n
 			continue
 		default:
@@ -201,9 +202,8 @@ func classRune(s string, i int) (rune, int, bool) {
 	return r, n, true
 }
 
-// regexp writes the expression of the shape, without anchors.
-func (s shape) regexp() string {
-	var b strings.Builder
+// writeRegexp writes the expression of the shape, without anchors.
+func (s shape) writeRegexp(b *strings.Builder) {
 	last := len(s.segs) - 1
 	needSlash := false
 	for i, seg := range s.segs {
@@ -221,7 +221,7 @@ func (s shape) regexp() string {
 			if needSlash {
 				b.WriteString("/")
 			}
-			b.WriteString(seg.regexp())
+			seg.writeRegexp(b)
 			// A name also matches everything below it when it is a
 			// directory; GitHub makes an exception for a final lone "*".
 			if i == last && !seg.loneStar() {
@@ -230,31 +230,32 @@ func (s shape) regexp() string {
 			needSlash = true
 		}
 	}
-	return b.String()
 }
 
 func (seg segment) loneStar() bool {
 	return len(seg.tokens) == 1 && seg.tokens[0].kind == '*'
 }
 
-func (seg segment) regexp() string {
+func (seg segment) writeRegexp(b *strings.Builder) {
 	if seg.loneStar() {
-		return `[^/]+`
+		b.WriteString(`[^/]+`)
+		return
 	}
-	var b strings.Builder
 	for _, t := range seg.tokens {
 		switch t.kind {
 		case 'l':
-			b.WriteString(regexp.QuoteMeta(string(t.lit)))
+			if t.lit < utf8.RuneSelf && strings.IndexByte(`\.+*?()|[]{}^$`, byte(t.lit)) >= 0 {
+				b.WriteByte('\\')
+			}
+			b.WriteRune(t.lit)
 		case '*':
 			b.WriteString(`[^/]*`)
 		case '?':
 			b.WriteString(`[^/]`)
 		case 'c':
-			b.WriteString(t.class)
+			b.WriteString(seg.classes[t.lit])
 		}
 	}
-	return b.String()
 }
 
 // literalDirs returns the literal leading segments of an anchored shape.
