@@ -51,6 +51,8 @@ type Facts struct {
 // Decision is what the evaluation decided.
 type Decision struct {
 	Report check.Report
+	// Template is the template area's result; nil when the area is off.
+	Template *template.Result
 	// Reviewers is nil when the area is off; Reviewers.Request are the
 	// people to ask now (none for drafts).
 	Reviewers *reviewers.Output
@@ -80,7 +82,7 @@ func Decide(f Facts, now time.Time) Decision {
 	if p != nil {
 		if p.Template != nil && p.Enforcement.Template != policy.ModeOff {
 			res := template.Evaluate(p.Template, f.PR, f.Template)
-			in.Template = &res
+			d.Template, in.Template = &res, &res
 		}
 		if p.Reviewers != nil && p.Enforcement.Reviewers != policy.ModeOff {
 			out := reviewers.Select(ReviewersInput(f, now))
