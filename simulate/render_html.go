@@ -10,7 +10,7 @@ import (
 // escapes every key and drops links whose scheme is not http(s).
 var page = template.Must(template.New("page").Funcs(template.FuncMap{
 	"clean": clean, "day": day, "dur": dur, "join": strings.Join,
-	"link": func(links map[int]string, n int) string { return links[n] },
+	"link":     func(links map[int]string, n int) string { return links[n] },
 	"nonempty": func(g Group) bool { return len(g.Current)+len(g.Proposed) > 0 },
 }).Parse(`<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>What-if for {{clean .Repo}}</title>

@@ -232,4 +232,6 @@ func openingOrder(h *History) []int {
 	return order
 }
 
-func equalFold(a, b string) bool { return strings.EqualFold(strings.TrimPrefix(a, "@"), strings.TrimPrefix(b, "@")) }
+func equalFold(a, b string) bool {
+	return strings.EqualFold(strings.TrimPrefix(a, "@"), strings.TrimPrefix(b, "@"))
+}

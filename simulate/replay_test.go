@@ -132,7 +132,7 @@ func TestReplay(t *testing.T) {
 			slow.Reviews = []policy.Review{review("alice", "COMMENTED", at(1, 12))} // 27h wall, 11h working
 			quick.Requests = []Request{{At: at(0, 9), Reviewer: "alice"}}
 			quick.Reviews = []policy.Review{review("alice", "APPROVED", at(0, 16))} // 7h both
-			never.Reviews = []policy.Review{review("alice", "APPROVED", at(0, 10))}   // nobody asked
+			never.Reviews = []policy.Review{review("alice", "APPROVED", at(0, 10))} // nobody asked
 			return []PR{weekend, slow, quick, never}
 		}(),
 		check: func(t *testing.T, r Report) {
