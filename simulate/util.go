@@ -2,6 +2,7 @@ package simulate
 
 import (
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -64,3 +65,5 @@ func firstCounting(pr PR) (time.Time, bool) {
 	r, ok := sla.FirstReview(pr.reviewsBefore(pr.ClosedAt), pr.Author)
 	return r.SubmittedAt, ok
 }
+
+func itoa(n int) string { return strconv.Itoa(n) }

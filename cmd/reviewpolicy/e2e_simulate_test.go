@@ -1,0 +1,247 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/reviewpolicy/reviewpolicy/internal/githubfake"
+	"github.com/reviewpolicy/reviewpolicy/simulate"
+)
+
+const (
+	simOwner = "acme"
+	simRepo  = "widgets"
+	simPRs   = 100
+)
+
+const simCurrent = `version: 1
+template:
+  sections: [{heading: Summary}]
+reviewers:
+  strategy: round-robin
+  rules: [{name: all, paths: ["**"], reviewers: ["@acme/core"]}]
+sla: {first_review: 24h}
+`
+
+// simProposed adds a section and a working-hours SLA.
+const simProposed = `version: 1
+template:
+  sections: [{heading: Summary}, {heading: Testing}]
+reviewers:
+  strategy: round-robin
+  rules: [{name: all, paths: ["**"], reviewers: ["@acme/core"]}]
+sla:
+  first_review: 8h
+  working_hours: {timezone: UTC, days: [mon, tue, wed, thu, fri], start: "09:00", end: "17:00"}
+`
+
+// simWant is what the test built into the history, per pull request.
+type simWant struct {
+	merged, reviewed              []int
+	noSummary, noTesting          []int
+	breachedBefore, breachedAfter []int
+	firstReview                   []time.Duration
+}
+
+// simHistory seeds 100 closed pull requests, one a week from Monday
+// 2 November 2026, in four kinds by number modulo 4:
+//
+//	0: asked Monday 10:00, reviewed 11:00 (1h wall, 1h working): no breach;
+//	1: asked Friday 16:00, reviewed Monday 10:00 (66h wall, 2h working):
+//	   breaches the 24h clock only;
+//	2: asked Monday 10:00, reviewed Tuesday 15:00 (29h wall, 13h working):
+//	   breaches both;
+//	3: asked Monday 10:00, closed unmerged at 12:00 without a review.
+//
+// Bodies: every 10th has no sections; otherwise every 3rd lacks Testing.
+// The first 50 are based on one commit, the rest on another, each with its
+// own template.
+func simHistory(f *githubfake.Fake) simWant {
+	var w simWant
+	start := time.Date(2026, 11, 2, 0, 0, 0, 0, time.UTC)
+	bases := []string{strings.Repeat("b1", 20), strings.Repeat("b2", 20)}
+	for i, sha := range bases {
+		f.SetFile(simOwner, simRepo, sha, ".github/pull_request_template.md", fmt.Sprintf("## Summary\n<!-- what, version %d -->\n", i))
+	}
+	for n := 1; n <= simPRs; n++ {
+		monday := start.Add(time.Duration(n) * 7 * 24 * time.Hour)
+		opened, reviewAt, closed := monday.Add(10*time.Hour), monday.Add(11*time.Hour), monday.Add(12*time.Hour)
+		switch n % 4 {
+		case 1:
+			opened, reviewAt = monday.Add(4*24*time.Hour+16*time.Hour), monday.Add(7*24*time.Hour+10*time.Hour)
+			w.breachedBefore = append(w.breachedBefore, n)
+		case 2:
+			reviewAt = monday.Add(24*time.Hour + 15*time.Hour)
+			w.breachedBefore, w.breachedAfter = append(w.breachedBefore, n), append(w.breachedAfter, n)
+		}
+		body := "## Summary\nthe widget parser accepts tabs\n\n## Testing\nunit tests\n"
+		switch {
+		case n%10 == 0:
+			body = "fixes it"
+			w.noSummary, w.noTesting = append(w.noSummary, n), append(w.noTesting, n)
+		case n%3 == 0:
+			body = "## Summary\nthe widget parser accepts tabs\n"
+			w.noTesting = append(w.noTesting, n)
+		}
+		pr := githubfake.PullRequest{Number: n, Title: fmt.Sprintf("change %d", n), Body: body, HeadRef: fmt.Sprintf("topic-%d", n),
+			HeadSHA: fmt.Sprintf("%040x", n), BaseRef: "main", BaseSHA: bases[(n-1)/50], Author: "dev",
+			Files: []string{fmt.Sprintf("src/file%d.go", n)}, State: "closed", CreatedAt: opened}
+		reviewer := []string{"alice", "bob"}[n%2]
+		if n%4 == 3 {
+			pr.ClosedAt = closed
+		} else {
+			closed = reviewAt.Add(time.Hour)
+			pr.ClosedAt, pr.MergedAt = closed, closed
+			w.merged, w.reviewed = append(w.merged, n), append(w.reviewed, n)
+			w.firstReview = append(w.firstReview, reviewAt.Sub(opened))
+		}
+		f.AddPullRequest(simOwner, simRepo, pr)
+		f.RequestReviewAt(simOwner, simRepo, n, "dev", reviewer, opened)
+		if n%4 != 3 {
+			f.AddReviewAt(simOwner, simRepo, n, reviewer, "APPROVED", "MEMBER", reviewAt)
+		}
+	}
+	return w
+}
+
+func simSetup(t *testing.T) (*githubfake.Fake, string, simWant) {
+	t.Helper()
+	f := githubfake.New(t)
+	f.AddRepo(simOwner, simRepo, 4711, "main")
+	f.AddInstallation(7, simOwner, simOwner+"/"+simRepo)
+	f.AddTeam(simOwner, "core", "alice", "bob")
+	f.SetFile(simOwner, simRepo, "main", ".github/review-policy.yml", simCurrent)
+	w := simHistory(f)
+	dir := t.TempDir()
+	keyPath := filepath.Join(dir, "app.pem")
+	must(t, os.WriteFile(keyPath, f.PrivateKeyPEM(), 0o600))
+	must(t, os.WriteFile(filepath.Join(dir, "new.yml"), []byte(simProposed), 0o600))
+	must(t, os.WriteFile(filepath.Join(dir, "config.yml"), []byte(fmt.Sprintf(`
+github:
+  v3_api_url: %s
+  v4_api_url: %sgraphql
+  app: {integration_id: %d, webhook_secret: s, private_key_file: %s}
+`, f.URL, f.URL, f.AppID(), keyPath)), 0o600))
+	return f, dir, w
+}
+
+func runSimulate(t *testing.T, dir string, extra ...string) simulate.Report {
+	t.Helper()
+	var out, errb bytes.Buffer
+	args := append([]string{"simulate", "--config", filepath.Join(dir, "config.yml"), "--repo", simOwner + "/" + simRepo,
+		"--policy", filepath.Join(dir, "new.yml"), "--format", "json", "--cache", filepath.Join(dir, "cache")}, extra...)
+	if err := run(context.Background(), args, func(string) string { return "" }, &out, &errb); err != nil {
+		t.Fatalf("simulate: %v\n%s", err, errb.String())
+	}
+	var rep simulate.Report
+	if err := json.Unmarshal(out.Bytes(), &rep); err != nil {
+		t.Fatalf("report: %v\n%s", err, out.String())
+	}
+	return rep
+}
+
+func TestSimulateReplaysTheLastHundredAndCachesTheAnswers(t *testing.T) {
+	t.Parallel()
+	f, dir, w := simSetup(t)
+	f.ResetCalls()
+	rep := runSimulate(t, dir)
+	cold := len(f.Calls())
+	checkSimReport(t, rep, w)
+
+	f.ResetCalls()
+	again := runSimulate(t, dir)
+	warm := f.Calls()
+	if len(warm) > 6 {
+		t.Errorf("the second run made %d calls, want at most 6 (token, installation, repository, policy, one listing, …):", len(warm))
+		for _, c := range warm {
+			t.Logf("  %s %s?%s", c.Method, c.Path, c.RawQuery)
+		}
+	}
+	if cold < 3*simPRs {
+		t.Errorf("the first run made only %d calls; files, reviews and timeline of 100 pull requests need 300", cold)
+	}
+	t.Logf("calls: cold %d, warm %d", cold, len(warm))
+	checkSimReport(t, again, w)
+
+	// The page, written with --out, links the pull requests behind each
+	// difference; the proposed policy against itself shows none.
+	page := simulateTo(t, dir, "html")
+	if !strings.Contains(page, `<a href="https://github.com/acme/widgets/pull/1">#1</a>`) {
+		t.Errorf("the page does not link #1 (breached only under the policy in force):\n%s", page)
+	}
+	self := simulateTo(t, dir, "text", "--against", filepath.Join(dir, "new.yml"))
+	if !strings.Contains(self, "breached: 25 -> 25 (+0)") || strings.Contains(self, "only proposed:") {
+		t.Errorf("a policy against itself differs:\n%s", self)
+	}
+}
+
+// simulateTo runs the command with --out and returns what it wrote there;
+// nothing goes to standard output.
+func simulateTo(t *testing.T, dir, format string, extra ...string) string {
+	t.Helper()
+	out := filepath.Join(dir, "report."+format)
+	var stdout, stderr bytes.Buffer
+	args := append([]string{"simulate", "--config", filepath.Join(dir, "config.yml"), "--repo", simOwner + "/" + simRepo,
+		"--policy", filepath.Join(dir, "new.yml"), "--format", format, "--out", out, "--cache", filepath.Join(dir, "cache")}, extra...)
+	if err := run(context.Background(), args, func(string) string { return "" }, &stdout, &stderr); err != nil {
+		t.Fatalf("simulate --format %s: %v\n%s", format, err, stderr.String())
+	}
+	data, err := os.ReadFile(out)
+	must(t, err)
+	if stdout.Len() != 0 {
+		t.Errorf("--out still wrote to standard output: %q", stdout.String())
+	}
+	return string(data)
+}
+
+func checkSimReport(t *testing.T, rep simulate.Report, w simWant) {
+	t.Helper()
+	if rep.PRs != simPRs || rep.Merged != len(w.merged) {
+		t.Errorf("%d pull requests, %d merged; want %d, %d", rep.PRs, rep.Merged, simPRs, len(w.merged))
+	}
+	group := func(gs []simulate.Group, key string) simulate.Group {
+		for _, g := range gs {
+			if g.Key == key {
+				return g
+			}
+		}
+		t.Errorf("no group %q", key)
+		return simulate.Group{}
+	}
+	if g := group(rep.Template, `section "Testing": missing`); !slices.Equal(g.Added, w.noTesting) || len(g.Current) != 0 {
+		t.Errorf("Testing missing: %+v, want added %v", g, w.noTesting)
+	}
+	if g := group(rep.Template, `section "Summary": missing`); !slices.Equal(g.Current, w.noSummary) || g.Changed() {
+		t.Errorf("Summary missing: %+v, want %v under both", g, w.noSummary)
+	}
+	b := rep.SLA.Breached
+	if !slices.Equal(b.Current, w.breachedBefore) || !slices.Equal(b.Proposed, w.breachedAfter) || len(b.Added) != 0 {
+		t.Errorf("breaches %v -> %v (added %v), want %v -> %v", b.Current, b.Proposed, b.Added, w.breachedBefore, w.breachedAfter)
+	}
+	slices.Sort(w.firstReview)
+	if want := w.firstReview[len(w.firstReview)/2]; rep.SLA.MedianFirstReview != want || rep.SLA.Reviewed != len(w.reviewed) {
+		t.Errorf("median first review %v over %d, want %v over %d", rep.SLA.MedianFirstReview, rep.SLA.Reviewed, want, len(w.reviewed))
+	}
+	for i, l := range rep.Spread {
+		if l.Requests != simPRs || l.Max != simPRs/2 || l.People != 2 {
+			t.Errorf("spread %d: %+v, want alice and bob 50 each", i, l)
+		}
+	}
+	if len(rep.Blocked) != 0 || len(rep.NoCandidate) != 0 {
+		t.Errorf("blocks %+v, no candidate %+v: the policies require no approvals and name a team", rep.Blocked, rep.NoCandidate)
+	}
+	if u := rep.Links[42]; u != "https://github.com/acme/widgets/pull/42" {
+		t.Errorf("link of #42 is %q", u)
+	}
+	if !slices.ContainsFunc(rep.Unknown, func(s string) bool { return strings.Contains(s, "today's membership") }) {
+		t.Errorf("unknowns %q do not say a team's membership then is unknown", rep.Unknown)
+	}
+}
