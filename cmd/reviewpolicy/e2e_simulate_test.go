@@ -152,13 +152,15 @@ func TestSimulateReplaysTheLastHundredAndCachesTheAnswers(t *testing.T) {
 	t.Parallel()
 	f, dir, w := simSetup(t)
 	f.ResetCalls()
+	began := time.Now()
 	rep := runSimulate(t, dir)
-	cold := len(f.Calls())
+	cold, coldTook := len(f.Calls()), time.Since(began)
 	checkSimReport(t, rep, w)
 
 	f.ResetCalls()
+	began = time.Now()
 	again := runSimulate(t, dir)
-	warm := f.Calls()
+	warm, warmTook := f.Calls(), time.Since(began)
 	if len(warm) > 6 {
 		t.Errorf("the second run made %d calls, want at most 6 (token, installation, repository, policy, one listing, …):", len(warm))
 		for _, c := range warm {
@@ -168,7 +170,7 @@ func TestSimulateReplaysTheLastHundredAndCachesTheAnswers(t *testing.T) {
 	if cold < 3*simPRs {
 		t.Errorf("the first run made only %d calls; files, reviews and timeline of 100 pull requests need 300", cold)
 	}
-	t.Logf("calls: cold %d, warm %d", cold, len(warm))
+	t.Logf("calls: cold %d in %v, warm %d in %v", cold, coldTook, len(warm), warmTook)
 	checkSimReport(t, again, w)
 
 	// The page, written with --out, links the pull requests behind each
