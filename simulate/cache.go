@@ -1,6 +1,7 @@
 package simulate
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -9,35 +10,42 @@ import (
 	"path/filepath"
 )
 
-// Cache keeps GitHub's answers on disk between runs, one JSON file per key.
-// It holds what cannot change for its key (the files at a commit, a blob)
-// or says when it was read (a closed pull request's facts carry its
+// Answers is where the gatherer keeps what GitHub answered between runs:
+// what cannot change for its key (the files at a commit, a blob), or what
+// says when it was read (a closed pull request's facts carry its
 // updated_at; a team its reading time), so a second run asks GitHub almost
-// nothing. A nil Cache or an empty Dir keeps nothing.
-type Cache struct {
+// nothing. Keys are printable text. A failed Get is a miss.
+type Answers interface {
+	Get(ctx context.Context, key string) ([]byte, bool)
+	Put(ctx context.Context, key string, value []byte) error
+}
+
+// DiskCache keeps answers on disk, one JSON file per key (the command's
+// cache). An empty Dir keeps nothing.
+type DiskCache struct {
 	Dir string
 }
 
-func (c *Cache) path(key string) string {
+func (c *DiskCache) path(key string) string {
 	sum := sha256.Sum256([]byte(key))
 	return filepath.Join(c.Dir, hex.EncodeToString(sum[:])+".json")
 }
 
-// get fills v from the entry of key; false when there is none or it no
-// longer decodes (an older format), which then counts as a miss.
-func (c *Cache) get(key string, v any) bool {
+// Get returns the entry of key; false when there is none or it was
+// written by another version of the format.
+func (c *DiskCache) Get(_ context.Context, key string) ([]byte, bool) {
 	if c == nil || c.Dir == "" {
-		return false
+		return nil, false
 	}
 	data, err := os.ReadFile(c.path(key))
 	if err != nil {
-		return false
+		return nil, false
 	}
 	var e entry
 	if json.Unmarshal(data, &e) != nil || e.Key != key || e.Version != cacheVersion {
-		return false
+		return nil, false
 	}
-	return json.Unmarshal(e.Value, v) == nil
+	return e.Value, true
 }
 
 // entry is one cached answer; Key guards against a hash collision and
@@ -50,14 +58,11 @@ type entry struct {
 
 const cacheVersion = 1
 
-// put stores v under key, atomically (a crash leaves the old entry or none).
-func (c *Cache) put(key string, v any) error {
+// Put stores value (JSON) under key, atomically: a crash leaves the old
+// entry or none.
+func (c *DiskCache) Put(_ context.Context, key string, value []byte) error {
 	if c == nil || c.Dir == "" {
 		return nil
-	}
-	value, err := json.Marshal(v)
-	if err != nil {
-		return err
 	}
 	data, err := json.Marshal(entry{Version: cacheVersion, Key: key, Value: value})
 	if err != nil {

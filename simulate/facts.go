@@ -26,6 +26,11 @@ type History struct {
 	MissingTeams []string
 	// TeamsAt is when Teams was read.
 	TeamsAt time.Time
+	// Listed is how many closed pull requests GitHub listed; Unread of them
+	// were not read within the gatherer's request budget and are not in PRs.
+	Listed, Unread int
+	// UnreadTeams are teams not read within the budget: taken as empty.
+	UnreadTeams []string
 }
 
 // PR is one closed pull request as it was.

@@ -2,6 +2,7 @@ package simulate
 
 import (
 	"context"
+	"encoding/json"
 	"slices"
 	"strings"
 	"time"
@@ -21,10 +22,24 @@ const DefaultTeamTTL = 24 * time.Hour
 // GitHub, as the app, through the cache.
 type Gatherer struct {
 	Repo    *githubapi.Repo
-	Cache   *Cache
+	Cache   Answers // nil: keep nothing
 	Now     func() time.Time
 	TeamTTL time.Duration
+	// MaxCalls, when positive, bounds the requests one History makes: pull
+	// requests it cannot afford are left unread (History.Unread) for a
+	// later run, which finds the others in the cache. A listing counts as
+	// one request; one of more than 100 items costs one more per 100.
+	MaxCalls int
+
+	calls int
 }
+
+// Requests a pull request not read before may cost: files, reviews,
+// timeline, and its base commit's listing, two blobs and two probes.
+const callsPerPull = 3 + 5
+
+// teamReserve is kept back from MaxCalls for the team look-ups.
+const teamReserve = 5
 
 // cachedPR is a pull request's facts with the updated_at they were read
 // at: a closed pull request that was not updated since has the same files,
@@ -51,14 +66,20 @@ type cachedTeam struct {
 // policies name for them.
 func (g *Gatherer) History(ctx context.Context, last int, policies ...*policy.Policy) (History, error) {
 	h := History{Repo: g.Repo.String()}
+	g.calls++
 	list, err := g.Repo.ClosedPulls(ctx, last)
 	if err != nil {
 		return h, err
 	}
+	h.Listed = len(list)
 	for _, pr := range list {
-		p, err := g.pull(ctx, pr)
+		p, ok, err := g.pull(ctx, pr)
 		if err != nil {
 			return h, err
+		}
+		if !ok {
+			h.Unread++
+			continue
 		}
 		h.PRs = append(h.PRs, p)
 	}
@@ -66,16 +87,68 @@ func (g *Gatherer) History(ctx context.Context, last int, policies ...*policy.Po
 	return h, err
 }
 
-// pull returns one pull request's facts, from the cache when it was not
-// updated since they were read.
-func (g *Gatherer) pull(ctx context.Context, pr *github.PullRequest) (PR, error) {
-	key := "pr\x00" + g.Repo.String() + "\x00" + itoa(pr.GetNumber())
-	var c cachedPR
-	if g.Cache.get(key, &c) && c.Updated.Equal(pr.GetUpdatedAt().Time) {
-		return g.withBase(ctx, c.PR, pr.GetBase().GetSHA())
+// afford reports whether n more requests fit in the budget, and counts them.
+func (g *Gatherer) afford(n, reserve int) bool {
+	if g.MaxCalls > 0 && g.calls+n+reserve > g.MaxCalls {
+		return false
 	}
+	g.calls += n
+	return true
+}
+
+// Calls is how many requests the gatherer has counted so far.
+func (g *Gatherer) Calls() int { return g.calls }
+
+func (g *Gatherer) get(ctx context.Context, key string, v any) bool {
+	if g.Cache == nil {
+		return false
+	}
+	data, ok := g.Cache.Get(ctx, key)
+	return ok && json.Unmarshal(data, v) == nil
+}
+
+func (g *Gatherer) put(ctx context.Context, key string, v any) error {
+	if g.Cache == nil {
+		return nil
+	}
+	data, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	return g.Cache.Put(ctx, key, data)
+}
+
+// pull returns one pull request's facts, from the cache when it was not
+// updated since they were read; ok is false when the budget cannot afford
+// reading it.
+func (g *Gatherer) pull(ctx context.Context, pr *github.PullRequest) (p PR, ok bool, err error) {
+	key := "pr/" + g.Repo.String() + "/" + itoa(pr.GetNumber())
+	var c cachedPR
+	if g.get(ctx, key, &c) && c.Updated.Equal(pr.GetUpdatedAt().Time) {
+		p = c.PR
+	} else {
+		if !g.afford(0, callsPerPull+teamReserve) {
+			return p, false, nil
+		}
+		if p, err = g.read(ctx, pr); err != nil {
+			return p, false, err
+		}
+		if err := g.put(ctx, key, cachedPR{Updated: pr.GetUpdatedAt().Time, PR: p}); err != nil {
+			return p, false, err
+		}
+	}
+	if !g.haveBase(ctx, pr.GetBase().GetSHA()) && !g.afford(0, 5+teamReserve) {
+		return p, false, nil
+	}
+	p, err = g.withBase(ctx, p, pr.GetBase().GetSHA())
+	return p, err == nil, err
+}
+
+// read reads a pull request's files, reviews and review requests.
+func (g *Gatherer) read(ctx context.Context, pr *github.PullRequest) (PR, error) {
 	p := fromPull(pr)
 	var err error
+	g.calls += 3
 	if p.Files, p.Additions, p.Deletions, err = g.Repo.FileStats(ctx, p.Number); err != nil {
 		return p, err
 	}
@@ -89,10 +162,7 @@ func (g *Gatherer) pull(ctx context.Context, pr *github.PullRequest) (PR, error)
 		return p, err
 	}
 	p.Requests = requests(events, g.Repo.Owner)
-	if err := g.Cache.put(key, cachedPR{Updated: pr.GetUpdatedAt().Time, PR: p}); err != nil {
-		return p, err
-	}
-	return g.withBase(ctx, p, p.BaseSHA)
+	return p, nil
 }
 
 func fromPull(pr *github.PullRequest) PR {
@@ -135,17 +205,24 @@ func requests(events []*github.Timeline, owner string) []Request {
 	return out
 }
 
+func (g *Gatherer) baseKey(sha string) string { return "base/" + g.Repo.String() + "/" + sha }
+
+// haveBase reports whether the files at base commit sha are cached.
+func (g *Gatherer) haveBase(ctx context.Context, sha string) bool {
+	var b baseFiles
+	return sha != "" && g.get(ctx, g.baseKey(sha), &b)
+}
+
 // withBase adds the template and CODEOWNERS at the pull request's base
 // commit, read once per commit.
 func (g *Gatherer) withBase(ctx context.Context, p PR, sha string) (PR, error) {
-	key := "base\x00" + g.Repo.String() + "\x00" + sha
 	var b baseFiles
-	if sha == "" || !g.Cache.get(key, &b) {
+	if sha == "" || !g.get(ctx, g.baseKey(sha), &b) {
 		var err error
 		if b, err = g.readBase(ctx, sha); err != nil {
 			return p, err
 		}
-		if err := g.Cache.put(key, b); err != nil {
+		if err := g.put(ctx, g.baseKey(sha), b); err != nil {
 			return p, err
 		}
 	}
@@ -158,6 +235,7 @@ func (g *Gatherer) withBase(ctx context.Context, p PR, sha string) (PR, error) {
 // commits), and the other places only when .github has neither.
 func (g *Gatherer) readBase(ctx context.Context, sha string) (baseFiles, error) {
 	var b baseFiles
+	g.calls++
 	dir, err := g.Repo.GitHubDir(ctx, sha)
 	if err != nil {
 		return b, err
@@ -180,6 +258,7 @@ func (g *Gatherer) firstOf(ctx context.Context, sha string, dir githubapi.BaseFi
 			}
 			continue
 		}
+		g.calls++
 		text, _, found, err := g.Repo.File(ctx, g.Repo.Owner, g.Repo.Name, p, sha)
 		if err != nil || found {
 			return text, err
@@ -189,16 +268,17 @@ func (g *Gatherer) firstOf(ctx context.Context, sha string, dir githubapi.BaseFi
 }
 
 func (g *Gatherer) blob(ctx context.Context, sha string) (string, error) {
-	key := "blob\x00" + g.Repo.String() + "\x00" + sha
+	key := "blob/" + g.Repo.String() + "/" + sha
 	var text string
-	if g.Cache.get(key, &text) {
+	if g.get(ctx, key, &text) {
 		return text, nil
 	}
+	g.calls++
 	text, err := g.Repo.BlobText(ctx, sha)
 	if err != nil {
 		return "", err
 	}
-	return text, g.Cache.put(key, text)
+	return text, g.put(ctx, key, text)
 }
 
 // teams reads the members of every team the policies could ask on the
@@ -217,9 +297,13 @@ func (g *Gatherer) teams(ctx context.Context, h *History, policies []*policy.Pol
 	slices.Sort(refs)
 	h.Teams = map[string][]string{}
 	for _, ref := range slices.Compact(refs) {
-		t, err := g.team(ctx, ref)
+		t, ok, err := g.team(ctx, ref)
 		if err != nil {
 			return err
+		}
+		if !ok {
+			h.UnreadTeams = append(h.UnreadTeams, ref)
+			continue
 		}
 		if !t.Found {
 			h.MissingTeams = append(h.MissingTeams, ref)
@@ -232,20 +316,23 @@ func (g *Gatherer) teams(ctx context.Context, h *History, policies []*policy.Pol
 	return nil
 }
 
-func (g *Gatherer) team(ctx context.Context, ref string) (cachedTeam, error) {
-	key := "team\x00" + strings.ToLower(ref)
+// team reads one team's members; ok is false when the budget is spent.
+func (g *Gatherer) team(ctx context.Context, ref string) (t cachedTeam, ok bool, err error) {
+	key := "team/" + strings.ToLower(ref)
 	now := g.now()
-	var t cachedTeam
-	if g.Cache.get(key, &t) && now.Sub(t.At) < g.ttl() {
-		return t, nil
+	if g.get(ctx, key, &t) && now.Sub(t.At) < g.ttl() {
+		return t, true, nil
+	}
+	if !g.afford(1, 0) {
+		return t, false, nil
 	}
 	org, slug, _ := strings.Cut(strings.TrimPrefix(ref, "@"), "/")
 	members, found, err := g.Repo.TeamMembers(ctx, org, slug)
 	if err != nil {
-		return t, err
+		return t, false, err
 	}
 	t = cachedTeam{At: now, Members: members, Found: found}
-	return t, g.Cache.put(key, t)
+	return t, true, g.put(ctx, key, t)
 }
 
 func (g *Gatherer) now() time.Time {

@@ -2,6 +2,7 @@ package simulate
 
 import (
 	"cmp"
+	"fmt"
 	"slices"
 	"sort"
 	"strings"
@@ -236,6 +237,13 @@ func unknowns(h History) []string {
 	}
 	for _, t := range h.MissingTeams {
 		out = append(out, "Team "+t+" could not be read: it counted as having no members.")
+	}
+	for _, t := range h.UnreadTeams {
+		out = append(out, "Team "+t+" was not read within the request budget: it counted as having no members.")
+	}
+	if h.Unread > 0 {
+		out = append(out, fmt.Sprintf("%d of the %d closed pull requests listed were not read within the request budget and are not replayed; a later run reads them.",
+			h.Unread, h.Listed))
 	}
 	return out
 }

@@ -111,7 +111,7 @@ func runSimulation(ctx context.Context, f simulateFlags, getenv func(string) str
 	if err != nil {
 		return simulate.Report{}, err
 	}
-	g := &simulate.Gatherer{Repo: repo, Cache: &simulate.Cache{Dir: cacheDir(f.cache, getenv)}}
+	g := &simulate.Gatherer{Repo: repo, Cache: &simulate.DiskCache{Dir: cacheDir(f.cache, getenv)}}
 	h, err := g.History(ctx, f.last, current, prop)
 	if err != nil {
 		return simulate.Report{}, err
