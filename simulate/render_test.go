@@ -64,3 +64,30 @@ func TestRenderJSONRoundTrips(t *testing.T) {
 		t.Error("an unknown format was accepted")
 	}
 }
+
+func TestMarkdownListsTheLargestDifferencesInert(t *testing.T) {
+	t.Parallel()
+	r := hostileReport()
+	r.Template = append(r.Template, Group{Key: "@everyone ping", Current: []int{7}, Removed: []int{7}})
+	var added []int
+	for n := 100; n < 130; n++ {
+		added = append(added, n)
+	}
+	r.Load = []Group{{Key: "carol", Proposed: added, Added: added}}
+	md := Markdown(r)
+	for _, want := range []string{"[#\u200d7](https://github.com/o/r/pull/7)", "reviewer carol: 0 → 30", "and 20 more",
+		"| first-review SLA breaches | 1 | 0 |"} {
+		if !strings.Contains(md, want) {
+			t.Errorf("markdown lacks %q:\n%s", want, md)
+		}
+	}
+	if strings.Contains(md, "javascript:") || strings.Contains(md, "<script>") || strings.Contains(md, "@everyone") {
+		t.Errorf("hostile text is live:\n%s", md)
+	}
+	if strings.Index(md, "- reviewer carol") > strings.Index(md, "- template") {
+		t.Errorf("the largest difference (carol, 30) is not first:\n%s", md)
+	}
+	if len(md) > MaxMarkdown {
+		t.Errorf("section of %d bytes, over %d", len(md), MaxMarkdown)
+	}
+}
