@@ -2,6 +2,7 @@ package simulate
 
 import (
 	"cmp"
+	"context"
 	"fmt"
 	"slices"
 	"strings"
@@ -50,14 +51,19 @@ type assignment struct {
 	from, till time.Time
 }
 
-// run replays every pull request of h (sorted by opening) under p.
-func run(p *policy.Policy, h *History, order []int) []outcome {
+// run replays every pull request of h (sorted by opening) under p. It
+// stops between pull requests when ctx ends: a proposed policy is its
+// author's, and its worst globs make each evaluation costly.
+func run(ctx context.Context, p *policy.Policy, h *History, order []int) ([]outcome, error) {
 	r := &replayer{p: p, h: h, rotation: map[string]int{}, owners: map[string]*reviewers.Codeowners{}}
 	out := make([]outcome, len(h.PRs))
 	for _, i := range order {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
 		out[i] = r.one(h.PRs[i])
 	}
-	return out
+	return out, nil
 }
 
 func (r *replayer) one(pr PR) outcome {

@@ -1,6 +1,8 @@
 package simulate
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"testing"
@@ -192,5 +194,15 @@ func TestTeamsUseTodaysMembershipAndSayItIsUnknown(t *testing.T) {
 	}
 	if !found {
 		t.Errorf("unknowns %q do not say today's membership was used", r.Unknown)
+	}
+}
+
+func TestReplayStopsWhenTheContextEnds(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	h := History{Repo: "o/r", PRs: []PR{pr(1, at(0, 9), "", "a.go")}}
+	if _, err := ReplayContext(ctx, h, nil, parse(t, "version: 1\n"), "a", "b"); !errors.Is(err, context.Canceled) {
+		t.Errorf("err %v, want context.Canceled", err)
 	}
 }

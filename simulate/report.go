@@ -2,6 +2,7 @@ package simulate
 
 import (
 	"cmp"
+	"context"
 	"fmt"
 	"slices"
 	"sort"
@@ -76,8 +77,21 @@ type SLA struct {
 // Replay replays h under the policy in force and the proposed one. Nil
 // policies replay as "no policy". current and proposed name their sources.
 func Replay(h History, current, proposed *policy.Policy, currentSource, proposedSource string) Report {
+	r, _ := ReplayContext(context.Background(), h, current, proposed, currentSource, proposedSource)
+	return r
+}
+
+// ReplayContext is Replay that gives up, with ctx's error, when ctx ends.
+func ReplayContext(ctx context.Context, h History, current, proposed *policy.Policy, currentSource, proposedSource string) (Report, error) {
 	order := openingOrder(&h)
-	before, after := run(current, &h, order), run(proposed, &h, order)
+	before, err := run(ctx, current, &h, order)
+	if err != nil {
+		return Report{}, err
+	}
+	after, err := run(ctx, proposed, &h, order)
+	if err != nil {
+		return Report{}, err
+	}
 	rep := Report{Repo: h.Repo, Current: currentSource, Proposed: proposedSource, PRs: len(h.PRs), Links: map[int]string{}}
 	for _, pr := range h.PRs {
 		rep.Links[pr.Number] = pr.URL
@@ -101,7 +115,7 @@ func Replay(h History, current, proposed *policy.Policy, currentSource, proposed
 	rep.Spread = [2]Load{spread(before), spread(after)}
 	rep.SLA = slaOf(h.PRs, before, after)
 	rep.Unknown = unknowns(h)
-	return rep
+	return rep, nil
 }
 
 // groups collects, per key, the pull requests each policy puts under it,

@@ -51,8 +51,9 @@ type simWant struct {
 	firstReview                   []time.Duration
 }
 
-// simHistory seeds 100 closed pull requests, one a week from Monday
-// 2 November 2026, in four kinds by number modulo 4:
+// simHistory seeds count closed pull requests numbered from first, one a
+// week from Monday 2 November 2026, in four kinds by i modulo 4, i being
+// 1 for the first:
 //
 //	0: asked Monday 10:00, reviewed 11:00 (1h wall, 1h working): no breach;
 //	1: asked Friday 16:00, reviewed Monday 10:00 (66h wall, 2h working):
@@ -62,19 +63,20 @@ type simWant struct {
 //	3: asked Monday 10:00, closed unmerged at 12:00 without a review.
 //
 // Bodies: every 10th has no sections; otherwise every 3rd lacks Testing.
-// The first 50 are based on one commit, the rest on another, each with its
-// own template.
-func simHistory(f *githubfake.Fake) simWant {
+// The first half are based on one commit, the rest on another, each with
+// its own template.
+func simHistory(f *githubfake.Fake, owner, repo string, first, count int) simWant {
 	var w simWant
 	start := time.Date(2026, 11, 2, 0, 0, 0, 0, time.UTC)
 	bases := []string{strings.Repeat("b1", 20), strings.Repeat("b2", 20)}
 	for i, sha := range bases {
-		f.SetFile(simOwner, simRepo, sha, ".github/pull_request_template.md", fmt.Sprintf("## Summary\n<!-- what, version %d -->\n", i))
+		f.SetFile(owner, repo, sha, ".github/pull_request_template.md", fmt.Sprintf("## Summary\n<!-- what, version %d -->\n", i))
 	}
-	for n := 1; n <= simPRs; n++ {
-		monday := start.Add(time.Duration(n) * 7 * 24 * time.Hour)
+	for n := first; n < first+count; n++ {
+		i := n - first + 1 // the kinds go by this
+		monday := start.Add(time.Duration(i) * 7 * 24 * time.Hour)
 		opened, reviewAt, closed := monday.Add(10*time.Hour), monday.Add(11*time.Hour), monday.Add(12*time.Hour)
-		switch n % 4 {
+		switch i % 4 {
 		case 1:
 			opened, reviewAt = monday.Add(4*24*time.Hour+16*time.Hour), monday.Add(7*24*time.Hour+10*time.Hour)
 			w.breachedBefore = append(w.breachedBefore, n)
@@ -84,18 +86,18 @@ func simHistory(f *githubfake.Fake) simWant {
 		}
 		body := "## Summary\nthe widget parser accepts tabs\n\n## Testing\nunit tests\n"
 		switch {
-		case n%10 == 0:
+		case i%10 == 0:
 			body = "fixes it"
 			w.noSummary, w.noTesting = append(w.noSummary, n), append(w.noTesting, n)
-		case n%3 == 0:
+		case i%3 == 0:
 			body = "## Summary\nthe widget parser accepts tabs\n"
 			w.noTesting = append(w.noTesting, n)
 		}
 		pr := githubfake.PullRequest{Number: n, Title: fmt.Sprintf("change %d", n), Body: body, HeadRef: fmt.Sprintf("topic-%d", n),
-			HeadSHA: fmt.Sprintf("%040x", n), BaseRef: "main", BaseSHA: bases[(n-1)/50], Author: "dev",
+			HeadSHA: fmt.Sprintf("%040x", n), BaseRef: "main", BaseSHA: bases[(i-1)*2/count], Author: "dev",
 			Files: []string{fmt.Sprintf("src/file%d.go", n)}, State: "closed", CreatedAt: opened}
 		reviewer := []string{"alice", "bob"}[n%2]
-		if n%4 == 3 {
+		if i%4 == 3 {
 			pr.ClosedAt = closed
 		} else {
 			closed = reviewAt.Add(time.Hour)
@@ -103,10 +105,10 @@ func simHistory(f *githubfake.Fake) simWant {
 			w.merged, w.reviewed = append(w.merged, n), append(w.reviewed, n)
 			w.firstReview = append(w.firstReview, reviewAt.Sub(opened))
 		}
-		f.AddPullRequest(simOwner, simRepo, pr)
-		f.RequestReviewAt(simOwner, simRepo, n, "dev", reviewer, opened)
-		if n%4 != 3 {
-			f.AddReviewAt(simOwner, simRepo, n, reviewer, "APPROVED", "MEMBER", reviewAt)
+		f.AddPullRequest(owner, repo, pr)
+		f.RequestReviewAt(owner, repo, n, "dev", reviewer, opened)
+		if i%4 != 3 {
+			f.AddReviewAt(owner, repo, n, reviewer, "APPROVED", "MEMBER", reviewAt)
 		}
 	}
 	return w
@@ -119,7 +121,7 @@ func simSetup(t *testing.T) (*githubfake.Fake, string, simWant) {
 	f.AddInstallation(7, simOwner, simOwner+"/"+simRepo)
 	f.AddTeam(simOwner, "core", "alice", "bob")
 	f.SetFile(simOwner, simRepo, "main", ".github/review-policy.yml", simCurrent)
-	w := simHistory(f)
+	w := simHistory(f, simOwner, simRepo, 1, simPRs)
 	dir := t.TempDir()
 	keyPath := filepath.Join(dir, "app.pem")
 	must(t, os.WriteFile(keyPath, f.PrivateKeyPEM(), 0o600))
