@@ -249,3 +249,34 @@ func checkSimReport(t *testing.T, rep simulate.Report, w simWant) {
 		t.Errorf("unknowns %q do not say a team's membership then is unknown", rep.Unknown)
 	}
 }
+
+func TestSimulateRefusesBadInputClearly(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	bad := filepath.Join(dir, "bad.yml")
+	must(t, os.WriteFile(bad, []byte("version: 1\nreviewers:\n  strategy: fastest\n"), 0o600))
+	for _, tc := range []struct {
+		args []string
+		want string
+		code int
+	}{
+		{[]string{"--config", "c.yml", "--policy", bad}, "--repo must be owner/name", 2},
+		{[]string{"--config", "c.yml", "--repo", "a/b/c", "--policy", bad}, "--repo must be owner/name", 2},
+		{[]string{"--config", "c.yml", "--repo", "a/b", "--policy", bad, "--format", "xml"}, "--format must be text, json or html", 2},
+		{[]string{"--config", "c.yml", "--repo", "a/b", "--policy", bad, "--last", "0"}, "--last must be between 1 and 1000", 2},
+		{[]string{"--repo", "a/b", "--policy", bad}, "--config is required", 2},
+		{[]string{"--config", "c.yml", "--repo", "a/b", "--policy", bad}, "bad.yml:3:13", 0},
+	} {
+		var out, errb bytes.Buffer
+		err := run(context.Background(), append([]string{"simulate"}, tc.args...), func(string) string { return "" }, &out, &errb)
+		var exit exitError
+		switch {
+		case err == nil:
+			t.Errorf("%v: accepted", tc.args)
+		case tc.code != 0 && (!asExit(err, &exit) || exit.code != tc.code):
+			t.Errorf("%v: %v, want exit %d", tc.args, err, tc.code)
+		case !strings.Contains(errb.String()+err.Error(), tc.want):
+			t.Errorf("%v: %q / %v, want %q", tc.args, errb.String(), err, tc.want)
+		}
+	}
+}
