@@ -54,6 +54,14 @@ type PR struct {
 	Reviews              []policy.Review
 	// Requests are the timeline's review_requested events, oldest first.
 	Requests []Request
+	// Drafts are the periods it was a draft (convert_to_draft and
+	// ready_for_review events), oldest first; To is zero while it stayed one.
+	Drafts []Period
+}
+
+// Period is a stretch of time; a zero To has not ended.
+type Period struct {
+	From, To time.Time
 }
 
 // Request is one review_requested event.

@@ -41,6 +41,11 @@ const callsPerPull = 3 + 5
 // teamReserve is kept back from MaxCalls for the team look-ups.
 const teamReserve = 5
 
+// answersVersion is in the key of every answer whose shape may grow: a new
+// fact read from GitHub (say, the draft periods) bumps it, so answers kept
+// by an older build are read again rather than replayed without it.
+const answersVersion = "v1"
+
 // cachedPR is a pull request's facts with the updated_at they were read
 // at: a closed pull request that was not updated since has the same files,
 // reviews and timeline.
@@ -122,7 +127,7 @@ func (g *Gatherer) put(ctx context.Context, key string, v any) error {
 // updated since they were read; ok is false when the budget cannot afford
 // reading it.
 func (g *Gatherer) pull(ctx context.Context, pr *github.PullRequest) (p PR, ok bool, err error) {
-	key := "pr/" + g.Repo.String() + "/" + itoa(pr.GetNumber())
+	key := "pr/" + answersVersion + "/" + g.Repo.String() + "/" + itoa(pr.GetNumber())
 	var c cachedPR
 	if g.get(ctx, key, &c) && c.Updated.Equal(pr.GetUpdatedAt().Time) {
 		p = c.PR
@@ -162,7 +167,37 @@ func (g *Gatherer) read(ctx context.Context, pr *github.PullRequest) (PR, error)
 		return p, err
 	}
 	p.Requests = requests(events, g.Repo.Owner)
+	p.Drafts = drafts(events, p.CreatedAt)
 	return p, nil
+}
+
+// drafts are the periods the timeline shows the pull request as a draft. A
+// ready_for_review with no conversion before it ends a draft it was opened as.
+func drafts(events []*github.Timeline, opened time.Time) []Period {
+	var out []Period
+	var from time.Time
+	inDraft := false
+	for _, ev := range events {
+		at := ev.GetCreatedAt().Time
+		switch ev.GetEvent() {
+		case "convert_to_draft":
+			if !inDraft {
+				from, inDraft = at, true
+			}
+		case "ready_for_review":
+			if !inDraft && len(out) == 0 && from.IsZero() {
+				from, inDraft = opened, true // opened as a draft
+			}
+			if inDraft {
+				out = append(out, Period{From: from, To: at})
+				inDraft = false
+			}
+		}
+	}
+	if inDraft {
+		out = append(out, Period{From: from})
+	}
+	return out
 }
 
 func fromPull(pr *github.PullRequest) PR {

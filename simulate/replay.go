@@ -186,8 +186,7 @@ func (r *replayer) sla(pr PR, requestsAtOpen bool) slaOutcome {
 	only := *p
 	only.Template, only.Reviewers = nil, nil
 	f := decide.Facts{Policy: &only, Repo: r.h.Repo, PR: pr.facts(), Reviews: reviews}
-	f.Clock, _ = sla.Clock{}.Start(start)
-	f.ClockFound = true
+	f.Clock, f.ClockFound = clockUntil(p.SLA, start, end, pr.Drafts), true
 	d := decide.Decide(f, end)
 	st := sla.Evaluate(p.SLA, d.SLA.Clock, end)
 	o.clocked, o.reviewed, o.breached = true, st.State == sla.Reviewed, st.Breached
@@ -195,6 +194,34 @@ func (r *replayer) sla(pr PR, requestsAtOpen bool) slaOutcome {
 		o.took = st.ReviewedAfter
 	}
 	return o
+}
+
+// clockUntil is the SLA clock started at start and paused while the pull
+// request was a draft, as the app would have kept it, up to end.
+func clockUntil(p *policy.SLAPolicy, start, end time.Time, drafts []Period) sla.Clock {
+	var c sla.Clock
+	started := false
+	for _, d := range drafts {
+		if !d.From.Before(end) {
+			break
+		}
+		if !d.To.IsZero() && !d.To.After(start) {
+			continue // over before the clock started
+		}
+		if !started && d.From.After(start) {
+			c, _ = c.Start(start)
+		}
+		started = true
+		c, _ = c.Pause(d.From, p) // no-op unless running
+		if d.To.IsZero() || !d.To.Before(end) {
+			return c
+		}
+		c, _ = c.Start(d.To)
+	}
+	if !started {
+		c, _ = c.Start(start)
+	}
+	return c
 }
 
 // templateFails words each unmet requirement as a reason shared by every

@@ -206,3 +206,22 @@ func TestReplayStopsWhenTheContextEnds(t *testing.T) {
 		t.Errorf("err %v, want context.Canceled", err)
 	}
 }
+
+func TestDraftTimeDoesNotCountTowardTheSLA(t *testing.T) {
+	t.Parallel()
+	p := parse(t, "version: 1\nsla: {first_review: 4h}\n")
+	opened, midway, plain := pr(1, at(0, 9), ""), pr(2, at(0, 9), ""), pr(3, at(0, 9), "")
+	for _, x := range []*PR{&opened, &midway, &plain} {
+		x.Requests = []Request{{At: at(0, 9), Reviewer: "alice"}}
+		x.Reviews = []policy.Review{review("alice", "APPROVED", at(0, 17))} // 8h after the request
+	}
+	opened.Drafts = []Period{{From: at(0, 9), To: at(0, 15)}} // 2h ready: met
+	midway.Drafts = []Period{{From: at(0, 10), To: at(0, 14)}} // 4h ready: breached at the limit
+	r := Replay(History{Repo: "o/r", PRs: []PR{opened, midway, plain}}, p, p, "a", "b")
+	if got := r.SLA.Breached.Current; !slices.Equal(got, []int{2, 3}) {
+		t.Errorf("breached %v, want [2 3]: #1 counted only its 2 ready hours", got)
+	}
+	if r.SLA.MedianWorking[0] != 4*time.Hour {
+		t.Errorf("median %v, want 4h (2h, 4h, 8h)", r.SLA.MedianWorking[0])
+	}
+}
