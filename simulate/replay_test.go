@@ -215,7 +215,7 @@ func TestDraftTimeDoesNotCountTowardTheSLA(t *testing.T) {
 		x.Requests = []Request{{At: at(0, 9), Reviewer: "alice"}}
 		x.Reviews = []policy.Review{review("alice", "APPROVED", at(0, 17))} // 8h after the request
 	}
-	opened.Drafts = []Period{{From: at(0, 9), To: at(0, 15)}} // 2h ready: met
+	opened.Drafts = []Period{{From: at(0, 9), To: at(0, 15)}}  // 2h ready: met
 	midway.Drafts = []Period{{From: at(0, 10), To: at(0, 14)}} // 4h ready: breached at the limit
 	r := Replay(History{Repo: "o/r", PRs: []PR{opened, midway, plain}}, p, p, "a", "b")
 	if got := r.SLA.Breached.Current; !slices.Equal(got, []int{2, 3}) {
