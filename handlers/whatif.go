@@ -37,6 +37,12 @@ const (
 // whatIfPending is the section until the job has stored the replay.
 const whatIfPending = "### What-if\n⏳ Replaying the last closed pull requests under this policy; the results follow here.\n"
 
+// whatIfFailed is the section when the what-if could not be computed.
+const whatIfFailed = "### What-if\nThe replay of the last closed pull requests could not be computed (see the app's log); a new push asks again.\n"
+
+// whatIfNoCurrent is the section when the policy in force is invalid.
+const whatIfNoCurrent = "### What-if\nThe policy in force is invalid, so there is nothing to compare this one with.\n"
+
 // whatIfArgs asks for the what-if of one pull request's head under the
 // policy in force on its base (its blob SHA: Key changes with either).
 type whatIfArgs struct {
@@ -101,8 +107,15 @@ func (w *whatIfWorker) Work(ctx context.Context, job *river.Job[whatIfArgs]) (er
 	ctx, cancel := context.WithTimeout(withInstallation(ctx, r.Installation), whatIfTimeout)
 	defer cancel()
 	md, err := a.whatIf(ctx, r)
-	if err != nil {
+	if err != nil && job.Attempt < whatIfAttempts {
 		return fmt.Errorf("what-if of %s: %w", r, err)
+	}
+	if err != nil {
+		// The last attempt: say so rather than stay "pending"; the next head
+		// or base policy asks again. The error is logged, not shown: it may
+		// quote GitHub's answers.
+		a.Logger.Warn("what-if failed", "pr", r.String(), "err", err)
+		md = whatIfFailed
 	}
 	data, err := json.Marshal(md)
 	if err != nil {
@@ -130,8 +143,11 @@ func (a *App) whatIf(ctx context.Context, r repoRef) (string, error) {
 		return "", err
 	}
 	current, err := a.loadPolicy(ctx, gh, pr.GetBase().GetRef(), base)
-	if err != nil || current.err != nil {
-		return "", fmt.Errorf("the policy in force: %w", cmpErr(err, current.err))
+	if err != nil {
+		return "", fmt.Errorf("the policy in force: %w", err)
+	}
+	if current.err != nil {
+		return whatIfNoCurrent, nil
 	}
 	proposed, err := a.proposedPolicy(ctx, gh, pr)
 	if err != nil {

@@ -109,3 +109,22 @@ func TestPolicyChangeGetsItsWhatIf(t *testing.T) {
 		}
 	}
 }
+
+// TestWhatIfWithAnInvalidPolicyInForce: nothing to compare with, and the
+// section says so instead of staying pending.
+func TestWhatIfWithAnInvalidPolicyInForce(t *testing.T) {
+	t.Parallel()
+	h := setup(t)
+	h.fake.SetFile(owner, repoName, "master", ".github/review-policy.yml", "version: 1\nsla: {first_review: soon}\n")
+	changePolicy(h, whatIfProposed)
+	h.start(t, nil)
+	h.send(t, "pull_request", "", payload(t, "pull_request/opened.payload.json", nil))
+	waitFor(t, "the what-if's answer", func() bool {
+		runs := h.checkRuns()
+		return len(runs) == 1 && strings.Contains(runs[0].Summary, "The policy in force is invalid, so there is nothing to compare")
+	})
+	h.settle(t)
+	if strings.Contains(h.checkRuns()[0].Summary, "⏳") {
+		t.Errorf("still pending:\n%s", h.checkRuns()[0].Summary)
+	}
+}
