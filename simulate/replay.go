@@ -106,18 +106,25 @@ func (r *replayer) facts(pr PR) decide.Facts {
 		Codeowners: r.codeowners(pr.CodeOwners), Teams: r.h.Teams, Rotation: r.rotation}
 }
 
-// codeowners parses each distinct CODEOWNERS text once (nil for none).
+// codeowners parses a CODEOWNERS text once while it recurs (nil for none).
 func (r *replayer) codeowners(text string) *reviewers.Codeowners {
 	if text == "" {
 		return nil
 	}
 	co, ok := r.owners[text]
 	if !ok {
+		if len(r.owners) >= maxParsedOwners {
+			clear(r.owners) // a file near 3 MiB parses into tens of MB
+		}
 		co, _ = reviewers.ParseCodeowners(text)
 		r.owners[text] = co
 	}
 	return co
 }
+
+// maxParsedOwners bounds the parsed CODEOWNERS files one replay keeps; a
+// repository's file rarely changes, so its pull requests share a few.
+const maxParsedOwners = 4
 
 // load is each person's open requests from the replay itself at t: what
 // this policy would have asked of them on pull requests still open then.

@@ -225,3 +225,21 @@ func TestDraftTimeDoesNotCountTowardTheSLA(t *testing.T) {
 		t.Errorf("median %v, want 4h (2h, 4h, 8h)", r.SLA.MedianWorking[0])
 	}
 }
+
+func TestBaseFilesAsOfEachPullRequest(t *testing.T) {
+	t.Parallel()
+	p := parse(t, "version: 1\ntemplate: {sections: [{heading: Summary}]}\nreviewers: {codeowners: true}\n")
+	old, late := pr(1, at(0, 9), "## Summary\nTODO: describe\n", "a.go"), pr(2, at(1, 9), "## Summary\nTODO: describe\n", "a.go")
+	old.CodeOwners, late.CodeOwners = "*.go @carol\n", "*.go @dave\n"
+	late.Template = "## Summary\nTODO: describe\n" // the body is only the template's text there
+	r := Replay(History{Repo: "o/r", PRs: []PR{old, late}}, nil, p, "none", "p")
+	if g := find(t, r.Load, "carol"); !slices.Equal(g.Proposed, []int{1}) {
+		t.Errorf("carol %+v, want #1 only (its base's CODEOWNERS)", g)
+	}
+	if g := find(t, r.Load, "dave"); !slices.Equal(g.Proposed, []int{2}) {
+		t.Errorf("dave %+v, want #2 only", g)
+	}
+	if g := find(t, r.Template, `section "Summary": placeholder`); !slices.Equal(g.Proposed, []int{2}) {
+		t.Errorf("placeholder %+v, want #2 only (#1's base had no template)", g)
+	}
+}
