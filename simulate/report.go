@@ -67,10 +67,10 @@ type SLA struct {
 	Clocked [2]int `json:"clocked"`
 	// MedianWorking is the median working time to the first review under
 	// each policy's clock (working hours and holidays); 0 with no SLA.
-	MedianWorking [2]time.Duration `json:"median_working_to_first_review"`
+	MedianWorking [2]time.Duration `json:"median_working_to_first_review_ns"`
 	// MedianFirstReview is the wall-clock time from the first request (or
 	// the opening) to the first review, as it was; Reviewed is how many had one.
-	MedianFirstReview time.Duration `json:"median_first_review"`
+	MedianFirstReview time.Duration `json:"median_first_review_ns"`
 	Reviewed          int           `json:"reviewed"`
 }
 
