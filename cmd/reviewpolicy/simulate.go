@@ -22,6 +22,9 @@ import (
 // maxLast bounds --last: each pull request costs a few requests cold.
 const maxLast = 1000
 
+// requestTimeout bounds each request the command makes.
+const requestTimeout = 30 * time.Second
+
 // simulateFlags are the command's options.
 type simulateFlags struct {
 	config, repo, policy, against, format, out, cache string
@@ -92,8 +95,10 @@ func runSimulation(ctx context.Context, f simulateFlags, getenv func(string) str
 	if err != nil {
 		return simulate.Report{}, err
 	}
+	// A request that hangs must not hang the command (serve bounds its
+	// requests by the job's context instead).
 	clients, err := githubapp.NewDefaultCachingClientCreator(cfg.GitHubApp(),
-		githubapp.WithClientUserAgent("reviewpolicy/"+buildVersion()))
+		githubapp.WithClientUserAgent("reviewpolicy/"+buildVersion()), githubapp.WithClientTimeout(requestTimeout))
 	if err != nil {
 		return simulate.Report{}, fmt.Errorf("github clients: %w", err)
 	}
