@@ -3,6 +3,7 @@ package simulate
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"slices"
 	"strings"
 	"time"
@@ -275,27 +276,38 @@ func (g *Gatherer) readBase(ctx context.Context, sha string) (baseFiles, error) 
 	if err != nil {
 		return b, err
 	}
-	if b.Template, err = g.firstOf(ctx, sha, dir, githubapi.TemplatePaths); err != nil {
+	if b.Template, err = g.firstOf(ctx, sha, dir, githubapi.TemplatePaths, githubapi.MaxTextFile); err != nil {
 		return b, err
 	}
-	b.CodeOwners, err = g.firstOf(ctx, sha, dir, githubapi.CodeownersPaths)
-	if len(b.CodeOwners) >= reviewers.MaxCodeownersSize {
-		b.CodeOwners = "" // GitHub ignores a CODEOWNERS this large
-	}
+	b.CodeOwners, err = g.firstOf(ctx, sha, dir, githubapi.CodeownersPaths, reviewers.MaxCodeownersSize-1)
 	return b, err
 }
 
-func (g *Gatherer) firstOf(ctx context.Context, sha string, dir githubapi.BaseFiles, paths []string) (string, error) {
+// firstOf is the text of the first of paths at commit sha, "" when there
+// is none or it is over limit bytes (GitHub ignores a CODEOWNERS from 3 MiB,
+// and no template is that large; the app reads neither).
+func (g *Gatherer) firstOf(ctx context.Context, sha string, dir githubapi.BaseFiles, paths []string, limit int) (string, error) {
 	for _, p := range paths {
 		if strings.HasPrefix(p, ".github/") {
-			if blob, ok := dir[p]; ok {
-				return g.blob(ctx, blob)
+			blob, ok := dir[p]
+			if !ok {
+				continue
 			}
-			continue
+			text, err := g.blob(ctx, blob)
+			if len(text) > limit {
+				text = ""
+			}
+			return text, err
 		}
 		g.calls++
-		text, _, found, err := g.Repo.File(ctx, g.Repo.Owner, g.Repo.Name, p, sha)
-		if err != nil || found {
+		text, blob, found, err := g.Repo.File(ctx, g.Repo.Owner, g.Repo.Name, p, sha)
+		var big *githubapi.TooLargeError
+		switch {
+		case errors.As(err, &big) && big.Size <= limit:
+			return g.blob(ctx, blob) // over what File reads, under what GitHub reads
+		case errors.As(err, &big):
+			return "", nil
+		case err != nil || found:
 			return text, err
 		}
 	}
@@ -326,7 +338,11 @@ func (g *Gatherer) teams(ctx context.Context, h *History, policies []*policy.Pol
 			if pr.CodeOwners != "" && p != nil && p.Reviewers != nil && p.Reviewers.Codeowners {
 				co, _ = reviewers.ParseCodeowners(pr.CodeOwners)
 			}
-			refs = append(refs, reviewers.Teams(p, co, pr.Files)...)
+			teams, err := reviewers.Teams(ctx, p, co, pr.Files)
+			if err != nil {
+				return err
+			}
+			refs = append(refs, teams...)
 		}
 	}
 	slices.Sort(refs)

@@ -38,6 +38,7 @@ type slaOutcome struct {
 // what the app would have carried from one pull request to the next: the
 // review load it created and the round-robin counters.
 type replayer struct {
+	ctx      context.Context // ends the replay, even mid-evaluation
 	p        *policy.Policy
 	h        *History
 	rotation map[string]int
@@ -52,28 +53,32 @@ type assignment struct {
 }
 
 // run replays every pull request of h (sorted by opening) under p. It
-// stops between pull requests when ctx ends: a proposed policy is its
-// author's, and its worst globs make each evaluation costly.
+// stops with ctx's error when ctx ends, even mid-evaluation: a proposed
+// policy is its author's, and its worst globs make each evaluation costly.
 func run(ctx context.Context, p *policy.Policy, h *History, order []int) ([]outcome, error) {
-	r := &replayer{p: p, h: h, rotation: map[string]int{}, owners: map[string]*reviewers.Codeowners{}}
+	r := &replayer{ctx: ctx, p: p, h: h, rotation: map[string]int{}, owners: map[string]*reviewers.Codeowners{}}
 	out := make([]outcome, len(h.PRs))
 	for _, i := range order {
-		if err := ctx.Err(); err != nil {
+		o, err := r.one(h.PRs[i])
+		if err != nil {
 			return nil, err
 		}
-		out[i] = r.one(h.PRs[i])
+		out[i] = o
 	}
 	return out, nil
 }
 
-func (r *replayer) one(pr PR) outcome {
+func (r *replayer) one(pr PR) (outcome, error) {
 	var o outcome
 	if r.p == nil {
-		return o
+		return o, r.ctx.Err()
 	}
 	f := r.facts(pr)
 	f.Load = r.load(pr.CreatedAt)
-	open := decide.Decide(f, pr.CreatedAt)
+	open, err := decide.DecideContext(r.ctx, f, pr.CreatedAt)
+	if err != nil {
+		return o, err
+	}
 	o.templateFails = templateFails(open.Template)
 	if out := open.Reviewers; out != nil {
 		o.requested = out.Request
@@ -88,15 +93,20 @@ func (r *replayer) one(pr PR) outcome {
 		for _, login := range out.Request {
 			r.assigned = append(r.assigned, assignment{login: strings.ToLower(login), from: pr.CreatedAt, till: pr.ClosedAt})
 		}
+		cands, err := reviewers.Candidates(r.ctx, r.p, f.Codeowners, pr.Files, r.h.Teams)
+		if err != nil {
+			return o, err
+		}
 		// The author is never asked to review their own pull request.
-		o.candidates = slices.DeleteFunc(reviewers.Candidates(r.p, f.Codeowners, pr.Files, r.h.Teams),
-			func(c string) bool { return strings.EqualFold(c, pr.Author) })
+		o.candidates = slices.DeleteFunc(cands, func(c string) bool { return strings.EqualFold(c, pr.Author) })
 		if pr.Merged() {
-			o.blocked = r.blocked(pr)
+			if o.blocked, err = r.blocked(pr); err != nil {
+				return o, err
+			}
 		}
 	}
-	o.sla = r.sla(pr, len(o.requested) > 0)
-	return o
+	o.sla, err = r.sla(pr, len(o.requested) > 0)
+	return o, err
 }
 
 // facts are the pull request's facts as they were when it opened. Busy
@@ -147,7 +157,7 @@ func (r *replayer) load(t time.Time) map[string]reviewers.Load {
 // blocked lists the rules whose required approvals were not in when the
 // pull request merged. Only the reviewers area is evaluated, and no rule
 // asks anyone new: the question is the approvals, not the choice.
-func (r *replayer) blocked(pr PR) []string {
+func (r *replayer) blocked(pr PR) ([]string, error) {
 	only := *r.p
 	only.Template, only.SLA = nil, nil
 	f := r.facts(pr)
@@ -155,9 +165,9 @@ func (r *replayer) blocked(pr PR) []string {
 	f.Reviews = pr.reviewsBefore(pr.MergedAt)
 	f.Rotation = map[string]int{}
 	f.DoneRules = append([]string{reviewers.CodeownersRule}, ruleNames(r.p)...)
-	d := decide.Decide(f, pr.MergedAt)
-	if d.Reviewers == nil {
-		return nil
+	d, err := decide.DecideContext(r.ctx, f, pr.MergedAt)
+	if err != nil || d.Reviewers == nil {
+		return nil, err
 	}
 	var out []string
 	for _, rule := range d.Reviewers.Rules {
@@ -165,16 +175,16 @@ func (r *replayer) blocked(pr PR) []string {
 			out = append(out, rule.Name)
 		}
 	}
-	return out
+	return out, nil
 }
 
 // sla replays the first-review clock: it starts at the first review
 // request, or at the opening when this policy would have asked reviewers
 // then, and stops at the first review that counts, or runs on to the close.
-func (r *replayer) sla(pr PR, requestsAtOpen bool) slaOutcome {
+func (r *replayer) sla(pr PR, requestsAtOpen bool) (slaOutcome, error) {
 	p := r.p
 	if p.SLA == nil || p.Enforcement.SLA == policy.ModeOff {
-		return slaOutcome{}
+		return slaOutcome{}, nil
 	}
 	o := slaOutcome{on: true}
 	start, asked := pr.firstRequest()
@@ -184,7 +194,7 @@ func (r *replayer) sla(pr PR, requestsAtOpen bool) slaOutcome {
 	reviews := pr.reviewsBefore(pr.ClosedAt)
 	first, reviewed := sla.FirstReview(reviews, pr.Author)
 	if !asked || reviewed && first.SubmittedAt.Before(start) {
-		return o // never asked, or reviewed before anyone asked
+		return o, nil // never asked, or reviewed before anyone asked
 	}
 	end := pr.ClosedAt
 	if reviewed {
@@ -194,13 +204,16 @@ func (r *replayer) sla(pr PR, requestsAtOpen bool) slaOutcome {
 	only.Template, only.Reviewers = nil, nil
 	f := decide.Facts{Policy: &only, Repo: r.h.Repo, PR: pr.facts(), Reviews: reviews}
 	f.Clock, f.ClockFound = clockUntil(p.SLA, start, end, pr.Drafts), true
-	d := decide.Decide(f, end)
+	d, err := decide.DecideContext(r.ctx, f, end)
+	if err != nil {
+		return o, err
+	}
 	st := sla.Evaluate(p.SLA, d.SLA.Clock, end)
 	o.clocked, o.reviewed, o.breached = true, st.State == sla.Reviewed, st.Breached
 	if o.reviewed {
 		o.took = st.ReviewedAfter
 	}
-	return o
+	return o, nil
 }
 
 // clockUntil is the SLA clock started at start and paused while the pull

@@ -116,12 +116,18 @@ func simHistory(f *githubfake.Fake, owner, repo string, first, count int) simWan
 
 func simSetup(t *testing.T) (*githubfake.Fake, string, simWant) {
 	t.Helper()
+	return simSetupN(t, simPRs)
+}
+
+// simSetupN is simSetup with n closed pull requests.
+func simSetupN(t *testing.T, n int) (*githubfake.Fake, string, simWant) {
+	t.Helper()
 	f := githubfake.New(t)
 	f.AddRepo(simOwner, simRepo, 4711, "main")
 	f.AddInstallation(7, simOwner, simOwner+"/"+simRepo)
 	f.AddTeam(simOwner, "core", "alice", "bob")
 	f.SetFile(simOwner, simRepo, "main", ".github/review-policy.yml", simCurrent)
-	w := simHistory(f, simOwner, simRepo, 1, simPRs)
+	w := simHistory(f, simOwner, simRepo, 1, n)
 	dir := t.TempDir()
 	keyPath := filepath.Join(dir, "app.pem")
 	must(t, os.WriteFile(keyPath, f.PrivateKeyPEM(), 0o600))
@@ -278,5 +284,29 @@ func TestSimulateRefusesBadInputClearly(t *testing.T) {
 		case !strings.Contains(errb.String()+err.Error(), tc.want):
 			t.Errorf("%v: %q / %v, want %q", tc.args, errb.String(), err, tc.want)
 		}
+	}
+}
+
+// TestSimulateReadsLargeCodeownersAsGitHubDoes: a CODEOWNERS in the root
+// over the 1 MiB the app reads through the contents endpoint but under
+// GitHub's 3 MiB is read as a blob; one of 3 MiB or more is ignored.
+func TestSimulateReadsLargeCodeownersAsGitHubDoes(t *testing.T) {
+	t.Parallel()
+	f, dir, _ := simSetupN(t, 2)
+	pad := func(n int) string {
+		return "*.go @carol\n" + strings.Repeat("# padding line of a generated file\n", n/36)
+	}
+	f.SetFile(simOwner, simRepo, strings.Repeat("b1", 20), "CODEOWNERS", pad(3<<19))  // 1.5 MiB
+	f.SetFile(simOwner, simRepo, strings.Repeat("b2", 20), "CODEOWNERS", pad(13<<18)) // 3.25 MiB
+	must(t, os.WriteFile(filepath.Join(dir, "new.yml"), []byte("version: 1\nreviewers: {codeowners: true}\n"), 0o600))
+	rep := runSimulate(t, dir)
+	var carol []int
+	for _, g := range rep.Load {
+		if g.Key == "carol" {
+			carol = g.Proposed
+		}
+	}
+	if !slices.Equal(carol, []int{1}) {
+		t.Errorf("carol asked on %v, want #1 only (#2's base CODEOWNERS is over 3 MiB)", carol)
 	}
 }
