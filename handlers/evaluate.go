@@ -145,7 +145,7 @@ func (a *App) evaluatePR(ctx context.Context, r repoRef, log *slog.Logger) error
 			return errors.Join(err, a.undoRotations(context.WithoutCancel(ctx), r, g, d))
 		}
 		log.Info("evaluated", "sha", g.headSHA, "conclusion", d.Report.Conclusion)
-		return nil
+		return a.requestWhatIf(ctx, r, g) // the check is out: its what-if follows
 	}
 	return fmt.Errorf("evaluating %s: other pull requests kept moving the same rotations; retrying", r)
 }

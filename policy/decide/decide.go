@@ -52,6 +52,8 @@ type Facts struct {
 // Decision is what the evaluation decided.
 type Decision struct {
 	Report check.Report
+	// Template is the template area's result; nil when the area is off.
+	Template *template.Result
 	// Reviewers is nil when the area is off; Reviewers.Request are the
 	// people to ask now (none for drafts).
 	Reviewers *reviewers.Output
@@ -92,7 +94,7 @@ func DecideContext(ctx context.Context, f Facts, now time.Time) (Decision, error
 			if err != nil {
 				return Decision{}, err
 			}
-			in.Template = &res
+			d.Template, in.Template = &res, &res
 		}
 		if p.Reviewers != nil && p.Enforcement.Reviewers != policy.ModeOff {
 			out, err := reviewers.SelectContext(ctx, ReviewersInput(f, now))
