@@ -7,11 +7,11 @@ import (
 	"github.com/google/go-github/v60/github"
 )
 
-// ClosedPulls reads one page (1-based) of the repository's closed pull
+// ClosedPullsPage reads one page (1-based) of the repository's closed pull
 // requests, 100 to a page, newest first by creation: new pull requests push
 // older ones further down, so a walk over pages may see one twice but never
 // skips one. last is true on the last page.
-func (r *Repo) ClosedPulls(ctx context.Context, page int) (prs []*github.PullRequest, last bool, err error) {
+func (r *Repo) ClosedPullsPage(ctx context.Context, page int) (prs []*github.PullRequest, last bool, err error) {
 	opt := &github.PullRequestListOptions{State: "closed", Sort: "created", Direction: "desc",
 		ListOptions: github.ListOptions{PerPage: 100, Page: page}}
 	prs, resp, err := r.c.PullRequests.List(ctx, r.Owner, r.Name, opt)

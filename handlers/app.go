@@ -69,6 +69,7 @@ func (a *App) Register(w *river.Workers) {
 	river.AddWorker(w, &pruneWorker{app: a})
 	river.AddWorker(w, &orgPolicyWorker{app: a})
 	river.AddWorker(w, &mergeGroupWorker{app: a})
+	river.AddWorker(w, &whatIfWorker{app: a})
 	river.AddWorker(w, &backfillWorker{app: a})
 	river.AddWorker(w, &reassignWorker{app: a})
 }

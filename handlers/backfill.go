@@ -95,7 +95,7 @@ func (a *App) backfillPage(ctx context.Context, gh *githubapi.Repo, repoID int64
 		bf.Done = true
 		return a.Store.SetExpertiseBackfill(ctx, repoID, *bf, a.Now())
 	}
-	prs, last, err := gh.ClosedPulls(ctx, bf.NextPage)
+	prs, last, err := gh.ClosedPullsPage(ctx, bf.NextPage)
 	if err != nil {
 		return err
 	}

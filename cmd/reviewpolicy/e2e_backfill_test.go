@@ -30,7 +30,7 @@ func TestExpertiseBackfillCostAndResume(t *testing.T) {
 			pr.MergedAt = merged
 		}
 		h.fake.AddPullRequest(owner, repoName, pr)
-		h.fake.AddReviewAt(owner, repoName, n, "carol", "APPROVED", merged)
+		h.fake.AddReviewAt(owner, repoName, n, "carol", "APPROVED", "COLLABORATOR", merged)
 	}
 	cfg, err := os.ReadFile(h.cfgPath)
 	must(t, err)

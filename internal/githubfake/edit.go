@@ -1,10 +1,6 @@
 package githubfake
 
-import (
-	"strconv"
-	"strings"
-	"time"
-)
+import "strconv"
 
 // EditPullRequest changes a seeded pull request as a person or a push
 // would (body, title, draft, head, state, labels, files), before the test
@@ -41,15 +37,4 @@ func (f *Fake) DeleteComment(owner, repoName string, id int64) {
 		}
 	}
 	panic("githubfake: DeleteComment: no comment " + strconv.FormatInt(id, 10))
-}
-
-// AddReviewAt is AddReview submitted at a given time, for histories that
-// must be recent by the real clock.
-func (f *Fake) AddReviewAt(owner, repoName string, number int, author, reviewState string, at time.Time) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	p := f.mustPull(owner, repoName, number)
-	p.reviews = append(p.reviews, review{id: f.st.newID(), author: author, state: strings.ToUpper(reviewState),
-		association: "COLLABORATOR", submitted: at})
-	p.requestedUsers = removeFold(p.requestedUsers, author)
 }

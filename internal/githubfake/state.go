@@ -20,8 +20,13 @@ type PullRequest struct {
 	Additions, Deletions int
 	// Association is the author's author_association; "" is MEMBER.
 	Association string
-	// MergedAt is when the pull request was merged; zero: not merged.
-	MergedAt time.Time
+	// BaseSHA is the base branch's commit the pull request was last
+	// compared with ("": derived from BaseRef); files stored at that ref are
+	// the base as of the pull request.
+	BaseSHA string
+	// CreatedAt, ClosedAt and MergedAt default to the fake's creation time,
+	// never and never. A merged pull request should be closed too.
+	CreatedAt, ClosedAt, MergedAt time.Time
 }
 
 // CheckRun is a check run as the fake stores it.
@@ -66,6 +71,7 @@ type pull struct {
 	reviews        []review
 	requestedUsers []string
 	requestedTeams []string
+	timeline       []timelineEvent
 }
 
 type review struct {
