@@ -6,6 +6,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/reviewpolicy/reviewpolicy/policy"
 	"github.com/reviewpolicy/reviewpolicy/policy/expertise"
 )
 
@@ -64,6 +65,28 @@ func (s *selector) chooseByExpertise(spec ruleSpec, pool []candidate, need, assi
 		}
 	}
 	return picks, considered
+}
+
+// numbersOfAssigned adds, with the expertise strategy, the numbers to the
+// reasons of the people already on the rule (requested or reviewed), so the
+// check keeps explaining a choice made on an earlier evaluation.
+func (s *selector) numbersOfAssigned(spec ruleSpec, cands []candidate, res *RuleResult) {
+	if s.in.Policy.Reviewers.Strategy != policy.StrategyExpertise || len(res.Assigned) == 0 {
+		return
+	}
+	var on []candidate
+	for _, c := range cands {
+		if slices.ContainsFunc(res.Assigned, func(a Assignment) bool { return a.Login == c.login }) {
+			on = append(on, c)
+		}
+	}
+	for _, r := range s.rank(spec, on) {
+		for i := range res.Assigned {
+			if res.Assigned[i].Login == r.c.login {
+				res.Assigned[i].Reason += "; " + s.numbers(spec, r)
+			}
+		}
+	}
 }
 
 // rank orders pool by value, then fewer open requests, then who was asked

@@ -237,3 +237,16 @@ func TestPreferredCandidateFirst(t *testing.T) {
 		}
 	}
 }
+
+func TestExpertiseNumbersStayOnLaterEvaluations(t *testing.T) {
+	t.Parallel()
+	in := newInput(expertisePolicy(1, 0, 0, "alice", "bob"), "svc/api/x.go")
+	in.Expertise = historyOf(in.Now, "svc/api", map[string]int{"alice": 3})
+	in.Requested = []string{"alice"}
+	in.Load = map[string]Load{"alice": {Open: 1}}
+	r := rule(t, Select(in), "api")
+	want := "alice: rule api matched svc/api/x.go; already requested; 3 reviews and 0 changes in svc/api in 90 days, score 0."
+	if len(r.Assigned) != 1 || !strings.HasPrefix(r.Assigned[0].Reason, want) {
+		t.Errorf("assigned %+v, want the numbers kept", r.Assigned)
+	}
+}

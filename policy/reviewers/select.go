@@ -243,6 +243,7 @@ func (s *selector) evaluate(spec ruleSpec) RuleResult {
 		}
 	}
 
+	s.numbersOfAssigned(spec, cands, &res)
 	need := spec.count - len(res.Assigned)
 	switch {
 	case need <= 0:
