@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"strings"
 	"time"
@@ -32,19 +33,28 @@ const maxCommandRows = 200
 func (s *Store) AddCommands(ctx context.Context, repoID int64, number int, rows []CommandRow) (first bool, err error) {
 	const q = `INSERT INTO pr_commands (repo_id, number, comment_id, line, kind, actor, ok, seconds, reason, head_sha, target, at)
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) ON CONFLICT (repo_id, comment_id, line) DO NOTHING`
-	for _, r := range rows {
-		ok := 0
-		if r.OK {
-			ok = 1
+	// One transaction, rows in line order: a concurrent caller waits on the
+	// first row until this one commits, then inserts nothing, so exactly
+	// one caller is first.
+	err = s.inTx(ctx, func(tx *sql.Tx) error {
+		for i, r := range rows {
+			ok := 0
+			if r.OK {
+				ok = 1
+			}
+			res, err := tx.ExecContext(ctx, q, repoID, number, r.CommentID, r.Line, r.Kind, r.Actor, ok,
+				int64(r.For/time.Second), r.Reason, r.HeadSHA, strings.ToLower(r.Target), micros(r.At))
+			if err != nil {
+				return err
+			}
+			if n, err := res.RowsAffected(); err == nil && n > 0 && i == 0 {
+				first = true
+			}
 		}
-		res, err := s.DB.ExecContext(ctx, q, repoID, number, r.CommentID, r.Line, r.Kind, r.Actor, ok,
-			int64(r.For/time.Second), r.Reason, r.HeadSHA, strings.ToLower(r.Target), micros(r.At))
-		if err != nil {
-			return false, fmt.Errorf("store: add commands %d#%d: %w", repoID, number, err)
-		}
-		if n, err := res.RowsAffected(); err == nil && n > 0 {
-			first = true
-		}
+		return nil
+	})
+	if err != nil {
+		return false, fmt.Errorf("store: add commands %d#%d: %w", repoID, number, err)
 	}
 	return first, nil
 }
