@@ -225,7 +225,9 @@ func TestCodeownersIndexAgreesWithNaive(t *testing.T) {
 // TestCodeownersHostileFilesBounded feeds files built to be slow: a
 // pattern as long as allowed, every line a pattern that can match
 // anywhere, and deep anchored trees. Each parses and matches 3,000 paths
-// within a bound, answering or saying it would take too long.
+// within the work bound, answering or saying it would take too long. The
+// bound is counted in units of work, not read off a clock (times are
+// logged): the benchmarks in policy/decide measure the time.
 func TestCodeownersHostileFilesBounded(t *testing.T) {
 	t.Parallel()
 	var paths []string
@@ -235,26 +237,29 @@ func TestCodeownersHostileFilesBounded(t *testing.T) {
 		paths = append(paths, fmt.Sprintf("dir%d/sub/%s/file%d.zip", i%50, strings.Repeat("a", 60), i))
 	}
 	star := strings.Repeat("*a", maxPatternLen/2-1) + "*z"
+	size := MaxCodeownersSize
+	if raceEnabled {
+		size = 1 << 20 // still far over the bound for the floating and long ones
+	}
 	var floating, anchored, longLine strings.Builder
-	for i := 0; floating.Len() < MaxCodeownersSize-100; i++ {
+	for i := 0; floating.Len() < size-100; i++ {
 		fmt.Fprintf(&floating, "*a*%d*b @u%d\n", i, i)
 	}
-	for i := 0; anchored.Len() < MaxCodeownersSize-100; i++ {
+	for i := 0; anchored.Len() < size-100; i++ {
 		fmt.Fprintf(&anchored, "/dir%d/sub/*/file%d.md @u%d\n", i%50, i, i)
 	}
-	for longLine.Len() < MaxCodeownersSize-maxPatternLen-100 {
+	for longLine.Len() < size-maxPatternLen-100 {
 		longLine.WriteString(star + " @u\n")
 	}
 	tests := []struct {
-		name     string
-		text     string
-		tooSlow  bool // matching must give up rather than answer
-		maxDelay time.Duration
+		name    string
+		text    string
+		tooSlow bool // matching must give up rather than answer
 	}{
-		{"floating", floating.String(), true, time.Minute},
-		{"anchored", anchored.String(), false, time.Minute},
-		{"long patterns", longLine.String(), true, time.Minute},
-		{"over-long pattern", strings.Repeat("a", maxPatternLen+1) + " @u\n* @v", false, time.Second},
+		{"floating", floating.String(), true},
+		{"anchored", anchored.String(), false},
+		{"long patterns", longLine.String(), true},
+		{"over-long pattern", strings.Repeat("a", maxPatternLen+1) + " @u\n* @v", false},
 	}
 	for _, tt := range tests {
 		start := time.Now()
@@ -263,9 +268,6 @@ func TestCodeownersHostileFilesBounded(t *testing.T) {
 		owners, err := co.Match(paths)
 		took := time.Since(start)
 		t.Logf("%s: %d rules, parsed in %v, matched in %v, err %v", tt.name, len(co.rules), parsed, took-parsed, err)
-		if took > tt.maxDelay {
-			t.Errorf("%s: took %v, bound %v", tt.name, took, tt.maxDelay)
-		}
 		if gaveUp := errors.Is(err, ErrCodeownersTooCostly); gaveUp != tt.tooSlow {
 			t.Errorf("%s: err = %v, want giving up = %v", tt.name, err, tt.tooSlow)
 		}
