@@ -90,16 +90,17 @@ func TestCommandsByAllowedAndDisallowedPeople(t *testing.T) {
 		t.Errorf("sticky comment does not explain:\n%s", s)
 	}
 
-	// skip template by someone who is not a lead: refused, one reply.
-	id = h.say(t, "randy", "/reviewpolicy skip template urgent", 3)
+	// skip template and snooze by someone who is not a lead: refused, one reply.
+	id = h.say(t, "randy", "/reviewpolicy skip template urgent\n/reviewpolicy snooze 4h because", 3)
 	if got := h.fake.Reactions(owner, repoName, id); !slices.Equal(got, []string{"confused"}) {
 		t.Errorf("refused skip reactions %v, want [confused]", got)
 	}
-	if r := h.replies(t); len(r) != 1 || !strings.Contains(r[0], "skip template may be run by a lead") || strings.Contains(r[0], "@") {
+	if r := h.replies(t); len(r) != 1 || !strings.Contains(r[0], "skip template may be run by a lead") ||
+		!strings.Contains(r[0], "snooze may be run by a lead") || strings.Contains(r[0], "@") {
 		t.Errorf("replies %q, want one inert reply saying who may", r)
 	}
-	if run := h.checkRuns()[0]; strings.Contains(run.Summary, "skipped for this head") {
-		t.Errorf("a refused skip took effect:\n%s", run.Summary)
+	if run := h.checkRuns()[0]; strings.Contains(run.Summary, "skipped for this head") || strings.Contains(run.Summary, "snoozed") {
+		t.Errorf("a refused command took effect:\n%s", run.Summary)
 	}
 
 	// The lead skips the template and snoozes the SLA.
