@@ -38,6 +38,9 @@ type App struct {
 	// LeaseTTL bounds how long one evaluation holds its pull request; it
 	// must outlast workers.job_timeout (default 5 min).
 	LeaseTTL time.Duration
+	// BackfillPulls is how many merged pull requests the expertise backfill
+	// reads per repository (config expertise.backfill_pulls).
+	BackfillPulls int
 
 	// GitHub is every read of GitHub and the check-run and comment writes.
 	GitHub *githubapi.API
@@ -67,6 +70,8 @@ func (a *App) Register(w *river.Workers) {
 	river.AddWorker(w, &orgPolicyWorker{app: a})
 	river.AddWorker(w, &mergeGroupWorker{app: a})
 	river.AddWorker(w, &whatIfWorker{app: a})
+	river.AddWorker(w, &backfillWorker{app: a})
+	river.AddWorker(w, &reassignWorker{app: a})
 }
 
 type deliveryWorker struct {

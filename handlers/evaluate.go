@@ -114,6 +114,9 @@ func (a *App) evaluatePR(ctx context.Context, r repoRef, log *slog.Logger) error
 	if err != nil {
 		return err
 	}
+	if err := a.learn(ctx, gh, r, g); err != nil {
+		return err
+	}
 	if g.facts.Closed {
 		return a.actClosed(ctx, gh, r, g, decide.Decide(g.facts, a.Now()))
 	}

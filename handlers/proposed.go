@@ -110,6 +110,7 @@ func auditRefs(ctx context.Context, gh *githubapi.Repo, p *policy.Policy, text s
 	if p.SLA != nil {
 		refs = append(refs, p.SLA.EscalateTo...)
 	}
+	refs = append(refs, p.Leads...)
 	slices.Sort(refs)
 	refs = slices.Compact(refs)
 	if len(refs) > maxAuditedRefs {

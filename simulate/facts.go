@@ -75,8 +75,11 @@ func (p PR) Merged() bool { return !p.MergedAt.IsZero() }
 
 // facts is what the evaluators see of the pull request.
 func (p PR) facts() policy.PullRequest {
+	// FilesChanged counts a renamed file's two names twice (GitHub once):
+	// the listing is all a replay has.
 	return policy.PullRequest{Number: p.Number, Title: p.Title, Body: p.Body, Branch: p.Branch, Author: p.Author,
-		AuthorBot: p.AuthorBot, Labels: p.Labels, Files: p.Files}
+		AuthorBot: p.AuthorBot, Labels: p.Labels, Files: p.Files,
+		LinesChanged: p.Additions + p.Deletions, FilesChanged: len(p.Files)}
 }
 
 // firstRequest is when review was first asked, and whether it ever was.

@@ -48,6 +48,7 @@ reviewers:
   rules:
     - {name: docs, paths: ["*.md"], reviewers: ["@Codertocat/writers"]}
     - {name: infra, paths: ["terraform/**"], reviewers: ["@Codertocat/ghosts", mallory]}
+leads: [trudy]
 `)
 	h.start(t, nil)
 	h.send(t, "pull_request", "", payload(t, "pull_request/opened.payload.json", nil))
@@ -60,6 +61,7 @@ reviewers:
 		// Values from the proposed file are shown inert: no mention, no emphasis.
 		"line 5: team @\u200dCodertocat/ghosts does not exist",
 		"line 5: mallory cannot review this repository",
+		"line 6: trudy cannot review this repository",
 		`rule "infra": its paths ("terraform/\*\*") match no file`,
 		"rule docs added",
 	} {
@@ -70,8 +72,8 @@ reviewers:
 	if strings.Contains(run.Summary, "rule docs: its paths") {
 		t.Errorf("docs matches README.md but was reported:\n%s", run.Summary)
 	}
-	if run.Annotations != 3 {
-		t.Errorf("%d annotations, want 3", run.Annotations)
+	if run.Annotations != 4 {
+		t.Errorf("%d annotations, want 4", run.Annotations)
 	}
 }
 

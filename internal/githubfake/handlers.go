@@ -1,6 +1,7 @@
 package githubfake
 
 import (
+	"cmp"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
@@ -950,6 +951,10 @@ func (f *Fake) repoJSON(r *repo) map[string]any {
 func (f *Fake) pullJSON(r *repo, p *pull) map[string]any {
 	ts := f.st.created.Format(time.RFC3339)
 	created, updated, closed, merged := p.times(ts)
+	add, del := len(p.Files), len(p.Files)
+	if p.Additions+p.Deletions > 0 {
+		add, del = p.Additions, p.Deletions
+	}
 	labels := make([]any, len(p.Labels))
 	for i, l := range p.Labels {
 		id := stableID(full(r) + "#" + l)
@@ -968,8 +973,8 @@ func (f *Fake) pullJSON(r *repo, p *pull) map[string]any {
 		"html_url":   fmt.Sprintf("https://github.com/%s/pull/%d", full(r), p.Number),
 		"issue_url":  f.apiURL("repos/%s/issues/%d", full(r), p.Number),
 		"created_at": created, "updated_at": updated, "closed_at": closed, "merged_at": merged, "merged": merged != nil,
-		"mergeable": nil, "author_association": "MEMBER", "commits": 1, "changed_files": min(len(p.Files), maxPRFiles),
-		"additions": len(p.Files), "deletions": len(p.Files),
+		"mergeable": nil, "author_association": cmp.Or(p.Association, "MEMBER"), "commits": 1,
+		"changed_files": min(len(p.Files), maxPRFiles), "additions": add, "deletions": del,
 	}
 }
 

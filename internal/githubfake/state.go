@@ -15,6 +15,11 @@ type PullRequest struct {
 	Labels                                         []string
 	Files                                          []string
 	State                                          string
+	// Additions and Deletions are the line counts GitHub reports; 0 and 0
+	// stand for one line each way per file.
+	Additions, Deletions int
+	// Association is the author's author_association; "" is MEMBER.
+	Association string
 	// BaseSHA is the base branch's commit the pull request was last
 	// compared with ("": derived from BaseRef); files stored at that ref are
 	// the base as of the pull request.
@@ -77,9 +82,10 @@ type review struct {
 
 type issueComment struct {
 	Comment
-	number  int
-	created time.Time
-	updated time.Time
+	reactions []string // contents the app reacted with, each once
+	number    int
+	created   time.Time
+	updated   time.Time
 }
 
 type installation struct {

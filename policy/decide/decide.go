@@ -11,6 +11,7 @@ import (
 
 	"github.com/reviewpolicy/reviewpolicy/policy"
 	"github.com/reviewpolicy/reviewpolicy/policy/check"
+	"github.com/reviewpolicy/reviewpolicy/policy/expertise"
 	"github.com/reviewpolicy/reviewpolicy/policy/reviewers"
 	"github.com/reviewpolicy/reviewpolicy/policy/sla"
 	"github.com/reviewpolicy/reviewpolicy/policy/template"
@@ -43,10 +44,36 @@ type Facts struct {
 	CannotReview   map[string]bool
 	DoneRules      []string       // rules covered by an earlier evaluation
 	Rotation       map[string]int // round-robin counters as stored
+	// Expertise is the repository's history for the expertise strategy.
+	Expertise *expertise.History
+
+	// Commands given in comments (package command) that were allowed:
+	// Explain names who last asked for an explanation ("" nobody);
+	// TemplateSkip is a lead's skip of the template area for the current
+	// head; Snoozes are every snooze, oldest first.
+	Explain      string
+	TemplateSkip *Given
+	Snoozes      []Snooze
+	// Prefer: people named with "/reviewpolicy reassign @login".
+	Prefer []string
+	// Reassigned says, one line each, which requests of the app were
+	// withdrawn and why (reviewers.reassign_after or a command).
+	Reassigned []string
 
 	// Clock is the SLA clock as stored; ClockFound is false before the first.
 	Clock      sla.Clock
 	ClockFound bool
+}
+
+// Given is who gave a command and why.
+type Given struct{ By, Reason string }
+
+// Snooze is one "/reviewpolicy snooze": the SLA clock does not count the
+// working time from At for For.
+type Snooze struct {
+	Given
+	At  time.Time
+	For time.Duration
 }
 
 // Decision is what the evaluation decided.
@@ -94,6 +121,9 @@ func DecideContext(ctx context.Context, f Facts, now time.Time) (Decision, error
 			if err != nil {
 				return Decision{}, err
 			}
+			if g := f.TemplateSkip; g != nil {
+				res = template.Result{Skipped: fmt.Sprintf("skipped for this head by %s (a lead): %s", g.By, g.Reason)}
+			}
 			d.Template, in.Template = &res, &res
 		}
 		if p.Reviewers != nil && p.Enforcement.Reviewers != policy.ModeOff {
@@ -113,6 +143,7 @@ func DecideContext(ctx context.Context, f Facts, now time.Time) (Decision, error
 			in.Notice, in.Mentions = notice(f, d, st, now)
 		}
 	}
+	in.ExplainedFor, in.Reassigned = f.Explain, f.Reassigned
 	d.Report = check.Build(in)
 	return d, nil
 }
@@ -121,7 +152,7 @@ func DecideContext(ctx context.Context, f Facts, now time.Time) (Decision, error
 func ReviewersInput(f Facts, now time.Time) reviewers.Input {
 	return reviewers.Input{Policy: f.Policy, PR: f.PR, Repo: f.Repo, Teams: f.Teams, CodeOwners: f.CodeOwners, ParsedCodeowners: f.Codeowners,
 		CannotReview: f.CannotReview, Busy: f.Busy, Load: f.Load, Rotation: f.Rotation, Requested: f.Requested,
-		Removed: f.Removed, DoneRules: f.DoneRules, Reviews: f.Reviews, Now: now}
+		Removed: f.Removed, DoneRules: f.DoneRules, Reviews: f.Reviews, Now: now, Expertise: f.Expertise, Prefer: f.Prefer}
 }
 
 // clockOf derives the SLA clock from the pull request as it is now, so a
@@ -144,6 +175,10 @@ func clockOf(f Facts, requesting bool, now time.Time) *Clock {
 		c, _ = c.Pause(now, p.SLA)
 	case requesting || len(f.Requested) > 0 || len(f.RequestedTeams) > 0:
 		c, _ = c.Start(now)
+	}
+	for _, s := range f.Snoozes[min(c.Snoozes, len(f.Snoozes)):] {
+		c = c.Snooze(s.At, s.At.Add(s.For), p.SLA,
+			fmt.Sprintf("snoozed %s by %s: %s", sla.FormatDuration(s.For), s.By, s.Reason))
 	}
 	out := &Clock{Clock: c, Changed: !f.ClockFound || c != before, Restarted: !f.ClockFound || c.Generation != before.Generation}
 	if before.State != sla.Reviewed && c.State == sla.Reviewed && !c.StartedAt.IsZero() {

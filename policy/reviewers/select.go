@@ -18,6 +18,7 @@ type ruleSpec struct {
 	required int
 	matched  []int  // indexes into the pull request's files
 	note     string // added to Why when the rule matches
+	unmet    string // the part of the rule's `when` the pull request fails; "" when it holds
 }
 
 // candidate is one person a rule may ask.
@@ -72,6 +73,9 @@ func SelectContext(ctx context.Context, in Input) (Output, error) {
 		s.hours = in.Policy.SLA.WorkingHours
 	}
 
+	if in.Policy.Reviewers.Strategy == policy.StrategyExpertise && (in.Expertise == nil || in.Expertise.Learning) {
+		s.note(learningNote)
+	}
 	specs := s.specs()
 	if s.idx.err != nil {
 		return Output{}, s.idx.err
@@ -115,6 +119,11 @@ func (s *selector) specs() []ruleSpec {
 		}
 		if len(r.Reviewers) == 0 {
 			spec.note = "the rule lists no reviewers"
+		}
+		if len(spec.matched) > 0 {
+			if spec.unmet = r.When.Unmet(s.in.PR); spec.unmet != "" {
+				spec.matched = nil
+			}
 		}
 		specs = append(specs, spec)
 	}
@@ -198,6 +207,7 @@ func (s *selector) evaluate(spec ruleSpec) RuleResult {
 	}
 	if len(spec.matched) == 0 {
 		res.State = StateNotMatched
+		res.Unmet = spec.unmet
 		return res
 	}
 
@@ -233,6 +243,7 @@ func (s *selector) evaluate(spec ruleSpec) RuleResult {
 		}
 	}
 
+	s.numbersOfAssigned(spec, cands, &res)
 	need := spec.count - len(res.Assigned)
 	switch {
 	case need <= 0:
@@ -243,7 +254,7 @@ func (s *selector) evaluate(spec ruleSpec) RuleResult {
 		s.finish(&res, notes, true)
 		return res
 	default:
-		for _, p := range s.choose(spec, cands, pool, need) {
+		for _, p := range s.pickFor(spec, cands, pool, need, &res) {
 			s.chosen[p.c.key]++
 			res.Assigned = append(res.Assigned, Assignment{Login: p.c.login, Reason: what(p.c) + "; " + p.why, New: true})
 		}
@@ -253,6 +264,21 @@ func (s *selector) evaluate(spec ruleSpec) RuleResult {
 	}
 	s.finish(&res, notes, false)
 	return res
+}
+
+// pickFor chooses need people of pool for the rule: people named with
+// "/reviewpolicy reassign" first, then by the area's strategy.
+func (s *selector) pickFor(spec ruleSpec, cands, pool []candidate, need int, res *RuleResult) []pick {
+	picks, rest := s.preferred(pool, need)
+	var more []pick
+	switch left := need - len(picks); {
+	case left <= 0:
+	case s.in.Policy.Reviewers.Strategy == policy.StrategyExpertise:
+		more, res.Considered = s.chooseByExpertise(spec, rest, left, len(res.Assigned)+len(picks))
+	default:
+		more = s.choose(spec, cands, rest, left)
+	}
+	return append(picks, more...)
 }
 
 // finish sets the state from assignments and approvals. A draft with nobody
@@ -317,6 +343,8 @@ func (s *selector) exclusion(c candidate) string {
 		return "unable to review this repository"
 	case s.in.Policy.People[c.key].Away:
 		return "away"
+	case s.in.Policy.Reviewers.MaxOpenRequests > 0 && s.open(c) >= s.in.Policy.Reviewers.MaxOpenRequests:
+		return fmt.Sprintf("at max_open_requests (%d)", s.in.Policy.Reviewers.MaxOpenRequests)
 	}
 	return ""
 }

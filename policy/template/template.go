@@ -162,6 +162,8 @@ func containsFold(list []string, s string) bool {
 }
 
 // required reports whether a section with condition c applies to pr.
+// Paths are matched here, where the context can stop a long list; the
+// rest of the condition (labels, sizes, authors) is policy.Condition's.
 func required(ctx context.Context, c *policy.Condition, pr policy.PullRequest) (bool, error) {
 	if c == nil {
 		return true, nil
@@ -172,10 +174,9 @@ func required(ctx context.Context, c *policy.Condition, pr policy.PullRequest) (
 			return false, err
 		}
 	}
-	if len(c.Labels) > 0 && !slices.ContainsFunc(pr.Labels, func(l string) bool { return containsFold(c.Labels, l) }) {
-		return false, nil
-	}
-	return true, nil
+	rest := *c
+	rest.Paths = nil
+	return rest.Holds(pr), nil
 }
 
 // checkEvery is how many files are matched between looks at the context.

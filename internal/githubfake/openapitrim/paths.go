@@ -30,6 +30,7 @@ var ServedPaths = []string{
 	"/repos/{owner}/{repo}/git/trees/{tree_sha}",
 	"/repos/{owner}/{repo}/installation",
 	"/repos/{owner}/{repo}/issues/comments/{comment_id}",
+	"/repos/{owner}/{repo}/issues/comments/{comment_id}/reactions",
 	"/repos/{owner}/{repo}/issues/{issue_number}/comments",
 	"/repos/{owner}/{repo}/issues/{issue_number}/timeline",
 	"/repos/{owner}/{repo}/pulls",
