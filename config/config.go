@@ -32,6 +32,8 @@ type Config struct {
 	Workers   Workers   `yaml:"workers"`
 	Reconcile Reconcile `yaml:"reconcile"`
 	Retention Retention `yaml:"retention"`
+	Slack     Slack     `yaml:"slack"`
+	Teams     Teams     `yaml:"teams"`
 }
 
 // Server is where the HTTP server listens.
@@ -135,6 +137,7 @@ func Default() Config {
 		Workers:   Workers{Concurrency: 10, JobTimeout: 2 * time.Minute, RescueAfter: 5 * time.Minute},
 		Reconcile: Reconcile{Interval: time.Hour},
 		Retention: Retention{ClosedPullRequests: DefaultClosedRetention},
+		Slack:     Slack{APIURL: DefaultSlackAPIURL},
 	}
 }
 
@@ -157,6 +160,7 @@ func Load(path string, getenv func(string) string) (*Config, error) {
 	if err := c.applyEnv(getenv); err != nil {
 		return nil, err
 	}
+	c.applyTeamsEnv(getenv)
 	if c.GitHub.App.PrivateKey == "" && c.GitHub.App.PrivateKeyFile != "" {
 		key, err := os.ReadFile(c.GitHub.App.PrivateKeyFile)
 		if err != nil {
@@ -192,6 +196,8 @@ var env = []struct {
 		c.Retention.ClosedPullRequests, err = time.ParseDuration(v)
 		return
 	}},
+	{"REVIEWPOLICY_SLACK_BOT_TOKEN", func(c *Config, v string) error { c.Slack.BotToken = v; return nil }},
+	{"REVIEWPOLICY_SLACK_API_URL", func(c *Config, v string) error { c.Slack.APIURL = v; return nil }},
 	{"REVIEWPOLICY_LOG_LEVEL", func(c *Config, v string) error { c.Logging.Level = v; return nil }},
 	{"REVIEWPOLICY_LOG_FORMAT", func(c *Config, v string) error { c.Logging.Format = v; return nil }},
 	{"GITHUB_WEB_URL", func(c *Config, v string) error { c.GitHub.WebURL = v; return nil }},
@@ -298,6 +304,7 @@ func (c *Config) Validate() error {
 	if c.Retention.ClosedPullRequests < 0 {
 		bad("retention.closed_pull_requests", "must not be negative (0 keeps everything)")
 	}
+	errs = append(errs, c.validateChat()...)
 	return errors.Join(errs...)
 }
 
