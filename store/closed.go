@@ -24,6 +24,7 @@ var perPullRequestTables = []string{
 	"pr_evaluations",
 	"verdicts",
 	"sla_effects",
+	"notify_outbox",
 }
 
 // pruneBatch is how many closed pull requests one PruneClosed transaction

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"fmt"
 	"github.com/riverqueue/river"
 	"math/rand/v2"
 	"sync"
@@ -34,6 +35,10 @@ func seedPullRequest(t *testing.T, s *Store, repoID int64, number int) {
 	}, nil))
 	mustDo(t, s.PutVerdict(ctx, Verdict{PR: PR{RepoID: repoID, Number: number}, HeadSHA: "aaa", BaseRef: "main", Report: []byte(`{}`)}))
 	if _, err := s.AcquireSLAEffect(ctx, SLAEffectKey{RepoID: repoID, Number: number, Generation: 1, Event: "breach"}, "job:1", time.Now(), time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.EnqueueOutbox(ctx, []OutboxMessage{{Key: fmt.Sprintf("%d#%d/breach", repoID, number), InstallationID: 1,
+		RepoID: repoID, Number: number, Kind: "breach", Dest: "slack:C1"}}, time.Now()); err != nil {
 		t.Fatal(err)
 	}
 	for table, n := range rowsOf(t, s, repoID, number) {
