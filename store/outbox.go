@@ -224,11 +224,12 @@ WHERE repo_id = $1 AND number = $2 ORDER BY id`, repoID, number)
 }
 
 // OutboxInFlight reports whether a sender holds one of the pull request's
-// messages at now.
-func (s *Store) OutboxInFlight(ctx context.Context, repoID int64, number int, now time.Time) (bool, error) {
+// messages other than except at now.
+func (s *Store) OutboxInFlight(ctx context.Context, repoID int64, number int, except int64, now time.Time) (bool, error) {
 	var n int64
-	const q = `SELECT COUNT(*) FROM notify_outbox WHERE repo_id = $1 AND number = $2 AND state = 'pending' AND lease_until >= $3`
-	if err := s.DB.QueryRowContext(ctx, q, repoID, number, micros(now)).Scan(&n); err != nil {
+	const q = `SELECT COUNT(*) FROM notify_outbox
+WHERE repo_id = $1 AND number = $2 AND state = 'pending' AND lease_until >= $3 AND id <> $4`
+	if err := s.DB.QueryRowContext(ctx, q, repoID, number, micros(now), except).Scan(&n); err != nil {
 		return false, fmt.Errorf("store: outbox in flight %d#%d: %w", repoID, number, err)
 	}
 	return n > 0, nil

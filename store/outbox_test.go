@@ -106,8 +106,11 @@ func TestOutboxDropSparesMessagesInFlight(t *testing.T) {
 		if n, err := s.DropOutbox(ctx, 7, 3, t0); err != nil || n != 1 {
 			t.Errorf("drop the rest: %d, %v; want 1 (k0 is being sent)", n, err)
 		}
-		if busy, err := s.OutboxInFlight(ctx, 7, 3, t0); !busy || err != nil {
+		if busy, err := s.OutboxInFlight(ctx, 7, 3, 0, t0); !busy || err != nil {
 			t.Errorf("in flight: %v, %v", busy, err)
+		}
+		if busy, err := s.OutboxInFlight(ctx, 7, 3, held[0].ID, t0); busy || err != nil {
+			t.Errorf("in flight but the one asking: %v, %v", busy, err)
 		}
 		if ok, _ := s.MarkOutboxSent(ctx, held[0].ID, "a", "D1", "1.1", t0); !ok {
 			t.Error("the message in flight could not be marked sent")

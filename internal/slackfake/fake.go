@@ -123,6 +123,13 @@ func NewWithReporter(t testing.TB, report func(string)) *Fake {
 	return f
 }
 
+// SetClock sets the time the per-channel rate is measured in.
+func (f *Fake) SetClock(now func() time.Time) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.now = now
+}
+
 // SetScopes replaces the token's scopes.
 func (f *Fake) SetScopes(scopes ...string) {
 	f.mu.Lock()
