@@ -53,7 +53,7 @@ func (pl Planner) dms(kind string, pr PR, pol *policy.Policy, logins []string, g
 	for _, login := range logins {
 		who := lookup(pol, login)
 		if who.Slack == "" {
-			p.Problems = append(p.Problems, fmt.Sprintf("%s has no Slack ID in people", login))
+			p.noSlackID(pr, kind, login, gen, now)
 			continue
 		}
 		pay := Payload{Kind: kind, PR: pr, Deadline: deadline, Zone: zoneOf(pol, login)}
@@ -105,7 +105,7 @@ func (pl Planner) Breach(pr PR, pol *policy.Policy, pending []string, gen int, n
 	for _, login := range escalateLogins {
 		who := lookup(pol, login)
 		if who.Slack == "" {
-			p.Problems = append(p.Problems, fmt.Sprintf("%s has no Slack ID in people", login))
+			p.noSlackID(pr, KindBreach, login, gen, now)
 			continue
 		}
 		dm := pay
@@ -123,6 +123,21 @@ func (pl Planner) Reviewed(pr PR, pol *policy.Policy, by string, after time.Dura
 	}
 	pay := Payload{Kind: KindReviewed, PR: pr, ReviewedBy: by, After: after}
 	return Plan{Messages: []store.OutboxMessage{message(pr, KindReviewed, "", DestUpdate, gen, pay, now)}}
+}
+
+// DestNone is the destination of a message that could not be made; it is
+// stored failed, so that it is reported once (metric, check run).
+const DestNone = "none"
+
+// ReasonNoSlackID is the metric's reason for a person without a Slack ID.
+const ReasonNoSlackID = "no_slack_id"
+
+func (p *Plan) noSlackID(pr PR, kind, login string, gen int, now time.Time) {
+	why := fmt.Sprintf("%s has no Slack ID in people", login)
+	p.Problems = append(p.Problems, why)
+	m := message(pr, kind, login, DestNone, gen, Payload{Kind: kind, PR: pr}, now)
+	m.State, m.LastError = store.OutboxFailed, why
+	p.Messages = append(p.Messages, m)
 }
 
 func message(pr PR, kind, person, dest string, gen int, pay Payload, due time.Time) store.OutboxMessage {

@@ -80,7 +80,8 @@ func TestRequestBreachThenReviewedEditsInPlace(t *testing.T) {
 			pl := Planner{Slack: true}
 			deadline := c.Now().Add(8 * time.Hour)
 			req := pl.ReviewRequested(testPR(), pol, []string{"alice", "bob"}, 1, deadline, c.Now())
-			if len(req.Messages) != 1 || len(req.Problems) != 1 || req.Problems[0] != "bob has no Slack ID in people" {
+			if len(req.Messages) != 2 || req.Messages[1].State != store.OutboxFailed || len(req.Problems) != 1 ||
+				req.Problems[0] != "bob has no Slack ID in people" {
 				t.Fatalf("plan: %+v", req)
 			}
 			enqueue(t, st, req, c.Now())

@@ -66,11 +66,12 @@ func scanOutbox(rows *sql.Rows) ([]OutboxMessage, error) {
 
 // EnqueueOutbox adds the messages whose keys are new, all in one
 // transaction, and reports how many were added. now stamps CreatedAt; a
-// zero DueAt means now.
+// zero DueAt means now; a State other than pending (failed: a message that
+// could not be made, recorded so it is reported once) is kept.
 func (s *Store) EnqueueOutbox(ctx context.Context, msgs []OutboxMessage, now time.Time) (added int, err error) {
 	const q = `INSERT INTO notify_outbox (key, installation_id, repo_id, owner_login, repo, number, kind, person, dest,
-    payload, state, due_at, created_at)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
+    payload, state, due_at, created_at, last_error)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
 ON CONFLICT (key) DO NOTHING`
 	err = s.inTx(ctx, func(tx *sql.Tx) error {
 		for _, m := range msgs {
@@ -81,8 +82,12 @@ ON CONFLICT (key) DO NOTHING`
 			if m.Payload == nil {
 				m.Payload = []byte{}
 			}
+			state := m.State
+			if state == "" {
+				state = OutboxPending
+			}
 			res, err := tx.ExecContext(ctx, q, m.Key, m.InstallationID, m.RepoID, m.Owner, m.Repo, m.Number, m.Kind,
-				m.Person, m.Dest, m.Payload, OutboxPending, micros(due), micros(now))
+				m.Person, m.Dest, m.Payload, state, micros(due), micros(now), clipError(m.LastError))
 			if err != nil {
 				return err
 			}
