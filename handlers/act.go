@@ -41,6 +41,9 @@ func (a *App) act(ctx context.Context, gh *githubapi.Repo, r repoRef, g *gathere
 	if err := a.enqueue(ctx, requested); err != nil {
 		return err
 	}
+	if err := a.minimizeMentions(ctx, gh, r, d); err != nil {
+		return err
+	}
 	return a.saveClock(ctx, r, g, d, now)
 }
 

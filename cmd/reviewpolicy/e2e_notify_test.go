@@ -107,6 +107,19 @@ func TestNotificationsReachSlackOnce(t *testing.T) {
 		return true
 	})
 	h.settle(t)
+	var mentions []string
+	for _, c := range h.fake.Comments(owner, repoName, prNumber) {
+		if strings.HasPrefix(c.Body, "<!-- reviewpolicy:mention") {
+			mentions = append(mentions, c.Body)
+			if c.MinimizedReason != "OUTDATED" {
+				t.Errorf("a mention comment was not minimized after the review: %+v", c)
+			}
+		}
+	}
+	if len(mentions) != 2 || !strings.Contains(mentions[0], "Review reminder: @bob @carol") ||
+		!strings.Contains(mentions[1], "overdue: @bob @carol @dave") {
+		t.Errorf("mention comments (reminder, breach):\n%s", strings.Join(mentions, "\n---\n"))
+	}
 	if n := len(sl.DMs("U3CAROL")); n != 2 {
 		t.Errorf("carol got %d DMs, want 2:\n%s", n, texts(sl.DMs("U3CAROL")))
 	}
