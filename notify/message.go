@@ -152,8 +152,9 @@ func orNobody(s string) string {
 
 // TeamsCard renders a channel post as a Microsoft Teams message with one
 // Adaptive Card, the body a Workflows webhook expects. Teams renders
-// TextBlock text as a small Markdown subset; user text goes in with its
-// Markdown characters escaped, and links only to the pull request.
+// TextBlock and fact text as a small Markdown subset and no HTML; user
+// text goes in with its Markdown characters escaped, and the only link is
+// to the pull request.
 func (p Payload) TeamsCard() map[string]any {
 	title := map[string]string{KindBreach: "Review overdue", KindReminder: "Review reminder",
 		KindReviewRequested: "Review requested"}[p.Kind]
@@ -180,6 +181,5 @@ func (p Payload) TeamsCard() map[string]any {
 
 func teamsText(s string, n int) string {
 	s = check.Plain(s, n)
-	return strings.NewReplacer(`\`, `\\`, "*", `\*`, "_", `\_`, "[", `\[`, "]", `\]`, "<", "&lt;", ">", "&gt;",
-		"`", "\\`").Replace(s)
+	return strings.NewReplacer(`\`, `\\`, "*", `\*`, "_", `\_`, "[", `\[`, "]", `\]`, "`", "\\`").Replace(s)
 }
