@@ -35,7 +35,9 @@ type Sender struct {
 	Metrics *Metrics
 	Logger  *slog.Logger
 	Now     func() time.Time
-	// Lease outlasts one message's sending (SendTimeout); default 2 min.
+	// Lease is how long a sender holds a message it is sending; another
+	// takes it over only after that (its holder died). Each send is given
+	// at most half of it. Default 2 min.
 	Lease time.Duration
 	// Poll is how often due messages are looked for; default 1 s. Wake
 	// makes the sender look at once.
@@ -154,7 +156,9 @@ type outcome struct {
 }
 
 func (s *Sender) sendOne(ctx context.Context, m store.OutboxMessage) {
-	sctx, cancel := context.WithTimeout(ctx, sendTimeout)
+	// Well inside the lease, so no other sender takes the message while
+	// this one may still deliver it.
+	sctx, cancel := context.WithTimeout(ctx, min(sendTimeout, s.Lease/2))
 	defer cancel()
 	var o outcome
 	switch {

@@ -33,7 +33,8 @@ func notifications(ctx context.Context, cfg *config.Config, reg prometheus.Regis
 		}
 		return float64(n), age.Seconds()
 	})
-	sender := &notify.Sender{Metrics: m, Logger: logger, Teams: cfg.Teams.Webhooks}
+	// A message being sent is held like a job: workers.job_timeout.
+	sender := &notify.Sender{Metrics: m, Logger: logger, Teams: cfg.Teams.Webhooks, Lease: cfg.Workers.JobTimeout}
 	if cfg.Slack.BotToken != "" {
 		sender.Slack = slack.New(cfg.Slack.BotToken, slack.OptionAPIURL(cfg.Slack.APIURL),
 			slack.OptionHTTPClient(&http.Client{Timeout: 30 * time.Second}))
