@@ -392,3 +392,34 @@ func TestEventsAndTransportsOff(t *testing.T) {
 	}
 	_ = fmt.Sprint()
 }
+
+// A DM held for the morning is not sent before, and is sent once then.
+func TestHeldDMGoesWhenTheWindowOpens(t *testing.T) {
+	t.Parallel()
+	st := openStore(t, dbURL(t, store.DialectSQLite))
+	f := slackfake.New(t)
+	f.AddUser("U2BOB")
+	pol := mustPolicy(t, `version: 1
+sla:
+  working_hours: {timezone: Europe/Berlin, start: "09:00", end: "17:00"}
+notify: {}
+people:
+  bob: {slack: U2BOB}
+`)
+	c := &clock{now: time.Date(2026, 3, 2, 23, 0, 0, 0, time.UTC)} // Tuesday 00:00 in Berlin
+	enqueue(t, st, Planner{Slack: true}.ReviewRequested(testPR(), pol, []string{"bob"}, 0, time.Time{}, c.Now()), c.Now())
+	s := newSender(st, f, c)
+	for range 8 { // through the night, hour by hour
+		drain(t, s)
+		if n := len(f.DMs("U2BOB")); n != 0 {
+			t.Fatalf("bob got a DM at %s", c.Now().In(pol.SLA.WorkingHours.Location))
+		}
+		c.Add(time.Hour)
+	}
+	c.Add(time.Hour) // 09:00 in Berlin
+	drain(t, s)
+	drain(t, s)
+	if n := len(f.DMs("U2BOB")); n != 1 {
+		t.Errorf("bob got %d DMs at 09:00, want 1", n)
+	}
+}
