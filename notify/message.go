@@ -71,8 +71,16 @@ const (
 // it cannot form <!channel>, <@U…> or a link. Formatting such as *bold*
 // stays harmless text.
 func slackText(s string, n int) string {
-	s = check.Plain(s, n)
+	s = defuseLinks(check.Plain(s, n))
 	return strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;").Replace(s)
+}
+
+// zwsp is invisible; placed inside "://" and "www." it keeps Slack and
+// Teams from turning a URL in user text into a link.
+const zwsp = "\u200b"
+
+func defuseLinks(s string) string {
+	return strings.NewReplacer("://", ":"+zwsp+"//", "www.", "www"+zwsp+".", "WWW.", "WWW"+zwsp+".").Replace(s)
 }
 
 // slackMention names a person: a real mention when their Slack ID is known,
@@ -125,9 +133,9 @@ func (p Payload) SlackText() string {
 			fmt.Fprintf(&b, " · first review due %s", d)
 		}
 	case KindReminder:
-		fmt.Fprintf(&b, ":hourglass_flowing_sand: Reminder: %s waits for your review\n", p.link())
+		fmt.Fprintf(&b, ":hourglass_flowing_sand: Reminder: %s waits for your review", p.link())
 		if d := p.deadline(); d != "" {
-			fmt.Fprintf(&b, "first review due %s", d)
+			fmt.Fprintf(&b, "\nfirst review due %s", d)
 		}
 	case KindBreach:
 		fmt.Fprintf(&b, ":rotating_light: Review overdue: %s\n", p.link())
@@ -180,6 +188,6 @@ func (p Payload) TeamsCard() map[string]any {
 }
 
 func teamsText(s string, n int) string {
-	s = check.Plain(s, n)
+	s = defuseLinks(check.Plain(s, n))
 	return strings.NewReplacer(`\`, `\\`, "*", `\*`, "_", `\_`, "[", `\[`, "]", `\]`, "`", "\\`").Replace(s)
 }

@@ -11,6 +11,9 @@ import (
 	"github.com/reviewpolicy/reviewpolicy/store"
 )
 
+// maxNamed bounds the people one channel post names.
+const maxNamed = 25
+
 // DestUpdate is the destination of a "reviewed" message: it edits the
 // messages already sent for its pull request.
 const DestUpdate = "update"
@@ -71,7 +74,7 @@ func (pl Planner) Breach(pr PR, pol *policy.Policy, pending []string, gen int, n
 		return p
 	}
 	pay := Payload{Kind: KindBreach, PR: pr}
-	for _, login := range pending {
+	for _, login := range pending[:min(len(pending), maxNamed)] {
 		pay.Reviewers = append(pay.Reviewers, lookup(pol, login))
 	}
 	var escalateLogins []string
@@ -79,7 +82,7 @@ func (pl Planner) Breach(pr PR, pol *policy.Policy, pending []string, gen int, n
 	if pol.SLA != nil {
 		escalateTo = pol.SLA.EscalateTo
 	}
-	for _, ref := range escalateTo {
+	for _, ref := range escalateTo[:min(len(escalateTo), maxNamed)] {
 		login := strings.TrimPrefix(ref, "@")
 		if strings.Contains(login, "/") { // a team: named, not messaged
 			pay.Escalate = append(pay.Escalate, Person{Login: ref})
