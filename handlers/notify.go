@@ -10,6 +10,7 @@ import (
 	"github.com/google/go-github/v60/github"
 
 	"github.com/reviewpolicy/reviewpolicy/notify"
+	"github.com/reviewpolicy/reviewpolicy/policy"
 	"github.com/reviewpolicy/reviewpolicy/policy/check"
 	"github.com/reviewpolicy/reviewpolicy/policy/decide"
 	"github.com/reviewpolicy/reviewpolicy/policy/sla"
@@ -100,15 +101,19 @@ const maxNotifyLines = 10
 // out: people without a Slack ID, channels Slack does not know, webhooks
 // the server lacks. The problems of this evaluation come with those the
 // outbox recorded for the pull request.
-func notifyLines(rep *check.Report, msgs []store.OutboxMessage, problems []string) {
+func notifyLines(rep *check.Report, pol *policy.Policy, msgs []store.OutboxMessage, problems []string) {
 	lines := make([]string, 0, len(problems))
 	for _, p := range problems {
 		lines = append(lines, check.Inert(p, 300))
 	}
 	for _, m := range msgs {
-		if m.State == store.OutboxFailed {
-			lines = append(lines, failedLine(m))
+		if m.State != store.OutboxFailed {
+			continue
 		}
+		if m.Dest == notify.DestNone && pol != nil && pol.People[strings.ToLower(m.Person)].Slack != "" {
+			continue // the policy has their Slack ID now
+		}
+		lines = append(lines, failedLine(m))
 	}
 	slices.Sort(lines)
 	lines = slices.Compact(lines)
@@ -141,7 +146,7 @@ func (a *App) planNotify(ctx context.Context, r repoRef, g *gathered, d *decide.
 		return notify.Plan{}, err
 	}
 	p := a.planRequested(r, g, *d, outbox, now)
-	notifyLines(&d.Report, outbox, p.Problems)
+	notifyLines(&d.Report, g.facts.Policy, outbox, p.Problems)
 	return p, nil
 }
 
