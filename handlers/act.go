@@ -38,6 +38,10 @@ func (a *App) act(ctx context.Context, gh *githubapi.Repo, r repoRef, g *gathere
 	if err := gh.UpsertComment(ctx, r.Number, d.Report); err != nil {
 		return err
 	}
+	// The snapshot first: the sender the enqueue wakes may plan digests.
+	if err := a.snapshot(ctx, r, g, d, now); err != nil {
+		return err
+	}
 	if err := a.enqueue(ctx, requested); err != nil {
 		return err
 	}

@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
@@ -43,12 +44,7 @@ func (a *App) planRequested(r repoRef, g *gathered, d decide.Decision, outbox []
 	if a.Notify == nil || pol == nil || g.facts.PR.Draft || g.facts.Closed {
 		return notify.Plan{}
 	}
-	logins := slices.Clone(g.facts.Requested)
-	if d.Reviewers != nil {
-		logins = append(logins, d.Reviewers.Request...)
-	}
-	slices.SortFunc(logins, func(x, y string) int { return strings.Compare(strings.ToLower(x), strings.ToLower(y)) })
-	logins = slices.CompactFunc(logins, strings.EqualFold)
+	logins := requestedLogins(g, d)
 	// escalate_to were asked by the escalation and told by the breach's
 	// DM: no second message.
 	logins = slices.DeleteFunc(logins, func(l string) bool {
@@ -61,6 +57,44 @@ func (a *App) planRequested(r repoRef, g *gathered, d decide.Decision, outbox []
 		_, deadline = sla.Timers(pol.SLA, d.SLA.Clock)
 	}
 	return a.Notify.Planner.ReviewRequested(prInfo(r, g.pr), pol, logins, 0, deadline, now)
+}
+
+// requestedLogins are the people asked to review: by the app now, or
+// before (GitHub lists them).
+func requestedLogins(g *gathered, d decide.Decision) []string {
+	logins := slices.Clone(g.facts.Requested)
+	if d.Reviewers != nil {
+		logins = append(logins, d.Reviewers.Request...)
+	}
+	slices.SortFunc(logins, func(x, y string) int { return strings.Compare(strings.ToLower(x), strings.ToLower(y)) })
+	return slices.CompactFunc(logins, strings.EqualFold)
+}
+
+// snapshot records what the digests need of the pull request (store
+// notify_prs): who is asked, whether it waits, its deadline, and the
+// policy's people and digest settings.
+func (a *App) snapshot(ctx context.Context, r repoRef, g *gathered, d decide.Decision, now time.Time) error {
+	pol := g.facts.Policy
+	if a.Notify == nil || pol == nil || !pol.Notify.On(policy.EventDigest) {
+		return nil
+	}
+	requested := requestedLogins(g, d)
+	waiting := !g.facts.PR.Draft && len(requested) > 0
+	var deadline time.Time
+	rec := store.NotifyPR{InstallationID: r.Installation, RepoID: r.RepoID, Number: r.Number, Open: true, UpdatedAt: now}
+	if d.SLA != nil && pol.SLA != nil {
+		waiting = d.SLA.Clock.State == sla.Running
+		_, deadline = sla.Timers(pol.SLA, d.SLA.Clock)
+		if d.SLA.Reviewed != nil {
+			rec.ReviewedAt, rec.ReviewedAfter = now, *d.SLA.Reviewed
+		}
+	}
+	body, err := json.Marshal(notify.NewSnapshot(prInfo(r, g.pr), pol, requested, waiting, deadline))
+	if err != nil {
+		return err
+	}
+	rec.Snapshot = body
+	return a.Store.PutNotifyPR(ctx, rec)
 }
 
 // enqueue writes a plan to the outbox and wakes the sender. Problems are
@@ -204,8 +238,10 @@ func (a *App) notifyClosed(ctx context.Context, r repoRef) error {
 	if a.Notify == nil {
 		return nil
 	}
-	_, err := a.Store.DropOutbox(ctx, r.RepoID, r.Number, a.Now())
-	return err
+	if _, err := a.Store.DropOutbox(ctx, r.RepoID, r.Number, a.Now()); err != nil {
+		return err
+	}
+	return a.Store.CloseNotifyPR(ctx, r.RepoID, r.Number)
 }
 
 // NotifyFailed is the Sender's OnFailure: a refused message is shown in

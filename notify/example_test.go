@@ -14,6 +14,8 @@ func examplePayloads() map[string]Payload {
 		Author: "erin", URL: "https://github.com/acme/api/pull/42", Files: 4, Additions: 120, Deletions: 8}
 	due := time.Date(2026, 3, 3, 15, 0, 0, 0, time.UTC)
 	alice := Person{Login: "alice", Slack: "U0123ABCD"}
+	other := PR{Owner: "acme", Repo: "web", Number: 7, Title: "Dark mode", URL: "https://github.com/acme/web/pull/7"}
+	mine := PR{Owner: "acme", Repo: "api", Number: 45, Title: "Rate-limit the export", URL: "https://github.com/acme/api/pull/45"}
 	return map[string]Payload{
 		"review requested": {Kind: KindReviewRequested, PR: pr, Deadline: due, Zone: "Europe/Berlin"},
 		"reminder":         {Kind: KindReminder, PR: pr, Deadline: due, Zone: "Europe/Berlin"},
@@ -21,6 +23,14 @@ func examplePayloads() map[string]Payload {
 			Escalate: []Person{{Login: "dave", Slack: "U0456EFGH"}, {Login: "@acme/leads"}}},
 		"breach, after the review": {Kind: KindBreach, PR: pr, Reviewers: []Person{alice, {Login: "bob"}},
 			Escalate: []Person{{Login: "dave", Slack: "U0456EFGH"}}, ReviewedBy: "alice", After: 26*time.Hour + 10*time.Minute},
+		"personal digest": {Kind: KindDigest, Zone: "Europe/Berlin",
+			Waiting: []DigestItem{{PR: pr, Deadline: due.Add(-26 * time.Hour), Overdue: true}, {PR: other, Deadline: due}},
+			Mine:    []DigestItem{{PR: mine, Deadline: due.Add(3 * time.Hour)}}},
+		"channel digest": {Kind: KindDigest, Channel: true, Zone: "Europe/Berlin", WaitingCount: 5,
+			Breached: []DigestItem{{PR: pr, Deadline: due.Add(-26 * time.Hour), Overdue: true}},
+			AtRisk:   []DigestItem{{PR: other, Deadline: due}},
+			Load:     []Load{{Login: "alice", Open: 3}, {Login: "bob", Open: 2}, {Login: "carol", Open: 1}},
+			TTFR:     4*time.Hour + 30*time.Minute, Reviewed: 12},
 	}
 }
 

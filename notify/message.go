@@ -58,6 +58,16 @@ type Payload struct {
 	// Set when the pull request was reviewed (the edit).
 	ReviewedBy string        `json:"reviewed_by,omitempty"`
 	After      time.Duration `json:"after,omitempty"`
+	// Digests (digest.go): a person's, or a channel's (Channel).
+	Waiting      []DigestItem  `json:"waiting,omitempty"`
+	Mine         []DigestItem  `json:"mine,omitempty"`
+	Channel      bool          `json:"channel,omitempty"`
+	WaitingCount int           `json:"waiting_count,omitempty"`
+	Breached     []DigestItem  `json:"breached,omitempty"`
+	AtRisk       []DigestItem  `json:"at_risk,omitempty"`
+	Load         []Load        `json:"load,omitempty"`
+	TTFR         time.Duration `json:"ttfr,omitempty"`
+	Reviewed     int           `json:"reviewed,omitempty"`
 }
 
 // Bounds of user text in a message.
@@ -124,6 +134,9 @@ func (p Payload) deadline() string {
 // SlackText renders the message as Slack mrkdwn: the first line says what
 // happened, the rest the facts.
 func (p Payload) SlackText() string {
+	if p.Kind == KindDigest {
+		return p.digestText()
+	}
 	var b strings.Builder
 	switch p.Kind {
 	case KindReviewRequested:
@@ -182,6 +195,10 @@ func (p Payload) TeamsCard() map[string]any {
 			map[string]any{"type": "FactSet", "facts": facts},
 		},
 		"actions": []any{map[string]any{"type": "Action.OpenUrl", "title": "Open the pull request", "url": p.PR.URL}},
+	}
+	if p.Kind == KindDigest {
+		card["body"] = p.digestCard()
+		delete(card, "actions")
 	}
 	return map[string]any{"type": "message", "attachments": []any{map[string]any{
 		"contentType": "application/vnd.microsoft.card.adaptive", "content": card}}}

@@ -111,7 +111,15 @@ func (s *Sender) Run(ctx context.Context) {
 	s.init()
 	t := time.NewTicker(s.Poll)
 	defer t.Stop()
+	var digested time.Time
 	for {
+		// Digests are planned once a minute; their keys make each go once.
+		if now := s.Now(); now.Sub(digested) >= time.Minute {
+			if err := s.PlanDigests(ctx); err != nil && ctx.Err() == nil {
+				s.Logger.Warn("notify: planning digests", "err", err)
+			}
+			digested = now
+		}
 		for {
 			n, err := s.SendDue(ctx)
 			if err != nil && ctx.Err() == nil {
@@ -128,6 +136,23 @@ func (s *Sender) Run(ctx context.Context) {
 		case <-s.wake:
 		}
 	}
+}
+
+// PlanDigests enqueues the digests due now (Planner.PlanDigests).
+func (s *Sender) PlanDigests(ctx context.Context) error {
+	s.init()
+	now := s.Now()
+	rows, err := s.Store.DigestPRs(ctx, now.Add(-7*24*time.Hour))
+	if err != nil {
+		return err
+	}
+	teams := map[string]bool{}
+	for name := range s.Teams {
+		teams[name] = true
+	}
+	msgs := Planner{Slack: s.Slack != nil, Teams: teams}.PlanDigests(rows, now)
+	_, err = s.Store.EnqueueOutbox(ctx, msgs, now)
+	return err
 }
 
 // SendDue leases the messages due now and sends them; it reports how many

@@ -25,6 +25,7 @@ var perPullRequestTables = []string{
 	"verdicts",
 	"sla_effects",
 	"notify_outbox",
+	"notify_prs",
 }
 
 // pruneBatch is how many closed pull requests one PruneClosed transaction

@@ -41,6 +41,7 @@ func seedPullRequest(t *testing.T, s *Store, repoID int64, number int) {
 		RepoID: repoID, Number: number, Kind: "breach", Dest: "slack:C1"}}, time.Now()); err != nil {
 		t.Fatal(err)
 	}
+	mustDo(t, s.PutNotifyPR(ctx, NotifyPR{InstallationID: 1, RepoID: repoID, Number: number, Snapshot: []byte(`{}`), Open: true}))
 	for table, n := range rowsOf(t, s, repoID, number) {
 		if n == 0 {
 			t.Fatalf("seedPullRequest writes no row in %s: add one", table)

@@ -174,3 +174,27 @@ func TestOutboxConcurrentClaimsNeverOverlap(t *testing.T) {
 		}
 	})
 }
+
+func TestNotifyPRSnapshots(t *testing.T) {
+	t.Parallel()
+	forEachEngine(t, func(t *testing.T, s *Store) {
+		ctx := context.Background()
+		t0 := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
+		mustDo(t, s.PutNotifyPR(ctx, NotifyPR{InstallationID: 1, RepoID: 7, Number: 1, Snapshot: []byte(`{"a":1}`), Open: true, UpdatedAt: t0}))
+		mustDo(t, s.PutNotifyPR(ctx, NotifyPR{InstallationID: 1, RepoID: 7, Number: 2, Snapshot: []byte(`{}`), Open: true,
+			ReviewedAt: t0.Add(time.Hour), ReviewedAfter: 90 * time.Minute, UpdatedAt: t0}))
+		// A later write without a review keeps the review's figures.
+		mustDo(t, s.PutNotifyPR(ctx, NotifyPR{InstallationID: 1, RepoID: 7, Number: 2, Snapshot: []byte(`{"b":2}`), Open: true, UpdatedAt: t0}))
+		mustDo(t, s.PutNotifyPR(ctx, NotifyPR{InstallationID: 1, RepoID: 7, Number: 3, Snapshot: []byte(`{}`), Open: true, UpdatedAt: t0}))
+		mustDo(t, s.CloseNotifyPR(ctx, 7, 2))
+		mustDo(t, s.CloseNotifyPR(ctx, 7, 3))
+		got, err := s.DigestPRs(ctx, t0)
+		if err != nil || len(got) != 2 || got[0].Number != 1 || string(got[0].Snapshot) != `{"a":1}` ||
+			got[1].Number != 2 || got[1].Open || got[1].ReviewedAfter != 90*time.Minute || string(got[1].Snapshot) != `{"b":2}` {
+			t.Errorf("digest PRs: %+v, %v (want #1 open and #2, closed but reviewed this week)", got, err)
+		}
+		if got, _ := s.DigestPRs(ctx, t0.Add(2*time.Hour)); len(got) != 1 {
+			t.Errorf("since after the review: %+v", got)
+		}
+	})
+}

@@ -31,3 +31,21 @@ CREATE TABLE notify_outbox (
 );
 CREATE INDEX notify_outbox_due_idx ON notify_outbox (state, due_at);
 CREATE INDEX notify_outbox_pr_idx ON notify_outbox (repo_id, number);
+
+-- What the digests need to know of each pull request, written by every
+-- evaluation: title, author, requested reviewers, deadline, the people and
+-- digest settings of its policy (package notify's Snapshot, as JSON).
+-- open is false once it closed; reviewed_at/reviewed_after (micros) give
+-- the week's time to first review.
+CREATE TABLE notify_prs (
+    repo_id         BIGINT NOT NULL,
+    number          INTEGER NOT NULL,
+    installation_id BIGINT NOT NULL,
+    snapshot        BYTEA NOT NULL,
+    open            BOOLEAN NOT NULL,
+    reviewed_at     BIGINT NOT NULL DEFAULT 0,
+    reviewed_after  BIGINT NOT NULL DEFAULT 0,
+    updated_at      BIGINT NOT NULL,
+    PRIMARY KEY (repo_id, number)
+);
+CREATE INDEX notify_prs_open_idx ON notify_prs (open);
