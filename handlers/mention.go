@@ -91,6 +91,11 @@ func (a *App) minimizeMentions(ctx context.Context, gh *githubapi.Repo, r repoRe
 	if d.SLA == nil || d.SLA.Reviewed == nil || a.GraphQLURL == "" {
 		return nil
 	}
+	// Only a pull request that had a reminder or breach has comments to
+	// hide; the others cost no listing.
+	if had, err := a.Store.HasSLAEffects(ctx, r.RepoID, r.Number, "mention_"); err != nil || !had {
+		return err
+	}
 	ids, err := gh.AppComments(ctx, r.Number, mentionPrefix)
 	if err != nil {
 		return err

@@ -73,6 +73,9 @@ func TestThreeReplicasOnPostgresSendEachDMOnce(t *testing.T) {
 				t.Fatalf("delivery to a live replica: %v", err)
 			}
 		}
+		if victim.killed.Load() {
+			continue
+		}
 		select {
 		case <-hold.hit:
 			victim.killed.Store(true)
