@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/reviewpolicy/reviewpolicy/internal/githubfake"
 )
 
 // nightZone is a fixed-offset zone where it is now between 03:00 and
@@ -79,5 +81,48 @@ people:
 	time.Sleep(1500 * time.Millisecond)
 	if n := len(sl.DMs("U3CAROL")); n != 1 {
 		t.Errorf("carol got %d DMs, want 1", n)
+	}
+}
+
+// A DM waiting for the morning is dropped when the pull request closes
+// first: it is not sent late.
+func TestWaitingDMDroppedWhenThePullRequestCloses(t *testing.T) {
+	t.Parallel()
+	h := setup(t)
+	zone, _ := nightZone(t, time.Now())
+	h.fake.SetFile(owner, repoName, "master", ".github/review-policy.yml", `version: 1
+reviewers:
+  rules:
+    - {name: docs, paths: ["*.md"], reviewers: [carol]}
+sla:
+  working_hours: {timezone: UTC, days: [mon, tue, wed, thu, fri, sat, sun], start: "09:00", end: "17:00"}
+notify: {}
+people:
+  carol: {slack: U3CAROL, timezone: `+zone+`}
+`)
+	sl := newSlack(t)
+	h.start(t, slackEnv(sl))
+	h.send(t, "pull_request", "", payload(t, "pull_request/opened.payload.json", nil))
+	h.settle(t)
+	db, err := sql.Open("sqlite", strings.TrimPrefix(h.dbURL, "sqlite://"))
+	must(t, err)
+	defer db.Close()
+	state := func() string {
+		var s string
+		must(t, db.QueryRow(`SELECT state FROM notify_outbox WHERE person = 'carol'`).Scan(&s))
+		return s
+	}
+	if s := state(); s != "pending" {
+		t.Fatalf("carol's DM is %s, want pending until her morning", s)
+	}
+	h.fake.EditPullRequest(owner, repoName, prNumber, func(p *githubfake.PullRequest) { p.State = "closed" })
+	h.send(t, "pull_request", "", payload(t, "pull_request/closed.payload.json", nil))
+	h.settle(t)
+	waitFor(t, "the DM dropped", func() bool { return state() == "dropped" })
+	_, err = db.Exec(`UPDATE notify_outbox SET due_at = ? WHERE person = 'carol'`, time.Now().Add(-time.Second).UnixMicro())
+	must(t, err)
+	time.Sleep(1500 * time.Millisecond)
+	if n := len(sl.DMs("U3CAROL")); n != 0 {
+		t.Errorf("carol got %d DMs about a closed pull request", n)
 	}
 }
