@@ -63,7 +63,9 @@ people:
 	defer db.Close()
 	var due int64
 	var state string
-	must(t, db.QueryRow(`SELECT due_at, state FROM notify_outbox WHERE person = 'carol'`).Scan(&due, &state))
+	waitFor(t, "carol's DM in the outbox", func() bool {
+		return db.QueryRow(`SELECT due_at, state FROM notify_outbox WHERE person = 'carol'`).Scan(&due, &state) == nil
+	})
 	if got := time.UnixMicro(due); !got.Equal(morning) || state != "pending" {
 		t.Errorf("carol's DM is %s, due %s; want pending until %s (09:00 in %s)", state, got, morning, zone)
 	}
@@ -109,9 +111,10 @@ people:
 	defer db.Close()
 	state := func() string {
 		var s string
-		must(t, db.QueryRow(`SELECT state FROM notify_outbox WHERE person = 'carol'`).Scan(&s))
+		_ = db.QueryRow(`SELECT state FROM notify_outbox WHERE person = 'carol'`).Scan(&s)
 		return s
 	}
+	waitFor(t, "carol's DM in the outbox", func() bool { return state() != "" })
 	if s := state(); s != "pending" {
 		t.Fatalf("carol's DM is %s, want pending until her morning", s)
 	}
