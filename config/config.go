@@ -33,6 +33,8 @@ type Config struct {
 	Reconcile Reconcile `yaml:"reconcile"`
 	Retention Retention `yaml:"retention"`
 	Expertise Expertise `yaml:"expertise"`
+	Slack     Slack     `yaml:"slack"`
+	Teams     Teams     `yaml:"teams"`
 }
 
 // Expertise sets how the expertise strategy learns a repository's past.
@@ -151,6 +153,7 @@ func Default() Config {
 		Reconcile: Reconcile{Interval: time.Hour},
 		Retention: Retention{ClosedPullRequests: DefaultClosedRetention},
 		Expertise: Expertise{BackfillPulls: DefaultBackfillPulls},
+		Slack:     Slack{APIURL: DefaultSlackAPIURL},
 	}
 }
 
@@ -173,6 +176,7 @@ func Load(path string, getenv func(string) string) (*Config, error) {
 	if err := c.applyEnv(getenv); err != nil {
 		return nil, err
 	}
+	c.applyTeamsEnv(getenv)
 	if c.GitHub.App.PrivateKey == "" && c.GitHub.App.PrivateKeyFile != "" {
 		key, err := os.ReadFile(c.GitHub.App.PrivateKeyFile)
 		if err != nil {
@@ -208,6 +212,8 @@ var env = []struct {
 		c.Retention.ClosedPullRequests, err = time.ParseDuration(v)
 		return
 	}},
+	{"REVIEWPOLICY_SLACK_BOT_TOKEN", func(c *Config, v string) error { c.Slack.BotToken = v; return nil }},
+	{"REVIEWPOLICY_SLACK_API_URL", func(c *Config, v string) error { c.Slack.APIURL = v; return nil }},
 	{"REVIEWPOLICY_LOG_LEVEL", func(c *Config, v string) error { c.Logging.Level = v; return nil }},
 	{"REVIEWPOLICY_LOG_FORMAT", func(c *Config, v string) error { c.Logging.Format = v; return nil }},
 	{"GITHUB_WEB_URL", func(c *Config, v string) error { c.GitHub.WebURL = v; return nil }},
@@ -317,6 +323,7 @@ func (c *Config) Validate() error {
 	if c.Expertise.BackfillPulls < 0 || c.Expertise.BackfillPulls > MaxBackfillPulls {
 		bad("expertise.backfill_pulls", "must be between 0 and %d", MaxBackfillPulls)
 	}
+	errs = append(errs, c.validateChat()...)
 	return errors.Join(errs...)
 }
 

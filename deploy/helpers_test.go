@@ -91,7 +91,7 @@ var (
 // the one place they are defined, so monitoring files cannot drift from it.
 func serverMetrics(t *testing.T) map[string]metric {
 	t.Helper()
-	src := readFile(t, "../handlers/metrics.go")
+	src := readFile(t, "../handlers/metrics.go") + readFile(t, "../notify/metrics.go")
 	metrics := map[string]metric{}
 	// Each constructor call (prometheus.NewCounterVec(...), ...) holds one
 	// name and, for vectors, its label list.

@@ -25,6 +25,10 @@ import (
 // retry evaluates afresh and skips what is already written. The rotations
 // reserved for this decision are given back when nobody was asked.
 func (a *App) act(ctx context.Context, gh *githubapi.Repo, r repoRef, g *gathered, d decide.Decision, now time.Time, log *slog.Logger) error {
+	requested, err := a.planNotify(ctx, r, g, &d, now)
+	if err != nil {
+		return err
+	}
 	if err := a.publishVerdict(ctx, gh, r, g, d.Report, now); err != nil {
 		return errors.Join(err, a.undoRotations(context.WithoutCancel(ctx), r, g, d))
 	}
@@ -32,6 +36,16 @@ func (a *App) act(ctx context.Context, gh *githubapi.Repo, r repoRef, g *gathere
 		return errors.Join(err, a.undoRotations(context.WithoutCancel(ctx), r, g, d))
 	}
 	if err := gh.UpsertComment(ctx, r.Number, d.Report); err != nil {
+		return err
+	}
+	// The snapshot first: the sender the enqueue wakes may plan digests.
+	if err := a.snapshot(ctx, r, g, d, now); err != nil {
+		return err
+	}
+	if err := a.enqueue(ctx, requested); err != nil {
+		return err
+	}
+	if err := a.minimizeMentions(ctx, gh, r, d); err != nil {
 		return err
 	}
 	return a.saveClock(ctx, r, g, d, now)
@@ -54,6 +68,9 @@ func (a *App) actClosed(ctx context.Context, gh *githubapi.Repo, r repoRef, g *g
 		if err := a.publishCheck(ctx, gh, r, s); err != nil {
 			return err
 		}
+	}
+	if err := a.notifyClosed(ctx, r); err != nil {
+		return err
 	}
 	return a.saveClock(ctx, r, g, d, a.Now())
 }
@@ -143,6 +160,9 @@ func (a *App) saveClock(ctx context.Context, r repoRef, g *gathered, d decide.De
 	clock := d.SLA.Clock
 	if d.SLA.Reviewed != nil {
 		a.Metrics.TimeToReview.WithLabelValues(r.Owner + "/" + r.Repo).Observe(d.SLA.Reviewed.Seconds())
+		if err := a.notifyReviewed(ctx, r, g, clock, *d.SLA.Reviewed); err != nil {
+			return err
+		}
 	}
 	state, err := json.Marshal(clock)
 	if err != nil {

@@ -44,6 +44,8 @@ type App struct {
 
 	// GitHub is every read of GitHub and the check-run and comment writes.
 	GitHub *githubapi.API
+	// Notify, if set, writes chat notifications to the outbox (notify.go).
+	Notify *Notifications
 
 	policies *policyCaches // path@blob SHA -> parsed (policyload.go, policycache.go)
 }

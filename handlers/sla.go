@@ -125,6 +125,15 @@ func (w *slaWorker) Work(ctx context.Context, job *river.Job[slaTimerArgs]) (err
 			return retryable(err, w.app.Now())
 		}
 	}
+	if err := w.app.mentionTimer(ctx, f, t, clock); err != nil {
+		if errors.Is(err, errEscalationBusy) {
+			return river.JobSnooze(escalationLease)
+		}
+		return retryable(err, w.app.Now())
+	}
+	if err := w.app.notifyTimer(ctx, f, t, clock); err != nil {
+		return retryable(err, w.app.Now())
+	}
 	return w.app.evaluateTimer(ctx, r, log)
 }
 

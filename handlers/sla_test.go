@@ -16,6 +16,7 @@ import (
 	"github.com/riverqueue/river/rivertype"
 
 	"github.com/reviewpolicy/reviewpolicy/internal/githubfake"
+	"github.com/reviewpolicy/reviewpolicy/policy/check"
 	"github.com/reviewpolicy/reviewpolicy/policy/sla"
 	"github.com/reviewpolicy/reviewpolicy/store"
 )
@@ -155,8 +156,21 @@ func TestSLAEscalationRetriedAfterA502(t *testing.T) {
 	if n := h.breaches(); n != 1 {
 		t.Errorf("breaches = %v, want 1 per clock generation", n)
 	}
-	if cs := h.fake.Comments(slaOwner, slaRepo, slaNumber); len(cs) != 1 || !strings.Contains(cs[0].Body, "overdue") {
-		t.Errorf("the breach is not in the sticky comment: %+v", cs)
+	var sticky, mentions []string
+	for _, c := range h.fake.Comments(slaOwner, slaRepo, slaNumber) {
+		if strings.HasPrefix(c.Body, check.Marker) {
+			sticky = append(sticky, c.Body)
+		} else if strings.HasPrefix(c.Body, mentionPrefix) {
+			mentions = append(mentions, c.Body)
+		}
+	}
+	if len(sticky) != 1 || !strings.Contains(sticky[0], "overdue") {
+		t.Errorf("the breach is not in the sticky comment: %q", sticky)
+	}
+	// The retries and the duplicate timer post one new comment, which
+	// notifies the people it mentions.
+	if len(mentions) != 1 || !strings.Contains(mentions[0], "overdue") {
+		t.Errorf("mention comments: %q, want one about the breach", mentions)
 	}
 }
 

@@ -26,6 +26,7 @@ func Describe(old, new *Policy) []string {
 	describeReviewers(&c, old.Reviewers, new.Reviewers)
 	describePeople(&c, old.People, new.People)
 	describeSLA(&c, old.SLA, new.SLA)
+	describeNotify(&c, old.Notify, new.Notify)
 	c.change("enforcement", "template", string(old.Enforcement.Template), string(new.Enforcement.Template))
 	c.change("enforcement", "reviewers", string(old.Enforcement.Reviewers), string(new.Enforcement.Reviewers))
 	c.change("enforcement", "sla", string(old.Enforcement.SLA), string(new.Enforcement.SLA))
@@ -284,6 +285,7 @@ func describePeople(c *changes, old, new map[string]Person) {
 			c.addf("people", "%s added%s", l, personText(n))
 		default:
 			c.change("people", l+" timezone", o.Timezone, n.Timezone)
+			c.change("people", l+" slack", o.Slack, n.Slack)
 			if o.Away != n.Away {
 				c.addf("people", "%s away %s → %s", l, onOff(o.Away), onOff(n.Away))
 			}
@@ -298,6 +300,9 @@ func personText(p Person) string {
 	}
 	if p.Away {
 		parts = append(parts, "away")
+	}
+	if p.Slack != "" {
+		parts = append(parts, "slack "+p.Slack)
 	}
 	if len(parts) == 0 {
 		return ""

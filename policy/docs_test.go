@@ -44,7 +44,8 @@ func TestDocsMentionEveryKey(t *testing.T) {
 		"paths", "labels", "lines_changed", "files_changed", "ticket", "pattern", "in", "checklist", "skip", "authors", "drafts",
 		"reviewers", "strategy", "expertise", "half_life", "learners", "max_open_requests", "reassign_after", "count", "codeowners", "rules", "name", "required_approvals",
 		"people", "timezone", "away", "sla", "first_review", "working_hours", "days", "start", "end",
-		"holidays", "remind_before", "escalate_to", "enforcement"}
+		"holidays", "remind_before", "escalate_to", "enforcement", "notify", "slack", "teams", "events", "digest",
+		"at", "channel_at"}
 	for _, k := range keys {
 		if !regexp.MustCompile("\\| `" + k + "` \\|").Match(doc) {
 			t.Errorf("docs/policy.md has no reference row for `%s`", k)

@@ -27,7 +27,7 @@ func (d *decoder) document(root *yaml.Node) *File {
 		return f
 	}
 	hasVersion := false
-	for _, fl := range d.fields(root, "", "version", "extends", "leads", "template", "reviewers", "people", "sla", "enforcement") {
+	for _, fl := range d.fields(root, "", "version", "extends", "leads", "template", "reviewers", "people", "sla", "notify", "enforcement") {
 		switch fl.key {
 		case "version":
 			hasVersion = true
@@ -55,6 +55,8 @@ func (d *decoder) document(root *yaml.Node) *File {
 			p.People = d.people(fl.val, fl.path)
 		case "sla":
 			p.SLA = d.sla(fl.val, fl.path)
+		case "notify":
+			p.Notify = d.notify(fl.val, fl.path)
 		case "enforcement":
 			d.enforcement(fl.val, fl.path, f)
 		}
@@ -393,12 +395,14 @@ func (d *decoder) people(n *yaml.Node, path string) map[string]Person {
 		first[login] = k.Line
 		p := join(path, login)
 		var person Person
-		for _, f := range d.fields(v, p, "timezone", "away") {
+		for _, f := range d.fields(v, p, "timezone", "away", "slack") {
 			switch f.key {
 			case "timezone":
 				person.Timezone, person.Location = d.location(f.val, f.path)
 			case "away":
 				person.Away = d.boolean(f.val, f.path)
+			case "slack":
+				person.Slack = d.slackID(f.val, f.path)
 			}
 		}
 		out[login] = person

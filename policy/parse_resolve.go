@@ -7,7 +7,7 @@ import "maps"
 //
 // Without "extends: org" the repository file stands alone. With it, the
 // result starts from org and the repository file overrides it:
-//   - an area (template, reviewers, sla) the file sets replaces the org's
+//   - an area (template, reviewers, sla, notify) the file sets replaces the org's
 //     area as a whole, so a rule list is never half one and half the other;
 //   - people merge by login, the file's entry winning;
 //   - enforcement merges per key: only the modes the file wrote override.
@@ -32,6 +32,9 @@ func Resolve(repo *File, org *Policy) *Policy {
 	}
 	if p.Leads != nil { // a repository naming its leads replaces the organisation's
 		out.Leads = p.Leads
+	}
+	if p.Notify != nil {
+		out.Notify = p.Notify
 	}
 	if len(org.People)+len(p.People) > 0 {
 		out.People = make(map[string]Person, len(org.People)+len(p.People))

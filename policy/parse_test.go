@@ -197,7 +197,7 @@ func TestParseErrors(t *testing.T) {
 		{"people not a mapping", "version: 1\npeople: [alice]\n",
 			[]string{"2:9: people: expected a mapping of user names to settings, got a list"}},
 		{"person null", "version: 1\npeople: {alice: }\n",
-			[]string{"2:17: people.alice: expected a mapping with keys timezone, away, got nothing (null)"}},
+			[]string{"2:17: people.alice: expected a mapping with keys timezone, away, slack, got nothing (null)"}},
 		{"end 24:01", "version: 1\nsla: {working_hours: {start: '09:00', end: '24:01'}}\n",
 			[]string{`2:44: sla.working_hours.end: invalid time "24:01" (want HH:MM, 24-hour clock, e.g. 09:00)`}},
 		{"end equals start", "version: 1\nsla: {working_hours: {start: '09:00', end: '09:00'}}\n",

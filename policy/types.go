@@ -26,6 +26,7 @@ type Policy struct {
 	Reviewers   *ReviewersPolicy
 	People      map[string]Person // keyed by lower-case login
 	SLA         *SLAPolicy
+	Notify      *NotifyPolicy // nil: no chat notifications
 	Enforcement Enforcement
 	// Leads may run the lead-only commands (snooze, skip template):
 	// logins and "@org/team", as written.
@@ -131,6 +132,7 @@ type Person struct {
 	Timezone string
 	Location *time.Location // loaded Timezone; nil when unset
 	Away     bool
+	Slack    string // Slack member ID (U… or W…); "" when unknown
 }
 
 // SLAPolicy is the "sla" area.

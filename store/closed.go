@@ -24,6 +24,8 @@ var perPullRequestTables = []string{
 	"pr_evaluations",
 	"verdicts",
 	"sla_effects",
+	"notify_outbox",
+	"notify_prs",
 }
 
 // pruneBatch is how many closed pull requests one PruneClosed transaction

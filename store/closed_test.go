@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"fmt"
 	"github.com/riverqueue/river"
 	"math/rand/v2"
 	"sync"
@@ -36,6 +37,11 @@ func seedPullRequest(t *testing.T, s *Store, repoID int64, number int) {
 	if _, err := s.AcquireSLAEffect(ctx, SLAEffectKey{RepoID: repoID, Number: number, Generation: 1, Event: "breach"}, "job:1", time.Now(), time.Minute); err != nil {
 		t.Fatal(err)
 	}
+	if _, err := s.EnqueueOutbox(ctx, []OutboxMessage{{Key: fmt.Sprintf("%d#%d/breach", repoID, number), InstallationID: 1,
+		RepoID: repoID, Number: number, Kind: "breach", Dest: "slack:C1"}}, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	mustDo(t, s.PutNotifyPR(ctx, NotifyPR{InstallationID: 1, RepoID: repoID, Number: number, Snapshot: []byte(`{}`), Open: true}))
 	for table, n := range rowsOf(t, s, repoID, number) {
 		if n == 0 {
 			t.Fatalf("seedPullRequest writes no row in %s: add one", table)

@@ -170,3 +170,15 @@ func (s *Store) CountWaitingSLA(ctx context.Context) (int64, error) {
 	}
 	return n, nil
 }
+
+// HasSLAEffects reports whether any job took a lease on an effect of the
+// pull request whose event starts with prefix, finished or not: the
+// effect may exist.
+func (s *Store) HasSLAEffects(ctx context.Context, repoID int64, number int, prefix string) (bool, error) {
+	var n int64
+	const q = `SELECT COUNT(*) FROM sla_effects WHERE repo_id = $1 AND number = $2 AND event LIKE $3`
+	if err := s.DB.QueryRowContext(ctx, q, repoID, number, prefix+"%").Scan(&n); err != nil {
+		return false, fmt.Errorf("store: sla effects of %d#%d: %w", repoID, number, err)
+	}
+	return n > 0, nil
+}

@@ -22,8 +22,17 @@ func TestSLAEffectLease(t *testing.T) {
 				t.Errorf("%s: %v, %v; want %v", what, got, err, want)
 			}
 		}
+		if had, err := s.HasSLAEffects(ctx, 5, 9, "bre"); had || err != nil {
+			t.Errorf("effects before any: %v, %v", had, err)
+		}
 		got, err := s.AcquireSLAEffect(ctx, k, "job:1", t0, ttl)
 		step("first acquire", got, err, EffectAcquired)
+		if had, err := s.HasSLAEffects(ctx, 5, 9, "bre"); !had || err != nil {
+			t.Errorf("a leased effect: %v, %v", had, err)
+		}
+		if had, _ := s.HasSLAEffects(ctx, 5, 9, "mention_"); had {
+			t.Error("another prefix matched")
+		}
 		got, err = s.AcquireSLAEffect(ctx, k, "job:2", t0.Add(time.Minute), ttl)
 		step("another job inside the lease", got, err, EffectBusy)
 		got, err = s.AcquireSLAEffect(ctx, k, "job:1", t0.Add(2*time.Minute), ttl)

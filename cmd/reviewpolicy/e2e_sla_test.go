@@ -5,6 +5,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/reviewpolicy/reviewpolicy/internal/githubfake"
+	"github.com/reviewpolicy/reviewpolicy/policy/check"
 )
 
 // River moves scheduled jobs to runnable every 5 s: the reminder, due at
@@ -21,7 +24,12 @@ sla:
 `
 
 func (h *harness) comment(t *testing.T) string {
-	cs := h.fake.Comments(owner, repoName, prNumber)
+	var cs []githubfake.Comment
+	for _, c := range h.fake.Comments(owner, repoName, prNumber) {
+		if strings.HasPrefix(c.Body, check.Marker) { // not the mention comments
+			cs = append(cs, c)
+		}
+	}
 	if len(cs) > 1 {
 		t.Fatalf("%d sticky comments, want 1", len(cs))
 	}

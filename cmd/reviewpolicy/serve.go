@@ -93,6 +93,10 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		return fmt.Errorf("github clients: %w", err)
 	}
 
+	sender, err := notifications(ctx, cfg, reg, func() *store.Store { return st }, logger)
+	if err != nil {
+		return err
+	}
 	app := handlers.New(clients, cfg.GitHub.App.IntegrationID, metrics, logger, time.Now)
 	app.GraphQLURL = cfg.GitHub.V4APIURL
 	app.LeaseTTL = cfg.Workers.JobTimeout + time.Minute
@@ -117,6 +121,9 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	}
 	defer st.Close()
 	app.Store = st
+	// Before the workers start: they read app.Notify.
+	stopSender := startSender(ctx, app, sender)
+	defer stopSender()
 	if err := st.Start(ctx); err != nil {
 		return err
 	}

@@ -157,6 +157,9 @@ func operation(schema *ast.Schema, doc *ast.QueryDocument, q graphqlRequest) (*a
 // login and status; anything else is an error the caller reports, so a new
 // query of the app cannot pass with made-up data.
 func (f *Fake) resolve(op *ast.OperationDefinition, vars map[string]any) (map[string]any, error) {
+	if op.Operation == ast.Mutation {
+		return f.mutate(op, vars)
+	}
 	if op.Operation != ast.Query {
 		return nil, fmt.Errorf("%s operations", op.Operation)
 	}

@@ -40,6 +40,9 @@ type CheckRun struct {
 type Comment struct {
 	ID           int64
 	Body, Author string
+	// MinimizedReason is set once the comment was minimized (GraphQL
+	// minimizeComment), e.g. "OUTDATED"; "" while it shows.
+	MinimizedReason string
 }
 
 // state is everything the fake knows; guarded by Fake.mu. Logins, owners

@@ -1,0 +1,85 @@
+package notify
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/hex"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/slack-go/slack"
+
+	"github.com/reviewpolicy/reviewpolicy/internal/slackfake"
+	"github.com/reviewpolicy/reviewpolicy/store"
+)
+
+func postgresBase() string {
+	if u := os.Getenv("REVIEWPOLICY_TEST_POSTGRES"); u != "" {
+		return u
+	}
+	return "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
+}
+
+// dbURL makes a fresh database of the engine for one test.
+func dbURL(t testing.TB, engine string) string {
+	if engine == store.DialectSQLite {
+		return "sqlite://" + filepath.Join(t.TempDir(), "notify.db")
+	}
+	base := postgresBase()
+	admin, err := sql.Open("pgx", base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { admin.Close() })
+	var b [6]byte
+	_, _ = rand.Read(b[:])
+	schema := "notify_" + hex.EncodeToString(b[:])
+	if _, err := admin.Exec(`CREATE SCHEMA ` + schema); err != nil {
+		t.Fatalf("PostgreSQL at 127.0.0.1:5432 is needed: %v", err)
+	}
+	t.Cleanup(func() { _, _ = admin.Exec(`DROP SCHEMA ` + schema + ` CASCADE`) })
+	sep := "?"
+	if strings.Contains(base, "?") {
+		sep = "&"
+	}
+	return base + sep + "search_path=" + schema
+}
+
+func openStore(t testing.TB, url string) *store.Store {
+	t.Helper()
+	s, err := store.Open(context.Background(), url, store.Options{MaxWorkers: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+// clock is a settable time for senders.
+type clock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *clock) Add(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(d)
+}
+
+func newSender(st *store.Store, f *slackfake.Fake, c *clock) *Sender {
+	return &Sender{Store: st, Slack: slack.New(slackfake.Token, slack.OptionAPIURL(f.URL)), Now: c.Now}
+}
+
+var engines = []string{store.DialectSQLite, store.DialectPostgres}

@@ -1,0 +1,117 @@
+package notify
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/slack-go/slack"
+
+	"github.com/reviewpolicy/reviewpolicy/store"
+)
+
+// CheckToken asks Slack who the token belongs to (auth.test): a token Slack
+// refuses stops the start with a clear error instead of failing every
+// message later.
+func CheckToken(ctx context.Context, c *slack.Client) error {
+	res, err := c.AuthTestContext(ctx)
+	if err != nil {
+		var se slack.SlackErrorResponse
+		if errors.As(err, &se) {
+			return fmt.Errorf("slack.bot_token: Slack refused the token (%s); check REVIEWPOLICY_SLACK_BOT_TOKEN", se.Err)
+		}
+		return fmt.Errorf("slack.bot_token: checking the token with Slack (auth.test): %w", err)
+	}
+	if res.BotID == "" {
+		return errors.New("slack.bot_token: the token is not a bot token (auth.test names no bot)")
+	}
+	return nil
+}
+
+// postSlack posts a message to a channel, or DMs a person.
+func (s *Sender) postSlack(ctx context.Context, m store.OutboxMessage) outcome {
+	if s.Slack == nil {
+		return outcome{failed: "Slack is not configured (slack.bot_token)"}
+	}
+	p, err := decode(m)
+	if err != nil {
+		return outcome{failed: "unreadable message: " + err.Error()}
+	}
+	target := strings.TrimPrefix(m.Dest, "slack:")
+	if strings.HasPrefix(target, "U") || strings.HasPrefix(target, "W") {
+		if target, err = s.openDM(ctx, target); err != nil {
+			return s.classify(ctx, m.Dest, err)
+		}
+	}
+	if at, ok := s.pace(m.Dest); !ok {
+		return outcome{retryAt: at}
+	}
+	channel, ts, err := s.Slack.PostMessageContext(ctx, target, slack.MsgOptionText(p.SlackText(), false),
+		slack.MsgOptionDisableLinkUnfurl())
+	if err != nil {
+		return s.classify(ctx, m.Dest, err)
+	}
+	return outcome{channel: channel, ts: ts}
+}
+
+// openDM finds the DM channel with a person (conversations.open, which
+// returns the existing one), remembered for the process's life.
+func (s *Sender) openDM(ctx context.Context, user string) (string, error) {
+	s.mu.Lock()
+	ch, ok := s.dms[user]
+	s.mu.Unlock()
+	if ok {
+		return ch, nil
+	}
+	c, _, _, err := s.Slack.OpenConversationContext(ctx, &slack.OpenConversationParameters{Users: []string{user}})
+	if err != nil {
+		return "", err
+	}
+	s.mu.Lock()
+	s.dms[user] = c.ID
+	s.mu.Unlock()
+	return c.ID, nil
+}
+
+// update edits every Slack message sent for the pull request to say who
+// reviewed it and after how long (chat.update; repeating an edit is
+// harmless, so a retry redoes them all). It waits while another message of
+// the pull request is being sent, so none is missed.
+func (s *Sender) update(ctx context.Context, m store.OutboxMessage) outcome {
+	busy, err := s.Store.OutboxInFlight(ctx, m.RepoID, m.Number, m.ID, s.Now())
+	if err != nil {
+		return outcome{err: err}
+	}
+	if busy {
+		return outcome{retryAt: s.Now().Add(2 * time.Second)}
+	}
+	rev, err := decode(m)
+	if err != nil {
+		return outcome{failed: "unreadable message: " + err.Error()}
+	}
+	all, err := s.Store.OutboxOf(ctx, m.RepoID, m.Number)
+	if err != nil {
+		return outcome{err: err}
+	}
+	for _, sent := range all {
+		if sent.State != store.OutboxSent || sent.SentTS == "" || !strings.HasPrefix(sent.Dest, "slack:") || s.Slack == nil {
+			continue
+		}
+		p, err := decode(sent)
+		if err != nil {
+			continue
+		}
+		p.ReviewedBy, p.After = rev.ReviewedBy, rev.After
+		_, _, _, err = s.Slack.UpdateMessageContext(ctx, sent.SentChannel, sent.SentTS, slack.MsgOptionText(p.SlackText(), false))
+		var se slack.SlackErrorResponse
+		if errors.As(err, &se) && (se.Err == "message_not_found" || se.Err == "channel_not_found" || se.Err == "cant_update_message") {
+			continue // deleted meanwhile: nothing to edit
+		}
+		if err != nil {
+			return s.classify(ctx, sent.Dest, err)
+		}
+	}
+	return outcome{}
+}
