@@ -49,6 +49,12 @@ func (a *App) onPullRequest(ctx context.Context, d store.Delivery, log *slog.Log
 				}
 			}
 		}
+	case "reopened":
+		// The head's check-run record may have been pruned while it was
+		// closed: its next write looks on GitHub instead of creating another.
+		if err := a.lookUpCheckRun(ctx, r, ev.GetPullRequest().GetHead().GetSHA()); err != nil {
+			return err
+		}
 	case "closed":
 		if err := a.Store.ClearReviewRequests(ctx, r.Installation, r.RepoID, r.Number); err != nil {
 			return err
@@ -58,6 +64,17 @@ func (a *App) onPullRequest(ctx context.Context, d store.Delivery, log *slog.Log
 		return err
 	}
 	return a.evaluate(ctx, evaluation{ref: r, pr: ev.PullRequest}, log)
+}
+
+func (a *App) lookUpCheckRun(ctx context.Context, r repoRef, sha string) error {
+	if sha == "" {
+		return nil
+	}
+	gh, err := a.repo(r)
+	if err != nil {
+		return err
+	}
+	return gh.LookUpCheckRun(ctx, sha)
 }
 
 func prRef(installation int64, repo *github.Repository, number int) repoRef {
