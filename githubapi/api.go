@@ -95,8 +95,19 @@ func (r *Repo) String() string { return r.Owner + "/" + r.Name }
 // pr names pull request n in errors.
 func (r *Repo) pr(n int) string { return fmt.Sprintf("%s/%s#%d", r.Owner, r.Name, n) }
 
-// BotLogin is the login GitHub shows on what the app writes ("slug[bot]"),
-// asked of GitHub once per process.
+// learnSlug remembers the app's slug from a listing that carries it.
+func (a *API) learnSlug(slug string) {
+	if slug == "" {
+		return
+	}
+	a.botMu.Lock()
+	defer a.botMu.Unlock()
+	a.bot = slug + "[bot]"
+}
+
+// BotLogin is the login GitHub shows on what the app writes ("slug[bot]"):
+// from the installations listing (reconciliation makes one at start), or
+// else asked of GitHub once per process.
 func (a *API) BotLogin(ctx context.Context) (string, error) {
 	a.botMu.Lock()
 	defer a.botMu.Unlock()

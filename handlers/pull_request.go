@@ -6,6 +6,7 @@ import (
 
 	"github.com/google/go-github/v60/github"
 
+	"github.com/reviewpolicy/reviewpolicy/githubapi"
 	"github.com/reviewpolicy/reviewpolicy/store"
 )
 
@@ -31,6 +32,10 @@ func (a *App) onPullRequest(ctx context.Context, d store.Delivery, log *slog.Log
 	r := prRef(d.InstallationID, ev.Repo, ev.GetNumber())
 	now := a.Now()
 	switch d.Action {
+	case "opened":
+		if err := a.recordNewPR(ctx, r); err != nil {
+			return err
+		}
 	case "review_requested":
 		if u := ev.GetRequestedReviewer(); u != nil {
 			if err := a.Store.AddReviewRequest(ctx, r.Installation, r.RepoID, r.Number, u.GetLogin(), now); err != nil {
@@ -55,6 +60,9 @@ func (a *App) onPullRequest(ctx context.Context, d store.Delivery, log *slog.Log
 		if err := a.lookUpCheckRun(ctx, r, ev.GetPullRequest().GetHead().GetSHA()); err != nil {
 			return err
 		}
+		if err := a.lookUpComment(ctx, r); err != nil {
+			return err
+		}
 	case "closed":
 		if err := a.Store.ClearReviewRequests(ctx, r.Installation, r.RepoID, r.Number); err != nil {
 			return err
@@ -64,6 +72,27 @@ func (a *App) onPullRequest(ctx context.Context, d store.Delivery, log *slog.Log
 		return err
 	}
 	return a.evaluate(ctx, evaluation{ref: r, pr: ev.PullRequest}, log)
+}
+
+// recordNewPR records what a pull request just opened cannot have yet, so
+// its first evaluation does not ask GitHub: the app's sticky comment. An
+// evaluation that ran first (another event of the burst) recorded what it
+// found or wrote, and that stays.
+func (a *App) recordNewPR(ctx context.Context, r repoRef) error {
+	_, err := a.Store.InsertObject(ctx, store.ObjectKey(githubapi.CommentKey(r.RepoID, r.Number)), store.Object{})
+	return err
+}
+
+// lookUpComment makes the next comment write of a reopened pull request
+// look on GitHub unless the store knows the comment: what was recorded
+// may have been pruned while it was closed, then redelivered as "none".
+func (a *App) lookUpComment(ctx context.Context, r repoRef) error {
+	key := store.ObjectKey(githubapi.CommentKey(r.RepoID, r.Number))
+	obj, _, err := a.Store.GetObject(ctx, key)
+	if err != nil || obj.ID != 0 {
+		return err
+	}
+	return a.Store.PutObject(ctx, key, store.Object{Hash: githubapi.Claimed})
 }
 
 func (a *App) lookUpCheckRun(ctx context.Context, r repoRef, sha string) error {
