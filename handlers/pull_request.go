@@ -63,6 +63,10 @@ func (a *App) onPullRequest(ctx context.Context, d store.Delivery, log *slog.Log
 		if err := a.lookUpComment(ctx, r); err != nil {
 			return err
 		}
+		// What was recorded of its reviews may have been pruned meanwhile.
+		if err := a.Store.ReviewEvent(ctx, store.PR{RepoID: r.RepoID, Number: r.Number}); err != nil {
+			return err
+		}
 	case "closed":
 		if err := a.Store.ClearReviewRequests(ctx, r.Installation, r.RepoID, r.Number); err != nil {
 			return err
@@ -75,12 +79,15 @@ func (a *App) onPullRequest(ctx context.Context, d store.Delivery, log *slog.Log
 }
 
 // recordNewPR records what a pull request just opened cannot have yet, so
-// its first evaluation does not ask GitHub: the app's sticky comment. An
+// its first evaluation does not ask GitHub: the app's sticky comment and
+// any review (later ones arrive as pull_request_review events). An
 // evaluation that ran first (another event of the burst) recorded what it
 // found or wrote, and that stays.
 func (a *App) recordNewPR(ctx context.Context, r repoRef) error {
-	_, err := a.Store.InsertObject(ctx, store.ObjectKey(githubapi.CommentKey(r.RepoID, r.Number)), store.Object{})
-	return err
+	if _, err := a.Store.InsertObject(ctx, store.ObjectKey(githubapi.CommentKey(r.RepoID, r.Number)), store.Object{}); err != nil {
+		return err
+	}
+	return a.Store.NoReviewsYet(ctx, store.PR{RepoID: r.RepoID, Number: r.Number}, []byte("[]"), a.Now())
 }
 
 // lookUpComment makes the next comment write of a reopened pull request
@@ -120,6 +127,10 @@ func (a *App) onReview(ctx context.Context, d store.Delivery, log *slog.Logger) 
 		return err
 	}
 	r := prRef(d.InstallationID, ev.Repo, ev.GetPullRequest().GetNumber())
+	// Recorded before the evaluation is asked for, so it reads them again.
+	if err := a.Store.ReviewEvent(ctx, store.PR{RepoID: r.RepoID, Number: r.Number}); err != nil {
+		return err
+	}
 	if d.Action == "submitted" {
 		// GitHub drops the request once the person reviews.
 		if err := a.Store.RemoveReviewRequest(ctx, r.Installation, r.RepoID, r.Number, ev.GetReview().GetUser().GetLogin()); err != nil {

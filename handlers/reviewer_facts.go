@@ -35,7 +35,7 @@ func (a *App) gatherReviewerFacts(ctx context.Context, gh *githubapi.Repo, ref s
 	f.teams = map[string][]string{}
 	for _, team := range reviewers.Teams(p, f.codeowners, files) {
 		org, slug, _ := splitTeam(team)
-		members, found, err := gh.TeamMembers(ctx, org, slug)
+		members, found, err := a.teamMembers(ctx, gh.Installation, org, slug)
 		if err != nil {
 			return f, err
 		}

@@ -185,7 +185,7 @@ func isObject(b []byte) bool {
 func eventLabel(event string) string {
 	switch event {
 	case "ping", "installation", "installation_repositories", "pull_request", "pull_request_review",
-		"check_run", "check_suite", "push", "merge_group", "issue_comment":
+		"check_run", "check_suite", "push", "merge_group", "issue_comment", "membership", "team", "organization":
 		return event
 	}
 	return "other"

@@ -24,6 +24,7 @@ var perPullRequestTables = []string{
 	"pr_evaluations",
 	"verdicts",
 	"sla_effects",
+	"pr_reviews",
 }
 
 // pruneBatch is how many closed pull requests one PruneClosed transaction

@@ -1,0 +1,98 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// FactVersion is scope's version (0 until an event bumped it); see
+// migration 0011 for the scopes.
+func (s *Store) FactVersion(ctx context.Context, scope string) (int64, error) {
+	var v int64
+	err := s.DB.QueryRowContext(ctx, `SELECT version FROM fact_versions WHERE scope = $1`, scope).Scan(&v)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("store: fact version %s: %w", scope, err)
+	}
+	return v, nil
+}
+
+// BumpFactVersion says that what scope covers may have changed on GitHub.
+func (s *Store) BumpFactVersion(ctx context.Context, scope string) error {
+	const q = `INSERT INTO fact_versions (scope, version) VALUES ($1, 1)
+ON CONFLICT (scope) DO UPDATE SET version = fact_versions.version + 1`
+	if _, err := s.DB.ExecContext(ctx, q, scope); err != nil {
+		return fmt.Errorf("store: bump fact version %s: %w", scope, err)
+	}
+	return nil
+}
+
+// Reviews is what the store knows of a pull request's reviews.
+type Reviews struct {
+	// Data is the reviews as last read (JSON, the caller's format); Current
+	// says no review event came since, so they may be used as they are.
+	Data    []byte
+	Current bool
+	ReadAt  time.Time
+	// Events is the count of review events so far: pass it to PutReviews
+	// with what is read now.
+	Events int64
+}
+
+// ReviewsOf returns what the store knows of pr's reviews.
+func (s *Store) ReviewsOf(ctx context.Context, pr PR) (Reviews, error) {
+	const q = `SELECT review_events, reviews, reviews_for, read_at FROM pr_reviews WHERE repo_id = $1 AND number = $2`
+	var r Reviews
+	var readFor, readAt int64
+	err := s.DB.QueryRowContext(ctx, q, pr.RepoID, pr.Number).Scan(&r.Events, &r.Data, &readFor, &readAt)
+	if errors.Is(err, sql.ErrNoRows) {
+		return Reviews{}, nil
+	}
+	if err != nil {
+		return Reviews{}, fmt.Errorf("store: reviews of %+v: %w", pr, err)
+	}
+	r.Current = readFor == r.Events && r.Data != nil
+	r.ReadAt = fromMicros(readAt)
+	return r, nil
+}
+
+// PutReviews records pr's reviews as read when the review event count was
+// events (Reviews.Events, taken before reading): should an event have come
+// meanwhile, they are recorded but not current.
+func (s *Store) PutReviews(ctx context.Context, pr PR, events int64, data []byte, at time.Time) error {
+	const q = `INSERT INTO pr_reviews (repo_id, number, reviews, reviews_for, read_at) VALUES ($1, $2, $3, $4, $5)
+ON CONFLICT (repo_id, number) DO UPDATE SET reviews = excluded.reviews, reviews_for = excluded.reviews_for,
+read_at = excluded.read_at WHERE pr_reviews.reviews_for <= excluded.reviews_for`
+	if _, err := s.DB.ExecContext(ctx, q, pr.RepoID, pr.Number, data, events, micros(at)); err != nil {
+		return fmt.Errorf("store: put reviews of %+v: %w", pr, err)
+	}
+	return nil
+}
+
+// NoReviewsYet records that a pull request just opened has no review,
+// unless anything is recorded already (a review event or an evaluation
+// came first, and what it recorded stays).
+func (s *Store) NoReviewsYet(ctx context.Context, pr PR, empty []byte, at time.Time) error {
+	const q = `INSERT INTO pr_reviews (repo_id, number, reviews, reviews_for, read_at) VALUES ($1, $2, $3, 0, $4)
+ON CONFLICT (repo_id, number) DO NOTHING`
+	if _, err := s.DB.ExecContext(ctx, q, pr.RepoID, pr.Number, empty, micros(at)); err != nil {
+		return fmt.Errorf("store: no reviews yet on %+v: %w", pr, err)
+	}
+	return nil
+}
+
+// ReviewEvent says pr's reviews may have changed: what was read before is
+// no longer current.
+func (s *Store) ReviewEvent(ctx context.Context, pr PR) error {
+	const q = `INSERT INTO pr_reviews (repo_id, number, review_events) VALUES ($1, $2, 1)
+ON CONFLICT (repo_id, number) DO UPDATE SET review_events = pr_reviews.review_events + 1`
+	if _, err := s.DB.ExecContext(ctx, q, pr.RepoID, pr.Number); err != nil {
+		return fmt.Errorf("store: review event on %+v: %w", pr, err)
+	}
+	return nil
+}
