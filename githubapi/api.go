@@ -41,6 +41,7 @@ type caches struct {
 	// collaborators: "repoID/login" -> collaborator, trusted for collaboratorTTL.
 	collaborators *lru.Cache
 	codeowners    *lru.Cache // blob SHA -> *reviewers.Codeowners
+	statuses      *lru.Cache // lower-cased login -> status, trusted for statusTTL
 }
 
 // codeownersCacheSize bounds the parsed CODEOWNERS files kept, one per blob
@@ -57,8 +58,9 @@ func New(clients githubapp.ClientCreator, appID int64, objects Objects, now func
 	blobs, _ := lru.New(1024)
 	collaborators, _ := lru.New(4096)
 	owners, _ := lru.New(codeownersCacheSize)
+	statuses, _ := lru.New(4096)
 	return &API{clients: clients, appID: appID, objects: objects, now: now,
-		cache: caches{files: files, blobs: blobs, collaborators: collaborators, codeowners: owners}}
+		cache: caches{files: files, blobs: blobs, collaborators: collaborators, codeowners: owners, statuses: statuses}}
 }
 
 // Installation is one installation's client and the API's caches.

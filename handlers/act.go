@@ -114,6 +114,11 @@ func (a *App) requestReviewers(ctx context.Context, gh *githubapi.Repo, r repoRe
 			}
 		}
 		log.Info("reviewers requested", "pr", r.String(), "reviewers", out.Request)
+		// The request changed the pull request: until its review_requested
+		// event brings a newer payload, an evaluation reads GitHub.
+		if err := a.Store.DistrustSnapshot(ctx, store.PR{RepoID: r.RepoID, Number: r.Number}); err != nil {
+			return err
+		}
 	}
 	if g.facts.PR.Draft {
 		return nil

@@ -27,10 +27,11 @@ type gathered struct {
 	candidates []string
 }
 
-// gather reads the pull request as it is now, the policy in force on its
+// gather reads the pull request as it is now (the newest trusted payload or
+// GitHub: snapshot.go), the policy in force on its
 // base branch, and every fact the policy's areas need.
 func (a *App) gather(ctx context.Context, gh *githubapi.Repo, r repoRef) (*gathered, error) {
-	pr, err := gh.PullRequest(ctx, r.Number)
+	pr, err := a.pullRequest(ctx, gh, r)
 	if err != nil {
 		return nil, err
 	}

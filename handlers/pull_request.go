@@ -75,6 +75,9 @@ func (a *App) onPullRequest(ctx context.Context, d store.Delivery, log *slog.Log
 	if err := a.trackClosed(ctx, r, d.Action, ev.PullRequest); err != nil {
 		return err
 	}
+	if err := a.recordPayload(ctx, r, ev.PullRequest); err != nil {
+		return err
+	}
 	return a.evaluate(ctx, evaluation{ref: r, pr: ev.PullRequest}, log)
 }
 
@@ -140,6 +143,9 @@ func (a *App) onReview(ctx context.Context, d store.Delivery, log *slog.Logger) 
 	if err := a.trackClosed(ctx, r, "", ev.PullRequest); err != nil {
 		return err
 	}
+	if err := a.recordPayload(ctx, r, ev.PullRequest); err != nil {
+		return err
+	}
 	// The payload's pull request carries everything evaluation reads.
 	return a.evaluate(ctx, evaluation{ref: r, pr: ev.PullRequest}, log)
 }
@@ -187,7 +193,12 @@ func (a *App) onCheckRequest(ctx context.Context, d store.Delivery, log *slog.Lo
 		return nil
 	}
 	for _, p := range prs {
-		if err := a.evaluate(ctx, evaluation{ref: prRef(d.InstallationID, ev.Repository, p.Number)}, log); err != nil {
+		r := prRef(d.InstallationID, ev.Repository, p.Number)
+		// Someone asked for a fresh look: GitHub is read, not a payload.
+		if err := a.Store.DistrustSnapshot(ctx, store.PR{RepoID: r.RepoID, Number: r.Number}); err != nil {
+			return err
+		}
+		if err := a.evaluate(ctx, evaluation{ref: r}, log); err != nil {
 			return err
 		}
 	}

@@ -25,6 +25,7 @@ var perPullRequestTables = []string{
 	"verdicts",
 	"sla_effects",
 	"pr_reviews",
+	"pr_snapshots",
 }
 
 // pruneBatch is how many closed pull requests one PruneClosed transaction

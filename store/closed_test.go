@@ -36,6 +36,8 @@ func seedPullRequest(t *testing.T, s *Store, repoID int64, number int) {
 	if _, err := s.AcquireSLAEffect(ctx, SLAEffectKey{RepoID: repoID, Number: number, Generation: 1, Event: "breach"}, "job:1", time.Now(), time.Minute); err != nil {
 		t.Fatal(err)
 	}
+	mustDo(t, s.ReviewEvent(ctx, PR{RepoID: repoID, Number: number}))
+	mustDo(t, s.RecordSnapshot(ctx, PR{RepoID: repoID, Number: number}, Snapshot{Data: []byte(`{}`), UpdatedAt: time.Now(), RecordedAt: time.Now()}))
 	for table, n := range rowsOf(t, s, repoID, number) {
 		if n == 0 {
 			t.Fatalf("seedPullRequest writes no row in %s: add one", table)

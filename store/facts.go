@@ -96,3 +96,58 @@ ON CONFLICT (repo_id, number) DO UPDATE SET review_events = pr_reviews.review_ev
 	}
 	return nil
 }
+
+// Snapshot is a pull request as the newest payload or read showed it.
+type Snapshot struct {
+	Data       []byte // the caller's JSON
+	UpdatedAt  time.Time
+	Trusted    bool
+	RecordedAt time.Time
+}
+
+// RecordSnapshot keeps s (Data, UpdatedAt, Trusted, RecordedAt) for pr
+// unless a newer one is kept: a newer one replaces it; one as new with
+// other content leaves it distrusted; an older one changes nothing.
+func (s *Store) RecordSnapshot(ctx context.Context, pr PR, snap Snapshot) error {
+	const q = `INSERT INTO pr_snapshots (repo_id, number, pr, updated_at, trusted, recorded_at) VALUES ($1, $2, $3, $4, $5, $6)
+ON CONFLICT (repo_id, number) DO UPDATE SET
+trusted = CASE WHEN excluded.updated_at > pr_snapshots.updated_at THEN excluded.trusted
+  WHEN excluded.updated_at = pr_snapshots.updated_at AND excluded.pr <> pr_snapshots.pr THEN 0
+  ELSE pr_snapshots.trusted END,
+pr = CASE WHEN excluded.updated_at > pr_snapshots.updated_at THEN excluded.pr ELSE pr_snapshots.pr END,
+recorded_at = CASE WHEN excluded.updated_at > pr_snapshots.updated_at THEN excluded.recorded_at ELSE pr_snapshots.recorded_at END,
+updated_at = CASE WHEN excluded.updated_at > pr_snapshots.updated_at THEN excluded.updated_at ELSE pr_snapshots.updated_at END`
+	trusted := 0
+	if snap.Trusted {
+		trusted = 1
+	}
+	_, err := s.DB.ExecContext(ctx, q, pr.RepoID, pr.Number, snap.Data, micros(snap.UpdatedAt), trusted, micros(snap.RecordedAt))
+	if err != nil {
+		return fmt.Errorf("store: record snapshot of %+v: %w", pr, err)
+	}
+	return nil
+}
+
+// DistrustSnapshot makes the next evaluation of pr read GitHub.
+func (s *Store) DistrustSnapshot(ctx context.Context, pr PR) error {
+	const q = `UPDATE pr_snapshots SET trusted = 0 WHERE repo_id = $1 AND number = $2`
+	if _, err := s.DB.ExecContext(ctx, q, pr.RepoID, pr.Number); err != nil {
+		return fmt.Errorf("store: distrust snapshot of %+v: %w", pr, err)
+	}
+	return nil
+}
+
+// SnapshotOf returns pr's snapshot; found is false when there is none.
+func (s *Store) SnapshotOf(ctx context.Context, pr PR) (snap Snapshot, found bool, err error) {
+	const q = `SELECT pr, updated_at, trusted, recorded_at FROM pr_snapshots WHERE repo_id = $1 AND number = $2`
+	var updated, trusted, recorded int64
+	err = s.DB.QueryRowContext(ctx, q, pr.RepoID, pr.Number).Scan(&snap.Data, &updated, &trusted, &recorded)
+	if errors.Is(err, sql.ErrNoRows) {
+		return Snapshot{}, false, nil
+	}
+	if err != nil {
+		return Snapshot{}, false, fmt.Errorf("store: snapshot of %+v: %w", pr, err)
+	}
+	snap.UpdatedAt, snap.Trusted, snap.RecordedAt = fromMicros(updated), trusted == 1, fromMicros(recorded)
+	return snap, true, nil
+}

@@ -25,3 +25,19 @@ CREATE TABLE pr_reviews (
     read_at       INTEGER NOT NULL DEFAULT 0,
     PRIMARY KEY (repo_id, number)
 ) STRICT;
+
+-- pr_snapshots: the pull request as the newest payload (or read) showed it:
+-- the fields an evaluation reads (JSON) and GitHub's updated_at of them. A
+-- payload replaces an older one; one with the same updated_at and other
+-- content leaves it distrusted (trusted = 0), as does a payload too old to
+-- trust or a write of the app's own (reviewers requested). An evaluation
+-- reads GitHub only when it is distrusted, older than an hour, or missing.
+CREATE TABLE pr_snapshots (
+    repo_id     INTEGER NOT NULL,
+    number      INTEGER NOT NULL,
+    pr          BLOB NOT NULL,
+    updated_at  INTEGER NOT NULL,
+    trusted     INTEGER NOT NULL,
+    recorded_at INTEGER NOT NULL,
+    PRIMARY KEY (repo_id, number)
+) STRICT;
