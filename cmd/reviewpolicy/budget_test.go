@@ -168,14 +168,19 @@ func TestAPIBudget(t *testing.T) {
 		name, policy string
 		budgets      map[string]cost
 	}{
+		// Issue 18's targets: synchronize ≤ 2; opened, warm ≤ 6 (≤ 5
+		// charged); edited no reads and only changed writes (≤ 2); review
+		// submitted ≤ 2; an event that cannot change a result 0. The
+		// synchronize's third call is the commit's pull requests
+		// (docs/api-budget.md says why it stays).
 		{"minimal", minimalPolicy, map[string]cost{
-			"opened (cold)": {99, 99}, "edited (body)": {99, 99}, "synchronize (new head)": {99, 99},
-			"review submitted": {99, 99}, "labeled (a label the policy does not read)": {99, 99},
-			"opened (warm, another pull request)": {99, 99}}},
+			"opened (cold)": {7, 7}, "edited (body)": {0, 0}, "synchronize (new head)": {3, 3},
+			"review submitted": {0, 0}, "labeled (a label the policy does not read)": {0, 0},
+			"opened (warm, another pull request)": {3, 3}}},
 		{"every area", budgetPolicy, map[string]cost{
-			"opened (cold)": {99, 99}, "edited (body)": {99, 99}, "synchronize (new head)": {99, 99},
-			"review submitted": {99, 99}, "labeled (a label the policy does not read)": {99, 99},
-			"opened (warm, another pull request)": {99, 99}}},
+			"opened (cold)": {11, 11}, "edited (body)": {1, 1}, "synchronize (new head)": {3, 3},
+			"review submitted": {2, 2}, "labeled (a label the policy does not read)": {0, 0},
+			"opened (warm, another pull request)": {5, 5}}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()

@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/reviewpolicy/reviewpolicy/internal/githubfake"
 	"github.com/reviewpolicy/reviewpolicy/policy/check"
@@ -121,4 +122,50 @@ func TestSkippedReadsFollowTheirEvents(t *testing.T) {
 	if n := h.countSince(from, http.MethodGet, reviews, ""); n != 0 {
 		t.Errorf("edited after the review was read: %d review listings, want 0", n)
 	}
+}
+
+// TestPayloadReplacesThePullRequestRead: a recent payload stands for the
+// pull request (no GET); one delivered late, older than what was seen, is
+// not applied; an old payload (the fixtures' 2019; it even says another
+// body) or two different states with one updated_at make the evaluation
+// read GitHub, and GitHub's state is what counts.
+func TestPayloadReplacesThePullRequestRead(t *testing.T) {
+	t.Parallel()
+	h := setup(t)
+	h.fake.SetFile(owner, repoName, "master", ".github/review-policy.yml", templatePolicy)
+	h.start(t, nil)
+	good := "## Summary\nFixes ACME-1: explain the install steps.\n\n## Testing\nRead it.\n"
+	bad := "## Summary\nFixes ACME-1: explain the install steps.\n"
+	t0 := time.Now().Add(-time.Minute)
+	pull := "/repos/" + owner + "/" + repoName + "/pulls/2"
+	step := func(name, action, body string, sec int, wantReads int, want string) {
+		t.Helper()
+		from := len(h.fake.Calls())
+		h.send(t, "pull_request", "", payload(t, "pull_request/opened.payload.json", func(m map[string]any) {
+			m["action"] = action
+			if action == "edited" {
+				m["changes"] = map[string]any{"body": map[string]any{"from": "x"}}
+			}
+			h.freshPR(m, prNumber, body, headSHA, nil, t0.Add(time.Duration(sec)*time.Second))
+			if sec < 0 {
+				m["pull_request"].(map[string]any)["updated_at"] = "2019-05-15T15:20:33Z"
+			}
+		}))
+		h.settle(t)
+		if n := h.countSince(from, http.MethodGet, pull, ""); n != wantReads {
+			t.Errorf("%s: %d reads of the pull request, want %d\n%s", name, n, wantReads, h.callList(from))
+		}
+		if runs := h.checkRuns(); len(runs) != 1 || runs[0].Conclusion != want {
+			t.Errorf("%s: check runs %+v, want one %s", name, runs, want)
+		}
+	}
+	h.fake.EditPullRequest(owner, repoName, prNumber, func(p *githubfake.PullRequest) { p.Body = good })
+	step("opened, a payload from long ago", "opened", bad, -1, 1, check.Success)
+	step("edited, recent payload", "edited", good, 1, 0, check.Success)
+	h.fake.EditPullRequest(owner, repoName, prNumber, func(p *githubfake.PullRequest) { p.Body = bad })
+	step("edited, recent payload", "edited", bad, 3, 0, check.Failure)
+	step("an older edit delivered late", "edited", good, 2, 0, check.Failure)
+	step("another state with the same updated_at", "edited", good, 3, 1, check.Failure)
+	h.fake.EditPullRequest(owner, repoName, prNumber, func(p *githubfake.PullRequest) { p.Body = good })
+	step("a newer payload again", "edited", good, 4, 0, check.Success)
 }
