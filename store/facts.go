@@ -107,11 +107,14 @@ type Snapshot struct {
 
 // RecordSnapshot keeps s (Data, UpdatedAt, Trusted, RecordedAt) for pr
 // unless a newer one is kept: a newer one replaces it; one as new with
-// other content leaves it distrusted; an older one changes nothing.
+// other content leaves it distrusted; an older one changes nothing unless
+// it is itself distrusted (a delivery too old to trust says something
+// happened that the kept one may not show: GitHub is read).
 func (s *Store) RecordSnapshot(ctx context.Context, pr PR, snap Snapshot) error {
 	const q = `INSERT INTO pr_snapshots (repo_id, number, pr, updated_at, trusted, recorded_at) VALUES ($1, $2, $3, $4, $5, $6)
 ON CONFLICT (repo_id, number) DO UPDATE SET
 trusted = CASE WHEN excluded.updated_at > pr_snapshots.updated_at THEN excluded.trusted
+  WHEN excluded.trusted = 0 THEN 0
   WHEN excluded.updated_at = pr_snapshots.updated_at AND excluded.pr <> pr_snapshots.pr THEN 0
   ELSE pr_snapshots.trusted END,
 pr = CASE WHEN excluded.updated_at > pr_snapshots.updated_at THEN excluded.pr ELSE pr_snapshots.pr END,

@@ -118,5 +118,10 @@ func TestSnapshotNewestWins(t *testing.T) {
 		if got := get(); string(got.Data) != "e" || got.Trusted {
 			t.Errorf("an untrusted newer one: %+v", got)
 		}
+		mustDo(t, s.RecordSnapshot(ctx, pr, snap("f", 5, true)))
+		mustDo(t, s.RecordSnapshot(ctx, pr, snap("g", 1, false))) // an old delivery, late
+		if got := get(); string(got.Data) != "f" || got.Trusted {
+			t.Errorf("after an old, untrusted one: %+v", got)
+		}
 	})
 }
