@@ -40,7 +40,8 @@ func (DeliveryArgs) Kind() string { return "delivery" }
 // recording and enqueuing nothing, if a delivery with this ID, or with this
 // BodyHash, is recorded already.
 //
-// On PostgreSQL both happen in one transaction. On SQLite the delivery is
+// On PostgreSQL both happen in one transaction, shared with the deliveries
+// of concurrent calls (group commit, groupcommit.go). On SQLite the delivery is
 // recorded in the inbox, a file of its own, together with the deliveries of
 // concurrent calls, and moved into the main database with its job moments
 // later (inbox.go); either way it returns once the delivery is durable.
@@ -54,9 +55,12 @@ func (s *Store) EnqueueDelivery(ctx context.Context, d Delivery) (inserted bool,
 	// Compressed here, in the caller's goroutine, so that the inbox's one
 	// writer only writes.
 	d.Payload = encodePayload(d.Payload) // never nil: the column is NOT NULL
-	if s.inbox != nil {
+	switch {
+	case s.inbox != nil:
 		inserted, err = s.inbox.enqueue(ctx, d)
-	} else {
+	case s.group != nil:
+		inserted, err = s.group.enqueue(ctx, d)
+	default:
 		err = s.inTx(ctx, func(tx *sql.Tx) error {
 			ins, err := s.recordDeliveries(ctx, tx, []Delivery{d})
 			inserted = err == nil && ins[0]

@@ -62,6 +62,9 @@ type Store struct {
 	// inbox records SQLite deliveries for EnqueueDelivery in a file of its
 	// own (see inbox.go); nil on PostgreSQL.
 	inbox *inbox
+	// group writes concurrent PostgreSQL deliveries in one transaction
+	// (groupcommit.go); nil on SQLite.
+	group *groupCommit
 
 	working   bool // built with Workers, so Start runs them
 	closeOnce sync.Once
@@ -126,6 +129,8 @@ func Open(ctx context.Context, url string, opts Options) (*Store, error) {
 			db.Close()
 			return nil, err
 		}
+	} else {
+		s.group = &groupCommit{s: s}
 	}
 	return s, nil
 }
