@@ -75,9 +75,19 @@ type Store struct {
 // the client polls, often enough that a webhook's job starts within a blink.
 // The query is an indexed probe of river_job, cheap even with several
 // replicas polling.
+//
+// fetchCooldown caps job throughput: River fetches at most once per
+// cooldown, and each fetch takes at most as many jobs as workers are free,
+// so a process runs at most workers/fetchCooldown short jobs a second. At
+// 20 ms and 10 workers that was 500/s on any machine (issue 18: no-op jobs
+// stopped at 485/s on both engines while the CPUs idled). At 2 ms
+// BenchmarkNoopJobs ran 5-6x as many (provisional, machine shared; see
+// BENCHMARKS.md). Fetches that close together happen only while finished
+// jobs free workers and more wait: an idle queue is still polled every
+// fetchPollInterval.
 const (
 	fetchPollInterval = 50 * time.Millisecond
-	fetchCooldown     = 20 * time.Millisecond
+	fetchCooldown     = 2 * time.Millisecond
 )
 
 // Open connects to the database named by url, applies River's and the

@@ -12,6 +12,10 @@
 #   multi     three processes on one PostgreSQL database, 100 and 250/s
 #   e2e       100 pull_request events/s, SQLite and PostgreSQL (end-to-end p99)
 #   soak      SQLite, 100/s default mix for 600 s, RSS sampled every 20 s
+#   capacity  job capacity (saturated drain), ping-only and pull_request-only,
+#             SQLite then PostgreSQL, one after the other (issue 18)
+#   ack       ack p99 at 500/s default mix and 1,500/s pull_request only,
+#             SQLite then PostgreSQL, one after the other (issue 18)
 #
 # Every run starts with a 1 s warm-up at its rate: a 30-s run weighs its
 # first second as 3% of its answers, enough to set a p99 alone, where a
@@ -109,6 +113,20 @@ for section in $sections; do
   soak)
     # Ten minutes at 100/s with the server's VmRSS every 20 s.
     run soak-sqlite-100 "$(fresh_sqlite)" 100 "$DEFAULT_MIX" 600 -rss-every 20s
+    ;;
+  capacity)
+    # Sent faster than jobs run, so the queue grows and the drain runs
+    # saturated: jobs/s is the capacity. 2,000/s for 10 s is 20,000 jobs.
+    for mix in ping=100 pull_request=100; do
+      run "cap-sqlite-${mix%=*}" "$(fresh_sqlite)" 2000 "$mix" 10
+      if have_pg; then pg_run "cap-postgres-${mix%=*}" 2000 "$mix" 10; fi
+    done
+    ;;
+  ack)
+    run ack-sqlite-500 "$(fresh_sqlite)" 500
+    if have_pg; then pg_run ack-postgres-500 500; fi
+    run ack-sqlite-1500-pr "$(fresh_sqlite)" 1500 pull_request=100
+    if have_pg; then pg_run ack-postgres-1500-pr 1500 pull_request=100; fi
     ;;
   *) echo "unknown section $section" >&2; exit 2 ;;
   esac
