@@ -103,6 +103,13 @@ func (a *App) requestReviewers(ctx context.Context, gh *githubapi.Repo, r repoRe
 		return nil
 	}
 	if len(out.Request) > 0 {
+		// The request changes the pull request: until its review_requested
+		// event brings a newer payload, an evaluation reads GitHub. Said
+		// before asking, so a retry after a crash between the request and
+		// its record sees who was asked, and asks nobody twice.
+		if err := a.Store.DistrustSnapshot(ctx, store.PR{RepoID: r.RepoID, Number: r.Number}); err != nil {
+			return err
+		}
 		req := github.ReviewersRequest{Reviewers: out.Request}
 		if err := gh.RequestReviewers(ctx, r.Number, req); err != nil {
 			return fmt.Errorf("requesting reviewers %v on %s: %w", out.Request, r, err)
@@ -114,11 +121,6 @@ func (a *App) requestReviewers(ctx context.Context, gh *githubapi.Repo, r repoRe
 			}
 		}
 		log.Info("reviewers requested", "pr", r.String(), "reviewers", out.Request)
-		// The request changed the pull request: until its review_requested
-		// event brings a newer payload, an evaluation reads GitHub.
-		if err := a.Store.DistrustSnapshot(ctx, store.PR{RepoID: r.RepoID, Number: r.Number}); err != nil {
-			return err
-		}
 	}
 	if g.facts.PR.Draft {
 		return nil

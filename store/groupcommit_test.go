@@ -2,7 +2,9 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
+	"slices"
 	"sync"
 	"testing"
 )
@@ -69,5 +71,46 @@ func TestGroupCommitSharesTransactions(t *testing.T) {
 			t.Errorf("%d transactions for 60 concurrent deliveries: nothing was grouped", batches)
 		}
 		t.Logf("60 deliveries in %d batches", batches)
+	})
+}
+
+// TestRecordDeliveriesInOneBatch: in one batch (PostgreSQL: one statement)
+// the first of two deliveries with one ID or one body hash wins, deliveries
+// without a hash never collide, and one recorded before is a duplicate.
+func TestRecordDeliveriesInOneBatch(t *testing.T) {
+	t.Parallel()
+	forEachEngine(t, func(t *testing.T, s *Store) {
+		ctx := context.Background()
+		if _, err := s.EnqueueDelivery(ctx, Delivery{ID: "old", Event: "push", BodyHash: []byte("h0")}); err != nil {
+			t.Fatal(err)
+		}
+		if s.inbox != nil { // SQLite: from the inbox into the main file, which the batch writes
+			mustDo(t, s.inbox.moveAll(ctx))
+		}
+		ds := []Delivery{
+			{ID: "a", Event: "push", BodyHash: []byte("h1")},
+			{ID: "a", Event: "push", BodyHash: []byte("h2")}, // same ID
+			{ID: "b", Event: "push", BodyHash: []byte("h1")}, // same body
+			{ID: "c", Event: "push"},
+			{ID: "d", Event: "push"},
+			{ID: "old", Event: "push"},
+			{ID: "e", Event: "push", BodyHash: []byte("h0")}, // the old one's body
+		}
+		for i := range ds {
+			ds[i].Payload = encodePayload(nil)
+		}
+		var got []bool
+		err := s.inTx(ctx, func(tx *sql.Tx) error {
+			var err error
+			got, err = s.recordDeliveries(ctx, tx, ds)
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := []bool{true, false, false, true, true, false, false}
+		if !slices.Equal(got, want) {
+			t.Errorf("inserted %v, want %v", got, want)
+		}
 	})
 }
