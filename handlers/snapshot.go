@@ -7,6 +7,7 @@ import (
 
 	"github.com/google/go-github/v60/github"
 
+	"github.com/reviewpolicy/reviewpolicy/githubapi"
 	"github.com/reviewpolicy/reviewpolicy/store"
 )
 
@@ -62,9 +63,7 @@ func (a *App) recordPayload(ctx context.Context, r repoRef, pr *github.PullReque
 
 // pullRequest is the pull request as the newest trusted payload showed it,
 // or else as GitHub shows it now (then kept for the next evaluation).
-func (a *App) pullRequest(ctx context.Context, gh interface {
-	PullRequest(context.Context, int) (*github.PullRequest, error)
-}, r repoRef) (*github.PullRequest, error) {
+func (a *App) pullRequest(ctx context.Context, gh *githubapi.Repo, r repoRef) (*github.PullRequest, error) {
 	key := store.PR{RepoID: r.RepoID, Number: r.Number}
 	snap, found, err := a.Store.SnapshotOf(ctx, key)
 	if err != nil {
