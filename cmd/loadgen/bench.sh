@@ -23,6 +23,9 @@
 # acknowledgements on a line of their own and counts its deliveries in
 # everything else (jobs, end-to-end, GitHub calls).
 #
+# LGFLAGS adds loadgen flags to every run, e.g. LGFLAGS=-updated-now for
+# payloads as recent as GitHub's (the server then uses them; issue 18).
+#
 # Needs a PostgreSQL on 127.0.0.1:5432 that user postgres can reach without
 # a password (psql -h 127.0.0.1 -U postgres); the PostgreSQL runs are
 # skipped otherwise. Results go to $OUT (default /tmp/lgbench).
@@ -66,7 +69,7 @@ run() {
   echo "== $name: $rate/s for ${s}s, $db, mix $mix $*" | tee "$OUT/$name.txt"
   timeout $((s + 300)) "$OUT/loadgen" -fake-github -secret loadgen-secret -seed 1 \
     -server-cmd "$OUT/reviewpolicy serve --config $OUT/$name.yml" -server-log "$OUT/$name.server.log" \
-    -rate "$rate" -duration "${s}s" -warmup 1s -concurrency 256 -drain 180s -mix "$mix" "$@" | tee -a "$OUT/$name.txt"
+    -rate "$rate" -duration "${s}s" -warmup 1s -concurrency 256 -drain 180s -mix "$mix" ${LGFLAGS:-} "$@" | tee -a "$OUT/$name.txt"
 }
 
 fresh_sqlite() { rm -f "$OUT"/sqlite.db*; echo "sqlite://$OUT/sqlite.db"; } # also the inbox, sqlite.db.inbox*
