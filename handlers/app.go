@@ -67,6 +67,7 @@ func (a *App) Register(w *river.Workers) {
 	river.AddWorker(w, &pruneWorker{app: a})
 	river.AddWorker(w, &orgPolicyWorker{app: a})
 	river.AddWorker(w, &mergeGroupWorker{app: a})
+	river.AddWorker(w, &whatIfWorker{app: a})
 }
 
 type deliveryWorker struct {

@@ -25,6 +25,8 @@ type gathered struct {
 	facts   decide.Facts
 	// candidates: everyone the reviewer selection may ask, lower-cased.
 	candidates []string
+	// whatIf is the key of a what-if to ask for once the check is out.
+	whatIf string
 }
 
 // gather reads the pull request as it is now (the newest trusted payload or
@@ -71,6 +73,9 @@ func (a *App) gatherOpen(ctx context.Context, gh *githubapi.Repo, r repoRef, g *
 	f.PR.Files = files
 	if slices.Contains(files, policy.FileName) {
 		if f.Proposed, err = a.proposed(ctx, gh, g.pr, files, f.Policy); err != nil {
+			return err
+		}
+		if err := a.attachWhatIf(ctx, r, g); err != nil {
 			return err
 		}
 	}

@@ -1,13 +1,15 @@
 package policy
 
 import (
+	"errors"
 	"fmt"
 	"regexp"
 	"strings"
 	"time"
 
-	"github.com/bmatcuk/doublestar/v4"
 	"gopkg.in/yaml.v3"
+
+	"github.com/reviewpolicy/reviewpolicy/policy/pathglob"
 )
 
 // The methods here decode one area of the file each, in the order the
@@ -138,21 +140,22 @@ func (d *decoder) condition(n *yaml.Node, path string) *Condition {
 	return c
 }
 
-// globs returns a non-empty list of valid doublestar patterns whose
+// globs returns a non-empty list of valid patterns (package pathglob) whose
 // braces expand to few enough alternatives (see MaxGlobAlternatives).
 func (d *decoder) globs(n *yaml.Node, path string) []string {
 	if !d.within(n, path, "paths", MaxPathsPerRule) {
 		return nil
 	}
 	return d.stringList(n, path, "path globs", true, func(s string) (string, error) {
-		if !doublestar.ValidatePattern(s) {
-			return "", fmt.Errorf("invalid glob %s (look for an unclosed [ or {, or a trailing \\)", q(s))
-		}
-		alts := globAlternatives(s, MaxGlobAlternatives)
-		if alts > MaxGlobAlternatives {
+		g, err := pathglob.Compile(s, pathglob.Policy)
+		if errors.Is(err, pathglob.ErrTooManyAlternatives) {
 			return "", fmt.Errorf("glob %s: its braces expand to more than %d alternatives; "+
 				"list the paths instead", q(s), MaxGlobAlternatives)
 		}
+		if err != nil {
+			return "", fmt.Errorf("invalid glob %s: %v", q(s), err)
+		}
+		alts := g.Alternatives()
 		if d.globWork += alts; d.globWork > MaxGlobWork {
 			return "", fmt.Errorf("the file's globs expand to more than %d patterns in all; "+
 				"use fewer paths or braces", MaxGlobWork)

@@ -170,7 +170,7 @@ func TestParseErrors(t *testing.T) {
 		{"empty ticket.in", "version: 1\ntemplate: {ticket: {pattern: x, in: []}}\n",
 			[]string{"2:37: template.ticket.in: list must not be empty"}},
 		{"glob", "version: 1\ntemplate: {sections: [{heading: A, when: {paths: ['a/{b']}}]}\n",
-			[]string{`2:51: template.sections[0].when.paths[0]: invalid glob "a/{b" (look for an unclosed [ or {, or a trailing \)`}},
+			[]string{`2:51: template.sections[0].when.paths[0]: invalid glob "a/{b": unclosed "{"`}},
 		{"blank heading", "version: 1\ntemplate: {sections: [{heading: ' '}]}\n",
 			[]string{"2:33: template.sections[0].heading: must not be empty"}},
 		{"negative min_words", "version: 1\ntemplate: {sections: [{heading: A, min_words: -1}]}\n",

@@ -32,7 +32,7 @@ type Policy struct {
 // Condition makes a requirement conditional. Empty lists do not constrain.
 // When both are set, both must hold.
 type Condition struct {
-	Paths  []string // doublestar globs; any changed file matching one satisfies it
+	Paths  []string // globs as in CODEOWNERS (package pathglob); any changed file matching one satisfies it
 	Labels []string // any one of these labels present satisfies it
 }
 
@@ -89,7 +89,7 @@ type ReviewersPolicy struct {
 // Rule asks for reviewers when a changed file matches one of its paths.
 type Rule struct {
 	Name              string
-	Paths             []string // doublestar globs; a pattern without "/" matches the base name at any depth
+	Paths             []string // globs as in CODEOWNERS (package pathglob), plus {a,b} and [a-z]
 	Reviewers         []string // logins and "@org/team" references, as written
 	Count             int      // 0: the area's Count
 	RequiredApprovals int      // approvals from this rule's people needed before the area passes

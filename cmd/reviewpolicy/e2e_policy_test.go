@@ -102,7 +102,8 @@ func TestOrganisationDefaultAndExtends(t *testing.T) {
 
 // hostileProposals are proposed policy files an author can push to cost
 // the app memory and time: an alias bomb (1 MB string used 150 times),
-// 15,000 rules, and globs whose chained braces expand to 10^9 patterns.
+// 15,000 rules, globs whose chained braces expand to 10^9 patterns, and a
+// 3 MiB file (refused from its size, never fetched).
 func hostileProposals() map[string]struct{ text, want string } {
 	var bomb, rules strings.Builder
 	bomb.WriteString("version: 1\nsla:\n  escalate_to:\n    - &big " + strings.Repeat("a", 1_000_000) + "\n")
@@ -117,6 +118,7 @@ func hostileProposals() map[string]struct{ text, want string } {
 		"alias bomb":     {bomb.String(), "too large"},
 		"15000 rules":    {rules.String(), "15000 rules; at most 200"},
 		"chained braces": {braces, "more than 64 alternatives"},
+		"3 MiB file":     {"version: 1\n" + strings.Repeat("#", 3<<20), "a policy file may be at most 1048576 (1 MiB)"},
 	}
 }
 

@@ -15,6 +15,13 @@ type PullRequest struct {
 	Labels                                         []string
 	Files                                          []string
 	State                                          string
+	// BaseSHA is the base branch's commit the pull request was last
+	// compared with ("": derived from BaseRef); files stored at that ref are
+	// the base as of the pull request.
+	BaseSHA string
+	// CreatedAt, ClosedAt and MergedAt default to the fake's creation time,
+	// never and never. A merged pull request should be closed too.
+	CreatedAt, ClosedAt, MergedAt time.Time
 }
 
 // CheckRun is a check run as the fake stores it.
@@ -59,6 +66,7 @@ type pull struct {
 	reviews        []review
 	requestedUsers []string
 	requestedTeams []string
+	timeline       []timelineEvent
 }
 
 type review struct {

@@ -56,7 +56,14 @@ type Proposed struct {
 	Err      error     // parse errors (policy.ErrorList gives annotations)
 	Changes  []string  // plain-language differences from the policy in force
 	Findings []Finding // what parses but would not work in this repository
+	// WhatIf is the app's own markdown (its user parts already inert): the
+	// proposed policy replayed over recent pull requests, or a line saying
+	// that follows. Shown when the file is valid, at most maxWhatIf bytes.
+	WhatIf string
 }
+
+// maxWhatIf bounds the what-if section within the summary.
+const maxWhatIf = 16 << 10
 
 // Finding is a problem in a valid policy file found against the repository:
 // a team that does not exist, a user who cannot review, a rule matching no
@@ -214,6 +221,9 @@ func proposedSection(b *strings.Builder, r *Report, p Proposed, todo []string) (
 			fmt.Fprintf(b, "- %s\n", Inert(c, maxText))
 		}
 		b.WriteString("\n")
+	}
+	if p.Err == nil && p.WhatIf != "" {
+		b.WriteString(Clip(p.WhatIf, maxWhatIf) + "\n")
 	}
 	return todo, blocking
 }

@@ -4,6 +4,7 @@
 package decide
 
 import (
+	"context"
 	"fmt"
 	"strings"
 	"time"
@@ -51,6 +52,8 @@ type Facts struct {
 // Decision is what the evaluation decided.
 type Decision struct {
 	Report check.Report
+	// Template is the template area's result; nil when the area is off.
+	Template *template.Result
 	// Reviewers is nil when the area is off; Reviewers.Request are the
 	// people to ask now (none for drafts).
 	Reviewers *reviewers.Output
@@ -71,19 +74,33 @@ type Clock struct {
 
 // Decide evaluates the pull request at now.
 func Decide(f Facts, now time.Time) Decision {
+	d, _ := DecideContext(context.Background(), f, now)
+	return d
+}
+
+// DecideContext is Decide that stops with ctx's error when ctx ends during
+// the evaluation: a policy may pair many globs with many files, and the
+// server's job_timeout must hold.
+func DecideContext(ctx context.Context, f Facts, now time.Time) (Decision, error) {
 	p := f.Policy
 	if f.Closed {
-		return Decision{SLA: clockOf(f, false, now)}
+		return Decision{SLA: clockOf(f, false, now)}, nil
 	}
 	in := check.Input{Policy: p, PolicySource: f.PolicySource, PolicyErr: f.PolicyErr, Proposed: f.Proposed}
 	var d Decision
 	if p != nil {
 		if p.Template != nil && p.Enforcement.Template != policy.ModeOff {
-			res := template.Evaluate(p.Template, f.PR, f.Template)
-			in.Template = &res
+			res, err := template.EvaluateContext(ctx, p.Template, f.PR, f.Template)
+			if err != nil {
+				return Decision{}, err
+			}
+			d.Template, in.Template = &res, &res
 		}
 		if p.Reviewers != nil && p.Enforcement.Reviewers != policy.ModeOff {
-			out := reviewers.Select(ReviewersInput(f, now))
+			out, err := reviewers.SelectContext(ctx, ReviewersInput(f, now))
+			if err != nil {
+				return Decision{}, err
+			}
 			if f.PR.Draft {
 				out.Request, out.Rotation = nil, nil // report what would happen, ask nobody yet
 			}
@@ -97,7 +114,7 @@ func Decide(f Facts, now time.Time) Decision {
 		}
 	}
 	d.Report = check.Build(in)
-	return d
+	return d, nil
 }
 
 // ReviewersInput is the reviewer selection's view of the facts.

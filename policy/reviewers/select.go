@@ -2,6 +2,7 @@ package reviewers
 
 import (
 	"cmp"
+	"context"
 	"fmt"
 	"slices"
 	"strings"
@@ -29,6 +30,7 @@ type candidate struct {
 // selector carries the per-call state shared by all rules.
 type selector struct {
 	in        Input
+	idx       *fileIndex
 	files     []string
 	author    string // lower-cased
 	requested map[string]bool
@@ -42,11 +44,19 @@ type selector struct {
 
 // Select chooses reviewers for the pull request and reports every rule.
 func Select(in Input) Output {
+	out, _ := SelectContext(context.Background(), in)
+	return out
+}
+
+// SelectContext is Select that stops with ctx's error when ctx ends while
+// it matches rules against files.
+func SelectContext(ctx context.Context, in Input) (Output, error) {
 	if in.Policy == nil || in.Policy.Reviewers == nil {
-		return Output{}
+		return Output{}, nil
 	}
 	s := &selector{
 		in:        in,
+		idx:       newFileIndex(ctx, in.PR.Files),
 		files:     in.PR.Files,
 		author:    strings.ToLower(in.PR.Author),
 		requested: loginSet(in.Requested),
@@ -62,8 +72,12 @@ func Select(in Input) Output {
 		s.hours = in.Policy.SLA.WorkingHours
 	}
 
+	specs := s.specs()
+	if s.idx.err != nil {
+		return Output{}, s.idx.err
+	}
 	requests := make(map[string]string) // key -> login
-	for _, spec := range s.specs() {
+	for _, spec := range specs {
 		res := s.evaluate(spec)
 		for _, a := range res.Assigned {
 			if a.New {
@@ -78,7 +92,7 @@ func Select(in Input) Output {
 	slices.SortFunc(s.out.Request, func(a, b string) int {
 		return strings.Compare(strings.ToLower(a), strings.ToLower(b))
 	})
-	return s.out
+	return s.out, nil
 }
 
 // specs matches the changed files against the policy's rules and, when
@@ -86,7 +100,7 @@ func Select(in Input) Output {
 func (s *selector) specs() []ruleSpec {
 	area := s.in.Policy.Reviewers
 	areaCount := max(area.Count, 1)
-	idx := newFileIndex(s.files)
+	idx := s.idx
 	specs := make([]ruleSpec, 0, len(area.Rules)+1)
 	for _, r := range area.Rules {
 		spec := ruleSpec{
