@@ -56,7 +56,8 @@ func TestAppManifest(t *testing.T) {
 			t.Errorf("default_events lists %s, which handlers/app.go does not dispatch", e)
 		}
 	}
-	for _, e := range []string{"pull_request", "pull_request_review", "check_run", "check_suite", "push", "merge_group"} {
+	for _, e := range []string{"pull_request", "pull_request_review", "check_run", "check_suite", "push", "merge_group",
+		"membership", "team", "organization"} {
 		if !slices.Contains(app.DefaultEvents, e) {
 			t.Errorf("default_events lacks %s", e)
 		}

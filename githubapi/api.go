@@ -41,6 +41,7 @@ type caches struct {
 	// collaborators: "repoID/login" -> collaborator, trusted for collaboratorTTL.
 	collaborators *lru.Cache
 	codeowners    *lru.Cache // blob SHA -> *reviewers.Codeowners
+	statuses      *lru.Cache // lower-cased login -> status, trusted for statusTTL
 }
 
 // codeownersCacheSize bounds the parsed CODEOWNERS files kept, one per blob
@@ -57,8 +58,9 @@ func New(clients githubapp.ClientCreator, appID int64, objects Objects, now func
 	blobs, _ := lru.New(1024)
 	collaborators, _ := lru.New(4096)
 	owners, _ := lru.New(codeownersCacheSize)
+	statuses, _ := lru.New(4096)
 	return &API{clients: clients, appID: appID, objects: objects, now: now,
-		cache: caches{files: files, blobs: blobs, collaborators: collaborators, codeowners: owners}}
+		cache: caches{files: files, blobs: blobs, collaborators: collaborators, codeowners: owners, statuses: statuses}}
 }
 
 // Installation is one installation's client and the API's caches.
@@ -95,8 +97,19 @@ func (r *Repo) String() string { return r.Owner + "/" + r.Name }
 // pr names pull request n in errors.
 func (r *Repo) pr(n int) string { return fmt.Sprintf("%s/%s#%d", r.Owner, r.Name, n) }
 
-// BotLogin is the login GitHub shows on what the app writes ("slug[bot]"),
-// asked of GitHub once per process.
+// learnSlug remembers the app's slug from a listing that carries it.
+func (a *API) learnSlug(slug string) {
+	if slug == "" {
+		return
+	}
+	a.botMu.Lock()
+	defer a.botMu.Unlock()
+	a.bot = slug + "[bot]"
+}
+
+// BotLogin is the login GitHub shows on what the app writes ("slug[bot]"):
+// from the installations listing (reconciliation makes one at start), or
+// else asked of GitHub once per process.
 func (a *API) BotLogin(ctx context.Context) (string, error) {
 	a.botMu.Lock()
 	defer a.botMu.Unlock()

@@ -17,6 +17,8 @@ import (
 type memObjects struct {
 	mu sync.Mutex
 	m  map[ObjectKey]Object
+	// onPut, when set, sees every write before it is made.
+	onPut func(ObjectKey, Object)
 }
 
 func (o *memObjects) GetObject(_ context.Context, k ObjectKey) (Object, bool, error) {
@@ -29,6 +31,9 @@ func (o *memObjects) GetObject(_ context.Context, k ObjectKey) (Object, bool, er
 func (o *memObjects) PutObject(_ context.Context, k ObjectKey, obj Object) error {
 	o.mu.Lock()
 	defer o.mu.Unlock()
+	if o.onPut != nil {
+		o.onPut(k, obj)
+	}
 	if o.m == nil {
 		o.m = map[ObjectKey]Object{}
 	}

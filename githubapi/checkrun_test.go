@@ -67,11 +67,46 @@ func TestUpsertCheckRunCreatesOnceThenUpdates(t *testing.T) {
 	}
 }
 
-// TestUpsertCheckRunWithoutRecordFindsTheRun: with the store's record lost
-// (or written before there was one), GitHub is asked and the app's run
-// updated, not doubled; an unchanged report is still rewritten once, as
-// nothing says what it shows.
-func TestUpsertCheckRunWithoutRecordFindsTheRun(t *testing.T) {
+// TestUpsertCheckRunClaimsBeforeCreating: a commit the store does not know
+// gets its check run without a look-up on GitHub, because the claim is in
+// the store before the create; HasCheckRun does not count a bare claim.
+func TestUpsertCheckRunClaimsBeforeCreating(t *testing.T) {
+	t.Parallel()
+	s := newSetup(t, nil)
+	ctx := context.Background()
+	claims := 0
+	s.objects.onPut = func(k ObjectKey, o Object) {
+		if k == CheckRunKey(s.repo.ID, headSHA) && o.Hash == Claimed && o.ID == 0 {
+			claims++
+			if n := s.fake.CountCalls(http.MethodPost, "/repos/acme/app/check-runs"); n != 0 {
+				t.Errorf("claimed after %d creations", n)
+			}
+		}
+	}
+	if err := s.repo.UpsertCheckRun(ctx, headSHA, failing("Template incomplete")); err != nil {
+		t.Fatal(err)
+	}
+	if claims != 1 {
+		t.Errorf("%d claims before the create, want 1", claims)
+	}
+	if n := s.fake.CountCalls(http.MethodGet, "/repos/acme/app/commits/"+headSHA+"/check-runs"); n != 0 {
+		t.Errorf("%d look-ups for a commit the store did not know, want 0", n)
+	}
+	s.objects.onPut = nil
+	if err := s.repo.LookUpCheckRun(ctx, headSHA); err != nil {
+		t.Fatal(err)
+	}
+	if obj, _, _ := s.objects.GetObject(ctx, CheckRunKey(s.repo.ID, headSHA)); obj.ID == 0 {
+		t.Error("LookUpCheckRun replaced a known check run by a claim")
+	}
+}
+
+// TestUpsertCheckRunAfterCrashFindsTheRun: a claim left without an ID (the
+// process died between the create and its record, or a pull request was
+// reopened on a commit whose record was pruned: LookUpCheckRun) makes the
+// next write ask GitHub, and the app's run is updated, not doubled; an
+// unchanged report is still rewritten once, as nothing says what it shows.
+func TestUpsertCheckRunAfterCrashFindsTheRun(t *testing.T) {
 	t.Parallel()
 	s := newSetup(t, nil)
 	ctx := context.Background()
@@ -79,7 +114,16 @@ func TestUpsertCheckRunWithoutRecordFindsTheRun(t *testing.T) {
 	if err := s.repo.UpsertCheckRun(ctx, headSHA, rep); err != nil {
 		t.Fatal(err)
 	}
-	s.objects.m = nil // lost
+	s.objects.m = nil // lost, as after a prune
+	if known, _ := s.repo.HasCheckRun(ctx, headSHA); known {
+		t.Fatal("HasCheckRun without a record")
+	}
+	if err := s.repo.LookUpCheckRun(ctx, headSHA); err != nil {
+		t.Fatal(err)
+	}
+	if known, _ := s.repo.HasCheckRun(ctx, headSHA); known {
+		t.Error("HasCheckRun counts a bare claim")
+	}
 	s.fake.ResetCalls()
 	if err := s.repo.UpsertCheckRun(ctx, headSHA, rep); err != nil {
 		t.Fatal(err)

@@ -15,7 +15,8 @@ import (
 // created only when the author has something to do (rep.NeedsComment);
 // once it exists it is edited in place, including to say all is well.
 // Objects remembers the comment and a hash of the body written, shared by
-// every replica, so GitHub is searched only the first time and an unchanged
+// every replica, so GitHub is searched only the first time (never for a pull
+// request whose opened event recorded that it has none) and an unchanged
 // body costs no write; someone else editing the comment must clear the
 // hash (handlers' issue_comment handling). Like UpsertCheckRun it is not
 // atomic: one writer per pull request at a time (the evaluation's lease).
@@ -26,7 +27,7 @@ func (r *Repo) UpsertComment(ctx context.Context, n int, rep check.Report) error
 		return err
 	}
 	var current string
-	if !known {
+	if !known || obj.ID == 0 && obj.Hash == Claimed {
 		bot, err := r.api.BotLogin(ctx)
 		if err != nil {
 			return err
@@ -46,6 +47,11 @@ func (r *Repo) UpsertComment(ctx context.Context, n int, rep check.Report) error
 		}
 		hash = "" // remembered as "none", so GitHub is not searched again
 	case obj.ID == 0:
+		// Claimed first: should the process die before the ID is recorded,
+		// the next writer looks for the comment instead of adding another.
+		if err := r.api.objects.PutObject(ctx, key, Object{Hash: Claimed}); err != nil {
+			return err
+		}
 		cm, _, err := r.c.Issues.CreateComment(ctx, r.Owner, r.Name, n, &github.IssueComment{Body: github.String(body)})
 		if err != nil {
 			return fmt.Errorf("commenting on %s: %w", r.pr(n), err)

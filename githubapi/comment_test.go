@@ -114,3 +114,69 @@ func TestUpsertCommentOnlyWhenNeeded(t *testing.T) {
 		t.Errorf("after a deletion: %+v", got)
 	}
 }
+
+// TestUpsertCommentTrustsNoneAndChecksAClaim: a pull request recorded as
+// having no comment (its opened event) is not searched: the comment is
+// created at once, claimed first. A claim left without an ID (a crash
+// after the create) makes the next write search, and the comment found is
+// edited, not doubled.
+func TestUpsertCommentTrustsNoneAndChecksAClaim(t *testing.T) {
+	t.Parallel()
+	s := newSetup(t, nil)
+	addPull(s)
+	ctx := context.Background()
+	key := CommentKey(s.repo.ID, 1)
+	_ = s.objects.PutObject(ctx, key, Object{}) // what the opened event records
+	claimed := false
+	s.objects.onPut = func(k ObjectKey, o Object) {
+		if k == key && o.Hash == Claimed && s.fake.CountCalls(http.MethodPost, "/repos/acme/app/issues/1/comments") == 0 {
+			claimed = true
+		}
+	}
+	if err := s.repo.UpsertComment(ctx, 1, sticky("fill in the template", true)); err != nil {
+		t.Fatal(err)
+	}
+	if n := s.fake.CountCalls(http.MethodGet, "/repos/acme/app/issues/1/comments"); n != 0 {
+		t.Errorf("%d listings of a pull request recorded without a comment, want 0", n)
+	}
+	if !claimed {
+		t.Error("the comment was not claimed before it was created")
+	}
+	s.objects.onPut = nil
+	_ = s.objects.PutObject(ctx, key, Object{Hash: Claimed}) // as if the ID was never recorded
+	if err := s.repo.UpsertComment(ctx, 1, sticky("now the ticket", true)); err != nil {
+		t.Fatal(err)
+	}
+	if n := s.fake.CountCalls(http.MethodGet, "/repos/acme/app/issues/1/comments"); n != 1 {
+		t.Errorf("%d listings after a claim, want 1", n)
+	}
+	if cs := s.fake.Comments("acme", "app", 1); len(cs) != 1 || cs[0].Body != check.Marker+"\nnow the ticket" {
+		t.Errorf("comments: %+v", cs)
+	}
+}
+
+// TestBotLoginFromInstallations: once the installations were listed (as
+// reconciliation does at start), finding the sticky comment costs no GET /app.
+func TestBotLoginFromInstallations(t *testing.T) {
+	t.Parallel()
+	s := newSetup(t, nil)
+	addPull(s)
+	own := s.fake.AddComment("acme", "app", 1, s.fake.BotLogin(), check.Marker+"\nold")
+	ctx := context.Background()
+	for _, err := range s.api.Installations(ctx) {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.repo.UpsertComment(ctx, 1, sticky("new", true)); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range s.fake.Calls() {
+		if c.Path == "/app" {
+			t.Errorf("%s /app after the installations listing", c.Method)
+		}
+	}
+	if cs := s.fake.Comments("acme", "app", 1); len(cs) != 1 || cs[0].ID != own || cs[0].Body != check.Marker+"\nnew" {
+		t.Errorf("comments: %+v", cs)
+	}
+}

@@ -36,7 +36,8 @@ func NotFound(err error) bool {
 	return errors.As(err, &e) && e.Response != nil && e.Response.StatusCode == http.StatusNotFound
 }
 
-// Installations lists the app's installations, page by page.
+// Installations lists the app's installations, page by page. Each names the
+// app's slug, so BotLogin needs no request of its own once it ran.
 func (a *API) Installations(ctx context.Context) iter.Seq2[[]*github.Installation, error] {
 	return func(yield func([]*github.Installation, error) bool) {
 		c, err := a.clients.NewAppClient()
@@ -48,6 +49,9 @@ func (a *API) Installations(ctx context.Context) iter.Seq2[[]*github.Installatio
 			insts, resp, err := c.Apps.ListInstallations(ctx, opt)
 			if err != nil {
 				return nil, resp, fmt.Errorf("listing installations: %w", err)
+			}
+			for _, in := range insts {
+				a.learnSlug(in.GetAppSlug())
 			}
 			return insts, resp, nil
 		}) {

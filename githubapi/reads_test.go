@@ -213,7 +213,38 @@ func TestBusyAsksOnceForEveryone(t *testing.T) {
 		w.WriteHeader(http.StatusBadGateway)
 	}))
 	defer down.Close()
-	if busy, err := s.repo.Busy(ctx, down.URL, []string{"bea"}); err == nil || busy != nil {
+	if busy, err := s.repo.Busy(ctx, down.URL, []string{"bea", "dan"}); err == nil || busy != nil {
 		t.Errorf("a failed query gave %v, %v", busy, err)
+	}
+}
+
+// TestBusyTrustedForAFewMinutes: a status read is used for statusTTL
+// without a query (no webhook tells of a change); only people not asked
+// about recently are queried; after the TTL a change shows.
+func TestBusyTrustedForAFewMinutes(t *testing.T) {
+	t.Parallel()
+	s := newSetup(t, nil)
+	s.fake.SetBusy("Bea", true)
+	ctx := context.Background()
+	url := s.fake.URL + "graphql"
+	ask := func(logins ...string) []string {
+		busy, err := s.repo.Busy(ctx, url, logins)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return slices.Sorted(maps.Keys(busy))
+	}
+	ask("bea", "carol")
+	s.fake.SetBusy("Bea", false)
+	if got := ask("Bea", "carol"); !slices.Equal(got, []string{"bea"}) || s.fake.CountCalls(http.MethodPost, "/graphql") != 1 {
+		t.Errorf("within the TTL: busy %q after %d queries, want bea after 1", got, s.fake.CountCalls(http.MethodPost, "/graphql"))
+	}
+	s.fake.SetBusy("dan", true)
+	if got := ask("bea", "dan"); !slices.Equal(got, []string{"bea", "dan"}) || s.fake.CountCalls(http.MethodPost, "/graphql") != 2 {
+		t.Errorf("a new person: busy %q", got)
+	}
+	s.now = s.now.Add(statusTTL)
+	if got := ask("bea", "carol"); len(got) != 0 || s.fake.CountCalls(http.MethodPost, "/graphql") != 3 {
+		t.Errorf("after the TTL: busy %q, want none", got)
 	}
 }

@@ -120,6 +120,13 @@ func (a *App) requestReviewers(ctx context.Context, gh *githubapi.Repo, r repoRe
 		return nil
 	}
 	if len(out.Request) > 0 {
+		// The request changes the pull request: until its review_requested
+		// event brings a newer payload, an evaluation reads GitHub. Said
+		// before asking, so a retry after a crash between the request and
+		// its record sees who was asked, and asks nobody twice.
+		if err := a.Store.DistrustSnapshot(ctx, store.PR{RepoID: r.RepoID, Number: r.Number}); err != nil {
+			return err
+		}
 		req := github.ReviewersRequest{Reviewers: out.Request}
 		if err := gh.RequestReviewers(ctx, r.Number, req); err != nil {
 			return fmt.Errorf("requesting reviewers %v on %s: %w", out.Request, r, err)

@@ -48,6 +48,7 @@ type App struct {
 	Notify *Notifications
 
 	policies *policyCaches // path@blob SHA -> parsed (policyload.go, policycache.go)
+	facts    *byteLRU      // reads cached under the store's fact versions (facts.go)
 }
 
 // New returns an App; st may be set later (workers are registered before the
@@ -56,7 +57,7 @@ func New(clients githubapp.ClientCreator, appID int64, m *Metrics, logger *slog.
 	if now == nil {
 		now = time.Now
 	}
-	a := &App{AppID: appID, Metrics: m, Logger: logger, Now: now, policies: newPolicyCaches()}
+	a := &App{AppID: appID, Metrics: m, Logger: logger, Now: now, policies: newPolicyCaches(), facts: newByteLRU(factsCacheBytes)}
 	// The adapter reads a.Now at each call, so a test may move the clock.
 	a.GitHub = githubapi.New(clients, appID, storeObjects{a}, func() time.Time { return a.Now() })
 	return a
@@ -127,6 +128,8 @@ func (a *App) dispatch(ctx context.Context, d store.Delivery, log *slog.Logger) 
 		return a.onPush(ctx, d, log)
 	case "merge_group":
 		return a.onMergeGroup(ctx, d, log)
+	case "membership", "team", "organization":
+		return a.onTeamChange(ctx, d, log)
 	}
 	log.Debug("event ignored")
 	return nil

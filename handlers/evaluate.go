@@ -33,8 +33,9 @@ func (evaluateArgs) Kind() string { return "evaluate" }
 func (a evaluateArgs) InstallationID() int64 { return a.Installation }
 
 // evaluation names the pull request an event concerns. The payload's copy
-// of the pull request is not used: it is a snapshot that a later or
-// reordered delivery may contradict, so the evaluation reads GitHub.
+// of the pull request reaches the evaluation only through the store's
+// snapshot (snapshot.go), which keeps the newest and trusts it only when
+// it is recent and unambiguous.
 type evaluation struct {
 	ref repoRef
 	pr  *github.PullRequest

@@ -29,15 +29,16 @@ type gathered struct {
 	whatIf string
 }
 
-// gather reads the pull request as it is now, the policy in force on its
+// gather reads the pull request as it is now (the newest trusted payload or
+// GitHub: snapshot.go), the policy in force on its
 // base branch, and every fact the policy's areas need.
 func (a *App) gather(ctx context.Context, gh *githubapi.Repo, r repoRef) (*gathered, error) {
-	pr, err := gh.PullRequest(ctx, r.Number)
+	pr, err := a.pullRequest(ctx, gh, r)
 	if err != nil {
 		return nil, err
 	}
 	g := &gathered{pr: pr, headSHA: pr.GetHead().GetSHA(), baseRef: pr.GetBase().GetRef()}
-	if g.base, err = gh.GitHubDir(ctx, g.baseRef); err != nil {
+	if g.base, err = a.baseFiles(ctx, gh, g.baseRef); err != nil {
 		return nil, err
 	}
 	pol, err := a.loadPolicy(ctx, gh, g.baseRef, g.base)
@@ -95,17 +96,15 @@ func (a *App) gatherOpen(ctx context.Context, gh *githubapi.Repo, r repoRef, g *
 		return nil
 	}
 	if p.Template != nil && p.Enforcement.Template != policy.ModeOff {
-		if f.Template, err = gh.FirstOf(ctx, g.baseRef, g.base, githubapi.TemplatePaths); err != nil {
+		if f.Template, err = a.template(ctx, gh, g.baseRef, g.base); err != nil {
 			return err
 		}
 	}
 	reviewersOn := p.Reviewers != nil && p.Enforcement.Reviewers != policy.ModeOff
 	if reviewersOn || (p.SLA != nil && p.Enforcement.SLA != policy.ModeOff) {
-		reviews, err := gh.Reviews(ctx, r.Number)
-		if err != nil {
+		if f.Reviews, err = a.reviewsOf(ctx, gh, r); err != nil {
 			return err
 		}
-		f.Reviews = ReviewFacts(reviews, nil)
 	}
 	if reviewersOn {
 		return a.gatherReviewers(ctx, gh, r, g)

@@ -34,7 +34,7 @@ func NewMetrics(reg prometheus.Registerer, queueDepth, awaiting func() float64) 
 		}, []string{"event", "outcome"}),
 		WebhookDuration: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Name:    "reviewpolicy_webhook_duration_seconds",
-			Help:    "Time to answer a webhook delivery (verify, dedupe, store durably).",
+			Help:    "Time to answer a webhook delivery from its body's last byte (verify, dedupe, store durably).",
 			Buckets: []float64{0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10},
 		}),
 		JobDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{

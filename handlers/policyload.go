@@ -101,13 +101,14 @@ func (a *App) parseBlob(ctx context.Context, gh *githubapi.Repo, path, ref, sha 
 
 func (a *App) loadOrgPolicy(ctx context.Context, in *githubapi.Installation, owner string) (parsed, string, error) {
 	source := fmt.Sprintf("the organisation default (%s)", check.Code(owner+"/.github/"+policy.OrgFileName, 200))
-	text, sha, found, err := in.File(ctx, owner, ".github", policy.OrgFileName, "")
+	file, err := a.orgPolicyFile(ctx, in, owner)
 	if big, ok := errors.AsType[*githubapi.TooLargeError](err); ok {
 		return parsed{err: policy.TooLarge(owner+"/.github/"+policy.OrgFileName, big.Size)}, source, nil
 	}
-	if err != nil || !found {
+	if err != nil || !file.found {
 		return parsed{}, source, err
 	}
+	text, sha := file.text, file.sha
 	p := a.parseCached(a.policies.base, owner+"/.github/"+policy.OrgFileName, sha, text)
 	if p.err == nil && p.file.Policy.Extends != "" {
 		// The default is the end of the chain; a loop would never resolve.

@@ -32,6 +32,10 @@ func (a *App) onPullRequest(ctx context.Context, d store.Delivery, log *slog.Log
 	r := prRef(d.InstallationID, ev.Repo, ev.GetNumber())
 	now := a.Now()
 	switch d.Action {
+	case "opened":
+		if err := a.recordNewPR(ctx, r); err != nil {
+			return err
+		}
 	case "review_requested":
 		if u := ev.GetRequestedReviewer(); u != nil {
 			if err := a.Store.AddReviewRequest(ctx, r.Installation, r.RepoID, r.Number, u.GetLogin(), now); err != nil {
@@ -50,6 +54,19 @@ func (a *App) onPullRequest(ctx context.Context, d store.Delivery, log *slog.Log
 				}
 			}
 		}
+	case "reopened":
+		// The head's check-run record may have been pruned while it was
+		// closed: its next write looks on GitHub instead of creating another.
+		if err := a.lookUpCheckRun(ctx, r, ev.GetPullRequest().GetHead().GetSHA()); err != nil {
+			return err
+		}
+		if err := a.lookUpComment(ctx, r); err != nil {
+			return err
+		}
+		// What was recorded of its reviews may have been pruned meanwhile.
+		if err := a.Store.ReviewEvent(ctx, store.PR{RepoID: r.RepoID, Number: r.Number}); err != nil {
+			return err
+		}
 	case "closed":
 		if err := a.Store.ClearReviewRequests(ctx, r.Installation, r.RepoID, r.Number); err != nil {
 			return err
@@ -58,7 +75,45 @@ func (a *App) onPullRequest(ctx context.Context, d store.Delivery, log *slog.Log
 	if err := a.trackClosed(ctx, r, d.Action, ev.PullRequest); err != nil {
 		return err
 	}
+	if err := a.recordPayload(ctx, r, ev.PullRequest); err != nil {
+		return err
+	}
 	return a.evaluate(ctx, evaluation{ref: r, pr: ev.PullRequest}, log)
+}
+
+// recordNewPR records what a pull request just opened cannot have yet, so
+// its first evaluation does not ask GitHub: the app's sticky comment and
+// any review (later ones arrive as pull_request_review events). An
+// evaluation that ran first (another event of the burst) recorded what it
+// found or wrote, and that stays.
+func (a *App) recordNewPR(ctx context.Context, r repoRef) error {
+	if _, err := a.Store.InsertObject(ctx, store.ObjectKey(githubapi.CommentKey(r.RepoID, r.Number)), store.Object{}); err != nil {
+		return err
+	}
+	return a.Store.NoReviewsYet(ctx, store.PR{RepoID: r.RepoID, Number: r.Number}, []byte("[]"), a.Now())
+}
+
+// lookUpComment makes the next comment write of a reopened pull request
+// look on GitHub unless the store knows the comment: what was recorded
+// may have been pruned while it was closed, then redelivered as "none".
+func (a *App) lookUpComment(ctx context.Context, r repoRef) error {
+	key := store.ObjectKey(githubapi.CommentKey(r.RepoID, r.Number))
+	obj, _, err := a.Store.GetObject(ctx, key)
+	if err != nil || obj.ID != 0 {
+		return err
+	}
+	return a.Store.PutObject(ctx, key, store.Object{Hash: githubapi.Claimed})
+}
+
+func (a *App) lookUpCheckRun(ctx context.Context, r repoRef, sha string) error {
+	if sha == "" {
+		return nil
+	}
+	gh, err := a.repo(r)
+	if err != nil {
+		return err
+	}
+	return gh.LookUpCheckRun(ctx, sha)
 }
 
 func prRef(installation int64, repo *github.Repository, number int) repoRef {
@@ -75,6 +130,10 @@ func (a *App) onReview(ctx context.Context, d store.Delivery, log *slog.Logger) 
 		return err
 	}
 	r := prRef(d.InstallationID, ev.Repo, ev.GetPullRequest().GetNumber())
+	// Recorded before the evaluation is asked for, so it reads them again.
+	if err := a.Store.ReviewEvent(ctx, store.PR{RepoID: r.RepoID, Number: r.Number}); err != nil {
+		return err
+	}
 	if d.Action == "submitted" {
 		// GitHub drops the request once the person reviews.
 		if err := a.Store.RemoveReviewRequest(ctx, r.Installation, r.RepoID, r.Number, ev.GetReview().GetUser().GetLogin()); err != nil {
@@ -82,6 +141,9 @@ func (a *App) onReview(ctx context.Context, d store.Delivery, log *slog.Logger) 
 		}
 	}
 	if err := a.trackClosed(ctx, r, "", ev.PullRequest); err != nil {
+		return err
+	}
+	if err := a.recordPayload(ctx, r, ev.PullRequest); err != nil {
 		return err
 	}
 	// The payload's pull request carries everything evaluation reads.
@@ -140,7 +202,12 @@ func (a *App) onCheckRequest(ctx context.Context, d store.Delivery, log *slog.Lo
 		return nil
 	}
 	for _, p := range prs {
-		if err := a.evaluate(ctx, evaluation{ref: prRef(d.InstallationID, ev.Repository, p.Number)}, log); err != nil {
+		r := prRef(d.InstallationID, ev.Repository, p.Number)
+		// Someone asked for a fresh look: GitHub is read, not a payload.
+		if err := a.Store.DistrustSnapshot(ctx, store.PR{RepoID: r.RepoID, Number: r.Number}); err != nil {
+			return err
+		}
+		if err := a.evaluate(ctx, evaluation{ref: r}, log); err != nil {
 			return err
 		}
 	}

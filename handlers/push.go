@@ -118,7 +118,13 @@ func (a *App) onPush(ctx context.Context, d store.Delivery, log *slog.Logger) er
 	branch, isBranch := strings.CutPrefix(ev.Ref, "refs/heads/")
 	// Tags judge nothing; a new branch has no pull requests yet; those of a
 	// deleted branch are closed by GitHub.
-	if !isBranch || ev.Created || ev.Deleted || d.InstallationID == 0 || ev.After == "" {
+	if !isBranch || d.InstallationID == 0 {
+		return nil
+	}
+	if err := a.forgetBaseFacts(ctx, &ev, branch); err != nil {
+		return err
+	}
+	if ev.Created || ev.Deleted || ev.After == "" {
 		return nil
 	}
 	trigger := "push:" + ev.After
@@ -140,6 +146,23 @@ func (a *App) onPush(ctx context.Context, d store.Delivery, log *slog.Logger) er
 	}
 	log.Info("policy inputs changed on a base branch", "branch", branch, "pull_requests", len(jobs))
 	return a.spread(ctx, jobs, pushPerSecond)
+}
+
+// forgetBaseFacts bumps the versions of what evaluations cached of the
+// branch (its .github listing and template) and, for the organisation's
+// .github repository, of the organisation default, when the push may have
+// changed them. A branch created or deleted counts: its name may come back
+// with other files.
+func (a *App) forgetBaseFacts(ctx context.Context, ev *pushEvent, branch string) error {
+	if ev.Created || ev.Deleted || ev.mayTouch(branchInput) {
+		if err := a.Store.BumpFactVersion(ctx, baseScope(ev.Repo.ID, branch)); err != nil {
+			return err
+		}
+	}
+	if strings.EqualFold(ev.Repo.Name, ".github") && branch == ev.Repo.DefaultBranch && ev.mayTouch(orgDefault) {
+		return a.Store.BumpFactVersion(ctx, orgScope(ev.owner()))
+	}
+	return nil
 }
 
 // openPulls lists up to limit open pull requests into base ("": any base)

@@ -39,7 +39,7 @@ func (a *App) gatherReviewerFacts(ctx context.Context, gh *githubapi.Repo, ref s
 	}
 	for _, team := range teams {
 		org, slug, _ := splitTeam(team)
-		members, found, err := gh.TeamMembers(ctx, org, slug)
+		members, found, err := a.teamMembers(ctx, gh.Installation, org, slug)
 		if err != nil {
 			return f, err
 		}

@@ -277,6 +277,11 @@ func (a *App) requestMissing(ctx context.Context, f slaFacts, want github.Review
 	if len(req.Reviewers)+len(req.TeamReviewers) == 0 {
 		return nil
 	}
+	// As in requestReviewers (act.go): the kept pull request no longer
+	// shows who is asked, so the next evaluation reads GitHub.
+	if err := a.Store.DistrustSnapshot(ctx, store.PR{RepoID: r.RepoID, Number: r.Number}); err != nil {
+		return err
+	}
 	if err := f.gh.RequestReviewers(ctx, r.Number, req); err != nil {
 		return fmt.Errorf("escalating %s: %w", r, err)
 	}

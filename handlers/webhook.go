@@ -68,6 +68,9 @@ func readEnvelope(body []byte) (action string, installation int64, ok bool) {
 }
 
 func (h *Webhook) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	// Timed from the body's last byte (reset below once it is read): how
+	// long the client takes to send it is not the server's time, and a
+	// slow sender must not make the job gate hold jobs back.
 	start := time.Now()
 	defer func() {
 		took := time.Since(start)
@@ -98,6 +101,7 @@ func (h *Webhook) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.refuseBody(w, err, outcome)
 		return
 	}
+	start = time.Now()
 	// Verify before looking at anything else: an unsigned request learns nothing.
 	sum := mac.Sum(nil)
 	if !hmac.Equal(sum, want) {
@@ -185,7 +189,7 @@ func isObject(b []byte) bool {
 func eventLabel(event string) string {
 	switch event {
 	case "ping", "installation", "installation_repositories", "pull_request", "pull_request_review",
-		"check_run", "check_suite", "push", "merge_group", "issue_comment":
+		"check_run", "check_suite", "push", "merge_group", "issue_comment", "membership", "team", "organization":
 		return event
 	}
 	return "other"

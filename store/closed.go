@@ -26,6 +26,8 @@ var perPullRequestTables = []string{
 	"sla_effects",
 	"notify_outbox",
 	"notify_prs",
+	"pr_reviews",
+	"pr_snapshots",
 }
 
 // pruneBatch is how many closed pull requests one PruneClosed transaction

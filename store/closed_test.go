@@ -42,6 +42,8 @@ func seedPullRequest(t *testing.T, s *Store, repoID int64, number int) {
 		t.Fatal(err)
 	}
 	mustDo(t, s.PutNotifyPR(ctx, NotifyPR{InstallationID: 1, RepoID: repoID, Number: number, Snapshot: []byte(`{}`), Open: true}))
+	mustDo(t, s.ReviewEvent(ctx, PR{RepoID: repoID, Number: number}))
+	mustDo(t, s.RecordSnapshot(ctx, PR{RepoID: repoID, Number: number}, Snapshot{Data: []byte(`{}`), UpdatedAt: time.Now(), RecordedAt: time.Now()}))
 	for table, n := range rowsOf(t, s, repoID, number) {
 		if n == 0 {
 			t.Fatalf("seedPullRequest writes no row in %s: add one", table)

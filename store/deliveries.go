@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/riverqueue/river"
@@ -40,7 +41,8 @@ func (DeliveryArgs) Kind() string { return "delivery" }
 // recording and enqueuing nothing, if a delivery with this ID, or with this
 // BodyHash, is recorded already.
 //
-// On PostgreSQL both happen in one transaction. On SQLite the delivery is
+// On PostgreSQL both happen in one transaction, shared with the deliveries
+// of concurrent calls (group commit, groupcommit.go). On SQLite the delivery is
 // recorded in the inbox, a file of its own, together with the deliveries of
 // concurrent calls, and moved into the main database with its job moments
 // later (inbox.go); either way it returns once the delivery is durable.
@@ -54,9 +56,12 @@ func (s *Store) EnqueueDelivery(ctx context.Context, d Delivery) (inserted bool,
 	// Compressed here, in the caller's goroutine, so that the inbox's one
 	// writer only writes.
 	d.Payload = encodePayload(d.Payload) // never nil: the column is NOT NULL
-	if s.inbox != nil {
+	switch {
+	case s.inbox != nil:
 		inserted, err = s.inbox.enqueue(ctx, d)
-	} else {
+	case s.group != nil:
+		inserted, err = s.group.enqueue(ctx, d)
+	default:
 		err = s.inTx(ctx, func(tx *sql.Tx) error {
 			ins, err := s.recordDeliveries(ctx, tx, []Delivery{d})
 			inserted = err == nil && ins[0]
@@ -73,13 +78,39 @@ func (s *Store) EnqueueDelivery(ctx context.Context, d Delivery) (inserted bool,
 // before (earlier in ds too), enqueues a job for each new one, and reports
 // which were new.
 func (s *Store) recordDeliveries(ctx context.Context, tx *sql.Tx, ds []Delivery) ([]bool, error) {
+	inserted, err := s.insertDeliveries(ctx, tx, ds)
+	if err != nil {
+		return nil, err
+	}
+	var jobs []river.InsertManyParams
+	var insts []int64
+	for i, d := range ds {
+		if inserted[i] {
+			jobs = append(jobs, river.InsertManyParams{Args: DeliveryArgs{DeliveryID: d.ID, Event: d.Event}})
+			insts = append(insts, d.InstallationID)
+		}
+	}
+	if len(jobs) > 0 {
+		if err := s.insertFair(ctx, tx, jobs, insts); err != nil {
+			return nil, fmt.Errorf("delivery jobs: %w", err)
+		}
+	}
+	return inserted, nil
+}
+
+// insertDeliveries inserts ds, skipping IDs and body hashes recorded before
+// (earlier in ds too), and reports which were new. On PostgreSQL a batch is
+// one multi-row statement, one round trip to the server instead of one a
+// delivery; SQLite, in process, has no round trips to save.
+func (s *Store) insertDeliveries(ctx context.Context, tx *sql.Tx, ds []Delivery) ([]bool, error) {
+	if s.Dialect == DialectPostgres && len(ds) > 1 {
+		return insertDeliveriesOnce(ctx, tx, ds)
+	}
 	// No conflict target: a conflict on the ID or on the body hash skips.
 	const q = `INSERT INTO deliveries (id, event, action, installation_id, payload, received_at, body_hash)
 VALUES ($1, $2, $3, $4, $5, $6, $7)
 ON CONFLICT DO NOTHING`
 	inserted := make([]bool, len(ds))
-	var jobs []river.InsertManyParams
-	var insts []int64
 	for i, d := range ds {
 		res, err := tx.ExecContext(ctx, q, d.ID, d.Event, d.Action, d.InstallationID, d.Payload, micros(d.ReceivedAt),
 			nullBytes(d.BodyHash))
@@ -90,17 +121,50 @@ ON CONFLICT DO NOTHING`
 		if err != nil {
 			return nil, fmt.Errorf("insert delivery %s: %w", d.ID, err)
 		}
-		if n == 0 {
-			continue // seen before
-		}
-		inserted[i] = true
-		jobs = append(jobs, river.InsertManyParams{Args: DeliveryArgs{DeliveryID: d.ID, Event: d.Event}})
-		insts = append(insts, d.InstallationID)
+		inserted[i] = n == 1 // 0: seen before
 	}
-	if len(jobs) > 0 {
-		if err := s.insertFair(ctx, tx, jobs, insts); err != nil {
-			return nil, fmt.Errorf("delivery jobs: %w", err)
+	return inserted, nil
+}
+
+// insertDeliveriesOnce is insertDeliveries in one statement. Rows are
+// inserted in order, so of two with one ID (or body hash) the first wins;
+// the rows returned say which, by ID and body hash.
+func insertDeliveriesOnce(ctx context.Context, tx *sql.Tx, ds []Delivery) ([]bool, error) {
+	var q strings.Builder
+	q.WriteString(`INSERT INTO deliveries (id, event, action, installation_id, payload, received_at, body_hash) VALUES `)
+	args := make([]any, 0, 7*len(ds))
+	for i, d := range ds {
+		if i > 0 {
+			q.WriteString(", ")
 		}
+		n := len(args)
+		fmt.Fprintf(&q, "($%d, $%d, $%d, $%d, $%d, $%d, $%d)", n+1, n+2, n+3, n+4, n+5, n+6, n+7)
+		args = append(args, d.ID, d.Event, d.Action, d.InstallationID, d.Payload, micros(d.ReceivedAt), nullBytes(d.BodyHash))
+	}
+	q.WriteString(` ON CONFLICT DO NOTHING RETURNING id, body_hash`)
+	rows, err := tx.QueryContext(ctx, q.String(), args...)
+	if err != nil {
+		return nil, fmt.Errorf("insert %d deliveries: %w", len(ds), err)
+	}
+	type key struct{ id, hash string }
+	won := map[key]bool{}
+	for rows.Next() {
+		var id string
+		var hash []byte
+		if err := rows.Scan(&id, &hash); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("insert %d deliveries: %w", len(ds), err)
+		}
+		won[key{id, string(hash)}] = true
+	}
+	if err := errors.Join(rows.Err(), rows.Close()); err != nil {
+		return nil, fmt.Errorf("insert %d deliveries: %w", len(ds), err)
+	}
+	inserted := make([]bool, len(ds))
+	for i, d := range ds {
+		k := key{d.ID, string(d.BodyHash)}
+		inserted[i] = won[k]
+		delete(won, k) // a later copy of the same delivery is a duplicate
 	}
 	return inserted, nil
 }

@@ -28,8 +28,8 @@
 // differ, in their type names (migrations/sqlite, migrations/postgres).
 //
 // The cost: River's database/sql driver cannot LISTEN for new jobs, so the
-// client polls (every 50 ms, at most every 20 ms). That is an indexed probe
-// of river_job and keeps job start latency low. If polling load ever
+// client polls (every 50 ms; at most every 2 ms while jobs keep it busy).
+// That is an indexed probe of river_job and keeps job start latency low. If polling load ever
 // matters, riverdatabasesql.NewWithPgxListener adds a pgx LISTEN connection
 // without changing the transaction type.
 //

@@ -45,6 +45,20 @@ written_at = excluded.written_at`
 	return nil
 }
 
+// InsertObject records o for k unless something is recorded already;
+// inserted says whether it was. For facts an event establishes (a new pull
+// request has no comment yet) that must not overwrite what a write recorded.
+func (s *Store) InsertObject(ctx context.Context, k ObjectKey, o Object) (inserted bool, err error) {
+	const q = `INSERT INTO github_objects (repo_id, number, kind, object_id, content_hash, written_at) VALUES ($1, $2, $3, $4, $5, $6)
+ON CONFLICT (repo_id, number, kind) DO NOTHING`
+	res, err := s.DB.ExecContext(ctx, q, k.RepoID, k.Number, k.Kind, o.ID, o.Hash, micros(time.Now()))
+	if err != nil {
+		return false, fmt.Errorf("store: insert object %+v: %w", k, err)
+	}
+	n, err := res.RowsAffected()
+	return n == 1, err
+}
+
 // PruneCommitObjects deletes the commit-level objects (number 0: a head's
 // or a merge group's check run) last written before the given time that no
 // open pull request's verdict is on. Should one be needed again, the app

@@ -62,6 +62,9 @@ type Store struct {
 	// inbox records SQLite deliveries for EnqueueDelivery in a file of its
 	// own (see inbox.go); nil on PostgreSQL.
 	inbox *inbox
+	// group writes concurrent PostgreSQL deliveries in one transaction
+	// (groupcommit.go); nil on SQLite.
+	group *groupCommit
 
 	working   bool // built with Workers, so Start runs them
 	closeOnce sync.Once
@@ -72,9 +75,19 @@ type Store struct {
 // the client polls, often enough that a webhook's job starts within a blink.
 // The query is an indexed probe of river_job, cheap even with several
 // replicas polling.
+//
+// fetchCooldown caps job throughput: River fetches at most once per
+// cooldown, and each fetch takes at most as many jobs as workers are free,
+// so a process runs at most workers/fetchCooldown short jobs a second. At
+// 20 ms and 10 workers that was 500/s on any machine (issue 18: no-op jobs
+// stopped at 485/s on both engines while the CPUs idled). At 2 ms
+// BenchmarkNoopJobs ran 5-6x as many (provisional, machine shared; see
+// BENCHMARKS.md). Fetches that close together happen only while finished
+// jobs free workers and more wait: an idle queue is still polled every
+// fetchPollInterval.
 const (
 	fetchPollInterval = 50 * time.Millisecond
-	fetchCooldown     = 20 * time.Millisecond
+	fetchCooldown     = 2 * time.Millisecond
 )
 
 // Open connects to the database named by url, applies River's and the
@@ -126,6 +139,8 @@ func Open(ctx context.Context, url string, opts Options) (*Store, error) {
 			db.Close()
 			return nil, err
 		}
+	} else {
+		s.group = &groupCommit{s: s}
 	}
 	return s, nil
 }

@@ -569,3 +569,23 @@ func TestSQLiteFilesArePrivate(t *testing.T) {
 		}
 	}
 }
+
+// TestInsertObjectKeepsWhatIsRecorded: a fact an event records (a new pull
+// request has no comment) never replaces what a write recorded first.
+func TestInsertObjectKeepsWhatIsRecorded(t *testing.T) {
+	t.Parallel()
+	forEachEngine(t, func(t *testing.T, s *Store) {
+		ctx := context.Background()
+		k := ObjectKey{RepoID: 10, Number: 4, Kind: "comment"}
+		if ok, err := s.InsertObject(ctx, k, Object{}); err != nil || !ok {
+			t.Fatalf("first insert: %v, %v", ok, err)
+		}
+		mustDo(t, s.PutObject(ctx, k, Object{ID: 5, Hash: "h"}))
+		if ok, err := s.InsertObject(ctx, k, Object{}); err != nil || ok {
+			t.Fatalf("second insert: %v, %v", ok, err)
+		}
+		if o, _, _ := s.GetObject(ctx, k); o != (Object{ID: 5, Hash: "h"}) {
+			t.Errorf("after a later insert: %+v, want the write's record", o)
+		}
+	})
+}

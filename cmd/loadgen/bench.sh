@@ -12,12 +12,19 @@
 #   multi     three processes on one PostgreSQL database, 100 and 250/s
 #   e2e       100 pull_request events/s, SQLite and PostgreSQL (end-to-end p99)
 #   soak      SQLite, 100/s default mix for 600 s, RSS sampled every 20 s
+#   capacity  job capacity (saturated drain), ping-only and pull_request-only,
+#             SQLite then PostgreSQL, one after the other (issue 18)
+#   ack       ack p99 at 500/s default mix and 1,500/s pull_request only,
+#             SQLite then PostgreSQL, one after the other (issue 18)
 #
 # Every run starts with a 1 s warm-up at its rate: a 30-s run weighs its
 # first second as 3% of its answers, enough to set a p99 alone, where a
 # server up for hours weighs it as nothing. loadgen reports the warm-up's
 # acknowledgements on a line of their own and counts its deliveries in
 # everything else (jobs, end-to-end, GitHub calls).
+#
+# LGFLAGS adds loadgen flags to every run, e.g. LGFLAGS=-updated-now for
+# payloads as recent as GitHub's (the server then uses them; issue 18).
 #
 # Needs a PostgreSQL on 127.0.0.1:5432 that user postgres can reach without
 # a password (psql -h 127.0.0.1 -U postgres); the PostgreSQL runs are
@@ -62,7 +69,7 @@ run() {
   echo "== $name: $rate/s for ${s}s, $db, mix $mix $*" | tee "$OUT/$name.txt"
   timeout $((s + 300)) "$OUT/loadgen" -fake-github -secret loadgen-secret -seed 1 \
     -server-cmd "$OUT/reviewpolicy serve --config $OUT/$name.yml" -server-log "$OUT/$name.server.log" \
-    -rate "$rate" -duration "${s}s" -warmup 1s -concurrency 256 -drain 180s -mix "$mix" "$@" | tee -a "$OUT/$name.txt"
+    -rate "$rate" -duration "${s}s" -warmup 1s -concurrency 256 -drain 180s -mix "$mix" ${LGFLAGS:-} "$@" | tee -a "$OUT/$name.txt"
 }
 
 fresh_sqlite() { rm -f "$OUT"/sqlite.db*; echo "sqlite://$OUT/sqlite.db"; } # also the inbox, sqlite.db.inbox*
@@ -109,6 +116,20 @@ for section in $sections; do
   soak)
     # Ten minutes at 100/s with the server's VmRSS every 20 s.
     run soak-sqlite-100 "$(fresh_sqlite)" 100 "$DEFAULT_MIX" 600 -rss-every 20s
+    ;;
+  capacity)
+    # Sent faster than jobs run, so the queue grows and the drain runs
+    # saturated: jobs/s is the capacity. 2,000/s for 10 s is 20,000 jobs.
+    for mix in ping=100 pull_request=100; do
+      run "cap-sqlite-${mix%=*}" "$(fresh_sqlite)" 2000 "$mix" 10
+      if have_pg; then pg_run "cap-postgres-${mix%=*}" 2000 "$mix" 10; fi
+    done
+    ;;
+  ack)
+    run ack-sqlite-500 "$(fresh_sqlite)" 500
+    if have_pg; then pg_run ack-postgres-500 500; fi
+    run ack-sqlite-1500-pr "$(fresh_sqlite)" 1500 pull_request=100
+    if have_pg; then pg_run ack-postgres-1500-pr 1500 pull_request=100; fi
     ;;
   *) echo "unknown section $section" >&2; exit 2 ;;
   esac

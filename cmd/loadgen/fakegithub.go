@@ -64,6 +64,11 @@ func newFakeGitHub(now func() time.Time, onCheck func(headSHA string, at time.Ti
 		"GET /repos/{owner}/{repo}/commits/{ref}/check-runs": func(w http.ResponseWriter, _ *http.Request) {
 			writeJSON(w, http.StatusOK, map[string]any{"total_count": 0, "check_runs": []any{}})
 		},
+		// The pull requests on a commit, asked on its first check: none
+		// other than the one evaluated. Without it every evaluation failed
+		// (404) and was retried, so pull-request job capacity and the
+		// end-to-end latency measured failures.
+		"GET /repos/{owner}/{repo}/commits/{ref}/pulls":    emptyList,
 		"POST /repos/{owner}/{repo}/check-runs":            f.createCheckRun,
 		"PATCH /repos/{owner}/{repo}/check-runs/{id}":      withID,
 		"GET /repos/{owner}/{repo}/issues/{n}/comments":    emptyList,

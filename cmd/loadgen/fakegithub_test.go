@@ -58,6 +58,10 @@ func TestFakeGitHubSpeaksGoGitHub(t *testing.T) {
 	if err != nil || upd.GetID() != run.GetID() {
 		t.Errorf("update check run = %+v, %v", upd, err)
 	}
+	onCommit, _, err := c.PullRequests.ListPullRequestsWithCommit(ctx, "o", "r", "abc", nil)
+	if err != nil || len(onCommit) != 0 {
+		t.Errorf("pull requests on the commit = %v, %v; want none", onCommit, err)
+	}
 	comments, _, err := c.Issues.ListComments(ctx, "o", "r", 3, nil)
 	if err != nil || len(comments) != 0 {
 		t.Errorf("comments = %v, %v", comments, err)
@@ -73,8 +77,8 @@ func TestFakeGitHubSpeaksGoGitHub(t *testing.T) {
 	if unmatched != 0 {
 		t.Errorf("unmatched calls = %d", unmatched)
 	}
-	if len(routes) != 7 || fake.total() != 7 {
-		t.Errorf("routes = %v (total %d), want 7 routes called once each", routes, fake.total())
+	if len(routes) != 8 || fake.total() != 8 {
+		t.Errorf("routes = %v (total %d), want 8 routes called once each", routes, fake.total())
 	}
 }
 

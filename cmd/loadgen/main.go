@@ -53,7 +53,7 @@ type options struct {
 	duration, warmup, drain, startTimeout, rssEvery                                  time.Duration
 	concurrency, max, repos, prs, servers                                            int
 	seed                                                                             uint64
-	fakeGitHub                                                                       bool
+	fakeGitHub, updatedNow                                                           bool
 	cpuProfile, ackLog                                                               string
 }
 
@@ -75,6 +75,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.IntVar(&o.prs, "prs", 200, "distinct pull requests per repository")
 	fs.Uint64Var(&o.seed, "seed", uint64(time.Now().UnixNano()), "random seed (delivery IDs stay unique per run)")
 	fs.DurationVar(&o.drain, "drain", 60*time.Second, "after sending, wait up to this long for the queue to empty")
+	fs.BoolVar(&o.updatedNow, "updated-now", false, "stamp each pull request's updated_at with the time of sending, so the server may use the payload instead of reading the pull request (issue 18)")
 	fs.BoolVar(&o.fakeGitHub, "fake-github", false, "serve a minimal fake GitHub API on 127.0.0.1 for the server's jobs")
 	fs.StringVar(&o.fakeAddr, "fake-addr", "127.0.0.1:0", "address of the fake GitHub (loopback)")
 	fs.StringVar(&o.serverCmd, "server-cmd", "", "start the server with this command (split on spaces, no shell) and stop it after")
@@ -267,6 +268,7 @@ func loadTest(ctx context.Context, o options, out io.Writer) error {
 		fmt.Fprintf(out, "warning: no metrics before the run: %v\n", scrapeErr)
 	}
 	picker := newPicker(o.seed, mix, templates, o.repos, o.prs)
+	picker.updatedNow = o.updatedNow
 	warmup := ""
 	if o.warmup > 0 {
 		warmup = fmt.Sprintf(" after a %s warm-up", o.warmup)

@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // weight is one event type of the mix and its share.
@@ -54,6 +55,8 @@ type vars struct {
 	RepoID int64
 	Repo   string
 	SHA    string
+	// Updated is the pull request's updated_at (RFC 3339).
+	Updated string
 }
 
 // holes are the placeholders a template carries. Numbers are marked as
@@ -64,9 +67,17 @@ const (
 	holeRepoID = `"@@LG_REPOID@@"`
 	holeSHA    = `@@LG_SHA@@`
 	holeRepo   = `@@LG_REPO@@`
+	// holeUpdated is the pull request's updated_at: the fixtures' 2019, or
+	// the time of sending (-updated-now), which lets the server use the
+	// payload instead of reading the pull request (handlers/snapshot.go).
+	holeUpdated = `@@LG_UPDATED@@`
 )
 
-var holeRE = regexp.MustCompile(`"@@LG_PR@@"|"@@LG_REPOID@@"|@@LG_SHA@@|@@LG_REPO@@`)
+// fixtureUpdated is what holeUpdated holds without -updated-now: as old as
+// the fixtures, so the server reads every pull request, as it did before.
+const fixtureUpdated = "2019-05-15T15:20:33Z"
+
+var holeRE = regexp.MustCompile(`"@@LG_PR@@"|"@@LG_REPOID@@"|@@LG_SHA@@|@@LG_REPO@@|@@LG_UPDATED@@`)
 
 // template is one payload file cut at its placeholders, so building a
 // delivery is a few appends instead of a JSON decode and encode: the load
@@ -126,6 +137,7 @@ func markHoles(event string, doc map[string]any) bool {
 			return
 		}
 		m["number"] = num
+		m["updated_at"] = holeUpdated
 		if head, ok := m["head"].(map[string]any); ok {
 			head["sha"] = holeSHA
 		}
@@ -181,6 +193,8 @@ func (t *template) render(v vars) []byte {
 			buf.WriteString(v.SHA)
 		case holeRepo:
 			buf.WriteString(v.Repo)
+		case holeUpdated:
+			buf.WriteString(v.Updated)
 		}
 	}
 	buf.Write(t.literals[len(t.literals)-1])
@@ -238,6 +252,9 @@ type picker struct {
 	prs       int
 	nonce     uint32
 	seq       uint64
+	// updatedNow stamps each pull request's updated_at with the time the
+	// delivery is built (just before it is sent), as GitHub's would be.
+	updatedNow bool
 }
 
 func newPicker(seed uint64, mix []weight, templates map[string][]*template, repos, prs int) *picker {
@@ -277,6 +294,11 @@ func (p *picker) next() delivery {
 		RepoID: 100000 + int64(repo),
 		Repo:   "loadgen-" + strconv.Itoa(repo),
 		SHA:    fmt.Sprintf("%08x%032x", p.nonce, p.seq),
+		// The fixtures' time: the server reads the pull request.
+		Updated: fixtureUpdated,
+	}
+	if p.updatedNow {
+		v.Updated = time.Now().UTC().Format(time.RFC3339)
 	}
 	d := delivery{
 		ID:    fmt.Sprintf("%08x-loadgen-%012d", p.nonce, p.seq),

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestParseMix(t *testing.T) {
@@ -213,5 +214,37 @@ func TestDefaultPayloadsAreInTheRepository(t *testing.T) {
 	}
 	if n := len(templates["pull_request"]); n != 13 {
 		t.Errorf("%d pull_request payloads; want the 13 octokit examples that name an installation", n)
+	}
+}
+
+// TestUpdatedNowStampsThePullRequest: with -updated-now a pull request's
+// updated_at is the time of building the delivery; without, the fixtures'.
+func TestUpdatedNowStampsThePullRequest(t *testing.T) {
+	t.Parallel()
+	dir := writePayloads(t, map[string]string{"pull_request/opened.json": prPayload})
+	mix := []weight{{"pull_request", 1}}
+	ts, err := loadTemplates(dir, mix)
+	if err != nil {
+		t.Fatal(err)
+	}
+	updated := func(d delivery) time.Time {
+		var doc struct {
+			PR struct {
+				UpdatedAt time.Time `json:"updated_at"`
+			} `json:"pull_request"`
+		}
+		if err := json.Unmarshal(d.Body, &doc); err != nil {
+			t.Fatal(err)
+		}
+		return doc.PR.UpdatedAt
+	}
+	p := newPicker(1, mix, ts, 1, 1)
+	if got := updated(p.next()); got.Format(time.RFC3339) != fixtureUpdated {
+		t.Errorf("without -updated-now: %v, want %s", got, fixtureUpdated)
+	}
+	p.updatedNow = true
+	before := time.Now().Add(-time.Second)
+	if got := updated(p.next()); got.Before(before) || got.After(time.Now().Add(time.Second)) {
+		t.Errorf("with -updated-now: %v, want about now", got)
 	}
 }

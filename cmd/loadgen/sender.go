@@ -9,7 +9,9 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptrace"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -149,7 +151,10 @@ func runLoad(ctx context.Context, client *http.Client, cfg loadConfig, ticks <-c
 }
 
 // post sends one signed delivery and reads the whole answer: latency is
-// the time to the server's acknowledgement, body included.
+// the time from the request's last byte written to the whole answer read,
+// so a large body's transfer is not counted as the server's time. A server
+// that answers before reading the whole body (a refusal) is timed from the
+// start.
 func post(ctx context.Context, client *http.Client, hookURL string, secret []byte, d delivery) (int, time.Duration, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, hookURL, bytes.NewReader(d.Body))
 	if err != nil {
@@ -161,13 +166,21 @@ func post(ctx context.Context, client *http.Client, hookURL string, secret []byt
 	req.Header.Set("X-GitHub-Delivery", d.ID)
 	req.Header.Set("X-Hub-Signature-256", sign(secret, d.Body))
 	start := time.Now()
+	var wrote atomic.Int64 // UnixNano of the last byte written; the transport's goroutine sets it
+	req = req.WithContext(httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{
+		WroteRequest: func(httptrace.WroteRequestInfo) { wrote.Store(time.Now().UnixNano()) },
+	}))
 	resp, err := client.Do(req)
 	if err != nil {
 		return 0, 0, fmt.Errorf("post: %w", unwrapURL(err))
 	}
 	_, err = io.Copy(io.Discard, resp.Body)
 	resp.Body.Close()
-	lat := time.Since(start)
+	end := time.Now()
+	lat := end.Sub(start)
+	if w := wrote.Load(); w != 0 && w <= end.UnixNano() {
+		lat = end.Sub(time.Unix(0, w))
+	}
 	if err != nil {
 		return 0, 0, fmt.Errorf("reading answer: %w", err)
 	}

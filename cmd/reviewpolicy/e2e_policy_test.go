@@ -93,8 +93,9 @@ func TestOrganisationDefaultAndExtends(t *testing.T) {
 	}
 
 	// The repository extends the default and turns the template to block.
+	// The push that adds it tells the app (the branch's files are cached).
 	h.fake.SetFile(owner, repoName, "master", ".github/review-policy.yml", "version: 1\nextends: org\nenforcement: {template: block}\n")
-	h.send(t, "pull_request", "", payload(t, "pull_request/synchronize.payload.json", nil))
+	h.send(t, "push", "", pushPayload(t, repoName, "master", ".github/review-policy.yml"))
 	waitFor(t, "the stricter check", func() bool { return h.checkRuns()[0].Conclusion == "failure" })
 	if s := h.checkRuns()[0].Summary; !strings.Contains(s, "extending the organisation default") || !strings.Contains(s, "**Summary**") {
 		t.Errorf("extends: org summary:\n%s", s)

@@ -1,0 +1,109 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"sync"
+	"time"
+)
+
+// groupCommit records PostgreSQL deliveries that arrive together in one
+// transaction: one commit (and one WAL flush) for many acknowledgements
+// instead of one each. The first caller with nothing in flight leads: it
+// writes what is pending, answers every caller of that batch, and hands the
+// rest to a new leader, so no caller waits for batches after its own.
+// SQLite's inbox does the same with a goroutine of its own (inbox.go).
+type groupCommit struct {
+	s *Store
+
+	mu      sync.Mutex
+	pending []*groupReq
+	running bool
+
+	// batches counts transactions written, for tests.
+	batches int
+}
+
+type groupReq struct {
+	d    Delivery
+	done chan groupRes // buffered: the leader never blocks on it
+}
+
+type groupRes struct {
+	inserted bool
+	err      error
+}
+
+// groupTimeout bounds one batch's transaction; a leader's own context does
+// not, so that its caller going away fails nobody else's delivery.
+const groupTimeout = 10 * time.Second
+
+func (g *groupCommit) enqueue(ctx context.Context, d Delivery) (bool, error) {
+	req := &groupReq{d: d, done: make(chan groupRes, 1)}
+	g.mu.Lock()
+	g.pending = append(g.pending, req)
+	lead := !g.running
+	g.running = true
+	g.mu.Unlock()
+	if lead {
+		g.flush()
+	}
+	select {
+	case r := <-req.done:
+		return r.inserted, r.err
+	case <-ctx.Done():
+		// The delivery may still be recorded; a redelivery is then a duplicate.
+		return false, ctx.Err()
+	}
+}
+
+// flush writes one batch of what is pending, answers its callers, and
+// leaves the rest to another goroutine.
+func (g *groupCommit) flush() {
+	g.mu.Lock()
+	n := min(len(g.pending), maxAckBatch)
+	batch := g.pending[:n:n]
+	g.pending = g.pending[n:]
+	g.batches++
+	g.mu.Unlock()
+
+	g.write(batch)
+
+	g.mu.Lock()
+	more := len(g.pending) > 0
+	g.running = more
+	g.mu.Unlock()
+	if more {
+		go g.flush()
+	}
+}
+
+// write records batch in one transaction. Should it fail, each delivery is
+// tried alone, so one bad delivery fails only its own acknowledgement.
+func (g *groupCommit) write(batch []*groupReq) {
+	ctx, cancel := context.WithTimeout(context.Background(), groupTimeout)
+	defer cancel()
+	ds := make([]Delivery, len(batch))
+	for i, r := range batch {
+		ds[i] = r.d
+	}
+	var inserted []bool
+	err := g.s.inTx(ctx, func(tx *sql.Tx) error {
+		var err error
+		inserted, err = g.s.recordDeliveries(ctx, tx, ds)
+		return err
+	})
+	if err == nil {
+		for i, r := range batch {
+			r.done <- groupRes{inserted: inserted[i]}
+		}
+		return
+	}
+	if len(batch) == 1 {
+		batch[0].done <- groupRes{err: err}
+		return
+	}
+	for _, r := range batch {
+		g.write([]*groupReq{r})
+	}
+}
