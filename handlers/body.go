@@ -23,6 +23,13 @@ const (
 	firstChunk = 64 << 10
 )
 
+// largeBody is the size past which a body may only use the budget that
+// ordinary payloads leave: GitHub's are tens of kilobytes, and a flood of
+// huge bodies with forged signatures (which are only found out once read)
+// must not make GitHub's real deliveries wait for room. A quarter of the
+// budget stays for bodies up to this size.
+const largeBody = 1 << 20
+
 // errBusy: the bodies in flight already hold the whole budget.
 var errBusy = errors.New("webhook: body budget exhausted")
 
@@ -41,7 +48,7 @@ func (h *Webhook) readBody(w http.ResponseWriter, r *http.Request, mac hash.Hash
 	}
 	for {
 		if len(buf) == cap(buf) {
-			if !h.charge(size - int64(cap(buf))) {
+			if !h.charge(size-int64(cap(buf)), size) {
 				return nil, release, errBusy
 			}
 			charged = size
@@ -62,11 +69,16 @@ func (h *Webhook) readBody(w http.ResponseWriter, r *http.Request, mac hash.Hash
 	}
 }
 
-// charge takes n bytes from the budget, or nothing if they are not there.
-func (h *Webhook) charge(n int64) bool {
+// charge takes n bytes from the budget for a buffer growing to size, or
+// nothing if they are not there. A buffer past largeBody leaves a quarter of
+// the budget to smaller ones.
+func (h *Webhook) charge(n, size int64) bool {
 	budget := h.BodyBudget
 	if budget <= 0 {
 		budget = DefaultBodyBudget
+	}
+	if size > largeBody {
+		budget -= budget / 4
 	}
 	if h.inflight.Add(n) > budget {
 		h.inflight.Add(-n)

@@ -580,18 +580,21 @@ func (s *stallingReader) Read(p []byte) (int, error) {
 	return len(p), nil
 }
 
-// Bodies in flight share one budget: while two slow 3 MiB bodies hold it,
-// a third request is answered 503 (GitHub redelivers) without its body
-// being read, and the budget is whole again once they finish.
+// Bodies in flight share one budget, of which large bodies (over 1 MiB)
+// may hold only three quarters: while two slow 1.5 MiB bodies hold their
+// share, a third large one is answered 503 (GitHub redelivers), but an
+// ordinary payload is still accepted, so a flood of huge forged bodies
+// cannot turn GitHub's real deliveries away. The budget is whole again once
+// the slow bodies finish.
 func TestWebhookBodyBudget(t *testing.T) {
 	t.Parallel()
 	h := newTestWebhook(&fakeQueue{})
-	h.BodyBudget = 8 << 20
+	h.BodyBudget = 6 << 20 // large bodies: 4.5 MiB
 	resume := make(chan struct{})
 	var wg sync.WaitGroup
 	codes := make([]int, 2)
 	for i := range codes {
-		s := &stallingReader{n: 3 << 20, reached: make(chan struct{}), resume: resume}
+		s := &stallingReader{n: 3 << 19, reached: make(chan struct{}), resume: resume}
 		reached := s.reached
 		r := httptest.NewRequest(http.MethodPost, "/webhook", s)
 		r.Header.Set(github.EventTypeHeader, "pull_request")
@@ -606,19 +609,19 @@ func TestWebhookBodyBudget(t *testing.T) {
 		}()
 		<-reached
 	}
-	third := &countingReader{r: strings.NewReader(prPayload)}
-	r := signedRequest("pull_request", "d3", prPayload)
-	r.Body = io.NopCloser(third)
+	large := `{"pad":"` + strings.Repeat("0", 3<<19) + `"}`
 	w := httptest.NewRecorder()
-	h.ServeHTTP(w, r)
+	h.ServeHTTP(w, signedRequest("pull_request", "d3", large))
 	if w.Code != http.StatusServiceUnavailable {
-		t.Errorf("third request: status = %d, want 503; body %q", w.Code, w.Body)
-	}
-	if n := third.n.Load(); n != 0 {
-		t.Errorf("third request: read %d bytes, want none", n)
+		t.Errorf("third large request: status = %d, want 503; body %q", w.Code, w.Body)
 	}
 	if n := deliveries(h, "pull_request", "busy"); n != 1 {
 		t.Errorf("deliveries{pull_request,busy} = %v, want 1", n)
+	}
+	w = httptest.NewRecorder()
+	h.ServeHTTP(w, signedRequest("pull_request", "d-small", prPayload+" ")) // another body: not a replay of d4
+	if w.Code != http.StatusAccepted {
+		t.Errorf("an ordinary payload while large bodies hold their share: status = %d, want 202", w.Code)
 	}
 	close(resume)
 	wg.Wait()
@@ -634,6 +637,26 @@ func TestWebhookBodyBudget(t *testing.T) {
 	h.ServeHTTP(w, signedRequest("pull_request", "d4", prPayload))
 	if w.Code != http.StatusAccepted {
 		t.Errorf("after the slow bodies: status = %d, want 202", w.Code)
+	}
+}
+
+// When the whole budget is held, even an ordinary payload is answered 503
+// without its body being read.
+func TestWebhookBodyBudgetFull(t *testing.T) {
+	t.Parallel()
+	h := newTestWebhook(&fakeQueue{})
+	h.BodyBudget = 8 << 20
+	h.inflight.Store(8 << 20) // as if small bodies held it all
+	third := &countingReader{r: strings.NewReader(prPayload)}
+	r := signedRequest("pull_request", "d3", prPayload)
+	r.Body = io.NopCloser(third)
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, r)
+	if w.Code != http.StatusServiceUnavailable {
+		t.Errorf("status = %d, want 503; body %q", w.Code, w.Body)
+	}
+	if n := third.n.Load(); n != 0 {
+		t.Errorf("read %d bytes, want none", n)
 	}
 }
 
