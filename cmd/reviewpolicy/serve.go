@@ -103,7 +103,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	}
 	workers := river.NewWorkers()
 	app.Register(workers)
-	periodic := []*river.PeriodicJob{handlers.PruneJob(cfg.Retention.ClosedPullRequests)}
+	periodic := []*river.PeriodicJob{handlers.PruneJob(cfg.Retention.ClosedPullRequests, cfg.Retention.History)}
 	if cfg.Reconcile.Interval > 0 {
 		periodic = append(periodic, handlers.ReconcileJob(cfg.Reconcile.Interval))
 	}
