@@ -21,7 +21,8 @@ type request struct {
 	body         []byte
 	params       map[string]string
 	fake         *Fake
-	installation int64 // set for installation-token calls
+	installation int64  // set for installation-token calls
+	user         string // set for user-token calls (lower-cased login)
 }
 
 type handler func(*request) response
@@ -30,9 +31,12 @@ type handler func(*request) response
 // handler. Each handler takes Fake.mu for its whole run.
 var endpoints = map[string]handler{
 	"POST /app/installations/{installation_id}/access_tokens": createToken,
-	"GET /app":                                                             getApp,
-	"GET /app/installations":                                               listInstallations,
-	"GET /installation/repositories":                                       listInstallationRepos,
+	"GET /app":                       getApp,
+	"GET /app/installations":         listInstallations,
+	"GET /installation/repositories": listInstallationRepos,
+	"GET /user":                      getUser,
+	"GET /user/installations":        listUserInstallations,
+	"GET /user/installations/{installation_id}/repositories": listUserInstallationRepos,
 	"GET /rate_limit":                                                      getRateLimit,
 	"GET /repos/{owner}/{repo}":                                            getRepo,
 	"GET /repos/{owner}/{repo}/contents/{path}":                            getContents,

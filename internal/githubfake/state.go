@@ -40,6 +40,7 @@ type state struct {
 	teams         map[string][]string // "org/slug" -> members
 	busy          map[string]bool     // lower-case login -> limited availability
 	created       time.Time
+	oauth         oauthState
 }
 
 type repo struct {
