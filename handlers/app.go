@@ -38,6 +38,9 @@ type App struct {
 	// LeaseTTL bounds how long one evaluation holds its pull request; it
 	// must outlast workers.job_timeout (default 5 min).
 	LeaseTTL time.Duration
+	// PublicURL is server.public_url: when set, a check run's details_url
+	// is the pull request's page there (package web).
+	PublicURL string
 
 	// GitHub is every read of GitHub and the check-run and comment writes.
 	GitHub *githubapi.API

@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -176,4 +178,15 @@ func (a *App) recordBreach(ctx context.Context, t slaTimerArgs) error {
 		return err
 	}
 	return a.recordEvent(ctx, r, store.EventBreached, "", fmt.Sprint(t.Generation), now)
+}
+
+// detailsURL is the web page of pull request number of r's repository, ""
+// without a public URL. Path segments are escaped, as GitHub's names only
+// hold safe characters but the URL is built from webhook text.
+func (a *App) detailsURL(r repoRef, number int) string {
+	if a.PublicURL == "" {
+		return ""
+	}
+	return strings.TrimSuffix(a.PublicURL, "/") + "/" + url.PathEscape(r.Owner) + "/" + url.PathEscape(r.Repo) +
+		"/pull/" + strconv.Itoa(number)
 }

@@ -629,6 +629,7 @@ type checkRunBody struct {
 	HeadSHA    *string `json:"head_sha"`
 	Status     *string `json:"status"`
 	Conclusion *string `json:"conclusion"`
+	DetailsURL *string `json:"details_url"`
 	Output     *struct {
 		Title       *string           `json:"title"`
 		Summary     *string           `json:"summary"`
@@ -645,6 +646,7 @@ func (b checkRunBody) apply(c *CheckRun) {
 	set(&c.Name, b.Name)
 	set(&c.HeadSHA, b.HeadSHA)
 	set(&c.Status, b.Status)
+	set(&c.DetailsURL, b.DetailsURL)
 	if b.Conclusion != nil {
 		// GitHub: providing a conclusion sets the status to completed.
 		c.Conclusion, c.Status = *b.Conclusion, "completed"
@@ -1018,7 +1020,7 @@ func (f *Fake) checkRunJSON(r *repo, c *CheckRun) map[string]any {
 	return map[string]any{
 		"id": c.ID, "node_id": nodeID("CR", c.ID), "name": c.Name, "head_sha": c.HeadSHA,
 		"status": c.Status, "conclusion": conclusion, "started_at": ts, "completed_at": completed,
-		"external_id": "", "details_url": "",
+		"external_id": "", "details_url": c.DetailsURL,
 		"url":      f.apiURL("repos/%s/check-runs/%d", full(r), c.ID),
 		"html_url": fmt.Sprintf("https://github.com/%s/runs/%d", full(r), c.ID),
 		"output": map[string]any{

@@ -21,6 +21,7 @@ type PullRequest struct {
 type CheckRun struct {
 	ID                                                int64
 	Name, HeadSHA, Status, Conclusion, Title, Summary string
+	DetailsURL                                        string
 	Annotations                                       int // total annotations added over all requests
 }
 
