@@ -123,8 +123,12 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 
 	hook := &handlers.Webhook{Secret: []byte(cfg.GitHub.App.WebhookSecret), Store: st, Metrics: metrics,
 		Logger: logger, Now: time.Now, Gate: app.Gate}
+	pages, err := webPages(ctx, cfg, st, clients, logger)
+	if err != nil {
+		return err
+	}
 	srv := &http.Server{
-		Handler:           routes(hook, st.Ping, reg, cfg.Server.MetricsAddress == ""),
+		Handler:           routes(hook, st.Ping, reg, cfg.Server.MetricsAddress == "", pages),
 		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      30 * time.Second,
