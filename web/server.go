@@ -110,8 +110,12 @@ func New(opt Options) (*Server, error) {
 // are never organisations, so the fixed routes cannot hide one.
 func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
+	// Each asset by name: a "/static/" prefix would clash with /{owner}/{repo}.
 	static, _ := fs.Sub(staticFS, "static")
-	mux.Handle("GET /static/", http.StripPrefix("/static/", cacheStatic(http.FileServerFS(static))))
+	files, _ := fs.ReadDir(static, ".")
+	for _, f := range files {
+		mux.Handle("GET /static/"+f.Name(), http.StripPrefix("/static/", cacheStatic(http.FileServerFS(static))))
+	}
 	mux.HandleFunc("GET /{$}", s.home)
 	mux.HandleFunc("GET /login", s.login)
 	mux.HandleFunc("GET /oauth/callback", s.callback)
