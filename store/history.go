@@ -69,8 +69,8 @@ const (
 func (s *Store) PutPRSummary(ctx context.Context, p PRSummary) error {
 	const q = `INSERT INTO pr_history (repo_id, number, installation_id, owner, repo, title, author, state, draft,
     conclusion, requested, template_failures, started_at, first_review_at, deadline_at, breached_at, closed_at,
-    snapshot, updated_at)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)
+    snapshot, updated_at, changed_at)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)
 ON CONFLICT (repo_id, number) DO UPDATE SET installation_id = excluded.installation_id,
     owner = excluded.owner, repo = excluded.repo, title = excluded.title, author = excluded.author,
     state = excluded.state, draft = excluded.draft, conclusion = excluded.conclusion,
@@ -79,7 +79,8 @@ ON CONFLICT (repo_id, number) DO UPDATE SET installation_id = excluded.installat
     first_review_at = CASE WHEN excluded.first_review_at <> 0 THEN excluded.first_review_at ELSE pr_history.first_review_at END,
     deadline_at = excluded.deadline_at,
     breached_at = CASE WHEN pr_history.breached_at <> 0 THEN pr_history.breached_at ELSE excluded.breached_at END,
-    closed_at = excluded.closed_at, snapshot = excluded.snapshot, updated_at = excluded.updated_at
+    closed_at = excluded.closed_at, snapshot = excluded.snapshot, updated_at = excluded.updated_at,
+    changed_at = excluded.changed_at
 WHERE excluded.updated_at >= pr_history.updated_at`
 	snap := p.Snapshot
 	if snap == nil {
@@ -88,7 +89,7 @@ WHERE excluded.updated_at >= pr_history.updated_at`
 	_, err := s.DB.ExecContext(ctx, q, p.RepoID, p.Number, p.InstallationID, lower(p.Owner), lower(p.Repo),
 		p.Title, lower(p.Author), p.State, boolInt(p.Draft), p.Conclusion, joinLower(p.Requested),
 		strings.Join(p.TemplateFailures, ","), microsOr0(p.StartedAt), microsOr0(p.FirstReviewAt),
-		microsOr0(p.DeadlineAt), microsOr0(p.BreachedAt), microsOr0(p.ClosedAt), snap, micros(p.UpdatedAt))
+		microsOr0(p.DeadlineAt), microsOr0(p.BreachedAt), microsOr0(p.ClosedAt), snap, micros(p.UpdatedAt), micros(time.Now()))
 	if err != nil {
 		return fmt.Errorf("store: put summary %d#%d: %w", p.RepoID, p.Number, err)
 	}
@@ -98,8 +99,8 @@ WHERE excluded.updated_at >= pr_history.updated_at`
 // MarkPRBreached records when a pull request's SLA was breached (the first
 // breach counts), if it has a summary.
 func (s *Store) MarkPRBreached(ctx context.Context, repoID int64, number int, at time.Time) error {
-	const q = `UPDATE pr_history SET breached_at = $3 WHERE repo_id = $1 AND number = $2 AND breached_at = 0`
-	if _, err := s.DB.ExecContext(ctx, q, repoID, number, micros(at)); err != nil {
+	const q = `UPDATE pr_history SET breached_at = $3, changed_at = $4 WHERE repo_id = $1 AND number = $2 AND breached_at = 0`
+	if _, err := s.DB.ExecContext(ctx, q, repoID, number, micros(at), micros(time.Now())); err != nil {
 		return fmt.Errorf("store: mark %d#%d breached: %w", repoID, number, err)
 	}
 	return nil
@@ -108,8 +109,8 @@ func (s *Store) MarkPRBreached(ctx context.Context, repoID int64, number int, at
 // MarkPRState sets a pull request's state ("closed" or "merged") and when,
 // if it has a summary; an evaluation that runs after it sees the same.
 func (s *Store) MarkPRState(ctx context.Context, repoID int64, number int, state string, at time.Time) error {
-	const q = `UPDATE pr_history SET state = $3, closed_at = $4 WHERE repo_id = $1 AND number = $2`
-	if _, err := s.DB.ExecContext(ctx, q, repoID, number, state, micros(at)); err != nil {
+	const q = `UPDATE pr_history SET state = $3, closed_at = $4, changed_at = $5 WHERE repo_id = $1 AND number = $2`
+	if _, err := s.DB.ExecContext(ctx, q, repoID, number, state, micros(at), micros(time.Now())); err != nil {
 		return fmt.Errorf("store: mark %d#%d %s: %w", repoID, number, state, err)
 	}
 	return nil
@@ -118,10 +119,10 @@ func (s *Store) MarkPRState(ctx context.Context, repoID int64, number int, state
 // AddPREvent records an event unless one with its key was recorded for the
 // pull request already; it reports whether it was new.
 func (s *Store) AddPREvent(ctx context.Context, e PREvent) (bool, error) {
-	const q = `INSERT INTO pr_events (repo_id, number, owner, repo, key, kind, actor, detail, inside, at)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT (repo_id, number, key) DO NOTHING`
+	const q = `INSERT INTO pr_events (repo_id, number, owner, repo, key, kind, actor, detail, inside, at, recorded_at)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT (repo_id, number, key) DO NOTHING`
 	res, err := s.DB.ExecContext(ctx, q, e.RepoID, e.Number, lower(e.Owner), lower(e.Repo), e.Key, e.Kind,
-		lower(e.Actor), e.Detail, boolInt(e.Inside), micros(e.At))
+		lower(e.Actor), e.Detail, boolInt(e.Inside), micros(e.At), micros(time.Now()))
 	if err != nil {
 		return false, fmt.Errorf("store: add event %d#%d %s: %w", e.RepoID, e.Number, e.Key, err)
 	}
@@ -151,11 +152,15 @@ func (s *Store) PRSummaryOf(ctx context.Context, owner, repo string, number int)
 }
 
 // SummaryQuery selects summaries of one owner: open ones, and those closed
-// at or after ClosedSince. Repo "" means every repository. WithSnapshot
-// also reads the (larger) snapshot column.
+// at or after ClosedSince; or, when ChangedSince is set, every one written
+// since then (for a reader that keeps the rest). Repo "" means every
+// repository; Involving, when set, keeps the pull requests it authored or
+// is requested on. WithSnapshot also reads the (larger) snapshot column.
 type SummaryQuery struct {
 	Owner, Repo  string
 	ClosedSince  time.Time
+	ChangedSince time.Time
+	Involving    string
 	WithSnapshot bool
 }
 
@@ -169,8 +174,15 @@ func (s *Store) PRSummaries(ctx context.Context, q SummaryQuery) ([]PRSummary, e
 		}
 	}
 	sqlq := `SELECT ` + cols + ` FROM pr_history WHERE owner = $1 AND ($2 = '' OR repo = $2)
-AND (state = 'open' OR closed_at >= $3) ORDER BY repo, number`
-	rows, err := s.DB.QueryContext(ctx, sqlq, lower(q.Owner), lower(q.Repo), micros(q.ClosedSince))
+AND (state = 'open' OR closed_at >= $3)
+AND ($4 = '' OR author = $4 OR (',' || requested || ',') LIKE ('%,' || $4 || ',%')) ORDER BY repo, number`
+	args := []any{lower(q.Owner), lower(q.Repo), micros(q.ClosedSince), lower(q.Involving)}
+	if !q.ChangedSince.IsZero() {
+		sqlq = `SELECT ` + cols + ` FROM pr_history WHERE owner = $1 AND ($2 = '' OR repo = $2) AND changed_at >= $3
+AND ($4 = '' OR author = $4) ORDER BY repo, number`
+		args[2] = micros(q.ChangedSince)
+	}
+	rows, err := s.DB.QueryContext(ctx, sqlq, args...)
 	if err != nil {
 		return nil, fmt.Errorf("store: summaries of %s: %w", q.Owner, err)
 	}
@@ -211,17 +223,23 @@ WHERE repo_id = $1 AND number = $2 ORDER BY at, key`
 	return s.queryEvents(ctx, q, repoID, number)
 }
 
-// EventQuery selects one owner's events of some kinds since a time; Repo
-// "" means every repository.
+// EventQuery selects one owner's events of some kinds since a time (or,
+// when RecordedSince is set, every one written since then); Repo "" means
+// every repository.
 type EventQuery struct {
-	Owner, Repo string
-	Kinds       []string
-	Since       time.Time
+	Owner, Repo   string
+	Kinds         []string
+	Since         time.Time
+	RecordedSince time.Time
 }
 
 // OwnerEvents lists the events q selects, oldest first.
 func (s *Store) OwnerEvents(ctx context.Context, q EventQuery) ([]PREvent, error) {
-	args := []any{lower(q.Owner), lower(q.Repo), micros(q.Since)}
+	col, since := "at", q.Since
+	if !q.RecordedSince.IsZero() {
+		col, since = "recorded_at", q.RecordedSince
+	}
+	args := []any{lower(q.Owner), lower(q.Repo), micros(since)}
 	var marks []string
 	for _, k := range q.Kinds {
 		args = append(args, k)
@@ -232,7 +250,7 @@ func (s *Store) OwnerEvents(ctx context.Context, q EventQuery) ([]PREvent, error
 		kinds = ` AND kind IN (` + strings.Join(marks, ", ") + `)`
 	}
 	sqlq := `SELECT repo_id, owner, repo, number, key, kind, actor, detail, inside, at FROM pr_events
-WHERE owner = $1 AND ($2 = '' OR repo = $2) AND at >= $3` + kinds + ` ORDER BY at`
+WHERE owner = $1 AND ($2 = '' OR repo = $2) AND ` + col + ` >= $3` + kinds + ` ORDER BY at`
 	return s.queryEvents(ctx, sqlq, args...)
 }
 

@@ -128,3 +128,45 @@ func TestTeams(t *testing.T) {
 		}
 	})
 }
+
+func TestHistoryIncrementalReadsAndInvolving(t *testing.T) {
+	forEachEngine(t, func(t *testing.T, s *Store) {
+		ctx := context.Background()
+		t0 := time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC)
+		put := func(n int, author string, requested ...string) {
+			t.Helper()
+			if err := s.PutPRSummary(ctx, PRSummary{RepoID: 1, Owner: "o", Repo: "r", Number: n, Author: author, State: "open",
+				Requested: requested, UpdatedAt: t0}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		put(1, "ann")
+		put(2, "bob", "annette", "carl")
+		put(3, "dan", "ann")
+		got, err := s.PRSummaries(ctx, SummaryQuery{Owner: "o", Involving: "Ann"})
+		if err != nil || len(got) != 2 || got[0].Number != 1 || got[1].Number != 3 {
+			t.Fatalf("Involving ann = %+v, %v (annette is not ann)", got, err)
+		}
+		mark := time.Now()
+		time.Sleep(2 * time.Millisecond)
+		if got, _ := s.PRSummaries(ctx, SummaryQuery{Owner: "o", ChangedSince: mark}); len(got) != 0 {
+			t.Fatalf("changed since the mark before any write: %+v", got)
+		}
+		// A closing changes the row even though it is long closed by the window's measure.
+		if err := s.MarkPRState(ctx, 1, 2, "merged", t0.Add(-365*24*time.Hour)); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.AddPREvent(ctx, PREvent{RepoID: 1, Owner: "o", Repo: "r", Number: 2, Key: "k", Kind: EventMerged,
+			At: t0.Add(-365 * 24 * time.Hour)}); err != nil {
+			t.Fatal(err)
+		}
+		got, err = s.PRSummaries(ctx, SummaryQuery{Owner: "o", ChangedSince: mark})
+		if err != nil || len(got) != 1 || got[0].Number != 2 || got[0].State != "merged" {
+			t.Fatalf("changed since = %+v, %v", got, err)
+		}
+		evs, err := s.OwnerEvents(ctx, EventQuery{Owner: "o", RecordedSince: mark})
+		if err != nil || len(evs) != 1 || evs[0].Key != "k" {
+			t.Fatalf("recorded since = %+v, %v", evs, err)
+		}
+	})
+}

@@ -34,20 +34,19 @@ type Overview struct {
 	Sections          []Section
 }
 
-// BuildOverview reads the owner's history and computes the overview.
-func BuildOverview(ctx context.Context, st *store.Store, q OverviewQuery) (*Overview, error) {
+// BuildOverview computes the overview from the owner's history as the
+// cache has it (up to date with the store).
+func (s *Server) BuildOverview(ctx context.Context, q OverviewQuery) (*Overview, error) {
 	weeks := analytics.Weeks(q.Now, q.Loc, OverviewWeeks)
-	since := weeks[0]
-	sums, err := st.PRSummaries(ctx, store.SummaryQuery{Owner: q.Owner, ClosedSince: since})
+	sums, evs, err := s.history.history(ctx, strings.ToLower(q.Owner), q.Now)
 	if err != nil {
 		return nil, err
 	}
-	evs, err := st.OwnerEvents(ctx, store.EventQuery{Owner: q.Owner, Repo: q.Repo, Since: since,
-		Kinds: []string{store.EventRequested, store.EventUnrequested, store.EventReviewed, store.EventMerged, store.EventClosed}})
-	if err != nil {
-		return nil, err
+	if q.Repo != "" {
+		repo := strings.ToLower(q.Repo)
+		evs = slices.DeleteFunc(slices.Clone(evs), func(e store.PREvent) bool { return e.Repo != repo })
 	}
-	teams, err := st.Teams(ctx, q.Owner)
+	teams, err := s.opt.Store.Teams(ctx, q.Owner)
 	if err != nil {
 		return nil, err
 	}
@@ -57,7 +56,7 @@ func BuildOverview(ctx context.Context, st *store.Store, q OverviewQuery) (*Over
 	}
 	slices.Sort(o.Teams)
 	in := memberFilter(teams, o.Team)
-	prs := o.selectPRs(sums, q, in)
+	prs := o.selectPRs(sums, q, in, weeks[0])
 	events := selectEvents(evs, q.Visible, in)
 	o.Sections = overviewSections(q, weeks, prs, events)
 	return o, nil
@@ -74,11 +73,11 @@ func memberFilter(teams map[string][]string, team string) func(string) bool {
 
 // selectPRs keeps what the viewer may see and the filters select, and
 // lists the repositories for the filter.
-func (o *Overview) selectPRs(sums []store.PRSummary, q OverviewQuery, in func(string) bool) []analytics.PR {
-	var out []analytics.PR
+func (o *Overview) selectPRs(sums []store.PRSummary, q OverviewQuery, in func(string) bool, since time.Time) []analytics.PR {
+	out := make([]analytics.PR, 0, len(sums))
 	seen := map[string]bool{}
 	for _, s := range sums {
-		if q.Visible != nil && !q.Visible(s.Repo) {
+		if (q.Visible != nil && !q.Visible(s.Repo)) || (s.State != "open" && s.ClosedAt.Before(since)) {
 			continue
 		}
 		if !seen[s.Repo] {
@@ -93,7 +92,7 @@ func (o *Overview) selectPRs(sums []store.PRSummary, q OverviewQuery, in func(st
 		}
 		p := toPR(s)
 		if in != nil {
-			p.Requested = slices.DeleteFunc(p.Requested, func(l string) bool { return !in(l) })
+			p.Requested = slices.DeleteFunc(slices.Clone(p.Requested), func(l string) bool { return !in(l) })
 		}
 		out = append(out, p)
 	}
@@ -102,7 +101,7 @@ func (o *Overview) selectPRs(sums []store.PRSummary, q OverviewQuery, in func(st
 
 func toPR(s store.PRSummary) analytics.PR {
 	return analytics.PR{Repo: s.Repo, Number: s.Number, Title: s.Title, Author: s.Author, State: s.State,
-		Draft: s.Draft, Requested: slices.Clone(s.Requested), TemplateFailures: s.TemplateFailures, StartedAt: s.StartedAt,
+		Draft: s.Draft, Requested: s.Requested, TemplateFailures: s.TemplateFailures, StartedAt: s.StartedAt,
 		FirstReviewAt: s.FirstReviewAt, DeadlineAt: s.DeadlineAt, BreachedAt: s.BreachedAt}
 }
 

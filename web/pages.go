@@ -42,7 +42,7 @@ func (s *Server) overview(w http.ResponseWriter, r *http.Request, owner, repo st
 		repo = r.URL.Query().Get("repo")
 	}
 	lowOwner := strings.ToLower(owner)
-	o, err := BuildOverview(r.Context(), s.opt.Store, OverviewQuery{Owner: owner, Repo: repo, Team: r.URL.Query().Get("team"),
+	o, err := s.BuildOverview(r.Context(), OverviewQuery{Owner: owner, Repo: repo, Team: r.URL.Query().Get("team"),
 		Loc: zoneOf(r), Now: s.now(), Visible: func(name string) bool { return v.repos[lowOwner+"/"+name] }})
 	if err != nil {
 		s.fail(w, r, err)
@@ -116,4 +116,3 @@ func (s *Server) pullRequest(w http.ResponseWriter, r *http.Request) {
 	}
 	s.render(w, r, "pull", v, owner+"/"+repo+"#"+strconv.Itoa(number), p)
 }
-

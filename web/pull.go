@@ -125,4 +125,3 @@ func templateDetail(key string) string {
 	}
 	return "failing: " + strings.ReplaceAll(parts[2], ",", ", ")
 }
-

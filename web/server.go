@@ -66,6 +66,7 @@ type Server struct {
 	opt      Options
 	sessions *sessions
 	access   *accessCache
+	history  *historyCache
 	pages    map[string]*template.Template
 	now      func() time.Time
 	log      *slog.Logger
@@ -102,7 +103,7 @@ func New(opt Options) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Server{opt: opt, sessions: sess, access: newAccessCache(opt.Access, opt.AccessTTL, opt.Now),
+	return &Server{opt: opt, sessions: sess, access: newAccessCache(opt.Access, opt.AccessTTL, opt.Now), history: newHistoryCache(opt.Store),
 		pages: pages, now: opt.Now, log: opt.Logger}, nil
 }
 

@@ -23,9 +23,11 @@ CREATE TABLE pr_history (
     closed_at         BIGINT NOT NULL DEFAULT 0,
     snapshot          BYTEA NOT NULL DEFAULT ''::bytea, -- JSON: the areas as the pull request's page shows them
     updated_at        BIGINT NOT NULL,
+    changed_at        BIGINT NOT NULL DEFAULT 0, -- when this row was last written (the writer's clock), for incremental reads
     PRIMARY KEY (repo_id, number)
 );
 CREATE INDEX pr_history_owner_idx ON pr_history (owner, repo, number);
+CREATE INDEX pr_history_changed_idx ON pr_history (owner, changed_at);
 
 -- Events of a pull request. key makes a repeated write (a retried job, a
 -- redelivery) a no-op: e.g. 'reviewed:<login>:<time>', 'breached:<generation>'.
@@ -40,9 +42,11 @@ CREATE TABLE pr_events (
     detail  TEXT NOT NULL DEFAULT '',
     inside  BIGINT NOT NULL DEFAULT 1, -- reviewed: inside the reviewer's working hours
     at      BIGINT NOT NULL,
+    recorded_at BIGINT NOT NULL DEFAULT 0, -- when it was written (the writer's clock), for incremental reads
     PRIMARY KEY (repo_id, number, key)
 );
 CREATE INDEX pr_events_owner_at_idx ON pr_events (owner, at);
+CREATE INDEX pr_events_recorded_idx ON pr_events (owner, recorded_at);
 
 -- Members of the teams a policy names, as last read by an evaluation, so
 -- the overview filters by team without asking GitHub.
