@@ -189,7 +189,7 @@ func TestOpenRequestsOverTimeAndLoad(t *testing.T) {
 	if l := ReviewLoad(rev, "erin", now.Add(-28*day)); l.Mine != 0 || l.TeamMedian != 1.5 || l.Reviewers != 4 {
 		t.Fatalf("ReviewLoad(erin) = %+v", l)
 	}
-	if FormatDuration(26*time.Hour+10*time.Minute) != "1d 2h" || FormatDuration(90*time.Minute) != "1h 30m" || FormatDuration(-5*time.Minute) != "5m" {
+	if FormatDuration(26*time.Hour+10*time.Minute) != "1d 2h" || FormatDuration(90*time.Minute) != "1h 30m" || FormatDuration(-5*time.Minute) != "5m" || FormatDuration(4*time.Hour) != "4h" {
 		t.Error("FormatDuration")
 	}
 }

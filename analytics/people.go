@@ -177,6 +177,8 @@ func FormatDuration(d time.Duration) string {
 	switch {
 	case days > 0:
 		return strconv.Itoa(days) + "d " + strconv.Itoa(hours) + "h"
+	case hours > 0 && mins == 0:
+		return strconv.Itoa(hours) + "h"
 	case hours > 0:
 		return strconv.Itoa(hours) + "h " + strconv.Itoa(mins) + "m"
 	}

@@ -103,8 +103,10 @@ func waitingSection(waits []waiting, q MeQuery) Section {
 			stateText = state
 		}
 		requested := "–"
-		if !w.since.IsZero() {
-			requested = analytics.FormatDuration(q.Now.Sub(w.since)) + " ago"
+		if ago := q.Now.Sub(w.since); !w.since.IsZero() && ago >= time.Minute {
+			requested = analytics.FormatDuration(ago) + " ago"
+		} else if !w.since.IsZero() {
+			requested = "just now"
 		}
 		t.Rows = append(t.Rows, []Cell{
 			{Text: w.owner + "/" + w.pr.Repo + "#" + strconv.Itoa(w.pr.Number), Href: prPath(w.owner, w.pr.Repo, w.pr.Number)},

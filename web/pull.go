@@ -20,6 +20,7 @@ type PRPage struct {
 	Snap              analytics.Snapshot
 	Timeline          []Step
 	Deadline          string // in the viewer's zone; "" without one
+	Left              string // "5h 20m left", "2h over"
 	Sections          []Section
 }
 
@@ -35,6 +36,11 @@ func buildPRPage(owner, repo string, s store.PRSummary, snap analytics.Snapshot,
 		Conclusion: s.Conclusion, ConclusionText: conclusionText(s.Conclusion), ConclusionTag: conclusionTag(s.Conclusion), Snap: snap}
 	if v := snap.SLA; v != nil && !v.Deadline.IsZero() && v.State == "running" {
 		p.Deadline = v.Deadline.In(loc).Format(timeFormat)
+		if left := v.Deadline.Sub(now); left >= 0 {
+			p.Left = analytics.FormatDuration(left) + " left"
+		} else {
+			p.Left = analytics.FormatDuration(-left) + " over"
+		}
 	}
 	p.Timeline = timeline(s, snap, evs, loc, now)
 	p.Sections = []Section{eventsSection(evs, loc)}

@@ -154,13 +154,13 @@ func (b *browser) axeCheck(page string) {
 	}
 }
 
-// shot saves a full-page PNG to test-output/browser, and to docs/screenshots
-// when REVIEWPOLICY_SCREENSHOTS_TO_DOCS=1.
+// shot saves a full-page PNG to test-output/browser, and a route's page
+// (not the 404) to docs/screenshots when REVIEWPOLICY_SCREENSHOTS_TO_DOCS=1.
 func (b *browser) shot(name string) {
 	b.t.Helper()
 	png := browserRun(b, chromedp.FullScreenshot(100))
 	must(b.t, os.WriteFile(filepath.Join(b.shotDir, name+".png"), png, 0o644))
-	if os.Getenv("REVIEWPOLICY_SCREENSHOTS_TO_DOCS") == "1" {
+	if os.Getenv("REVIEWPOLICY_SCREENSHOTS_TO_DOCS") == "1" && name != "not-found" {
 		dir := filepath.Join("..", "..", "docs", "screenshots")
 		must(b.t, os.MkdirAll(dir, 0o755))
 		must(b.t, os.WriteFile(filepath.Join(dir, name+".png"), png, 0o644))
@@ -241,7 +241,7 @@ func seedHistory(t *testing.T, h *harness, now time.Time) {
 		_, err := db.Exec(`INSERT INTO pr_history (repo_id, number, installation_id, owner, repo, title, author, state, draft,
 conclusion, requested, template_failures, started_at, first_review_at, deadline_at, breached_at, closed_at, snapshot, updated_at, changed_at)
 VALUES (?, ?, ?, 'codertocat', 'hello-world', ?, ?, ?, 0, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, repoID, n, installID, title, author, state,
-			map[bool]string{true: "failure", false: "success"}[failures != ""], requested, failures, us(started), us(first),
+			map[bool]string{true: "failure", false: "success"}[failures != "" || n == 11], requested, failures, us(started), us(first),
 			us(deadline), us(breached), us(closed), snapshot, us(now), us(now))
 		must(t, err)
 	}
