@@ -77,3 +77,22 @@ WHERE owner = 'codertocat' AND repo = 'hello-world' AND number = ?`, prNumber).S
 		}
 	}
 }
+
+// With server.public_url, the check run's details link is the pull
+// request's web page; without it, GitHub's default stays.
+func TestCheckRunDetailsURLIsThePullRequestsPage(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct{ public, want string }{
+		{"https://rp.example.com/", "https://rp.example.com/Codertocat/Hello-World/pull/2"},
+		{"", ""},
+	} {
+		h := setup(t)
+		h.start(t, map[string]string{"REVIEWPOLICY_PUBLIC_URL": c.public})
+		h.send(t, "pull_request", "", payload(t, "pull_request/opened.payload.json", nil))
+		waitFor(t, "a check run", func() bool { return len(h.checkRuns()) == 1 })
+		h.settle(t)
+		if got := h.checkRuns()[0].DetailsURL; got != c.want {
+			t.Errorf("public_url %q: details_url %q, want %q", c.public, got, c.want)
+		}
+	}
+}
