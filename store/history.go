@@ -228,6 +228,7 @@ WHERE repo_id = $1 AND number = $2 ORDER BY at, key`
 // every repository.
 type EventQuery struct {
 	Owner, Repo   string
+	Actor         string // "": anyone
 	Kinds         []string
 	Since         time.Time
 	RecordedSince time.Time
@@ -239,7 +240,7 @@ func (s *Store) OwnerEvents(ctx context.Context, q EventQuery) ([]PREvent, error
 	if !q.RecordedSince.IsZero() {
 		col, since = "recorded_at", q.RecordedSince
 	}
-	args := []any{lower(q.Owner), lower(q.Repo), micros(since)}
+	args := []any{lower(q.Owner), lower(q.Repo), micros(since), lower(q.Actor)}
 	var marks []string
 	for _, k := range q.Kinds {
 		args = append(args, k)
@@ -250,7 +251,7 @@ func (s *Store) OwnerEvents(ctx context.Context, q EventQuery) ([]PREvent, error
 		kinds = ` AND kind IN (` + strings.Join(marks, ", ") + `)`
 	}
 	sqlq := `SELECT repo_id, owner, repo, number, key, kind, actor, detail, inside, at FROM pr_events
-WHERE owner = $1 AND ($2 = '' OR repo = $2) AND ` + col + ` >= $3` + kinds + ` ORDER BY at`
+WHERE owner = $1 AND ($2 = '' OR repo = $2) AND ` + col + ` >= $3 AND ($4 = '' OR actor = $4)` + kinds + ` ORDER BY at`
 	return s.queryEvents(ctx, sqlq, args...)
 }
 

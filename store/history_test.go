@@ -100,6 +100,9 @@ func TestPREventsOnceUnderRepeatedWrites(t *testing.T) {
 		if err != nil || len(got) != 1 || got[0].Key != "reviewed:ann:1" {
 			t.Fatalf("OwnerEvents = %+v, %v", got, err)
 		}
+		if got, _ := s.OwnerEvents(ctx, EventQuery{Owner: "acme", Actor: "BOB", Since: t0.Add(-2 * time.Hour)}); len(got) != 1 || got[0].Actor != "bob" {
+			t.Fatalf("events of bob: %+v", got)
+		}
 		if got, _ := s.OwnerEvents(ctx, EventQuery{Owner: "acme", Repo: "nope", Since: t0.Add(-2 * time.Hour)}); len(got) != 0 {
 			t.Fatalf("other repo: %+v", got)
 		}

@@ -47,24 +47,30 @@ func BuildMe(ctx context.Context, st *store.Store, q MeQuery) (*Me, error) {
 	var mine []store.PRSummary
 	var reviews []analytics.Event
 	for _, owner := range q.Owners {
-		sums, err := st.PRSummaries(ctx, store.SummaryQuery{Owner: owner, ClosedSince: q.Now, WithSnapshot: true})
+		sums, err := st.PRSummaries(ctx, store.SummaryQuery{Owner: owner, ClosedSince: q.Now, Involving: login, WithSnapshot: true})
 		if err != nil {
 			return nil, err
 		}
-		evs, err := st.OwnerEvents(ctx, store.EventQuery{Owner: owner, Since: q.Now.Add(-LoadPeriod - OverviewWeeks*7*24*time.Hour),
-			Kinds: []string{store.EventRequested, store.EventReviewed}})
+		// The viewer's requests (when each began), and everyone's reviews of
+		// the load period (the team's median).
+		mineReq, err := st.OwnerEvents(ctx, store.EventQuery{Owner: owner, Actor: login, Kinds: []string{store.EventRequested},
+			Since: q.Now.Add(-historyKeep)})
+		if err != nil {
+			return nil, err
+		}
+		reviewed, err := st.OwnerEvents(ctx, store.EventQuery{Owner: owner, Kinds: []string{store.EventReviewed},
+			Since: q.Now.Add(-LoadPeriod)})
 		if err != nil {
 			return nil, err
 		}
 		requestedAt := map[string]time.Time{}
-		for _, e := range evs {
-			if !q.Visible(e.Owner, e.Repo) {
-				continue
-			}
-			switch {
-			case e.Kind == store.EventRequested && e.Actor == login:
+		for _, e := range mineReq {
+			if q.Visible(e.Owner, e.Repo) {
 				requestedAt[e.Repo+"#"+strconv.Itoa(e.Number)] = e.At // the latest request
-			case e.Kind == store.EventReviewed && !e.At.Before(q.Now.Add(-LoadPeriod)):
+			}
+		}
+		for _, e := range reviewed {
+			if q.Visible(e.Owner, e.Repo) {
 				reviews = append(reviews, analytics.Event{Kind: e.Kind, Actor: e.Actor, At: e.At})
 			}
 		}

@@ -370,3 +370,41 @@ func TestCSVExportIsInert(t *testing.T) {
 		t.Errorf("unknown table = %d", code)
 	}
 }
+
+// Two replicas with the same session key share sessions; a replica with
+// another key sees no session.
+func TestReplicasShareSessionsThroughTheKey(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, "")
+	e.fake.GrantUser("ann", instID)
+	c := e.signIn(t, "ann")
+	other := func(key []byte) int {
+		s, err := New(Options{Store: e.store, WebURL: e.fake.URL, APIURL: e.fake.URL, ClientID: "x", ClientSecret: "y",
+			SessionKey: key, Now: e.clock.now})
+		if err != nil {
+			t.Fatal(err)
+		}
+		srv := httptest.NewServer(s.Handler())
+		defer srv.Close()
+		u, _ := url.Parse(e.srv.URL)
+		req, _ := http.NewRequest(http.MethodGet, srv.URL+"/me", nil)
+		for _, ck := range c.Jar.Cookies(u) {
+			req.AddCookie(ck)
+		}
+		res, err := (&http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}).Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		return res.StatusCode
+	}
+	if code := other(e.web.opt.SessionKey); code != http.StatusOK {
+		t.Errorf("replica with the same key: %d, want 200", code)
+	}
+	if code := other(bytes.Repeat([]byte{7}, 32)); code != http.StatusFound {
+		t.Errorf("replica with another key: %d, want a redirect to sign in", code)
+	}
+	if _, err := New(Options{Store: e.store, ClientID: "x", ClientSecret: "y", SessionKey: []byte("short")}); err == nil {
+		t.Error("a short session key was accepted")
+	}
+}

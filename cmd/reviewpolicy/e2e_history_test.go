@@ -5,6 +5,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/reviewpolicy/reviewpolicy/internal/githubfake"
 )
 
 const historyPolicy = `version: 1
@@ -75,6 +77,19 @@ WHERE owner = 'codertocat' AND repo = 'hello-world' AND number = ?`, prNumber).S
 		if !strings.Contains(string(snapshot), want) {
 			t.Errorf("snapshot lacks %s:\n%s", want, snapshot)
 		}
+	}
+
+	// Closing, delivered twice, is recorded once and ends the pull request's open state.
+	h.fake.EditPullRequest(owner, repoName, prNumber, func(p *githubfake.PullRequest) { p.State = "closed" })
+	closed := payload(t, "pull_request/closed.payload.json", nil)
+	h.send(t, "pull_request", "close-1", closed)
+	h.send(t, "pull_request", "", closed)
+	h.settle(t)
+	if n := count(`SELECT count(*) FROM pr_events WHERE kind = 'closed'`); n != 1 {
+		t.Errorf("%d closed events, want 1", n)
+	}
+	if n := count(`SELECT count(*) FROM pr_history WHERE state = 'closed' AND closed_at <> 0`); n != 1 {
+		t.Errorf("the summary is not closed")
 	}
 }
 
