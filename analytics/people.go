@@ -91,21 +91,12 @@ type Series struct {
 // early enough to see the requests still open at the first week. At most
 // top people are returned, those with the most open requests at the end.
 func OpenRequestsOverTime(events []Event, weeks []time.Time, now time.Time, top int) []Series {
-	type key struct {
+	type pr struct {
 		repo   string
 		number int
-		person string
 	}
-	open := map[key]bool{}
+	open := map[pr]map[string]bool{} // pull request -> people with an open request
 	counts := map[string][]int{}
-	snapshot := func(i int) {
-		for k := range open {
-			if counts[k.person] == nil {
-				counts[k.person] = make([]int, len(weeks))
-			}
-			counts[k.person][i]++
-		}
-	}
 	next := 0 // events applied so far
 	for i := range weeks {
 		end := now
@@ -114,20 +105,27 @@ func OpenRequestsOverTime(events []Event, weeks []time.Time, now time.Time, top 
 		}
 		for ; next < len(events) && events[next].At.Before(end); next++ {
 			e := events[next]
+			k := pr{e.Repo, e.Number}
 			switch e.Kind {
 			case "requested":
-				open[key{e.Repo, e.Number, e.Actor}] = true
-			case "unrequested", "reviewed":
-				delete(open, key{e.Repo, e.Number, e.Actor})
-			case "merged", "closed":
-				for k := range open {
-					if k.repo == e.Repo && k.number == e.Number {
-						delete(open, k)
-					}
+				if open[k] == nil {
+					open[k] = map[string]bool{}
 				}
+				open[k][e.Actor] = true
+			case "unrequested", "reviewed":
+				delete(open[k], e.Actor)
+			case "merged", "closed":
+				delete(open, k)
 			}
 		}
-		snapshot(i)
+		for _, people := range open {
+			for person := range people {
+				if counts[person] == nil {
+					counts[person] = make([]int, len(weeks))
+				}
+				counts[person][i]++
+			}
+		}
 	}
 	return topSeries(counts, top)
 }

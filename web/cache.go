@@ -3,6 +3,7 @@ package web
 import (
 	"cmp"
 	"context"
+	"reflect"
 	"slices"
 	"sync"
 	"time"
@@ -49,6 +50,39 @@ type ownerHistory struct {
 	prList []store.PRSummary
 	evList []store.PREvent
 	dirty  bool
+	// version counts the reads that changed something; computed keeps the
+	// overviews computed from this version (cleared when it changes).
+	version  int
+	computed map[string]*Overview
+}
+
+// maxComputed bounds the overviews kept per owner (views differ by
+// repository, team, zone, and what the viewer may see).
+const maxComputed = 64
+
+// computed returns an overview computed from version of owner's history.
+func (c *historyCache) computed(owner string, version int, key string) *Overview {
+	h := c.entry(owner)
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.version != version {
+		return nil
+	}
+	return h.computed[key]
+}
+
+// keep remembers an overview computed from version of owner's history.
+func (c *historyCache) keep(owner string, version int, key string, o *Overview) {
+	h := c.entry(owner)
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.version != version {
+		return
+	}
+	if h.computed == nil || len(h.computed) >= maxComputed {
+		h.computed = map[string]*Overview{}
+	}
+	h.computed[key] = o
 }
 
 type historyCache struct {
@@ -64,16 +98,17 @@ func newHistoryCache(st *store.Store) *historyCache {
 // overviewKinds are the events the overview reads.
 var overviewKinds = []string{store.EventRequested, store.EventUnrequested, store.EventReviewed, store.EventMerged, store.EventClosed}
 
-// history returns owner's pull requests (open, or closed within
+// history returns the version of the data (it changes whenever a read
+// changed something), owner's pull requests (open, or closed within
 // historyKeep of now, and perhaps some closed earlier) and events (within
 // historyKeep), events oldest first, as of now in the store. The slices
 // are shared: read only.
-func (c *historyCache) history(ctx context.Context, owner string, now time.Time) ([]store.PRSummary, []store.PREvent, error) {
+func (c *historyCache) history(ctx context.Context, owner string, now time.Time) ([]store.PRSummary, []store.PREvent, int, error) {
 	h := c.entry(owner)
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if err := h.refresh(ctx, c.st, owner, now); err != nil {
-		return nil, nil, err
+		return nil, nil, 0, err
 	}
 	if h.dirty {
 		h.rebuild()
@@ -82,7 +117,7 @@ func (c *historyCache) history(ctx context.Context, owner string, now time.Time)
 	// the caller skips them (ClosedAt).
 	since := now.Add(-historyKeep)
 	first, _ := slices.BinarySearchFunc(h.evList, since, func(e store.PREvent, t time.Time) int { return e.At.Compare(t) })
-	return h.prList[:len(h.prList):len(h.prList)], h.evList[first:len(h.evList):len(h.evList)], nil
+	return h.prList[:len(h.prList):len(h.prList)], h.evList[first:len(h.evList):len(h.evList)], h.version, nil
 }
 
 func (h *ownerHistory) rebuild() {
@@ -100,6 +135,8 @@ func (h *ownerHistory) rebuild() {
 	}
 	slices.SortFunc(h.evList, func(a, b store.PREvent) int { return cmp.Or(a.At.Compare(b.At), cmp.Compare(a.Key, b.Key)) })
 	h.dirty = false
+	h.version++
+	h.computed = nil
 }
 
 func (c *historyCache) entry(owner string) *ownerHistory {
@@ -150,13 +187,22 @@ func (h *ownerHistory) refresh(ctx context.Context, st *store.Store, owner strin
 	if full {
 		h.prs, h.events, h.loadedAt = make(map[prKey]store.PRSummary, len(prs)), make(map[eventKey]store.PREvent, len(evs)), started
 	}
+	// Rows read again within the slack are usually unchanged: only a real
+	// change makes the computed overviews stale.
+	changed := full
 	for _, p := range prs {
-		h.prs[prKey{p.RepoID, p.Number}] = p
+		k := prKey{p.RepoID, p.Number}
+		if old, ok := h.prs[k]; !ok || !reflect.DeepEqual(old, p) {
+			h.prs[k], changed = p, true
+		}
 	}
 	for _, e := range evs {
-		h.events[eventKey{e.RepoID, e.Number, e.Key}] = e
+		k := eventKey{e.RepoID, e.Number, e.Key}
+		if _, ok := h.events[k]; !ok {
+			h.events[k], changed = e, true
+		}
 	}
 	h.mark = started.Add(-readSlack)
-	h.dirty = h.dirty || full || len(prs) > 0 || len(evs) > 0
+	h.dirty = h.dirty || changed
 	return nil
 }

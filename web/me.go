@@ -91,7 +91,7 @@ func BuildMe(ctx context.Context, st *store.Store, q MeQuery) (*Me, error) {
 		}
 	}
 	m := &Me{Login: q.Login, Load: analytics.ReviewLoad(reviews, login, q.Now.Add(-LoadPeriod))}
-	m.Sections = []Section{waitingSection(waits, q), mineSection(mine, q), loadSection(m.Load, q.Login)}
+	m.Sections = finish([]Section{waitingSection(waits, q), mineSection(mine, q), loadSection(m.Load, q.Login)})
 	return m, nil
 }
 

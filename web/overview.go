@@ -23,8 +23,10 @@ type OverviewQuery struct {
 	Loc               *time.Location
 	Now               time.Time
 	// Visible reports whether the viewer may see a repository (by its
-	// lower-cased name); nil: all.
-	Visible func(repo string) bool
+	// lower-cased name); nil: all. VisibleKey names that set (equal sets,
+	// equal keys), for the cache of computed overviews.
+	Visible    func(repo string) bool
+	VisibleKey string
 }
 
 // Overview is the leads' page.
@@ -38,9 +40,16 @@ type Overview struct {
 // cache has it (up to date with the store).
 func (s *Server) BuildOverview(ctx context.Context, q OverviewQuery) (*Overview, error) {
 	weeks := analytics.Weeks(q.Now, q.Loc, OverviewWeeks)
-	sums, evs, err := s.history.history(ctx, strings.ToLower(q.Owner), q.Now)
+	owner := strings.ToLower(q.Owner)
+	sums, evs, version, err := s.history.history(ctx, owner, q.Now)
 	if err != nil {
 		return nil, err
+	}
+	// The same view within the same minute of unchanged data is the same page.
+	key := strings.Join([]string{q.Owner, q.Repo, q.Team, q.Loc.String(), q.VisibleKey,
+		q.Now.Truncate(time.Minute).Format(time.RFC3339)}, "\x00")
+	if o := s.history.computed(owner, version, key); o != nil {
+		return o, nil
 	}
 	if q.Repo != "" {
 		repo := strings.ToLower(q.Repo)
@@ -58,7 +67,8 @@ func (s *Server) BuildOverview(ctx context.Context, q OverviewQuery) (*Overview,
 	in := memberFilter(teams, o.Team)
 	prs := o.selectPRs(sums, q, in, weeks[0])
 	events := selectEvents(evs, q.Visible, in)
-	o.Sections = overviewSections(q, weeks, prs, events)
+	o.Sections = finish(overviewSections(q, weeks, prs, events))
+	s.history.keep(owner, version, key, o)
 	return o, nil
 }
 

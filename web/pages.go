@@ -1,8 +1,10 @@
 package web
 
 import (
+	"crypto/sha256"
 	"encoding/json"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -41,14 +43,23 @@ func (s *Server) overview(w http.ResponseWriter, r *http.Request, owner, repo st
 	if repo == "" {
 		repo = r.URL.Query().Get("repo")
 	}
-	lowOwner := strings.ToLower(owner)
+	visible := map[string]bool{} // the owner's repositories the viewer reads, by name
+	var names []string
+	prefix := strings.ToLower(owner) + "/"
+	for full := range v.repos {
+		if name, ok := strings.CutPrefix(full, prefix); ok {
+			visible[name] = true
+			names = append(names, name)
+		}
+	}
+	slices.Sort(names)
+	sum := sha256.Sum256([]byte(strings.Join(names, "\x00")))
 	o, err := s.BuildOverview(r.Context(), OverviewQuery{Owner: owner, Repo: repo, Team: r.URL.Query().Get("team"),
-		Loc: zoneOf(r), Now: s.now(), Visible: func(name string) bool { return v.repos[lowOwner+"/"+name] }})
+		Loc: zoneOf(r), Now: s.now(), Visible: func(name string) bool { return visible[name] }, VisibleKey: string(sum[:])})
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	o.Owner = owner
 	if serveCSV(w, r, owner+"-"+repo, o.Sections) {
 		return
 	}

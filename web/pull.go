@@ -43,7 +43,7 @@ func buildPRPage(owner, repo string, s store.PRSummary, snap analytics.Snapshot,
 		}
 	}
 	p.Timeline = timeline(s, snap, evs, loc, now)
-	p.Sections = []Section{eventsSection(evs, loc)}
+	p.Sections = finish([]Section{eventsSection(evs, loc)})
 	return p
 }
 

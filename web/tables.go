@@ -33,6 +33,20 @@ type Cell struct {
 	Text string
 	Href string
 	Tag  string // a status class: ok, soon, late
+	Num  bool   // right-aligned (set from Table.Numeric by finish)
+}
+
+// finish marks numeric cells, so the template needs no call per cell.
+// Sections are not changed after it: a computed overview is shared.
+func finish(sections []Section) []Section {
+	for _, s := range sections {
+		for _, row := range s.Table.Rows {
+			for i := range row {
+				row[i].Num = i < len(s.Table.Numeric) && s.Table.Numeric[i]
+			}
+		}
+	}
+	return sections
 }
 
 func text(s string) Cell { return Cell{Text: s} }

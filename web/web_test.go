@@ -408,3 +408,43 @@ func TestReplicasShareSessionsThroughTheKey(t *testing.T) {
 		t.Error("a short session key was accepted")
 	}
 }
+
+// The overview keeps the history in memory but shows every write made
+// before the view, and the same view of unchanged data is computed once.
+func TestOverviewSeesEveryWriteBeforeTheView(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, "")
+	e.fake.GrantUser("ann", instID)
+	c := e.signIn(t, "ann")
+	_, body := get(t, c, e.srv.URL+"/Acme")
+	if strings.Contains(body, "Brand new") {
+		t.Fatal("seeded data already has the new pull request")
+	}
+	ctx := context.Background()
+	if err := e.store.PutPRSummary(ctx, store.PRSummary{InstallationID: instID, RepoID: 1, Owner: org, Repo: seenRepo, Number: 9,
+		Title: "Brand new", Author: "carl", State: "open", Requested: []string{"dora"}, StartedAt: testNow.Add(-time.Hour),
+		DeadlineAt: testNow.Add(-time.Minute), UpdatedAt: testNow}); err != nil {
+		t.Fatal(err)
+	}
+	_, body = get(t, c, e.srv.URL+"/Acme")
+	if !strings.Contains(body, "Brand new") || !strings.Contains(body, "dora") {
+		t.Fatal("a pull request written after the first view is missing from the next")
+	}
+	// Closing it takes it off the list at the next view too.
+	if err := e.store.MarkPRState(ctx, 1, 9, "merged", testNow); err != nil {
+		t.Fatal(err)
+	}
+	if _, body = get(t, c, e.srv.URL+"/Acme"); strings.Contains(body, "Brand new") {
+		t.Fatal("a merged pull request is still listed as waiting")
+	}
+	h := e.web.history.entry("acme")
+	h.mu.Lock()
+	version, kept := h.version, len(h.computed)
+	h.mu.Unlock()
+	get(t, c, e.srv.URL+"/Acme")
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.version != version || len(h.computed) != kept || kept == 0 {
+		t.Errorf("an unchanged view changed the cache: version %d→%d, computed %d→%d", version, h.version, kept, len(h.computed))
+	}
+}
