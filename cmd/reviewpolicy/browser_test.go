@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -224,9 +225,13 @@ sla:
 // webhooks recorded, so the charts have something to show.
 func seedHistory(t *testing.T, h *harness, now time.Time) {
 	t.Helper()
-	db, err := sql.Open("sqlite", strings.TrimPrefix(h.dbURL, "sqlite://"))
+	// One transaction, waiting for the server's own writes to the file.
+	conn, err := sql.Open("sqlite", strings.TrimPrefix(h.dbURL, "sqlite://")+"?_pragma=busy_timeout(20000)&_txlock=immediate")
 	must(t, err)
-	defer db.Close()
+	defer conn.Close()
+	db, err := conn.Begin()
+	must(t, err)
+	defer func() { must(t, db.Commit()) }()
 	us := func(t time.Time) int64 {
 		if t.IsZero() {
 			return 0
@@ -355,6 +360,21 @@ func TestBrowserPagesForDeveloperLeadAndStranger(t *testing.T) {
 	}
 	b.axeCheck("not found")
 	b.shot("not-found")
+	b.axeFindsAViolation()
+}
+
+// axeFindsAViolation proves the checker works: an image without a text
+// alternative added to the page is reported as critical.
+func (b *browser) axeFindsAViolation() {
+	b.t.Helper()
+	ids := browserRun(b, chromedp.Evaluate[[]string](`(async () => {
+  const img = document.createElement('img'); img.src = '/static/none.png'; document.querySelector('main').appendChild(img);
+  const r = await axe.run(document, {resultTypes: ['violations']});
+  img.remove();
+  return r.violations.filter(v => v.impact === 'critical').map(v => v.id); })()`, chromedp.EvalAwaitPromise))
+	if !slices.Contains(ids, "image-alt") {
+		b.t.Errorf("axe-core did not report an image without alt text: %v", ids)
+	}
 }
 
 // tabThrough presses Tab from the top of the overview and checks that the
