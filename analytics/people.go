@@ -96,14 +96,21 @@ func OpenRequestsOverTime(events []Event, weeks []time.Time, now time.Time, top 
 		number int
 	}
 	open := map[pr]map[string]bool{} // pull request -> people with an open request
+	running := map[string]int{}      // person -> open requests now
 	counts := map[string][]int{}
+	end := func(k pr, person string) {
+		if open[k][person] {
+			delete(open[k], person)
+			running[person]--
+		}
+	}
 	next := 0 // events applied so far
 	for i := range weeks {
-		end := now
+		until := now
 		if i+1 < len(weeks) {
-			end = weeks[i+1]
+			until = weeks[i+1]
 		}
-		for ; next < len(events) && events[next].At.Before(end); next++ {
+		for ; next < len(events) && events[next].At.Before(until); next++ {
 			e := events[next]
 			k := pr{e.Repo, e.Number}
 			switch e.Kind {
@@ -111,20 +118,27 @@ func OpenRequestsOverTime(events []Event, weeks []time.Time, now time.Time, top 
 				if open[k] == nil {
 					open[k] = map[string]bool{}
 				}
-				open[k][e.Actor] = true
+				if !open[k][e.Actor] {
+					open[k][e.Actor] = true
+					running[e.Actor]++
+				}
 			case "unrequested", "reviewed":
-				delete(open[k], e.Actor)
+				end(k, e.Actor)
 			case "merged", "closed":
+				for person := range open[k] {
+					end(k, person)
+				}
 				delete(open, k)
 			}
 		}
-		for _, people := range open {
-			for person := range people {
-				if counts[person] == nil {
-					counts[person] = make([]int, len(weeks))
-				}
-				counts[person][i]++
+		for person, n := range running {
+			if n == 0 && counts[person] == nil {
+				continue
 			}
+			if counts[person] == nil {
+				counts[person] = make([]int, len(weeks))
+			}
+			counts[person][i] = n
 		}
 	}
 	return topSeries(counts, top)

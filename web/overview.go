@@ -1,6 +1,7 @@
 package web
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"slices"
@@ -154,16 +155,22 @@ func slaSection(q OverviewQuery, prs []analytics.PR) Section {
 	for _, c := range counts {
 		bars = append(bars, bar{Label: c.Name, Value: float64(c.Count), Text: strconv.Itoa(c.Count)})
 	}
-	var late []analytics.PR
-	for _, p := range prs {
+	// Only the attention list's rows are sorted whole; the rest by deadline alone.
+	type waiting struct {
+		deadline time.Time
+		i        int
+	}
+	var late []waiting
+	for i, p := range prs {
 		if s := analytics.SLAState(p, q.Now); s != analytics.NoSLA {
-			late = append(late, p)
+			late = append(late, waiting{p.DeadlineAt, i})
 		}
 	}
-	slices.SortFunc(late, func(a, b analytics.PR) int { return a.DeadlineAt.Compare(b.DeadlineAt) })
+	slices.SortFunc(late, func(a, b waiting) int { return cmp.Or(a.deadline.Compare(b.deadline), cmp.Compare(a.i, b.i)) })
 	t := Table{Caption: "Open pull requests waiting for a first review, earliest deadline first",
 		Header: []string{"Pull request", "Title", "Author", "SLA", "Deadline", "Waiting on"}}
-	for _, p := range late[:min(len(late), attentionLimit)] {
+	for _, w := range late[:min(len(late), attentionLimit)] {
+		p := prs[w.i]
 		state := analytics.SLAState(p, q.Now)
 		t.Rows = append(t.Rows, []Cell{
 			{Text: p.Repo + "#" + strconv.Itoa(p.Number), Href: prPath(q.Owner, p.Repo, p.Number)},
