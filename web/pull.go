@@ -2,6 +2,7 @@ package web
 
 import (
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -43,7 +44,7 @@ func buildPRPage(owner, repo string, s store.PRSummary, snap analytics.Snapshot,
 		}
 	}
 	p.Timeline = timeline(s, snap, evs, loc, now)
-	p.Sections = finish([]Section{eventsSection(evs, loc)})
+	p.Sections = finish([]Section{eventsSection(evs, loc), templateTable(snap), reviewersTable(snap)})
 	return p
 }
 
@@ -130,4 +131,35 @@ func templateDetail(key string) string {
 		return "all requirements met"
 	}
 	return "failing: " + strings.ReplaceAll(parts[2], ",", ", ")
+}
+
+// templateTable and reviewersTable are the page's area tables as CSV
+// (?csv=template-items, ?csv=reviewer-rules); the page lays them out itself.
+func templateTable(snap analytics.Snapshot) Section {
+	t := Table{Header: []string{"Kind", "Requirement", "Status", "What to do"}}
+	if a := snap.Template; a != nil {
+		for _, it := range a.Items {
+			t.Rows = append(t.Rows, []Cell{text(it.Kind), text(it.Name), text(it.Status), text(it.Detail)})
+		}
+	}
+	return Section{ID: "template-items", Table: t, CSVOnly: true}
+}
+
+func reviewersTable(snap analytics.Snapshot) Section {
+	t := Table{Header: []string{"Rule", "State", "Why", "Reviewer", "Reason", "Approvals", "Required"}}
+	if a := snap.Reviewers; a != nil {
+		for _, r := range a.Rules {
+			row := func(login, reason string) []Cell {
+				return []Cell{text(r.Name), text(r.State), text(r.Why), text(login), text(reason),
+					text(strings.Join(r.Approvals, " ")), text(strconv.Itoa(r.Required))}
+			}
+			if len(r.Assigned) == 0 {
+				t.Rows = append(t.Rows, row("", ""))
+			}
+			for _, as := range r.Assigned {
+				t.Rows = append(t.Rows, row(as.Login, as.Reason))
+			}
+		}
+	}
+	return Section{ID: "reviewer-rules", Table: t, CSVOnly: true}
 }

@@ -18,6 +18,7 @@ type Section struct {
 	Chart   template.HTML // SVG drawn by chart.go from trusted numbers and escaped labels
 	Table   Table
 	Empty   string // shown instead of an empty table
+	CSVOnly bool   // laid out by the page's own template; only exported here
 }
 
 // Table is a data table.

@@ -448,3 +448,24 @@ func TestOverviewSeesEveryWriteBeforeTheView(t *testing.T) {
 		t.Errorf("an unchanged view changed the cache: version %d→%d, computed %d→%d", version, h.version, kept, len(h.computed))
 	}
 }
+
+func TestPullRequestAreasExportAsCSV(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, "")
+	e.fake.GrantUser("ann", instID)
+	c := e.signIn(t, "ann")
+	for id, want := range map[string]string{
+		"template-items": "section,Why,empty,write why",
+		"reviewer-rules": "docs,requested,,ann,ann: rule docs matched README.md; least loaded,,0",
+		"events":         "review requested,ann",
+	} {
+		code, body := get(t, c, e.srv.URL+"/Acme/web/pull/1?csv="+id)
+		if code != 200 || !strings.Contains(body, want) {
+			t.Errorf("csv %s = %d:\n%s\nwant a line with %q", id, code, body, want)
+		}
+	}
+	_, page := get(t, c, e.srv.URL+"/Acme/web/pull/1")
+	if !strings.Contains(page, "csv=template-items") || !strings.Contains(page, "csv=reviewer-rules") || strings.Count(page, "<section") != 4 {
+		t.Errorf("the page lacks its export links or shows the CSV-only tables")
+	}
+}

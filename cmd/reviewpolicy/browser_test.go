@@ -52,7 +52,7 @@ func browserTools(t *testing.T) (chromium, axe string) {
 		axe = filepath.Join(cache, "reviewpolicy", "axe-core-"+AxeVersion, "node_modules", "axe-core", "axe.min.js")
 	}
 	var missing []string
-	if chromium == "" {
+	if _, err := os.Stat(chromium); chromium == "" || err != nil {
 		missing = append(missing, "chromium (apt-get install chromium, or set REVIEWPOLICY_CHROMIUM)")
 	}
 	if _, err := os.Stat(axe); err != nil {
