@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -65,6 +66,18 @@ func (a *App) recordPullRequestEvent(ctx context.Context, r repoRef, deliveryID,
 // working hours), a changed template result, and the policy's teams.
 func (a *App) recordEvaluation(ctx context.Context, r repoRef, g *gathered, d decide.Decision, now time.Time) error {
 	f := g.facts
+	if pr := g.pr; pr.GetState() == "closed" {
+		// A closed pull request is not evaluated: its page keeps the last
+		// evaluation, and only its state changes.
+		state := "closed"
+		if pr.GetMerged() {
+			state = "merged"
+		}
+		if err := a.Store.MarkPRState(ctx, r.RepoID, r.Number, state, timeOr(pr.ClosedAt, now)); err != nil {
+			return err
+		}
+		return a.recordReviews(ctx, r, f)
+	}
 	snap := snapshotOf(g, d, now)
 	data, err := json.Marshal(snap)
 	if err != nil {
@@ -73,12 +86,6 @@ func (a *App) recordEvaluation(ctx context.Context, r repoRef, g *gathered, d de
 	sum := store.PRSummary{InstallationID: r.Installation, RepoID: r.RepoID, Owner: r.Owner, Repo: r.Repo,
 		Number: r.Number, Title: clipText(f.PR.Title), Author: f.PR.Author, State: "open", Draft: f.PR.Draft,
 		Conclusion: d.Report.Conclusion, Requested: f.Requested, Snapshot: data, UpdatedAt: now}
-	if pr := g.pr; pr.GetState() == "closed" {
-		sum.State, sum.ClosedAt = "closed", timeOr(pr.ClosedAt, now)
-		if pr.GetMerged() {
-			sum.State = "merged"
-		}
-	}
 	var failures []string
 	if snap.Template != nil {
 		failures = failingKinds(snap.Template.Items)
@@ -152,7 +159,7 @@ func reviewerWindow(p *policy.Policy, login string) analytics.Window {
 func failingKinds(items []analytics.Item) []string {
 	var out []string
 	for _, it := range items {
-		if it.Status != string(template.Met) && !strings.Contains(","+strings.Join(out, ",")+",", ","+it.Kind+",") {
+		if it.Status != string(template.Met) && !slices.Contains(out, it.Kind) {
 			out = append(out, it.Kind)
 		}
 	}

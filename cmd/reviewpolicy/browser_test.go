@@ -207,6 +207,8 @@ func webEnv(h *harness) map[string]string {
 		"GITHUB_WEB_URL": strings.TrimSuffix(h.fake.URL, "/"), "GITHUB_OAUTH_CLIENT_ID": githubfake.OAuthClientID,
 		"GITHUB_OAUTH_CLIENT_SECRET": githubfake.OAuthClientSecret,
 		"REVIEWPOLICY_SESSION_KEY":   base64.StdEncoding.EncodeToString([]byte("browser-test-session-key-32-bytes!!")),
+		// The fixtures' times are years old: keep the history.
+		"REVIEWPOLICY_RETENTION_HISTORY": "0",
 	}
 }
 
