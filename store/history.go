@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 )
@@ -279,8 +280,23 @@ func (s *Store) queryEvents(ctx context.Context, q string, args ...any) ([]PREve
 	return out, nil
 }
 
-// PutTeam replaces the members recorded for an owner's team.
+// PutTeam replaces the members recorded for an owner's team. Every
+// evaluation calls it, so an unchanged team costs one read and no write.
 func (s *Store) PutTeam(ctx context.Context, owner, team string, members []string) error {
+	want := make([]string, 0, len(members))
+	for _, m := range members {
+		want = append(want, lower(m))
+	}
+	slices.Sort(want)
+	want = slices.Compact(want)
+	have, err := s.strings(ctx, `SELECT login FROM team_members WHERE owner = $1 AND team = $2 ORDER BY login`, lower(owner), lower(team))
+	if err != nil {
+		return fmt.Errorf("store: put team %s/%s: %w", owner, team, err)
+	}
+	slices.Sort(have) // the engines' collations may order logins differently
+	if slices.Equal(have, want) && len(want) > 0 {
+		return nil
+	}
 	return s.inTx(ctx, func(tx *sql.Tx) error {
 		if _, err := tx.ExecContext(ctx, `DELETE FROM team_members WHERE owner = $1 AND team = $2`,
 			lower(owner), lower(team)); err != nil {
