@@ -95,13 +95,18 @@ func OpenRequestsOverTime(events []Event, weeks []time.Time, now time.Time, top 
 		repo   string
 		number int
 	}
-	open := map[pr]map[string]bool{} // pull request -> people with an open request
-	running := map[string]int{}      // person -> open requests now
+	type request struct {
+		pr
+		person string
+	}
+	open := map[request]bool{}
+	asked := map[pr][]string{}  // who was ever requested on a pull request, for its closing
+	running := map[string]int{} // person -> open requests now
 	counts := map[string][]int{}
-	end := func(k pr, person string) {
-		if open[k][person] {
-			delete(open[k], person)
-			running[person]--
+	end := func(r request) {
+		if open[r] {
+			delete(open, r)
+			running[r.person]--
 		}
 	}
 	next := 0 // events applied so far
@@ -115,20 +120,18 @@ func OpenRequestsOverTime(events []Event, weeks []time.Time, now time.Time, top 
 			k := pr{e.Repo, e.Number}
 			switch e.Kind {
 			case "requested":
-				if open[k] == nil {
-					open[k] = map[string]bool{}
-				}
-				if !open[k][e.Actor] {
-					open[k][e.Actor] = true
+				if r := (request{k, e.Actor}); !open[r] {
+					open[r] = true
 					running[e.Actor]++
+					asked[k] = append(asked[k], e.Actor)
 				}
 			case "unrequested", "reviewed":
-				end(k, e.Actor)
+				end(request{k, e.Actor})
 			case "merged", "closed":
-				for person := range open[k] {
-					end(k, person)
+				for _, person := range asked[k] {
+					end(request{k, person})
 				}
-				delete(open, k)
+				delete(asked, k)
 			}
 		}
 		for person, n := range running {
