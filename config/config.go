@@ -33,7 +33,22 @@ type Config struct {
 	Workers   Workers   `yaml:"workers"`
 	Reconcile Reconcile `yaml:"reconcile"`
 	Retention Retention `yaml:"retention"`
+	Expertise Expertise `yaml:"expertise"`
 }
+
+// Expertise sets how the expertise strategy learns a repository's past.
+type Expertise struct {
+	// BackfillPulls is how many of the latest merged pull requests are read
+	// when a repository first chooses by expertise; 0 reads none.
+	BackfillPulls int `yaml:"backfill_pulls"`
+}
+
+// MaxBackfillPulls bounds expertise.backfill_pulls, and with it the API
+// cost of a backfill (docs/api-budget.md).
+const MaxBackfillPulls = 5000
+
+// DefaultBackfillPulls is expertise.backfill_pulls when unset.
+const DefaultBackfillPulls = 200
 
 // Server is where the HTTP server listens.
 type Server struct {
@@ -171,6 +186,7 @@ func Default() Config {
 		Workers:   Workers{Concurrency: 10, JobTimeout: 2 * time.Minute, RescueAfter: 5 * time.Minute},
 		Reconcile: Reconcile{Interval: time.Hour},
 		Retention: Retention{ClosedPullRequests: DefaultClosedRetention, History: DefaultHistoryRetention},
+		Expertise: Expertise{BackfillPulls: DefaultBackfillPulls},
 	}
 }
 
@@ -344,6 +360,9 @@ func (c *Config) Validate() error {
 	}
 	if c.Retention.ClosedPullRequests < 0 {
 		bad("retention.closed_pull_requests", "must not be negative (0 keeps everything)")
+	}
+	if c.Expertise.BackfillPulls < 0 || c.Expertise.BackfillPulls > MaxBackfillPulls {
+		bad("expertise.backfill_pulls", "must be between 0 and %d", MaxBackfillPulls)
 	}
 	return errors.Join(errs...)
 }

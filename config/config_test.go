@@ -141,6 +141,7 @@ database: {url: "mysql://x"}
 logging: {level: loud}
 workers: {ack_goal: -1ms}
 retention: {closed_pull_requests: -1h}
+expertise: {backfill_pulls: -5}
 `)
 	_, err := Load(cfg, envOf(nil))
 	if err == nil {
@@ -148,7 +149,7 @@ retention: {closed_pull_requests: -1h}
 	}
 	for _, key := range []string{"server.port", "server.metrics_address", "server.debug_address", "github.v3_api_url", "github.app.integration_id",
 		"github.app.webhook_secret", "github.app.private_key", "database.url", "logging.level", "workers.ack_goal",
-		"retention.closed_pull_requests"} {
+		"retention.closed_pull_requests", "expertise.backfill_pulls"} {
 		if !strings.Contains(err.Error(), key) {
 			t.Errorf("error does not name %s:\n%v", key, err)
 		}

@@ -5,6 +5,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -380,6 +381,20 @@ func TestDockerfile(t *testing.T) {
 		if !strings.Contains(text, want) {
 			t.Errorf("Dockerfile lacks %q", want)
 		}
+	}
+	// Every base image is pinned by a digest: a tag can be moved under us.
+	pinned := regexp.MustCompile(`^FROM (--platform=\S+ )?\S+:\S+@sha256:[0-9a-f]{64}( AS \S+)?$`)
+	froms := 0
+	for line := range strings.Lines(text) {
+		if line = strings.TrimSpace(line); strings.HasPrefix(line, "FROM ") {
+			froms++
+			if !pinned.MatchString(line) {
+				t.Errorf("base image not pinned by digest: %s", line)
+			}
+		}
+	}
+	if froms < 2 {
+		t.Errorf("%d FROM lines; want the build and the final stage", froms)
 	}
 	// -X silently does nothing if the variable is renamed.
 	if !strings.Contains(readFile(t, "../cmd/reviewpolicy/run.go"), "var version =") {

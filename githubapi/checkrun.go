@@ -41,7 +41,7 @@ func (r *Repo) UpsertCheckRunWithDetails(ctx context.Context, sha string, rep ch
 			return err
 		}
 	}
-	hash := contentHash(rep.Conclusion, rep.Title, rep.Summary, fmt.Sprint(rep.Annotations))
+	hash := contentHash(rep.Conclusion, rep.Title, rep.Summary, fmt.Sprint(rep.Annotations), ReevaluateAction)
 	var detailsURL *string
 	if details != "" {
 		// Only then part of the hash: runs written without it are not rewritten.
@@ -57,19 +57,32 @@ func (r *Repo) UpsertCheckRunWithDetails(ctx context.Context, sha string, rep ch
 	out := checkOutput(rep)
 	if obj.ID != 0 {
 		_, _, err = r.c.Checks.UpdateCheckRun(ctx, r.Owner, r.Name, obj.ID, github.UpdateCheckRunOptions{
-			Name: check.Name, Status: github.String(status), Conclusion: conclusion, Output: out, DetailsURL: detailsURL})
+			Name: check.Name, Status: github.String(status), Conclusion: conclusion, Output: out, DetailsURL: detailsURL,
+			Actions: actions()})
 		if err != nil {
 			return fmt.Errorf("updating check run %d on %s: %w", obj.ID, sha, err)
 		}
 	} else {
 		run, _, err := r.c.Checks.CreateCheckRun(ctx, r.Owner, r.Name, github.CreateCheckRunOptions{
-			Name: check.Name, HeadSHA: sha, Status: github.String(status), Conclusion: conclusion, Output: out, DetailsURL: detailsURL})
+			Name: check.Name, HeadSHA: sha, Status: github.String(status), Conclusion: conclusion, Output: out, DetailsURL: detailsURL,
+			Actions: actions()})
 		if err != nil {
 			return fmt.Errorf("creating check run on %s: %w", sha, err)
 		}
 		obj.ID = run.GetID()
 	}
 	return r.api.objects.PutObject(ctx, key, Object{ID: obj.ID, Hash: hash})
+}
+
+// ReevaluateAction identifies the check run's "Re-evaluate" button in the
+// check_run requested_action event.
+const ReevaluateAction = "reevaluate"
+
+// actions are the check run's buttons (GitHub: label ≤ 20 characters,
+// description ≤ 40, identifier ≤ 20).
+func actions() []*github.CheckRunAction {
+	return []*github.CheckRunAction{{Label: "Re-evaluate", Description: "Check the pull request again now",
+		Identifier: ReevaluateAction}}
 }
 
 // findCheckRun looks for the app's check run on sha; 0 when there is none.

@@ -2,7 +2,6 @@ package githubapi
 
 import (
 	"context"
-	"encoding/base64"
 	"fmt"
 	"net/http"
 	"strings"
@@ -70,16 +69,5 @@ func (r *Repo) contentText(ctx context.Context, fc *github.RepositoryContent) (s
 		}
 		return text, nil
 	}
-	blob, _, err := r.c.Git.GetBlob(ctx, r.Owner, r.Name, fc.GetSHA())
-	if err != nil {
-		return "", fmt.Errorf("reading blob %s of %s:%s: %w", fc.GetSHA(), r, fc.GetPath(), err)
-	}
-	if blob.GetEncoding() != "base64" {
-		return blob.GetContent(), nil
-	}
-	data, err := base64.StdEncoding.DecodeString(strings.ReplaceAll(blob.GetContent(), "\n", ""))
-	if err != nil {
-		return "", fmt.Errorf("decoding blob %s of %s: %w", fc.GetSHA(), r, err)
-	}
-	return string(data), nil
+	return r.blobText(ctx, r.Owner, r.Name, fc.GetSHA())
 }

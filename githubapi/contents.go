@@ -2,6 +2,8 @@ package githubapi
 
 import (
 	"context"
+	"encoding/base64"
+	"errors"
 	"fmt"
 	"net/http"
 	"strings"
@@ -20,9 +22,25 @@ var TemplatePaths = []string{
 // applies.
 var CodeownersPaths = []string{".github/CODEOWNERS", "CODEOWNERS", "docs/CODEOWNERS"}
 
+// MaxTextFile is the largest file File reads: policy files and templates.
+// Anyone can push a larger one to a branch; it is refused from its size in
+// the listing, before its content is fetched or decoded.
+const MaxTextFile = 1 << 20
+
+// TooLargeError reports a file over MaxTextFile.
+type TooLargeError struct {
+	Path string
+	Size int
+}
+
+func (e *TooLargeError) Error() string {
+	return fmt.Sprintf("%s is %d bytes; at most %d (1 MiB) is read", e.Path, e.Size, MaxTextFile)
+}
+
 // File returns a file's text and blob SHA at ref ("": the default branch)
 // in any repository the installation sees (a fork's head, the
-// organisation's ".github"); found is false on 404 or for a directory.
+// organisation's ".github"); found is false on 404 or for a directory. A
+// file over MaxTextFile gives a *TooLargeError with its SHA.
 func (in *Installation) File(ctx context.Context, owner, repo, path, ref string) (text, sha string, found bool, err error) {
 	fc, _, resp, err := in.c.Repositories.GetContents(ctx, owner, repo, path, &github.RepositoryContentGetOptions{Ref: ref})
 	if resp != nil && resp.StatusCode == http.StatusNotFound {
@@ -34,11 +52,36 @@ func (in *Installation) File(ctx context.Context, owner, repo, path, ref string)
 	if fc == nil { // a directory
 		return "", "", false, nil
 	}
-	text, err = fc.GetContent()
+	if fc.GetSize() > MaxTextFile {
+		return "", fc.GetSHA(), true, &TooLargeError{Path: path, Size: fc.GetSize()}
+	}
+	if fc.GetEncoding() == "none" {
+		// GitHub leaves out the content from 1 MB (10^6 bytes), under
+		// MaxTextFile: the blob has it.
+		text, err = in.blobText(ctx, owner, repo, fc.GetSHA())
+	} else {
+		text, err = fc.GetContent()
+	}
 	if err != nil {
 		return "", "", false, fmt.Errorf("decoding %s/%s:%s: %w", owner, repo, path, err)
 	}
 	return text, fc.GetSHA(), true, nil
+}
+
+// blobText reads a blob's text through the Git data API.
+func (in *Installation) blobText(ctx context.Context, owner, repo, sha string) (string, error) {
+	blob, _, err := in.c.Git.GetBlob(ctx, owner, repo, sha)
+	if err != nil {
+		return "", fmt.Errorf("reading blob %s of %s/%s: %w", sha, owner, repo, err)
+	}
+	if blob.GetEncoding() != "base64" {
+		return blob.GetContent(), nil
+	}
+	data, err := base64.StdEncoding.DecodeString(strings.ReplaceAll(blob.GetContent(), "\n", ""))
+	if err != nil {
+		return "", fmt.Errorf("decoding blob %s of %s/%s: %w", sha, owner, repo, err)
+	}
+	return string(data), nil
 }
 
 // BaseFiles is what a branch's .github directory holds: path -> blob SHA.
@@ -81,11 +124,15 @@ func (r *Repo) Blob(ctx context.Context, path, ref, sha string) (text string, fo
 
 // FirstOf reads the first of paths the branch ref has: those in .github
 // from its listing, the others (repository root, docs/) by probing, as
-// GitHub itself looks in all three places. "" when there is none.
+// GitHub itself looks in all three places. "" when there is none, and
+// when the first is over MaxTextFile: no real template is that large.
 func (r *Repo) FirstOf(ctx context.Context, ref string, files BaseFiles, paths []string) (string, error) {
 	for _, p := range paths {
 		if sha, ok := files[p]; ok {
 			text, _, err := r.Blob(ctx, p, ref, sha)
+			if _, big := errors.AsType[*TooLargeError](err); big {
+				return "", nil
+			}
 			return text, err
 		}
 	}
@@ -94,6 +141,9 @@ func (r *Repo) FirstOf(ctx context.Context, ref string, files BaseFiles, paths [
 			continue
 		}
 		text, sha, found, err := r.File(ctx, r.Owner, r.Name, p, ref)
+		if _, big := errors.AsType[*TooLargeError](err); big {
+			return "", nil
+		}
 		if err != nil {
 			return "", err
 		}

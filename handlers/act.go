@@ -120,6 +120,9 @@ func (a *App) requestReviewers(ctx context.Context, gh *githubapi.Repo, r repoRe
 				return err
 			}
 		}
+		if err := a.trackRequests(ctx, r, g.facts.Policy, out.Request, now); err != nil { // reassign.go
+			return err
+		}
 		log.Info("reviewers requested", "pr", r.String(), "reviewers", out.Request)
 	}
 	if g.facts.PR.Draft {

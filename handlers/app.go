@@ -41,6 +41,9 @@ type App struct {
 	// PublicURL is server.public_url: when set, a check run's details_url
 	// is the pull request's page there (package web).
 	PublicURL string
+	// BackfillPulls is how many merged pull requests the expertise backfill
+	// reads per repository (config expertise.backfill_pulls).
+	BackfillPulls int
 
 	// GitHub is every read of GitHub and the check-run and comment writes.
 	GitHub *githubapi.API
@@ -69,6 +72,9 @@ func (a *App) Register(w *river.Workers) {
 	river.AddWorker(w, &pruneWorker{app: a})
 	river.AddWorker(w, &orgPolicyWorker{app: a})
 	river.AddWorker(w, &mergeGroupWorker{app: a})
+	river.AddWorker(w, &whatIfWorker{app: a})
+	river.AddWorker(w, &backfillWorker{app: a})
+	river.AddWorker(w, &reassignWorker{app: a})
 }
 
 type deliveryWorker struct {

@@ -114,13 +114,19 @@ func (a *App) evaluatePR(ctx context.Context, r repoRef, log *slog.Logger) error
 	if err != nil {
 		return err
 	}
+	if err := a.learn(ctx, gh, r, g); err != nil {
+		return err
+	}
 	if g.facts.Closed {
 		return a.actClosed(ctx, gh, r, g, decide.Decide(g.facts, a.Now()))
 	}
 	var more gatheredMore
 	for try := 0; try < 8; try++ {
 		now := a.Now()
-		d := decide.Decide(g.facts, now)
+		d, err := decide.DecideContext(ctx, g.facts, now)
+		if err != nil {
+			return err
+		}
 		again, err := a.gatherMore(ctx, gh, g, &d, &more)
 		if err != nil {
 			return err
@@ -142,7 +148,7 @@ func (a *App) evaluatePR(ctx context.Context, r repoRef, log *slog.Logger) error
 			return errors.Join(err, a.undoRotations(context.WithoutCancel(ctx), r, g, d))
 		}
 		log.Info("evaluated", "sha", g.headSHA, "conclusion", d.Report.Conclusion)
-		return nil
+		return a.requestWhatIf(ctx, r, g) // the check is out: its what-if follows
 	}
 	return fmt.Errorf("evaluating %s: other pull requests kept moving the same rotations; retrying", r)
 }

@@ -25,6 +25,8 @@ type gathered struct {
 	facts   decide.Facts
 	// candidates: everyone the reviewer selection may ask, lower-cased.
 	candidates []string
+	// whatIf is the key of a what-if to ask for once the check is out.
+	whatIf string
 }
 
 // gather reads the pull request as it is now, the policy in force on its
@@ -68,13 +70,22 @@ func (a *App) gatherOpen(ctx context.Context, gh *githubapi.Repo, r repoRef, g *
 		return err
 	}
 	f.PR.Files = files
+	if f.PR.AuthorTeams, err = authorTeams(ctx, gh, f.Policy, f.PR.Author); err != nil {
+		return err
+	}
 	if slices.Contains(files, policy.FileName) {
 		if f.Proposed, err = a.proposed(ctx, gh, g.pr, files, f.Policy); err != nil {
+			return err
+		}
+		if err := a.attachWhatIf(ctx, r, g); err != nil {
 			return err
 		}
 	}
 	for _, u := range g.pr.RequestedReviewers {
 		f.Requested = append(f.Requested, u.GetLogin())
+	}
+	if err := a.readCommands(ctx, r, g); err != nil {
+		return err
 	}
 	for _, t := range g.pr.RequestedTeams {
 		f.RequestedTeams = append(f.RequestedTeams, "@"+r.Owner+"/"+t.GetSlug())
@@ -120,6 +131,11 @@ func (a *App) gatherReviewers(ctx context.Context, gh *githubapi.Repo, r repoRef
 	}
 	if f.DoneRules, err = a.Store.DoneRules(ctx, r.RepoID, r.Number); err != nil {
 		return err
+	}
+	if usesExpertise(f.Policy) {
+		if f.Expertise, err = a.readExpertise(ctx, r, f.Policy); err != nil {
+			return err
+		}
 	}
 	return a.readRotations(ctx, r, g)
 }
@@ -217,6 +233,10 @@ func PullRequestFacts(pr *github.PullRequest, files []string) policy.PullRequest
 		AuthorBot: pr.GetUser().GetType() == "Bot",
 		Draft:     pr.GetDraft(),
 		Files:     files,
+		// Sizes as GitHub counts them, so conditions agree with its page.
+		LinesChanged: pr.GetAdditions() + pr.GetDeletions(),
+		FilesChanged: pr.GetChangedFiles(),
+		FirstTime:    firstTimer(pr.GetAuthorAssociation()),
 	}
 	for _, l := range pr.Labels {
 		p.Labels = append(p.Labels, l.GetName())

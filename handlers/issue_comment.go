@@ -16,6 +16,9 @@ import (
 // comment is written again (or, deleted, created when there is something
 // to say).
 func (a *App) onIssueComment(ctx context.Context, d store.Delivery, log *slog.Logger) error {
+	if d.Action == "created" {
+		return a.onCommands(ctx, d, log) // commands.go; edited comments give none
+	}
 	if d.Action != "edited" && d.Action != "deleted" {
 		return nil
 	}

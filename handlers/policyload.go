@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/reviewpolicy/reviewpolicy/githubapi"
@@ -89,6 +90,9 @@ func (a *App) parseBlob(ctx context.Context, gh *githubapi.Repo, path, ref, sha 
 		return v.(parsed), nil
 	}
 	text, found, err := gh.Blob(ctx, path, ref, sha)
+	if big, ok := errors.AsType[*githubapi.TooLargeError](err); ok {
+		return parsed{err: policy.TooLarge(path, big.Size)}, nil
+	}
 	if err != nil || !found {
 		return parsed{}, err
 	}
@@ -98,6 +102,9 @@ func (a *App) parseBlob(ctx context.Context, gh *githubapi.Repo, path, ref, sha 
 func (a *App) loadOrgPolicy(ctx context.Context, in *githubapi.Installation, owner string) (parsed, string, error) {
 	source := fmt.Sprintf("the organisation default (%s)", check.Code(owner+"/.github/"+policy.OrgFileName, 200))
 	text, sha, found, err := in.File(ctx, owner, ".github", policy.OrgFileName, "")
+	if big, ok := errors.AsType[*githubapi.TooLargeError](err); ok {
+		return parsed{err: policy.TooLarge(owner+"/.github/"+policy.OrgFileName, big.Size)}, source, nil
+	}
 	if err != nil || !found {
 		return parsed{}, source, err
 	}

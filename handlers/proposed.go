@@ -45,10 +45,14 @@ func (a *App) proposed(ctx context.Context, gh *githubapi.Repo, pr *github.PullR
 		owner, repo = head.GetOwner().GetLogin(), head.GetName()
 	}
 	text, sha, found, err := gh.File(ctx, owner, repo, policy.FileName, pr.GetHead().GetSHA())
+	out := &check.Proposed{Path: policy.FileName}
+	if big, ok := errors.AsType[*githubapi.TooLargeError](err); ok {
+		out.Err = policy.TooLarge(policy.FileName, big.Size)
+		return out, nil
+	}
 	if err != nil {
 		return nil, err
 	}
-	out := &check.Proposed{Path: policy.FileName}
 	if !found {
 		out.Changes = []string{"the policy file is deleted: the organisation default (if any) will apply"}
 		return out, nil
@@ -106,6 +110,7 @@ func auditRefs(ctx context.Context, gh *githubapi.Repo, p *policy.Policy, text s
 	if p.SLA != nil {
 		refs = append(refs, p.SLA.EscalateTo...)
 	}
+	refs = append(refs, p.Leads...)
 	slices.Sort(refs)
 	refs = slices.Compact(refs)
 	if len(refs) > maxAuditedRefs {

@@ -66,6 +66,9 @@ func (w *pruneWorker) Work(ctx context.Context, job *river.Job[pruneArgs]) error
 		}
 		err = errors.Join(err, histErr)
 	}
+	if _, ansErr := w.app.Store.PruneAnswers(ctx, now.Add(-answerRetention)); ansErr != nil {
+		err = errors.Join(err, ansErr)
+	}
 	// Leases are deleted when released; one left by a process that died
 	// expired long ago.
 	if leaseErr := w.app.Store.PruneLeases(ctx, now.Add(-time.Hour)); leaseErr != nil {

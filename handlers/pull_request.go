@@ -6,6 +6,7 @@ import (
 
 	"github.com/google/go-github/v60/github"
 
+	"github.com/reviewpolicy/reviewpolicy/githubapi"
 	"github.com/reviewpolicy/reviewpolicy/store"
 )
 
@@ -99,6 +100,10 @@ type checkEvent struct {
 		App          *appRef    `json:"app"`
 		PullRequests []prNumber `json:"pull_requests"`
 	} `json:"check_run"`
+	// RequestedAction is the button clicked (check_run requested_action).
+	RequestedAction *struct {
+		Identifier string `json:"identifier"`
+	} `json:"requested_action"`
 	CheckSuite *struct {
 		PullRequests []prNumber `json:"pull_requests"`
 	} `json:"check_suite"`
@@ -112,6 +117,11 @@ type prNumber struct {
 	Number int `json:"number"`
 }
 
+// reevaluate: someone clicked the check run's "Re-evaluate" button.
+func reevaluate(action string, ev checkEvent) bool {
+	return action == "requested_action" && ev.RequestedAction != nil && ev.RequestedAction.Identifier == githubapi.ReevaluateAction
+}
+
 func (a *App) onCheckRequest(ctx context.Context, d store.Delivery, log *slog.Logger) error {
 	var ev checkEvent
 	if err := decode(d, &ev); err != nil {
@@ -119,7 +129,7 @@ func (a *App) onCheckRequest(ctx context.Context, d store.Delivery, log *slog.Lo
 	}
 	var prs []prNumber
 	switch {
-	case d.Event == "check_run" && d.Action == "rerequested" && ev.CheckRun != nil:
+	case d.Event == "check_run" && (d.Action == "rerequested" || reevaluate(d.Action, ev)) && ev.CheckRun != nil:
 		if ev.CheckRun.App != nil && ev.CheckRun.App.ID != a.AppID {
 			return nil // another app's check
 		}

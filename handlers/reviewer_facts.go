@@ -33,7 +33,11 @@ func (a *App) gatherReviewerFacts(ctx context.Context, gh *githubapi.Repo, ref s
 		}
 	}
 	f.teams = map[string][]string{}
-	for _, team := range reviewers.Teams(p, f.codeowners, files) {
+	teams, err := reviewers.Teams(ctx, p, f.codeowners, files)
+	if err != nil {
+		return f, err
+	}
+	for _, team := range teams {
 		org, slug, _ := splitTeam(team)
 		members, found, err := gh.TeamMembers(ctx, org, slug)
 		if err != nil {
@@ -43,8 +47,8 @@ func (a *App) gatherReviewerFacts(ctx context.Context, gh *githubapi.Repo, ref s
 			f.teams[team] = members
 		}
 	}
-	f.candidates = reviewers.Candidates(p, f.codeowners, files, f.teams)
-	return f, nil
+	f.candidates, err = reviewers.Candidates(ctx, p, f.codeowners, files, f.teams)
+	return f, err
 }
 
 // loadsOf reads the open review load of logins (lower-cased).

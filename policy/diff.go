@@ -21,6 +21,7 @@ func Describe(old, new *Policy) []string {
 	}
 	var c changes
 	c.change("extends", "extends", orNone(old.Extends), orNone(new.Extends))
+	c.change("leads", "leads", joinList(old.Leads), joinList(new.Leads))
 	describeTemplate(&c, old.Template, new.Template)
 	describeReviewers(&c, old.Reviewers, new.Reviewers)
 	describePeople(&c, old.People, new.People)
@@ -158,7 +159,8 @@ func sectionDetails(s Section) string {
 }
 
 func conditionText(w *Condition) string {
-	if w == nil || len(w.Paths)+len(w.Labels) == 0 {
+	if w == nil || (len(w.Paths)+len(w.Labels)+len(w.Authors) == 0 && !w.AuthorFirstTime &&
+		w.LinesChanged == nil && w.FilesChanged == nil) {
 		return "always"
 	}
 	var parts []string
@@ -167,6 +169,15 @@ func conditionText(w *Condition) string {
 	}
 	if len(w.Labels) > 0 {
 		parts = append(parts, "labels "+joinList(w.Labels))
+	}
+	if w.LinesChanged != nil {
+		parts = append(parts, "lines_changed "+w.LinesChanged.String())
+	}
+	if w.FilesChanged != nil {
+		parts = append(parts, "files_changed "+w.FilesChanged.String())
+	}
+	if len(w.Authors) > 0 || w.AuthorFirstTime {
+		parts = append(parts, "authors "+joinList(w.authorRefs()))
 	}
 	return "when " + strings.Join(parts, " and ")
 }
@@ -180,6 +191,16 @@ func describeReviewers(c *changes, old, new *ReviewersPolicy) {
 	c.change(a, "strategy", old.Strategy, new.Strategy)
 	if old.Count != new.Count {
 		c.addf(a, "count %d → %d", old.Count, new.Count)
+	}
+	if old.Expertise != new.Expertise && (old.Strategy == StrategyExpertise || new.Strategy == StrategyExpertise) {
+		c.addf(a, "expertise half_life %s, learners %d → half_life %s, learners %d", formatDuration(old.Expertise.HalfLife),
+			old.Expertise.Learners, formatDuration(new.Expertise.HalfLife), new.Expertise.Learners)
+	}
+	if old.MaxOpenRequests != new.MaxOpenRequests {
+		c.addf(a, "max_open_requests %s → %s", capText(old.MaxOpenRequests), capText(new.MaxOpenRequests))
+	}
+	if old.ReassignAfter != new.ReassignAfter {
+		c.change(a, "reassign_after", formatDuration(old.ReassignAfter), formatDuration(new.ReassignAfter))
 	}
 	if old.Codeowners != new.Codeowners {
 		c.addf(a, "codeowners %s → %s", onOff(old.Codeowners), onOff(new.Codeowners))
@@ -205,12 +226,20 @@ func describeReviewers(c *changes, old, new *ReviewersPolicy) {
 		if o.RequiredApprovals != r.RequiredApprovals {
 			c.addf(a, "%s required approvals %d → %d", what, o.RequiredApprovals, r.RequiredApprovals)
 		}
+		c.change(a, what+" condition", conditionText(o.When), conditionText(r.When))
 	}
 	for _, r := range old.Rules {
 		if !newRules[r.Name] {
 			c.addf(a, "rule %s removed", r.Name)
 		}
 	}
+}
+
+func capText(n int) string {
+	if n == 0 {
+		return "no cap"
+	}
+	return fmt.Sprint(n)
 }
 
 func ruleCount(n int) string {
@@ -227,6 +256,9 @@ func ruleText(r Rule) string {
 	}
 	if r.RequiredApprovals > 0 {
 		s += fmt.Sprintf(", required approvals %d", r.RequiredApprovals)
+	}
+	if r.When != nil {
+		s += ", " + conditionText(r.When)
 	}
 	return s
 }

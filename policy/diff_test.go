@@ -139,3 +139,31 @@ func TestFormatDuration(t *testing.T) {
 		}
 	}
 }
+
+func TestDescribeNewKeys(t *testing.T) {
+	t.Parallel()
+	old, err := Parse("old.yml", []byte("version: 1\nreviewers:\n  rules: [{name: big, paths: [\"**\"], reviewers: [a]}]\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	new, err := Parse("new.yml", []byte(`version: 1
+leads: [carol]
+reviewers:
+  strategy: expertise
+  expertise: {half_life: 30d, learners: 1}
+  max_open_requests: 4
+  reassign_after: 8h
+  rules: [{name: big, paths: ["**"], reviewers: [a], when: {lines_changed: ">500", authors: [first_time]}}]
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := strings.Join(Describe(old, new), "\n")
+	for _, want := range []string{"leads none → carol", "strategy load-balance → expertise",
+		"expertise half_life 2160h, learners 0 → half_life 720h, learners 1", "max_open_requests no cap → 4",
+		"reassign_after none → 8h", "rule big condition always → when lines_changed >500 and authors first_time"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("Describe lacks %q:\n%s", want, got)
+		}
+	}
+}

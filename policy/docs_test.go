@@ -40,9 +40,9 @@ func TestDocsMentionEveryKey(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	keys := []string{"version", "extends", "template", "sections", "heading", "min_words", "when",
-		"paths", "labels", "ticket", "pattern", "in", "checklist", "skip", "authors", "drafts",
-		"reviewers", "strategy", "count", "codeowners", "rules", "name", "required_approvals",
+	keys := []string{"version", "extends", "leads", "template", "sections", "heading", "min_words", "when",
+		"paths", "labels", "lines_changed", "files_changed", "ticket", "pattern", "in", "checklist", "skip", "authors", "drafts",
+		"reviewers", "strategy", "expertise", "half_life", "learners", "max_open_requests", "reassign_after", "count", "codeowners", "rules", "name", "required_approvals",
 		"people", "timezone", "away", "sla", "first_review", "working_hours", "days", "start", "end",
 		"holidays", "remind_before", "escalate_to", "enforcement"}
 	for _, k := range keys {

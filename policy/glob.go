@@ -1,27 +1,40 @@
 package policy
 
 import (
-	"path"
-	"strings"
 	"time"
 
-	"github.com/bmatcuk/doublestar/v4"
+	lru "github.com/hashicorp/golang-lru"
+
+	"github.com/reviewpolicy/reviewpolicy/policy/pathglob"
 )
 
-// MatchPath reports whether a changed file matches a policy glob.
-//
-// Globs use doublestar's "**" semantics. As in .gitignore and CODEOWNERS, a
-// pattern with no "/" matches the file's base name at any depth, so "*.go"
-// matches "svc/api/main.go". A leading "/" anchors at the repository root.
-// Invalid patterns never match; Parse rejects them before they get here.
-func MatchPath(pattern, file string) bool {
-	pattern = strings.TrimPrefix(pattern, "/")
-	if !strings.Contains(pattern, "/") {
-		ok, _ := doublestar.Match(pattern, path.Base(file))
-		return ok
+// compiled holds the compiled form of recently used globs. A policy's
+// globs are validated by Parse and matched against every changed file, so
+// each is compiled once, not once per file; the bound keeps hostile
+// policies from growing it.
+var compiled, _ = lru.New(8192)
+
+// Glob returns the compiled form of a policy glob, or nil for an invalid
+// one (Parse rejects those before they get here).
+func Glob(pattern string) *pathglob.Pattern {
+	if g, ok := compiled.Get(pattern); ok {
+		return g.(*pathglob.Pattern)
 	}
-	ok, _ := doublestar.Match(pattern, file)
-	return ok
+	g, err := pathglob.Compile(pattern, pathglob.Policy)
+	if err != nil {
+		g = nil
+	}
+	compiled.Add(pattern, g)
+	return g
+}
+
+// MatchPath reports whether a changed file matches a policy glob. Globs
+// mean what they mean in CODEOWNERS (see package pathglob), plus "{a,b}"
+// alternatives and "[a-z]" classes, so a line copied between the two files
+// selects the same files. Invalid patterns never match.
+func MatchPath(pattern, file string) bool {
+	g := Glob(pattern)
+	return g != nil && g.Match(file)
 }
 
 // MatchAny reports whether file matches any of patterns.

@@ -1,6 +1,7 @@
 package policy
 
 import (
+	"github.com/reviewpolicy/reviewpolicy/policy/pathglob"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -29,12 +30,13 @@ const (
 	// MaxPathsPerRule bounds the globs of one rule or one condition.
 	MaxPathsPerRule = 50
 	// MaxGlobAlternatives bounds what one glob's braces expand to:
-	// "{a,b}/{c,d}" is 4. Matching tries each alternative, so nested or
-	// chained braces cost their product; ten chained {a,...,j} would be
-	// 10^10 tries per file.
-	MaxGlobAlternatives = 64
+	// "{a,b}/{c,d}" is 4. A glob compiles to one expression with each
+	// alternative in it, so chained braces grow it by their product; ten
+	// chained {a,...,j} would be 10^10 alternatives.
+	MaxGlobAlternatives = pathglob.MaxAlternatives
 	// MaxGlobWork bounds the sum of every glob's alternatives in the
-	// file: the number of patterns one changed file may be tried against.
+	// file: the size of the expressions one changed file may be tried
+	// against.
 	MaxGlobWork = 1000
 
 	// maxQuoted bounds how much of a value an error message quotes.
@@ -88,60 +90,6 @@ func inertN(msg string, n int) string {
 		cut--
 	}
 	return msg[:cut] + "… (truncated)"
-}
-
-// globAlternatives returns how many plain patterns the braces of pattern
-// expand to, counting no further than limit+1 so that the product cannot
-// overflow. Brackets and escapes are skipped as the matcher skips them.
-func globAlternatives(pattern string, limit int) int {
-	total := 1
-	for i := 0; i < len(pattern); i++ { // a "," or "}" outside braces is literal
-		var n int
-		n, i = altSeq(pattern, i, limit)
-		total = min(total*n, limit+1)
-	}
-	return total
-}
-
-// altSeq counts a sequence of terms starting at i up to an unmatched ","
-// or "}" (returned as the end index): the product of its groups.
-func altSeq(p string, i, limit int) (int, int) {
-	total := 1
-	for i < len(p) {
-		switch p[i] {
-		case '\\':
-			i += 2
-			continue
-		case '[':
-			if j := strings.IndexByte(p[i+1:], ']'); j >= 0 {
-				i += j + 2
-				continue
-			}
-		case ',', '}':
-			return total, i
-		case '{':
-			var n int
-			n, i = altGroup(p, i+1, limit)
-			total = min(total*n, limit+1)
-			continue
-		}
-		i++
-	}
-	return total, i
-}
-
-// altGroup counts the alternatives of a group whose "{" is just before i:
-// the sum of its sequences. It returns the index after the closing "}".
-func altGroup(p string, i, limit int) (int, int) {
-	sum := 0
-	for {
-		n, end := altSeq(p, i, limit)
-		sum = min(sum+n, limit+1)
-		if end >= len(p) || p[end] == '}' {
-			return sum, end + 1
-		}
-		i = end + 1 // past ","
-	}
 }
 
 // Excerpt quotes a value taken from a policy file for a message shown

@@ -60,13 +60,18 @@ func Parse(filename string, data []byte) (*Policy, error) {
 	return f.Policy, nil
 }
 
+// TooLarge is the error for a policy file of size bytes, over MaxFileSize:
+// what Parse says of it, for a caller that learns the size before reading.
+func TooLarge(filename string, size int) error {
+	return ErrorList{&Error{File: filename,
+		Msg: fmt.Sprintf("file is %d bytes; a policy file may be at most %d (1 MiB)", size, MaxFileSize)}}
+}
+
 // ParseFile is Parse, keeping what Resolve needs to apply "extends: org".
 func ParseFile(filename string, data []byte) (*File, error) {
 	d := &decoder{file: filename}
 	if len(data) > MaxFileSize {
-		d.errs = append(d.errs, &Error{File: filename,
-			Msg: fmt.Sprintf("file is %d bytes; a policy file may be at most %d (1 MiB)", len(data), MaxFileSize)})
-		return nil, d.errs
+		return nil, TooLarge(filename, len(data))
 	}
 	root := d.readYAML(data)
 	if root == nil {

@@ -1,13 +1,15 @@
 package policy
 
 import (
+	"errors"
 	"fmt"
 	"regexp"
 	"strings"
 	"time"
 
-	"github.com/bmatcuk/doublestar/v4"
 	"gopkg.in/yaml.v3"
+
+	"github.com/reviewpolicy/reviewpolicy/policy/pathglob"
 )
 
 // The methods here decode one area of the file each, in the order the
@@ -25,7 +27,7 @@ func (d *decoder) document(root *yaml.Node) *File {
 		return f
 	}
 	hasVersion := false
-	for _, fl := range d.fields(root, "", "version", "extends", "template", "reviewers", "people", "sla", "enforcement") {
+	for _, fl := range d.fields(root, "", "version", "extends", "leads", "template", "reviewers", "people", "sla", "enforcement") {
 		switch fl.key {
 		case "version":
 			hasVersion = true
@@ -43,6 +45,8 @@ func (d *decoder) document(root *yaml.Node) *File {
 				}
 				p.Extends = s
 			}
+		case "leads":
+			p.Leads = d.reviewerList(fl.val, fl.path)
 		case "template":
 			p.Template = d.template(fl.val, fl.path)
 		case "reviewers":
@@ -123,36 +127,77 @@ func (d *decoder) sections(n *yaml.Node, path string) []Section {
 
 func (d *decoder) condition(n *yaml.Node, path string) *Condition {
 	c := &Condition{}
-	fs := d.fields(n, path, "paths", "labels")
+	fs := d.fields(n, path, "paths", "labels", "lines_changed", "files_changed", "authors")
 	for _, f := range fs {
 		switch f.key {
 		case "paths":
 			c.Paths = d.globs(f.val, f.path)
 		case "labels":
 			c.Labels = d.stringList(f.val, f.path, "labels", true, nil)
+		case "lines_changed":
+			c.LinesChanged = d.comparison(f.val, f.path)
+		case "files_changed":
+			c.FilesChanged = d.comparison(f.val, f.path)
+		case "authors":
+			c.Authors, c.AuthorFirstTime = d.conditionAuthors(f.val, f.path)
 		}
 	}
 	if len(fs) == 0 && resolve(n).Kind == yaml.MappingNode {
-		d.errAt(n, path, "set paths, labels or both (or remove when)")
+		d.errAt(n, path, "set paths, labels, lines_changed, files_changed or authors (or remove when)")
 	}
 	return c
 }
 
-// globs returns a non-empty list of valid doublestar patterns whose
+// comparison reads a size condition such as ">500". YAML reads an
+// unquoted >500 as a folded block, so the value must be a quoted string.
+func (d *decoder) comparison(n *yaml.Node, path string) *Comparison {
+	v := resolve(n)
+	if v.Kind != yaml.ScalarNode || v.ShortTag() != "!!str" {
+		d.errAt(n, path, "expected a quoted comparison such as \">500\", \">=20\" or \"<10\", got %s", describeNode(n))
+		return nil
+	}
+	c, err := parseComparison(v.Value)
+	if err != nil {
+		d.errAt(n, path, "%v", err)
+		return nil
+	}
+	return c
+}
+
+// conditionAuthors reads logins, teams and first_time.
+func (d *decoder) conditionAuthors(n *yaml.Node, path string) (refs []string, firstTime bool) {
+	all := d.stringList(n, path, "user or team names, or first_time", true, func(s string) (string, error) {
+		if s == AuthorFirstTime {
+			return s, nil
+		}
+		return checkPrincipal(s, usersAndTeams)
+	})
+	for _, a := range all {
+		if a == AuthorFirstTime {
+			firstTime = true
+		} else {
+			refs = append(refs, a)
+		}
+	}
+	return refs, firstTime
+}
+
+// globs returns a non-empty list of valid patterns (package pathglob) whose
 // braces expand to few enough alternatives (see MaxGlobAlternatives).
 func (d *decoder) globs(n *yaml.Node, path string) []string {
 	if !d.within(n, path, "paths", MaxPathsPerRule) {
 		return nil
 	}
 	return d.stringList(n, path, "path globs", true, func(s string) (string, error) {
-		if !doublestar.ValidatePattern(s) {
-			return "", fmt.Errorf("invalid glob %s (look for an unclosed [ or {, or a trailing \\)", q(s))
-		}
-		alts := globAlternatives(s, MaxGlobAlternatives)
-		if alts > MaxGlobAlternatives {
+		g, err := pathglob.Compile(s, pathglob.Policy)
+		if errors.Is(err, pathglob.ErrTooManyAlternatives) {
 			return "", fmt.Errorf("glob %s: its braces expand to more than %d alternatives; "+
 				"list the paths instead", q(s), MaxGlobAlternatives)
 		}
+		if err != nil {
+			return "", fmt.Errorf("invalid glob %s: %v", q(s), err)
+		}
+		alts := g.Alternatives()
 		if d.globWork += alts; d.globWork > MaxGlobWork {
 			return "", fmt.Errorf("the file's globs expand to more than %d patterns in all; "+
 				"use fewer paths or braces", MaxGlobWork)
@@ -214,13 +259,19 @@ func (d *decoder) skip(n *yaml.Node, path string) Skip {
 }
 
 func (d *decoder) reviewers(n *yaml.Node, path string) *ReviewersPolicy {
-	r := &ReviewersPolicy{Strategy: StrategyLoadBalance, Count: 1}
-	for _, f := range d.optFields(n, path, "strategy", "count", "codeowners", "rules") {
+	r := &ReviewersPolicy{Strategy: StrategyLoadBalance, Count: 1, Expertise: ExpertiseSettings{HalfLife: DefaultHalfLife}}
+	for _, f := range d.optFields(n, path, "strategy", "count", "codeowners", "rules", "expertise", "max_open_requests", "reassign_after") {
 		switch f.key {
 		case "strategy":
-			if s, ok := d.enum(f.val, f.path, StrategyLoadBalance, StrategyRoundRobin, StrategyRandom); ok {
+			if s, ok := d.enum(f.val, f.path, StrategyLoadBalance, StrategyRoundRobin, StrategyRandom, StrategyExpertise); ok {
 				r.Strategy = s
 			}
+		case "expertise":
+			r.Expertise = d.expertise(f.val, f.path)
+		case "max_open_requests":
+			r.MaxOpenRequests, _ = d.integer(f.val, f.path, 1)
+		case "reassign_after":
+			r.ReassignAfter, _ = d.duration(f.val, f.path)
 		case "count":
 			if c, ok := d.integer(f.val, f.path, 1); ok {
 				r.Count = c
@@ -232,6 +283,24 @@ func (d *decoder) reviewers(n *yaml.Node, path string) *ReviewersPolicy {
 		}
 	}
 	return r
+}
+
+// DefaultHalfLife is expertise.half_life when the file does not set it.
+const DefaultHalfLife = 90 * 24 * time.Hour
+
+func (d *decoder) expertise(n *yaml.Node, path string) ExpertiseSettings {
+	e := ExpertiseSettings{HalfLife: DefaultHalfLife}
+	for _, f := range d.optFields(n, path, "half_life", "learners") {
+		switch f.key {
+		case "half_life":
+			if v, ok := d.duration(f.val, f.path); ok {
+				e.HalfLife = v
+			}
+		case "learners":
+			e.Learners, _ = d.integer(f.val, f.path, 0)
+		}
+	}
+	return e
 }
 
 func (d *decoder) reviewerList(n *yaml.Node, path string) []string {
@@ -253,7 +322,7 @@ func (d *decoder) rules(n *yaml.Node, path string) []Rule {
 		p := elem(path, i)
 		var r Rule
 		has := map[string]bool{}
-		for _, f := range d.fields(e, p, "name", "paths", "reviewers", "count", "required_approvals") {
+		for _, f := range d.fields(e, p, "name", "paths", "reviewers", "count", "required_approvals", "when") {
 			has[f.key] = true
 			switch f.key {
 			case "name":
@@ -274,6 +343,8 @@ func (d *decoder) rules(n *yaml.Node, path string) []Rule {
 				r.Count, _ = d.integer(f.val, f.path, 1)
 			case "required_approvals":
 				r.RequiredApprovals, _ = d.integer(f.val, f.path, 0)
+			case "when":
+				r.When = d.condition(f.val, f.path)
 			}
 		}
 		if resolve(e).Kind == yaml.MappingNode {

@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/reviewpolicy/reviewpolicy/policy/pathglob"
 )
 
 // FuzzParse: go test -fuzz=FuzzParse ./policy
@@ -103,7 +105,11 @@ func checkWithinCaps(t *testing.T, p *Policy) {
 			t.Fatalf("accepted %d paths in one list", len(g))
 		}
 		for _, pat := range g {
-			work += globAlternatives(pat, MaxGlobAlternatives)
+			g, err := pathglob.Compile(pat, pathglob.Policy)
+			if err != nil {
+				t.Fatalf("accepted an invalid glob %q: %v", pat, err)
+			}
+			work += g.Alternatives()
 		}
 	}
 	if work > MaxGlobWork {

@@ -30,6 +30,9 @@ func Resolve(repo *File, org *Policy) *Policy {
 	if p.SLA != nil {
 		out.SLA = p.SLA
 	}
+	if p.Leads != nil { // a repository naming its leads replaces the organisation's
+		out.Leads = p.Leads
+	}
 	if len(org.People)+len(p.People) > 0 {
 		out.People = make(map[string]Person, len(org.People)+len(p.People))
 		maps.Copy(out.People, org.People)

@@ -44,7 +44,7 @@ func TestParseFull(t *testing.T) {
 		t.Errorf("checklist %q, skip %+v", tp.Checklist, tp.Skip)
 	}
 
-	wantReviewers := &ReviewersPolicy{Strategy: StrategyLoadBalance, Count: 2, Codeowners: true, Rules: []Rule{
+	wantReviewers := &ReviewersPolicy{Strategy: StrategyLoadBalance, Count: 2, Codeowners: true, Expertise: ExpertiseSettings{HalfLife: DefaultHalfLife}, Rules: []Rule{
 		{Name: "backend", Paths: []string{"svc/**", "*.go"}, Reviewers: []string{"@acme/backend"}, Count: 1},
 		{Name: "security", Paths: []string{"auth/**"}, Reviewers: []string{"@acme/tech-leads", "carol"}, RequiredApprovals: 1},
 	}}
@@ -162,7 +162,7 @@ func TestParseErrors(t *testing.T) {
 		{"list element type", "version: 1\ntemplate: {skip: {labels: [a, [b]]}}\n",
 			[]string{"2:31: template.skip.labels: expected a list of labels, got a list in it"}},
 		{"area not a mapping", "version: 1\nreviewers: [a]\n",
-			[]string{"2:12: reviewers: expected a mapping with keys strategy, count, codeowners, rules, got a list"}},
+			[]string{"2:12: reviewers: expected a mapping with keys strategy, count, codeowners, rules, expertise, max_open_requests, reassign_after, got a list"}},
 		{"regex", "version: 1\ntemplate: {ticket: {pattern: 'a(b'}}\n",
 			[]string{"2:30: template.ticket.pattern: invalid regular expression: error parsing regexp: missing closing ): 'a(b'"}},
 		{"ticket without pattern", "version: 1\ntemplate: {ticket: {in: [title]}}\n",
@@ -170,7 +170,7 @@ func TestParseErrors(t *testing.T) {
 		{"empty ticket.in", "version: 1\ntemplate: {ticket: {pattern: x, in: []}}\n",
 			[]string{"2:37: template.ticket.in: list must not be empty"}},
 		{"glob", "version: 1\ntemplate: {sections: [{heading: A, when: {paths: ['a/{b']}}]}\n",
-			[]string{`2:51: template.sections[0].when.paths[0]: invalid glob "a/{b" (look for an unclosed [ or {, or a trailing \)`}},
+			[]string{`2:51: template.sections[0].when.paths[0]: invalid glob "a/{b": unclosed "{"`}},
 		{"blank heading", "version: 1\ntemplate: {sections: [{heading: ' '}]}\n",
 			[]string{"2:33: template.sections[0].heading: must not be empty"}},
 		{"negative min_words", "version: 1\ntemplate: {sections: [{heading: A, min_words: -1}]}\n",
@@ -221,7 +221,7 @@ func TestParseErrors(t *testing.T) {
 			[]string{"2:13: enforcement: expected a mapping with keys template, reviewers, sla, got nothing (null)"}},
 		{"alias reports where it is used", "version: 1\nx: &bad nope\nreviewers: {strategy: *bad}\n", []string{
 			`2:1: unknown key "x"`,
-			`3:23: reviewers.strategy: unknown value "nope" (want load-balance, round-robin, random)`}},
+			`3:23: reviewers.strategy: unknown value "nope" (want load-balance, round-robin, random, expertise)`}},
 		{"recursive alias", "version: 1\nsla: &a {escalate_to: [*a]}\n",
 			[]string{"2:24: document is too large or too deep here: more than 262144 values, 2097152 bytes of text or 64 levels (an alias counts its value each time it is used)"}},
 	}

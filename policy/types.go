@@ -27,13 +27,29 @@ type Policy struct {
 	People      map[string]Person // keyed by lower-case login
 	SLA         *SLAPolicy
 	Enforcement Enforcement
+	// Leads may run the lead-only commands (snooze, skip template):
+	// logins and "@org/team", as written.
+	Leads []string
 }
 
-// Condition makes a requirement conditional. Empty lists do not constrain.
-// When both are set, both must hold.
+// Condition makes a requirement conditional. Empty lists and nil
+// comparisons do not constrain; every one that is set must hold.
 type Condition struct {
-	Paths  []string // doublestar globs; any changed file matching one satisfies it
-	Labels []string // any one of these labels present satisfies it
+	Paths        []string    // globs as in CODEOWNERS (package pathglob); any changed file matching one satisfies it
+	Labels       []string    // any one of these labels present satisfies it
+	LinesChanged *Comparison // additions plus deletions
+	FilesChanged *Comparison // changed files as GitHub counts them
+	// Authors: logins and "@org/team"; the author being one of them (or a
+	// member of one) satisfies it. AuthorFirstTime ("first_time" in the
+	// list) is satisfied by the author's first pull request in the repository.
+	Authors         []string
+	AuthorFirstTime bool
+}
+
+// Comparison is a size condition such as ">500": Op is one of >, >=, <, <=.
+type Comparison struct {
+	Op string
+	N  int
 }
 
 // Section is a required Markdown section of the pull-request description.
@@ -76,7 +92,14 @@ const (
 	StrategyLoadBalance = "load-balance"
 	StrategyRoundRobin  = "round-robin"
 	StrategyRandom      = "random"
+	StrategyExpertise   = "expertise"
 )
+
+// ExpertiseSettings tune the expertise strategy.
+type ExpertiseSettings struct {
+	HalfLife time.Duration // a review or change counts half as much after this long; default 90 days
+	Learners int           // of a rule's seats, how many may go to people still learning the files
+}
 
 // ReviewersPolicy is the "reviewers" area.
 type ReviewersPolicy struct {
@@ -84,15 +107,23 @@ type ReviewersPolicy struct {
 	Count      int    // reviewers per rule unless the rule says otherwise; default 1
 	Codeowners bool
 	Rules      []Rule
+	Expertise  ExpertiseSettings // used by StrategyExpertise
+	// MaxOpenRequests: nobody with this many open review requests is asked
+	// for more, whatever the strategy; 0 means no cap.
+	MaxOpenRequests int
+	// ReassignAfter: a reviewer the app asked who has not responded after
+	// this much working time (sla.working_hours) is replaced; 0 never.
+	ReassignAfter time.Duration
 }
 
 // Rule asks for reviewers when a changed file matches one of its paths.
 type Rule struct {
 	Name              string
-	Paths             []string // doublestar globs; a pattern without "/" matches the base name at any depth
-	Reviewers         []string // logins and "@org/team" references, as written
-	Count             int      // 0: the area's Count
-	RequiredApprovals int      // approvals from this rule's people needed before the area passes
+	Paths             []string   // globs as in CODEOWNERS (package pathglob), plus {a,b} and [a-z]
+	Reviewers         []string   // logins and "@org/team" references, as written
+	Count             int        // 0: the area's Count
+	RequiredApprovals int        // approvals from this rule's people needed before the area passes
+	When              *Condition // nil: the rule applies whenever its paths match
 }
 
 // Person holds optional facts about a reviewer.
@@ -155,6 +186,16 @@ type PullRequest struct {
 	Draft     bool
 	Labels    []string
 	Files     []string // changed paths (both sides of renames)
+	// LinesChanged is additions plus deletions, FilesChanged the number of
+	// changed files, both as GitHub counts them on the pull request.
+	LinesChanged int
+	FilesChanged int
+	// FirstTime: this is the author's first pull request in the repository
+	// (author_association FIRST_TIME_CONTRIBUTOR or FIRST_TIMER).
+	FirstTime bool
+	// AuthorTeams are the "@org/team" references (lower-cased) named in
+	// conditions that the author belongs to; the handler fills it.
+	AuthorTeams []string
 }
 
 // Review is a submitted review.

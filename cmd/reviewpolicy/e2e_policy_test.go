@@ -48,6 +48,7 @@ reviewers:
   rules:
     - {name: docs, paths: ["*.md"], reviewers: ["@Codertocat/writers"]}
     - {name: infra, paths: ["terraform/**"], reviewers: ["@Codertocat/ghosts", mallory]}
+leads: [trudy]
 `)
 	h.start(t, nil)
 	h.send(t, "pull_request", "", payload(t, "pull_request/opened.payload.json", nil))
@@ -60,6 +61,7 @@ reviewers:
 		// Values from the proposed file are shown inert: no mention, no emphasis.
 		"line 5: team @\u200dCodertocat/ghosts does not exist",
 		"line 5: mallory cannot review this repository",
+		"line 6: trudy cannot review this repository",
 		`rule "infra": its paths ("terraform/\*\*") match no file`,
 		"rule docs added",
 	} {
@@ -70,8 +72,8 @@ reviewers:
 	if strings.Contains(run.Summary, "rule docs: its paths") {
 		t.Errorf("docs matches README.md but was reported:\n%s", run.Summary)
 	}
-	if run.Annotations != 3 {
-		t.Errorf("%d annotations, want 3", run.Annotations)
+	if run.Annotations != 4 {
+		t.Errorf("%d annotations, want 4", run.Annotations)
 	}
 }
 
@@ -101,7 +103,8 @@ func TestOrganisationDefaultAndExtends(t *testing.T) {
 
 // hostileProposals are proposed policy files an author can push to cost
 // the app memory and time: an alias bomb (1 MB string used 150 times),
-// 15,000 rules, and globs whose chained braces expand to 10^9 patterns.
+// 15,000 rules, globs whose chained braces expand to 10^9 patterns, and a
+// 3 MiB file (refused from its size, never fetched).
 func hostileProposals() map[string]struct{ text, want string } {
 	var bomb, rules strings.Builder
 	bomb.WriteString("version: 1\nsla:\n  escalate_to:\n    - &big " + strings.Repeat("a", 1_000_000) + "\n")
@@ -116,6 +119,7 @@ func hostileProposals() map[string]struct{ text, want string } {
 		"alias bomb":     {bomb.String(), "too large"},
 		"15000 rules":    {rules.String(), "15000 rules; at most 200"},
 		"chained braces": {braces, "more than 64 alternatives"},
+		"3 MiB file":     {"version: 1\n" + strings.Repeat("#", 3<<20), "a policy file may be at most 1048576 (1 MiB)"},
 	}
 }
 

@@ -18,6 +18,9 @@ commands:
   validate [FILE...]         lint policy files (default .github/review-policy.yml)
   check --policy FILE --event PAYLOAD.json [--files FILES.json] [--reviews REVIEWS.json] [--template FILE]
                              evaluate a policy against a saved pull_request payload offline
+  simulate --config FILE --repo OWNER/NAME --policy NEW.yml [--against CURRENT.yml] [--last 100]
+           [--format text|json|html] [--out FILE] [--cache DIR]
+                             replay the last closed pull requests under the policy in force and NEW.yml
   version                    print the version
 `
 
@@ -43,6 +46,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return validate(args[1:], stdout, stderr)
 	case "check":
 		return checkCmd(args[1:], stdout, stderr)
+	case "simulate":
+		return simulateCmd(ctx, args[1:], getenv, stdout, stderr)
 	case "version", "--version", "-v":
 		fmt.Fprintf(stdout, "reviewpolicy %s\n", buildVersion())
 		return nil

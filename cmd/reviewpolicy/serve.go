@@ -97,6 +97,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	app.GraphQLURL = cfg.GitHub.V4APIURL
 	app.LeaseTTL = cfg.Workers.JobTimeout + time.Minute
 	app.PublicURL = cfg.Server.PublicURL
+	app.BackfillPulls = cfg.Expertise.BackfillPulls
 	metrics.JobLimit.Set(float64(cfg.Workers.Concurrency))
 	if goal := cfg.AckGoal(); goal > 0 {
 		app.Gate = handlers.NewJobGate(cfg.Workers.Concurrency, goal)

@@ -63,15 +63,16 @@ func (f *Fake) issueLocked(installationID int64) (string, time.Time) {
 	return tok, exp
 }
 
-// authenticate enforces GitHub's two credentials: /app/ endpoints take the
-// app's JWT, everything else an installation token.
+// authenticate enforces GitHub's two credentials: /app/ endpoints (and a
+// repository's installation) take the app's JWT, everything else an
+// installation token.
 func (f *Fake) authenticate(req *request, routePath string) (response, bool) {
 	scheme, cred, _ := strings.Cut(req.r.Header.Get("Authorization"), " ")
 	scheme = strings.ToLower(scheme)
 	if scheme != "token" && scheme != "bearer" || cred == "" {
 		return unauthorized("Requires authentication"), false
 	}
-	if routePath == "/app" || strings.HasPrefix(routePath, "/app/") {
+	if routePath == "/app" || strings.HasPrefix(routePath, "/app/") || routePath == repoInstallationPath {
 		if scheme != "bearer" {
 			return unauthorized("A JSON web token could not be decoded"), false
 		}

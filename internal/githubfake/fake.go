@@ -27,7 +27,7 @@ const (
 	maxPRFiles = 3000 // GitHub lists at most 3000 files of a pull request
 	// maxContentsSize: the contents endpoint includes a file's content only
 	// up to 1 MB; larger files are read as blobs.
-	maxContentsSize = 1 << 20
+	maxContentsSize = 1_000_000
 	tokenTTL        = time.Hour
 	defaultPerPage  = 30
 	jsonMimeType    = "application/json; charset=utf-8"

@@ -1,6 +1,7 @@
 package githubfake
 
 import (
+	"cmp"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
@@ -58,6 +59,8 @@ var endpoints = map[string]handler{
 	"PATCH /repos/{owner}/{repo}/check-runs/{check_run_id}":                updateCheckRun,
 	"GET /repos/{owner}/{repo}/commits/{ref}/check-runs":                   listCheckRunsForRef,
 	"GET /repos/{owner}/{repo}/issues/{issue_number}/comments":             listComments,
+	"GET /repos/{owner}/{repo}/issues/{issue_number}/timeline":             listTimeline,
+	"GET " + repoInstallationPath:                                          getRepoInstallation,
 	"POST /repos/{owner}/{repo}/issues/{issue_number}/comments":            createComment,
 	"GET /repos/{owner}/{repo}/issues/comments/{comment_id}":               getComment,
 	"PATCH /repos/{owner}/{repo}/issues/comments/{comment_id}":             updateComment,
@@ -953,6 +956,11 @@ func (f *Fake) repoJSON(r *repo) map[string]any {
 
 func (f *Fake) pullJSON(r *repo, p *pull) map[string]any {
 	ts := f.st.created.Format(time.RFC3339)
+	created, updated, closed, merged := p.times(ts)
+	add, del := len(p.Files), len(p.Files)
+	if p.Additions+p.Deletions > 0 {
+		add, del = p.Additions, p.Deletions
+	}
 	labels := make([]any, len(p.Labels))
 	for i, l := range p.Labels {
 		id := stableID(full(r) + "#" + l)
@@ -965,14 +973,14 @@ func (f *Fake) pullJSON(r *repo, p *pull) map[string]any {
 		"id": p.id, "node_id": nodeID("PR", p.id), "number": p.Number, "state": p.State,
 		"title": p.Title, "body": p.Body, "draft": p.Draft, "locked": false,
 		"user": f.userJSON(p.Author), "labels": labels,
-		"head": branch(p.HeadRef, p.HeadSHA), "base": branch(p.BaseRef, blobSHA(p.BaseRef)),
+		"head": branch(p.HeadRef, p.HeadSHA), "base": branch(p.BaseRef, p.baseSHA()),
 		"requested_reviewers": f.usersJSON(p.requestedUsers), "requested_teams": f.teamsJSON(r, p.requestedTeams),
 		"url":        f.apiURL("repos/%s/pulls/%d", full(r), p.Number),
 		"html_url":   fmt.Sprintf("https://github.com/%s/pull/%d", full(r), p.Number),
 		"issue_url":  f.apiURL("repos/%s/issues/%d", full(r), p.Number),
-		"created_at": ts, "updated_at": ts, "closed_at": nil, "merged_at": nil, "merged": false,
-		"mergeable": nil, "author_association": "MEMBER", "commits": 1, "changed_files": min(len(p.Files), maxPRFiles),
-		"additions": len(p.Files), "deletions": len(p.Files),
+		"created_at": created, "updated_at": updated, "closed_at": closed, "merged_at": merged, "merged": merged != nil,
+		"mergeable": nil, "author_association": cmp.Or(p.Association, "MEMBER"), "commits": 1,
+		"changed_files": min(len(p.Files), maxPRFiles), "additions": add, "deletions": del,
 	}
 }
 

@@ -15,6 +15,18 @@ type PullRequest struct {
 	Labels                                         []string
 	Files                                          []string
 	State                                          string
+	// Additions and Deletions are the line counts GitHub reports; 0 and 0
+	// stand for one line each way per file.
+	Additions, Deletions int
+	// Association is the author's author_association; "" is MEMBER.
+	Association string
+	// BaseSHA is the base branch's commit the pull request was last
+	// compared with ("": derived from BaseRef); files stored at that ref are
+	// the base as of the pull request.
+	BaseSHA string
+	// CreatedAt, ClosedAt and MergedAt default to the fake's creation time,
+	// never and never. A merged pull request should be closed too.
+	CreatedAt, ClosedAt, MergedAt time.Time
 }
 
 // CheckRun is a check run as the fake stores it.
@@ -61,6 +73,7 @@ type pull struct {
 	reviews        []review
 	requestedUsers []string
 	requestedTeams []string
+	timeline       []timelineEvent
 }
 
 type review struct {
@@ -71,9 +84,10 @@ type review struct {
 
 type issueComment struct {
 	Comment
-	number  int
-	created time.Time
-	updated time.Time
+	reactions []string // contents the app reacted with, each once
+	number    int
+	created   time.Time
+	updated   time.Time
 }
 
 type installation struct {

@@ -48,6 +48,13 @@ type Input struct {
 	// is shown inert.
 	Mentions []string // logins and @org/team, already with "@"
 	Notice   string   // the app's own markdown, e.g. "⏰ 4h left for a first review"
+
+	// ExplainedFor names who asked "/reviewpolicy explain": the sticky
+	// comment then carries the whole decision with its reasons.
+	ExplainedFor string
+	// Reassigned are the app's withdrawn requests, one line each: shown in
+	// the check and the sticky comment.
+	Reassigned []string
 }
 
 // Proposed is the validation of a policy file the pull request changes.
@@ -56,7 +63,14 @@ type Proposed struct {
 	Err      error     // parse errors (policy.ErrorList gives annotations)
 	Changes  []string  // plain-language differences from the policy in force
 	Findings []Finding // what parses but would not work in this repository
+	// WhatIf is the app's own markdown (its user parts already inert): the
+	// proposed policy replayed over recent pull requests, or a line saying
+	// that follows. Shown when the file is valid, at most maxWhatIf bytes.
+	WhatIf string
 }
+
+// maxWhatIf bounds the what-if section within the summary.
+const maxWhatIf = 16 << 10
 
 // Finding is a problem in a valid policy file found against the repository:
 // a team that does not exist, a user who cannot review, a rule matching no
@@ -165,8 +179,15 @@ func Build(in Input) Report {
 	r.Conclusion = worst
 	r.Title = title(worst, in)
 	r.Summary = Clip(b.String(), MaxSummary)
-	r.NeedsComment = len(todo) > 0 || in.Notice != ""
+	if len(in.Reassigned) > 0 {
+		reassignedSection(&b, in.Reassigned)
+		r.Summary = Clip(b.String(), MaxSummary)
+	}
+	r.NeedsComment = len(todo) > 0 || in.Notice != "" || in.ExplainedFor != "" || len(in.Reassigned) > 0
 	r.Comment = comment(todo, in)
+	if in.ExplainedFor != "" {
+		r.Comment = explained(r.Comment, r.Summary, in.ExplainedFor)
+	}
 	return r
 }
 
@@ -214,6 +235,9 @@ func proposedSection(b *strings.Builder, r *Report, p Proposed, todo []string) (
 			fmt.Fprintf(b, "- %s\n", Inert(c, maxText))
 		}
 		b.WriteString("\n")
+	}
+	if p.Err == nil && p.WhatIf != "" {
+		b.WriteString(Clip(p.WhatIf, maxWhatIf) + "\n")
 	}
 	return todo, blocking
 }
@@ -304,6 +328,9 @@ func reviewersSection(b *strings.Builder, out reviewers.Output, mode policy.Mode
 	shown := 0
 	for _, rule := range out.Rules {
 		if rule.State == "not-matched" {
+			if rule.Unmet != "" { // its paths matched but its `when` did not hold
+				fmt.Fprintf(b, "- rule **%s**: not applied — condition not met: %s\n", Inert(rule.Name, maxName), Inert(rule.Unmet, maxText))
+			}
 			continue
 		}
 		shown++
@@ -319,6 +346,9 @@ func reviewersSection(b *strings.Builder, out reviewers.Output, mode policy.Mode
 		b.WriteString("\n")
 		for _, a := range rule.Assigned {
 			fmt.Fprintf(b, "  - %s\n", Inert(a.Reason, maxText))
+		}
+		for _, c := range rule.Considered {
+			fmt.Fprintf(b, "  - considered: %s\n", Inert(c, maxText))
 		}
 	}
 	if shown == 0 {
@@ -365,6 +395,27 @@ func title(conclusion string, in Input) string {
 // commentFooter ends a comment with a to-do list.
 const commentFooter = "\nEdit the description; this comment and the `review-policy` check update by themselves.\n"
 
+// reassignedSection lists the app's withdrawn review requests.
+func reassignedSection(b *strings.Builder, lines []string) {
+	b.WriteString("## Reassigned\n")
+	for _, l := range lines {
+		fmt.Fprintf(b, "- 🔁 %s\n", Inert(l, maxText))
+	}
+	b.WriteString("\n")
+}
+
+// explained adds the whole decision to the sticky comment, as asked with
+// "/reviewpolicy explain"; the check's summary is already inert.
+func explained(comment, summary, by string) string {
+	var b strings.Builder
+	b.WriteString(comment)
+	fmt.Fprintf(&b, "\n<details open><summary>The current decision and its reasons (asked by %s)</summary>\n\n",
+		Inert(by, maxName))
+	b.WriteString(summary)
+	b.WriteString("\n</details>\n")
+	return Clip(b.String(), MaxComment)
+}
+
 func comment(todo []string, in Input) string {
 	var b strings.Builder
 	b.WriteString(Marker + "\n")
@@ -374,6 +425,9 @@ func comment(todo []string, in Input) string {
 			b.WriteString(" " + ms)
 		}
 		b.WriteString("\n\n")
+	}
+	for _, l := range in.Reassigned {
+		fmt.Fprintf(&b, "🔁 %s\n\n", Inert(l, maxText))
 	}
 	if len(todo) == 0 {
 		b.WriteString("✅ **Review policy**: the description has everything it needs. Thank you!\n")

@@ -14,6 +14,17 @@ import (
 // and none matching, against the 3,000 files GitHub lists at most. It
 // measures what the caps allow one evaluation to cost; it is not a target.
 func BenchmarkDecideWorstAccepted(b *testing.B) {
+	f := worstAccepted(b)
+	b.ReportAllocs()
+	for b.Loop() {
+		if d := Decide(f, now); d.Reviewers == nil || len(d.Reviewers.Request) != 0 {
+			b.Fatalf("a rule matched: %+v", d.Reviewers)
+		}
+	}
+}
+
+// worstAccepted builds the facts of BenchmarkDecideWorstAccepted.
+func worstAccepted(tb testing.TB) Facts {
 	var src strings.Builder
 	src.WriteString("version: 1\nreviewers:\n  rules:\n")
 	perRule := policy.MaxGlobWork / policy.MaxRules
@@ -26,19 +37,13 @@ func BenchmarkDecideWorstAccepted(b *testing.B) {
 	}
 	p, err := policy.Parse("p.yml", []byte(src.String()))
 	if err != nil {
-		b.Fatal(err)
+		tb.Fatal(err)
 	}
 	files := make([]string, maxFiles)
 	for i := range files {
 		files[i] = fmt.Sprintf("services/svc%d/internal/a/b/c/d/pkg%d/very/deep/tree/of/dirs/file%d.go", i%50, i%7, i)
 	}
-	f := Facts{Policy: p, Repo: "o/r", PR: policy.PullRequest{Number: 1, Author: "carol", Files: files}, Rotation: map[string]int{}}
-	b.ReportAllocs()
-	for b.Loop() {
-		if d := Decide(f, now); d.Reviewers == nil || len(d.Reviewers.Request) != 0 {
-			b.Fatalf("a rule matched: %+v", d.Reviewers)
-		}
-	}
+	return Facts{Policy: p, Repo: "o/r", PR: policy.PullRequest{Number: 1, Author: "carol", Files: files}, Rotation: map[string]int{}}
 }
 
 // BenchmarkDecideLargeCodeowners: `codeowners: true` with a CODEOWNERS of

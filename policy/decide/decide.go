@@ -4,12 +4,14 @@
 package decide
 
 import (
+	"context"
 	"fmt"
 	"strings"
 	"time"
 
 	"github.com/reviewpolicy/reviewpolicy/policy"
 	"github.com/reviewpolicy/reviewpolicy/policy/check"
+	"github.com/reviewpolicy/reviewpolicy/policy/expertise"
 	"github.com/reviewpolicy/reviewpolicy/policy/reviewers"
 	"github.com/reviewpolicy/reviewpolicy/policy/sla"
 	"github.com/reviewpolicy/reviewpolicy/policy/template"
@@ -42,15 +44,43 @@ type Facts struct {
 	CannotReview   map[string]bool
 	DoneRules      []string       // rules covered by an earlier evaluation
 	Rotation       map[string]int // round-robin counters as stored
+	// Expertise is the repository's history for the expertise strategy.
+	Expertise *expertise.History
+
+	// Commands given in comments (package command) that were allowed:
+	// Explain names who last asked for an explanation ("" nobody);
+	// TemplateSkip is a lead's skip of the template area for the current
+	// head; Snoozes are every snooze, oldest first.
+	Explain      string
+	TemplateSkip *Given
+	Snoozes      []Snooze
+	// Prefer: people named with "/reviewpolicy reassign @login".
+	Prefer []string
+	// Reassigned says, one line each, which requests of the app were
+	// withdrawn and why (reviewers.reassign_after or a command).
+	Reassigned []string
 
 	// Clock is the SLA clock as stored; ClockFound is false before the first.
 	Clock      sla.Clock
 	ClockFound bool
 }
 
+// Given is who gave a command and why.
+type Given struct{ By, Reason string }
+
+// Snooze is one "/reviewpolicy snooze": the SLA clock does not count the
+// working time from At for For.
+type Snooze struct {
+	Given
+	At  time.Time
+	For time.Duration
+}
+
 // Decision is what the evaluation decided.
 type Decision struct {
 	Report check.Report
+	// Template is the template area's result; nil when the area is off.
+	Template *template.Result
 	// Reviewers is nil when the area is off; Reviewers.Request are the
 	// people to ask now (none for drafts).
 	Reviewers *reviewers.Output
@@ -71,19 +101,36 @@ type Clock struct {
 
 // Decide evaluates the pull request at now.
 func Decide(f Facts, now time.Time) Decision {
+	d, _ := DecideContext(context.Background(), f, now)
+	return d
+}
+
+// DecideContext is Decide that stops with ctx's error when ctx ends during
+// the evaluation: a policy may pair many globs with many files, and the
+// server's job_timeout must hold.
+func DecideContext(ctx context.Context, f Facts, now time.Time) (Decision, error) {
 	p := f.Policy
 	if f.Closed {
-		return Decision{SLA: clockOf(f, false, now)}
+		return Decision{SLA: clockOf(f, false, now)}, nil
 	}
 	in := check.Input{Policy: p, PolicySource: f.PolicySource, PolicyErr: f.PolicyErr, Proposed: f.Proposed}
 	var d Decision
 	if p != nil {
 		if p.Template != nil && p.Enforcement.Template != policy.ModeOff {
-			res := template.Evaluate(p.Template, f.PR, f.Template)
-			in.Template = &res
+			res, err := template.EvaluateContext(ctx, p.Template, f.PR, f.Template)
+			if err != nil {
+				return Decision{}, err
+			}
+			if g := f.TemplateSkip; g != nil {
+				res = template.Result{Skipped: fmt.Sprintf("skipped for this head by %s (a lead): %s", g.By, g.Reason)}
+			}
+			d.Template, in.Template = &res, &res
 		}
 		if p.Reviewers != nil && p.Enforcement.Reviewers != policy.ModeOff {
-			out := reviewers.Select(ReviewersInput(f, now))
+			out, err := reviewers.SelectContext(ctx, ReviewersInput(f, now))
+			if err != nil {
+				return Decision{}, err
+			}
 			if f.PR.Draft {
 				out.Request, out.Rotation = nil, nil // report what would happen, ask nobody yet
 			}
@@ -96,15 +143,16 @@ func Decide(f Facts, now time.Time) Decision {
 			in.Notice, in.Mentions = notice(f, d, st, now)
 		}
 	}
+	in.ExplainedFor, in.Reassigned = f.Explain, f.Reassigned
 	d.Report = check.Build(in)
-	return d
+	return d, nil
 }
 
 // ReviewersInput is the reviewer selection's view of the facts.
 func ReviewersInput(f Facts, now time.Time) reviewers.Input {
 	return reviewers.Input{Policy: f.Policy, PR: f.PR, Repo: f.Repo, Teams: f.Teams, CodeOwners: f.CodeOwners, ParsedCodeowners: f.Codeowners,
 		CannotReview: f.CannotReview, Busy: f.Busy, Load: f.Load, Rotation: f.Rotation, Requested: f.Requested,
-		Removed: f.Removed, DoneRules: f.DoneRules, Reviews: f.Reviews, Now: now}
+		Removed: f.Removed, DoneRules: f.DoneRules, Reviews: f.Reviews, Now: now, Expertise: f.Expertise, Prefer: f.Prefer}
 }
 
 // clockOf derives the SLA clock from the pull request as it is now, so a
@@ -127,6 +175,10 @@ func clockOf(f Facts, requesting bool, now time.Time) *Clock {
 		c, _ = c.Pause(now, p.SLA)
 	case requesting || len(f.Requested) > 0 || len(f.RequestedTeams) > 0:
 		c, _ = c.Start(now)
+	}
+	for _, s := range f.Snoozes[min(c.Snoozes, len(f.Snoozes)):] {
+		c = c.Snooze(s.At, s.At.Add(s.For), p.SLA,
+			fmt.Sprintf("snoozed %s by %s: %s", sla.FormatDuration(s.For), s.By, s.Reason))
 	}
 	out := &Clock{Clock: c, Changed: !f.ClockFound || c != before, Restarted: !f.ClockFound || c.Generation != before.Generation}
 	if before.State != sla.Reviewed && c.State == sla.Reviewed && !c.StartedAt.IsZero() {

@@ -6,9 +6,9 @@ import (
 	"regexp"
 	"slices"
 	"strings"
-	"sync"
 	"unicode"
-	"unicode/utf8"
+
+	"github.com/reviewpolicy/reviewpolicy/policy/pathglob"
 )
 
 // MaxCodeownersSize is the size from which GitHub ignores a CODEOWNERS file:
@@ -23,7 +23,7 @@ const MaxCodeownersSize = 3 << 20
 const maxPatternLen = 4096
 
 // matchBudget bounds the work of matching one set of paths to about a
-// second (see the cost constants). Real files stay far below it: anchored
+// second (in pathglob's units of work). Real files stay far below it: anchored
 // patterns are only tried on paths under their literal directories (see
 // ownerNode), so a 20,000-line file of paths costs a few units per changed
 // file. A hostile file of patterns that can match anywhere hits it, and
@@ -51,44 +51,9 @@ const maxSkippedKept = 20
 
 type ownerRule struct {
 	line    int
-	pattern string
-	source  string   // the regular expression, compiled on first use
-	need    string   // a literal every match contains; a cheap pre-check
+	pattern *pathglob.Pattern
 	owners  []string // "@user", "@org/team" or an e-mail address, as written
-
-	// Most rules are never tried (the trie and the pre-check rule them
-	// out), so compiling lazily keeps parsing a large file cheap.
-	once sync.Once
-	re   *regexp.Regexp // nil when the expression did not compile
 }
-
-// match reports whether path matches r, spending budget units; a first
-// test also pays for the compilation.
-func (r *ownerRule) match(path string, budget *int) bool {
-	*budget -= costPreCheck
-	if !strings.Contains(path, r.need) {
-		return false
-	}
-	compiled := true
-	r.once.Do(func() {
-		compiled = false
-		r.re, _ = regexp.Compile(r.source)
-	})
-	*budget -= costTest + len(r.source)*len(path)/16
-	if !compiled {
-		*budget -= costCompile + 2*len(r.source)
-	}
-	return r.re != nil && r.re.MatchString(path)
-}
-
-// Budget units are roughly 25 ns of work each (measured: a pre-check and
-// the step to the next candidate); RE2 steps through the expression for
-// every byte of the path in the worst case.
-const (
-	costPreCheck = 1
-	costTest     = 30
-	costCompile  = 1500
-)
 
 // ownerNode is a trie over literal path segments. An anchored pattern such
 // as "/services/api/*.go" can only match paths under services/api, so it is
@@ -114,15 +79,11 @@ var (
 // MaxCodeownersSize bytes or more is ignored whole, as GitHub ignores it:
 // the result owns nothing and Ignored says why.
 //
-// Patterns follow GitHub's gitignore-like rules: a pattern with a slash at
-// the start or in the middle is anchored at the repository root, otherwise
-// it matches at any depth; a trailing slash matches only directories; a
-// pattern matches a file or any directory above it, except that a final
-// "/*" matches only the files directly inside. GitHub documents three
-// gitignore features that do not work in CODEOWNERS, and their lines are
-// skipped: "!" negation, "[ ]" ranges, and "\#" to escape a pattern that
-// starts with "#" (a line starting with "#" is a comment). "\ " escapes a
-// space inside a pattern.
+// Patterns mean what package pathglob says, the meaning policies' paths
+// share. GitHub documents three gitignore features that do not work in
+// CODEOWNERS, and their lines are skipped: "!" negation, "[ ]" ranges, and
+// "\#" to escape a pattern that starts with "#" (a line starting with "#"
+// is a comment). "\ " escapes a space inside a pattern.
 // Owners are @user, @org/team and e-mail addresses; a pattern with no owners
 // un-owns the files it matches.
 func ParseCodeowners(text string) (*Codeowners, []error) {
@@ -179,7 +140,7 @@ func (c *Codeowners) Skipped() ([]error, int) {
 func (c *Codeowners) add(r *ownerRule) {
 	i := int32(len(c.rules))
 	c.rules = append(c.rules, r)
-	dirs := literalDirs(r.pattern)
+	dirs := r.pattern.Dirs()
 	if len(dirs) == 0 {
 		c.floating = append(c.floating, i)
 		return
@@ -197,26 +158,6 @@ func (c *Codeowners) add(r *ownerRule) {
 		node = next
 	}
 	node.rules = append(node.rules, i)
-}
-
-// literalDirs returns the leading path segments every match of an anchored
-// pattern starts with, or nil for a pattern that can match at any depth or
-// starts with a wildcard.
-func literalDirs(p string) []string {
-	anchored := strings.HasPrefix(p, "/")
-	p = strings.Trim(p, "/")
-	segs := strings.Split(p, "/")
-	if !anchored && len(segs) < 2 {
-		return nil
-	}
-	var dirs []string
-	for _, s := range segs {
-		if strings.ContainsAny(s, `*?\`) {
-			break
-		}
-		dirs = append(dirs, s)
-	}
-	return dirs
 }
 
 // splitFields splits a line at whitespace that no backslash escapes; the
@@ -249,15 +190,14 @@ func splitFields(line string) []string {
 }
 
 func parseOwnerLine(fields []string) (*ownerRule, error) {
-	r := &ownerRule{pattern: fields[0]}
-	if len(r.pattern) > maxPatternLen {
+	if len(fields[0]) > maxPatternLen {
 		return nil, fmt.Errorf("pattern longer than %d bytes", maxPatternLen)
 	}
-	var err error
-	if r.source, err = ownersPatternRegexp(r.pattern); err != nil {
-		return nil, fmt.Errorf("pattern %q: %w", r.pattern, err)
+	pattern, err := pathglob.Compile(fields[0], pathglob.Codeowners)
+	if err != nil {
+		return nil, fmt.Errorf("pattern %q: %w", fields[0], err)
 	}
-	r.need = longestLiteral(r.pattern)
+	r := &ownerRule{pattern: pattern}
 	for _, f := range fields[1:] {
 		switch {
 		case strings.HasPrefix(f, "#"): // inline comment
@@ -269,128 +209,6 @@ func parseOwnerLine(fields []string) (*ownerRule, error) {
 		}
 	}
 	return r, nil
-}
-
-// ownersPatternRegexp turns a CODEOWNERS pattern into an anchored regular
-// expression. RE2 matches in time linear in the path, whatever the pattern.
-func ownersPatternRegexp(p string) (string, error) {
-	switch {
-	case strings.HasPrefix(p, `\#`):
-		return "", errors.New(`escaping a leading "#" with "\" does not work in CODEOWNERS`)
-	case strings.HasPrefix(p, "!"):
-		return "", errors.New("negation (!) does not work in CODEOWNERS")
-	case strings.ContainsAny(p, "[]"):
-		return "", errors.New("character ranges ([ ]) do not work in CODEOWNERS")
-	case strings.Contains(p, "***"):
-		return "", errors.New("three consecutive asterisks")
-	}
-	anchored := strings.HasPrefix(p, "/")
-	p = strings.TrimPrefix(p, "/")
-	dirOnly := strings.HasSuffix(p, "/")
-	p = strings.TrimSuffix(p, "/")
-	if p == "" {
-		return "", errors.New("empty pattern")
-	}
-	segs := strings.Split(p, "/")
-	anchored = anchored || len(segs) > 1
-	if !anchored && segs[0] != "**" {
-		segs = append([]string{"**"}, segs...)
-	}
-	if dirOnly {
-		segs = append(segs, "**") // "dir/" is "everything inside dir"
-	}
-	return patternRegexp(segs), nil
-}
-
-// patternRegexp writes the regular expression of a pattern's segments.
-func patternRegexp(segs []string) string {
-	var b strings.Builder
-	b.WriteString(`\A`)
-	last := len(segs) - 1
-	needSlash := false
-	for i, s := range segs {
-		switch {
-		case s == "**" && i == 0 && i == last:
-			b.WriteString(`.+`)
-		case s == "**" && i == 0:
-			b.WriteString(`(?:.+/)?`) // any leading directories, or none
-		case s == "**" && i == last:
-			b.WriteString(`/.+`) // anything inside
-		case s == "**":
-			b.WriteString(`(?:/.+)?`) // zero or more directories between
-			needSlash = true
-		default:
-			if needSlash {
-				b.WriteString("/")
-			}
-			b.WriteString(segmentRegexp(s))
-			// A name also matches everything below it when it is a
-			// directory; GitHub makes an exception for a final lone "*".
-			if i == last && s != "*" {
-				b.WriteString(`(?:/.+)?`)
-			}
-			needSlash = true
-		}
-	}
-	b.WriteString(`\z`)
-	return b.String()
-}
-
-// segmentRegexp translates one path segment (no "/", not "**").
-func segmentRegexp(s string) string {
-	if s == "*" {
-		return `[^/]+`
-	}
-	var b strings.Builder
-	escaped := false
-	for _, r := range s {
-		switch {
-		case escaped:
-			b.WriteString(regexp.QuoteMeta(string(r)))
-			escaped = false
-		case r == '\\':
-			escaped = true
-		case r == '*':
-			b.WriteString(`[^/]*`)
-		case r == '?':
-			b.WriteString(`[^/]`)
-		default:
-			b.WriteString(regexp.QuoteMeta(string(r)))
-		}
-	}
-	return b.String()
-}
-
-// longestLiteral is the longest run of literal text (escapes resolved, no
-// "/") in a pattern: every path it matches contains it.
-func longestLiteral(p string) string {
-	var best string
-	var b strings.Builder
-	flush := func() {
-		if b.Len() > len(best) {
-			best = b.String()
-		}
-		b.Reset()
-	}
-	escaped := false
-	for _, r := range p {
-		switch {
-		case escaped && r != utf8.RuneError:
-			b.WriteRune(r)
-			escaped = false
-		case r == '\\' && !escaped:
-			escaped = true
-		case r == '*' || r == '?' || r == '/' || r == utf8.RuneError:
-			escaped = false
-			// RE2 reads an invalid byte as U+FFFD in both the pattern and
-			// the path, so such a byte is no literal to look for.
-			flush()
-		default:
-			b.WriteRune(r)
-		}
-	}
-	flush()
-	return best
 }
 
 // Owners returns the owners of path (as written) from the last matching
@@ -453,7 +271,7 @@ func (c *Codeowners) lastMatch(path string, budget *int) (int, error) {
 		}
 		idx := lists[best][pos[best]]
 		pos[best]--
-		if c.rules[idx].match(path, budget) {
+		if c.rules[idx].pattern.MatchBudget(path, budget) {
 			return int(idx), nil
 		}
 		if *budget < 0 {

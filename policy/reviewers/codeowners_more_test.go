@@ -1,6 +1,7 @@
 package reviewers
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -177,7 +178,7 @@ func TestCodeownersSizeLimit(t *testing.T) {
 // naiveOwners is the specification of matching: every rule, last first.
 func naiveOwners(rules []*ownerRule, path string) []string {
 	for i := len(rules) - 1; i >= 0; i-- {
-		if regexp.MustCompile(rules[i].source).MatchString(path) {
+		if regexp.MustCompile(rules[i].pattern.Source()).MatchString(path) {
 			return rules[i].owners
 		}
 	}
@@ -224,34 +225,41 @@ func TestCodeownersIndexAgreesWithNaive(t *testing.T) {
 // TestCodeownersHostileFilesBounded feeds files built to be slow: a
 // pattern as long as allowed, every line a pattern that can match
 // anywhere, and deep anchored trees. Each parses and matches 3,000 paths
-// within a bound, answering or saying it would take too long.
+// within the work bound, answering or saying it would take too long. The
+// bound is counted in units of work, not read off a clock (times are
+// logged): the benchmarks in policy/decide measure the time.
 func TestCodeownersHostileFilesBounded(t *testing.T) {
 	t.Parallel()
 	var paths []string
 	for i := range 3000 {
-		paths = append(paths, fmt.Sprintf("dir%d/sub/%s/file%d.txt", i%50, strings.Repeat("a", 60), i))
+		// Each path holds every literal of the hostile patterns ("a", "z"), so
+		// that no pre-check rules them out.
+		paths = append(paths, fmt.Sprintf("dir%d/sub/%s/file%d.zip", i%50, strings.Repeat("a", 60), i))
 	}
 	star := strings.Repeat("*a", maxPatternLen/2-1) + "*z"
+	size := MaxCodeownersSize
+	if raceEnabled {
+		size = 1 << 20 // still far over the bound for the floating and long ones
+	}
 	var floating, anchored, longLine strings.Builder
-	for i := 0; floating.Len() < MaxCodeownersSize-100; i++ {
+	for i := 0; floating.Len() < size-100; i++ {
 		fmt.Fprintf(&floating, "*a*%d*b @u%d\n", i, i)
 	}
-	for i := 0; anchored.Len() < MaxCodeownersSize-100; i++ {
+	for i := 0; anchored.Len() < size-100; i++ {
 		fmt.Fprintf(&anchored, "/dir%d/sub/*/file%d.md @u%d\n", i%50, i, i)
 	}
-	for longLine.Len() < MaxCodeownersSize-maxPatternLen-100 {
+	for longLine.Len() < size-maxPatternLen-100 {
 		longLine.WriteString(star + " @u\n")
 	}
 	tests := []struct {
-		name     string
-		text     string
-		tooSlow  bool // matching must give up rather than answer
-		maxDelay time.Duration
+		name    string
+		text    string
+		tooSlow bool // matching must give up rather than answer
 	}{
-		{"floating", floating.String(), true, time.Minute},
-		{"anchored", anchored.String(), false, time.Minute},
-		{"long patterns", longLine.String(), true, time.Minute},
-		{"over-long pattern", strings.Repeat("a", maxPatternLen+1) + " @u\n* @v", false, time.Second},
+		{"floating", floating.String(), true},
+		{"anchored", anchored.String(), false},
+		{"long patterns", longLine.String(), true},
+		{"over-long pattern", strings.Repeat("a", maxPatternLen+1) + " @u\n* @v", false},
 	}
 	for _, tt := range tests {
 		start := time.Now()
@@ -260,9 +268,6 @@ func TestCodeownersHostileFilesBounded(t *testing.T) {
 		owners, err := co.Match(paths)
 		took := time.Since(start)
 		t.Logf("%s: %d rules, parsed in %v, matched in %v, err %v", tt.name, len(co.rules), parsed, took-parsed, err)
-		if took > tt.maxDelay {
-			t.Errorf("%s: took %v, bound %v", tt.name, took, tt.maxDelay)
-		}
 		if gaveUp := errors.Is(err, ErrCodeownersTooCostly); gaveUp != tt.tooSlow {
 			t.Errorf("%s: err = %v, want giving up = %v", tt.name, err, tt.tooSlow)
 		}
@@ -340,6 +345,14 @@ func TestCodeownersIgnoredInSelect(t *testing.T) {
 
 func TestTeamsAndCandidates(t *testing.T) {
 	t.Parallel()
+	ctx := context.Background()
+	must := func(out []string, err error) []string {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return out
+	}
 	p := newPolicy("",
 		policy.Rule{Name: "api", Paths: []string{"api/**"}, Reviewers: []string{"@acme/api", "Dora"}},
 		policy.Rule{Name: "web", Paths: []string{"web/**"}, Reviewers: []string{"@acme/web", "wes"}},
@@ -348,18 +361,18 @@ func TestTeamsAndCandidates(t *testing.T) {
 	files := []string{"api/a.go", "README.md"}
 
 	// CODEOWNERS off: only the matching rule's references.
-	if got := Teams(p, co, files); !slices.Equal(got, []string{"@acme/api"}) {
+	if got := must(Teams(ctx, p, co, files)); !slices.Equal(got, []string{"@acme/api"}) {
 		t.Errorf("codeowners off: Teams = %q", got)
 	}
 	p.Reviewers.Codeowners = true
-	if got := Teams(p, co, files); !slices.Equal(got, []string{"@acme/api", "@acme/backend"}) {
+	if got := must(Teams(ctx, p, co, files)); !slices.Equal(got, []string{"@acme/api", "@acme/backend"}) {
 		t.Errorf("Teams = %q", got)
 	}
 	teams := map[string][]string{"@acme/api": {"Ann", "bob"}, "@acme/backend": {"bob", "Cy"}}
-	if got := Candidates(p, co, files, teams); !slices.Equal(got, []string{"ann", "bob", "cy", "dora", "octocat_acme"}) {
+	if got := must(Candidates(ctx, p, co, files, teams)); !slices.Equal(got, []string{"ann", "bob", "cy", "dora", "octocat_acme"}) {
 		t.Errorf("Candidates = %q", got)
 	}
-	if got := Teams(nil, co, files); got != nil {
+	if got := must(Teams(ctx, nil, co, files)); got != nil {
 		t.Errorf("no policy: Teams = %q", got)
 	}
 }

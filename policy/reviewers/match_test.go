@@ -1,6 +1,7 @@
 package reviewers
 
 import (
+	"context"
 	"fmt"
 	"math/rand/v2"
 	"slices"
@@ -29,7 +30,7 @@ func TestFileIndexEdgeCases(t *testing.T) {
 		"{a,ab}/*.go", "docs/?.md", "[ab]/*.go", "*/logs/**", "nothing/**", "*.md",
 	} {
 		want := naiveMatch([]string{p}, files)
-		if got := newFileIndex(files).match([]string{p}); !slices.Equal(got, want) {
+		if got := newFileIndex(context.Background(), files).match([]string{p}); !slices.Equal(got, want) {
 			t.Errorf("pattern %q: index %v, naive %v", p, got, want)
 		}
 	}
@@ -52,7 +53,7 @@ func TestFileIndexAgreesWithMatchPath(t *testing.T) {
 		}
 		files = append(files, strings.Join(segs, "/"))
 	}
-	idx := newFileIndex(files)
+	idx := newFileIndex(context.Background(), files)
 	for range 2000 {
 		n := 1 + r.IntN(3)
 		segs := make([]string, n)
@@ -72,7 +73,7 @@ func TestFileIndexAgreesWithMatchPath(t *testing.T) {
 func TestFileIndexSeveralPatternsDeduplicates(t *testing.T) {
 	t.Parallel()
 	files := []string{"z.go", "a/b.go", "a/c.txt"}
-	got := newFileIndex(files).match([]string{"a/**", "*.go"})
+	got := newFileIndex(context.Background(), files).match([]string{"a/**", "*.go"})
 	if want := []int{0, 1, 2}; !slices.Equal(got, want) {
 		t.Errorf("got %v, want %v (each file once, in PR order)", got, want)
 	}
@@ -118,7 +119,7 @@ func monorepo() ([]string, []policy.Rule) {
 func TestMonorepoMatchesNaive(t *testing.T) {
 	t.Parallel()
 	files, rules := monorepo()
-	idx := newFileIndex(files)
+	idx := newFileIndex(context.Background(), files)
 	for _, r := range rules[:40] {
 		if got, want := idx.match(r.Paths), naiveMatch(r.Paths, files); !slices.Equal(got, want) {
 			t.Fatalf("rule %s: index %d files, naive %d", r.Name, len(got), len(want))
@@ -132,7 +133,7 @@ func BenchmarkMatch3000Files200Rules(b *testing.B) {
 	files, rules := monorepo()
 	b.ReportAllocs()
 	for b.Loop() {
-		idx := newFileIndex(files)
+		idx := newFileIndex(context.Background(), files)
 		for _, r := range rules {
 			idx.match(r.Paths)
 		}
@@ -155,6 +156,54 @@ func BenchmarkSelect3000Files200Rules(b *testing.B) {
 	for b.Loop() {
 		if out := Select(in); len(out.Request) == 0 {
 			b.Fatal("nobody requested")
+		}
+	}
+}
+
+// TestPolicyPathsMeanWhatCodeownersMeans: a line copied from CODEOWNERS
+// into a rule's paths selects the same files. Before the two shared one
+// matcher, "docs/", "/src/api" and "f*" in a policy matched nothing under
+// those directories, unlike the same lines in CODEOWNERS.
+func TestPolicyPathsMeanWhatCodeownersMeans(t *testing.T) {
+	t.Parallel()
+	files := []string{
+		"docs/a.md", "src/docs/b.md", "src/api/x.go", "src/api/v1/y.go", "src/apis/z.go",
+		"foo/bar.go", "a/fab/c", "afoo", "build/logs/a.log", "x/build/logs/b.log", "apps/web/m.js",
+		"lib.js/inner.txt", "README.md", "docs/x/y.md", "Makefile", "tools/Makefile",
+	}
+	patterns := []string{
+		"docs/", "/docs/", "/src/api", "src/api", "f*", "*.js", "/build/logs/", "docs/*", "apps/",
+		"**/logs", "apps/**", "/README.md", "Makefile", "*", "src/**/*.go", "?oo",
+	}
+	for _, p := range patterns {
+		co, errs := ParseCodeowners(p + " @owner\n")
+		if len(errs) > 0 {
+			t.Fatalf("CODEOWNERS %q: %v", p, errs)
+		}
+		hits := newFileIndex(context.Background(), files).match([]string{p})
+		for i, f := range files {
+			owned := co.Owners(f) != nil
+			if got := policy.MatchPath(p, f); got != owned {
+				t.Errorf("%q on %q: policy %v, CODEOWNERS %v", p, f, got, owned)
+			}
+			if got := slices.Contains(hits, i); got != owned {
+				t.Errorf("%q on %q: rule index %v, CODEOWNERS %v", p, f, got, owned)
+			}
+		}
+	}
+	for p, want := range map[string][]string{
+		"docs/":    {"docs/a.md", "src/docs/b.md", "docs/x/y.md"},
+		"/src/api": {"src/api/x.go", "src/api/v1/y.go"},
+		"f*":       {"foo/bar.go", "a/fab/c"},
+	} {
+		var got []string
+		for _, f := range files {
+			if policy.MatchPath(p, f) {
+				got = append(got, f)
+			}
+		}
+		if !slices.Equal(got, want) {
+			t.Errorf("%q selects %q, want %q", p, got, want)
 		}
 	}
 }

@@ -1,6 +1,7 @@
 package reviewers
 
 import (
+	"context"
 	"slices"
 	"strings"
 
@@ -14,24 +15,32 @@ import (
 // exactly these into Input.Teams, so a team named only in CODEOWNERS is
 // expanded like a rule's team, and teams of rules that cannot match cost
 // no request.
-func Teams(p *policy.Policy, co *Codeowners, files []string) []string {
+func Teams(ctx context.Context, p *policy.Policy, co *Codeowners, files []string) ([]string, error) {
+	refs, err := refsFor(ctx, p, co, files)
+	if err != nil {
+		return nil, err
+	}
 	var out []string
-	for _, ref := range refsFor(p, co, files) {
+	for _, ref := range refs {
 		if isTeam(ref) {
 			out = append(out, strings.ToLower(ref))
 		}
 	}
 	slices.Sort(out)
-	return slices.Compact(out)
+	return slices.Compact(out), nil
 }
 
 // Candidates lists every login (lower-cased, without "@", sorted) Select
 // may ask or weigh for the same pull request: the people the matching rules
 // and the changed files' owners name, and the members of their teams as
 // found in teams (Input.Teams). Load and "busy" look-ups use it.
-func Candidates(p *policy.Policy, co *Codeowners, files []string, teams map[string][]string) []string {
+func Candidates(ctx context.Context, p *policy.Policy, co *Codeowners, files []string, teams map[string][]string) ([]string, error) {
+	refs, err := refsFor(ctx, p, co, files)
+	if err != nil {
+		return nil, err
+	}
 	var out []string
-	for _, ref := range refsFor(p, co, files) {
+	for _, ref := range refs {
 		if isTeam(ref) {
 			for _, m := range teams[strings.ToLower(ref)] {
 				out = append(out, strings.ToLower(m))
@@ -41,25 +50,28 @@ func Candidates(p *policy.Policy, co *Codeowners, files []string, teams map[stri
 		out = append(out, strings.ToLower(strings.TrimPrefix(ref, "@")))
 	}
 	slices.Sort(out)
-	return slices.Compact(out)
+	return slices.Compact(out), nil
 }
 
 // refsFor lists the references (logins and "@org/team", as written) of the
 // rules that match a file and of the files' CODEOWNERS owners; e-mail
 // owners are left out, since nobody can be requested by address.
-func refsFor(p *policy.Policy, co *Codeowners, files []string) []string {
+func refsFor(ctx context.Context, p *policy.Policy, co *Codeowners, files []string) ([]string, error) {
 	if p == nil || p.Reviewers == nil {
-		return nil
+		return nil, nil
 	}
 	var refs []string
-	idx := newFileIndex(files)
+	idx := newFileIndex(ctx, files)
 	for _, r := range p.Reviewers.Rules {
 		if len(idx.match(r.Paths)) > 0 {
 			refs = append(refs, r.Reviewers...)
 		}
 	}
+	if idx.err != nil {
+		return nil, idx.err
+	}
 	if !p.Reviewers.Codeowners {
-		return refs
+		return refs, nil
 	}
 	// A file too costly to match is reported by Select; it needs nobody.
 	owners, _ := co.Match(files)
@@ -70,5 +82,5 @@ func refsFor(p *policy.Policy, co *Codeowners, files []string) []string {
 			}
 		}
 	}
-	return refs
+	return refs, nil
 }

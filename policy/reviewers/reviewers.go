@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/reviewpolicy/reviewpolicy/policy"
+	"github.com/reviewpolicy/reviewpolicy/policy/expertise"
 )
 
 // Rule states reported in RuleResult.State.
@@ -58,6 +59,13 @@ type Input struct {
 	DoneRules    []string       // rules that got requests on an earlier evaluation
 	Reviews      []policy.Review
 	Now          time.Time
+	// Expertise is the repository's review and change history, for the
+	// expertise strategy; nil: nobody has any yet.
+	Expertise *expertise.History
+	// Prefer lists people named with "/reviewpolicy reassign @login": a
+	// rule that needs a reviewer takes them first when they are among its
+	// candidates and may be asked.
+	Prefer []string
 }
 
 // Assignment is one reviewer of one rule.
@@ -77,6 +85,12 @@ type RuleResult struct {
 	Approvals    []string // candidates (author excluded) whose latest review approves
 	State        string   // one of the State constants
 	Why          string   // explanation of the state, "" when there is nothing to add
+	// Considered: with the expertise strategy, the best candidates not
+	// chosen, each with the numbers that ranked them.
+	Considered []string
+	// Unmet: the rule's paths matched but its `when` did not hold (which
+	// part, and the pull request's value); the state is StateNotMatched.
+	Unmet string
 }
 
 // Output is the result of Select.

@@ -2,6 +2,7 @@ package reviewers
 
 import (
 	"cmp"
+	"context"
 	"fmt"
 	"slices"
 	"strings"
@@ -17,6 +18,7 @@ type ruleSpec struct {
 	required int
 	matched  []int  // indexes into the pull request's files
 	note     string // added to Why when the rule matches
+	unmet    string // the part of the rule's `when` the pull request fails; "" when it holds
 }
 
 // candidate is one person a rule may ask.
@@ -29,6 +31,7 @@ type candidate struct {
 // selector carries the per-call state shared by all rules.
 type selector struct {
 	in        Input
+	idx       *fileIndex
 	files     []string
 	author    string // lower-cased
 	requested map[string]bool
@@ -42,11 +45,19 @@ type selector struct {
 
 // Select chooses reviewers for the pull request and reports every rule.
 func Select(in Input) Output {
+	out, _ := SelectContext(context.Background(), in)
+	return out
+}
+
+// SelectContext is Select that stops with ctx's error when ctx ends while
+// it matches rules against files.
+func SelectContext(ctx context.Context, in Input) (Output, error) {
 	if in.Policy == nil || in.Policy.Reviewers == nil {
-		return Output{}
+		return Output{}, nil
 	}
 	s := &selector{
 		in:        in,
+		idx:       newFileIndex(ctx, in.PR.Files),
 		files:     in.PR.Files,
 		author:    strings.ToLower(in.PR.Author),
 		requested: loginSet(in.Requested),
@@ -62,8 +73,15 @@ func Select(in Input) Output {
 		s.hours = in.Policy.SLA.WorkingHours
 	}
 
+	if in.Policy.Reviewers.Strategy == policy.StrategyExpertise && (in.Expertise == nil || in.Expertise.Learning) {
+		s.note(learningNote)
+	}
+	specs := s.specs()
+	if s.idx.err != nil {
+		return Output{}, s.idx.err
+	}
 	requests := make(map[string]string) // key -> login
-	for _, spec := range s.specs() {
+	for _, spec := range specs {
 		res := s.evaluate(spec)
 		for _, a := range res.Assigned {
 			if a.New {
@@ -78,7 +96,7 @@ func Select(in Input) Output {
 	slices.SortFunc(s.out.Request, func(a, b string) int {
 		return strings.Compare(strings.ToLower(a), strings.ToLower(b))
 	})
-	return s.out
+	return s.out, nil
 }
 
 // specs matches the changed files against the policy's rules and, when
@@ -86,7 +104,7 @@ func Select(in Input) Output {
 func (s *selector) specs() []ruleSpec {
 	area := s.in.Policy.Reviewers
 	areaCount := max(area.Count, 1)
-	idx := newFileIndex(s.files)
+	idx := s.idx
 	specs := make([]ruleSpec, 0, len(area.Rules)+1)
 	for _, r := range area.Rules {
 		spec := ruleSpec{
@@ -101,6 +119,11 @@ func (s *selector) specs() []ruleSpec {
 		}
 		if len(r.Reviewers) == 0 {
 			spec.note = "the rule lists no reviewers"
+		}
+		if len(spec.matched) > 0 {
+			if spec.unmet = r.When.Unmet(s.in.PR); spec.unmet != "" {
+				spec.matched = nil
+			}
 		}
 		specs = append(specs, spec)
 	}
@@ -184,6 +207,7 @@ func (s *selector) evaluate(spec ruleSpec) RuleResult {
 	}
 	if len(spec.matched) == 0 {
 		res.State = StateNotMatched
+		res.Unmet = spec.unmet
 		return res
 	}
 
@@ -219,6 +243,7 @@ func (s *selector) evaluate(spec ruleSpec) RuleResult {
 		}
 	}
 
+	s.numbersOfAssigned(spec, cands, &res)
 	need := spec.count - len(res.Assigned)
 	switch {
 	case need <= 0:
@@ -229,7 +254,7 @@ func (s *selector) evaluate(spec ruleSpec) RuleResult {
 		s.finish(&res, notes, true)
 		return res
 	default:
-		for _, p := range s.choose(spec, cands, pool, need) {
+		for _, p := range s.pickFor(spec, cands, pool, need, &res) {
 			s.chosen[p.c.key]++
 			res.Assigned = append(res.Assigned, Assignment{Login: p.c.login, Reason: what(p.c) + "; " + p.why, New: true})
 		}
@@ -239,6 +264,21 @@ func (s *selector) evaluate(spec ruleSpec) RuleResult {
 	}
 	s.finish(&res, notes, false)
 	return res
+}
+
+// pickFor chooses need people of pool for the rule: people named with
+// "/reviewpolicy reassign" first, then by the area's strategy.
+func (s *selector) pickFor(spec ruleSpec, cands, pool []candidate, need int, res *RuleResult) []pick {
+	picks, rest := s.preferred(pool, need)
+	var more []pick
+	switch left := need - len(picks); {
+	case left <= 0:
+	case s.in.Policy.Reviewers.Strategy == policy.StrategyExpertise:
+		more, res.Considered = s.chooseByExpertise(spec, rest, left, len(res.Assigned)+len(picks))
+	default:
+		more = s.choose(spec, cands, rest, left)
+	}
+	return append(picks, more...)
 }
 
 // finish sets the state from assignments and approvals. A draft with nobody
@@ -303,6 +343,8 @@ func (s *selector) exclusion(c candidate) string {
 		return "unable to review this repository"
 	case s.in.Policy.People[c.key].Away:
 		return "away"
+	case s.in.Policy.Reviewers.MaxOpenRequests > 0 && s.open(c) >= s.in.Policy.Reviewers.MaxOpenRequests:
+		return fmt.Sprintf("at max_open_requests (%d)", s.in.Policy.Reviewers.MaxOpenRequests)
 	}
 	return ""
 }

@@ -443,3 +443,37 @@ func TestDraftRequestsNobody(t *testing.T) {
 		t.Errorf("draft: request %v state %q why %q", out.Request, res.State, res.Why)
 	}
 }
+
+func TestRuleConditions(t *testing.T) {
+	t.Parallel()
+	leads := policy.Rule{Name: "big-changes", Paths: []string{"**"}, Reviewers: []string{"lead"}, RequiredApprovals: 1,
+		When: &policy.Condition{LinesChanged: &policy.Comparison{Op: ">", N: 500}}}
+	p := newPolicy(policy.StrategyLoadBalance, backend, leads)
+
+	in := newInput(p, "svc/a.go")
+	in.PR.LinesChanged = 120
+	out := Select(in)
+	r := rule(t, out, "big-changes")
+	if r.State != StateNotMatched || r.Unmet != "lines_changed >500 (120 lines changed)" {
+		t.Errorf("120 lines: state %s, unmet %q", r.State, r.Unmet)
+	}
+	if slices.Contains(out.Request, "lead") {
+		t.Errorf("lead requested for a small change: %v", out.Request)
+	}
+
+	in.PR.LinesChanged = 600
+	out = Select(in)
+	if r := rule(t, out, "big-changes"); r.State != StateWaiting || r.Unmet != "" {
+		t.Errorf("600 lines: state %s, unmet %q", r.State, r.Unmet)
+	}
+	if !slices.Contains(out.Request, "lead") {
+		t.Errorf("lead not requested for 600 lines: %v", out.Request)
+	}
+
+	// A rule whose paths do not match says nothing about its condition.
+	in = newInput(newPolicy(policy.StrategyLoadBalance, policy.Rule{Name: "docs", Paths: []string{"docs/**"},
+		Reviewers: []string{"x"}, When: leads.When}), "svc/a.go")
+	if r := rule(t, Select(in), "docs"); r.Unmet != "" {
+		t.Errorf("paths did not match, yet unmet %q", r.Unmet)
+	}
+}

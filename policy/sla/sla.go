@@ -46,7 +46,35 @@ type Clock struct {
 	// Generation bumps whenever the deadline may move. Timers carry it, so
 	// a timer whose generation differs from the stored clock's is stale.
 	Generation int `json:"generation"`
+	// Snoozed is the working time that snoozes ("/reviewpolicy snooze")
+	// gave back: it is added to the time allowed. Snoozes counts the snoozes
+	// applied, so applying the list again changes nothing; SnoozeNote says
+	// who snoozed last and why.
+	Snoozed    time.Duration `json:"snoozed,omitempty"`
+	Snoozes    int           `json:"snoozes,omitempty"`
+	SnoozeNote string        `json:"snooze_note,omitempty"`
 }
+
+// Snooze pauses the clock from from to until: the working time between
+// them no longer counts. note ("snoozed 4h by lee: waiting for the vendor")
+// is shown with the status. A clock not started (nothing counts yet) or
+// final (reviewed, closed) only counts the snooze as applied. The new
+// Generation makes earlier timers stale.
+func (c Clock) Snooze(from, until time.Time, p *policy.SLAPolicy, note string) Clock {
+	c.Snoozes++
+	switch c.state() {
+	case Idle, Reviewed, Closed:
+		return c
+	}
+	wh, hol := hours(p)
+	c.Snoozed += Between(from, until, wh, hol)
+	c.SnoozeNote = note
+	c.Generation++
+	return c
+}
+
+// allowed is the working time the first review may take.
+func (c Clock) allowed(p *policy.SLAPolicy) time.Duration { return firstReview(p) + c.Snoozed }
 
 func (c Clock) state() State {
 	if c.State == "" {
@@ -127,7 +155,7 @@ func Timers(p *policy.SLAPolicy, c Clock) (remindAt, breachAt time.Time) {
 		return time.Time{}, time.Time{}
 	}
 	wh, hol := hours(p)
-	left := firstReview(p) - c.Elapsed
+	left := c.allowed(p) - c.Elapsed
 	breachAt = Deadline(c.RunningSince, left, wh, hol)
 	if p != nil && p.RemindBefore > 0 && left > p.RemindBefore {
 		remindAt = Deadline(c.RunningSince, left-p.RemindBefore, wh, hol)
@@ -159,7 +187,7 @@ func (s Status) OK() bool { return !s.Breached }
 // late, matching the breach timer that already fired.
 func Evaluate(p *policy.SLAPolicy, c Clock, now time.Time) Status {
 	wh, hol := hours(p)
-	due := firstReview(p)
+	due := c.allowed(p)
 	s := Status{State: c.state()}
 	switch s.State {
 	case Idle:
@@ -205,6 +233,9 @@ func Evaluate(p *policy.SLAPolicy, c Clock, now time.Time) Status {
 		s.Summary = "closed before a first review"
 	default:
 		s.Summary = fmt.Sprintf("unknown SLA state %q", string(s.State))
+	}
+	if c.SnoozeNote != "" && (s.State == Running || s.State == Paused) {
+		s.Summary += "; " + c.SnoozeNote
 	}
 	return s
 }

@@ -32,6 +32,7 @@
 package template
 
 import (
+	"context"
 	"fmt"
 	"regexp"
 	"regexp/syntax"
@@ -101,16 +102,27 @@ func (r Result) OK() bool {
 // pull-request template (as read from the base branch), "" when it has none.
 // A nil tp means the policy has no template area: the result is OK.
 func Evaluate(tp *policy.TemplatePolicy, pr policy.PullRequest, repoTemplate string) Result {
+	r, _ := EvaluateContext(context.Background(), tp, pr, repoTemplate)
+	return r
+}
+
+// EvaluateContext is Evaluate that stops with ctx's error when ctx ends
+// while sections' paths are matched against the changed files.
+func EvaluateContext(ctx context.Context, tp *policy.TemplatePolicy, pr policy.PullRequest, repoTemplate string) (Result, error) {
 	if tp == nil {
-		return Result{}
+		return Result{}, nil
 	}
 	if why := skipReason(tp.Skip, pr); why != "" {
-		return Result{Skipped: why}
+		return Result{Skipped: why}, nil
 	}
 	body, tmpl := parse(pr.Body), parse(repoTemplate)
 	var items []Item
 	for _, s := range tp.Sections {
-		if required(s.When, pr) {
+		req, err := required(ctx, s.When, pr)
+		if err != nil {
+			return Result{}, err
+		}
+		if req {
 			items = append(items, evalSection(s, &body, &tmpl))
 		}
 	}
@@ -120,7 +132,7 @@ func Evaluate(tp *policy.TemplatePolicy, pr policy.PullRequest, repoTemplate str
 	if tp.Checklist == policy.ChecklistAll {
 		items = append(items, evalChecklist(&body, &tmpl))
 	}
-	return Result{Items: items}
+	return Result{Items: items}, nil
 }
 
 // skipReason says why the area does not judge pr, or "".
@@ -150,17 +162,38 @@ func containsFold(list []string, s string) bool {
 }
 
 // required reports whether a section with condition c applies to pr.
-func required(c *policy.Condition, pr policy.PullRequest) bool {
+// Paths are matched here, where the context can stop a long list; the
+// rest of the condition (labels, sizes, authors) is policy.Condition's.
+func required(ctx context.Context, c *policy.Condition, pr policy.PullRequest) (bool, error) {
 	if c == nil {
-		return true
+		return true, nil
 	}
-	if len(c.Paths) > 0 && !slices.ContainsFunc(pr.Files, func(f string) bool { return policy.MatchAny(c.Paths, f) }) {
-		return false
+	if len(c.Paths) > 0 {
+		hit, err := anyFileMatches(ctx, c.Paths, pr.Files)
+		if !hit || err != nil {
+			return false, err
+		}
 	}
-	if len(c.Labels) > 0 && !slices.ContainsFunc(pr.Labels, func(l string) bool { return containsFold(c.Labels, l) }) {
-		return false
+	rest := *c
+	rest.Paths = nil
+	return rest.Holds(pr), nil
+}
+
+// checkEvery is how many files are matched between looks at the context.
+const checkEvery = 256
+
+func anyFileMatches(ctx context.Context, globs, files []string) (bool, error) {
+	for i, f := range files {
+		if i%checkEvery == 0 {
+			if err := ctx.Err(); err != nil {
+				return false, err
+			}
+		}
+		if policy.MatchAny(globs, f) {
+			return true, nil
+		}
 	}
-	return true
+	return false, nil
 }
 
 // templateLines returns the keys of the visible lines of the template

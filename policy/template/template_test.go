@@ -644,3 +644,26 @@ func FuzzEvaluate(f *testing.F) {
 		}
 	})
 }
+
+func TestEvaluate_sizeAndAuthorConditions(t *testing.T) {
+	t.Parallel()
+	tp := &policy.TemplatePolicy{Sections: []policy.Section{
+		{Heading: "Rollout plan", When: &policy.Condition{LinesChanged: &policy.Comparison{Op: ">", N: 500}}},
+		{Heading: "Onboarding", When: &policy.Condition{AuthorFirstTime: true, Authors: []string{"@acme/interns"}}},
+	}}
+	tests := []struct {
+		name string
+		pr   policy.PullRequest
+		want map[string]want
+	}{
+		{"small change by a regular", policy.PullRequest{LinesChanged: 20}, map[string]want{}},
+		{"600 lines", policy.PullRequest{LinesChanged: 600}, map[string]want{"Rollout plan": {Missing, ""}}},
+		{"first-time author", policy.PullRequest{FirstTime: true}, map[string]want{"Onboarding": {Missing, ""}}},
+		{"intern", policy.PullRequest{AuthorTeams: []string{"@acme/interns"}, LinesChanged: 501},
+			map[string]want{"Onboarding": {Missing, ""}, "Rollout plan": {Missing, ""}}},
+	}
+	for _, tt := range tests {
+		tt.pr.Body = "## Notes\ntext"
+		check(t, Evaluate(tp, tt.pr, ""), tt.want)
+	}
+}

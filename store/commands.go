@@ -1,0 +1,122 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// CommandRow is one command line of a pull request comment.
+type CommandRow struct {
+	CommentID int64
+	Line      int
+	Kind      string
+	Actor     string
+	OK        bool
+	For       time.Duration // snooze
+	Reason    string
+	HeadSHA   string // skip template: the head it was given for
+	Target    string // reassign: the login named, "" none
+	At        time.Time
+}
+
+// maxCommandRows bounds what one evaluation reads of a pull request's
+// commands: the latest ones matter.
+const maxCommandRows = 200
+
+// AddCommands records a comment's commands. A comment recorded before
+// (a redelivery, or two deliveries at once) keeps its first rows: the
+// command takes effect once. first is true for the one call that recorded
+// them.
+func (s *Store) AddCommands(ctx context.Context, repoID int64, number int, rows []CommandRow) (first bool, err error) {
+	const q = `INSERT INTO pr_commands (repo_id, number, comment_id, line, kind, actor, ok, seconds, reason, head_sha, target, at)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) ON CONFLICT (repo_id, comment_id, line) DO NOTHING`
+	// One transaction, rows in line order: a concurrent caller waits on the
+	// first row until this one commits, then inserts nothing, so exactly
+	// one caller is first.
+	err = s.inTx(ctx, func(tx *sql.Tx) error {
+		for i, r := range rows {
+			ok := 0
+			if r.OK {
+				ok = 1
+			}
+			res, err := tx.ExecContext(ctx, q, repoID, number, r.CommentID, r.Line, r.Kind, r.Actor, ok,
+				int64(r.For/time.Second), r.Reason, r.HeadSHA, strings.ToLower(r.Target), micros(r.At))
+			if err != nil {
+				return err
+			}
+			if n, err := res.RowsAffected(); err == nil && n > 0 && i == 0 {
+				first = true
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return false, fmt.Errorf("store: add commands %d#%d: %w", repoID, number, err)
+	}
+	return first, nil
+}
+
+// CommentOK reports whether every recorded command of a comment was
+// allowed, and whether the comment was recorded at all.
+func (s *Store) CommentOK(ctx context.Context, repoID, commentID int64) (ok, found bool, err error) {
+	const q = `SELECT COUNT(*), COALESCE(MIN(ok), 0) FROM pr_commands WHERE repo_id = $1 AND comment_id = $2`
+	var n, minOK int
+	if err := s.DB.QueryRowContext(ctx, q, repoID, commentID).Scan(&n, &minOK); err != nil {
+		return false, false, fmt.Errorf("store: read comment %d: %w", commentID, err)
+	}
+	return minOK == 1, n > 0, nil
+}
+
+// Commands returns the allowed commands of a pull request, oldest first,
+// at most the latest maxCommandRows.
+func (s *Store) Commands(ctx context.Context, repoID int64, number int) ([]CommandRow, error) {
+	const q = `SELECT comment_id, line, kind, actor, seconds, reason, head_sha, target, at FROM pr_commands
+WHERE repo_id = $1 AND number = $2 AND ok = 1 ORDER BY at DESC, comment_id DESC, line DESC LIMIT $3`
+	rows, err := s.DB.QueryContext(ctx, q, repoID, number, maxCommandRows)
+	if err != nil {
+		return nil, fmt.Errorf("store: read commands %d#%d: %w", repoID, number, err)
+	}
+	defer rows.Close()
+	var out []CommandRow
+	for rows.Next() {
+		r := CommandRow{OK: true}
+		var secs, at int64
+		if err := rows.Scan(&r.CommentID, &r.Line, &r.Kind, &r.Actor, &secs, &r.Reason, &r.HeadSHA, &r.Target, &at); err != nil {
+			return nil, fmt.Errorf("store: read commands %d#%d: %w", repoID, number, err)
+		}
+		r.For, r.At = time.Duration(secs)*time.Second, fromMicros(at)
+		out = append(out, r)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: read commands %d#%d: %w", repoID, number, err)
+	}
+	for i, j := 0, len(out)-1; i < j; i, j = i+1, j-1 {
+		out[i], out[j] = out[j], out[i]
+	}
+	return out, nil
+}
+
+// ClaimReply reports whether the caller is the one to reply to a comment:
+// true once per comment, whoever asks first.
+func (s *Store) ClaimReply(ctx context.Context, repoID, commentID int64) (bool, error) {
+	const q = `INSERT INTO pr_command_replies (repo_id, comment_id) VALUES ($1, $2) ON CONFLICT (repo_id, comment_id) DO NOTHING`
+	res, err := s.DB.ExecContext(ctx, q, repoID, commentID)
+	if err != nil {
+		return false, fmt.Errorf("store: claim reply to comment %d: %w", commentID, err)
+	}
+	n, err := res.RowsAffected()
+	return n == 1, err
+}
+
+// ReleaseReply gives a claim back when the reply could not be written, so a
+// retry writes it.
+func (s *Store) ReleaseReply(ctx context.Context, repoID, commentID int64) error {
+	const q = `DELETE FROM pr_command_replies WHERE repo_id = $1 AND comment_id = $2`
+	if _, err := s.DB.ExecContext(ctx, q, repoID, commentID); err != nil {
+		return fmt.Errorf("store: release reply to comment %d: %w", commentID, err)
+	}
+	return nil
+}
