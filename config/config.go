@@ -8,6 +8,7 @@ package config
 import (
 	"bytes"
 	"crypto/x509"
+	"encoding/base64"
 	"encoding/pem"
 	"errors"
 	"fmt"
@@ -62,6 +63,10 @@ type Server struct {
 	// MetricsAddress, when set (e.g. 127.0.0.1:9090), serves /metrics there
 	// and not on the public port: its labels name repositories.
 	MetricsAddress string `yaml:"metrics_address"`
+	// SessionKey signs and encrypts the web pages' session cookies: 32 or
+	// more random bytes, base64. Replicas sharing it share sessions.
+	// Required when github.oauth is set.
+	SessionKey string `yaml:"session_key"`
 }
 
 // GitHub locates GitHub and identifies the app.
@@ -70,6 +75,30 @@ type GitHub struct {
 	V3APIURL string `yaml:"v3_api_url"`
 	V4APIURL string `yaml:"v4_api_url"`
 	App      App    `yaml:"app"`
+	OAuth    OAuth  `yaml:"oauth"`
+}
+
+// OAuth is the GitHub App's client, for signing people in to the web
+// pages (GitHub's web flow, user-to-server tokens). Empty: no sign-in, and
+// only the public front page is served.
+type OAuth struct {
+	ClientID     string `yaml:"client_id"`
+	ClientSecret string `yaml:"client_secret"`
+}
+
+// MinSessionKey is the least number of bytes server.session_key decodes to.
+const MinSessionKey = 32
+
+// SessionKeyBytes decodes server.session_key (standard or URL base64,
+// padded or not).
+func (c *Config) SessionKeyBytes() ([]byte, error) {
+	k := strings.TrimSpace(c.Server.SessionKey)
+	for _, enc := range []*base64.Encoding{base64.StdEncoding, base64.RawStdEncoding, base64.URLEncoding, base64.RawURLEncoding} {
+		if b, err := enc.DecodeString(k); err == nil {
+			return b, nil
+		}
+	}
+	return nil, errors.New("is not base64")
 }
 
 // App holds the GitHub App's identity and secrets.
@@ -133,7 +162,14 @@ type Reconcile struct {
 // for ever.
 type Retention struct {
 	ClosedPullRequests time.Duration `yaml:"closed_pull_requests"`
+	// History is how long the web pages' history (pull request events, and
+	// summaries of closed pull requests) is kept; 0 keeps it for ever.
+	History time.Duration `yaml:"history"`
 }
+
+// DefaultHistoryRetention is retention.history when unset: half a year,
+// well beyond the overview's 12 weeks.
+const DefaultHistoryRetention = 182 * 24 * time.Hour
 
 // DefaultClosedRetention is retention.closed_pull_requests when unset.
 const DefaultClosedRetention = 30 * 24 * time.Hour
@@ -151,7 +187,7 @@ func Default() Config {
 		Logging:   Logging{Level: "info", Format: "json"},
 		Workers:   Workers{Concurrency: 10, JobTimeout: 2 * time.Minute, RescueAfter: 5 * time.Minute},
 		Reconcile: Reconcile{Interval: time.Hour},
-		Retention: Retention{ClosedPullRequests: DefaultClosedRetention},
+		Retention: Retention{ClosedPullRequests: DefaultClosedRetention, History: DefaultHistoryRetention},
 		Expertise: Expertise{BackfillPulls: DefaultBackfillPulls},
 		Slack:     Slack{APIURL: DefaultSlackAPIURL},
 	}
@@ -214,11 +250,18 @@ var env = []struct {
 	}},
 	{"REVIEWPOLICY_SLACK_BOT_TOKEN", func(c *Config, v string) error { c.Slack.BotToken = v; return nil }},
 	{"REVIEWPOLICY_SLACK_API_URL", func(c *Config, v string) error { c.Slack.APIURL = v; return nil }},
+	{"REVIEWPOLICY_RETENTION_HISTORY", func(c *Config, v string) (err error) {
+		c.Retention.History, err = time.ParseDuration(v)
+		return
+	}},
 	{"REVIEWPOLICY_LOG_LEVEL", func(c *Config, v string) error { c.Logging.Level = v; return nil }},
 	{"REVIEWPOLICY_LOG_FORMAT", func(c *Config, v string) error { c.Logging.Format = v; return nil }},
 	{"GITHUB_WEB_URL", func(c *Config, v string) error { c.GitHub.WebURL = v; return nil }},
 	{"GITHUB_V3_API_URL", func(c *Config, v string) error { c.GitHub.V3APIURL = v; return nil }},
 	{"GITHUB_V4_API_URL", func(c *Config, v string) error { c.GitHub.V4APIURL = v; return nil }},
+	{"GITHUB_OAUTH_CLIENT_ID", func(c *Config, v string) error { c.GitHub.OAuth.ClientID = v; return nil }},
+	{"GITHUB_OAUTH_CLIENT_SECRET", func(c *Config, v string) error { c.GitHub.OAuth.ClientSecret = v; return nil }},
+	{"REVIEWPOLICY_SESSION_KEY", func(c *Config, v string) error { c.Server.SessionKey = v; return nil }},
 	{"GITHUB_APP_INTEGRATION_ID", func(c *Config, v string) (err error) {
 		c.GitHub.App.IntegrationID, err = strconv.ParseInt(v, 10, 64)
 		return
@@ -288,6 +331,7 @@ func (c *Config) Validate() error {
 	} else if err := checkPrivateKey(c.GitHub.App.PrivateKey); err != nil {
 		bad("github.app.private_key", "%v", err)
 	}
+	c.validateWeb(bad)
 	if u := c.Database.URL; !strings.HasPrefix(u, "sqlite://") && !strings.HasPrefix(u, "postgres://") &&
 		!strings.HasPrefix(u, "postgresql://") {
 		bad("database.url", "must start with sqlite://, postgres:// or postgresql://")
@@ -317,6 +361,9 @@ func (c *Config) Validate() error {
 	if c.Reconcile.Interval < 0 {
 		bad("reconcile.interval", "must not be negative")
 	}
+	if c.Retention.History < 0 {
+		bad("retention.history", "must not be negative (0 keeps everything)")
+	}
 	if c.Retention.ClosedPullRequests < 0 {
 		bad("retention.closed_pull_requests", "must not be negative (0 keeps everything)")
 	}
@@ -325,6 +372,26 @@ func (c *Config) Validate() error {
 	}
 	errs = append(errs, c.validateChat()...)
 	return errors.Join(errs...)
+}
+
+// validateWeb checks the sign-in settings: both OAuth values or neither,
+// and a session key of MinSessionKey bytes with them. Never echoes a secret.
+func (c *Config) validateWeb(bad func(key, format string, args ...any)) {
+	o := c.GitHub.OAuth
+	if (o.ClientID == "") != (o.ClientSecret == "") {
+		bad("github.oauth", "client_id and client_secret go together (env GITHUB_OAUTH_CLIENT_ID, GITHUB_OAUTH_CLIENT_SECRET)")
+	}
+	if c.Server.SessionKey == "" {
+		if o.ClientID != "" {
+			bad("server.session_key", "is required with github.oauth: %d or more random bytes, base64 (env REVIEWPOLICY_SESSION_KEY; e.g. openssl rand -base64 32)", MinSessionKey)
+		}
+		return
+	}
+	if k, err := c.SessionKeyBytes(); err != nil {
+		bad("server.session_key", "%v", err)
+	} else if len(k) < MinSessionKey {
+		bad("server.session_key", "must decode to %d or more bytes, got %d", MinSessionKey, len(k))
+	}
 }
 
 func checkURL(s string) error {

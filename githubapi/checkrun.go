@@ -44,6 +44,13 @@ func (r *Repo) LookUpCheckRun(ctx context.Context, sha string) error {
 // atomic: callers hold the commit's publication lease, so two jobs never
 // both create one. A report without a conclusion is written as in progress.
 func (r *Repo) UpsertCheckRun(ctx context.Context, sha string, rep check.Report) error {
+	return r.UpsertCheckRunWithDetails(ctx, sha, rep, "")
+}
+
+// UpsertCheckRunWithDetails is UpsertCheckRun with the check run's
+// details_url ("" leaves GitHub's default, the app's page): the pull
+// request's page on the web front end.
+func (r *Repo) UpsertCheckRunWithDetails(ctx context.Context, sha string, rep check.Report, details string) error {
 	key := CheckRunKey(r.ID, sha)
 	obj, known, err := r.api.objects.GetObject(ctx, key)
 	if err != nil {
@@ -60,6 +67,11 @@ func (r *Repo) UpsertCheckRun(ctx context.Context, sha string, rep check.Report)
 		}
 	}
 	hash := contentHash(rep.Conclusion, rep.Title, rep.Summary, fmt.Sprint(rep.Annotations), ReevaluateAction)
+	var detailsURL *string
+	if details != "" {
+		// Only then part of the hash: runs written without it are not rewritten.
+		hash, detailsURL = contentHash(hash, details), github.String(details)
+	}
 	if obj.ID != 0 && obj.Hash == hash {
 		return nil
 	}
@@ -70,13 +82,15 @@ func (r *Repo) UpsertCheckRun(ctx context.Context, sha string, rep check.Report)
 	out := checkOutput(rep)
 	if obj.ID != 0 {
 		_, _, err = r.c.Checks.UpdateCheckRun(ctx, r.Owner, r.Name, obj.ID, github.UpdateCheckRunOptions{
-			Name: check.Name, Status: github.String(status), Conclusion: conclusion, Output: out, Actions: actions()})
+			Name: check.Name, Status: github.String(status), Conclusion: conclusion, Output: out, DetailsURL: detailsURL,
+			Actions: actions()})
 		if err != nil {
 			return fmt.Errorf("updating check run %d on %s: %w", obj.ID, sha, err)
 		}
 	} else {
 		run, _, err := r.c.Checks.CreateCheckRun(ctx, r.Owner, r.Name, github.CreateCheckRunOptions{
-			Name: check.Name, HeadSHA: sha, Status: github.String(status), Conclusion: conclusion, Output: out, Actions: actions()})
+			Name: check.Name, HeadSHA: sha, Status: github.String(status), Conclusion: conclusion, Output: out, DetailsURL: detailsURL,
+			Actions: actions()})
 		if err != nil {
 			return fmt.Errorf("creating check run on %s: %w", sha, err)
 		}

@@ -48,7 +48,10 @@ func (a *App) act(ctx context.Context, gh *githubapi.Repo, r repoRef, g *gathere
 	if err := a.minimizeMentions(ctx, gh, r, d); err != nil {
 		return err
 	}
-	return a.saveClock(ctx, r, g, d, now)
+	if err := a.saveClock(ctx, r, g, d, now); err != nil {
+		return err
+	}
+	return a.recordEvaluation(ctx, r, g, d, now)
 }
 
 // actClosed ends what a closed pull request had: its verdict no longer
@@ -72,7 +75,11 @@ func (a *App) actClosed(ctx context.Context, gh *githubapi.Repo, r repoRef, g *g
 	if err := a.notifyClosed(ctx, r); err != nil {
 		return err
 	}
-	return a.saveClock(ctx, r, g, d, a.Now())
+	now := a.Now()
+	if err := a.saveClock(ctx, r, g, d, now); err != nil {
+		return err
+	}
+	return a.recordEvaluation(ctx, r, g, d, now)
 }
 
 // rotationMoves are the round-robin positions the decision advances.

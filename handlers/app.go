@@ -38,6 +38,9 @@ type App struct {
 	// LeaseTTL bounds how long one evaluation holds its pull request; it
 	// must outlast workers.job_timeout (default 5 min).
 	LeaseTTL time.Duration
+	// PublicURL is server.public_url: when set, a check run's details_url
+	// is the pull request's page there (package web).
+	PublicURL string
 	// BackfillPulls is how many merged pull requests the expertise backfill
 	// reads per repository (config expertise.backfill_pulls).
 	BackfillPulls int

@@ -19,16 +19,21 @@ const DeliveryRetention = 14 * 24 * time.Hour
 // the job applies the setting of the leader that scheduled it.
 type pruneArgs struct {
 	ClosedPullRequests time.Duration `json:"closed_pull_requests,omitempty"`
+	// History is retention.history: the web pages' events and the
+	// summaries of pull requests closed longer ago are deleted (0 keeps them).
+	History time.Duration `json:"history,omitempty"`
 }
 
 func (pruneArgs) Kind() string { return "prune" }
 
 // PruneJob deletes old deliveries, and what is kept for pull requests
-// closed longer than closedRetention, once a day.
-func PruneJob(closedRetention time.Duration) *river.PeriodicJob {
+// closed longer than closedRetention, and history older than
+// historyRetention, once a day.
+func PruneJob(closedRetention, historyRetention time.Duration) *river.PeriodicJob {
 	return river.NewPeriodicJob(river.PeriodicInterval(24*time.Hour),
 		func() (river.JobArgs, *river.InsertOpts) {
-			return pruneArgs{ClosedPullRequests: closedRetention}, &river.InsertOpts{UniqueOpts: whileQueued}
+			return pruneArgs{ClosedPullRequests: closedRetention, History: historyRetention},
+				&river.InsertOpts{UniqueOpts: whileQueued}
 		}, &river.PeriodicJobOpts{RunOnStart: true, ID: "prune"})
 }
 
@@ -53,6 +58,13 @@ func (w *pruneWorker) Work(ctx context.Context, job *river.Job[pruneArgs]) error
 			w.app.Logger.Info("pruned commit check runs no open pull request is on", "count", objects)
 		}
 		err = errors.Join(err, closedErr, objErr)
+	}
+	if keep := job.Args.History; keep > 0 {
+		rows, histErr := w.app.Store.PruneHistory(ctx, now.Add(-keep))
+		if rows > 0 {
+			w.app.Logger.Info("pruned history", "rows", rows, "before", now.Add(-keep))
+		}
+		err = errors.Join(err, histErr)
 	}
 	if _, ansErr := w.app.Store.PruneAnswers(ctx, now.Add(-answerRetention)); ansErr != nil {
 		err = errors.Join(err, ansErr)

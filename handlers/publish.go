@@ -82,7 +82,7 @@ func (a *App) publishCheck(ctx context.Context, gh *githubapi.Repo, r repoRef, s
 	if err != nil {
 		return err
 	}
-	return gh.UpsertCheckRun(ctx, sha, rep)
+	return gh.UpsertCheckRunWithDetails(ctx, sha, rep, a.detailsURL(r, verdicts[0].Number))
 }
 
 // acquire waits for a short named lease.

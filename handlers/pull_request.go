@@ -78,6 +78,9 @@ func (a *App) onPullRequest(ctx context.Context, d store.Delivery, log *slog.Log
 	if err := a.recordPayload(ctx, r, ev.PullRequest); err != nil {
 		return err
 	}
+	if err := a.recordPullRequestEvent(ctx, r, d.ID, d.Action, &ev, now); err != nil {
+		return err
+	}
 	return a.evaluate(ctx, evaluation{ref: r, pr: ev.PullRequest}, log)
 }
 

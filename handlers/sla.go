@@ -124,6 +124,8 @@ func (w *slaWorker) Work(ctx context.Context, job *river.Job[slaTimerArgs]) (err
 			log.Warn("escalation failed", "err", err)
 			return retryable(err, w.app.Now())
 		}
+	} else if err := w.app.recordEvent(ctx, r, store.EventReminded, "", fmt.Sprint(t.Generation), now); err != nil {
+		return retryable(err, now)
 	}
 	if err := w.app.mentionTimer(ctx, f, t, clock); err != nil {
 		if errors.Is(err, errEscalationBusy) {
@@ -199,6 +201,9 @@ func (a *App) breach(ctx context.Context, f slaFacts, t slaTimerArgs) error {
 	}
 	if won {
 		a.Metrics.SLABreaches.WithLabelValues(t.Owner + "/" + t.Repo).Inc()
+	}
+	if err := a.recordBreach(ctx, t); err != nil {
+		return err
 	}
 	return a.escalate(ctx, f, t)
 }

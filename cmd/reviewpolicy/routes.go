@@ -10,9 +10,14 @@ import (
 )
 
 // routes lists every endpoint the public port answers; /metrics only when
-// it has no address of its own (server.metrics_address).
-func routes(hook http.Handler, ready func(context.Context) error, reg *prometheus.Registry, metricsHere bool) http.Handler {
+// it has no address of its own (server.metrics_address); the web pages
+// (package web) under everything else when sign-in is configured (pages
+// not nil).
+func routes(hook http.Handler, ready func(context.Context) error, reg *prometheus.Registry, metricsHere bool, pages http.Handler) http.Handler {
 	mux := http.NewServeMux()
+	if pages != nil {
+		mux.Handle("/", pages)
+	}
 	mux.Handle("POST /api/github/hook", hook)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		_, _ = w.Write([]byte("ok\n"))

@@ -100,6 +100,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	app := handlers.New(clients, cfg.GitHub.App.IntegrationID, metrics, logger, time.Now)
 	app.GraphQLURL = cfg.GitHub.V4APIURL
 	app.LeaseTTL = cfg.Workers.JobTimeout + time.Minute
+	app.PublicURL = cfg.Server.PublicURL
 	app.BackfillPulls = cfg.Expertise.BackfillPulls
 	metrics.JobLimit.Set(float64(cfg.Workers.Concurrency))
 	if goal := cfg.AckGoal(); goal > 0 {
@@ -108,7 +109,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	}
 	workers := river.NewWorkers()
 	app.Register(workers)
-	periodic := []*river.PeriodicJob{handlers.PruneJob(cfg.Retention.ClosedPullRequests)}
+	periodic := []*river.PeriodicJob{handlers.PruneJob(cfg.Retention.ClosedPullRequests, cfg.Retention.History)}
 	if cfg.Reconcile.Interval > 0 {
 		periodic = append(periodic, handlers.ReconcileJob(cfg.Reconcile.Interval))
 	}
@@ -130,8 +131,12 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 
 	hook := &handlers.Webhook{Secret: []byte(cfg.GitHub.App.WebhookSecret), Store: st, Metrics: metrics,
 		Logger: logger, Now: time.Now, Gate: app.Gate}
+	pages, err := webPages(ctx, cfg, st, clients, logger)
+	if err != nil {
+		return err
+	}
 	srv := &http.Server{
-		Handler:           routes(hook, st.Ping, reg, cfg.Server.MetricsAddress == ""),
+		Handler:           routes(hook, st.Ping, reg, cfg.Server.MetricsAddress == "", pages),
 		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      30 * time.Second,

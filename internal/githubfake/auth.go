@@ -81,6 +81,9 @@ func (f *Fake) authenticate(req *request, routePath string) (response, bool) {
 		}
 		return response{}, true
 	}
+	if resp, ok, isUser := f.authenticateUser(req, routePath, cred); isUser {
+		return resp, ok
+	}
 	f.mu.Lock()
 	tok, ok := f.st.tokens[cred]
 	f.mu.Unlock()

@@ -3,7 +3,8 @@
 // A Fake serves the endpoints the app calls (installation tokens, repository
 // contents, pull requests (also by head commit), reviews and review
 // requests, team members, collaborators and their permission, check runs,
-// issue comments, rate limit) from in-memory state that tests seed
+// issue comments, rate limit, and for the web pages the GitHub App web flow
+// (oauth.go) with /user and /user/installations listings) from in-memory state that tests seed
 // (AddRepo, SetFile, AddPullRequest, ...) and inspect (Calls, CheckRuns,
 // Comments, RequestedReviewers). Responses have GitHub's
 // shapes, pagination Link headers, ETags with 304 answers, and rate-limit

@@ -163,6 +163,10 @@ func (f *Fake) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	call := &Call{Method: r.Method, Path: r.URL.Path, RawQuery: r.URL.RawQuery, Body: body}
 	f.calls = append(f.calls, call)
 	f.mu.Unlock()
+	if strings.HasPrefix(r.URL.Path, "/login/oauth/") {
+		f.serveOAuth(w, r, call)
+		return
+	}
 	resp, counted := f.handle(r, body)
 
 	payload := []byte(nil)

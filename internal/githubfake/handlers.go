@@ -22,7 +22,8 @@ type request struct {
 	body         []byte
 	params       map[string]string
 	fake         *Fake
-	installation int64 // set for installation-token calls
+	installation int64  // set for installation-token calls
+	user         string // set for user-token calls (lower-cased login)
 }
 
 type handler func(*request) response
@@ -31,9 +32,12 @@ type handler func(*request) response
 // handler. Each handler takes Fake.mu for its whole run.
 var endpoints = map[string]handler{
 	"POST /app/installations/{installation_id}/access_tokens": createToken,
-	"GET /app":                                                             getApp,
-	"GET /app/installations":                                               listInstallations,
-	"GET /installation/repositories":                                       listInstallationRepos,
+	"GET /app":                       getApp,
+	"GET /app/installations":         listInstallations,
+	"GET /installation/repositories": listInstallationRepos,
+	"GET /user":                      getUser,
+	"GET /user/installations":        listUserInstallations,
+	"GET /user/installations/{installation_id}/repositories": listUserInstallationRepos,
 	"GET /rate_limit":                                                      getRateLimit,
 	"GET /repos/{owner}/{repo}":                                            getRepo,
 	"GET /repos/{owner}/{repo}/contents/{path}":                            getContents,
@@ -628,6 +632,7 @@ type checkRunBody struct {
 	HeadSHA    *string `json:"head_sha"`
 	Status     *string `json:"status"`
 	Conclusion *string `json:"conclusion"`
+	DetailsURL *string `json:"details_url"`
 	Output     *struct {
 		Title       *string           `json:"title"`
 		Summary     *string           `json:"summary"`
@@ -644,6 +649,7 @@ func (b checkRunBody) apply(c *CheckRun) {
 	set(&c.Name, b.Name)
 	set(&c.HeadSHA, b.HeadSHA)
 	set(&c.Status, b.Status)
+	set(&c.DetailsURL, b.DetailsURL)
 	if b.Conclusion != nil {
 		// GitHub: providing a conclusion sets the status to completed.
 		c.Conclusion, c.Status = *b.Conclusion, "completed"
@@ -1022,7 +1028,7 @@ func (f *Fake) checkRunJSON(r *repo, c *CheckRun) map[string]any {
 	return map[string]any{
 		"id": c.ID, "node_id": nodeID("CR", c.ID), "name": c.Name, "head_sha": c.HeadSHA,
 		"status": c.Status, "conclusion": conclusion, "started_at": ts, "completed_at": completed,
-		"external_id": "", "details_url": "",
+		"external_id": "", "details_url": c.DetailsURL,
 		"url":      f.apiURL("repos/%s/check-runs/%d", full(r), c.ID),
 		"html_url": fmt.Sprintf("https://github.com/%s/runs/%d", full(r), c.ID),
 		"output": map[string]any{

@@ -33,6 +33,7 @@ type PullRequest struct {
 type CheckRun struct {
 	ID                                                int64
 	Name, HeadSHA, Status, Conclusion, Title, Summary string
+	DetailsURL                                        string
 	Annotations                                       int // total annotations added over all requests
 }
 
@@ -55,6 +56,7 @@ type state struct {
 	teams         map[string][]string // "org/slug" -> members
 	busy          map[string]bool     // lower-case login -> limited availability
 	created       time.Time
+	oauth         oauthState
 }
 
 type repo struct {

@@ -38,4 +38,7 @@ var ServedPaths = []string{
 	"/repos/{owner}/{repo}/pulls/{pull_number}/files",
 	"/repos/{owner}/{repo}/pulls/{pull_number}/requested_reviewers",
 	"/repos/{owner}/{repo}/pulls/{pull_number}/reviews",
+	"/user",
+	"/user/installations",
+	"/user/installations/{installation_id}/repositories",
 }
