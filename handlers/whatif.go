@@ -3,6 +3,7 @@ package handlers
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"time"
 
@@ -106,7 +107,7 @@ func (w *whatIfWorker) Work(ctx context.Context, job *river.Job[whatIfArgs]) (er
 	r := repoRef{Installation: t.Installation, RepoID: t.RepoID, Owner: t.Owner, Repo: t.Repo, Number: t.Number}
 	ctx, cancel := context.WithTimeout(withInstallation(ctx, r.Installation), whatIfTimeout)
 	defer cancel()
-	md, err := a.whatIf(ctx, r)
+	md, full, err := a.whatIf(ctx, r)
 	if err != nil && job.Attempt < whatIfAttempts {
 		return fmt.Errorf("what-if of %s: %w", r, err)
 	}
@@ -116,6 +117,10 @@ func (w *whatIfWorker) Work(ctx context.Context, job *river.Job[whatIfArgs]) (er
 		// quote GitHub's answers.
 		a.Logger.Warn("what-if failed", "pr", r.String(), "err", err)
 		md = whatIfFailed
+	}
+	// The full report first: once the section appears, the page has it.
+	if err := a.storeWhatIfReport(ctx, r, full); err != nil {
+		return err
 	}
 	data, err := json.Marshal(md)
 	if err != nil {
@@ -127,43 +132,69 @@ func (w *whatIfWorker) Work(ctx context.Context, job *river.Job[whatIfArgs]) (er
 	return a.requestEvaluation(ctx, r)
 }
 
+// whatIfReport is a replay's full report and the head it replayed, kept
+// for the pull request's page.
+type whatIfReport struct {
+	head   string
+	report simulate.Report
+}
+
+// storeWhatIfReport keeps the full report under the pull request and head
+// (nil: nothing was replayed). One too large to keep is left out: the page
+// then shows none, and the check run still has its section.
+func (a *App) storeWhatIfReport(ctx context.Context, r repoRef, full *whatIfReport) error {
+	if full == nil {
+		return nil
+	}
+	data, err := simulate.EncodeStored(full.head, full.report)
+	if errors.Is(err, simulate.ErrTooLarge) {
+		a.Logger.Warn("what-if report too large for the page", "pr", r.String())
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	return a.Store.PutAnswer(ctx, simulate.StoredKey(r.RepoID, r.Number, full.head), data, a.Now())
+}
+
 // whatIf replays the last closed pull requests under the policy in force on
-// the pull request's base and the one its head proposes.
-func (a *App) whatIf(ctx context.Context, r repoRef) (string, error) {
+// the pull request's base and the one its head proposes: the check run's
+// section, and the full report when there was something to replay.
+func (a *App) whatIf(ctx context.Context, r repoRef) (string, *whatIfReport, error) {
 	gh, err := a.repo(r)
 	if err != nil {
-		return "", err
+		return "", nil, err
 	}
 	pr, err := gh.PullRequest(ctx, r.Number)
 	if err != nil {
-		return "", err
+		return "", nil, err
 	}
 	base, err := gh.GitHubDir(ctx, pr.GetBase().GetRef())
 	if err != nil {
-		return "", err
+		return "", nil, err
 	}
 	current, err := a.loadPolicy(ctx, gh, pr.GetBase().GetRef(), base)
 	if err != nil {
-		return "", fmt.Errorf("the policy in force: %w", err)
+		return "", nil, fmt.Errorf("the policy in force: %w", err)
 	}
 	if current.err != nil {
-		return whatIfNoCurrent, nil
+		return whatIfNoCurrent, nil, nil
 	}
 	proposed, err := a.proposedPolicy(ctx, gh, pr)
 	if err != nil {
-		return "", err
+		return "", nil, err
 	}
 	g := &simulate.Gatherer{Repo: gh, Cache: storeAnswers{a}, Now: a.Now, MaxCalls: WhatIfMaxCalls}
 	h, err := g.History(ctx, WhatIfLast, current.policy, proposed)
 	if err != nil {
-		return "", err
+		return "", nil, err
 	}
 	a.Logger.Info("what-if replayed", "pr", r.String(), "pull_requests", len(h.PRs), "unread", h.Unread, "requests", g.Calls())
 	rep, err := simulate.ReplayContext(ctx, h, current.policy, proposed, current.source, policy.FileName)
 	if err != nil {
-		return "", err
+		return "", nil, err
 	}
-	return simulate.Markdown(rep), nil
+	return simulate.Markdown(rep), &whatIfReport{head: pr.GetHead().GetSHA(), report: rep}, nil
 }
 
 // proposedPolicy is the policy file at the pull request's head, resolved

@@ -3,6 +3,7 @@ package simulate
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"strings"
 	"testing"
 )
@@ -89,5 +90,33 @@ func TestMarkdownListsTheLargestDifferencesInert(t *testing.T) {
 	}
 	if len(md) > MaxMarkdown {
 		t.Errorf("section of %d bytes, over %d", len(md), MaxMarkdown)
+	}
+}
+
+// TestEncodeStored: a stored report decodes to the same numbers, its keys
+// clipped, the caller's report untouched; an oversized one is refused.
+func TestEncodeStored(t *testing.T) {
+	long := strings.Repeat("k", maxKey+50)
+	r := Report{Repo: "acme/widgets", PRs: 3, Template: []Group{{Key: long, Current: []int{1}, Proposed: []int{1, 2}, Added: []int{2}}}}
+	data, err := EncodeStored("abc", r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got Stored
+	if err := json.Unmarshal(data, &got); err != nil {
+		t.Fatal(err)
+	}
+	if got.Head != "abc" || got.Report.PRs != 3 || len(got.Report.Template[0].Added) != 1 || len(got.Report.Template[0].Key) >= len(long) {
+		t.Errorf("round trip: %+v", got)
+	}
+	if r.Template[0].Key != long {
+		t.Error("EncodeStored changed the caller's report")
+	}
+	big := Report{Unknown: make([]string, MaxStored/100)}
+	for i := range big.Unknown {
+		big.Unknown[i] = strings.Repeat("u", 150)
+	}
+	if _, err := EncodeStored("abc", big); !errors.Is(err, ErrTooLarge) {
+		t.Errorf("an oversized report: err %v, want ErrTooLarge", err)
 	}
 }

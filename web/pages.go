@@ -122,6 +122,10 @@ func (s *Server) pullRequest(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	p := buildPRPage(owner, repo, sum, snap, evs, zoneOf(r), s.now())
+	if p.WhatIf, err = s.loadWhatIf(r.Context(), owner, repo, sum.RepoID, sum.Number, snap); err != nil {
+		s.fail(w, r, err)
+		return
+	}
 	if serveCSV(w, r, owner+"-"+repo+"-"+strconv.Itoa(number), p.Sections) {
 		return
 	}

@@ -23,6 +23,7 @@ type PRPage struct {
 	Deadline          string // in the viewer's zone; "" without one
 	Left              string // "5h 20m left", "2h over"
 	Sections          []Section
+	WhatIf            *WhatIf // the policy change's what-if; nil without one
 }
 
 // Step is one point of the SLA timeline.

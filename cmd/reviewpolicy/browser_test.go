@@ -21,6 +21,7 @@ import (
 	"github.com/chromedp/chromedp/kb"
 
 	"github.com/reviewpolicy/reviewpolicy/internal/githubfake"
+	"github.com/reviewpolicy/reviewpolicy/simulate"
 )
 
 // The browser test drives Debian's chromium through every page as a
@@ -260,10 +261,11 @@ VALUES (?, ?, 'codertocat', 'hello-world', ?, ?, ?, '', ?, ?, ?)`, repoID, n, fm
 	}
 	h1 := time.Hour
 	pr(11, "Speed up the policy parser", "carol", "open", "dave", now.Add(-4*h1), time.Time{}, now.Add(20*h1), time.Time{}, time.Time{}, "",
-		snap(map[string]any{"reviewers": map[string]any{"ok": false, "mode": "block", "rules": []map[string]any{
+		snap(map[string]any{"head_sha": strings.Repeat("e", 40), "reviewers": map[string]any{"ok": false, "mode": "block", "rules": []map[string]any{
 			{"name": "core", "state": "waiting", "required": 2, "approvals": []string{"erin"},
 				"assigned": []map[string]string{{"login": "dave", "reason": "dave: rule core matched parse.go; least loaded (1 open review)"}}}}}}))
 	ev(11, "requested", "dave", now.Add(-4*h1), true)
+	seedWhatIf(t, db, 11, strings.Repeat("e", 40), now)
 	pr(12, "Fix the login redirect", "erin", "open", "carol", now.Add(-27*h1), time.Time{}, now.Add(-3*h1), now.Add(-3*h1), time.Time{}, "ticket", nil)
 	ev(12, "requested", "carol", now.Add(-27*h1), true)
 	people := []string{"carol", "dave", "erin", "frank"}
@@ -289,6 +291,22 @@ VALUES (?, ?, 'codertocat', 'hello-world', ?, ?, ?, '', ?, ?, ?)`, repoID, n, fm
 		_, err := db.Exec(`INSERT INTO team_members (owner, team, login) VALUES ('codertocat', 'core', ?)`, m)
 		must(t, err)
 	}
+}
+
+// seedWhatIf keeps a what-if report for pull request n's head, as the
+// what-if job does for a pull request that edits the policy.
+func seedWhatIf(t *testing.T, db *sql.Tx, n int, head string, now time.Time) {
+	t.Helper()
+	data, err := simulate.EncodeStored(head, simulate.Report{Repo: "codertocat/hello-world", Current: "policy in force", Proposed: "head",
+		PRs: 36, Merged: 36, From: now.AddDate(0, 0, -84), To: now,
+		Template: []simulate.Group{{Key: "section Testing: missing", Current: []int{20}, Proposed: []int{20, 21, 22}, Added: []int{21, 22}}},
+		Load:     []simulate.Group{{Key: "dave", Current: []int{20, 21}, Proposed: []int{21}, Removed: []int{20}}},
+		Spread:   [2]simulate.Load{{Requests: 36, People: 4, Max: 9, Median: 9}, {Requests: 36, People: 3, Max: 14, Median: 11, None: []string{"frank"}}},
+		SLA:      simulate.SLA{Breached: simulate.Group{Key: "breached", Current: []int{23}, Proposed: []int{23, 24}, Added: []int{24}}, Clocked: [2]int{36, 36}, Reviewed: 36},
+		Unknown:  []string{"team membership then is unknown; today's is used"}})
+	must(t, err)
+	_, err = db.Exec(`INSERT INTO simulate_answers (key, value, written_at) VALUES (?, ?, ?)`, simulate.StoredKey(repoID, n, head), data, now.UnixMicro())
+	must(t, err)
 }
 
 func TestBrowserPagesForDeveloperLeadAndStranger(t *testing.T) {
@@ -335,6 +353,12 @@ func TestBrowserPagesForDeveloperLeadAndStranger(t *testing.T) {
 		"Review SLA", "First review due", "CET", "review requested", "template checked")
 	b.axeCheck("pull request")
 	b.shot("pull-request")
+
+	// A policy change's page: its what-if, with the pull requests behind it.
+	_, text = b.open(h.url + "/Codertocat/Hello-World/pull/11")
+	containsAll(t, "the policy change's page", text, "What-if of this policy change", "Template failures, by reason", "#21", "#24", "frank")
+	b.axeCheck("what-if")
+	b.shot("what-if")
 
 	// The lead: the overview, by keyboard.
 	b.signIn(h, "dave")

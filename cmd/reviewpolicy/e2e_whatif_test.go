@@ -1,6 +1,7 @@
 package main
 
 import (
+	"database/sql"
 	"encoding/json"
 	"fmt"
 	"strings"
@@ -8,6 +9,7 @@ import (
 
 	"github.com/reviewpolicy/reviewpolicy/handlers"
 	"github.com/reviewpolicy/reviewpolicy/internal/githubfake"
+	"github.com/reviewpolicy/reviewpolicy/simulate"
 )
 
 const whatIfCurrent = `version: 1
@@ -108,6 +110,25 @@ func TestPolicyChangeGetsItsWhatIf(t *testing.T) {
 			t.Errorf("the what-if lacks %q:\n%s", row, summary)
 		}
 	}
+	// The full report is kept for the pull request's page, under its head.
+	full := h.storedWhatIf(t, strings.Repeat("c", 40))
+	if b := full.Report.SLA.Breached; full.Head != strings.Repeat("c", 40) || full.Report.PRs != whatIfClosed || len(b.Current) != 30 || len(b.Proposed) != 15 {
+		t.Errorf("the stored report: head %s, %d pull requests, breaches %d → %d; want %d, 30 → 15",
+			full.Head, full.Report.PRs, len(b.Current), len(b.Proposed), whatIfClosed)
+	}
+}
+
+// storedWhatIf is the full what-if report kept for the pull request's head.
+func (h *harness) storedWhatIf(t *testing.T, head string) simulate.Stored {
+	t.Helper()
+	db, err := sql.Open("sqlite", strings.TrimPrefix(h.dbURL, "sqlite://"))
+	must(t, err)
+	defer db.Close()
+	var data []byte
+	must(t, db.QueryRow(`SELECT value FROM simulate_answers WHERE key = $1`, simulate.StoredKey(repoID, prNumber, head)).Scan(&data))
+	var st simulate.Stored
+	must(t, json.Unmarshal(data, &st))
+	return st
 }
 
 // TestWhatIfWithAnInvalidPolicyInForce: nothing to compare with, and the
