@@ -56,7 +56,7 @@ func (h *harness) sendAll(t *testing.T, event string, body []byte, n int) {
 // countJobs counts River jobs of a kind whose argument field has value.
 func (h *harness) countJobs(t *testing.T, kind, field, value string) int {
 	t.Helper()
-	db, err := sql.Open("sqlite", strings.TrimPrefix(h.dbURL, "sqlite://"))
+	db, err := sql.Open("sqlite", sqliteTestDSN(h.dbURL))
 	must(t, err)
 	defer db.Close()
 	var n int
@@ -397,7 +397,7 @@ func TestPushSpreadsAndCapsItsEvaluations(t *testing.T) {
 // scheduledTimes lists when the jobs of a kind are (or were) due, earliest first.
 func (h *harness) scheduledTimes(t *testing.T, kind string) []time.Time {
 	t.Helper()
-	db, err := sql.Open("sqlite", strings.TrimPrefix(h.dbURL, "sqlite://"))
+	db, err := sql.Open("sqlite", sqliteTestDSN(h.dbURL))
 	must(t, err)
 	defer db.Close()
 	rows, err := db.Query(`SELECT scheduled_at FROM river_job WHERE kind = $1 ORDER BY scheduled_at`, kind)

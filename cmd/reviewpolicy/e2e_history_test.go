@@ -47,7 +47,7 @@ func TestHistoryRecordsEachEventOnceUnderRepeatedDeliveries(t *testing.T) {
 	wg.Wait()
 	h.settle(t)
 
-	db, err := sql.Open("sqlite", strings.TrimPrefix(h.dbURL, "sqlite://"))
+	db, err := sql.Open("sqlite", sqliteTestDSN(h.dbURL))
 	must(t, err)
 	defer db.Close()
 	count := func(q string, args ...any) int {

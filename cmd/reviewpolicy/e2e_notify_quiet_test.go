@@ -58,7 +58,7 @@ people:
 	if users, _ := h.fake.RequestedReviewers(owner, repoName, prNumber); len(users) != 1 || users[0] != "carol" {
 		t.Fatalf("requested %v, want carol", users)
 	}
-	db, err := sql.Open("sqlite", strings.TrimPrefix(h.dbURL, "sqlite://"))
+	db, err := sql.Open("sqlite", sqliteTestDSN(h.dbURL))
 	must(t, err)
 	defer db.Close()
 	var due int64
@@ -106,7 +106,7 @@ people:
 	h.start(t, slackEnv(sl))
 	h.send(t, "pull_request", "", payload(t, "pull_request/opened.payload.json", nil))
 	h.settle(t)
-	db, err := sql.Open("sqlite", strings.TrimPrefix(h.dbURL, "sqlite://"))
+	db, err := sql.Open("sqlite", sqliteTestDSN(h.dbURL))
 	must(t, err)
 	defer db.Close()
 	state := func() string {

@@ -3,7 +3,6 @@ package main
 import (
 	"database/sql"
 	"net/http"
-	"strings"
 	"testing"
 
 	"github.com/reviewpolicy/reviewpolicy/internal/githubfake"
@@ -77,7 +76,7 @@ func TestPruneJobUsesClosedRetention(t *testing.T) {
 // repository: remembered GitHub objects and the record of its closing.
 func (h *harness) prRows(t *testing.T, number int) int {
 	t.Helper()
-	db, err := sql.Open("sqlite", strings.TrimPrefix(h.dbURL, "sqlite://"))
+	db, err := sql.Open("sqlite", sqliteTestDSN(h.dbURL))
 	must(t, err)
 	defer db.Close()
 	var n int

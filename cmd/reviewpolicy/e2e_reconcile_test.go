@@ -40,7 +40,7 @@ func TestReconcileAtStartChecksPullRequestsWithoutWebhooks(t *testing.T) {
 // state or ("") any.
 func (h *harness) jobsOfKind(t *testing.T, kind, state string) int {
 	t.Helper()
-	db, err := sql.Open("sqlite", strings.TrimPrefix(h.dbURL, "sqlite://"))
+	db, err := sql.Open("sqlite", sqliteTestDSN(h.dbURL))
 	must(t, err)
 	defer db.Close()
 	var n int

@@ -229,7 +229,7 @@ func (h *harness) settle(t *testing.T) {
 // pendingEvaluations counts evaluate jobs not finished yet.
 func (h *harness) pendingEvaluations(t *testing.T) int {
 	t.Helper()
-	db, err := sql.Open("sqlite", strings.TrimPrefix(h.dbURL, "sqlite://"))
+	db, err := sql.Open("sqlite", sqliteTestDSN(h.dbURL))
 	must(t, err)
 	defer db.Close()
 	var n int
@@ -545,4 +545,11 @@ func getStatus(t *testing.T, url string) int {
 	must(t, err)
 	res.Body.Close()
 	return res.StatusCode
+}
+
+// sqliteTestDSN opens the server's SQLite file from a test beside the
+// running server: the test's writes wait for the server's (busy_timeout)
+// instead of failing with SQLITE_BUSY.
+func sqliteTestDSN(dbURL string) string {
+	return strings.TrimPrefix(dbURL, "sqlite://") + "?_pragma=busy_timeout(20000)"
 }

@@ -121,7 +121,7 @@ func TestPolicyChangeGetsItsWhatIf(t *testing.T) {
 // storedWhatIf is the full what-if report kept for the pull request's head.
 func (h *harness) storedWhatIf(t *testing.T, head string) simulate.Stored {
 	t.Helper()
-	db, err := sql.Open("sqlite", strings.TrimPrefix(h.dbURL, "sqlite://"))
+	db, err := sql.Open("sqlite", sqliteTestDSN(h.dbURL))
 	must(t, err)
 	defer db.Close()
 	var data []byte
