@@ -23,6 +23,7 @@
 # acknowledgements on a line of their own and counts its deliveries in
 # everything else (jobs, end-to-end, GitHub calls).
 #
+# SERVER_BIN=path runs that server binary instead of building this tree's.
 # LGFLAGS adds loadgen flags to every run, e.g. LGFLAGS=-updated-now for
 # payloads as recent as GitHub's (the server then uses them; issue 18).
 #
@@ -39,7 +40,10 @@ OUT=${OUT:-/tmp/lgbench}
 mkdir -p "$OUT"
 DEFAULT_MIX=pull_request=70,pull_request_review=20,check_suite=5,ping=5
 
-go build -o "$OUT/reviewpolicy" ./cmd/reviewpolicy
+# SERVER_BIN measures another build of the server (an earlier commit, for a
+# before/after table) with this loadgen and its fake GitHub.
+if [ -n "${SERVER_BIN:-}" ]; then cp "$SERVER_BIN" "$OUT/reviewpolicy"
+else go build -o "$OUT/reviewpolicy" ./cmd/reviewpolicy; fi
 go build -o "$OUT/loadgen" ./cmd/loadgen
 "$OUT/loadgen" -write-key "$OUT/app.pem"
 
