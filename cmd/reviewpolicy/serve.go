@@ -43,54 +43,12 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	}
 	logger := newLogger(cfg.Logging, stderr)
 
-	reg := prometheus.NewRegistry()
-	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
-		collectors.NewBuildInfoCollector())
-	buildInfo := prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "reviewpolicy_build_info",
-		Help: "The running version."}, []string{"version"})
-	buildInfo.WithLabelValues(buildVersion()).Set(1)
-	reg.MustRegister(buildInfo)
-
+	reg := newRegistry()
 	var st *store.Store // read by the gauges at scrape time, once open
-	gauge := func(f func(context.Context) (int64, error)) func() float64 {
-		return func() float64 {
-			if st == nil {
-				return 0
-			}
-			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-			defer cancel()
-			n, err := f(ctx)
-			if err != nil {
-				return -1
-			}
-			return float64(n)
-		}
-	}
-	metrics := handlers.NewMetrics(reg,
-		gauge(func(ctx context.Context) (int64, error) { return st.QueueDepth(ctx) }),
-		gauge(func(ctx context.Context) (int64, error) { return st.CountWaitingSLA(ctx) }))
-
-	// One bounded cache for every installation's client. What is worth
-	// revalidating (the .github listing, team members, reviews, requested
-	// reviewers, comments) is small; per-commit lists are read once and only
-	// fill it, so 16 MiB of responses is plenty.
-	responses := githubapi.NewHTTPCache(16 << 20)
-	clients, err := githubapp.NewDefaultCachingClientCreator(cfg.GitHubApp(),
-		githubapp.WithClientUserAgent("reviewpolicy/"+buildVersion()),
-		// No client timeout: net/http then keeps a goroutine per request
-		// until the body is closed, and go-github replaces (never closes)
-		// the body of every error response, so each 404 held one for the
-		// whole timeout. The job's context (workers.job_timeout) bounds
-		// every request instead.
-		// Revalidate every cached read: a 304 costs no rate limit, and a
-		// stale list of check runs or comments would create duplicates.
-		githubapp.WithClientCaching(true, func() httpcache.Cache { return responses }),
-		// Metrics sit under the cache, so they see GitHub's real answers
-		// (a 304 as a 304) and token refreshes too.
-		githubapp.WithTransport(metrics.RoundTripper(http.DefaultTransport)),
-	)
+	metrics := newMetrics(reg, func() *store.Store { return st })
+	clients, err := githubClients(cfg, metrics)
 	if err != nil {
-		return fmt.Errorf("github clients: %w", err)
+		return err
 	}
 
 	sender, err := notifications(ctx, cfg, reg, func() *store.Store { return st }, logger)
@@ -135,8 +93,19 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	if err != nil {
 		return err
 	}
+	return listenAndServe(ctx, cfg, routes(hook, st.Ping, reg, cfg.Server.MetricsAddress == "", pages), reg, st, logger, stdout)
+}
+
+// serveAside serves h on its own listener at addr, named by its
+// configuration key, and prints where (tests and scripts read the line).
+
+// listenAndServe serves handler at the configured address (and profiles
+// and metrics at theirs) until ctx ends, then shuts down the server and
+// the store's workers.
+func listenAndServe(ctx context.Context, cfg *config.Config, handler http.Handler, reg *prometheus.Registry,
+	st *store.Store, logger *slog.Logger, stdout io.Writer) error {
 	srv := &http.Server{
-		Handler:           routes(hook, st.Ping, reg, cfg.Server.MetricsAddress == "", pages),
+		Handler:           handler,
 		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      30 * time.Second,
@@ -185,8 +154,68 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	return err
 }
 
-// serveAside serves h on its own listener at addr, named by its
-// configuration key, and prints where (tests and scripts read the line).
+// newRegistry is the metrics registry with the process's own collectors
+// and the build's version.
+func newRegistry() *prometheus.Registry {
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+		collectors.NewBuildInfoCollector())
+	buildInfo := prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "reviewpolicy_build_info",
+		Help: "The running version."}, []string{"version"})
+	buildInfo.WithLabelValues(buildVersion()).Set(1)
+	reg.MustRegister(buildInfo)
+	return reg
+}
+
+// newMetrics registers the app's metrics; the queue and SLA gauges ask the
+// store that st returns at scrape time (0 before it is open).
+func newMetrics(reg *prometheus.Registry, st func() *store.Store) *handlers.Metrics {
+	gauge := func(f func(context.Context, *store.Store) (int64, error)) func() float64 {
+		return func() float64 {
+			s := st()
+			if s == nil {
+				return 0
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+			defer cancel()
+			n, err := f(ctx, s)
+			if err != nil {
+				return -1
+			}
+			return float64(n)
+		}
+	}
+	return handlers.NewMetrics(reg,
+		gauge(func(ctx context.Context, s *store.Store) (int64, error) { return s.QueueDepth(ctx) }),
+		gauge(func(ctx context.Context, s *store.Store) (int64, error) { return s.CountWaitingSLA(ctx) }))
+}
+
+// githubClients makes every installation's client, sharing one bounded
+// response cache. What is worth revalidating (the .github listing, team
+// members, reviews, requested reviewers, comments) is small; per-commit
+// lists are read once and only fill it, so 16 MiB of responses is plenty.
+func githubClients(cfg *config.Config, metrics *handlers.Metrics) (githubapp.ClientCreator, error) {
+	responses := githubapi.NewHTTPCache(16 << 20)
+	clients, err := githubapp.NewDefaultCachingClientCreator(cfg.GitHubApp(),
+		githubapp.WithClientUserAgent("reviewpolicy/"+buildVersion()),
+		// No client timeout: net/http then keeps a goroutine per request
+		// until the body is closed, and go-github replaces (never closes)
+		// the body of every error response, so each 404 held one for the
+		// whole timeout. The job's context (workers.job_timeout) bounds
+		// every request instead.
+		// Revalidate every cached read: a 304 costs no rate limit, and a
+		// stale list of check runs or comments would create duplicates.
+		githubapp.WithClientCaching(true, func() httpcache.Cache { return responses }),
+		// Metrics sit under the cache, so they see GitHub's real answers
+		// (a 304 as a 304) and token refreshes too.
+		githubapp.WithTransport(metrics.RoundTripper(http.DefaultTransport)),
+	)
+	if err != nil {
+		return nil, fmt.Errorf("github clients: %w", err)
+	}
+	return clients, nil
+}
+
 func serveAside(key, addr, path string, h http.Handler, stdout io.Writer) (stop func(), err error) {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
