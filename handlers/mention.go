@@ -33,15 +33,9 @@ func (a *App) mentionTimer(ctx context.Context, f slaFacts, t slaTimerArgs, cloc
 		return nil
 	}
 	k := store.SLAEffectKey{RepoID: t.RepoID, Number: t.Number, Generation: t.Generation, Event: "mention_" + t.Event}
-	j := jobFrom(ctx)
-	owner := fmt.Sprintf("job:%d/%d", j.ID, j.Attempt)
-	switch got, err := a.Store.AcquireSLAEffect(ctx, k, owner, a.Now(), escalationLease); {
-	case err != nil:
+	owner := effectOwner(ctx)
+	if proceed, err := a.acquireEffect(ctx, k, owner); !proceed {
 		return err
-	case got == store.EffectDone:
-		return nil
-	case got == store.EffectBusy:
-		return errEscalationBusy
 	}
 	marker := fmt.Sprintf("%s %s g%d -->", mentionPrefix, t.Event, t.Generation)
 	if _, err := f.gh.PostOnce(ctx, t.Number, marker, mentionBody(f, t.Event, who, clock)); err != nil {

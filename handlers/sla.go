@@ -225,19 +225,9 @@ func (a *App) escalate(ctx context.Context, f slaFacts, t slaTimerArgs) error {
 		return nil
 	}
 	k := store.SLAEffectKey{RepoID: t.RepoID, Number: t.Number, Generation: t.Generation, Event: "escalate"}
-	// One owner per attempt: River may rescue a job that looks stuck and
-	// run it again while the first attempt still runs, and the two must
-	// not both send. A failed attempt releases its lease, so the next one
-	// starts at once; a crashed one holds it until escalationLease ends.
-	j := jobFrom(ctx)
-	owner := fmt.Sprintf("job:%d/%d", j.ID, j.Attempt)
-	switch got, err := a.Store.AcquireSLAEffect(ctx, k, owner, a.Now(), escalationLease); {
-	case err != nil:
+	owner := effectOwner(ctx)
+	if proceed, err := a.acquireEffect(ctx, k, owner); !proceed {
 		return err
-	case got == store.EffectDone:
-		return nil
-	case got == store.EffectBusy:
-		return errEscalationBusy
 	}
 	if err := a.requestMissing(ctx, f, want); err != nil {
 		return errors.Join(err, a.Store.ReleaseSLAEffect(context.WithoutCancel(ctx), k, owner))
@@ -291,4 +281,29 @@ func (a *App) requestMissing(ctx context.Context, f slaFacts, want github.Review
 		return fmt.Errorf("escalating %s: %w", r, err)
 	}
 	return nil
+}
+
+// acquireEffect takes the lease on an SLA effect for this job attempt.
+// proceed is false when the effect is done already (err nil) or another
+// attempt holds it (errEscalationBusy, so the job retries). One owner per
+// attempt: River may rescue a job that looks stuck and run it again while
+// the first attempt still runs, and the two must not both act. A failed
+// attempt releases its lease, so the next one starts at once; a crashed
+// one holds it until escalationLease ends.
+func (a *App) acquireEffect(ctx context.Context, k store.SLAEffectKey, owner string) (proceed bool, err error) {
+	switch got, err := a.Store.AcquireSLAEffect(ctx, k, owner, a.Now(), escalationLease); {
+	case err != nil:
+		return false, err
+	case got == store.EffectDone:
+		return false, nil
+	case got == store.EffectBusy:
+		return false, errEscalationBusy
+	}
+	return true, nil
+}
+
+// effectOwner names this job attempt as an effect's lease holder.
+func effectOwner(ctx context.Context) string {
+	j := jobFrom(ctx)
+	return fmt.Sprintf("job:%d/%d", j.ID, j.Attempt)
 }

@@ -27,8 +27,7 @@ import (
 // The browser test drives Debian's chromium through every page as a
 // developer, a lead and a stranger would, runs axe-core on each page, and
 // saves screenshots. It needs chromium and axe-core, which scripts/test
-// installs; without them it fails, unless REVIEWPOLICY_SKIP_BROWSER=1 says
-// to skip it on purpose.
+// installs; without them it fails, never skips.
 //
 //   - REVIEWPOLICY_CHROMIUM: the browser (default: chromium on PATH)
 //   - REVIEWPOLICY_AXE_JS: axe.min.js (default: where scripts/test puts it)
@@ -40,9 +39,6 @@ const AxeVersion = "4.11.0"
 
 func browserTools(t *testing.T) (chromium, axe string) {
 	t.Helper()
-	if os.Getenv("REVIEWPOLICY_SKIP_BROWSER") == "1" {
-		t.Skip("REVIEWPOLICY_SKIP_BROWSER=1: the browser test is skipped on purpose")
-	}
 	chromium = os.Getenv("REVIEWPOLICY_CHROMIUM")
 	if chromium == "" {
 		chromium, _ = exec.LookPath("chromium")
@@ -60,7 +56,7 @@ func browserTools(t *testing.T) (chromium, axe string) {
 		missing = append(missing, fmt.Sprintf("axe-core %s at %s (npm install --prefix DIR axe-core@%s, or set REVIEWPOLICY_AXE_JS)", AxeVersion, axe, AxeVersion))
 	}
 	if len(missing) > 0 {
-		t.Fatalf("the browser test needs %s; scripts/test installs them. Set REVIEWPOLICY_SKIP_BROWSER=1 to skip it on purpose.",
+		t.Fatalf("the browser test needs %s; scripts/test installs them",
 			strings.Join(missing, " and "))
 	}
 	return chromium, axe

@@ -227,6 +227,10 @@ func FuzzCompile(f *testing.F) {
 	f.Add("{a,[b-d]}/**/x?", "c/q/xy")
 	f.Add("*\uFFFD\\ **l*", "\x81 l") // RE2 reads an invalid byte as U+FFFD
 	f.Fuzz(func(t *testing.T, pattern, path string) {
+		clean := strings.TrimPrefix(path, "/")
+		if clean == "" || strings.HasPrefix(clean, "/") || strings.HasSuffix(clean, "/") || strings.Contains(clean, "//") {
+			return // not a path git can hold: Match's contract excludes it
+		}
 		for _, syntax := range []Syntax{Codeowners, Policy} {
 			p, err := Compile(pattern, syntax)
 			if err != nil {
@@ -235,10 +239,6 @@ func FuzzCompile(f *testing.F) {
 			re, err := regexp.Compile(p.source)
 			if err != nil {
 				t.Fatalf("%q compiled to an invalid expression: %v", pattern, err)
-			}
-			clean := strings.TrimPrefix(path, "/")
-			if clean == "" || strings.HasPrefix(clean, "/") || strings.HasSuffix(clean, "/") || strings.Contains(clean, "//") {
-				t.Skip("not a path git can hold")
 			}
 			if got, want := p.Match(path), re.MatchString(clean); got != want {
 				t.Fatalf("%q on %q: Match=%v, expression=%v", pattern, path, got, want)
