@@ -297,14 +297,26 @@ func (c *Config) Validate() error {
 	bad := func(key, format string, args ...any) {
 		errs = append(errs, fmt.Errorf("config: %s: %s", key, fmt.Sprintf(format, args...)))
 	}
+	c.validateServer(bad)
+	c.validateGitHub(bad)
+	c.validateWeb(bad)
+	c.validateRuntime(bad)
+	errs = append(errs, c.validateChat()...)
+	return errors.Join(errs...)
+}
+
+// keyValue keeps the order of checks, and so of errors, stable.
+type keyValue struct{ key, value string }
+
+func (c *Config) validateServer(bad func(key, format string, args ...any)) {
 	if c.Server.Port < 0 || c.Server.Port > 65535 {
 		bad("server.port", "must be between 0 and 65535, got %d", c.Server.Port)
 	}
-	for key, addr := range map[string]string{
-		"server.debug_address": c.Server.DebugAddress, "server.metrics_address": c.Server.MetricsAddress,
+	for _, kv := range []keyValue{
+		{"server.debug_address", c.Server.DebugAddress}, {"server.metrics_address", c.Server.MetricsAddress},
 	} {
-		if _, _, err := net.SplitHostPort(addr); addr != "" && err != nil {
-			bad(key, "must be host:port, e.g. 127.0.0.1:9090, got %q", addr)
+		if _, _, err := net.SplitHostPort(kv.value); kv.value != "" && err != nil {
+			bad(kv.key, "must be host:port, e.g. 127.0.0.1:9090, got %q", kv.value)
 		}
 	}
 	if c.Server.PublicURL != "" {
@@ -312,12 +324,15 @@ func (c *Config) Validate() error {
 			bad("server.public_url", "%v", err)
 		}
 	}
-	for key, u := range map[string]string{
-		"github.web_url": c.GitHub.WebURL, "github.v3_api_url": c.GitHub.V3APIURL,
-		"github.v4_api_url": c.GitHub.V4APIURL,
+}
+
+func (c *Config) validateGitHub(bad func(key, format string, args ...any)) {
+	for _, kv := range []keyValue{
+		{"github.web_url", c.GitHub.WebURL}, {"github.v3_api_url", c.GitHub.V3APIURL},
+		{"github.v4_api_url", c.GitHub.V4APIURL},
 	} {
-		if err := checkURL(u); err != nil {
-			bad(key, "%v", err)
+		if err := checkURL(kv.value); err != nil {
+			bad(kv.key, "%v", err)
 		}
 	}
 	if c.GitHub.App.IntegrationID <= 0 {
@@ -331,7 +346,10 @@ func (c *Config) Validate() error {
 	} else if err := checkPrivateKey(c.GitHub.App.PrivateKey); err != nil {
 		bad("github.app.private_key", "%v", err)
 	}
-	c.validateWeb(bad)
+}
+
+// validateRuntime checks the database, logging, workers and retention.
+func (c *Config) validateRuntime(bad func(key, format string, args ...any)) {
 	if u := c.Database.URL; !strings.HasPrefix(u, "sqlite://") && !strings.HasPrefix(u, "postgres://") &&
 		!strings.HasPrefix(u, "postgresql://") {
 		bad("database.url", "must start with sqlite://, postgres:// or postgresql://")
@@ -346,18 +364,7 @@ func (c *Config) Validate() error {
 	default:
 		bad("logging.format", "must be json or text, got %q", c.Logging.Format)
 	}
-	if c.Workers.Concurrency < 1 || c.Workers.Concurrency > 1000 {
-		bad("workers.concurrency", "must be between 1 and 1000, got %d", c.Workers.Concurrency)
-	}
-	if c.Workers.JobTimeout <= 0 {
-		bad("workers.job_timeout", "must be positive")
-	}
-	if c.Workers.RescueAfter < c.Workers.JobTimeout {
-		bad("workers.rescue_after", "must not be shorter than workers.job_timeout (%s)", c.Workers.JobTimeout)
-	}
-	if c.Workers.AckGoal != nil && *c.Workers.AckGoal < 0 {
-		bad("workers.ack_goal", "must not be negative (0 turns it off)")
-	}
+	c.validateWorkers(bad)
 	if c.Reconcile.Interval < 0 {
 		bad("reconcile.interval", "must not be negative")
 	}
@@ -370,8 +377,21 @@ func (c *Config) Validate() error {
 	if c.Expertise.BackfillPulls < 0 || c.Expertise.BackfillPulls > MaxBackfillPulls {
 		bad("expertise.backfill_pulls", "must be between 0 and %d", MaxBackfillPulls)
 	}
-	errs = append(errs, c.validateChat()...)
-	return errors.Join(errs...)
+}
+
+func (c *Config) validateWorkers(bad func(key, format string, args ...any)) {
+	if c.Workers.Concurrency < 1 || c.Workers.Concurrency > 1000 {
+		bad("workers.concurrency", "must be between 1 and 1000, got %d", c.Workers.Concurrency)
+	}
+	if c.Workers.JobTimeout <= 0 {
+		bad("workers.job_timeout", "must be positive")
+	}
+	if c.Workers.RescueAfter < c.Workers.JobTimeout {
+		bad("workers.rescue_after", "must not be shorter than workers.job_timeout (%s)", c.Workers.JobTimeout)
+	}
+	if c.Workers.AckGoal != nil && *c.Workers.AckGoal < 0 {
+		bad("workers.ack_goal", "must not be negative (0 turns it off)")
+	}
 }
 
 // validateWeb checks the sign-in settings: both OAuth values or neither,

@@ -17,82 +17,106 @@ import (
 	"github.com/reviewpolicy/reviewpolicy/policy/sla"
 )
 
+// checkFlags are checkCmd's inputs, each a path or empty.
+type checkFlags struct {
+	policy, event, files, reviews, template, codeowners string
+	now                                                 time.Time
+}
+
 // checkCmd evaluates a policy against a saved pull_request payload offline
 // and prints what the check run would say. Nothing is sent anywhere; facts
 // the payload lacks (changed files, reviews, the repository's template) come
 // from optional files.
 func checkCmd(args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("check", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	policyPath := fs.String("policy", policy.FileName, "policy file")
-	eventPath := fs.String("event", "", "saved pull_request webhook payload (JSON)")
-	filesPath := fs.String("files", "", "changed files: a JSON array of paths, or GitHub's list-files response")
-	reviewsPath := fs.String("reviews", "", "reviews: GitHub's list-reviews response (JSON)")
-	templatePath := fs.String("template", "", "the repository's pull-request template")
-	codeownersPath := fs.String("codeowners", "", "the repository's CODEOWNERS file")
-	nowFlag := fs.String("now", "", "evaluate at this RFC 3339 time (default: now)")
-	if err := fs.Parse(args); err != nil {
-		return exitError{2}
-	}
-	if *eventPath == "" {
-		fmt.Fprintln(stderr, "check: --event is required")
-		return exitError{2}
-	}
-	now := time.Now()
-	if *nowFlag != "" {
-		t, err := time.Parse(time.RFC3339, *nowFlag)
-		if err != nil {
-			return fmt.Errorf("check: --now: %w", err)
-		}
-		now = t
-	}
-	data, err := readPolicy(*policyPath)
-	if err != nil {
-		return fmt.Errorf("check: %w", err)
-	}
-	pol, perr := policy.Parse(*policyPath, data)
-
-	var ev github.PullRequestEvent
-	if err := readJSON(*eventPath, &ev); err != nil {
-		return err
-	}
-	if ev.PullRequest == nil {
-		return fmt.Errorf("check: %s is not a pull_request payload", *eventPath)
-	}
-	pr := ev.PullRequest
-	files, err := readFiles(*filesPath)
+	in, err := parseCheckFlags(args, stderr)
 	if err != nil {
 		return err
 	}
-	var reviews []*github.PullRequestReview
-	if *reviewsPath != "" {
-		if err := readJSON(*reviewsPath, &reviews); err != nil {
-			return err
-		}
-	}
-	tmpl, err := readOptional(*templatePath)
+	f, pr, err := loadCheckFacts(in)
 	if err != nil {
 		return err
 	}
-	owners, err := readOptional(*codeownersPath)
-	if err != nil {
-		return err
-	}
-
-	f := decide.Facts{Policy: pol, PolicyErr: perr, PolicySource: check.Code(*policyPath, 200), Repo: ev.GetRepo().GetFullName(),
-		PR: handlers.PullRequestFacts(pr, files), Template: tmpl, CodeOwners: owners}
-	for _, u := range pr.RequestedReviewers {
-		f.Requested = append(f.Requested, u.GetLogin())
-	}
-	f.Reviews = handlers.ReviewFacts(reviews, nil)
 	if !pr.GetDraft() {
 		// Offline, the clock starts when the pull request was opened.
 		f.Clock, _ = sla.Clock{}.Start(pr.GetCreatedAt().Time)
 		f.ClockFound = true
 	}
-	rep := decide.Decide(f, now).Report
+	rep := decide.Decide(f, in.now).Report
 	fmt.Fprintf(stdout, "conclusion: %s\ntitle: %s\n\n%s", rep.Conclusion, rep.Title, rep.Summary)
 	return nil
+}
+
+func parseCheckFlags(args []string, stderr io.Writer) (checkFlags, error) {
+	fs := flag.NewFlagSet("check", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var in checkFlags
+	fs.StringVar(&in.policy, "policy", policy.FileName, "policy file")
+	fs.StringVar(&in.event, "event", "", "saved pull_request webhook payload (JSON)")
+	fs.StringVar(&in.files, "files", "", "changed files: a JSON array of paths, or GitHub's list-files response")
+	fs.StringVar(&in.reviews, "reviews", "", "reviews: GitHub's list-reviews response (JSON)")
+	fs.StringVar(&in.template, "template", "", "the repository's pull-request template")
+	fs.StringVar(&in.codeowners, "codeowners", "", "the repository's CODEOWNERS file")
+	nowFlag := fs.String("now", "", "evaluate at this RFC 3339 time (default: now)")
+	if err := fs.Parse(args); err != nil {
+		return in, exitError{2}
+	}
+	if in.event == "" {
+		fmt.Fprintln(stderr, "check: --event is required")
+		return in, exitError{2}
+	}
+	in.now = time.Now()
+	if *nowFlag != "" {
+		t, err := time.Parse(time.RFC3339, *nowFlag)
+		if err != nil {
+			return in, fmt.Errorf("check: --now: %w", err)
+		}
+		in.now = t
+	}
+	return in, nil
+}
+
+// loadCheckFacts reads the policy, the payload and the optional files into
+// the facts an evaluation takes.
+func loadCheckFacts(in checkFlags) (decide.Facts, *github.PullRequest, error) {
+	var f decide.Facts
+	data, err := readPolicy(in.policy)
+	if err != nil {
+		return f, nil, fmt.Errorf("check: %w", err)
+	}
+	pol, perr := policy.Parse(in.policy, data)
+	var ev github.PullRequestEvent
+	if err := readJSON(in.event, &ev); err != nil {
+		return f, nil, err
+	}
+	if ev.PullRequest == nil {
+		return f, nil, fmt.Errorf("check: %s is not a pull_request payload", in.event)
+	}
+	pr := ev.PullRequest
+	files, err := readFiles(in.files)
+	if err != nil {
+		return f, nil, err
+	}
+	var reviews []*github.PullRequestReview
+	if in.reviews != "" {
+		if err := readJSON(in.reviews, &reviews); err != nil {
+			return f, nil, err
+		}
+	}
+	tmpl, err := readOptional(in.template)
+	if err != nil {
+		return f, nil, err
+	}
+	owners, err := readOptional(in.codeowners)
+	if err != nil {
+		return f, nil, err
+	}
+	f = decide.Facts{Policy: pol, PolicyErr: perr, PolicySource: check.Code(in.policy, 200), Repo: ev.GetRepo().GetFullName(),
+		PR: handlers.PullRequestFacts(pr, files), Template: tmpl, CodeOwners: owners}
+	for _, u := range pr.RequestedReviewers {
+		f.Requested = append(f.Requested, u.GetLogin())
+	}
+	f.Reviews = handlers.ReviewFacts(reviews, nil)
+	return f, pr, nil
 }
 
 func readJSON(path string, v any) error {
