@@ -32,7 +32,6 @@ import (
 	"runtime/pprof"
 	"sort"
 	"strings"
-	"sync"
 	"syscall"
 	"time"
 )
@@ -151,53 +150,55 @@ func writeKey(path string) error {
 }
 
 func loadTest(ctx context.Context, o options, out io.Writer) error {
+	rep, err := measure(ctx, o, out)
+	if err != nil || rep == nil {
+		return err
+	}
+	rep.print(out)
+	return rep.serverErr
+}
+
+// measure runs the load o describes and returns what it saw; nil when it
+// only served the fake GitHub until interrupted.
+func measure(ctx context.Context, o options, out io.Writer) (*report, error) {
 	switch {
 	case o.rate <= 0 || o.duration <= 0 || o.concurrency < 1:
-		return errors.New("-rate, -duration and -concurrency must be positive")
+		return nil, errors.New("-rate, -duration and -concurrency must be positive")
 	case o.warmup < 0:
-		return errors.New("-warmup must not be negative")
+		return nil, errors.New("-warmup must not be negative")
 	case o.rate*o.duration.Seconds() < 1 && o.max == 0:
-		return errors.New("-rate × -duration is less than one delivery")
+		return nil, errors.New("-rate × -duration is less than one delivery")
 	case o.url == "" && o.serverCmd == "" && !o.fakeGitHub:
-		return errors.New("give -url or -server-cmd (or -fake-github alone to serve only the fake)")
+		return nil, errors.New("give -url or -server-cmd (or -fake-github alone to serve only the fake)")
 	case (o.url != "" || o.serverCmd != "") && o.secret == "":
-		return errors.New("-secret is required to sign deliveries")
+		return nil, errors.New("-secret is required to sign deliveries")
 	case o.servers < 1 || (o.servers > 1 && (o.serverCmd == "" || o.url != "" || o.metricsURL != "")):
-		return errors.New("-servers N needs -server-cmd and no -url or -metrics-url")
+		return nil, errors.New("-servers N needs -server-cmd and no -url or -metrics-url")
 	case o.rssEvery < 0 || (o.rssEvery > 0 && o.serverCmd == ""):
-		return errors.New("-rss-every needs -server-cmd and a positive interval")
+		return nil, errors.New("-rss-every needs -server-cmd and a positive interval")
 	}
 	mix, err := parseMix(o.mix)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	templates, err := loadTemplates(o.payloads, mix)
 	if err != nil {
-		return err
+		return nil, err
 	}
 
 	// End-to-end latency: a pull_request delivery's job ends by creating a
 	// check run on the head SHA that only this delivery carried.
-	var e2eMu sync.Mutex
-	sentAt := map[string]time.Time{}
-	var e2e []time.Duration
+	e2e := newE2ETracker()
 	var env []string
 	var fake *fakeGitHub
 	if o.fakeGitHub {
 		if _, err := checkLoopback("http://" + o.fakeAddr); err != nil {
-			return fmt.Errorf("-fake-addr: %w", err)
+			return nil, fmt.Errorf("-fake-addr: %w", err)
 		}
-		fake = newFakeGitHub(time.Now, func(sha string, at time.Time) {
-			e2eMu.Lock()
-			defer e2eMu.Unlock()
-			if t, ok := sentAt[sha]; ok {
-				e2e = append(e2e, at.Sub(t))
-				delete(sentAt, sha)
-			}
-		})
+		fake = newFakeGitHub(time.Now, e2e.checked)
 		ln, err := net.Listen("tcp", o.fakeAddr)
 		if err != nil {
-			return fmt.Errorf("fake GitHub: %w", err)
+			return nil, fmt.Errorf("fake GitHub: %w", err)
 		}
 		fakeSrv := &http.Server{Handler: fake, ReadHeaderTimeout: 5 * time.Second}
 		go func() { _ = fakeSrv.Serve(ln) }()
@@ -207,7 +208,7 @@ func loadTest(ctx context.Context, o options, out io.Writer) error {
 		env = append(env, "GITHUB_V3_API_URL="+fakeURL)
 		if o.url == "" && o.serverCmd == "" {
 			<-ctx.Done() // serve the fake alone until interrupted
-			return nil
+			return nil, nil
 		}
 	}
 
@@ -227,7 +228,7 @@ func loadTest(ctx context.Context, o options, out io.Writer) error {
 		for i := 1; i <= o.servers; i++ {
 			srv, err := startServer(ctx, o.serverCmd, env, serverLogPath(o.serverLog, i, o.servers), o.startTimeout)
 			if err != nil {
-				return fmt.Errorf("server %d of %d: %w", i, o.servers, err)
+				return nil, fmt.Errorf("server %d of %d: %w", i, o.servers, err)
 			}
 			servers = append(servers, srv)
 		}
@@ -243,7 +244,7 @@ func loadTest(ctx context.Context, o options, out io.Writer) error {
 	for _, t := range targets {
 		base, err := checkLoopback(t)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		hook, metrics := endpoints(base)
 		hookURLs, metricsURLs = append(hookURLs, hook), append(metricsURLs, metrics)
@@ -251,7 +252,7 @@ func loadTest(ctx context.Context, o options, out io.Writer) error {
 	if o.metricsURL != "" {
 		u, err := checkLoopback(o.metricsURL)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		metricsURLs = []string{u.String()}
 	}
@@ -296,11 +297,13 @@ func loadTest(ctx context.Context, o options, out io.Writer) error {
 	res := runLoad(ctx, client, loadConfig{HookURLs: hookURLs, Secret: []byte(o.secret), Rate: o.rate,
 		Duration: o.warmup + o.duration, Max: o.max, Concurrency: o.concurrency}, ticker.C, picker.next,
 		func(d delivery, at time.Time) {
-			if d.SHA != "" && fake != nil {
-				e2eMu.Lock()
-				sentAt[d.SHA] = at
-				e2eMu.Unlock()
+			if fake == nil {
+				return
 			}
+			if d.PR.Number != 0 {
+				fake.sentPull(d.PR)
+			}
+			e2e.sent(d, at)
 		})
 	ticker.Stop()
 	var busy float64
@@ -342,10 +345,8 @@ func loadTest(ctx context.Context, o options, out io.Writer) error {
 		}
 	}
 	if fake != nil {
-		e2eMu.Lock()
-		rep.e2e = summarise(e2e)
-		rep.e2eMissing = len(sentAt)
-		e2eMu.Unlock()
+		got, missing, superseded := e2e.result()
+		rep.e2e, rep.e2eMissing, rep.e2eSuperseded = summarise(got), missing, superseded
 		rep.fake = fake
 	}
 	for i, srv := range servers {
@@ -361,8 +362,7 @@ func loadTest(ctx context.Context, o options, out io.Writer) error {
 		rep.mem = append(rep.mem, m)
 	}
 	rep.loadgenCPU = ownCPU()
-	rep.print(out)
-	return rep.serverErr
+	return &rep, nil
 }
 
 // endpoints derives the hook and metrics URLs from the server's base URL.
@@ -494,6 +494,7 @@ type report struct {
 	warmup            time.Duration // the first answers, in warm, are not in ack
 	warm              latencies
 	e2eMissing        int
+	e2eSuperseded     int
 	drained           bool
 	drainTook         time.Duration
 	server            *serverDelta
@@ -570,8 +571,8 @@ func (r report) print(w io.Writer) {
 	if r.fake != nil {
 		routes, unmatched := r.fake.counts()
 		fmt.Fprintf(w, "\n== fake GitHub\n")
-		fmt.Fprintf(w, "end-to-end     p50 %s  p99 %s  max %s  (send → check run created, n=%d, not seen: %d)\n",
-			ms(r.e2e.P50), ms(r.e2e.P99), ms(r.e2e.Max), r.e2e.N, r.e2eMissing)
+		fmt.Fprintf(w, "end-to-end     p50 %s  p99 %s  max %s  (send → check run created, n=%d, not seen: %d, superseded: %d)\n",
+			ms(r.e2e.P50), ms(r.e2e.P99), ms(r.e2e.Max), r.e2e.N, r.e2eMissing, r.e2eSuperseded)
 		fmt.Fprintf(w, "calls          %d (unmatched %d)\n", r.fake.total(), unmatched)
 		for _, rc := range routes {
 			fmt.Fprintf(w, "  %7d  %s\n", rc.Calls, rc.Route)
