@@ -49,7 +49,8 @@ func main() {
 type options struct {
 	url, secret, payloads, mix, serverCmd, serverLog, fakeAddr, writeKey, metricsURL string
 	rate                                                                             float64
-	duration, warmup, drain, startTimeout, rssEvery                                  time.Duration
+	duration, warmup, drain, startTimeout, rssEvery, rssWarmup                       time.Duration
+	rssTolerance                                                                     float64
 	concurrency, max, repos, prs, servers                                            int
 	seed                                                                             uint64
 	fakeGitHub, updatedNow                                                           bool
@@ -81,6 +82,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.IntVar(&o.servers, "servers", 1, "with -server-cmd, start this many servers (each must listen on its own port, e.g. port 0) and send to them in turn")
 	fs.StringVar(&o.serverLog, "server-log", filepath.Join(os.TempDir(), "loadgen-server.log"), "where -server-cmd's stderr goes (with -servers N: NAME-1.log ... NAME-N.log)")
 	fs.DurationVar(&o.rssEvery, "rss-every", 0, "with -server-cmd, sample each server's RSS at this interval from the first send to the end of the drain (0: off)")
+	fs.DurationVar(&o.rssWarmup, "rss-warmup", 0, "with -rss-every, judge RSS flat from the first sample at or after this time: the last third's highest sample against it")
+	fs.Float64Var(&o.rssTolerance, "rss-tolerance", 10, "with -rss-every, the growth in percent that still counts as flat")
 	fs.DurationVar(&o.startTimeout, "start-timeout", 60*time.Second, "how long -server-cmd may take to listen")
 	fs.StringVar(&o.writeKey, "write-key", "", "write a new RSA private key (PEM) for the server config to this file and exit")
 	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write loadgen's own CPU profile (sender and fake GitHub) to this file")
@@ -174,6 +177,8 @@ func measure(ctx context.Context, o options, out io.Writer) (*report, error) {
 		return nil, errors.New("-secret is required to sign deliveries")
 	case o.servers < 1 || (o.servers > 1 && (o.serverCmd == "" || o.url != "" || o.metricsURL != "")):
 		return nil, errors.New("-servers N needs -server-cmd and no -url or -metrics-url")
+	case o.rssWarmup < 0 || o.rssTolerance < 0:
+		return nil, errors.New("-rss-warmup and -rss-tolerance must not be negative")
 	case o.rssEvery < 0 || (o.rssEvery > 0 && o.serverCmd == ""):
 		return nil, errors.New("-rss-every needs -server-cmd and a positive interval")
 	}
@@ -324,6 +329,7 @@ func measure(ctx context.Context, o options, out io.Writer) (*report, error) {
 		stopSampling()
 		r := <-sampled
 		rep.rss, rep.rssErr = r.samples, r.err
+		rep.rssWarmup, rep.rssTolerance = o.rssWarmup, o.rssTolerance/100
 	}
 	if scrapeErr == nil {
 		after, err := fetchAll(ctx, client, metricsURLs)
@@ -504,6 +510,8 @@ type report struct {
 	memErr, serverErr error
 	rss               []rssSample
 	rssErr            error
+	rssWarmup         time.Duration
+	rssTolerance      float64 // a share
 	loadgenCPU        time.Duration
 	machineBusy       float64 // share of all CPUs busy while sending
 }
@@ -603,6 +611,11 @@ func (r report) print(w io.Writer) {
 		for i := range r.mem {
 			if sum, ok := summariseRSS(r.rss, i); ok {
 				fmt.Fprintf(w, "server %d       %s\n", i+1, sum)
+			}
+			if f, ok := judgeRSS(r.rss, i, r.rssWarmup, r.rssTolerance); ok {
+				fmt.Fprintf(w, "server %d       %s\n", i+1, f)
+			} else {
+				fmt.Fprintf(w, "server %d       too few samples after the %s warm-up to judge flatness (3 needed)\n", i+1, r.rssWarmup)
 			}
 		}
 	}
