@@ -141,6 +141,7 @@ for section in $sections; do
     esac
     ;;
   replicas)
+    export -f config
     OUT=$OUT SECS=$secs cmd/loadgen/replicas.sh
     ;;
   capacity)

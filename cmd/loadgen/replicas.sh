@@ -26,6 +26,8 @@
 # per job) the jobs one database core can serve.
 set -euo pipefail
 : "${OUT:?run through bench.sh (cmd/loadgen/bench.sh 10 replicas)}"
+# config FILE DBURL, the servers' configuration, is bench.sh's (exported).
+declare -F config >/dev/null || { echo "replicas: run through bench.sh (cmd/loadgen/bench.sh 10 replicas)" >&2; exit 2; }
 for f in reviewpolicy loadgen app.pem; do
   [ -e "$OUT/$f" ] || { echo "replicas: $OUT/$f missing; run through bench.sh" >&2; exit 2; }
 done
@@ -76,17 +78,6 @@ top_statements() {
     ORDER BY total_exec_time DESC LIMIT 5"
 }
 
-config() {
-  cat >"$1" <<YAML
-server: {address: 127.0.0.1, port: 0}
-github:
-  v3_api_url: http://127.0.0.1:1/
-  app: {integration_id: 1, webhook_secret: placeholder, private_key_file: $OUT/app.pem}
-database: {url: "$2"}
-logging: {level: info, format: json}
-workers: {concurrency: 10}
-YAML
-}
 
 # field FILE PATTERN AWK-FIELD: one number from a loadgen report.
 field() { grep -m1 "$2" "$1" | awk "{print \$$3}" | tr -d 's,'; }
