@@ -1,6 +1,7 @@
 package main
 
 import (
+	"slices"
 	"sync"
 	"time"
 )
@@ -51,8 +52,9 @@ func (e *e2eTracker) checked(sha string, at time.Time) {
 // run although they were still their pull request's newest (missing), and
 // those a later delivery of the same pull request replaced before their
 // check run came (superseded: GitHub shows the newer head, and the server
-// rightly checks that one only).
-func (e *e2eTracker) result() (got []time.Duration, missing, superseded int) {
+// rightly checks that one only). examples names a few missing ones
+// ("owner/repo#n sha"), to look for in the server's log.
+func (e *e2eTracker) result() (got []time.Duration, missing, superseded int, examples []string) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	for sha := range e.sentAt {
@@ -60,7 +62,9 @@ func (e *e2eTracker) result() (got []time.Duration, missing, superseded int) {
 			superseded++
 		} else {
 			missing++
+			examples = append(examples, e.pullOf[sha]+" "+sha)
 		}
 	}
-	return append([]time.Duration(nil), e.got...), missing, superseded
+	slices.Sort(examples)
+	return append([]time.Duration(nil), e.got...), missing, superseded, examples[:min(len(examples), 3)]
 }

@@ -120,11 +120,14 @@ func TestE2ETrackerSplitsMissingFromSuperseded(t *testing.T) {
 	e.checked("a2", t0.Add(50*time.Millisecond))
 	e.checked("d1", t0.Add(20*time.Millisecond))
 	e.checked("zz", t0)
-	got, missing, superseded := e.result()
+	got, missing, superseded, examples := e.result()
 	if len(got) != 2 || got[0] != 49*time.Millisecond || got[1] != 20*time.Millisecond {
 		t.Errorf("latencies = %v; want [49ms 20ms]", got)
 	}
 	if missing != 1 || superseded != 2 {
 		t.Errorf("missing %d, superseded %d; want b1 missing, a1 and c1 superseded", missing, superseded)
+	}
+	if len(examples) != 1 || examples[0] != "o/r#2 b1" {
+		t.Errorf("examples = %q; want the missing o/r#2 b1", examples)
 	}
 }

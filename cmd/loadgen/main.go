@@ -351,8 +351,8 @@ func measure(ctx context.Context, o options, out io.Writer) (*report, error) {
 		}
 	}
 	if fake != nil {
-		got, missing, superseded := e2e.result()
-		rep.e2e, rep.e2eMissing, rep.e2eSuperseded = summarise(got), missing, superseded
+		got, missing, superseded, examples := e2e.result()
+		rep.e2e, rep.e2eMissing, rep.e2eSuperseded, rep.e2eExamples = summarise(got), missing, superseded, examples
 		rep.fake = fake
 	}
 	for i, srv := range servers {
@@ -501,6 +501,7 @@ type report struct {
 	warm              latencies
 	e2eMissing        int
 	e2eSuperseded     int
+	e2eExamples       []string // a few not seen, "owner/repo#n sha"
 	drained           bool
 	drainTook         time.Duration
 	server            *serverDelta
@@ -581,6 +582,9 @@ func (r report) print(w io.Writer) {
 		fmt.Fprintf(w, "\n== fake GitHub\n")
 		fmt.Fprintf(w, "end-to-end     p50 %s  p99 %s  max %s  (send → check run created, n=%d, not seen: %d, superseded: %d)\n",
 			ms(r.e2e.P50), ms(r.e2e.P99), ms(r.e2e.Max), r.e2e.N, r.e2eMissing, r.e2eSuperseded)
+		if len(r.e2eExamples) > 0 {
+			fmt.Fprintf(w, "  not seen     e.g. %s\n", strings.Join(r.e2eExamples, ", "))
+		}
 		fmt.Fprintf(w, "calls          %d (unmatched %d)\n", r.fake.total(), unmatched)
 		for _, rc := range routes {
 			fmt.Fprintf(w, "  %7d  %s\n", rc.Calls, rc.Route)
