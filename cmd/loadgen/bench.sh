@@ -5,13 +5,22 @@
 #
 #   cmd/loadgen/bench.sh [seconds [section...]]
 #
-# seconds is the length of each run (default 30; the soak is always 600).
-# Sections, all by default (about 30 minutes):
+# seconds is the length of each run (default 30; not the soak's: DURATION).
+# Sections, all but replicas by default (about 30 minutes plus the soak):
 #   sqlite    100, 250, 500/s default mix, and 500/s ping only, on SQLite
 #   postgres  100, 250, 500/s on PostgreSQL, one process
 #   multi     three processes on one PostgreSQL database, 100 and 250/s
 #   e2e       100 pull_request events/s, SQLite and PostgreSQL (end-to-end p99)
-#   soak      SQLite, 100/s default mix for 600 s, RSS sampled every 20 s
+#   soak      100/s default mix for DURATION s (default 1800) on ENGINE
+#             (sqlite or postgres, default sqlite), the server's RSS sampled
+#             every RSS_EVERY (default 60s); says whether RSS is flat after
+#             RSS_WARMUP (default a sixth of DURATION): the last third's
+#             highest sample within 10% of the first after the warm-up.
+#             ENGINE=postgres DURATION=1800 cmd/loadgen/bench.sh 30 soak
+#   replicas  PostgreSQL job capacity of 1, 2, 3 server processes pinned to
+#             one CPU, the database and loadgen on another, with the
+#             database's CPU per job, and the model throughput(n) =
+#             min(n × one process, the database's limit); see replicas.sh
 #   capacity  job capacity (saturated drain), ping-only and pull_request-only,
 #             SQLite then PostgreSQL, one after the other (issue 18)
 #   ack       ack p99 at 500/s default mix and 1,500/s pull_request only,
@@ -36,6 +45,7 @@ cd "$(dirname "$0")/../.."
 secs=${1:-30}
 shift || true
 sections=${*:-sqlite postgres multi e2e soak}
+case " $sections " in *" replicas "*) [ "$sections" = replicas ] || { echo "run replicas alone: it pins processes to CPUs" >&2; exit 2; } ;; esac
 OUT=${OUT:-/tmp/lgbench}
 mkdir -p "$OUT"
 DEFAULT_MIX=pull_request=70,pull_request_review=20,check_suite=5,ping=5
@@ -114,12 +124,25 @@ for section in $sections; do
   e2e)
     # End-to-end target: 100 pull_request events/s, every one matched to
     # the check run the fake GitHub receives for its head SHA.
-    run sqlite-e2e-100 "$(fresh_sqlite)" 100 pull_request=100 60
-    if have_pg; then pg_run postgres-e2e-100 100 pull_request=100 60; fi
+    # Closed pull requests get no check run and are not tracked; a head
+    # replaced by a later delivery of its pull request before its check
+    # run is counted as superseded, not as missing.
+    run sqlite-e2e-100 "$(fresh_sqlite)" 100 pull_request=100
+    if have_pg; then pg_run postgres-e2e-100 100 pull_request=100; fi
     ;;
   soak)
-    # Ten minutes at 100/s with the server's VmRSS every 20 s.
-    run soak-sqlite-100 "$(fresh_sqlite)" 100 "$DEFAULT_MIX" 600 -rss-every 20s
+    dur=${DURATION:-1800}
+    soak=(100 "$DEFAULT_MIX" "$dur" -rss-every "${RSS_EVERY:-60s}" -rss-warmup "${RSS_WARMUP:-$((dur / 6))s}")
+    case ${ENGINE:-sqlite} in
+    sqlite) run "soak-sqlite-100-${dur}s" "$(fresh_sqlite)" "${soak[@]}" ;;
+    postgres) if have_pg; then pg_run "soak-postgres-100-${dur}s" "${soak[@]}"
+      else echo "PostgreSQL not reachable on 127.0.0.1:5432; skipped"; fi ;;
+    *) echo "ENGINE must be sqlite or postgres, not $ENGINE" >&2; exit 2 ;;
+    esac
+    ;;
+  replicas)
+    export -f config
+    OUT=$OUT SECS=$secs cmd/loadgen/replicas.sh
     ;;
   capacity)
     # Sent faster than jobs run, so the queue grows and the drain runs

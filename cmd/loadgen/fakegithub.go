@@ -29,11 +29,12 @@ type fakeGitHub struct {
 	// unmatchedPaths are the first distinct requests no route knew, to
 	// show what the fake is missing.
 	unmatchedPaths map[string]int
+	pulls          map[string]pullState // by pullState.key: the last sent
 }
 
 func newFakeGitHub(now func() time.Time, onCheck func(headSHA string, at time.Time)) *fakeGitHub {
 	f := &fakeGitHub{now: now, onCheck: onCheck, mux: http.NewServeMux(), calls: map[string]int64{},
-		unmatchedPaths: map[string]int{}}
+		unmatchedPaths: map[string]int{}, pulls: map[string]pullState{}}
 	notFound := func(w http.ResponseWriter, _ *http.Request) {
 		writeJSON(w, http.StatusNotFound, map[string]string{"message": "Not Found"})
 	}
@@ -103,18 +104,35 @@ func (f *fakeGitHub) count(pattern string, h http.HandlerFunc) http.HandlerFunc 
 	}
 }
 
-// pullRequest is an open pull request with a fixed head: what a review or
-// check-suite job reads back.
+// sentPull records the state of a pull request a delivery carried, as
+// GitHub shows it from then on.
+func (f *fakeGitHub) sentPull(p pullState) {
+	f.mu.Lock()
+	f.pulls[p.key()] = p
+	f.mu.Unlock()
+}
+
+// pullRequest is the pull request with the head and state of the last
+// delivery that carried it, or an open one with a fixed head if none did
+// (a check_suite job's read).
 func (f *fakeGitHub) pullRequest(w http.ResponseWriter, r *http.Request) {
 	n, err := strconv.Atoi(r.PathValue("n"))
 	if err != nil {
 		writeJSON(w, http.StatusNotFound, map[string]string{"message": "Not Found"})
 		return
 	}
+	p := pullState{Owner: r.PathValue("owner"), Repo: r.PathValue("repo"), Number: n}
+	f.mu.Lock()
+	sent, ok := f.pulls[p.key()]
+	f.mu.Unlock()
+	p.Head, p.State = fmt.Sprintf("%040x", n), "open"
+	if ok {
+		p = sent
+	}
 	writeJSON(w, http.StatusOK, map[string]any{
-		"number": n, "state": "open", "title": "Load test", "body": "", "draft": false,
+		"number": n, "state": p.State, "title": "Load test", "body": "", "draft": false,
 		"user": map[string]any{"login": "octocat", "type": "User"},
-		"head": map[string]any{"sha": fmt.Sprintf("%040x", n), "ref": "loadgen"},
+		"head": map[string]any{"sha": p.Head, "ref": "loadgen"},
 		"base": map[string]any{"ref": "main"},
 	})
 }

@@ -32,7 +32,6 @@ import (
 	"runtime/pprof"
 	"sort"
 	"strings"
-	"sync"
 	"syscall"
 	"time"
 )
@@ -50,7 +49,8 @@ func main() {
 type options struct {
 	url, secret, payloads, mix, serverCmd, serverLog, fakeAddr, writeKey, metricsURL string
 	rate                                                                             float64
-	duration, warmup, drain, startTimeout, rssEvery                                  time.Duration
+	duration, warmup, drain, startTimeout, rssEvery, rssWarmup                       time.Duration
+	rssTolerance                                                                     float64
 	concurrency, max, repos, prs, servers                                            int
 	seed                                                                             uint64
 	fakeGitHub, updatedNow                                                           bool
@@ -82,6 +82,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.IntVar(&o.servers, "servers", 1, "with -server-cmd, start this many servers (each must listen on its own port, e.g. port 0) and send to them in turn")
 	fs.StringVar(&o.serverLog, "server-log", filepath.Join(os.TempDir(), "loadgen-server.log"), "where -server-cmd's stderr goes (with -servers N: NAME-1.log ... NAME-N.log)")
 	fs.DurationVar(&o.rssEvery, "rss-every", 0, "with -server-cmd, sample each server's RSS at this interval from the first send to the end of the drain (0: off)")
+	fs.DurationVar(&o.rssWarmup, "rss-warmup", 0, "with -rss-every, judge RSS flat from the first sample at or after this time: the last third's highest sample against it")
+	fs.Float64Var(&o.rssTolerance, "rss-tolerance", 10, "with -rss-every, the growth in percent that still counts as flat")
 	fs.DurationVar(&o.startTimeout, "start-timeout", 60*time.Second, "how long -server-cmd may take to listen")
 	fs.StringVar(&o.writeKey, "write-key", "", "write a new RSA private key (PEM) for the server config to this file and exit")
 	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write loadgen's own CPU profile (sender and fake GitHub) to this file")
@@ -151,53 +153,57 @@ func writeKey(path string) error {
 }
 
 func loadTest(ctx context.Context, o options, out io.Writer) error {
+	rep, err := measure(ctx, o, out)
+	if err != nil || rep == nil {
+		return err
+	}
+	rep.print(out)
+	return rep.serverErr
+}
+
+// measure runs the load o describes and returns what it saw; nil when it
+// only served the fake GitHub until interrupted.
+func measure(ctx context.Context, o options, out io.Writer) (*report, error) {
 	switch {
 	case o.rate <= 0 || o.duration <= 0 || o.concurrency < 1:
-		return errors.New("-rate, -duration and -concurrency must be positive")
+		return nil, errors.New("-rate, -duration and -concurrency must be positive")
 	case o.warmup < 0:
-		return errors.New("-warmup must not be negative")
+		return nil, errors.New("-warmup must not be negative")
 	case o.rate*o.duration.Seconds() < 1 && o.max == 0:
-		return errors.New("-rate × -duration is less than one delivery")
+		return nil, errors.New("-rate × -duration is less than one delivery")
 	case o.url == "" && o.serverCmd == "" && !o.fakeGitHub:
-		return errors.New("give -url or -server-cmd (or -fake-github alone to serve only the fake)")
+		return nil, errors.New("give -url or -server-cmd (or -fake-github alone to serve only the fake)")
 	case (o.url != "" || o.serverCmd != "") && o.secret == "":
-		return errors.New("-secret is required to sign deliveries")
+		return nil, errors.New("-secret is required to sign deliveries")
 	case o.servers < 1 || (o.servers > 1 && (o.serverCmd == "" || o.url != "" || o.metricsURL != "")):
-		return errors.New("-servers N needs -server-cmd and no -url or -metrics-url")
+		return nil, errors.New("-servers N needs -server-cmd and no -url or -metrics-url")
+	case o.rssWarmup < 0 || o.rssTolerance < 0:
+		return nil, errors.New("-rss-warmup and -rss-tolerance must not be negative")
 	case o.rssEvery < 0 || (o.rssEvery > 0 && o.serverCmd == ""):
-		return errors.New("-rss-every needs -server-cmd and a positive interval")
+		return nil, errors.New("-rss-every needs -server-cmd and a positive interval")
 	}
 	mix, err := parseMix(o.mix)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	templates, err := loadTemplates(o.payloads, mix)
 	if err != nil {
-		return err
+		return nil, err
 	}
 
 	// End-to-end latency: a pull_request delivery's job ends by creating a
 	// check run on the head SHA that only this delivery carried.
-	var e2eMu sync.Mutex
-	sentAt := map[string]time.Time{}
-	var e2e []time.Duration
+	e2e := newE2ETracker()
 	var env []string
 	var fake *fakeGitHub
 	if o.fakeGitHub {
 		if _, err := checkLoopback("http://" + o.fakeAddr); err != nil {
-			return fmt.Errorf("-fake-addr: %w", err)
+			return nil, fmt.Errorf("-fake-addr: %w", err)
 		}
-		fake = newFakeGitHub(time.Now, func(sha string, at time.Time) {
-			e2eMu.Lock()
-			defer e2eMu.Unlock()
-			if t, ok := sentAt[sha]; ok {
-				e2e = append(e2e, at.Sub(t))
-				delete(sentAt, sha)
-			}
-		})
+		fake = newFakeGitHub(time.Now, e2e.checked)
 		ln, err := net.Listen("tcp", o.fakeAddr)
 		if err != nil {
-			return fmt.Errorf("fake GitHub: %w", err)
+			return nil, fmt.Errorf("fake GitHub: %w", err)
 		}
 		fakeSrv := &http.Server{Handler: fake, ReadHeaderTimeout: 5 * time.Second}
 		go func() { _ = fakeSrv.Serve(ln) }()
@@ -207,7 +213,7 @@ func loadTest(ctx context.Context, o options, out io.Writer) error {
 		env = append(env, "GITHUB_V3_API_URL="+fakeURL)
 		if o.url == "" && o.serverCmd == "" {
 			<-ctx.Done() // serve the fake alone until interrupted
-			return nil
+			return nil, nil
 		}
 	}
 
@@ -227,7 +233,7 @@ func loadTest(ctx context.Context, o options, out io.Writer) error {
 		for i := 1; i <= o.servers; i++ {
 			srv, err := startServer(ctx, o.serverCmd, env, serverLogPath(o.serverLog, i, o.servers), o.startTimeout)
 			if err != nil {
-				return fmt.Errorf("server %d of %d: %w", i, o.servers, err)
+				return nil, fmt.Errorf("server %d of %d: %w", i, o.servers, err)
 			}
 			servers = append(servers, srv)
 		}
@@ -243,7 +249,7 @@ func loadTest(ctx context.Context, o options, out io.Writer) error {
 	for _, t := range targets {
 		base, err := checkLoopback(t)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		hook, metrics := endpoints(base)
 		hookURLs, metricsURLs = append(hookURLs, hook), append(metricsURLs, metrics)
@@ -251,7 +257,7 @@ func loadTest(ctx context.Context, o options, out io.Writer) error {
 	if o.metricsURL != "" {
 		u, err := checkLoopback(o.metricsURL)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		metricsURLs = []string{u.String()}
 	}
@@ -296,11 +302,13 @@ func loadTest(ctx context.Context, o options, out io.Writer) error {
 	res := runLoad(ctx, client, loadConfig{HookURLs: hookURLs, Secret: []byte(o.secret), Rate: o.rate,
 		Duration: o.warmup + o.duration, Max: o.max, Concurrency: o.concurrency}, ticker.C, picker.next,
 		func(d delivery, at time.Time) {
-			if d.SHA != "" && fake != nil {
-				e2eMu.Lock()
-				sentAt[d.SHA] = at
-				e2eMu.Unlock()
+			if fake == nil {
+				return
 			}
+			if d.PR.Number != 0 {
+				fake.sentPull(d.PR)
+			}
+			e2e.sent(d, at)
 		})
 	ticker.Stop()
 	var busy float64
@@ -321,6 +329,7 @@ func loadTest(ctx context.Context, o options, out io.Writer) error {
 		stopSampling()
 		r := <-sampled
 		rep.rss, rep.rssErr = r.samples, r.err
+		rep.rssWarmup, rep.rssTolerance = o.rssWarmup, o.rssTolerance/100
 	}
 	if scrapeErr == nil {
 		after, err := fetchAll(ctx, client, metricsURLs)
@@ -342,10 +351,8 @@ func loadTest(ctx context.Context, o options, out io.Writer) error {
 		}
 	}
 	if fake != nil {
-		e2eMu.Lock()
-		rep.e2e = summarise(e2e)
-		rep.e2eMissing = len(sentAt)
-		e2eMu.Unlock()
+		got, missing, superseded, examples := e2e.result()
+		rep.e2e, rep.e2eMissing, rep.e2eSuperseded, rep.e2eExamples = summarise(got), missing, superseded, examples
 		rep.fake = fake
 	}
 	for i, srv := range servers {
@@ -361,8 +368,7 @@ func loadTest(ctx context.Context, o options, out io.Writer) error {
 		rep.mem = append(rep.mem, m)
 	}
 	rep.loadgenCPU = ownCPU()
-	rep.print(out)
-	return rep.serverErr
+	return &rep, nil
 }
 
 // endpoints derives the hook and metrics URLs from the server's base URL.
@@ -494,6 +500,8 @@ type report struct {
 	warmup            time.Duration // the first answers, in warm, are not in ack
 	warm              latencies
 	e2eMissing        int
+	e2eSuperseded     int
+	e2eExamples       []string // a few not seen, "owner/repo#n sha"
 	drained           bool
 	drainTook         time.Duration
 	server            *serverDelta
@@ -503,6 +511,8 @@ type report struct {
 	memErr, serverErr error
 	rss               []rssSample
 	rssErr            error
+	rssWarmup         time.Duration
+	rssTolerance      float64 // a share
 	loadgenCPU        time.Duration
 	machineBusy       float64 // share of all CPUs busy while sending
 }
@@ -570,8 +580,11 @@ func (r report) print(w io.Writer) {
 	if r.fake != nil {
 		routes, unmatched := r.fake.counts()
 		fmt.Fprintf(w, "\n== fake GitHub\n")
-		fmt.Fprintf(w, "end-to-end     p50 %s  p99 %s  max %s  (send → check run created, n=%d, not seen: %d)\n",
-			ms(r.e2e.P50), ms(r.e2e.P99), ms(r.e2e.Max), r.e2e.N, r.e2eMissing)
+		fmt.Fprintf(w, "end-to-end     p50 %s  p99 %s  max %s  (send → check run created, n=%d, not seen: %d, superseded: %d)\n",
+			ms(r.e2e.P50), ms(r.e2e.P99), ms(r.e2e.Max), r.e2e.N, r.e2eMissing, r.e2eSuperseded)
+		if len(r.e2eExamples) > 0 {
+			fmt.Fprintf(w, "  not seen     e.g. %s\n", strings.Join(r.e2eExamples, ", "))
+		}
 		fmt.Fprintf(w, "calls          %d (unmatched %d)\n", r.fake.total(), unmatched)
 		for _, rc := range routes {
 			fmt.Fprintf(w, "  %7d  %s\n", rc.Calls, rc.Route)
@@ -602,6 +615,11 @@ func (r report) print(w io.Writer) {
 		for i := range r.mem {
 			if sum, ok := summariseRSS(r.rss, i); ok {
 				fmt.Fprintf(w, "server %d       %s\n", i+1, sum)
+			}
+			if f, ok := judgeRSS(r.rss, i, r.rssWarmup, r.rssTolerance); ok {
+				fmt.Fprintf(w, "server %d       %s\n", i+1, f)
+			} else {
+				fmt.Fprintf(w, "server %d       too few samples after the %s warm-up to judge flatness (3 needed)\n", i+1, r.rssWarmup)
 			}
 		}
 	}

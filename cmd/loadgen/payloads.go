@@ -89,6 +89,10 @@ type template struct {
 	// TracksSHA: a job for this delivery writes a check run on the head
 	// SHA the payload names, so its end-to-end latency can be observed.
 	TracksSHA bool
+	// Owner is the repository owner's login; PRState the state of the
+	// pull request the payload carries ("" when it carries none). The fake
+	// GitHub answers a read of that pull request with what was sent last.
+	Owner, PRState string
 }
 
 // newTemplate marks the varied fields of payload and compiles it.
@@ -97,12 +101,16 @@ func newTemplate(event, name string, payload []byte) (*template, error) {
 	if err := json.Unmarshal(payload, &doc); err != nil {
 		return nil, fmt.Errorf("%s/%s: %w", event, name, err)
 	}
+	owner, prState := payloadOwnerAndState(doc)
 	tracks := markHoles(event, doc)
 	marked, err := json.Marshal(doc)
 	if err != nil {
 		return nil, fmt.Errorf("%s/%s: %w", event, name, err)
 	}
-	t := &template{Event: event, Name: name, TracksSHA: tracks}
+	t := &template{Event: event, Name: name, TracksSHA: tracks, Owner: owner}
+	if event == "pull_request" || event == "pull_request_review" {
+		t.PRState = prState
+	}
 	last := 0
 	for _, loc := range holeRE.FindAllIndex(marked, -1) {
 		t.literals = append(t.literals, marked[last:loc[0]])
@@ -111,6 +119,20 @@ func newTemplate(event, name string, payload []byte) (*template, error) {
 	}
 	t.literals = append(t.literals, marked[last:])
 	return t, nil
+}
+
+// payloadOwnerAndState reads the repository owner's login and the state of
+// the payload's pull request, before markHoles replaces them.
+func payloadOwnerAndState(doc map[string]any) (owner, state string) {
+	if repo, ok := doc["repository"].(map[string]any); ok {
+		if o, ok := repo["owner"].(map[string]any); ok {
+			owner, _ = o["login"].(string)
+		}
+	}
+	if pr, ok := doc["pull_request"].(map[string]any); ok {
+		state, _ = pr["state"].(string)
+	}
+	return owner, state
 }
 
 // markHoles puts placeholders where a delivery varies: the repository, the
@@ -273,7 +295,24 @@ type delivery struct {
 	Event string
 	Body  []byte
 	SHA   string // set when the job will write a check run on it
+	// PR is the pull request the payload carries (Number 0: none), as
+	// GitHub would show it once the delivery is sent.
+	PR pullState
 }
+
+// pullState is what GitHub says of a pull request: the fake GitHub answers
+// a read of it with the head and state the last delivery sent carried, so
+// a server that reads the pull request instead of trusting the payload
+// checks the head loadgen tracks (a fixed head made end-to-end latency
+// unmeasurable: every check run landed on a SHA no delivery carried).
+type pullState struct {
+	Owner, Repo string
+	Number      int
+	Head, State string
+}
+
+// key names the pull request in the fake GitHub's table.
+func (p pullState) key() string { return p.Owner + "/" + p.Repo + "#" + strconv.Itoa(p.Number) }
 
 func (p *picker) next() delivery {
 	p.seq++
@@ -307,6 +346,9 @@ func (p *picker) next() delivery {
 	}
 	if t.TracksSHA {
 		d.SHA = v.SHA
+	}
+	if t.PRState != "" {
+		d.PR = pullState{Owner: t.Owner, Repo: v.Repo, Number: v.PR, Head: v.SHA, State: t.PRState}
 	}
 	return d
 }

@@ -101,3 +101,47 @@ func (s rssSummary) String() string {
 		mib(s.Start), mib(s.Middle), mib(s.End), mib(s.Peak), mib(s.HalfMin), mib(s.HalfMax),
 		100*float64(s.End-s.Middle)/float64(max(s.Middle, 1)))
 }
+
+// rssFlatness judges one server's RSS after warm-up, for a soak: the first
+// sample taken at or after warmup is the base, and the highest sample of
+// the last third of the run after it must stay within tolerance (a share,
+// 0.1 = 10%) of the base. A leak grows to the end; a cache that fills
+// during warm-up and then holds does not.
+type rssFlatness struct {
+	BaseAt            time.Duration
+	Base, LastMax     int64 // kB
+	Growth, Tolerance float64
+	Flat              bool
+}
+
+// judgeRSS returns server i's flatness; ok is false when fewer than three
+// samples follow the warm-up (too few to speak of a last third).
+func judgeRSS(samples []rssSample, i int, warmup time.Duration, tolerance float64) (rssFlatness, bool) {
+	first := len(samples)
+	for j, s := range samples {
+		if s.At >= warmup {
+			first = j
+			break
+		}
+	}
+	after := samples[first:]
+	if len(after) < 3 {
+		return rssFlatness{}, false
+	}
+	f := rssFlatness{BaseAt: after[0].At, Base: after[0].KB[i], Tolerance: tolerance}
+	for _, s := range after[len(after)-len(after)/3:] {
+		f.LastMax = max(f.LastMax, s.KB[i])
+	}
+	f.Growth = float64(f.LastMax-f.Base) / float64(max(f.Base, 1))
+	f.Flat = f.Growth <= tolerance
+	return f, true
+}
+
+func (f rssFlatness) String() string {
+	verdict := "FLAT"
+	if !f.Flat {
+		verdict = "GROWING"
+	}
+	return fmt.Sprintf("%s after warm-up: %.1f MiB at t=%.0fs, last third's max %.1f MiB (%+.1f%%; flat means at most %+.0f%%)",
+		verdict, float64(f.Base)/1024, f.BaseAt.Seconds(), float64(f.LastMax)/1024, f.Growth*100, f.Tolerance*100)
+}

@@ -92,3 +92,30 @@ func TestSummariseRSS(t *testing.T) {
 		t.Errorf("no samples should give no summary")
 	}
 }
+
+func TestJudgeRSS(t *testing.T) {
+	t.Parallel()
+	series := func(kbs ...int64) []rssSample {
+		var s []rssSample
+		for i, kb := range kbs {
+			s = append(s, rssSample{At: time.Duration(i) * time.Minute, KB: []int64{kb}})
+		}
+		return s
+	}
+	// Fills during the first two minutes (the warm-up), then holds.
+	f, ok := judgeRSS(series(40, 90, 100, 104, 101, 103, 102, 105, 104), 0, 2*time.Minute, 0.1)
+	if !ok || !f.Flat || f.Base != 100 || f.BaseAt != 2*time.Minute || f.LastMax != 105 {
+		t.Errorf("holding series: %+v, %v; want flat from 100 at 2m, last third's max 105", f, ok)
+	}
+	if s := f.String(); !strings.HasPrefix(s, "FLAT after warm-up") {
+		t.Errorf("String() = %q", s)
+	}
+	// Keeps growing after the warm-up: a leak.
+	f, ok = judgeRSS(series(40, 90, 100, 104, 108, 112, 116, 120, 124), 0, 2*time.Minute, 0.1)
+	if !ok || f.Flat || f.LastMax != 124 || !strings.HasPrefix(f.String(), "GROWING") {
+		t.Errorf("growing series: %+v, %v; want growing to 124", f, ok)
+	}
+	if _, ok := judgeRSS(series(40, 90, 100, 104), 0, 2*time.Minute, 0.1); ok {
+		t.Errorf("two samples after the warm-up should be too few to judge")
+	}
+}
