@@ -164,23 +164,8 @@ func loadTest(ctx context.Context, o options, out io.Writer) error {
 // measure runs the load o describes and returns what it saw; nil when it
 // only served the fake GitHub until interrupted.
 func measure(ctx context.Context, o options, out io.Writer) (*report, error) {
-	switch {
-	case o.rate <= 0 || o.duration <= 0 || o.concurrency < 1:
-		return nil, errors.New("-rate, -duration and -concurrency must be positive")
-	case o.warmup < 0:
-		return nil, errors.New("-warmup must not be negative")
-	case o.rate*o.duration.Seconds() < 1 && o.max == 0:
-		return nil, errors.New("-rate × -duration is less than one delivery")
-	case o.url == "" && o.serverCmd == "" && !o.fakeGitHub:
-		return nil, errors.New("give -url or -server-cmd (or -fake-github alone to serve only the fake)")
-	case (o.url != "" || o.serverCmd != "") && o.secret == "":
-		return nil, errors.New("-secret is required to sign deliveries")
-	case o.servers < 1 || (o.servers > 1 && (o.serverCmd == "" || o.url != "" || o.metricsURL != "")):
-		return nil, errors.New("-servers N needs -server-cmd and no -url or -metrics-url")
-	case o.rssWarmup < 0 || o.rssTolerance < 0:
-		return nil, errors.New("-rss-warmup and -rss-tolerance must not be negative")
-	case o.rssEvery < 0 || (o.rssEvery > 0 && o.serverCmd == ""):
-		return nil, errors.New("-rss-every needs -server-cmd and a positive interval")
+	if err := o.check(); err != nil {
+		return nil, err
 	}
 	mix, err := parseMix(o.mix)
 	if err != nil {
@@ -197,47 +182,157 @@ func measure(ctx context.Context, o options, out io.Writer) (*report, error) {
 	var env []string
 	var fake *fakeGitHub
 	if o.fakeGitHub {
-		if _, err := checkLoopback("http://" + o.fakeAddr); err != nil {
-			return nil, fmt.Errorf("-fake-addr: %w", err)
+		var fakeURL string
+		var stop func()
+		if fake, fakeURL, stop, err = serveFake(o.fakeAddr, e2e, out); err != nil {
+			return nil, err
 		}
-		fake = newFakeGitHub(time.Now, e2e.checked)
-		ln, err := net.Listen("tcp", o.fakeAddr)
-		if err != nil {
-			return nil, fmt.Errorf("fake GitHub: %w", err)
-		}
-		fakeSrv := &http.Server{Handler: fake, ReadHeaderTimeout: 5 * time.Second}
-		go func() { _ = fakeSrv.Serve(ln) }()
-		defer fakeSrv.Close()
-		fakeURL := "http://" + ln.Addr().String() + "/"
-		fmt.Fprintf(out, "fake GitHub listening on %s\n", fakeURL)
+		defer stop()
 		env = append(env, "GITHUB_V3_API_URL="+fakeURL)
 		if o.url == "" && o.serverCmd == "" {
 			<-ctx.Done() // serve the fake alone until interrupted
 			return nil, nil
 		}
 	}
+	servers, err := startServers(ctx, o, env)
+	defer stopServers(servers, out)
+	if err != nil {
+		return nil, err
+	}
+	hookURLs, metricsURLs, err := targetURLs(o, servers)
+	if err != nil {
+		return nil, err
+	}
+	client := newClient(o.concurrency)
+	before, scrapeErr := fetchAll(ctx, client, metricsURLs)
+	if scrapeErr != nil {
+		fmt.Fprintf(out, "warning: no metrics before the run: %v\n", scrapeErr)
+	}
+	o.announce(out, hookURLs)
 
-	// Servers start one after another so that only the first migrates the
-	// database; they share its config, so each needs port 0 (or its own
-	// port through the environment).
-	var servers []*server
-	defer func() {
-		for _, srv := range servers {
-			if err := srv.stop(); err != nil {
-				fmt.Fprintln(out, "server stop:", err)
-			}
-		}
-	}()
-	if o.serverCmd != "" {
-		env = append(env, "GITHUB_APP_WEBHOOK_SECRET="+o.secret)
-		for i := 1; i <= o.servers; i++ {
-			srv, err := startServer(ctx, o.serverCmd, env, serverLogPath(o.serverLog, i, o.servers), o.startTimeout)
-			if err != nil {
-				return nil, fmt.Errorf("server %d of %d: %w", i, o.servers, err)
-			}
-			servers = append(servers, srv)
+	sampler := startRSSSampling(ctx, o.rssEvery, servers, out)
+	picker := newPicker(o.seed, mix, templates, o.repos, o.prs)
+	picker.updatedNow = o.updatedNow
+	res, busy := sendLoad(ctx, client, o, hookURLs, picker, fake, e2e)
+	if o.ackLog != "" {
+		if err := writeAckLog(o.ackLog, res.Acks); err != nil {
+			fmt.Fprintln(out, "warning:", err)
 		}
 	}
+	drained, drainTook := drain(ctx, client, metricsURLs, before, o.drain)
+	warm, measured := res.split(o.warmup)
+	rep := report{res: res, machineBusy: busy, ack: summarise(measured), drained: drained, drainTook: drainTook,
+		warmup: o.warmup, warm: summarise(warm)}
+	if sampler != nil {
+		r := sampler()
+		rep.rss, rep.rssErr = r.samples, r.err
+		rep.rssWarmup, rep.rssTolerance = o.rssWarmup, o.rssTolerance/100
+	}
+	if scrapeErr == nil {
+		rep.addServerMetrics(ctx, client, metricsURLs, before, out)
+	}
+	if fake != nil {
+		got, missing, superseded, examples := e2e.result()
+		rep.e2e, rep.e2eMissing, rep.e2eSuperseded, rep.e2eExamples = summarise(got), missing, superseded, examples
+		rep.fake = fake
+	}
+	rep.addServerMemory(servers)
+	rep.loadgenCPU = ownCPU()
+	return &rep, nil
+}
+
+// newClient sends at most concurrency requests at once, as GitHub would
+// wait for each.
+func newClient(concurrency int) *http.Client {
+	return &http.Client{
+		Timeout: 10 * time.Second, // GitHub gives up on a webhook after 10 s
+		Transport: &http.Transport{
+			MaxIdleConns: concurrency, MaxIdleConnsPerHost: concurrency, MaxConnsPerHost: concurrency,
+			IdleConnTimeout: 30 * time.Second,
+		},
+	}
+}
+
+func (o options) announce(out io.Writer, hookURLs []string) {
+	warmup := ""
+	if o.warmup > 0 {
+		warmup = fmt.Sprintf(" after a %s warm-up", o.warmup)
+	}
+	fmt.Fprintf(out, "sending to %s: %.0f/s for %s%s (max %d in flight), mix %s\n",
+		strings.Join(hookURLs, ", "), o.rate, o.duration, warmup, o.concurrency, o.mix)
+}
+
+// check refuses option combinations that cannot make a run.
+func (o options) check() error {
+	switch {
+	case o.rate <= 0 || o.duration <= 0 || o.concurrency < 1:
+		return errors.New("-rate, -duration and -concurrency must be positive")
+	case o.warmup < 0:
+		return errors.New("-warmup must not be negative")
+	case o.rate*o.duration.Seconds() < 1 && o.max == 0:
+		return errors.New("-rate × -duration is less than one delivery")
+	case o.url == "" && o.serverCmd == "" && !o.fakeGitHub:
+		return errors.New("give -url or -server-cmd (or -fake-github alone to serve only the fake)")
+	case (o.url != "" || o.serverCmd != "") && o.secret == "":
+		return errors.New("-secret is required to sign deliveries")
+	case o.servers < 1 || (o.servers > 1 && (o.serverCmd == "" || o.url != "" || o.metricsURL != "")):
+		return errors.New("-servers N needs -server-cmd and no -url or -metrics-url")
+	case o.rssWarmup < 0 || o.rssTolerance < 0:
+		return errors.New("-rss-warmup and -rss-tolerance must not be negative")
+	case o.rssEvery < 0 || (o.rssEvery > 0 && o.serverCmd == ""):
+		return errors.New("-rss-every needs -server-cmd and a positive interval")
+	}
+	return nil
+}
+
+// serveFake starts the fake GitHub on a loopback address; its check runs
+// feed the end-to-end tracker.
+func serveFake(addr string, e2e *e2eTracker, out io.Writer) (*fakeGitHub, string, func(), error) {
+	if _, err := checkLoopback("http://" + addr); err != nil {
+		return nil, "", nil, fmt.Errorf("-fake-addr: %w", err)
+	}
+	fake := newFakeGitHub(time.Now, e2e.checked)
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, "", nil, fmt.Errorf("fake GitHub: %w", err)
+	}
+	fakeSrv := &http.Server{Handler: fake, ReadHeaderTimeout: 5 * time.Second}
+	go func() { _ = fakeSrv.Serve(ln) }()
+	fakeURL := "http://" + ln.Addr().String() + "/"
+	fmt.Fprintf(out, "fake GitHub listening on %s\n", fakeURL)
+	return fake, fakeURL, func() { fakeSrv.Close() }, nil
+}
+
+// startServers starts -server-cmd's processes one after another, so that
+// only the first migrates the database; they share its config, so each needs
+// port 0 (or its own port through the environment). On an error it returns
+// the ones started, for the caller to stop.
+func startServers(ctx context.Context, o options, env []string) ([]*server, error) {
+	if o.serverCmd == "" {
+		return nil, nil
+	}
+	var servers []*server
+	env = append(env, "GITHUB_APP_WEBHOOK_SECRET="+o.secret)
+	for i := 1; i <= o.servers; i++ {
+		srv, err := startServer(ctx, o.serverCmd, env, serverLogPath(o.serverLog, i, o.servers), o.startTimeout)
+		if err != nil {
+			return servers, fmt.Errorf("server %d of %d: %w", i, o.servers, err)
+		}
+		servers = append(servers, srv)
+	}
+	return servers, nil
+}
+
+func stopServers(servers []*server, out io.Writer) {
+	for _, srv := range servers {
+		if err := srv.stop(); err != nil {
+			fmt.Fprintln(out, "server stop:", err)
+		}
+	}
+}
+
+// targetURLs gives each target's hook URL and the metrics URLs to scrape.
+func targetURLs(o options, servers []*server) (hookURLs, metricsURLs []string, err error) {
 	targets := []string{o.url}
 	if o.url == "" {
 		targets = nil
@@ -245,11 +340,10 @@ func measure(ctx context.Context, o options, out io.Writer) (*report, error) {
 			targets = append(targets, srv.URL)
 		}
 	}
-	var hookURLs, metricsURLs []string
 	for _, t := range targets {
 		base, err := checkLoopback(t)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		hook, metrics := endpoints(base)
 		hookURLs, metricsURLs = append(hookURLs, hook), append(metricsURLs, metrics)
@@ -257,48 +351,41 @@ func measure(ctx context.Context, o options, out io.Writer) (*report, error) {
 	if o.metricsURL != "" {
 		u, err := checkLoopback(o.metricsURL)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		metricsURLs = []string{u.String()}
 	}
+	return hookURLs, metricsURLs, nil
+}
 
-	client := &http.Client{
-		Timeout: 10 * time.Second, // GitHub gives up on a webhook after 10 s
-		Transport: &http.Transport{
-			MaxIdleConns: o.concurrency, MaxIdleConnsPerHost: o.concurrency, MaxConnsPerHost: o.concurrency,
-			IdleConnTimeout: 30 * time.Second,
-		},
+// startRSSSampling samples the servers' RSS every interval until the
+// returned function is called; nil when sampling is off.
+func startRSSSampling(ctx context.Context, every time.Duration, servers []*server, out io.Writer) func() rssResult {
+	if every <= 0 {
+		return nil
 	}
-	before, scrapeErr := fetchAll(ctx, client, metricsURLs)
-	if scrapeErr != nil {
-		fmt.Fprintf(out, "warning: no metrics before the run: %v\n", scrapeErr)
+	sampled := make(chan rssResult, 1)
+	sctx, cancel := context.WithCancel(ctx)
+	tick := time.NewTicker(every)
+	start := time.Now()
+	go func() {
+		defer tick.Stop()
+		samples, err := sampleRSS(sctx, tick.C, start, func() ([]int64, error) { return serversRSS(servers) }, readProcStat, out)
+		sampled <- rssResult{samples, err}
+	}()
+	return func() rssResult {
+		cancel()
+		return <-sampled
 	}
-	picker := newPicker(o.seed, mix, templates, o.repos, o.prs)
-	picker.updatedNow = o.updatedNow
-	warmup := ""
-	if o.warmup > 0 {
-		warmup = fmt.Sprintf(" after a %s warm-up", o.warmup)
-	}
-	fmt.Fprintf(out, "sending to %s: %.0f/s for %s%s (max %d in flight), mix %s\n",
-		strings.Join(hookURLs, ", "), o.rate, o.duration, warmup, o.concurrency, o.mix)
+}
 
-	var sampled chan rssResult
-	stopSampling := func() {}
-	if o.rssEvery > 0 {
-		sampled = make(chan rssResult, 1)
-		sctx, cancel := context.WithCancel(ctx)
-		stopSampling = cancel
-		tick := time.NewTicker(o.rssEvery)
-		start := time.Now()
-		go func() {
-			defer tick.Stop()
-			samples, err := sampleRSS(sctx, tick.C, start, func() ([]int64, error) { return serversRSS(servers) }, readProcStat, out)
-			sampled <- rssResult{samples, err}
-		}()
-	}
-
+// sendLoad sends at -rate and returns the answers and the share of the
+// machine's CPUs busy meanwhile.
+func sendLoad(ctx context.Context, client *http.Client, o options, hookURLs []string, picker *picker,
+	fake *fakeGitHub, e2e *e2eTracker) (loadResult, float64) {
 	cpuBefore, cpuErr := readProcStat()
 	ticker := time.NewTicker(time.Duration(float64(time.Second) / o.rate))
+	defer ticker.Stop()
 	res := runLoad(ctx, client, loadConfig{HookURLs: hookURLs, Secret: []byte(o.secret), Rate: o.rate,
 		Duration: o.warmup + o.duration, Max: o.max, Concurrency: o.concurrency}, ticker.C, picker.next,
 		func(d delivery, at time.Time) {
@@ -310,65 +397,51 @@ func measure(ctx context.Context, o options, out io.Writer) (*report, error) {
 			}
 			e2e.sent(d, at)
 		})
-	ticker.Stop()
 	var busy float64
 	if cpuAfter, err := readProcStat(); err == nil && cpuErr == nil {
 		busy = busyShare(cpuBefore, cpuAfter)
 	}
+	return res, busy
+}
 
-	if o.ackLog != "" {
-		if err := writeAckLog(o.ackLog, res.Acks); err != nil {
-			fmt.Fprintln(out, "warning:", err)
+// addServerMetrics adds what the servers' metrics moved by during the run,
+// in all and, with several servers, each one's share.
+func (r *report) addServerMetrics(ctx context.Context, client *http.Client, metricsURLs []string, before scrapes, out io.Writer) {
+	after, err := fetchAll(ctx, client, metricsURLs)
+	if err == nil {
+		var d serverDelta
+		if d, err = diffScrapes(before.all(), after.all()); err == nil {
+			r.server = &d
 		}
-	}
-	drained, drainTook := drain(ctx, client, metricsURLs, before, o.drain)
-	warm, measured := res.split(o.warmup)
-	rep := report{res: res, machineBusy: busy, ack: summarise(measured), drained: drained, drainTook: drainTook,
-		warmup: o.warmup, warm: summarise(warm)}
-	if sampled != nil {
-		stopSampling()
-		r := <-sampled
-		rep.rss, rep.rssErr = r.samples, r.err
-		rep.rssWarmup, rep.rssTolerance = o.rssWarmup, o.rssTolerance/100
-	}
-	if scrapeErr == nil {
-		after, err := fetchAll(ctx, client, metricsURLs)
-		if err == nil {
-			var d serverDelta
-			if d, err = diffScrapes(before.all(), after.all()); err == nil {
-				rep.server = &d
-			}
-			if len(metricsURLs) > 1 {
-				for i := range metricsURLs {
-					if d, err := diffScrapes(before[i], after[i]); err == nil {
-						rep.perServer = append(rep.perServer, d)
-					}
+		if len(metricsURLs) > 1 {
+			for i := range metricsURLs {
+				if d, err := diffScrapes(before[i], after[i]); err == nil {
+					r.perServer = append(r.perServer, d)
 				}
 			}
 		}
-		if err != nil {
-			fmt.Fprintf(out, "warning: metrics after the run: %v\n", err)
-		}
 	}
-	if fake != nil {
-		got, missing, superseded, examples := e2e.result()
-		rep.e2e, rep.e2eMissing, rep.e2eSuperseded, rep.e2eExamples = summarise(got), missing, superseded, examples
-		rep.fake = fake
+	if err != nil {
+		fmt.Fprintf(out, "warning: metrics after the run: %v\n", err)
 	}
+}
+
+// addServerMemory records each server's memory, or why it could not.
+func (r *report) addServerMemory(servers []*server) {
 	for i, srv := range servers {
 		if err := srv.alive(); err != nil {
-			rep.serverErr = fmt.Errorf("server %d of %d: %w", i+1, len(servers), err)
-			break
+			r.serverErr = fmt.Errorf("server %d of %d: %w", i+1, len(servers), err)
+			return
 		}
 		var m procMemory
 		m.PID = srv.pid()
-		if m.PeakKB, m.RSSKB, rep.memErr = srv.memory(); rep.memErr != nil {
-			break
+		var err error
+		if m.PeakKB, m.RSSKB, err = srv.memory(); err != nil {
+			r.memErr = err
+			return
 		}
-		rep.mem = append(rep.mem, m)
+		r.mem = append(r.mem, m)
 	}
-	rep.loadgenCPU = ownCPU()
-	return &rep, nil
 }
 
 // endpoints derives the hook and metrics URLs from the server's base URL.
@@ -518,6 +591,17 @@ type report struct {
 }
 
 func (r report) print(w io.Writer) {
+	r.printLoad(w)
+	if r.server != nil {
+		r.printServer(w)
+	}
+	if r.fake != nil {
+		r.printFake(w)
+	}
+	r.printMemory(w)
+}
+
+func (r report) printLoad(w io.Writer) {
 	res := r.res
 	fmt.Fprintf(w, "\n== load (loadgen on %d CPUs, %s)\n", runtime.NumCPU(), runtime.Version())
 	fmt.Fprintf(w, "scheduled      %d over %.1fs\n", res.Scheduled, res.Elapsed.Seconds())
@@ -554,42 +638,48 @@ func (r report) print(w io.Writer) {
 		fmt.Fprintf(w, "machine CPU    %.0f%% busy while sending (all processes, all %d CPUs)\n", r.machineBusy*100, runtime.NumCPU())
 	}
 	fmt.Fprintf(w, "loadgen CPU    %.1fs (itself and the fake GitHub: they share the machine with the server)\n", r.loadgenCPU.Seconds())
-	if s := r.server; s != nil {
-		fmt.Fprintf(w, "\n== server (from /metrics, before vs after)\n")
-		fmt.Fprintf(w, "deliveries     %v\n", s.Deliveries)
-		jobs := s.JobsOK + s.JobsFailed
-		fmt.Fprintf(w, "delivery jobs  %.0f finished (%.0f ok, %.0f failed); queue drained: %v after %.1fs; queue depth at end %.0f\n",
-			jobs, s.JobsOK, s.JobsFailed, r.drained, r.drainTook.Seconds(), s.QueueDepth)
-		if span := res.Elapsed + r.drainTook; span > 0 {
-			fmt.Fprintf(w, "job throughput %.1f jobs/s (first send to queue drained, %.1fs)\n", jobs/span.Seconds(), span.Seconds())
-		}
-		fmt.Fprintf(w, "job run time   p50 %s  p99 %s  (histogram estimate)\n", secs(s.JobP50), secs(s.JobP99))
-		if span := res.Elapsed + r.drainTook; span > 0 {
-			fmt.Fprintf(w, "server CPU     %.1fs, %.2f cores on average over the run and drain\n", s.CPUSeconds, s.CPUSeconds/span.Seconds())
-		}
-		if jobs > 0 {
-			fmt.Fprintf(w, "GitHub calls   %.0f, %.2f per delivery job\n", s.GitHubCalls, s.GitHubCalls/jobs)
-		}
-		fmt.Fprintf(w, "goroutines     %.0f before, %.0f after the drain; Go heap %.1f → %.1f MiB\n",
-			s.GoroutinesBefore, s.GoroutinesAfter, s.HeapBefore/(1<<20), s.HeapAfter/(1<<20))
-		for i, p := range r.perServer {
-			fmt.Fprintf(w, "  server %d     deliveries %v; %.0f delivery jobs; CPU %.1fs; %.0f goroutines after\n",
-				i+1, p.Deliveries, p.JobsOK+p.JobsFailed, p.CPUSeconds, p.GoroutinesAfter)
-		}
+}
+
+func (r report) printServer(w io.Writer) {
+	res, s := r.res, r.server
+	fmt.Fprintf(w, "\n== server (from /metrics, before vs after)\n")
+	fmt.Fprintf(w, "deliveries     %v\n", s.Deliveries)
+	jobs := s.JobsOK + s.JobsFailed
+	fmt.Fprintf(w, "delivery jobs  %.0f finished (%.0f ok, %.0f failed); queue drained: %v after %.1fs; queue depth at end %.0f\n",
+		jobs, s.JobsOK, s.JobsFailed, r.drained, r.drainTook.Seconds(), s.QueueDepth)
+	if span := res.Elapsed + r.drainTook; span > 0 {
+		fmt.Fprintf(w, "job throughput %.1f jobs/s (first send to queue drained, %.1fs)\n", jobs/span.Seconds(), span.Seconds())
 	}
-	if r.fake != nil {
-		routes, unmatched := r.fake.counts()
-		fmt.Fprintf(w, "\n== fake GitHub\n")
-		fmt.Fprintf(w, "end-to-end     p50 %s  p99 %s  max %s  (send → check run created, n=%d, not seen: %d, superseded: %d)\n",
-			ms(r.e2e.P50), ms(r.e2e.P99), ms(r.e2e.Max), r.e2e.N, r.e2eMissing, r.e2eSuperseded)
-		if len(r.e2eExamples) > 0 {
-			fmt.Fprintf(w, "  not seen     e.g. %s\n", strings.Join(r.e2eExamples, ", "))
-		}
-		fmt.Fprintf(w, "calls          %d (unmatched %d)\n", r.fake.total(), unmatched)
-		for _, rc := range routes {
-			fmt.Fprintf(w, "  %7d  %s\n", rc.Calls, rc.Route)
-		}
+	fmt.Fprintf(w, "job run time   p50 %s  p99 %s  (histogram estimate)\n", secs(s.JobP50), secs(s.JobP99))
+	if span := res.Elapsed + r.drainTook; span > 0 {
+		fmt.Fprintf(w, "server CPU     %.1fs, %.2f cores on average over the run and drain\n", s.CPUSeconds, s.CPUSeconds/span.Seconds())
 	}
+	if jobs > 0 {
+		fmt.Fprintf(w, "GitHub calls   %.0f, %.2f per delivery job\n", s.GitHubCalls, s.GitHubCalls/jobs)
+	}
+	fmt.Fprintf(w, "goroutines     %.0f before, %.0f after the drain; Go heap %.1f → %.1f MiB\n",
+		s.GoroutinesBefore, s.GoroutinesAfter, s.HeapBefore/(1<<20), s.HeapAfter/(1<<20))
+	for i, p := range r.perServer {
+		fmt.Fprintf(w, "  server %d     deliveries %v; %.0f delivery jobs; CPU %.1fs; %.0f goroutines after\n",
+			i+1, p.Deliveries, p.JobsOK+p.JobsFailed, p.CPUSeconds, p.GoroutinesAfter)
+	}
+}
+
+func (r report) printFake(w io.Writer) {
+	routes, unmatched := r.fake.counts()
+	fmt.Fprintf(w, "\n== fake GitHub\n")
+	fmt.Fprintf(w, "end-to-end     p50 %s  p99 %s  max %s  (send → check run created, n=%d, not seen: %d, superseded: %d)\n",
+		ms(r.e2e.P50), ms(r.e2e.P99), ms(r.e2e.Max), r.e2e.N, r.e2eMissing, r.e2eSuperseded)
+	if len(r.e2eExamples) > 0 {
+		fmt.Fprintf(w, "  not seen     e.g. %s\n", strings.Join(r.e2eExamples, ", "))
+	}
+	fmt.Fprintf(w, "calls          %d (unmatched %d)\n", r.fake.total(), unmatched)
+	for _, rc := range routes {
+		fmt.Fprintf(w, "  %7d  %s\n", rc.Calls, rc.Route)
+	}
+}
+
+func (r report) printMemory(w io.Writer) {
 	switch {
 	case r.serverErr != nil:
 		fmt.Fprintf(w, "\nSERVER DIED: %v\n", r.serverErr)
