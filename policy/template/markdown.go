@@ -167,6 +167,7 @@ type builder struct {
 	cur     strings.Builder // the line being built
 	comment bool            // the line being built held an HTML comment
 	hidden  bool            // an unclosed HTML comment hid the rest
+	alone   bool            // plain may parse a block on its own (see plain)
 }
 
 // block adds a block node and its children.

@@ -3,20 +3,26 @@ package template
 import (
 	"strings"
 	"unicode/utf8"
+
+	"github.com/yuin/goldmark/text"
 )
 
 // This file is a fast path for parse. Goldmark costs about 30 ns a byte,
 // most of it in trying every block parser on every line and allocating
 // nodes; a 64 KiB description took ~2 ms. Most descriptions are the
-// repository template filled in with prose: ATX headings, paragraphs of
-// plain text, HTML comments, fenced code and simple (task) lists. plain
-// reads exactly that subset line by line, and gives up on the first line
-// outside it, leaving the document to goldmark. Inside the subset its
-// document is goldmark's, field for field (TestPlainMatchesGoldmark and
-// FuzzPlainMatchesGoldmark check it). The subset is kept small on purpose:
-// any character that could start inline markup (\ ` * _ ~ [ ] < > & | # !),
-// any indentation other than a nested list item's, tabs outside code, and
-// lines that could continue a paragraph lazily all give up.
+// repository template filled in: ATX headings, paragraphs, HTML comments,
+// fenced code and simple (task) lists. plain reads the block structure of
+// exactly that subset line by line, and gives up on the first line outside
+// it, leaving the whole document to goldmark. A paragraph, heading or item
+// whose text is plain (no character that could start inline markup:
+// \ ` * _ ~ [ ] < > & | # !, no trailing blank) is added as it is; one with
+// markup is parsed by goldmark on its own, which reads it as in its document
+// because no link reference definition exists (else plain gives up on it).
+// The subset is kept small on purpose: any indentation other than a nested
+// list item's, a paragraph line that does not start with a letter, a line
+// that could continue a paragraph lazily, control characters, all give up.
+// Inside the subset the document is goldmark's, field for field
+// (TestPlainMatchesGoldmark and FuzzPlainMatchesGoldmark check it).
 
 // plainState is what the line before left open.
 type plainState struct {
@@ -30,36 +36,75 @@ type plainState struct {
 // plain fills b.doc from src when src is in the subset described above and
 // reports whether it was; on false b.doc is to be discarded.
 func (b *builder) plain(src string) bool {
+	if hasControl(src) {
+		return false
+	}
+	// Link reference definitions are the only state goldmark shares between
+	// blocks; without one ("]:" starts none), a block parses alone as it
+	// does in its document.
+	b.alone = !strings.Contains(src, "]:")
 	var st plainState
 	b.doc.lines = make([]line, 0, strings.Count(src, "\n")+1)
 	for len(src) > 0 && !b.hidden {
-		n := strings.IndexByte(src, '\n') + 1
-		if n == 0 {
-			n = len(src)
-		}
-		l := strings.TrimSuffix(src[:n], "\n")
-		if strings.IndexByte(l, 0) >= 0 {
-			return false
-		}
-		if st.fence != 0 {
+		l, n := firstLine(src)
+		var ok bool
+		switch {
+		case st.fence != 0:
 			b.fenceLine(&st, l)
-			src = src[n:]
-			continue
-		}
-		if len(l) > 0 && l[0] == '<' {
-			rest, ok := b.plainComment(src)
-			if !ok {
-				return false
-			}
+			src, ok = src[n:], true
+		case len(l) > 0 && l[0] == '<':
+			src, ok = b.plainComment(src)
 			st = plainState{}
-			src = rest
-			continue
+		case letterFirst(l) && !st.item: // after an item the line would continue it lazily
+			src, ok = b.plainPara(src)
+			st = plainState{para: true}
+		default:
+			src, ok = src[n:], b.plainLine(&st, l)
 		}
-		if !b.plainLine(&st, l) {
+		if !ok {
 			return false
 		}
-		src = src[n:]
 	}
+	return true
+}
+
+// firstLine returns the first line of src without its newline, and the
+// length of src it takes.
+func firstLine(src string) (string, int) {
+	n := strings.IndexByte(src, '\n') + 1
+	if n == 0 {
+		return src, len(src)
+	}
+	return src[:n-1], n
+}
+
+// plainPara reads a top-level paragraph: lines that start with a letter. A
+// paragraph with inline markup is read by goldmark on its own.
+func (b *builder) plainPara(src string) (string, bool) {
+	end, marked := 0, false
+	for end < len(src) {
+		l, n := firstLine(src[end:])
+		if !letterFirst(l) {
+			break
+		}
+		marked = marked || !inlinePlain(l)
+		end += n
+	}
+	if marked {
+		return src[end:], b.alone && b.parseAlone(src[:end])
+	}
+	for rest := src[:end]; rest != ""; {
+		l, n := firstLine(rest)
+		b.doc.lines = append(b.doc.lines, line{text: l})
+		rest = rest[n:]
+	}
+	return src[end:], true
+}
+
+// parseAlone adds one block, read by goldmark as a document of its own.
+func (b *builder) parseAlone(block string) bool {
+	b.src = []byte(block)
+	b.block(md.Parser().Parse(text.NewReader(b.src)))
 	return true
 }
 
@@ -76,13 +121,7 @@ func (b *builder) plainLine(st *plainState, l string) bool {
 	case l[0] == '-' || l[0] == ' ':
 		return b.plainItem(st, l)
 	}
-	// A paragraph line: after a list item it would continue the item lazily.
-	if st.item || !inlinePlain(l) || !letterFirst(l) {
-		return false
-	}
-	st.depth, st.para = 0, true
-	b.doc.lines = append(b.doc.lines, line{text: l})
-	return true
+	return false
 }
 
 // plainHeading reads an ATX heading without a closing sequence.
@@ -91,14 +130,15 @@ func (b *builder) plainHeading(st *plainState, l string) bool {
 	for level < len(l) && l[level] == '#' {
 		level++
 	}
-	if level > 6 || level >= len(l) || l[level] != ' ' {
-		return false
-	}
-	t := strings.TrimLeft(l[level:], " ")
-	if len(t) == 0 || !inlinePlain(t) || strings.IndexByte(t, '#') >= 0 {
+	if level > 6 || level < len(l) && l[level] != ' ' && l[level] != '\t' {
 		return false
 	}
 	*st = plainState{}
+	t := strings.TrimLeft(l[level:], " ")
+	if len(t) == 0 || !inlinePlain(t) || strings.IndexByte(t, '#') >= 0 {
+		return b.alone && b.parseAlone(l)
+	}
+	t = strings.TrimSpace(t) // as flushJoined does
 	b.doc.headings = append(b.doc.headings, heading{level: level, name: normalizeName(t), line: len(b.doc.lines)})
 	b.doc.lines = append(b.doc.lines, line{text: t})
 	return true
@@ -184,10 +224,13 @@ func (b *builder) plainItem(st *plainState, l string) bool {
 		}
 		t = t[4:]
 	}
-	if !inlinePlain(t) || !letterFirst(t) {
+	if mark == 0 && !letterFirst(t) { // "- 1. a", "- > a": a block in the item
 		return false
 	}
 	st.depth, st.para, st.item = level+1, false, true
+	if !inlinePlain(t) || !letterFirst(t) {
+		return b.alone && b.parseAlone(l[indent:])
+	}
 	b.doc.lines = append(b.doc.lines, line{text: t, box: mark})
 	if mark != 0 {
 		b.doc.boxes = append(b.doc.boxes, box{name: normalizeName(t), ticked: mark == 'x'})
@@ -212,4 +255,15 @@ func inlinePlain(t string) bool {
 // start an ordered list, a symbol a quote, rule or list).
 func letterFirst(t string) bool {
 	return len(t) > 0 && (isASCIILetter(t[0]) || t[0] >= utf8.RuneSelf)
+}
+
+// hasControl reports an ASCII control character other than tab and newline:
+// goldmark reads some as blanks (form feed, vertical tab) and NUL as U+FFFD.
+func hasControl(s string) bool {
+	for i := range len(s) {
+		if c := s[i]; c < ' ' && c != '\t' && c != '\n' || c == 0x7f {
+			return true
+		}
+	}
+	return false
 }
