@@ -167,7 +167,7 @@ type builder struct {
 	cur     strings.Builder // the line being built
 	comment bool            // the line being built held an HTML comment
 	hidden  bool            // an unclosed HTML comment hid the rest
-	alone   bool            // plain may parse a block on its own (see plain)
+	alone   int             // how many more blocks plain may parse on their own
 }
 
 // block adds a block node and its children.

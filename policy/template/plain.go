@@ -17,7 +17,8 @@ import (
 // whose text is plain (no character that could start inline markup:
 // \ ` * _ ~ [ ] < > & | # !, no trailing blank) is added as it is; one with
 // markup is parsed by goldmark on its own, which reads it as in its document
-// because no link reference definition exists (else plain gives up on it).
+// because no link reference definition exists (else plain gives up on it);
+// past maxAlone such blocks plain gives up too.
 // The subset is kept small on purpose: any indentation other than a nested
 // list item's, a paragraph line that does not start with a letter, a line
 // that could continue a paragraph lazily, control characters, all give up.
@@ -42,7 +43,9 @@ func (b *builder) plain(src string) bool {
 	// Link reference definitions are the only state goldmark shares between
 	// blocks; without one ("]:" starts none), a block parses alone as it
 	// does in its document.
-	b.alone = !strings.Contains(src, "]:")
+	if !strings.Contains(src, "]:") {
+		b.alone = maxAlone(len(src))
+	}
 	var st plainState
 	b.doc.lines = make([]line, 0, strings.Count(src, "\n")+1)
 	for len(src) > 0 && !b.hidden {
@@ -91,7 +94,7 @@ func (b *builder) plainPara(src string) (string, bool) {
 		end += n
 	}
 	if marked {
-		return src[end:], b.alone && b.parseAlone(src[:end])
+		return src[end:], b.parseAlone(src[:end])
 	}
 	for rest := src[:end]; rest != ""; {
 		l, n := firstLine(rest)
@@ -101,8 +104,19 @@ func (b *builder) plainPara(src string) (string, bool) {
 	return src[end:], true
 }
 
-// parseAlone adds one block, read by goldmark as a document of its own.
+// maxAlone is how many blocks of a document of n bytes goldmark may read on
+// their own. Each costs ~4 µs more than in a whole document, so past this
+// many (with markup in most blocks) one whole parse is cheaper; the budget
+// keeps a document that gives up late at most ~15% dearer than goldmark.
+func maxAlone(n int) int { return 16 + n/1024 }
+
+// parseAlone adds one block, read by goldmark as a document of its own, and
+// reports false when the budget for such blocks is spent.
 func (b *builder) parseAlone(block string) bool {
+	if b.alone == 0 {
+		return false
+	}
+	b.alone--
 	b.src = []byte(block)
 	b.block(md.Parser().Parse(text.NewReader(b.src)))
 	return true
@@ -136,7 +150,7 @@ func (b *builder) plainHeading(st *plainState, l string) bool {
 	*st = plainState{}
 	t := strings.TrimLeft(l[level:], " ")
 	if len(t) == 0 || !inlinePlain(t) || strings.IndexByte(t, '#') >= 0 {
-		return b.alone && b.parseAlone(l)
+		return b.parseAlone(l)
 	}
 	t = strings.TrimSpace(t) // as flushJoined does
 	b.doc.headings = append(b.doc.headings, heading{level: level, name: normalizeName(t), line: len(b.doc.lines)})
@@ -229,7 +243,7 @@ func (b *builder) plainItem(st *plainState, l string) bool {
 	}
 	st.depth, st.para, st.item = level+1, false, true
 	if !inlinePlain(t) || !letterFirst(t) {
-		return b.alone && b.parseAlone(l[indent:])
+		return b.parseAlone(l[indent:])
 	}
 	b.doc.lines = append(b.doc.lines, line{text: t, box: mark})
 	if mark != 0 {

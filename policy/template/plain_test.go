@@ -66,10 +66,20 @@ func TestPlainMatchesGoldmark(t *testing.T) {
 // without a failure).
 func TestPlainReadsFilledTemplates(t *testing.T) {
 	t.Parallel()
-	for name, s := range map[string]string{"template": repoTemplate, "filled": filledBody, "large": largeBody(64 << 10), "markup": markupBody(16 << 10)} {
+	for name, s := range map[string]string{"template": repoTemplate, "filled": filledBody, "large": largeBody(64 << 10), "markup": markupBody(4 << 10)} {
 		if !comparePlain(t, s) {
 			t.Errorf("%s: the fast path gave up", name)
 		}
+	}
+}
+
+// TestPlainGivesUpOnDenseMarkup: past maxAlone blocks with markup, one
+// goldmark parse of the whole document is cheaper than one per block.
+func TestPlainGivesUpOnDenseMarkup(t *testing.T) {
+	t.Parallel()
+	var b builder
+	if src := capLines(markupBody(64 << 10)); b.plain(src) {
+		t.Errorf("the fast path read %d blocks with markup alone, budget %d", strings.Count(src, "`Retry"), maxAlone(len(src)))
 	}
 }
 
@@ -107,7 +117,8 @@ func markupBody(size int) string {
 }
 
 // BenchmarkEvaluate64KiBMarkup is BenchmarkEvaluate64KiB with inline markup
-// in every chunk: goldmark reads each marked-up paragraph on its own.
+// in every chunk: more blocks with markup than maxAlone, so goldmark reads
+// the whole description (after the fast path gave up).
 func BenchmarkEvaluate64KiBMarkup(b *testing.B) {
 	tp := fullPolicy()
 	body := markupBody(64 << 10)
