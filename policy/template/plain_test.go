@@ -66,7 +66,7 @@ func TestPlainMatchesGoldmark(t *testing.T) {
 // without a failure).
 func TestPlainReadsFilledTemplates(t *testing.T) {
 	t.Parallel()
-	for name, s := range map[string]string{"template": repoTemplate, "filled": filledBody, "large": largeBody(64 << 10), "markup": markupBody(4 << 10)} {
+	for name, s := range map[string]string{"template": repoTemplate, "filled": filledBody, "large": largeBody(64 << 10), "markup": markupBody(4 << 10), "some markup": markupChunks(64<<10, 60)} {
 		if !comparePlain(t, s) {
 			t.Errorf("%s: the fast path gave up", name)
 		}
@@ -113,7 +113,25 @@ func FuzzPlainMatchesGoldmark(f *testing.F) {
 // markupBody is largeBody with inline markup (a code span, emphasis, a link)
 // in every chunk.
 func markupBody(size int) string {
-	return strings.ReplaceAll(largeBody(size), "Retry-After header", "`Retry-After` header, **see** [the RFC](https://example.com/rfc)")
+	return markupChunks(size, -1)
+}
+
+// markupChunks is largeBody with inline markup in its first n chunks (all
+// when n < 0).
+func markupChunks(size, n int) string {
+	return strings.Replace(largeBody(size), "Retry-After header", "`Retry-After` header, **see** [the RFC](https://example.com/rfc)", n)
+}
+
+// BenchmarkEvaluate64KiBSomeMarkup has inline markup in 60 paragraphs,
+// within maxAlone: goldmark reads only those.
+func BenchmarkEvaluate64KiBSomeMarkup(b *testing.B) {
+	tp := fullPolicy()
+	pr := policy.PullRequest{Title: "PAY-481 retry webhooks", Body: markupChunks(64<<10, 60), Files: []string{"migrations/1.sql"}}
+	b.SetBytes(int64(len(pr.Body)))
+	b.ReportAllocs()
+	for b.Loop() {
+		Evaluate(tp, pr, repoTemplate)
+	}
 }
 
 // BenchmarkEvaluate64KiBMarkup is BenchmarkEvaluate64KiB with inline markup
