@@ -21,6 +21,7 @@ import (
 // survives: HTML comments and tags, link destinations, bullets and task boxes
 // are gone, entities and escapes are decoded. The project's own rules
 // (sections, placeholders, words, ticket, checklist) work on these lines.
+// Descriptions without inline markup skip goldmark: see plain.go.
 
 // maxDocBytes and maxLineBytes bound what is parsed. GitHub caps a
 // description at 65,536 characters (at most 256 KiB of UTF-8), so the first
@@ -102,21 +103,34 @@ func normalizeNewlines(s string) string {
 	return strings.ReplaceAll(strings.ReplaceAll(s, "\r\n", "\n"), "\r", "\n")
 }
 
-// parse reads a Markdown document.
+// parse reads a Markdown document, with the fast path of plain.go when the
+// document is in its subset and with goldmark otherwise.
 func parse(s string) document {
 	s = normalizeNewlines(s)
 	if len(s) > maxDocBytes {
 		s = s[:runeStart(s, maxDocBytes)]
 	}
 	src := capLines(s)
-	b := builder{src: src}
-	b.block(md.Parser().Parse(text.NewReader(src)))
+	var fast builder
+	if fast.plain(src) {
+		return fast.doc
+	}
+	return parseGoldmark(src)
+}
+
+// parseGoldmark reads src (see parse) with goldmark.
+func parseGoldmark(src string) document {
+	b := builder{src: []byte(src)}
+	b.block(md.Parser().Parse(text.NewReader(b.src)))
 	return b.doc
 }
 
 // capLines returns s with every line cut to maxLineBytes (at a character
 // boundary).
-func capLines(s string) []byte {
+func capLines(s string) string {
+	if !hasLongLine(s) {
+		return s
+	}
 	out := make([]byte, 0, len(s))
 	for len(s) > 0 {
 		n := strings.IndexByte(s, '\n') + 1
@@ -134,7 +148,7 @@ func capLines(s string) []byte {
 		}
 		s = s[n:]
 	}
-	return out
+	return string(out)
 }
 
 // runeStart returns the largest i <= n at which a character of s starts;
@@ -153,6 +167,7 @@ type builder struct {
 	cur     strings.Builder // the line being built
 	comment bool            // the line being built held an HTML comment
 	hidden  bool            // an unclosed HTML comment hid the rest
+	alone   int             // how many more blocks plain may parse on their own
 }
 
 // block adds a block node and its children.
@@ -354,7 +369,11 @@ func (b *builder) htmlBlock(n *ast.HTMLBlock) {
 	if n.HasClosure() {
 		raw.Write(n.ClosureLine.Value(b.src))
 	}
-	s := raw.String()
+	b.htmlText(raw.String())
+}
+
+// htmlText adds the visible lines of an HTML block's raw text s.
+func (b *builder) htmlText(s string) {
 	visible, open := stripComments(s)
 	b.hidden = open
 	comment := strings.Contains(s, "<!--")
@@ -423,4 +442,16 @@ func stripTags(s string) string {
 		i++
 	}
 	return out.String()
+}
+
+// hasLongLine reports whether a line of s is longer than maxLineBytes.
+func hasLongLine(s string) bool {
+	for len(s) > maxLineBytes {
+		n := strings.IndexByte(s, '\n')
+		if n < 0 || n > maxLineBytes {
+			return true
+		}
+		s = s[n+1:]
+	}
+	return false
 }

@@ -145,13 +145,5 @@ func hostileInputs(n int) map[string]string {
 // except "link definitions" (goldmark is quadratic in definitions per
 // paragraph: about 120 ms at 64 KiB, 1.6 s at maxDocBytes).
 func BenchmarkParseHostile(b *testing.B) {
-	for name, in := range hostileInputs(64 << 10) {
-		b.Run(name, func(b *testing.B) {
-			b.SetBytes(int64(len(in)))
-			b.ReportAllocs()
-			for b.Loop() {
-				parse(in)
-			}
-		})
-	}
+	benchParse(b, hostileInputs(64<<10))
 }

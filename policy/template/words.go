@@ -84,6 +84,14 @@ func isCJK(r rune) bool {
 // letters or numbers (punctuation, emoji, spaces) are trimmed, and inner
 // whitespace is collapsed. Compare names with strings.EqualFold.
 func normalizeName(s string) string {
+	if isNormalName(s) {
+		return s
+	}
+	return renormalizeName(s)
+}
+
+// renormalizeName is normalizeName without the shortcut.
+func renormalizeName(s string) string {
 	s = strings.Map(func(r rune) rune {
 		switch r {
 		case '*', '_', '`', '~':
@@ -94,3 +102,21 @@ func normalizeName(s string) string {
 	s = strings.TrimFunc(s, func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsNumber(r) })
 	return strings.Join(strings.Fields(s), " ")
 }
+
+// isNormalName reports an ASCII name that normalizeName would return
+// unchanged (most box and heading texts), sparing it three copies.
+func isNormalName(s string) bool {
+	if s == "" || !isASCIIAlnum(s[0]) || !isASCIIAlnum(s[len(s)-1]) {
+		return false
+	}
+	for i := range len(s) {
+		switch c := s[i]; {
+		case c >= utf8.RuneSelf, c == '*', c == '_', c == '`', c == '~', c < ' ',
+			c == ' ' && s[i+1] == ' ': // s ends with an alphanumeric, so s[i+1] exists
+			return false
+		}
+	}
+	return true
+}
+
+func isASCIIAlnum(c byte) bool { return isASCIILetter(c) || '0' <= c && c <= '9' }
