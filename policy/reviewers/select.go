@@ -39,6 +39,7 @@ type selector struct {
 	done      map[string]bool
 	reviews   map[string]reviewState
 	chosen    map[string]int // requests made by this call, an extra load
+	leadRule  bool           // a rule naming one of the policy's leads applies
 	hours     *policy.WorkingHours
 	out       Output
 }
@@ -80,6 +81,7 @@ func SelectContext(ctx context.Context, in Input) (Output, error) {
 	if s.idx.err != nil {
 		return Output{}, s.idx.err
 	}
+	s.leadRule = leadRuleApplies(in.Policy, specs)
 	requests := make(map[string]string) // key -> login
 	for _, spec := range specs {
 		res := s.evaluate(spec)
