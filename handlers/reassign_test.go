@@ -134,17 +134,11 @@ func TestReassignAfterWorkingTimeWithdrawsOnlyTheAppsRequest(t *testing.T) {
 	// Monday 10:00: due. Two timer runs at once withdraw bob, once or
 	// twice but only bob, and carol is asked once.
 	h.set(time.Date(2025, 3, 10, 10, 0, 1, 0, time.UTC))
-	var wg sync.WaitGroup
-	for range 2 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			if err := h.work("bob"); err != nil {
-				t.Error(err)
-			}
-		}()
-	}
-	wg.Wait()
+	atOnce(2, func() {
+		if err := h.work("bob"); err != nil {
+			t.Error(err)
+		}
+	})
 	if err := runEvaluations(context.Background(), h.app); err != nil {
 		t.Fatal(err)
 	}
@@ -212,20 +206,15 @@ func TestReassignTimerForARequestMadeBefore(t *testing.T) {
 
 	h.fake.SetFile(slaOwner, slaRepo, "main", ".github/review-policy.yml", reassignPolicy)
 	h.set(time.Date(2025, 3, 10, 9, 30, 0, 0, time.UTC))
-	var wg sync.WaitGroup
-	for range 3 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			if err := h.app.requestEvaluation(context.Background(), h.ref); err != nil {
-				t.Error(err)
-			}
-			if err := runEvaluations(context.Background(), h.app); err != nil {
-				t.Error(err)
-			}
-		}()
-	}
-	wg.Wait()
+	atOnce(3, func() {
+		if err := h.app.requestEvaluation(context.Background(), h.ref); err != nil {
+			t.Error(err)
+		}
+		// Another runner holding the pull request's lease snoozes this one.
+		if err := runEvaluations(context.Background(), h.app); err != nil && !isSnooze(err) {
+			t.Error(err)
+		}
+	})
 	h.evaluate(t)
 	monday10 := time.Date(2025, 3, 10, 10, 0, 0, 0, time.UTC).Format("2006-01-02 15:04:05")
 	if all, due := timers(""), timers(` AND scheduled_at >= $1 AND scheduled_at < $2`, monday10,
@@ -239,4 +228,14 @@ func TestReassignTimerForARequestMadeBefore(t *testing.T) {
 	if w := h.withdrawals(t); len(w) != 1 || !slices.Equal(w[0], []string{"bob"}) {
 		t.Errorf("withdrew %v, want bob's request", w)
 	}
+}
+
+// atOnce runs fn n times concurrently and waits for them.
+func atOnce(n int, fn func()) {
+	var wg sync.WaitGroup
+	for range n {
+		wg.Add(1)
+		go func() { defer wg.Done(); fn() }()
+	}
+	wg.Wait()
 }
