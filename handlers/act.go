@@ -144,13 +144,16 @@ func (a *App) requestReviewers(ctx context.Context, gh *githubapi.Repo, r repoRe
 				return err
 			}
 		}
-		if err := a.trackRequests(ctx, r, g.facts.Policy, out.Request, now); err != nil { // reassign.go
+		if err := a.trackRequests(ctx, r, out.Request, now); err != nil { // reassign.go
 			return err
 		}
 		log.Info("reviewers requested", "pr", r.String(), "reviewers", out.Request)
 	}
 	if g.facts.PR.Draft {
 		return nil
+	}
+	if err := a.startTimers(ctx, r, g.facts.Policy); err != nil { // reassign.go
+		return err
 	}
 	return a.Store.AddDoneRules(ctx, r.RepoID, r.Number, coveredRules(g.facts.DoneRules, out))
 }

@@ -128,6 +128,9 @@ func (a *App) gatherReviewers(ctx context.Context, gh *githubapi.Repo, r repoRef
 	if f.Removed, err = a.Store.Removed(ctx, r.RepoID, r.Number); err != nil {
 		return err
 	}
+	if f.Withdrawn, err = a.Store.Withdrawn(ctx, r.RepoID, r.Number); err != nil {
+		return err
+	}
 	if f.DoneRules, err = a.Store.DoneRules(ctx, r.RepoID, r.Number); err != nil {
 		return err
 	}

@@ -44,21 +44,38 @@ func reassignDue(p *policy.Policy, at time.Time) time.Time {
 	return sla.Deadline(at, p.Reviewers.ReassignAfter, wh, hol)
 }
 
-// trackRequests remembers the requests the app just made, and schedules
-// their timers when the policy reassigns.
-func (a *App) trackRequests(ctx context.Context, r repoRef, p *policy.Policy, logins []string, now time.Time) error {
+// trackRequests remembers the requests the app just made; startTimers
+// schedules their timers.
+func (a *App) trackRequests(ctx context.Context, r repoRef, logins []string, now time.Time) error {
 	for _, login := range logins {
 		if err := a.Store.AddAppRequest(ctx, r.RepoID, r.Number, login, now); err != nil {
 			return err
 		}
-		if p.Reviewers.ReassignAfter <= 0 {
-			continue
-		}
+	}
+	return nil
+}
+
+// startTimers schedules the reassign timer of each open request of the
+// app that has none: the ones just made, and those made before the policy
+// set reassign_after, which count from when they were made. The job is
+// unique by its arguments, so evaluations at once schedule it once.
+func (a *App) startTimers(ctx context.Context, r repoRef, p *policy.Policy) error {
+	if p == nil || p.Reviewers == nil || p.Reviewers.ReassignAfter <= 0 {
+		return nil
+	}
+	reqs, err := a.Store.UntimedAppRequests(ctx, r.RepoID, r.Number)
+	if err != nil {
+		return err
+	}
+	for _, q := range reqs {
 		args := reassignArgs{Installation: r.Installation, RepoID: r.RepoID, Owner: r.Owner, Repo: r.Repo,
-			Number: r.Number, Login: strings.ToLower(login)}
-		opts := &river.InsertOpts{ScheduledAt: reassignDue(p, now), UniqueOpts: river.UniqueOpts{ByArgs: true}}
+			Number: r.Number, Login: q.Login}
+		opts := &river.InsertOpts{ScheduledAt: reassignDue(p, q.RequestedAt), UniqueOpts: river.UniqueOpts{ByArgs: true}}
 		if err := a.Store.Enqueue(ctx, args, opts); err != nil {
-			return fmt.Errorf("scheduling reassignment of %s on %s: %w", login, r, err)
+			return fmt.Errorf("scheduling reassignment of %s on %s: %w", q.Login, r, err)
+		}
+		if err := a.Store.MarkTimed(ctx, r.RepoID, r.Number, q.Login); err != nil {
+			return err
 		}
 	}
 	return nil
@@ -98,9 +115,10 @@ func (w *reassignWorker) Work(ctx context.Context, job *river.Job[reassignArgs])
 	if due := reassignDue(p, req.RequestedAt); a.Now().Add(timerSlack).Before(due) {
 		return river.JobSnooze(due.Sub(a.Now()))
 	}
+	after := sla.FormatDuration(p.Reviewers.ReassignAfter)
 	note := fmt.Sprintf("%s did not respond within %s of working time; the app withdrew its request and asked the next candidate",
-		t.Login, sla.FormatDuration(p.Reviewers.ReassignAfter))
-	return a.withdraw(ctx, gh, r, g, t.Login, note)
+		t.Login, after)
+	return a.withdraw(ctx, gh, r, g, t.Login, note, "withdrawn after "+after+" without a response")
 }
 
 // waiting: login is still requested and has not reviewed.
@@ -113,9 +131,11 @@ func waiting(f decide.Facts, login string) bool {
 
 // withdraw takes back the app's request of login and lets the next
 // evaluation ask the next candidate of the rules login was on. Each step is
-// idempotent, so a retry or a second worker redoes them harmlessly; login
-// is marked removed, so no evaluation asks them again on this pull request.
-func (a *App) withdraw(ctx context.Context, gh *githubapi.Repo, r repoRef, g *gathered, login, note string) error {
+// idempotent, so a retry or a second worker redoes them harmlessly, and a
+// request already gone is not withdrawn again; login is marked withdrawn
+// (why says how, for the check), so no evaluation asks them again on this
+// pull request.
+func (a *App) withdraw(ctx context.Context, gh *githubapi.Repo, r repoRef, g *gathered, login, note, why string) error {
 	d := decide.Decide(g.facts, a.Now())
 	var rules []string
 	if d.Reviewers != nil {
@@ -125,14 +145,16 @@ func (a *App) withdraw(ctx context.Context, gh *githubapi.Repo, r repoRef, g *ga
 			}
 		}
 	}
-	if err := a.Store.MarkRemoved(ctx, r.RepoID, r.Number, login); err != nil {
+	if err := a.Store.MarkWithdrawn(ctx, r.RepoID, r.Number, login, why); err != nil {
 		return err
 	}
 	if err := a.Store.RemoveDoneRules(ctx, r.RepoID, r.Number, rules); err != nil {
 		return err
 	}
-	if err := gh.RemoveReviewers(ctx, r.Number, []string{login}); err != nil {
-		return retryable(err, a.Now())
+	if slices.ContainsFunc(g.facts.Requested, func(u string) bool { return strings.EqualFold(u, login) }) {
+		if err := gh.RemoveReviewers(ctx, r.Number, []string{login}); err != nil {
+			return retryable(err, a.Now())
+		}
 	}
 	if err := a.Store.RemoveReviewRequest(ctx, r.Installation, r.RepoID, r.Number, login); err != nil {
 		return err

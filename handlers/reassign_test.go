@@ -134,17 +134,11 @@ func TestReassignAfterWorkingTimeWithdrawsOnlyTheAppsRequest(t *testing.T) {
 	// Monday 10:00: due. Two timer runs at once withdraw bob, once or
 	// twice but only bob, and carol is asked once.
 	h.set(time.Date(2025, 3, 10, 10, 0, 1, 0, time.UTC))
-	var wg sync.WaitGroup
-	for range 2 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			if err := h.work("bob"); err != nil {
-				t.Error(err)
-			}
-		}()
-	}
-	wg.Wait()
+	atOnce(2, func() {
+		if err := h.work("bob"); err != nil {
+			t.Error(err)
+		}
+	})
 	if err := runEvaluations(context.Background(), h.app); err != nil {
 		t.Fatal(err)
 	}
@@ -187,4 +181,61 @@ func TestReassignAfterWorkingTimeWithdrawsOnlyTheAppsRequest(t *testing.T) {
 	if bobAsked != 1 {
 		t.Errorf("bob asked %d times, want once", bobAsked)
 	}
+}
+
+// A request the app made on Friday 16:00, before the policy set
+// reassign_after, gets its timer from the first evaluations under the new
+// setting, counted from the request in working hours (Monday 10:00), once
+// however many of them run at once.
+func TestReassignTimerForARequestMadeBefore(t *testing.T) {
+	t.Parallel()
+	h := newReassignHarness(t)
+	h.fake.SetFile(slaOwner, slaRepo, "main", ".github/review-policy.yml", strings.Replace(reassignPolicy, "  reassign_after: 2h\n", "", 1))
+	h.evaluate(t)
+	timers := func(where string, args ...any) int {
+		t.Helper()
+		var n int
+		if err := h.app.Store.DB.QueryRow(`SELECT COUNT(*) FROM river_job WHERE kind = 'reassign_timer'`+where, args...).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	if users, _ := h.fake.RequestedReviewers(slaOwner, slaRepo, slaNumber); !slices.Contains(users, "bob") || timers("") != 0 {
+		t.Fatalf("requested %v with %d timers; want bob asked by the app, no timer", users, timers(""))
+	}
+
+	h.fake.SetFile(slaOwner, slaRepo, "main", ".github/review-policy.yml", reassignPolicy)
+	h.set(time.Date(2025, 3, 10, 9, 30, 0, 0, time.UTC))
+	atOnce(3, func() {
+		if err := h.app.requestEvaluation(context.Background(), h.ref); err != nil {
+			t.Error(err)
+		}
+		// Another runner holding the pull request's lease snoozes this one.
+		if err := runEvaluations(context.Background(), h.app); err != nil && !isSnooze(err) {
+			t.Error(err)
+		}
+	})
+	h.evaluate(t)
+	monday10 := time.Date(2025, 3, 10, 10, 0, 0, 0, time.UTC).Format("2006-01-02 15:04:05")
+	if all, due := timers(""), timers(` AND scheduled_at >= $1 AND scheduled_at < $2`, monday10,
+		time.Date(2025, 3, 10, 10, 0, 1, 0, time.UTC).Format("2006-01-02 15:04:05")); all != 1 || due != 1 {
+		t.Errorf("%d timers, %d due Monday 10:00; want one, due then", all, due)
+	}
+	h.set(time.Date(2025, 3, 10, 10, 0, 1, 0, time.UTC))
+	if err := h.fire(t, "bob"); err != nil {
+		t.Fatal(err)
+	}
+	if w := h.withdrawals(t); len(w) != 1 || !slices.Equal(w[0], []string{"bob"}) {
+		t.Errorf("withdrew %v, want bob's request", w)
+	}
+}
+
+// atOnce runs fn n times concurrently and waits for them.
+func atOnce(n int, fn func()) {
+	var wg sync.WaitGroup
+	for range n {
+		wg.Add(1)
+		go func() { defer wg.Done(); fn() }()
+	}
+	wg.Wait()
 }

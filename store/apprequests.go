@@ -78,6 +78,39 @@ func (s *Store) WithdrawAppRequest(ctx context.Context, repoID int64, number int
 	return nil
 }
 
+// UntimedAppRequests lists the app's open requests on a pull request whose
+// reassign timer was never scheduled (made before reassign_after was set).
+func (s *Store) UntimedAppRequests(ctx context.Context, repoID int64, number int) ([]AppRequest, error) {
+	const q = `SELECT login, requested_at FROM app_requests WHERE repo_id = $1 AND number = $2 AND state = 'open'
+AND timer = 0 ORDER BY requested_at, login`
+	rows, err := s.DB.QueryContext(ctx, q, repoID, number)
+	if err != nil {
+		return nil, fmt.Errorf("store: untimed app requests %d#%d: %w", repoID, number, err)
+	}
+	defer rows.Close()
+	var out []AppRequest
+	for rows.Next() {
+		r := AppRequest{Open: true}
+		var at int64
+		if err := rows.Scan(&r.Login, &at); err != nil {
+			return nil, fmt.Errorf("store: untimed app requests %d#%d: %w", repoID, number, err)
+		}
+		r.RequestedAt = fromMicros(at)
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}
+
+// MarkTimed records that the reassign timer of the app's request of login
+// is scheduled.
+func (s *Store) MarkTimed(ctx context.Context, repoID int64, number int, login string) error {
+	const q = `UPDATE app_requests SET timer = 1 WHERE repo_id = $1 AND number = $2 AND login = $3`
+	if _, err := s.DB.ExecContext(ctx, q, repoID, number, strings.ToLower(login)); err != nil {
+		return fmt.Errorf("store: mark timed %d#%d %s: %w", repoID, number, login, err)
+	}
+	return nil
+}
+
 // RemoveDoneRules forgets that rules got their reviewers, so the next
 // evaluation asks again for them (after a reviewer was withdrawn).
 func (s *Store) RemoveDoneRules(ctx context.Context, repoID int64, number int, rules []string) error {

@@ -15,10 +15,12 @@ type CommandRow struct {
 	Kind      string
 	Actor     string
 	OK        bool
+	Why       string        // a refusal's reason, for the reply
 	For       time.Duration // snooze
 	Reason    string
 	HeadSHA   string // skip template: the head it was given for
 	Target    string // reassign: the login named, "" none
+	Withdraw  string // reassign: the app's request it takes back
 	At        time.Time
 }
 
@@ -26,13 +28,14 @@ type CommandRow struct {
 // commands: the latest ones matter.
 const maxCommandRows = 200
 
-// AddCommands records a comment's commands. A comment recorded before
-// (a redelivery, or two deliveries at once) keeps its first rows: the
-// command takes effect once. first is true for the one call that recorded
-// them.
+// AddCommands records a comment's commands, not yet done (ClaimCommands
+// takes them up). A comment recorded before (a redelivery, or two
+// deliveries at once) keeps its first rows: the command takes effect once.
+// first is true for the one call that recorded them.
 func (s *Store) AddCommands(ctx context.Context, repoID int64, number int, rows []CommandRow) (first bool, err error) {
-	const q = `INSERT INTO pr_commands (repo_id, number, comment_id, line, kind, actor, ok, seconds, reason, head_sha, target, at)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) ON CONFLICT (repo_id, comment_id, line) DO NOTHING`
+	const q = `INSERT INTO pr_commands (repo_id, number, comment_id, line, kind, actor, ok, seconds, reason, head_sha, target, at,
+state, withdraw, why)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 'recorded', $13, $14) ON CONFLICT (repo_id, comment_id, line) DO NOTHING`
 	// One transaction, rows in line order: a concurrent caller waits on the
 	// first row until this one commits, then inserts nothing, so exactly
 	// one caller is first.
@@ -43,7 +46,8 @@ VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) ON CONFLICT (repo_id,
 				ok = 1
 			}
 			res, err := tx.ExecContext(ctx, q, repoID, number, r.CommentID, r.Line, r.Kind, r.Actor, ok,
-				int64(r.For/time.Second), r.Reason, r.HeadSHA, strings.ToLower(r.Target), micros(r.At))
+				int64(r.For/time.Second), r.Reason, r.HeadSHA, strings.ToLower(r.Target), micros(r.At),
+				strings.ToLower(r.Withdraw), r.Why)
 			if err != nil {
 				return err
 			}
@@ -59,15 +63,64 @@ VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) ON CONFLICT (repo_id,
 	return first, nil
 }
 
-// CommentOK reports whether every recorded command of a comment was
-// allowed, and whether the comment was recorded at all.
-func (s *Store) CommentOK(ctx context.Context, repoID, commentID int64) (ok, found bool, err error) {
-	const q = `SELECT COUNT(*), COALESCE(MIN(ok), 0) FROM pr_commands WHERE repo_id = $1 AND comment_id = $2`
-	var n, minOK int
-	if err := s.DB.QueryRowContext(ctx, q, repoID, commentID).Scan(&n, &minOK); err != nil {
-		return false, false, fmt.Errorf("store: read comment %d: %w", commentID, err)
+// ClaimCommands takes up a comment's commands that are not done, when no
+// one holds them or the holder's claim is older than lease (it crashed):
+// true when the caller now holds them and must finish them.
+func (s *Store) ClaimCommands(ctx context.Context, repoID, commentID int64, now time.Time, lease time.Duration) (bool, error) {
+	const q = `UPDATE pr_commands SET claimed_at = $3 WHERE repo_id = $1 AND comment_id = $2 AND state = 'recorded'
+AND claimed_at <= $4`
+	res, err := s.DB.ExecContext(ctx, q, repoID, commentID, micros(now), micros(now.Add(-lease)))
+	if err != nil {
+		return false, fmt.Errorf("store: claim commands of comment %d: %w", commentID, err)
 	}
-	return minOK == 1, n > 0, nil
+	n, err := res.RowsAffected()
+	return n > 0, err
+}
+
+// ReleaseCommands gives up the claim on a comment's commands after a
+// failure, so the next delivery or retry redoes them at once.
+func (s *Store) ReleaseCommands(ctx context.Context, repoID, commentID int64) error {
+	const q = `UPDATE pr_commands SET claimed_at = 0 WHERE repo_id = $1 AND comment_id = $2 AND state = 'recorded'`
+	if _, err := s.DB.ExecContext(ctx, q, repoID, commentID); err != nil {
+		return fmt.Errorf("store: release commands of comment %d: %w", commentID, err)
+	}
+	return nil
+}
+
+// FinishCommands marks a comment's commands done.
+func (s *Store) FinishCommands(ctx context.Context, repoID, commentID int64) error {
+	const q = `UPDATE pr_commands SET state = 'done' WHERE repo_id = $1 AND comment_id = $2`
+	if _, err := s.DB.ExecContext(ctx, q, repoID, commentID); err != nil {
+		return fmt.Errorf("store: finish commands of comment %d: %w", commentID, err)
+	}
+	return nil
+}
+
+// CommentCommands returns a comment's recorded commands in line order, and
+// whether they are all done.
+func (s *Store) CommentCommands(ctx context.Context, repoID, commentID int64) (rows []CommandRow, done bool, err error) {
+	const q = `SELECT line, kind, actor, ok, why, target, withdraw, state FROM pr_commands
+WHERE repo_id = $1 AND comment_id = $2 ORDER BY line`
+	res, err := s.DB.QueryContext(ctx, q, repoID, commentID)
+	if err != nil {
+		return nil, false, fmt.Errorf("store: read comment %d: %w", commentID, err)
+	}
+	defer res.Close()
+	done = true
+	for res.Next() {
+		r := CommandRow{CommentID: commentID}
+		var ok int
+		var state string
+		if err := res.Scan(&r.Line, &r.Kind, &r.Actor, &ok, &r.Why, &r.Target, &r.Withdraw, &state); err != nil {
+			return nil, false, fmt.Errorf("store: read comment %d: %w", commentID, err)
+		}
+		r.OK, done = ok == 1, done && state == "done"
+		rows = append(rows, r)
+	}
+	if err := res.Err(); err != nil {
+		return nil, false, fmt.Errorf("store: read comment %d: %w", commentID, err)
+	}
+	return rows, done, nil
 }
 
 // Commands returns the allowed commands of a pull request, oldest first,

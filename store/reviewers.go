@@ -109,24 +109,58 @@ WHERE a.installation_id = $1 AND a.login IN (` + in.String() + `)`
 }
 
 // MarkRemoved records that a human removed login's review request, so the
-// app does not request them again on that pull request.
+// app does not request them again on that pull request. A person's removal
+// wins over the app's withdrawal of the same reviewer.
 func (s *Store) MarkRemoved(ctx context.Context, repoID int64, number int, login string) error {
-	const q = `INSERT INTO removed_reviewers (repo_id, number, login) VALUES ($1, $2, $3)
-ON CONFLICT (repo_id, number, login) DO NOTHING`
+	const q = `INSERT INTO removed_reviewers (repo_id, number, login, why) VALUES ($1, $2, $3, '')
+ON CONFLICT (repo_id, number, login) DO UPDATE SET why = ''`
 	if _, err := s.DB.ExecContext(ctx, q, repoID, number, strings.ToLower(login)); err != nil {
 		return fmt.Errorf("store: mark removed %d#%d %s: %w", repoID, number, login, err)
 	}
 	return nil
 }
 
-// Removed lists the lower-cased logins marked removed on a pull request, sorted.
+// MarkWithdrawn records that the app withdrew its own request of login,
+// and why ("withdrawn after 8h without a response"): the app does not
+// request them again there, and says why not. The first record is kept.
+func (s *Store) MarkWithdrawn(ctx context.Context, repoID int64, number int, login, why string) error {
+	const q = `INSERT INTO removed_reviewers (repo_id, number, login, why) VALUES ($1, $2, $3, $4)
+ON CONFLICT (repo_id, number, login) DO NOTHING`
+	if _, err := s.DB.ExecContext(ctx, q, repoID, number, strings.ToLower(login), why); err != nil {
+		return fmt.Errorf("store: mark withdrawn %d#%d %s: %w", repoID, number, login, err)
+	}
+	return nil
+}
+
+// Removed lists the lower-cased logins a person removed from a pull
+// request, sorted.
 func (s *Store) Removed(ctx context.Context, repoID int64, number int) ([]string, error) {
-	const q = `SELECT login FROM removed_reviewers WHERE repo_id = $1 AND number = $2 ORDER BY login`
+	const q = `SELECT login FROM removed_reviewers WHERE repo_id = $1 AND number = $2 AND why = '' ORDER BY login`
 	out, err := s.strings(ctx, q, repoID, number)
 	if err != nil {
 		return nil, fmt.Errorf("store: removed %d#%d: %w", repoID, number, err)
 	}
 	return out, nil
+}
+
+// Withdrawn maps the lower-cased logins whose request the app withdrew on
+// a pull request to why.
+func (s *Store) Withdrawn(ctx context.Context, repoID int64, number int) (map[string]string, error) {
+	const q = `SELECT login, why FROM removed_reviewers WHERE repo_id = $1 AND number = $2 AND why <> ''`
+	rows, err := s.DB.QueryContext(ctx, q, repoID, number)
+	if err != nil {
+		return nil, fmt.Errorf("store: withdrawn %d#%d: %w", repoID, number, err)
+	}
+	defer rows.Close()
+	out := map[string]string{}
+	for rows.Next() {
+		var login, why string
+		if err := rows.Scan(&login, &why); err != nil {
+			return nil, fmt.Errorf("store: withdrawn %d#%d: %w", repoID, number, err)
+		}
+		out[login] = why
+	}
+	return out, rows.Err()
 }
 
 // DoneRules lists the reviewer rules already applied to a pull request, sorted.

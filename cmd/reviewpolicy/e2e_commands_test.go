@@ -153,14 +153,7 @@ reviewers:
 // request with the named candidate, once however often it is delivered.
 func TestReassignCommand(t *testing.T) {
 	t.Parallel()
-	h := setup(t)
-	h.fake.SetFile(owner, repoName, "master", ".github/review-policy.yml", reassignCommandPolicy)
-	h.start(t, nil)
-	h.send(t, "pull_request", "", payload(t, "pull_request/opened.payload.json", nil))
-	h.settle(t)
-	if got := h.requested(); !slices.Equal(got, []string{"carol"}) {
-		t.Fatalf("requested %v, want [carol]", got)
-	}
+	h := reassignSetup(t, reassignCommandPolicy)
 
 	id := h.say(t, "randy", "/reviewpolicy reassign", 2)
 	if got := h.fake.Reactions(owner, repoName, id); !slices.Equal(got, []string{"confused"}) {
@@ -199,4 +192,99 @@ func TestReassignCommand(t *testing.T) {
 	if r := h.replies(t); len(r) != 1 {
 		t.Errorf("%d replies, want 1", len(r))
 	}
+}
+
+// reassign @x when x cannot be asked: 😕 and one reply saying why, nothing
+// withdrawn or requested, however often the comment is delivered at once.
+func TestReassignNamedPersonCheckedAtCommandTime(t *testing.T) {
+	t.Parallel()
+	h := reassignSetup(t, reassignCommandPolicy+
+		"people:\n  dave: {away: true}\n")
+	posts := len(h.requestBodies(t))
+	for i, c := range []struct{ name, why string }{
+		{"mallory", "mallory is not a candidate of a rule that applies to this pull request"},
+		{"dave", "dave cannot be asked: away"},
+		{"carol", "carol is already requested"},
+		{owner, strings.ToLower(owner) + " is the author"},
+	} {
+		id := h.say(t, owner, "/reviewpolicy reassign @"+c.name, 3)
+		if got := h.fake.Reactions(owner, repoName, id); !slices.Equal(got, []string{"confused"}) {
+			t.Errorf("reassign @%s: reactions %v, want [confused]", c.name, got)
+		}
+		r := h.replies(t)
+		if len(r) != i+1 || !strings.Contains(r[i], c.why) || strings.Contains(r[i], "@") {
+			t.Errorf("reassign @%s: replies %q, want %d, the last inert and saying %q", c.name, r, i+1, c.why)
+		}
+	}
+	if got := h.requested(); !slices.Equal(got, []string{"carol"}) {
+		t.Errorf("requested %v, want carol still", got)
+	}
+	for _, c := range h.fake.Calls() {
+		if c.Method == "DELETE" && strings.HasSuffix(c.Path, "/requested_reviewers") {
+			t.Errorf("a refused reassign withdrew %s", c.Body)
+		}
+	}
+	if n := len(h.requestBodies(t)); n != posts {
+		t.Errorf("%d review requests after refused reassigns, want %d", n, posts)
+	}
+}
+
+// A failure after a comment's commands are recorded (GitHub refusing the
+// withdrawal once) loses nothing: the retry and a redelivery finish the
+// reassign exactly once, and the reply is posted once.
+func TestReassignCommandResumesAfterAFailure(t *testing.T) {
+	t.Parallel()
+	h := reassignSetup(t, reassignCommandPolicy)
+	h.fake.FailNext("DELETE", "/repos/"+owner+"/"+repoName+"/pulls/", 502, nil)
+	body := "/reviewpolicy reassign @erin\n/reviewpolicy snooze 4h not a lead"
+	id := h.say(t, owner, body, 1)
+	p := commentPayload(t, "created", id, owner, "User", body)
+	h.send(t, "issue_comment", "", p) // GitHub's redelivery, besides the job's own retry
+	waitFor(t, "erin to be asked instead of carol", func() bool { return slices.Equal(h.requested(), []string{"erin"}) })
+	h.send(t, "issue_comment", "", p)
+	h.settle(t)
+
+	failed, withdrawn := 0, 0
+	for _, c := range h.fake.Calls() {
+		if c.Method == "DELETE" && strings.HasSuffix(c.Path, "/requested_reviewers") {
+			if c.Status >= 300 {
+				failed++
+			} else {
+				withdrawn++
+			}
+		}
+	}
+	if failed != 1 || withdrawn != 1 {
+		t.Errorf("%d failed and %d done withdrawals, want 1 and 1", failed, withdrawn)
+	}
+	erin := 0
+	for _, b := range h.requestBodies(t) {
+		if slices.Contains(b, "erin") {
+			erin++
+		}
+	}
+	if erin != 1 {
+		t.Errorf("erin requested %d times, want once", erin)
+	}
+	if got := h.fake.Reactions(owner, repoName, id); !slices.Equal(got, []string{"confused"}) {
+		t.Errorf("reactions %v, want [confused] (the snooze was refused)", got)
+	}
+	if r := h.replies(t); len(r) != 1 || !strings.Contains(r[0], "snooze may be run by a lead") {
+		t.Errorf("replies %q, want one", r)
+	}
+}
+
+// reassignSetup starts the app with the policy and opens the pull request,
+// which the app asks carol to review.
+func reassignSetup(t *testing.T, policy string) *harness {
+	t.Helper()
+	h := setup(t)
+	h.fake.SetFile(owner, repoName, "master", ".github/review-policy.yml", policy)
+	h.start(t, nil)
+	h.send(t, "pull_request", "", payload(t, "pull_request/opened.payload.json", nil))
+	h.settle(t)
+	if got := h.requested(); !slices.Equal(got, []string{"carol"}) {
+		t.Fatalf("requested %v, want [carol]", got)
+	}
+	return h
 }

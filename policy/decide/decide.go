@@ -38,12 +38,15 @@ type Facts struct {
 	Requested      []string // users requested now, by anyone
 	RequestedTeams []string // "@org/slug" teams requested now
 	Removed        []string // users a person removed; never asked again
-	Teams          map[string][]string
-	Load           map[string]reviewers.Load
-	Busy           map[string]bool
-	CannotReview   map[string]bool
-	DoneRules      []string       // rules covered by an earlier evaluation
-	Rotation       map[string]int // round-robin counters as stored
+	// Withdrawn: users whose request the app withdrew, never asked again,
+	// to why ("withdrawn after 8h without a response").
+	Withdrawn    map[string]string
+	Teams        map[string][]string
+	Load         map[string]reviewers.Load
+	Busy         map[string]bool
+	CannotReview map[string]bool
+	DoneRules    []string       // rules covered by an earlier evaluation
+	Rotation     map[string]int // round-robin counters as stored
 	// Expertise is the repository's history for the expertise strategy.
 	Expertise *expertise.History
 
@@ -152,7 +155,7 @@ func DecideContext(ctx context.Context, f Facts, now time.Time) (Decision, error
 func ReviewersInput(f Facts, now time.Time) reviewers.Input {
 	return reviewers.Input{Policy: f.Policy, PR: f.PR, Repo: f.Repo, Teams: f.Teams, CodeOwners: f.CodeOwners, ParsedCodeowners: f.Codeowners,
 		CannotReview: f.CannotReview, Busy: f.Busy, Load: f.Load, Rotation: f.Rotation, Requested: f.Requested,
-		Removed: f.Removed, DoneRules: f.DoneRules, Reviews: f.Reviews, Now: now, Expertise: f.Expertise, Prefer: f.Prefer}
+		Removed: f.Removed, Withdrawn: f.Withdrawn, DoneRules: f.DoneRules, Reviews: f.Reviews, Now: now, Expertise: f.Expertise, Prefer: f.Prefer}
 }
 
 // clockOf derives the SLA clock from the pull request as it is now, so a

@@ -3,7 +3,10 @@ package reviewers
 import (
 	"cmp"
 	"fmt"
+	"hash/fnv"
 	"slices"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/reviewpolicy/reviewpolicy/policy"
@@ -25,13 +28,19 @@ type ranked struct {
 // chooseByExpertise fills need seats: the best values first, except that up
 // to `learners` seats go to people whose score is below
 // expertise.LearnerBelow, the least loaded first, so knowledge spreads. A
-// rule keeps at least one seat for expertise: a learner takes a seat only
-// beside someone chosen by score or already on the rule (assigned > 0).
+// rule keeps a seat for expertise (a learner sits beside someone chosen by
+// score or already on the rule), except on a one-seat rule's learner turns
+// (see learnersTurn).
 func (s *selector) chooseByExpertise(spec ruleSpec, pool []candidate, need, assigned int) ([]pick, []string) {
 	rs := s.rank(spec, pool)
 	learnerSeats := min(s.in.Policy.Reviewers.Expertise.Learners, need)
+	turn := ""
 	if assigned == 0 {
-		learnerSeats = min(learnerSeats, need-1)
+		if need == 1 && learnerSeats == 1 && s.learnersTurn(spec) {
+			turn = fmt.Sprintf("; a learner's turn at count 1 (one pull request in %d)", learnerEvery)
+		} else {
+			learnerSeats = min(learnerSeats, need-1)
+		}
 	}
 	var learners []ranked
 	for _, r := range rs {
@@ -45,7 +54,7 @@ func (s *selector) chooseByExpertise(spec ruleSpec, pool []candidate, need, assi
 	learners = s.byTier(learners)
 	chosen := map[string]string{}
 	for _, r := range learners[:min(learnerSeats, len(learners))] {
-		chosen[r.c.key] = "chosen to learn (score below " + fmt.Sprintf("%.2f", expertise.LearnerBelow) + ")"
+		chosen[r.c.key] = fmt.Sprintf("chosen to learn %s (score below %.2f)%s", s.where(spec), expertise.LearnerBelow, turn)
 	}
 	for _, r := range s.byTier(rs) {
 		if len(chosen) >= need {
@@ -126,17 +135,63 @@ func (s *selector) byRecency(a, b candidate) int {
 // numbers explains a rank: "12 reviews and 5 changes in svc/api in 90 days,
 // score 0.82, 2 open requests, 0.27".
 func (s *selector) numbers(spec ruleSpec, r ranked) string {
-	files := make([]string, len(spec.matched))
-	for i, f := range spec.matched {
-		files[i] = s.files[f]
-	}
 	where := "near these files"
-	if d := expertise.CommonDir(files); d != "" {
+	if d := s.where(spec); d != "these files" {
 		where = "in " + d
 	}
 	return fmt.Sprintf("%d review%s and %d change%s %s in %s, score %.2f, %d open request%s, %.2f",
 		r.e.Reviews, plural(r.e.Reviews), r.e.Changes, plural(r.e.Changes), where,
 		days(s.in.Policy.Reviewers.Expertise.HalfLife), r.e.Score, r.open, plural(r.open), r.value)
+}
+
+// where names the directory the rule's files share, or "these files".
+func (s *selector) where(spec ruleSpec) string {
+	files := make([]string, len(spec.matched))
+	for i, f := range spec.matched {
+		files[i] = s.files[f]
+	}
+	if d := expertise.CommonDir(files); d != "" {
+		return d
+	}
+	return "these files"
+}
+
+// learnerEvery: a rule with one seat gives it to a learner on one pull
+// request in learnerEvery. With one seat there is nobody to learn beside,
+// so knowledge spreads only if the learner sometimes takes it alone.
+const learnerEvery = 4
+
+// learnersTurn reports whether this pull request is a learner's turn on a
+// one-seat rule: a stable hash of the repository, number and rule falls in
+// the learners' share, and no rule naming a lead applies (a change big
+// enough for a lead wants the expert).
+func (s *selector) learnersTurn(spec ruleSpec) bool {
+	if s.leadRule {
+		return false
+	}
+	h := fnv.New64a()
+	h.Write([]byte(s.in.Repo + "#" + strconv.Itoa(s.in.PR.Number) + "/" + spec.name + "/learner"))
+	return h.Sum64()%learnerEvery == 0
+}
+
+// leadRuleApplies reports whether a rule that lists one of the policy's
+// leads (a login or a team named in `leads`) matches the pull request.
+func leadRuleApplies(p *policy.Policy, specs []ruleSpec) bool {
+	leads := make(map[string]bool, len(p.Leads))
+	for _, l := range p.Leads {
+		leads[strings.ToLower(strings.TrimPrefix(l, "@"))] = true
+	}
+	for _, spec := range specs {
+		if len(spec.matched) == 0 {
+			continue
+		}
+		for _, ref := range spec.refs {
+			if leads[strings.ToLower(strings.TrimPrefix(ref, "@"))] {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // days writes a half-life as people say it: "90 days", "36h0m0s".

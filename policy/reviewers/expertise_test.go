@@ -130,48 +130,73 @@ func TestLearnersTakeASeatBesideAnExpert(t *testing.T) {
 	if !slices.Equal(got, []string{"alice", "carol"}) {
 		t.Errorf("assigned %v: want alice (expert) and carol (a learner with fewer open requests than dan)", got)
 	}
-	// With one seat, the seat goes to expertise: a rule is never all learners.
+	// With one seat, the seat goes to expertise except on a learner's turn.
 	in.Policy = expertisePolicy(1, 1, 0, "alice", "bob", "carol", "dan")
-	if got := Select(in).Request; !slices.Equal(got, []string{"alice"}) {
-		t.Errorf("one seat: requested %v, want alice", got)
+	expert, learner := 0, 0
+	for n := 1; n <= 40 && (expert == 0 || learner == 0); n++ {
+		in.PR.Number = n
+		out := Select(in)
+		switch got := out.Request; {
+		case slices.Equal(got, []string{"alice"}):
+			expert = n
+		case slices.Equal(got, []string{"carol"}):
+			learner = n
+			why := rule(t, out, "api").Assigned[0].Reason
+			if !strings.Contains(why, "chosen to learn svc/api") || !strings.Contains(why, "1 review and 0 changes in svc/api in 90 days") ||
+				!strings.Contains(why, "one pull request in 4") {
+				t.Errorf("PR %d: the learner's reason %q does not explain the turn", n, why)
+			}
+		default:
+			t.Fatalf("PR %d: one seat: requested %v, want alice or carol", n, got)
+		}
+		if again := Select(in).Request; !slices.Equal(again, out.Request) {
+			t.Fatalf("PR %d: requested %v, then %v: not deterministic", n, out.Request, again)
+		}
+	}
+	if expert == 0 || learner == 0 {
+		t.Errorf("one seat over 40 pull requests: last expert turn %d, last learner turn %d; want both", expert, learner)
+	}
+	// A change where a rule naming a lead applies keeps the expert.
+	in.PR.Number = learner
+	in.Policy.Leads = []string{"@acme/tech-leads"}
+	in.Policy.Reviewers.Rules = append(in.Policy.Reviewers.Rules,
+		policy.Rule{Name: "big", Paths: []string{"**"}, Reviewers: []string{"@acme/tech-leads"}})
+	in.Teams = map[string][]string{"@acme/tech-leads": {"lena"}}
+	if got := rule(t, Select(in), "api").Assigned; len(got) != 1 || got[0].Login != "alice" {
+		t.Errorf("a lead rule applies: assigned %v, want alice", logins(got))
 	}
 }
 
 // TestExpertiseFairness simulates 1,000 pull requests on a team of eight
 // with skewed expertise (two experts hold most of the history). Nobody may
 // ever hold more than max_open_requests, and with count 2 and learners 1,
-// every pull request that has a learner available gets one.
+// every pull request that has a learner available gets one. With count 1,
+// learners get their documented share: one pull request in learnerEvery.
 func TestExpertiseFairness(t *testing.T) {
 	t.Parallel()
-	team := []string{"ana", "ben", "cho", "dev", "eli", "fay", "gus", "hal"}
-	const maxOpen = 4
-	p := expertisePolicy(2, 1, maxOpen, "@acme/backend")
-	teams := map[string][]string{"@acme/backend": team}
-	r := rand.New(rand.NewPCG(7, 7))
+	t.Run("count 2", testExpertiseFairnessTwoSeats)
+	t.Run("count 1", testExpertiseFairnessOneSeat)
+}
+
+var fairnessTeam = []string{"ana", "ben", "cho", "dev", "eli", "fay", "gus", "hal"}
+
+// simulateExpertise runs 1,000 pull requests at count seats, learners 1,
+// under maxOpen; check sees each outcome with the load before it. The team
+// then finishes 0 to 3 reviews, oldest first. Nobody may exceed maxOpen.
+func simulateExpertise(t *testing.T, count, maxOpen int, seed uint64, check func(n int, out Output, load map[string]Load)) {
+	p := expertisePolicy(count, 1, maxOpen, "@acme/backend")
+	teams := map[string][]string{"@acme/backend": fairnessTeam}
+	r := rand.New(rand.NewPCG(seed, seed))
 	now := wednesday10
 	hist := historyOf(now, "svc/api", map[string]int{"ana": 40, "ben": 25, "cho": 3})
 	hist.Learning = false
 	load := map[string]Load{}
 	var queue []string
-	learnerSeats, withLearner := 0, 0
 	for n := 1; n <= 1000; n++ {
 		now = now.Add(time.Minute)
 		out := Select(Input{Policy: p, Teams: teams, Load: load, Now: now, Repo: "acme/app", Expertise: hist,
 			PR: policy.PullRequest{Number: n, Author: "outsider", Files: []string{"svc/api/x.go"}}})
-		learnerAvailable := false
-		for _, m := range team[2:] {
-			if load[m].Open < maxOpen {
-				learnerAvailable = true
-			}
-		}
-		for _, a := range rule(t, out, "api").Assigned {
-			if strings.Contains(a.Reason, "chosen to learn") {
-				withLearner++
-			}
-		}
-		if learnerAvailable && len(out.Request) == 2 {
-			learnerSeats++
-		}
+		check(n, out, load)
 		for _, who := range out.Request {
 			load[who] = Load{Open: load[who].Open + 1, LastRequested: now}
 			queue = append(queue, who)
@@ -185,6 +210,49 @@ func TestExpertiseFairness(t *testing.T) {
 			load[w] = Load{Open: load[w].Open - 1, LastRequested: load[w].LastRequested}
 		}
 	}
+}
+
+func testExpertiseFairnessOneSeat(t *testing.T) {
+	t.Parallel()
+	learned := 0
+	simulateExpertise(t, 1, 3, 11, func(n int, out Output, load map[string]Load) {
+		if len(out.Request) != 1 {
+			t.Fatalf("PR %d: requested %v, want one (open requests %v)", n, out.Request, openCounts(load, fairnessTeam))
+		}
+		if a := rule(t, out, "api").Assigned[0]; strings.Contains(a.Reason, "chosen to learn") {
+			if a.Login == "ana" || a.Login == "ben" {
+				t.Fatalf("PR %d: expert %s chosen to learn: %q", n, a.Login, a.Reason)
+			}
+			learned++
+		}
+	})
+	// The share is a hash's: within 3 standard deviations of 1000/learnerEvery.
+	want := 1000 / learnerEvery
+	if learned < want-45 || learned > want+45 {
+		t.Errorf("learners took %d of 1000 one-seat pull requests, want about %d (one in %d)", learned, want, learnerEvery)
+	}
+}
+
+func testExpertiseFairnessTwoSeats(t *testing.T) {
+	t.Parallel()
+	const maxOpen = 4
+	learnerSeats, withLearner := 0, 0
+	simulateExpertise(t, 2, maxOpen, 7, func(n int, out Output, load map[string]Load) {
+		learnerAvailable := false
+		for _, m := range fairnessTeam[2:] {
+			if load[m].Open < maxOpen {
+				learnerAvailable = true
+			}
+		}
+		for _, a := range rule(t, out, "api").Assigned {
+			if strings.Contains(a.Reason, "chosen to learn") {
+				withLearner++
+			}
+		}
+		if learnerAvailable && len(out.Request) == 2 {
+			learnerSeats++
+		}
+	})
 	if withLearner < learnerSeats || learnerSeats < 500 {
 		t.Errorf("learners got %d seats where %d were due", withLearner, learnerSeats)
 	}

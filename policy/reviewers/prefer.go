@@ -1,6 +1,7 @@
 package reviewers
 
 import (
+	"context"
 	"slices"
 	"strings"
 )
@@ -22,4 +23,43 @@ func (s *selector) preferred(pool []candidate, need int) ([]pick, []candidate) {
 		rest = append(rest, c)
 	}
 	return picks, rest
+}
+
+// CannotAsk says why login may not be named with "/reviewpolicy reassign
+// @login" on this pull request, or "" when they may: they must be a
+// candidate of a rule that applies, not the author, not already on the
+// pull request, and askable now (not removed or withdrawn, with access,
+// not away or busy, under max_open_requests).
+func CannotAsk(in Input, login string) string {
+	if in.Policy == nil || in.Policy.Reviewers == nil {
+		return "the policy has no reviewers area"
+	}
+	s := newSelector(context.Background(), in)
+	key := strings.ToLower(strings.TrimPrefix(login, "@"))
+	if key == s.author {
+		return key + " is the author"
+	}
+	for _, spec := range s.specs() {
+		if len(spec.matched) == 0 {
+			continue
+		}
+		cands, _ := s.expand(spec.refs)
+		i := slices.IndexFunc(cands, func(c candidate) bool { return c.key == key })
+		if i < 0 {
+			continue
+		}
+		c := cands[i]
+		switch {
+		case s.requested[key]:
+			return key + " is already requested"
+		case s.reviews[key].state != "":
+			return key + " has already reviewed"
+		case s.exclusion(c) != "":
+			return key + " cannot be asked: " + s.exclusion(c)
+		case s.in.Busy[key]:
+			return key + " cannot be asked: busy (limited availability)"
+		}
+		return ""
+	}
+	return key + " is not a candidate of a rule that applies to this pull request"
 }

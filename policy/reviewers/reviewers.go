@@ -56,9 +56,12 @@ type Input struct {
 	Rotation     map[string]int // rule name -> persisted round-robin counter
 	Requested    []string       // users currently requested on the PR (by anyone)
 	Removed      []string       // users a human removed from the PR; never re-added
-	DoneRules    []string       // rules that got requests on an earlier evaluation
-	Reviews      []policy.Review
-	Now          time.Time
+	// Withdrawn maps the users whose request the app withdrew (never
+	// re-added either) to why: "withdrawn after 8h without a response".
+	Withdrawn map[string]string
+	DoneRules []string // rules that got requests on an earlier evaluation
+	Reviews   []policy.Review
+	Now       time.Time
 	// Expertise is the repository's review and change history, for the
 	// expertise strategy; nil: nobody has any yet.
 	Expertise *expertise.History

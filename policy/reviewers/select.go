@@ -39,6 +39,7 @@ type selector struct {
 	done      map[string]bool
 	reviews   map[string]reviewState
 	chosen    map[string]int // requests made by this call, an extra load
+	leadRule  bool           // a rule naming one of the policy's leads applies
 	hours     *policy.WorkingHours
 	out       Output
 }
@@ -55,24 +56,7 @@ func SelectContext(ctx context.Context, in Input) (Output, error) {
 	if in.Policy == nil || in.Policy.Reviewers == nil {
 		return Output{}, nil
 	}
-	s := &selector{
-		in:        in,
-		idx:       newFileIndex(ctx, in.PR.Files),
-		files:     in.PR.Files,
-		author:    strings.ToLower(in.PR.Author),
-		requested: loginSet(in.Requested),
-		removed:   loginSet(in.Removed),
-		done:      make(map[string]bool, len(in.DoneRules)),
-		reviews:   latestReviews(in.Reviews),
-		chosen:    make(map[string]int),
-	}
-	for _, r := range in.DoneRules {
-		s.done[r] = true
-	}
-	if in.Policy.SLA != nil {
-		s.hours = in.Policy.SLA.WorkingHours
-	}
-
+	s := newSelector(ctx, in)
 	if in.Policy.Reviewers.Strategy == policy.StrategyExpertise && (in.Expertise == nil || in.Expertise.Learning) {
 		s.note(learningNote)
 	}
@@ -80,6 +64,7 @@ func SelectContext(ctx context.Context, in Input) (Output, error) {
 	if s.idx.err != nil {
 		return Output{}, s.idx.err
 	}
+	s.leadRule = leadRuleApplies(in.Policy, specs)
 	requests := make(map[string]string) // key -> login
 	for _, spec := range specs {
 		res := s.evaluate(spec)
@@ -97,6 +82,27 @@ func SelectContext(ctx context.Context, in Input) (Output, error) {
 		return strings.Compare(strings.ToLower(a), strings.ToLower(b))
 	})
 	return s.out, nil
+}
+
+func newSelector(ctx context.Context, in Input) *selector {
+	s := &selector{
+		in:        in,
+		idx:       newFileIndex(ctx, in.PR.Files),
+		files:     in.PR.Files,
+		author:    strings.ToLower(in.PR.Author),
+		requested: loginSet(in.Requested),
+		removed:   loginSet(in.Removed),
+		done:      make(map[string]bool, len(in.DoneRules)),
+		reviews:   latestReviews(in.Reviews),
+		chosen:    make(map[string]int),
+	}
+	for _, r := range in.DoneRules {
+		s.done[r] = true
+	}
+	if in.Policy.SLA != nil {
+		s.hours = in.Policy.SLA.WorkingHours
+	}
+	return s
 }
 
 // specs matches the changed files against the policy's rules and, when
@@ -339,6 +345,8 @@ func (s *selector) exclusion(c candidate) string {
 		return "a bot"
 	case s.removed[c.key]:
 		return "removed by a human"
+	case s.in.Withdrawn[c.key] != "":
+		return s.in.Withdrawn[c.key]
 	case s.in.CanReview != nil && !s.in.CanReview[c.key], s.in.CannotReview[c.key]:
 		return "unable to review this repository"
 	case s.in.Policy.People[c.key].Away:
