@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"net/http"
 	"strings"
 	"time"
 
@@ -30,6 +32,35 @@ func CheckToken(ctx context.Context, c *slack.Client) error {
 	return nil
 }
 
+// HistoryScopes are the Slack scopes that let the sender read back where
+// it posted (conversations.history), to settle a post in doubt.
+type HistoryScopes struct {
+	DMs      bool // im:history
+	Channels bool // channels:history or groups:history
+}
+
+// TokenScopes asks Slack which scopes the token has (auth.test answers
+// them in its x-oauth-scopes header). slack-go does not expose the
+// header, so this is a plain request.
+func TokenScopes(ctx context.Context, hc *http.Client, apiURL, token string) (HistoryScopes, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, strings.TrimSuffix(apiURL, "/")+"/auth.test", nil)
+	if err != nil {
+		return HistoryScopes{}, fmt.Errorf("slack.api_url: %w", err)
+	}
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := hc.Do(req)
+	if err != nil {
+		return HistoryScopes{}, fmt.Errorf("slack: reading the token's scopes (auth.test): %w", err)
+	}
+	defer resp.Body.Close()
+	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+	has := map[string]bool{}
+	for _, sc := range strings.Split(resp.Header.Get("X-OAuth-Scopes"), ",") {
+		has[strings.TrimSpace(sc)] = true
+	}
+	return HistoryScopes{DMs: has["im:history"], Channels: has["channels:history"] || has["groups:history"]}, nil
+}
+
 // postSlack posts a message to a channel, or DMs a person.
 func (s *Sender) postSlack(ctx context.Context, m store.OutboxMessage) outcome {
 	if s.Slack == nil {
@@ -45,15 +76,46 @@ func (s *Sender) postSlack(ctx context.Context, m store.OutboxMessage) outcome {
 			return s.classify(ctx, m.Dest, err)
 		}
 	}
+	// clear: no earlier post of this message can have landed.
+	clear := m.PostStartedAt.IsZero()
+	if !clear {
+		o, found, verified := s.findInDoubt(ctx, m, target)
+		if found || o != (outcome{}) {
+			return o
+		}
+		clear = verified
+	}
 	if at, ok := s.pace(m.Dest); !ok {
-		return outcome{retryAt: at}
+		return outcome{retryAt: at, unsent: clear}
+	}
+	// Recorded before the post: if this process dies after Slack accepted
+	// it, the next sender looks for it instead of posting it again.
+	if held, err := s.Store.MarkOutboxPosting(ctx, m.ID, s.owner, s.Now()); err != nil {
+		return outcome{err: err}
+	} else if !held {
+		return outcome{err: errors.New("lost the lease before posting")}
 	}
 	channel, ts, err := s.Slack.PostMessageContext(ctx, target, slack.MsgOptionText(p.SlackText(), false),
-		slack.MsgOptionDisableLinkUnfurl())
+		slack.MsgOptionDisableLinkUnfurl(), slack.MsgOptionMetadata(messageMetadata(m.Key)))
 	if err != nil {
-		return s.classify(ctx, m.Dest, err)
+		o := s.classify(ctx, m.Dest, err)
+		// A 429 is a refusal: this attempt posted nothing.
+		o.unsent = clear && !o.retryAt.IsZero()
+		return o
 	}
 	return outcome{channel: channel, ts: ts}
+}
+
+// MetadataEventType marks the app's messages in Slack; their metadata's
+// payload carries the outbox key (MetadataKey), which the look-up of a
+// post in doubt matches.
+const (
+	MetadataEventType = "reviewpolicy_message"
+	MetadataKey       = "outbox_key"
+)
+
+func messageMetadata(key string) slack.SlackMetadata {
+	return slack.SlackMetadata{EventType: MetadataEventType, EventPayload: map[string]any{MetadataKey: key}}
 }
 
 // openDM finds the DM channel with a person (conversations.open, which
