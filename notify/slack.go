@@ -2,6 +2,7 @@ package notify
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -157,6 +158,9 @@ func (s *Sender) update(ctx context.Context, m store.OutboxMessage) outcome {
 	if err != nil {
 		return outcome{err: err}
 	}
+	if err := s.followUpTeams(ctx, rev, all); err != nil {
+		return outcome{err: err}
+	}
 	for _, sent := range all {
 		if sent.State != store.OutboxSent || sent.SentTS == "" || !strings.HasPrefix(sent.Dest, "slack:") || s.Slack == nil {
 			continue
@@ -176,4 +180,30 @@ func (s *Sender) update(ctx context.Context, m store.OutboxMessage) outcome {
 		}
 	}
 	return outcome{}
+}
+
+// followUpTeams answers each breach posted to Teams with a short card
+// saying who reviewed and after how long: Teams posts cannot be edited, and
+// the leads there should learn the breach is resolved. The follow-up's key
+// is the breach's own plus "/reviewed", so a retried or redelivered review
+// enqueues it once; it is sent like any message.
+func (s *Sender) followUpTeams(ctx context.Context, p Payload, all []store.OutboxMessage) error {
+	var msgs []store.OutboxMessage
+	for _, sent := range all {
+		if sent.State != store.OutboxSent || sent.Kind != KindBreach || !strings.HasPrefix(sent.Dest, "teams:") {
+			continue
+		}
+		body, err := json.Marshal(Payload{Kind: KindReviewed, PR: p.PR, ReviewedBy: p.ReviewedBy, After: p.After})
+		if err != nil {
+			return err
+		}
+		f := sent
+		f.ID, f.Key, f.Kind, f.Payload, f.State, f.DueAt = 0, sent.Key+"/reviewed", KindReviewed, body, "", time.Time{}
+		msgs = append(msgs, f)
+	}
+	if len(msgs) == 0 {
+		return nil
+	}
+	_, err := s.Store.EnqueueOutbox(ctx, msgs, s.Now())
+	return err
 }
