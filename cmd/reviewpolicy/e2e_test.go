@@ -52,6 +52,9 @@ type harness struct {
 	seq     atomic.Int64
 	// accepted counts deliveries the server answered 202.
 	accepted atomic.Int64
+	// clock, when set, is the time serve reads (clockOf) instead of
+	// time.Now.
+	clock func() time.Time
 }
 
 // setup builds the fake GitHub with the repository and pull request of the
@@ -94,6 +97,9 @@ func must(t *testing.T, err error) {
 func (h *harness) start(t *testing.T, env map[string]string) (stop func()) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
+	if h.clock != nil {
+		ctx = context.WithValue(ctx, clockKey{}, h.clock)
+	}
 	pr, pw := io.Pipe()
 	done := make(chan error, 1)
 	go func() {
@@ -516,6 +522,9 @@ func TestMetricsOnlyOnTheMetricsAddress(t *testing.T) {
 func serveWithEnv(t *testing.T, h *harness, env map[string]string, prefixes ...string) map[string]string {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
+	if h.clock != nil {
+		ctx = context.WithValue(ctx, clockKey{}, h.clock)
+	}
 	pr, pw := io.Pipe()
 	done := make(chan error, 1)
 	go func() {
