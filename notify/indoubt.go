@@ -27,33 +27,39 @@ const clockSkew = 5 * time.Minute
 // pages of 200 since the attempt is not searched to its end.
 const historyPages = 5
 
-// findInDoubt looks for message m, in doubt, in channel. found: it was
-// there, and o records where (sent). verified: Slack was asked and it was
-// not there, so it must be posted. Neither, with a zero outcome: it could
-// not be looked up (no scope) and is posted again, counted as
-// resent_unverified. A non-zero o without found is an error to retry.
-func (s *Sender) findInDoubt(ctx context.Context, m store.OutboxMessage, channel string) (o outcome, found, verified bool) {
+// What the look-up of a post in doubt found.
+type lookUp int
+
+const (
+	postFound    lookUp = iota // it landed: its outcome records where
+	postAbsent                 // Slack was asked and it is not there: post it
+	postUnknown                // it cannot be looked up (no scope): post it again, counted
+	lookUpFailed               // the look-up failed: its outcome is retried
+)
+
+// findInDoubt looks for message m, in doubt, in channel.
+func (s *Sender) findInDoubt(ctx context.Context, m store.OutboxMessage, channel string) (outcome, lookUp) {
 	label := destLabel(m.Dest)
 	if !s.canRead(label) {
 		s.Metrics.count(m.Kind, label, "resent_unverified")
 		s.Logger.Warn("notify: a post in doubt is sent again (no history scope to look it up)", "key", m.Key)
-		return outcome{}, false, false
+		return outcome{}, postUnknown
 	}
-	ts, err := s.lookUp(ctx, channel, m.Key, m.PostStartedAt.Add(-clockSkew))
+	ts, err := s.lookUpKey(ctx, channel, m.Key, m.PostStartedAt.Add(-clockSkew))
 	var se slack.SlackErrorResponse
 	switch {
 	case errors.As(err, &se) && (se.Err == "missing_scope" || se.Err == "not_in_channel"):
 		// A private channel without groups:history, say.
 		s.Metrics.count(m.Kind, label, "resent_unverified")
-		return outcome{}, false, false
+		return outcome{}, postUnknown
 	case err != nil:
-		return s.classify(ctx, m.Dest, err), false, false
+		return s.classify(ctx, m.Dest, err), lookUpFailed
 	case ts != "":
 		s.Metrics.count(m.Kind, label, "found_in_doubt")
 		s.Logger.Info("notify: a post in doubt had landed; not sent again", "key", m.Key, "ts", ts)
-		return outcome{channel: channel, ts: ts}, true, true
+		return outcome{channel: channel, ts: ts}, postFound
 	}
-	return outcome{}, false, true
+	return outcome{}, postAbsent
 }
 
 func (s *Sender) canRead(label string) bool {
@@ -66,9 +72,9 @@ func (s *Sender) canRead(label string) bool {
 	return false
 }
 
-// lookUp finds the ts of the app's message with key in channel, posted
+// lookUpKey finds the ts of the app's message with key in channel, posted
 // after since; "" when there is none.
-func (s *Sender) lookUp(ctx context.Context, channel, key string, since time.Time) (string, error) {
+func (s *Sender) lookUpKey(ctx context.Context, channel, key string, since time.Time) (string, error) {
 	params := &slack.GetConversationHistoryParameters{ChannelID: channel, IncludeAllMetadata: true, Limit: 200,
 		Oldest: fmt.Sprintf("%d.%06d", since.Unix(), since.Nanosecond()/1000)}
 	for range historyPages {

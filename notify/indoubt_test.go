@@ -152,3 +152,23 @@ func countCalls(f *slackfake.Fake, method string) int {
 	}
 	return n
 }
+
+// A look-up that fails is retried; the message is not posted meanwhile.
+func TestPostInDoubtLookUpFailureIsRetried(t *testing.T) {
+	t.Parallel()
+	f, url, c, channel := inDoubtSetup(t, store.DialectSQLite, "dm")
+	f.SetScopes("chat:write", "im:write", "im:history")
+	f.FailNext("conversations.history", "internal_error")
+	st := openStore(t, url)
+	next := newSender(st, f, c)
+	next.History = HistoryScopes{DMs: true}
+	drain(t, next)
+	if rec := recorded(t, st); rec.State != store.OutboxPending || len(f.Messages(channel)) != 1 {
+		t.Fatalf("after a failed look-up: %s, %d messages", rec.State, len(f.Messages(channel)))
+	}
+	c.Add(10 * time.Minute)
+	drain(t, next)
+	if rec := recorded(t, st); rec.State != store.OutboxSent || len(f.Messages(channel)) != 1 || rec.SentTS != f.Messages(channel)[0].TS {
+		t.Fatalf("after the retry: %+v, %d messages", rec, len(f.Messages(channel)))
+	}
+}

@@ -21,7 +21,7 @@ const (
 	KindReviewRequested = "review_requested"
 	KindReminder        = "reminder"
 	KindBreach          = "breach"
-	KindReviewed        = "reviewed" // edits the earlier messages in place
+	KindReviewed        = "reviewed" // edits the earlier Slack messages in place; a Teams breach gets a follow-up
 )
 
 // PR is what a message says about a pull request. Title and Author come

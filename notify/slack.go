@@ -77,17 +77,18 @@ func (s *Sender) postSlack(ctx context.Context, m store.OutboxMessage) outcome {
 			return s.classify(ctx, m.Dest, err)
 		}
 	}
-	// clear: no earlier post of this message can have landed.
-	clear := m.PostStartedAt.IsZero()
-	if !clear {
-		o, found, verified := s.findInDoubt(ctx, m, target)
-		if found || o != (outcome{}) {
+	// none: no earlier post of this message can have landed.
+	none := m.PostStartedAt.IsZero()
+	if !none {
+		o, found := s.findInDoubt(ctx, m, target)
+		switch found {
+		case postFound, lookUpFailed:
 			return o
 		}
-		clear = verified
+		none = found == postAbsent
 	}
 	if at, ok := s.pace(m.Dest); !ok {
-		return outcome{retryAt: at, unsent: clear}
+		return outcome{retryAt: at, unsent: none}
 	}
 	// Recorded before the post: if this process dies after Slack accepted
 	// it, the next sender looks for it instead of posting it again.
@@ -101,7 +102,7 @@ func (s *Sender) postSlack(ctx context.Context, m store.OutboxMessage) outcome {
 	if err != nil {
 		o := s.classify(ctx, m.Dest, err)
 		// A 429 is a refusal: this attempt posted nothing.
-		o.unsent = clear && !o.retryAt.IsZero()
+		o.unsent = none && !o.retryAt.IsZero()
 		return o
 	}
 	return outcome{channel: channel, ts: ts}
