@@ -36,15 +36,21 @@ func prInfo(r repoRef, pr *github.PullRequest) notify.PR {
 
 // planRequested DMs everyone asked to review the open, ready pull request:
 // by the app now, or by a person (GitHub lists them as requested). Each
-// person is told once per pull request: the key's generation is 0, not the
-// clock's, which moves on at a review or a draft and would tell the
-// reviewers still requested again.
-func (a *App) planRequested(r repoRef, g *gathered, d decide.Decision, outbox []store.OutboxMessage, now time.Time) notify.Plan {
+// request is told once: the key's generation is the person's request
+// generation (store.NoteRequests), not the clock's, which moves on at a
+// review or a draft and would tell the reviewers still requested again. A
+// person asked again after they reviewed or were removed is a new request.
+func (a *App) planRequested(ctx context.Context, r repoRef, g *gathered, d decide.Decision, outbox []store.OutboxMessage,
+	now time.Time) (notify.Plan, error) {
 	pol := g.facts.Policy
 	if a.Notify == nil || pol == nil || g.facts.PR.Draft || g.facts.Closed {
-		return notify.Plan{}
+		return notify.Plan{}, nil
 	}
 	logins := requestedLogins(g, d)
+	gens, err := a.Store.NoteRequests(ctx, r.RepoID, r.Number, logins)
+	if err != nil {
+		return notify.Plan{}, err
+	}
 	// escalate_to were asked by the escalation and told by the breach's
 	// DM: no second message.
 	logins = slices.DeleteFunc(logins, func(l string) bool {
@@ -56,7 +62,12 @@ func (a *App) planRequested(r repoRef, g *gathered, d decide.Decision, outbox []
 	if d.SLA != nil && pol.SLA != nil {
 		_, deadline = sla.Timers(pol.SLA, d.SLA.Clock)
 	}
-	return a.Notify.Planner.ReviewRequested(prInfo(r, g.pr), pol, logins, 0, deadline, now)
+	var p notify.Plan
+	for _, l := range logins {
+		one := a.Notify.Planner.ReviewRequested(prInfo(r, g.pr), pol, []string{l}, gens[strings.ToLower(l)], deadline, now)
+		p.Messages, p.Problems = append(p.Messages, one.Messages...), append(p.Problems, one.Problems...)
+	}
+	return p, nil
 }
 
 // requestedLogins are the people asked to review: by the app now, or
@@ -179,7 +190,10 @@ func (a *App) planNotify(ctx context.Context, r repoRef, g *gathered, d *decide.
 	if err != nil {
 		return notify.Plan{}, err
 	}
-	p := a.planRequested(r, g, *d, outbox, now)
+	p, err := a.planRequested(ctx, r, g, *d, outbox, now)
+	if err != nil {
+		return notify.Plan{}, err
+	}
 	notifyLines(&d.Report, g.facts.Policy, outbox, p.Problems)
 	return p, nil
 }

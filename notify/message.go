@@ -21,7 +21,7 @@ const (
 	KindReviewRequested = "review_requested"
 	KindReminder        = "reminder"
 	KindBreach          = "breach"
-	KindReviewed        = "reviewed" // edits the earlier messages in place
+	KindReviewed        = "reviewed" // edits the earlier Slack messages in place; a Teams breach gets a follow-up
 )
 
 // PR is what a message says about a pull request. Title and Author come
@@ -195,6 +195,15 @@ func (p Payload) TeamsCard() map[string]any {
 			map[string]any{"type": "FactSet", "facts": facts},
 		},
 		"actions": []any{map[string]any{"type": "Action.OpenUrl", "title": "Open the pull request", "url": p.PR.URL}},
+	}
+	if p.Kind == KindReviewed {
+		// The follow-up to a breach post (Teams posts cannot be edited).
+		card["body"] = []any{
+			map[string]any{"type": "TextBlock", "text": "Overdue review done", "weight": "Bolder", "size": "Medium", "wrap": true},
+			map[string]any{"type": "FactSet", "facts": []map[string]string{facts[0],
+				{"title": "Reviewed by", "value": teamsText(p.ReviewedBy, maxLogin)},
+				{"title": "After", "value": sla.FormatDuration(p.After) + "; it was overdue"}}},
+		}
 	}
 	if p.Kind == KindDigest {
 		card["body"] = p.digestCard()

@@ -23,10 +23,8 @@ import (
 // leased to one sender at a time (store.ClaimOutbox), and marked sent by
 // that sender only, so replicas, restarts and retries send it once. A
 // sender that dies mid-send leaves its lease to expire; the message is then
-// sent again by another. That one window (the request reached Slack, the
-// process died before recording it) is the only way a message can go out
-// twice: Slack's chat.postMessage has no idempotency key, and reading the
-// channel back would need history scopes the app does not ask for.
+// sent by another, which first looks for it in Slack if the dead sender
+// had begun posting it (indoubt.go).
 type Sender struct {
 	Store   *store.Store
 	Slack   *slack.Client     // nil: Slack is off
@@ -46,6 +44,10 @@ type Sender struct {
 	// channel or DM (Slack allows about one message per second per
 	// channel); default 1 s, negative: no pacing.
 	ChannelGap time.Duration
+	// History says which conversations the token may read back, to settle
+	// a post in doubt (indoubt.go); decided at start from the token's
+	// scopes (TokenScopes). Where it may not, such a post is sent again.
+	History HistoryScopes
 	// OnFailure is told of a message refused for good (an unknown
 	// channel, an ID Slack does not know), e.g. to show it in the check run.
 	OnFailure func(ctx context.Context, m store.OutboxMessage, reason string)
@@ -176,6 +178,7 @@ func (s *Sender) SendDue(ctx context.Context) (int, error) {
 type outcome struct {
 	channel, ts string
 	retryAt     time.Time // zero: settled
+	unsent      bool      // with retryAt: no post of the message can have landed
 	failed      string    // a refusal no retry cures
 	err         error     // a transient failure: retry with backoff
 }
@@ -221,6 +224,8 @@ func (s *Sender) settle(ctx context.Context, m store.OutboxMessage, o outcome) {
 		_, err = s.Store.RetryOutbox(ctx, m.ID, s.owner, now.Add(backoff(m.Attempts)), o.err.Error())
 		s.Metrics.count(m.Kind, label, "retried")
 		s.Logger.Info("notify: will retry", "key", m.Key, "attempt", m.Attempts, "err", o.err)
+	case !o.retryAt.IsZero() && o.unsent:
+		_, err = s.Store.RetryOutboxUnsent(ctx, m.ID, s.owner, o.retryAt, "waiting")
 	case !o.retryAt.IsZero():
 		_, err = s.Store.RetryOutbox(ctx, m.ID, s.owner, o.retryAt, "waiting")
 	default:

@@ -302,6 +302,8 @@ func TestChannelPacing(t *testing.T) {
 	}
 }
 
+// A breach reaches Teams as an Adaptive Card, and its review as one
+// follow-up card.
 func TestTeamsWebhookGetsAnAdaptiveCard(t *testing.T) {
 	t.Parallel()
 	var mu sync.Mutex
@@ -337,6 +339,28 @@ func TestTeamsWebhookGetsAnAdaptiveCard(t *testing.T) {
 	if len(bodies) != 1 || !strings.Contains(bodies[0], `"contentType":"application/vnd.microsoft.card.adaptive"`) ||
 		!strings.Contains(bodies[0], "Review overdue") || !strings.Contains(bodies[0], `"type":"AdaptiveCard"`) {
 		t.Errorf("teams got %q", bodies)
+	}
+	mu.Unlock()
+	// The review: Teams posts cannot be edited, so one follow-up card goes
+	// to the same webhook, once, though the update runs twice (a retry, a
+	// second replica) and two senders drain at once.
+	pl := Planner{Teams: map[string]bool{"backend-leads": true}}
+	for gen := range 2 {
+		enqueue(t, st, pl.Reviewed(testPR(), pol, "bob", 3*time.Hour, gen+1, c.Now()), c.Now())
+	}
+	other := &Sender{Store: st, Now: c.Now, Teams: s.Teams}
+	var wg sync.WaitGroup
+	for _, snd := range []*Sender{s, other} {
+		wg.Add(1)
+		go func() { defer wg.Done(); drain(t, snd) }()
+	}
+	wg.Wait()
+	c.Add(2 * time.Second) // past the webhook's pacing
+	drain(t, s)
+	mu.Lock()
+	if len(bodies) != 2 || !strings.Contains(bodies[1], "Overdue review done") || !strings.Contains(bodies[1], `"value":"bob"`) ||
+		!strings.Contains(bodies[1], "3h; it was overdue") {
+		t.Errorf("after the review teams got %d posts:\n%s", len(bodies), strings.Join(bodies, "\n"))
 	}
 	missing := Planner{Slack: true}.Breach(testPR(), pol, nil, 1, c.Now())
 	if len(missing.Problems) != 1 || !strings.Contains(missing.Problems[0], "backend-leads is not in the server's configuration") {

@@ -2,8 +2,11 @@ package notify
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
+	"net/http"
 	"strings"
 	"time"
 
@@ -30,6 +33,35 @@ func CheckToken(ctx context.Context, c *slack.Client) error {
 	return nil
 }
 
+// HistoryScopes are the Slack scopes that let the sender read back where
+// it posted (conversations.history), to settle a post in doubt.
+type HistoryScopes struct {
+	DMs      bool // im:history
+	Channels bool // channels:history or groups:history
+}
+
+// TokenScopes asks Slack which scopes the token has (auth.test answers
+// them in its x-oauth-scopes header). slack-go does not expose the
+// header, so this is a plain request.
+func TokenScopes(ctx context.Context, hc *http.Client, apiURL, token string) (HistoryScopes, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, strings.TrimSuffix(apiURL, "/")+"/auth.test", nil)
+	if err != nil {
+		return HistoryScopes{}, fmt.Errorf("slack.api_url: %w", err)
+	}
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := hc.Do(req)
+	if err != nil {
+		return HistoryScopes{}, fmt.Errorf("slack: reading the token's scopes (auth.test): %w", err)
+	}
+	defer resp.Body.Close()
+	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+	has := map[string]bool{}
+	for _, sc := range strings.Split(resp.Header.Get("X-OAuth-Scopes"), ",") {
+		has[strings.TrimSpace(sc)] = true
+	}
+	return HistoryScopes{DMs: has["im:history"], Channels: has["channels:history"] || has["groups:history"]}, nil
+}
+
 // postSlack posts a message to a channel, or DMs a person.
 func (s *Sender) postSlack(ctx context.Context, m store.OutboxMessage) outcome {
 	if s.Slack == nil {
@@ -45,15 +77,47 @@ func (s *Sender) postSlack(ctx context.Context, m store.OutboxMessage) outcome {
 			return s.classify(ctx, m.Dest, err)
 		}
 	}
+	// none: no earlier post of this message can have landed.
+	none := m.PostStartedAt.IsZero()
+	if !none {
+		o, found := s.findInDoubt(ctx, m, target)
+		switch found {
+		case postFound, lookUpFailed:
+			return o
+		}
+		none = found == postAbsent
+	}
 	if at, ok := s.pace(m.Dest); !ok {
-		return outcome{retryAt: at}
+		return outcome{retryAt: at, unsent: none}
+	}
+	// Recorded before the post: if this process dies after Slack accepted
+	// it, the next sender looks for it instead of posting it again.
+	if held, err := s.Store.MarkOutboxPosting(ctx, m.ID, s.owner, s.Now()); err != nil {
+		return outcome{err: err}
+	} else if !held {
+		return outcome{err: errors.New("lost the lease before posting")}
 	}
 	channel, ts, err := s.Slack.PostMessageContext(ctx, target, slack.MsgOptionText(p.SlackText(), false),
-		slack.MsgOptionDisableLinkUnfurl())
+		slack.MsgOptionDisableLinkUnfurl(), slack.MsgOptionMetadata(messageMetadata(m.Key)))
 	if err != nil {
-		return s.classify(ctx, m.Dest, err)
+		o := s.classify(ctx, m.Dest, err)
+		// A 429 is a refusal: this attempt posted nothing.
+		o.unsent = none && !o.retryAt.IsZero()
+		return o
 	}
 	return outcome{channel: channel, ts: ts}
+}
+
+// MetadataEventType marks the app's messages in Slack; their metadata's
+// payload carries the outbox key (MetadataKey), which the look-up of a
+// post in doubt matches.
+const (
+	MetadataEventType = "reviewpolicy_message"
+	MetadataKey       = "outbox_key"
+)
+
+func messageMetadata(key string) slack.SlackMetadata {
+	return slack.SlackMetadata{EventType: MetadataEventType, EventPayload: map[string]any{MetadataKey: key}}
 }
 
 // openDM finds the DM channel with a person (conversations.open, which
@@ -95,6 +159,9 @@ func (s *Sender) update(ctx context.Context, m store.OutboxMessage) outcome {
 	if err != nil {
 		return outcome{err: err}
 	}
+	if err := s.followUpTeams(ctx, rev, all); err != nil {
+		return outcome{err: err}
+	}
 	for _, sent := range all {
 		if sent.State != store.OutboxSent || sent.SentTS == "" || !strings.HasPrefix(sent.Dest, "slack:") || s.Slack == nil {
 			continue
@@ -114,4 +181,30 @@ func (s *Sender) update(ctx context.Context, m store.OutboxMessage) outcome {
 		}
 	}
 	return outcome{}
+}
+
+// followUpTeams answers each breach posted to Teams with a short card
+// saying who reviewed and after how long: Teams posts cannot be edited, and
+// the leads there should learn the breach is resolved. The follow-up's key
+// is the breach's own plus "/reviewed", so a retried or redelivered review
+// enqueues it once; it is sent like any message.
+func (s *Sender) followUpTeams(ctx context.Context, p Payload, all []store.OutboxMessage) error {
+	var msgs []store.OutboxMessage
+	for _, sent := range all {
+		if sent.State != store.OutboxSent || sent.Kind != KindBreach || !strings.HasPrefix(sent.Dest, "teams:") {
+			continue
+		}
+		body, err := json.Marshal(Payload{Kind: KindReviewed, PR: p.PR, ReviewedBy: p.ReviewedBy, After: p.After})
+		if err != nil {
+			return err
+		}
+		f := sent
+		f.ID, f.Key, f.Kind, f.Payload, f.State, f.DueAt = 0, sent.Key+"/reviewed", KindReviewed, body, "", time.Time{}
+		msgs = append(msgs, f)
+	}
+	if len(msgs) == 0 {
+		return nil
+	}
+	_, err := s.Store.EnqueueOutbox(ctx, msgs, s.Now())
+	return err
 }

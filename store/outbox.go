@@ -39,25 +39,32 @@ type OutboxMessage struct {
 	LastError      string
 	CreatedAt      time.Time
 	SentAt         time.Time
+	// PostStartedAt is when a sender began posting it without recording
+	// the outcome (zero: no post is in doubt): a sender that died after
+	// Slack accepted the post leaves it set (MarkOutboxPosting).
+	PostStartedAt time.Time
 }
 
 const outboxCols = `id, key, installation_id, repo_id, owner_login, repo, number, kind, person, dest, payload, ` +
-	`state, due_at, attempts, sent_channel, sent_ts, last_error, created_at, sent_at`
+	`state, due_at, attempts, sent_channel, sent_ts, last_error, created_at, sent_at, post_started_at`
 
 func scanOutbox(rows *sql.Rows) ([]OutboxMessage, error) {
 	defer rows.Close()
 	var out []OutboxMessage
 	for rows.Next() {
 		var m OutboxMessage
-		var due, created, sent int64
+		var due, created, sent, posting int64
 		if err := rows.Scan(&m.ID, &m.Key, &m.InstallationID, &m.RepoID, &m.Owner, &m.Repo, &m.Number, &m.Kind,
 			&m.Person, &m.Dest, &m.Payload, &m.State, &due, &m.Attempts, &m.SentChannel, &m.SentTS, &m.LastError,
-			&created, &sent); err != nil {
+			&created, &sent, &posting); err != nil {
 			return nil, err
 		}
 		m.DueAt, m.CreatedAt = fromMicros(due), fromMicros(created)
 		if sent != 0 {
 			m.SentAt = fromMicros(sent)
+		}
+		if posting != 0 {
+			m.PostStartedAt = fromMicros(posting)
 		}
 		out = append(out, m)
 	}
@@ -144,13 +151,18 @@ RETURNING o.` + strings.ReplaceAll(outboxCols, ", ", ", o.")
 func (s *Store) settle(ctx context.Context, what string, id int64, owner, set string, args ...any) (bool, error) {
 	q := `UPDATE notify_outbox SET ` + set + `, lease_owner = '', lease_until = 0
 WHERE id = $1 AND lease_owner = $2 AND state = 'pending'`
-	res, err := s.DB.ExecContext(ctx, q, append([]any{id, owner}, args...)...)
+	return s.updateOne(ctx, fmt.Sprintf("outbox %s %d", what, id), q, append([]any{id, owner}, args...)...)
+}
+
+// updateOne runs an update of one row and reports whether it changed it.
+func (s *Store) updateOne(ctx context.Context, what, q string, args ...any) (bool, error) {
+	res, err := s.DB.ExecContext(ctx, q, args...)
 	if err != nil {
-		return false, fmt.Errorf("store: outbox %s %d: %w", what, id, err)
+		return false, fmt.Errorf("store: %s: %w", what, err)
 	}
 	n, err := res.RowsAffected()
 	if err != nil {
-		return false, fmt.Errorf("store: outbox %s %d: %w", what, id, err)
+		return false, fmt.Errorf("store: %s: %w", what, err)
 	}
 	return n == 1, nil
 }
@@ -164,6 +176,26 @@ func (s *Store) MarkOutboxSent(ctx context.Context, id int64, owner, channel, ts
 // RetryOutbox gives message id back to the queue, due again at at.
 func (s *Store) RetryOutbox(ctx context.Context, id int64, owner string, at time.Time, why string) (bool, error) {
 	return s.settle(ctx, "retry", id, owner, `due_at = $3, last_error = $4`, micros(at), clipError(why))
+}
+
+// RetryOutboxUnsent is RetryOutbox for an attempt known not to have
+// posted the message (refused with a 429, or paced before posting), when
+// no earlier post is in doubt either: it clears PostStartedAt, so the next
+// attempt need not look the message up first.
+func (s *Store) RetryOutboxUnsent(ctx context.Context, id int64, owner string, at time.Time, why string) (bool, error) {
+	return s.settle(ctx, "retry", id, owner, `due_at = $3, last_error = $4, post_started_at = 0`, micros(at), clipError(why))
+}
+
+// MarkOutboxPosting records, before a post, that owner is posting message
+// id from now on. It is kept until the outcome is recorded, so if owner
+// dies after the destination accepted the post, the next sender knows to
+// look for it there first. The earliest start is kept: that is where a
+// look-up must begin. It reports false when owner no longer holds the
+// message.
+func (s *Store) MarkOutboxPosting(ctx context.Context, id int64, owner string, now time.Time) (bool, error) {
+	const q = `UPDATE notify_outbox SET post_started_at = CASE WHEN post_started_at = 0 THEN $3 ELSE post_started_at END
+WHERE id = $1 AND lease_owner = $2 AND state = 'pending'`
+	return s.updateOne(ctx, fmt.Sprintf("outbox posting %d", id), q, id, owner, micros(now))
 }
 
 // FailOutbox ends message id as failed: the destination refused it in a

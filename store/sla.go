@@ -140,15 +140,7 @@ RETURNING owner`
 func (s *Store) FinishSLAEffect(ctx context.Context, k SLAEffectKey, owner string) (bool, error) {
 	const q = `UPDATE sla_effects SET done = $5, owner = $6
 WHERE repo_id = $1 AND number = $2 AND generation = $3 AND event = $4 AND NOT done`
-	res, err := s.DB.ExecContext(ctx, q, k.RepoID, k.Number, k.Generation, k.Event, true, owner)
-	if err != nil {
-		return false, fmt.Errorf("store: finish sla effect %+v: %w", k, err)
-	}
-	n, err := res.RowsAffected()
-	if err != nil {
-		return false, fmt.Errorf("store: finish sla effect %+v: %w", k, err)
-	}
-	return n == 1, nil
+	return s.updateOne(ctx, fmt.Sprintf("finish sla effect %+v", k), q, k.RepoID, k.Number, k.Generation, k.Event, true, owner)
 }
 
 // ReleaseSLAEffect gives up owner's lease on k without marking it done, so

@@ -2,54 +2,76 @@ package main
 
 import (
 	"database/sql"
-	"fmt"
+	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/reviewpolicy/reviewpolicy/internal/githubfake"
 )
 
-// nightZone is a fixed-offset zone where it is now between 03:00 and
-// 04:00, and the instant its 09:00 comes today.
-func nightZone(t *testing.T, now time.Time) (string, time.Time) {
-	off := (3 - now.UTC().Hour() + 24) % 24 // in [0, 24)
-	if off > 12 {
-		off -= 24
-	}
-	name := "Etc/UTC"
-	switch {
-	case off > 0:
-		name = fmt.Sprintf("Etc/GMT-%d", off) // POSIX sign: GMT-2 is UTC+2
-	case off < 0:
-		name = fmt.Sprintf("Etc/GMT+%d", -off)
-	}
-	loc, err := time.LoadLocation(name)
-	must(t, err)
-	local := now.In(loc)
-	return name, time.Date(local.Year(), local.Month(), local.Day(), 9, 0, 0, 0, loc)
-}
+// shiftedClock is the time a test gives serve (clockKey): the real time
+// moved by an offset the test sets, so time still flows for everything
+// that waits (leases, polls) while the test jumps to the evening or the
+// morning it needs.
+type shiftedClock struct{ offset atomic.Int64 }
 
-// A review request that reaches a reviewer at 3 am their time waits for
-// their working hours to open, while the check run and GitHub's request go
-// at once. serve has no clock a test can move, so the morning is brought
-// forward in the outbox (the sender's clock is a unit test's matter:
-// notify.TestQuietHoursWaitForThePersonsMorning); then the DM goes, once.
-func TestNightDMWaitsForTheMorning(t *testing.T) {
-	t.Parallel()
-	h := setup(t)
-	zone, morning := nightZone(t, time.Now())
-	h.fake.SetFile(owner, repoName, "master", ".github/review-policy.yml", `version: 1
+func (c *shiftedClock) Now() time.Time { return time.Now().Add(time.Duration(c.offset.Load())) }
+
+// Set makes it at now.
+func (c *shiftedClock) Set(at time.Time) { c.offset.Store(int64(time.Until(at))) }
+
+// nightPolicy asks carol (in New York, where working hours are 09:00 to
+// 17:00 on weekdays) for README changes, and notifies review requests
+// only (a digest would be a second DM in the morning).
+const nightPolicy = `version: 1
 reviewers:
   rules:
     - {name: docs, paths: ["*.md"], reviewers: [carol]}
+    - {name: notes, paths: ["*.txt"], reviewers: [dave]}
 sla:
-  first_review: 24h
-  working_hours: {timezone: UTC, days: [mon, tue, wed, thu, fri, sat, sun], start: "09:00", end: "17:00"}
-notify: {}
+  working_hours: {timezone: UTC, days: [mon, tue, wed, thu, fri], start: "09:00", end: "17:00"}
+notify: {events: [review_requested]}
 people:
-  carol: {slack: U3CAROL, timezone: `+zone+`}
-`)
+  carol: {slack: U3CAROL, timezone: America/New_York}
+  dave: {slack: U4DAVE, timezone: America/New_York}
+`
+
+// tuesdayEvening is 22:00 in New York on a Tuesday at least a week ahead
+// (the SLA's timers and GitHub's times stay in the past).
+func tuesdayEvening(t *testing.T) (evening time.Time, loc *time.Location) {
+	loc, err := time.LoadLocation("America/New_York")
+	must(t, err)
+	d := time.Now().In(loc).AddDate(0, 0, 7)
+	for d.Weekday() != time.Tuesday {
+		d = d.AddDate(0, 0, 1)
+	}
+	return time.Date(d.Year(), d.Month(), d.Day(), 22, 0, 0, 0, loc), loc
+}
+
+// outboxState reads a person's message's state in the server's outbox
+// ("" while there is none).
+func outboxState(t *testing.T, h *harness, person string) string {
+	db, err := sql.Open("sqlite", sqliteTestDSN(h.dbURL))
+	must(t, err)
+	defer db.Close()
+	var s string
+	_ = db.QueryRow(`SELECT state FROM notify_outbox WHERE person = ?`, person).Scan(&s)
+	return s
+}
+
+// A review requested at 22:00 in the reviewer's zone waits for their
+// working hours: not sent at 23:00, sent once just after 09:00 the next
+// working day. serve reads the test's clock (clockKey), which jumps.
+func TestNightDMWaitsForTheMorning(t *testing.T) {
+	t.Parallel()
+	h := setup(t)
+	h.fake.SetFile(owner, repoName, "master", ".github/review-policy.yml", nightPolicy)
+	evening, loc := tuesdayEvening(t)
+	clock := &shiftedClock{}
+	clock.Set(evening)
+	h.clock = clock.Now
 	sl := newSlack(t)
 	h.start(t, slackEnv(sl))
 	h.send(t, "pull_request", "", payload(t, "pull_request/opened.payload.json", nil))
@@ -58,28 +80,20 @@ people:
 	if users, _ := h.fake.RequestedReviewers(owner, repoName, prNumber); len(users) != 1 || users[0] != "carol" {
 		t.Fatalf("requested %v, want carol", users)
 	}
-	db, err := sql.Open("sqlite", sqliteTestDSN(h.dbURL))
-	must(t, err)
-	defer db.Close()
-	var due int64
-	var state string
-	waitFor(t, "carol's DM in the outbox", func() bool {
-		return db.QueryRow(`SELECT due_at, state FROM notify_outbox WHERE person = 'carol'`).Scan(&due, &state) == nil
-	})
-	if got := time.UnixMicro(due); !got.Equal(morning) || state != "pending" {
-		t.Errorf("carol's DM is %s, due %s; want pending until %s (09:00 in %s)", state, got, morning, zone)
-	}
+	waitFor(t, "carol's DM in the outbox", func() bool { return outboxState(t, h, "carol") != "" })
+
+	clock.Set(evening.Add(time.Hour))
 	time.Sleep(1500 * time.Millisecond) // more than a sender's poll
-	if n := len(sl.DMs("U3CAROL")); n != 0 {
-		t.Fatalf("carol got %d DMs at 3 am", n)
+	if n := len(sl.DMs("U3CAROL")); n != 0 || outboxState(t, h, "carol") != "pending" {
+		t.Fatalf("at 23:00 carol got %d DMs (outbox: %s)", n, outboxState(t, h, "carol"))
 	}
-	// Morning comes.
-	_, err = db.Exec(`UPDATE notify_outbox SET due_at = ? WHERE person = 'carol'`, time.Now().Add(-time.Second).UnixMicro())
-	must(t, err)
+	morning := time.Date(evening.Year(), evening.Month(), evening.Day()+1, 9, 0, 1, 0, loc)
+	clock.Set(morning)
 	waitFor(t, "the morning DM", func() bool { return len(sl.DMs("U3CAROL")) == 1 })
 	if dm := sl.DMs("U3CAROL")[0].Text; !strings.Contains(dm, "Review requested") {
 		t.Errorf("the DM:\n%s", dm)
 	}
+	waitFor(t, "the DM recorded as sent", func() bool { return outboxState(t, h, "carol") == "sent" })
 	time.Sleep(1500 * time.Millisecond)
 	if n := len(sl.DMs("U3CAROL")); n != 1 {
 		t.Errorf("carol got %d DMs, want 1", n)
@@ -87,45 +101,45 @@ people:
 }
 
 // A DM waiting for the morning is dropped when the pull request closes
-// first: it is not sent late.
+// first: it is not sent late. Another pull request's DM waiting for the
+// same morning shows the sender has gone past it.
 func TestWaitingDMDroppedWhenThePullRequestCloses(t *testing.T) {
 	t.Parallel()
 	h := setup(t)
-	zone, _ := nightZone(t, time.Now())
-	h.fake.SetFile(owner, repoName, "master", ".github/review-policy.yml", `version: 1
-reviewers:
-  rules:
-    - {name: docs, paths: ["*.md"], reviewers: [carol]}
-sla:
-  working_hours: {timezone: UTC, days: [mon, tue, wed, thu, fri, sat, sun], start: "09:00", end: "17:00"}
-notify: {}
-people:
-  carol: {slack: U3CAROL, timezone: `+zone+`}
-`)
+	h.fake.SetFile(owner, repoName, "master", ".github/review-policy.yml", nightPolicy)
+	const other = firstPR
+	h.fake.AddPullRequest(owner, repoName, githubfake.PullRequest{Number: other, Title: "Notes", Body: "Adds notes.",
+		HeadRef: "notes", HeadSHA: prSHA(other), BaseRef: "master", Author: owner, Files: []string{"NOTES.txt"}, State: "open"})
+	evening, loc := tuesdayEvening(t)
+	clock := &shiftedClock{}
+	clock.Set(evening)
+	h.clock = clock.Now
 	sl := newSlack(t)
 	h.start(t, slackEnv(sl))
 	h.send(t, "pull_request", "", payload(t, "pull_request/opened.payload.json", nil))
-	h.settle(t)
-	db, err := sql.Open("sqlite", sqliteTestDSN(h.dbURL))
-	must(t, err)
-	defer db.Close()
-	state := func() string {
-		var s string
-		_ = db.QueryRow(`SELECT state FROM notify_outbox WHERE person = 'carol'`).Scan(&s)
-		return s
-	}
-	waitFor(t, "carol's DM in the outbox", func() bool { return state() != "" })
-	if s := state(); s != "pending" {
-		t.Fatalf("carol's DM is %s, want pending until her morning", s)
-	}
+	h.send(t, "pull_request", "", payload(t, "pull_request/opened.payload.json", func(m map[string]any) {
+		m["number"] = other
+		pr := m["pull_request"].(map[string]any)
+		pr["number"], pr["id"] = other, 1000+other
+		pr["head"].(map[string]any)["sha"] = prSHA(other)
+		pr["head"].(map[string]any)["ref"] = "notes-" + strconv.Itoa(other)
+	}))
+	// What the close must find: carol's DM waiting in the outbox (written
+	// by the evaluation that requested her).
+	waitFor(t, "both DMs in the outbox", func() bool {
+		return outboxState(t, h, "carol") == "pending" && outboxState(t, h, "dave") == "pending"
+	})
 	h.fake.EditPullRequest(owner, repoName, prNumber, func(p *githubfake.PullRequest) { p.State = "closed" })
 	h.send(t, "pull_request", "", payload(t, "pull_request/closed.payload.json", nil))
-	h.settle(t)
-	waitFor(t, "the DM dropped", func() bool { return state() == "dropped" })
-	_, err = db.Exec(`UPDATE notify_outbox SET due_at = ? WHERE person = 'carol'`, time.Now().Add(-time.Second).UnixMicro())
-	must(t, err)
-	time.Sleep(1500 * time.Millisecond)
+	waitFor(t, "carol's DM dropped", func() bool { return outboxState(t, h, "carol") == "dropped" })
+	clock.Set(time.Date(evening.Year(), evening.Month(), evening.Day()+1, 9, 0, 1, 0, loc))
+	// dave's DM, due at the same minute, is sent: the sender has looked
+	// at everything due by then.
+	waitFor(t, "dave's morning DM", func() bool { return outboxState(t, h, "dave") == "sent" })
 	if n := len(sl.DMs("U3CAROL")); n != 0 {
 		t.Errorf("carol got %d DMs about a closed pull request", n)
+	}
+	if n := len(sl.DMs("U4DAVE")); n != 1 {
+		t.Errorf("dave got %d DMs, want 1", n)
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/reviewpolicy/reviewpolicy/internal/githubfake"
+	"github.com/reviewpolicy/reviewpolicy/internal/slackfake"
 )
 
 const replicaNotifyPolicy = `version: 1
@@ -29,6 +30,34 @@ people:
 // out.
 func TestThreeReplicasOnPostgresSendEachDMOnce(t *testing.T) {
 	t.Parallel()
+	sl := newSlack(t)
+	sl.RateLimitNext("chat.postMessage", 1)
+	threeReplicasSendEachDMOnce(t, sl, false)
+}
+
+// As above, but the replica is killed after Slack accepted its post and
+// before it could record it. The token may read DMs back (im:history), so
+// the replica that takes the message over finds the post by the outbox
+// key in its metadata (conversations.history) and does not send it again.
+func TestThreeReplicasOnPostgresKilledAfterSlackAcceptedSendOnce(t *testing.T) {
+	t.Parallel()
+	sl := newSlack(t)
+	sl.SetScopes("chat:write", "im:write", "im:history")
+	threeReplicasSendEachDMOnce(t, sl, true)
+	looked := 0
+	for _, c := range sl.Calls() {
+		if c.Method == "conversations.history" && c.Error == "" {
+			looked++
+		}
+	}
+	if looked == 0 {
+		t.Error("no replica looked the post in doubt up")
+	}
+}
+
+// threeReplicasSendEachDMOnce kills one of three replicas at its first
+// chat.postMessage: before Slack acts on it, or (accepted) after.
+func threeReplicasSendEachDMOnce(t *testing.T, sl *slackfake.Fake, accepted bool) {
 	h := setup(t)
 	h.fake.SetFile(owner, repoName, "master", ".github/review-policy.yml", replicaNotifyPolicy)
 	const prs = 12
@@ -41,10 +70,8 @@ func TestThreeReplicasOnPostgresSendEachDMOnce(t *testing.T) {
 	must(t, err)
 	must(t, os.WriteFile(h.cfgPath, append(cfg, "workers: {concurrency: 4}\n"...), 0o600))
 	dbURL, db := newPostgresSchema(t)
-	sl := newSlack(t)
-	sl.RateLimitNext("chat.postMessage", 1)
 	slackBase := strings.TrimSuffix(sl.URL, "api/")
-	hold := newHoldPoint(t, slackBase, http.MethodPost, "/chat.postMessage", false)
+	hold := newHoldPoint(t, slackBase, http.MethodPost, "/chat.postMessage", accepted)
 	env := []string{"REVIEWPOLICY_DATABASE_URL=" + dbURL, "REVIEWPOLICY_SLACK_BOT_TOKEN=" + slackEnv(sl)["REVIEWPOLICY_SLACK_BOT_TOKEN"],
 		"REVIEWPOLICY_WORKERS_JOB_TIMEOUT=5s", "REVIEWPOLICY_WORKERS_RESCUE_AFTER=6s"}
 	victim := &replica{cmd: h.startChild(t, append(env, "REVIEWPOLICY_SLACK_API_URL="+hold.url+"api/")...), url: h.url}

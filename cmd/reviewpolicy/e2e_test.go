@@ -52,6 +52,9 @@ type harness struct {
 	seq     atomic.Int64
 	// accepted counts deliveries the server answered 202.
 	accepted atomic.Int64
+	// clock, when set, is the time serve reads (clockOf) instead of
+	// time.Now.
+	clock func() time.Time
 }
 
 // setup builds the fake GitHub with the repository and pull request of the
@@ -94,6 +97,9 @@ func must(t *testing.T, err error) {
 func (h *harness) start(t *testing.T, env map[string]string) (stop func()) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
+	if h.clock != nil {
+		ctx = context.WithValue(ctx, clockKey{}, h.clock)
+	}
 	pr, pw := io.Pipe()
 	done := make(chan error, 1)
 	go func() {
@@ -217,7 +223,7 @@ func (h *harness) settle(t *testing.T) {
 	t.Helper()
 	quiet := 0
 	waitFor(t, "the app to settle", func() bool {
-		if h.deliveriesDone(t) < int(h.accepted.Load()) || h.pendingEvaluations(t) > 0 {
+		if h.deliveriesDone(t) < int(h.accepted.Load()) || h.pendingJobs(t) > 0 {
 			quiet = 0
 			return false
 		}
@@ -226,14 +232,17 @@ func (h *harness) settle(t *testing.T) {
 	})
 }
 
-// pendingEvaluations counts evaluate jobs not finished yet.
-func (h *harness) pendingEvaluations(t *testing.T) int {
+// pendingJobs counts evaluate jobs not finished yet, and delivery
+// jobs that will run again: the metric deliveriesDone reads counts an
+// attempt that failed (a timeout under load) as done, while its retry,
+// which requests the evaluation, is still to come.
+func (h *harness) pendingJobs(t *testing.T) int {
 	t.Helper()
 	db, err := sql.Open("sqlite", sqliteTestDSN(h.dbURL))
 	must(t, err)
 	defer db.Close()
 	var n int
-	must(t, db.QueryRow(`SELECT count(*) FROM river_job WHERE kind = 'evaluate'
+	must(t, db.QueryRow(`SELECT count(*) FROM river_job WHERE kind IN ('evaluate', 'delivery')
 AND state IN ('available', 'running', 'retryable', 'pending', 'scheduled')`).Scan(&n))
 	return n
 }
@@ -516,6 +525,9 @@ func TestMetricsOnlyOnTheMetricsAddress(t *testing.T) {
 func serveWithEnv(t *testing.T, h *harness, env map[string]string, prefixes ...string) map[string]string {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
+	if h.clock != nil {
+		ctx = context.WithValue(ctx, clockKey{}, h.clock)
+	}
 	pr, pw := io.Pipe()
 	done := make(chan error, 1)
 	go func() {

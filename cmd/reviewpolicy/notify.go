@@ -36,12 +36,23 @@ func notifications(ctx context.Context, cfg *config.Config, reg prometheus.Regis
 	// A message being sent is held like a job: workers.job_timeout.
 	sender := &notify.Sender{Metrics: m, Logger: logger, Teams: cfg.Teams.Webhooks, Lease: cfg.Workers.JobTimeout}
 	if cfg.Slack.BotToken != "" {
-		sender.Slack = slack.New(cfg.Slack.BotToken, slack.OptionAPIURL(cfg.Slack.APIURL),
-			slack.OptionHTTPClient(&http.Client{Timeout: 30 * time.Second}))
+		hc := &http.Client{Timeout: 30 * time.Second}
+		sender.Slack = slack.New(cfg.Slack.BotToken, slack.OptionAPIURL(cfg.Slack.APIURL), slack.OptionHTTPClient(hc))
 		cctx, cancel := context.WithTimeout(ctx, 20*time.Second)
 		defer cancel()
 		if err := notify.CheckToken(cctx, sender.Slack); err != nil {
 			return nil, err
+		}
+		// Decided once: a post in doubt is looked up only where the token
+		// may read the conversation back.
+		h, err := notify.TokenScopes(cctx, hc, cfg.Slack.APIURL, cfg.Slack.BotToken)
+		if err != nil {
+			return nil, err
+		}
+		sender.History = h
+		if !h.DMs || !h.Channels {
+			logger.Info("notify: without im:history and channels:history, a Slack post whose sender died mid-send may be sent twice",
+				"dm_history", h.DMs, "channel_history", h.Channels)
 		}
 	}
 	return sender, nil

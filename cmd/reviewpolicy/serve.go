@@ -55,7 +55,9 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	if err != nil {
 		return err
 	}
-	app := handlers.New(clients, cfg.GitHub.App.IntegrationID, metrics, logger, time.Now)
+	now := clockOf(ctx)
+	sender.Now = now
+	app := handlers.New(clients, cfg.GitHub.App.IntegrationID, metrics, logger, now)
 	app.GraphQLURL = cfg.GitHub.V4APIURL
 	app.LeaseTTL = cfg.Workers.JobTimeout + time.Minute
 	app.PublicURL = cfg.Server.PublicURL

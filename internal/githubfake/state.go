@@ -203,6 +203,15 @@ func (f *Fake) RequestReviewers(owner, repoName string, number int, logins ...st
 	}
 }
 
+// RemoveReviewRequest removes a person's review request, as someone
+// would in the web interface.
+func (f *Fake) RemoveReviewRequest(owner, repoName string, number int, login string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	p := f.mustPull(owner, repoName, number)
+	p.requestedUsers = removeFold(p.requestedUsers, login)
+}
+
 // AddComment seeds an existing comment on an issue or pull request and
 // returns its ID.
 func (f *Fake) AddComment(owner, repoName string, number int, author, body string) int64 {

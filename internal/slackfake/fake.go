@@ -1,7 +1,7 @@
 // Package slackfake is an in-process fake of the Slack Web API for tests.
 //
 // It serves the methods the app calls (auth.test, conversations.open,
-// chat.postMessage, chat.update) from in-memory state that tests seed
+// chat.postMessage, chat.update, conversations.history) from in-memory state that tests seed
 // (AddUser, AddChannel) and read (Calls, Messages, DMs). Every request is
 // checked against Slack's published description of the method (a trimmed
 // copy in testdata, corrected where Slack has changed since: see
@@ -26,6 +26,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -62,7 +63,7 @@ type Fake struct {
 	channels map[string]*channel // by ID
 	calls    []Call
 	faults   []fault
-	seq      int64
+	lastTS   int64                  // the last message's ts, in microseconds
 	recent   map[string][]time.Time // channel -> recent post times
 }
 
@@ -81,6 +82,9 @@ type Message struct {
 	Text    string
 	Blocks  string // the blocks argument as sent (JSON), "" when none
 	Edited  bool
+	// Metadata is what chat.postMessage attached, kept by chat.update
+	// unless it sends new metadata; nil when none.
+	Metadata *Metadata
 }
 
 // Call is one request the fake answered.
@@ -138,6 +142,15 @@ func (f *Fake) SetScopes(scopes ...string) {
 	for _, s := range scopes {
 		f.scopes[s] = true
 	}
+}
+
+func (f *Fake) scopeList() string {
+	var l []string
+	for s := range f.scopes {
+		l = append(l, s)
+	}
+	sort.Strings(l)
+	return strings.Join(l, ",")
 }
 
 // AddUser adds a member of the workspace by ID (U…).
@@ -228,7 +241,13 @@ func (f *Fake) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	f.mu.Lock()
 	res, code, retry := f.call(name, args)
+	scopes := f.scopeList()
 	f.mu.Unlock()
+	if name == "auth.test" {
+		// Slack names the token's scopes in a header of every answer;
+		// clients read them from auth.test's.
+		w.Header().Set("X-OAuth-Scopes", scopes)
+	}
 	if retry > 0 {
 		w.Header().Set("Retry-After", strconv.Itoa(retry))
 		f.answer(w, name, args, http.StatusTooManyRequests, "ratelimited", nil)

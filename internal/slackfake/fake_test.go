@@ -32,12 +32,16 @@ func TestAuthTest(t *testing.T) {
 	}
 }
 
-func TestDirectMessageThenUpdate(t *testing.T) {
-	t.Parallel()
+// withAlice is a fake with one user, U1ALICE, and a client of it.
+func withAlice(t *testing.T) (*Fake, *slack.Client, context.Context) {
 	f := New(t)
 	f.AddUser("U1ALICE")
-	ctx := context.Background()
-	c := client(f, Token)
+	return f, client(f, Token), context.Background()
+}
+
+func TestDirectMessageThenUpdate(t *testing.T) {
+	t.Parallel()
+	f, c, ctx := withAlice(t)
 	ch, _, _, err := c.OpenConversationContext(ctx, &slack.OpenConversationParameters{Users: []string{"U1ALICE"}})
 	if err != nil {
 		t.Fatal(err)
@@ -177,5 +181,56 @@ func TestInvalidRequestsReported(t *testing.T) {
 	calls := f.Calls()
 	if len(calls) != 3 || calls[0].Error != "" {
 		t.Errorf("calls: %+v", calls)
+	}
+}
+
+// Metadata is kept through an edit and returned by conversations.history
+// only with include_all_metadata; reading a DM needs im:history, and the
+// token's scopes come back in auth.test's x-oauth-scopes header.
+func TestHistoryReturnsMetadata(t *testing.T) {
+	t.Parallel()
+	f, c, ctx := withAlice(t)
+	meta := slack.SlackMetadata{EventType: "reviewpolicy_message", EventPayload: map[string]any{"outbox_key": "k1"}}
+	_, ts, err := c.PostMessageContext(ctx, "U1ALICE", slack.MsgOptionText("hello", false), slack.MsgOptionMetadata(meta))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, _, err := c.UpdateMessageContext(ctx, "D1ALICE", ts, slack.MsgOptionText("hello again", false)); err != nil {
+		t.Fatal(err)
+	}
+	params := &slack.GetConversationHistoryParameters{ChannelID: "D1ALICE", IncludeAllMetadata: true, Oldest: "0"}
+	if _, err := c.GetConversationHistoryContext(ctx, params); err == nil || err.Error() != "missing_scope" {
+		t.Fatalf("history without im:history: %v, want missing_scope", err)
+	}
+	f.SetScopes("chat:write", "im:write", "im:history")
+	res, err := c.GetConversationHistoryContext(ctx, params)
+	if err != nil || len(res.Messages) != 1 {
+		t.Fatalf("history: %+v, %v", res, err)
+	}
+	got := res.Messages[0]
+	if got.Timestamp != ts || got.Metadata.EventType != "reviewpolicy_message" || got.Metadata.EventPayload["outbox_key"] != "k1" {
+		t.Errorf("history returned %+v", got)
+	}
+	params.IncludeAllMetadata = false
+	if res, err := c.GetConversationHistoryContext(ctx, params); err != nil || res.Messages[0].Metadata.EventType != "" {
+		t.Errorf("metadata without include_all_metadata: %+v, %v", res, err)
+	}
+	params.Oldest = ts // exclusive
+	if res, err := c.GetConversationHistoryContext(ctx, params); err != nil || len(res.Messages) != 0 {
+		t.Errorf("history after the message: %+v, %v", res, err)
+	}
+	if _, _, err := c.PostMessageContext(ctx, "U1ALICE", slack.MsgOptionText("x", false),
+		slack.MsgOptionMetadata(slack.SlackMetadata{EventType: "no_payload"})); err == nil || err.Error() != "invalid_metadata_format" {
+		t.Errorf("metadata without a payload: %v", err)
+	}
+	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, f.URL+"auth.test", nil)
+	req.Header.Set("Authorization", "Bearer "+Token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if h := resp.Header.Get("X-OAuth-Scopes"); h != "chat:write,im:history,im:write" {
+		t.Errorf("x-oauth-scopes %q", h)
 	}
 }

@@ -89,4 +89,11 @@ func correct(ms map[string]*method) {
 	// description marks neither required, rightly, and prevent_creation is
 	// newer.
 	ms["conversations.open"].params["prevent_creation"] = param{typ: "boolean"}
+	// conversations.history: metadata came in 2022; the channel is
+	// required (Slack answers channel_not_found without it). Which
+	// history scope is needed depends on the conversation (methods.go).
+	h := ms["conversations.history"]
+	h.params["include_all_metadata"] = param{typ: "boolean"}
+	h.params["channel"] = param{typ: "string", required: true}
+	h.scopes = nil
 }
