@@ -161,8 +161,7 @@ func (s *Server) baseURL(r *http.Request) string {
 // notFound answers 404 the same way for what does not exist and what the
 // viewer may not see.
 func (s *Server) notFound(w http.ResponseWriter, r *http.Request, v *viewer) {
-	w.WriteHeader(http.StatusNotFound)
-	s.render(w, r, "notfound", v, "Not found", nil)
+	s.renderStatus(w, r, http.StatusNotFound, "notfound", v, "Not found", nil)
 }
 
 // fail logs an internal error and answers 500 without details.
@@ -195,6 +194,11 @@ type pageData struct {
 }
 
 func (s *Server) render(w http.ResponseWriter, r *http.Request, page string, v *viewer, title string, body any) {
+	s.renderStatus(w, r, http.StatusOK, page, v, title, body)
+}
+
+// renderStatus sets the headers before the status: later ones are lost.
+func (s *Server) renderStatus(w http.ResponseWriter, r *http.Request, status int, page string, v *viewer, title string, body any) {
 	t := s.pages[page]
 	if t == nil {
 		s.fail(w, r, fmt.Errorf("no page %q", page))
@@ -203,6 +207,7 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, page string, v *
 	d := pageData{Title: title, Viewer: v, Zone: zoneOf(r).String(), Path: r.URL.Path, Query: r.URL.RawQuery, Body: body}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
 	if err := t.ExecuteTemplate(w, "layout", d); err != nil {
 		s.log.Error("web template failed", "page", page, "err", err)
 	}

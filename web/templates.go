@@ -8,7 +8,7 @@ import (
 )
 
 // pageNames are the pages; each is the layout with its own "content".
-var pageNames = []string{"home", "overview", "me", "pull", "notfound", "message", "logout"}
+var pageNames = []string{"home", "overview", "me", "pull", "notfound", "message", "logout", "unavailable"}
 
 func parsePages() (map[string]*template.Template, error) {
 	funcs := template.FuncMap{

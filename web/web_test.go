@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -12,6 +13,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -467,5 +469,65 @@ func TestPullRequestAreasExportAsCSV(t *testing.T) {
 	_, page := get(t, c, e.srv.URL+"/Acme/web/pull/1")
 	if !strings.Contains(page, "csv=template-items") || !strings.Contains(page, "csv=reviewer-rules") || strings.Count(page, "<section") != 4 {
 		t.Errorf("the page lacks its export links or shows the CSV-only tables")
+	}
+}
+
+// GitHub failing the access check for a passing reason keeps the session:
+// recent access stands in, then a 503 page says when to try again; only a
+// refused token (401) signs the person out.
+func TestAccessCheckFailuresKeepTheSession(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, "")
+	e.fake.GrantUser("ann", instID, org+"/"+seenRepo)
+	c := e.signIn(t, "ann")
+	c.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	// Past the cache's minute, a 502 falls back on the access read 2 minutes ago.
+	e.clock.add(2 * time.Minute)
+	e.fake.FailNext(http.MethodGet, "/user/installations", http.StatusBadGateway, nil)
+	if code, body := get(t, c, e.srv.URL+"/Acme/web/pull/1"); code != http.StatusOK || !strings.Contains(body, "Sign out") {
+		t.Fatalf("502 with recent access = %d, want the page", code)
+	}
+	// Rate limited with access 11 minutes old: 503, a retry link, the session kept.
+	e.clock.add(9 * time.Minute)
+	reset := testNow.Add(time.Hour).Unix()
+	e.fake.FailNext(http.MethodGet, "/user/installations", http.StatusForbidden,
+		http.Header{"X-Ratelimit-Remaining": {"0"}, "X-Ratelimit-Limit": {"5000"}, "X-Ratelimit-Reset": {fmt.Sprint(reset)}})
+	res, err := c.Get(e.srv.URL + "/Acme/web/pull/1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if res.StatusCode != http.StatusServiceUnavailable || res.Header.Get("Retry-After") == "" ||
+		!strings.Contains(string(body), `href="/Acme/web/pull/1"`) || !strings.Contains(string(body), "still signed in") {
+		t.Fatalf("rate limited = %d, Retry-After %q:\n%s", res.StatusCode, res.Header.Get("Retry-After"), body)
+	}
+	if n, err := strconv.Atoi(res.Header.Get("Retry-After")); err != nil || n < 5 || n > 3600 {
+		t.Errorf("Retry-After = %q, want seconds within an hour", res.Header.Get("Retry-After"))
+	}
+	for _, ck := range res.Cookies() {
+		if ck.Name == sessionCookie && ck.MaxAge < 0 {
+			t.Fatal("a passing failure cleared the session cookie")
+		}
+	}
+	// A 5xx on the repositories' listing, then GitHub answers again: the same session reads the page.
+	e.fake.FailNext(http.MethodGet, "/user/installations/", http.StatusInternalServerError, nil)
+	if code, _ := get(t, c, e.srv.URL+"/me"); code != http.StatusServiceUnavailable {
+		t.Fatalf("500 without recent access = %d, want 503", code)
+	}
+	if code, _ := get(t, c, e.srv.URL+"/Acme/web/pull/1"); code != http.StatusOK {
+		t.Fatalf("after GitHub recovered = %d, want 200 in the same session", code)
+	}
+	// A revoked token ends the session even with access cached moments ago.
+	e.fake.RevokeUserTokens("ann")
+	e.clock.add(2 * time.Minute)
+	if code, _ := get(t, c, e.srv.URL+"/me"); code != http.StatusFound {
+		t.Fatalf("revoked token = %d, want a redirect to sign in", code)
+	}
+	u, _ := url.Parse(e.srv.URL)
+	for _, ck := range c.Jar.Cookies(u) {
+		if ck.Name == sessionCookie {
+			t.Fatal("the session cookie outlived a revoked token")
+		}
 	}
 }
