@@ -107,8 +107,11 @@ func New(opt Options) (*Server, error) {
 		pages: pages, now: opt.Now, log: opt.Logger}, nil
 }
 
-// Handler routes the pages. GitHub's reserved names (login, settings, ...)
-// are never organisations, so the fixed routes cannot hide one.
+// Handler routes the pages. GitHub reserves "login", "logout", "oauth",
+// "static" and "orgs" as account names, so those routes hide no
+// organisation; "me" is not reserved, so /me hides an organisation named
+// me at /{owner}: /orgs/{owner} and /orgs/{owner}/{repo} always reach an
+// overview, and links use them for the names the fixed routes take.
 func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
 	// Each asset by name: a "/static/" prefix would clash with /{owner}/{repo}.
@@ -125,8 +128,27 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /me", s.me)
 	mux.HandleFunc("GET /{owner}", s.orgOverview)
 	mux.HandleFunc("GET /{owner}/{repo}", s.repoOverview)
+	mux.HandleFunc("GET /orgs/{owner}", s.orgOverview)
+	mux.HandleFunc("GET /orgs/{owner}/{repo}", s.repoOverview)
 	mux.HandleFunc("GET /{owner}/{repo}/pull/{number}", s.pullRequest)
 	return secureHeaders(mux)
+}
+
+// fixedNames are the first path segments the fixed routes take.
+var fixedNames = map[string]bool{"me": true, "login": true, "logout": true, "oauth": true, "static": true, "orgs": true}
+
+// overviewPath is the link to an owner's overview: /{owner}, or
+// /orgs/{owner} when a fixed route takes the name.
+func overviewPath(owner string) string {
+	if fixedNames[strings.ToLower(owner)] {
+		return "/orgs/" + url.PathEscape(owner)
+	}
+	return "/" + url.PathEscape(owner)
+}
+
+// isOrgOverview reports whether path is owner's whole overview (either route).
+func isOrgOverview(path, owner string) bool {
+	return strings.EqualFold(path, "/"+owner) || strings.EqualFold(path, "/orgs/"+owner)
 }
 
 // secureHeaders keeps the pages inert even if some text slipped through:

@@ -12,9 +12,11 @@ var pageNames = []string{"home", "overview", "me", "pull", "notfound", "message"
 
 func parsePages() (map[string]*template.Template, error) {
 	funcs := template.FuncMap{
-		"join":    strings.Join,
-		"csvLink": csvLink,
-		"numeric": func(t Table, i int) bool { return i < len(t.Numeric) && t.Numeric[i] },
+		"join":          strings.Join,
+		"overviewPath":  overviewPath,
+		"isOrgOverview": isOrgOverview,
+		"csvLink":       csvLink,
+		"numeric":       func(t Table, i int) bool { return i < len(t.Numeric) && t.Numeric[i] },
 		"statusTag": func(s string) string {
 			switch s {
 			case "met", "approved", "requested", "not-matched", "reviewed":

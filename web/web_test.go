@@ -531,3 +531,42 @@ func TestAccessCheckFailuresKeepTheSession(t *testing.T) {
 		}
 	}
 }
+
+// An organisation named like a fixed route ("me" is no reserved name on
+// GitHub) has its overview at /orgs/{owner}, which the pages link to;
+// /orgs/{owner} and /orgs/{owner}/{repo} serve every owner, as access allows.
+func TestOrgsRouteReachesOrganisationsNamedLikeRoutes(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, "")
+	e.fake.AddRepo("me", "tools", 7, "main")
+	e.fake.AddInstallation(43, "me")
+	e.fake.GrantUser("ann", instID, org+"/"+seenRepo)
+	e.fake.GrantUser("ann", 43)
+	if err := e.store.PutPRSummary(context.Background(), store.PRSummary{InstallationID: 43, RepoID: 7, Owner: "me", Repo: "tools",
+		Number: 5, Title: "Tool change", Author: "carl", State: "open", Requested: []string{"dora"}, StartedAt: testNow.Add(-time.Hour),
+		DeadlineAt: testNow.Add(-time.Minute), UpdatedAt: testNow}); err != nil {
+		t.Fatal(err)
+	}
+	c := e.signIn(t, "ann")
+	code, body := get(t, c, e.srv.URL+"/me")
+	if code != 200 || !strings.Contains(body, `href="/orgs/me"`) || !strings.Contains(body, `href="/acme"`) {
+		t.Fatalf("/me (%d) does not link the organisation me to /orgs/me and acme to /acme", code)
+	}
+	code, body = get(t, c, e.srv.URL+"/orgs/me")
+	if code != 200 || !strings.Contains(body, "Review health of me") || !strings.Contains(body, "Tool change") ||
+		!strings.Contains(body, `id="f-repo"`) {
+		t.Fatalf("/orgs/me = %d, want the overview of me with its repository filter", code)
+	}
+	code, body = get(t, c, e.srv.URL+"/orgs/me/tools")
+	if code != 200 || !strings.Contains(body, "Review health of me/tools") || strings.Contains(body, `id="f-repo"`) {
+		t.Fatalf("/orgs/me/tools = %d, want the repository's overview", code)
+	}
+	if code, body := get(t, c, e.srv.URL+"/orgs/Acme"); code != 200 || !strings.Contains(body, "Review health of Acme") {
+		t.Fatalf("/orgs/Acme = %d", code)
+	}
+	for _, u := range []string{"/orgs/Acme/vault", "/orgs/Other", "/orgs/Other/web"} {
+		if code, _ := get(t, c, e.srv.URL+u); code != http.StatusNotFound {
+			t.Errorf("%s = %d, want 404", u, code)
+		}
+	}
+}
