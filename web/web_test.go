@@ -570,3 +570,38 @@ func TestOrgsRouteReachesOrganisationsNamedLikeRoutes(t *testing.T) {
 		}
 	}
 }
+
+// A review requested from a team counts as the team's open request on the
+// overview (and under its filter) and shows on the pull request's page.
+func TestTeamRequestsOnOverviewAndPullPage(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, "")
+	e.fake.GrantUser("ann", instID, org+"/"+seenRepo)
+	ctx := context.Background()
+	if err := e.store.PutTeam(ctx, org, "core", []string{"zed"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.store.PutPRSummary(ctx, store.PRSummary{InstallationID: instID, RepoID: 1, Owner: org, Repo: seenRepo, Number: 4,
+		Title: "Team change", Author: "carl", State: "open", RequestedTeams: []string{"core"}, StartedAt: testNow.Add(-2 * time.Hour),
+		DeadlineAt: testNow.Add(20 * time.Hour), Snapshot: []byte(`{}`), UpdatedAt: testNow}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.store.AddPREvent(ctx, store.PREvent{RepoID: 1, Owner: org, Repo: seenRepo, Number: 4, Key: "team_requested:core:d9",
+		Kind: store.EventTeamRequested, Actor: "core", Detail: "@acme/core", At: testNow.Add(-2 * time.Hour)}); err != nil {
+		t.Fatal(err)
+	}
+	c := e.signIn(t, "ann")
+	code, body := get(t, c, e.srv.URL+"/Acme?csv=team-requests")
+	if code != 200 || !strings.Contains(body, "@Acme/core,1") {
+		t.Fatalf("team requests CSV (%d):\n%s", code, body)
+	}
+	// zed is core's only member and has no request of their own: the team's request keeps the pull request in.
+	code, body = get(t, c, e.srv.URL+"/Acme?team=core")
+	if code != 200 || !strings.Contains(body, "Team change") || !strings.Contains(body, "@Acme/core") {
+		t.Fatalf("overview filtered by core (%d) lacks the team's request", code)
+	}
+	code, body = get(t, c, e.srv.URL+"/Acme/web/pull/4")
+	if code != 200 || !strings.Contains(body, "Review requested from team @acme/core") || !strings.Contains(body, "team review requested") {
+		t.Fatalf("pull page (%d) lacks the team's request in its timeline and events", code)
+	}
+}
