@@ -21,6 +21,7 @@ type PR struct {
 	State            string // "open", "closed", "merged"
 	Draft            bool
 	Requested        []string
+	RequestedTeams   []string // team slugs
 	TemplateFailures []string
 	StartedAt        time.Time // SLA clock's first start: review requested while ready
 	FirstReviewAt    time.Time
@@ -205,16 +206,26 @@ func TemplateFailures(prs []PR) []NameCount {
 	return sortedCounts(m)
 }
 
-// OpenRequests counts the review requests open now per person, over open
-// pull requests.
+// OpenRequests counts the review requests open now per person, over
+// open pull requests.
 func OpenRequests(prs []PR) []NameCount {
+	return openCounts(prs, func(p PR) []string { return p.Requested })
+}
+
+// OpenTeamRequests counts the review requests open now per team, over
+// open pull requests.
+func OpenTeamRequests(prs []PR) []NameCount {
+	return openCounts(prs, func(p PR) []string { return p.RequestedTeams })
+}
+
+func openCounts(prs []PR, names func(PR) []string) []NameCount {
 	m := map[string]int{}
 	for _, p := range prs {
 		if p.State != "open" {
 			continue
 		}
-		for _, r := range p.Requested {
-			m[r]++
+		for _, n := range names(p) {
+			m[n]++
 		}
 	}
 	return sortedCounts(m)

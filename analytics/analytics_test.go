@@ -140,9 +140,12 @@ func TestCountsAndBreaches(t *testing.T) {
 	mon := time.Date(2026, 11, 2, 0, 0, 0, 0, time.UTC)
 	weeks := Weeks(mon.Add(time.Hour), time.UTC, 2)
 	prs := []PR{
-		{State: "open", Requested: []string{"ann", "bob"}, TemplateFailures: []string{"ticket"}, BreachedAt: mon.Add(-time.Hour)},
-		{State: "open", Requested: []string{"ann"}, TemplateFailures: []string{"ticket", "section"}, BreachedAt: mon.Add(time.Minute)},
-		{State: "merged", Requested: []string{"carol"}, TemplateFailures: []string{"checklist"}, BreachedAt: mon.Add(-10 * 24 * time.Hour)},
+		{State: "open", Requested: []string{"ann", "bob"}, RequestedTeams: []string{"core"}, TemplateFailures: []string{"ticket"}, BreachedAt: mon.Add(-time.Hour)},
+		{State: "open", Requested: []string{"ann"}, RequestedTeams: []string{"core", "docs"}, TemplateFailures: []string{"ticket", "section"}, BreachedAt: mon.Add(time.Minute)},
+		{State: "merged", Requested: []string{"carol"}, RequestedTeams: []string{"docs"}, TemplateFailures: []string{"checklist"}, BreachedAt: mon.Add(-10 * 24 * time.Hour)},
+	}
+	if got := OpenTeamRequests(prs); !slices.Equal(got, []NameCount{{"core", 2}, {"docs", 1}}) {
+		t.Errorf("OpenTeamRequests = %v", got)
 	}
 	if got := OpenRequests(prs); !slices.Equal(got, []NameCount{{"ann", 2}, {"bob", 1}}) {
 		t.Errorf("OpenRequests = %v", got)

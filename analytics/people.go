@@ -91,24 +91,18 @@ type Series struct {
 // early enough to see the requests still open at the first week. At most
 // top people are returned, those with the most open requests at the end.
 func OpenRequestsOverTime(events []Event, weeks []time.Time, now time.Time, top int) []Series {
+	// People and pull requests are numbered as they come: the replay runs
+	// over every event of an organisation's 12 weeks at each view.
 	type pr struct {
 		repo   string
 		number int
 	}
-	type request struct {
-		pr
-		person string
-	}
-	open := map[request]bool{}
-	asked := map[pr][]string{}  // who was ever requested on a pull request, for its closing
-	running := map[string]int{} // person -> open requests now
-	counts := map[string][]int{}
-	end := func(r request) {
-		if open[r] {
-			delete(open, r)
-			running[r.person]--
-		}
-	}
+	people := map[string]int{}
+	var names []string
+	var running []int // by person: open requests now
+	prs := map[pr]int{}
+	var open [][]int // by pull request: the people whose request is open
+	counts := map[int][]int{}
 	next := 0 // events applied so far
 	for i := range weeks {
 		until := now
@@ -117,21 +111,34 @@ func OpenRequestsOverTime(events []Event, weeks []time.Time, now time.Time, top 
 		}
 		for ; next < len(events) && events[next].At.Before(until); next++ {
 			e := events[next]
-			k := pr{e.Repo, e.Number}
+			k, ok := prs[pr{e.Repo, e.Number}]
+			if !ok {
+				k = len(open)
+				prs[pr{e.Repo, e.Number}] = k
+				open = append(open, nil)
+			}
 			switch e.Kind {
-			case "requested":
-				if r := (request{k, e.Actor}); !open[r] {
-					open[r] = true
-					running[e.Actor]++
-					asked[k] = append(asked[k], e.Actor)
+			case "requested", "unrequested", "reviewed":
+				person, ok := people[e.Actor]
+				if !ok {
+					person = len(names)
+					people[e.Actor] = person
+					names, running = append(names, e.Actor), append(running, 0)
 				}
-			case "unrequested", "reviewed":
-				end(request{k, e.Actor})
+				at := slices.Index(open[k], person)
+				switch {
+				case e.Kind == "requested" && at < 0:
+					open[k] = append(open[k], person)
+					running[person]++
+				case e.Kind != "requested" && at >= 0:
+					open[k] = slices.Delete(open[k], at, at+1)
+					running[person]--
+				}
 			case "merged", "closed":
-				for _, person := range asked[k] {
-					end(request{k, person})
+				for _, person := range open[k] {
+					running[person]--
 				}
-				delete(asked, k)
+				open[k] = nil
 			}
 		}
 		for person, n := range running {
@@ -144,7 +151,11 @@ func OpenRequestsOverTime(events []Event, weeks []time.Time, now time.Time, top 
 			counts[person][i] = n
 		}
 	}
-	return topSeries(counts, top)
+	byName := make(map[string][]int, len(counts))
+	for person, c := range counts {
+		byName[names[person]] = c
+	}
+	return topSeries(byName, top)
 }
 
 func topSeries(counts map[string][]int, top int) []Series {

@@ -35,12 +35,26 @@ func (a *App) recordEvent(ctx context.Context, r repoRef, kind, actor, key strin
 	return err
 }
 
+// recordTeamEvent adds a team's review request or its removal, keyed by
+// the delivery as a person's are: GitHub sends one delivery per request,
+// the app's own requests included, and redelivers it with the same ID.
+func (a *App) recordTeamEvent(ctx context.Context, r repoRef, kind, slug, deliveryID string, at time.Time) error {
+	_, err := a.Store.AddPREvent(ctx, store.PREvent{RepoID: r.RepoID, Owner: r.Owner, Repo: r.Repo, Number: r.Number,
+		Key: kind + ":" + slug + ":" + deliveryID, Kind: kind, Actor: slug, Detail: "@" + strings.ToLower(r.Owner) + "/" + slug, At: at})
+	return err
+}
+
 // recordPullRequestEvent records what a pull_request delivery tells the
 // history: requests, readiness, merging and closing.
 func (a *App) recordPullRequestEvent(ctx context.Context, r repoRef, deliveryID, action string, ev *github.PullRequestEvent, now time.Time) error {
 	pr := ev.GetPullRequest()
 	login := strings.ToLower(ev.GetRequestedReviewer().GetLogin())
+	team := strings.ToLower(ev.GetRequestedTeam().GetSlug())
 	switch {
+	case action == "review_requested" && team != "":
+		return a.recordTeamEvent(ctx, r, store.EventTeamRequested, team, deliveryID, now)
+	case action == "review_request_removed" && team != "":
+		return a.recordTeamEvent(ctx, r, store.EventTeamUnrequested, team, deliveryID, now)
 	case action == "review_requested" && login != "":
 		return a.recordEvent(ctx, r, store.EventRequested, login, login+":"+deliveryID, now)
 	case action == "review_request_removed" && login != "":
@@ -59,6 +73,15 @@ func (a *App) recordPullRequestEvent(ctx context.Context, r repoRef, deliveryID,
 		return a.recordEvent(ctx, r, kind, strings.ToLower(pr.GetMergedBy().GetLogin()), fmt.Sprint(at.Unix()), at)
 	}
 	return nil
+}
+
+// teamSlugs turns "@org/slug" references into slugs.
+func teamSlugs(refs []string) []string {
+	out := make([]string, 0, len(refs))
+	for _, ref := range refs {
+		out = append(out, ref[strings.LastIndex(ref, "/")+1:])
+	}
+	return out
 }
 
 // recordEvaluation stores the pull request's summary and snapshot after an
@@ -85,7 +108,8 @@ func (a *App) recordEvaluation(ctx context.Context, r repoRef, g *gathered, d de
 	}
 	sum := store.PRSummary{InstallationID: r.Installation, RepoID: r.RepoID, Owner: r.Owner, Repo: r.Repo,
 		Number: r.Number, Title: clipText(f.PR.Title), Author: f.PR.Author, State: "open", Draft: f.PR.Draft,
-		Conclusion: d.Report.Conclusion, Requested: f.Requested, Snapshot: data, UpdatedAt: now}
+		Conclusion: d.Report.Conclusion, Requested: f.Requested, RequestedTeams: teamSlugs(f.RequestedTeams),
+		Snapshot: data, UpdatedAt: now}
 	var failures []string
 	if snap.Template != nil {
 		failures = failingKinds(snap.Template.Items)

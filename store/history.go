@@ -24,6 +24,7 @@ type PRSummary struct {
 	Draft                  bool
 	Conclusion             string
 	Requested              []string // logins requested now
+	RequestedTeams         []string // team slugs requested now
 	TemplateFailures       []string // kinds of failing template items
 	StartedAt              time.Time
 	FirstReviewAt          time.Time
@@ -53,12 +54,15 @@ const (
 	EventReady       = "ready"
 	EventRequested   = "requested"
 	EventUnrequested = "unrequested"
-	EventReviewed    = "reviewed"
-	EventReminded    = "reminded"
-	EventBreached    = "breached"
-	EventTemplate    = "template"
-	EventMerged      = "merged"
-	EventClosed      = "closed"
+	// A team's review request: Actor is the team's slug, Detail "@org/slug".
+	EventTeamRequested   = "team_requested"
+	EventTeamUnrequested = "team_unrequested"
+	EventReviewed        = "reviewed"
+	EventReminded        = "reminded"
+	EventBreached        = "breached"
+	EventTemplate        = "template"
+	EventMerged          = "merged"
+	EventClosed          = "closed"
 )
 
 // PutPRSummary creates or replaces a pull request's summary. Fields of a
@@ -70,12 +74,12 @@ const (
 func (s *Store) PutPRSummary(ctx context.Context, p PRSummary) error {
 	const q = `INSERT INTO pr_history (repo_id, number, installation_id, owner, repo, title, author, state, draft,
     conclusion, requested, template_failures, started_at, first_review_at, deadline_at, breached_at, closed_at,
-    snapshot, updated_at, changed_at)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)
+    snapshot, updated_at, changed_at, requested_teams)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21)
 ON CONFLICT (repo_id, number) DO UPDATE SET installation_id = excluded.installation_id,
     owner = excluded.owner, repo = excluded.repo, title = excluded.title, author = excluded.author,
     state = excluded.state, draft = excluded.draft, conclusion = excluded.conclusion,
-    requested = excluded.requested, template_failures = excluded.template_failures,
+    requested = excluded.requested, requested_teams = excluded.requested_teams, template_failures = excluded.template_failures,
     started_at = excluded.started_at,
     first_review_at = CASE WHEN excluded.first_review_at <> 0 THEN excluded.first_review_at ELSE pr_history.first_review_at END,
     deadline_at = excluded.deadline_at,
@@ -90,7 +94,8 @@ WHERE excluded.updated_at >= pr_history.updated_at`
 	_, err := s.DB.ExecContext(ctx, q, p.RepoID, p.Number, p.InstallationID, lower(p.Owner), lower(p.Repo),
 		p.Title, lower(p.Author), p.State, boolInt(p.Draft), p.Conclusion, joinLower(p.Requested),
 		strings.Join(p.TemplateFailures, ","), microsOr0(p.StartedAt), microsOr0(p.FirstReviewAt),
-		microsOr0(p.DeadlineAt), microsOr0(p.BreachedAt), microsOr0(p.ClosedAt), snap, micros(p.UpdatedAt), micros(time.Now()))
+		microsOr0(p.DeadlineAt), microsOr0(p.BreachedAt), microsOr0(p.ClosedAt), snap, micros(p.UpdatedAt), micros(time.Now()),
+		joinLower(p.RequestedTeams))
 	if err != nil {
 		return fmt.Errorf("store: put summary %d#%d: %w", p.RepoID, p.Number, err)
 	}
@@ -135,7 +140,8 @@ VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT (repo_id, numb
 }
 
 const summaryColumns = `installation_id, repo_id, owner, repo, number, title, author, state, draft, conclusion,
-    requested, template_failures, started_at, first_review_at, deadline_at, breached_at, closed_at, snapshot, updated_at`
+    requested, template_failures, started_at, first_review_at, deadline_at, breached_at, closed_at, snapshot, updated_at,
+    requested_teams`
 
 // PRSummaryOf returns one pull request's summary by its names; ok is false
 // if there is none.
@@ -196,14 +202,15 @@ func scanSummaries(rows *sql.Rows, withSnapshot bool) ([]PRSummary, error) {
 	for rows.Next() {
 		var p PRSummary
 		var draft int
-		var requested, failures string
+		var requested, teams, failures string
 		var started, first, deadline, breached, closed, updated int64
 		if err := rows.Scan(&p.InstallationID, &p.RepoID, &p.Owner, &p.Repo, &p.Number, &p.Title, &p.Author,
 			&p.State, &draft, &p.Conclusion, &requested, &failures, &started, &first, &deadline, &breached,
-			&closed, &p.Snapshot, &updated); err != nil {
+			&closed, &p.Snapshot, &updated, &teams); err != nil {
 			return nil, fmt.Errorf("store: scan summary: %w", err)
 		}
 		p.Draft, p.Requested, p.TemplateFailures = draft != 0, splitList(requested), splitList(failures)
+		p.RequestedTeams = splitList(teams)
 		p.StartedAt, p.FirstReviewAt, p.DeadlineAt = fromMicrosOr0(started), fromMicrosOr0(first), fromMicrosOr0(deadline)
 		p.BreachedAt, p.ClosedAt, p.UpdatedAt = fromMicrosOr0(breached), fromMicrosOr0(closed), fromMicros(updated)
 		if !withSnapshot {

@@ -173,3 +173,48 @@ func TestHistoryIncrementalReadsAndInvolving(t *testing.T) {
 		}
 	})
 }
+
+// Team review requests: the summary keeps the teams requested now (a later
+// evaluation replaces them), and a team's request event is recorded once
+// under concurrent and repeated writes of the same delivery.
+func TestTeamRequestsInSummaryAndEvents(t *testing.T) {
+	forEachEngine(t, func(t *testing.T, s *Store) {
+		ctx := context.Background()
+		t0 := time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC)
+		p := PRSummary{RepoID: 5, Owner: "o", Repo: "r", Number: 1, State: "open", Requested: []string{"ann"},
+			RequestedTeams: []string{"Core", "docs"}, UpdatedAt: t0}
+		if err := s.PutPRSummary(ctx, p); err != nil {
+			t.Fatal(err)
+		}
+		got, _, err := s.PRSummaryOf(ctx, "o", "r", 1)
+		if err != nil || !slices.Equal(got.RequestedTeams, []string{"core", "docs"}) || !slices.Equal(got.Requested, []string{"ann"}) {
+			t.Fatalf("summary = %+v, %v", got, err)
+		}
+		p.RequestedTeams, p.UpdatedAt = nil, t0.Add(time.Minute)
+		if err := s.PutPRSummary(ctx, p); err != nil {
+			t.Fatal(err)
+		}
+		if list, err := s.PRSummaries(ctx, SummaryQuery{Owner: "o"}); err != nil || len(list) != 1 || len(list[0].RequestedTeams) != 0 {
+			t.Fatalf("after the teams' requests ended: %+v, %v", list, err)
+		}
+		ev := PREvent{RepoID: 5, Owner: "o", Repo: "r", Number: 1, Key: EventTeamRequested + ":core:d7",
+			Kind: EventTeamRequested, Actor: "core", Detail: "@o/core", At: t0}
+		var wg sync.WaitGroup
+		for range 6 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for range 2 {
+					if _, err := s.AddPREvent(ctx, ev); err != nil {
+						t.Error(err)
+					}
+				}
+			}()
+		}
+		wg.Wait()
+		evs, err := s.OwnerEvents(ctx, EventQuery{Owner: "o", Kinds: []string{EventTeamRequested}, Since: t0})
+		if err != nil || len(evs) != 1 || evs[0].Actor != "core" || evs[0].Detail != "@o/core" {
+			t.Fatalf("team request events = %+v, %v", evs, err)
+		}
+	})
+}

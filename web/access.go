@@ -3,6 +3,7 @@ package web
 import (
 	"context"
 	"crypto/sha256"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -116,6 +117,26 @@ func newAccessCache(src Access, ttl time.Duration, now func() time.Time) *access
 	return &accessCache{src: src, ttl: ttl, now: now, entries: map[string]accessEntry{}}
 }
 
+// staleAccess is how old a session's cached access may be and still be
+// used when GitHub cannot answer the access check for a while.
+const staleAccess = 10 * time.Minute
+
+// errAccessRevoked: GitHub refused the token (401), so the session ends.
+var errAccessRevoked = errors.New("web: GitHub refused the user's token")
+
+// unavailableError is an access check that failed for a reason that may
+// pass (5xx, network, rate limit) with no recent access to fall back on.
+type unavailableError struct {
+	retryAfter time.Duration
+	err        error
+}
+
+func (e *unavailableError) Error() string { return "web: access check unavailable: " + e.err.Error() }
+func (e *unavailableError) Unwrap() error { return e.err }
+
+// repos returns the session's access: cached within ttl, else asked of
+// GitHub. When GitHub fails for a passing reason, access cached within
+// staleAccess stands in; only a refused token is errAccessRevoked.
 func (c *accessCache) repos(ctx context.Context, v *session) (map[string]bool, error) {
 	sum := sha256.Sum256([]byte(v.ID + "\x00" + v.Token))
 	key := string(sum[:])
@@ -128,7 +149,13 @@ func (c *accessCache) repos(ctx context.Context, v *session) (map[string]bool, e
 	}
 	repos, err := c.src.Repos(ctx, v.Token)
 	if err != nil {
-		return nil, err
+		if refused(err) {
+			return nil, fmt.Errorf("%w: %w", errAccessRevoked, err)
+		}
+		if ok && now.Sub(e.at) < staleAccess {
+			return e.repos, nil
+		}
+		return nil, &unavailableError{retryAfter: retryAfter(err), err: err}
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -141,6 +168,28 @@ func (c *accessCache) repos(ctx context.Context, v *session) (map[string]bool, e
 	}
 	c.entries[key] = accessEntry{repos: repos, at: now}
 	return repos, nil
+}
+
+// refused reports whether GitHub answered 401: the token was revoked or
+// expired.
+func refused(err error) bool {
+	var er *github.ErrorResponse
+	return errors.As(err, &er) && er.Response != nil && er.Response.StatusCode == http.StatusUnauthorized
+}
+
+// retryAfter is when to try again: GitHub's rate limit reset or
+// Retry-After when it said, else half a minute, within a minute and an hour.
+func retryAfter(err error) time.Duration {
+	d := 30 * time.Second
+	var rl *github.RateLimitError
+	var abuse *github.AbuseRateLimitError
+	switch {
+	case errors.As(err, &rl):
+		d = time.Until(rl.Rate.Reset.Time)
+	case errors.As(err, &abuse) && abuse.RetryAfter != nil:
+		d = *abuse.RetryAfter
+	}
+	return min(max(d, 5*time.Second), time.Hour).Round(time.Second)
 }
 
 // owners lists the owners of the repositories, sorted.

@@ -2,11 +2,14 @@ package web
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -61,9 +64,9 @@ func seedOrg(b *testing.B, st *store.Store, now time.Time) staticAccess {
 		}
 		_, err := tx.ExecContext(ctx, `INSERT INTO pr_history (repo_id, number, installation_id, owner, repo, title, author, state,
 draft, conclusion, requested, template_failures, started_at, first_review_at, deadline_at, breached_at, closed_at, snapshot, updated_at)
-VALUES ($1, $2, 1, 'big', $3, $4, $5, $6, 0, 'failure', $7, $8, $9, $10, $11, $12, $13, x'', $14)`,
+VALUES ($1, $2, 1, 'big', $3, $4, $5, $6, 0, 'failure', $7, $8, $9, $10, $11, $12, $13, $15, $14)`,
 			int64(i%benchRepos+1), i+1, repo, fmt.Sprintf("Change number %d", i), fmt.Sprintf("dev%02d", (i+7)%40), state,
-			reviewer, failures, opened.UnixMicro(), first, opened.Add(24*time.Hour).UnixMicro(), breached, closed, now.UnixMicro())
+			reviewer, failures, opened.UnixMicro(), first, opened.Add(24*time.Hour).UnixMicro(), breached, closed, now.UnixMicro(), []byte{})
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -91,14 +94,55 @@ VALUES ($1, $2, 'big', $3, $4, $5, $6, '', $7, $8)`, int64(i%benchRepos+1), i+1,
 }
 
 // BenchmarkOverview10k renders the leads' overview of an organisation with
-// 10,000 pull requests in the store (SQLite), through the HTTP handler with
-// a signed-in session whose access is cached, and reports the p99 of the
-// iterations (target: under 50 ms). Each view reads what changed in the
-// store since the last (cache.go); the first view of the process reads the
-// whole history, measured apart (cold-org).
+// 10,000 pull requests in the store, on each engine, through the HTTP
+// handler with a signed-in session whose access is cached, and reports the
+// p50 and p99 of the iterations (target: p99 under 50 ms). Each view reads
+// what changed in the store since the last (cache.go); the first view of
+// the process reads the whole history, measured apart (cold-org).
 func BenchmarkOverview10k(b *testing.B) {
+	for _, e := range []struct {
+		name string
+		url  func(b *testing.B) string
+	}{
+		{"sqlite", func(b *testing.B) string { return "sqlite://" + filepath.Join(b.TempDir(), "bench.db") }},
+		{"postgres", benchPostgresURL},
+	} {
+		b.Run(e.name, func(b *testing.B) { benchOverview(b, e.url(b)) })
+	}
+}
+
+// benchPostgresURL makes a schema of its own in the test server, dropped
+// at the end; an unreachable server fails the benchmark.
+func benchPostgresURL(b *testing.B) string {
+	base := "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
+	if u := os.Getenv("REVIEWPOLICY_TEST_POSTGRES"); u != "" {
+		base = u
+	}
+	admin, err := sql.Open("pgx", base)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { admin.Close() })
+	schema := fmt.Sprintf("rp_bench_%d", time.Now().UnixNano())
+	if _, err := admin.Exec(`CREATE SCHEMA ` + schema); err != nil {
+		b.Fatalf("PostgreSQL at %s: %v", base, err)
+	}
+	b.Cleanup(func() {
+		if _, err := admin.Exec(`DROP SCHEMA ` + schema + ` CASCADE`); err != nil {
+			b.Errorf("drop schema %s: %v", schema, err)
+		}
+	})
+	sep := "?"
+	if strings.Contains(base, "?") {
+		sep = "&"
+	}
+	return base + sep + "search_path=" + schema
+}
+
+func benchOverview(b *testing.B, url string) {
 	now := time.Date(2026, 11, 18, 15, 0, 0, 0, time.UTC)
-	st, err := store.Open(context.Background(), "sqlite://"+filepath.Join(b.TempDir(), "bench.db"), store.Options{})
+	ctx := context.Background()
+	st, err := store.Open(ctx, url, store.Options{})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -116,7 +160,7 @@ func BenchmarkOverview10k(b *testing.B) {
 	}
 	cookie := rec.Result().Cookies()[0]
 	h := s.Handler()
-	view := func(b *testing.B, path string) {
+	view := func(b *testing.B, h http.Handler, path string) {
 		req := httptest.NewRequest(http.MethodGet, path, nil)
 		req.AddCookie(cookie)
 		w := httptest.NewRecorder()
@@ -127,48 +171,65 @@ func BenchmarkOverview10k(b *testing.B) {
 	}
 	// The first view of a process reads the whole history.
 	b.Run("cold-org", func(b *testing.B) {
-		for b.Loop() {
+		timed(b, func() {}, func() {
 			fresh, err := New(s.opt)
 			if err != nil {
 				b.Fatal(err)
 			}
-			req := httptest.NewRequest(http.MethodGet, "/big", nil)
-			req.AddCookie(cookie)
-			w := httptest.NewRecorder()
-			fresh.Handler().ServeHTTP(w, req)
-			if w.Code != http.StatusOK {
-				b.Fatalf("cold view = %d", w.Code)
-			}
-		}
+			view(b, fresh.Handler(), "/big")
+		})
 	})
-	view(b, "/big")
-	// recompute: every view computes the overview from the history in
-	// memory, as after any write; the others reuse the overview computed
-	// for the same view of unchanged data within the minute.
+	view(b, h, "/big")
+	writes := 0
+	// after-write: a review lands in one repository before each view, as
+	// when webhooks keep arriving; recompute: the overview is computed
+	// again from the history in memory; the others reuse the overview
+	// computed for the same view of unchanged data within the minute.
 	for _, c := range []struct {
 		name, path string
-		recompute  bool
-	}{{"org-recompute", "/big", true}, {"org", "/big", false}, {"org-team", "/big?team=core", false}, {"repo", "/big/repo03", false}} {
-		path := c.path
-		b.Run(c.name, func(b *testing.B) {
-			var took []time.Duration
-			cpu0 := cpuTime()
-			for b.Loop() {
-				if c.recompute {
-					h := s.history.entry("big")
-					h.mu.Lock()
-					h.computed = nil
-					h.mu.Unlock()
-				}
-				start := time.Now()
-				view(b, path)
-				took = append(took, time.Since(start))
+		before     func()
+	}{
+		{"org-after-write", "/big", func() {
+			writes++
+			i := 3 * (writes % (benchPRs / 3)) // an open one, as seedOrg numbers them
+			if _, err := st.AddPREvent(ctx, store.PREvent{RepoID: int64(i%benchRepos + 1), Owner: "big",
+				Repo: fmt.Sprintf("repo%02d", i%benchRepos), Number: i + 1, Key: fmt.Sprintf("reviewed:bench:%d", writes), Kind: store.EventReviewed, Actor: "dev05",
+				At: now.Add(-time.Minute)}); err != nil {
+				b.Fatal(err)
 			}
-			// On a shared machine wall time measures the neighbours too; the
-			// process's CPU time per view is what an idle core would take.
-			b.ReportMetric(float64((cpuTime()-cpu0).Microseconds())/1000/float64(len(took)), "cpu-ms/op")
-			slices.Sort(took)
-			b.ReportMetric(float64(took[len(took)*99/100].Microseconds())/1000, "p99-ms")
-		})
+		}},
+		{"org-recompute", "/big", func() {
+			h := s.history.entry("big")
+			h.mu.Lock()
+			h.computed = nil
+			h.mu.Unlock()
+		}},
+		{"org", "/big", func() {}},
+		{"org-team", "/big?team=core", func() {}},
+		{"repo", "/big/repo03", func() {}},
+	} {
+		b.Run(c.name, func(b *testing.B) { timed(b, c.before, func() { view(b, h, c.path) }) })
 	}
+}
+
+// timed runs do b.N times after before (not timed) and reports the p50
+// and p99 of do's wall time and the process's CPU time per iteration.
+func timed(b *testing.B, before, do func()) {
+	var took []time.Duration
+	var cpu time.Duration
+	for b.Loop() {
+		b.StopTimer()
+		before()
+		b.StartTimer()
+		cpu0, start := cpuTime(), time.Now()
+		do()
+		took = append(took, time.Since(start))
+		cpu += cpuTime() - cpu0
+	}
+	// On a shared machine wall time measures the neighbours too; the
+	// process's CPU time per view is what an idle core would take.
+	b.ReportMetric(float64(cpu.Microseconds())/1000/float64(len(took)), "cpu-ms/op")
+	slices.Sort(took)
+	b.ReportMetric(float64(took[len(took)/2].Microseconds())/1000, "p50-ms")
+	b.ReportMetric(float64(took[len(took)*99/100].Microseconds())/1000, "p99-ms")
 }

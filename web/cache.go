@@ -50,6 +50,10 @@ type ownerHistory struct {
 	prList []store.PRSummary
 	evList []store.PREvent
 	dirty  bool
+	// What changed since the lists were built, when only that needs
+	// merging into them (nil after a full read: rebuild them whole).
+	changedPRs map[prKey]bool
+	newEvents  []store.PREvent
 	// version counts the reads that changed something; computed keeps the
 	// overviews computed from this version (cleared when it changes).
 	version  int
@@ -111,7 +115,7 @@ func (c *historyCache) history(ctx context.Context, owner string, now time.Time)
 		return nil, nil, 0, err
 	}
 	if h.dirty {
-		h.rebuild()
+		h.update()
 	}
 	// Pull requests closed before the window stay until the next full read;
 	// the caller skips them (ClosedAt).
@@ -120,23 +124,71 @@ func (c *historyCache) history(ctx context.Context, owner string, now time.Time)
 	return h.prList[:len(h.prList):len(h.prList)], h.evList[first:len(h.evList):len(h.evList)], h.version, nil
 }
 
+// update brings the sorted lists up to date: merging in what changed
+// when few rows did (a write costs a copy and a merge, not a sort of
+// every row), sorting the maps whole after a full read. New slices either
+// way: callers may still hold the old ones.
+func (h *ownerHistory) update() {
+	if h.changedPRs == nil || len(h.changedPRs)+len(h.newEvents) > len(h.prs)/8 {
+		h.rebuild()
+	} else {
+		h.merge()
+	}
+	h.changedPRs, h.newEvents = nil, nil
+	h.dirty = false
+	h.version++
+	h.computed = nil
+}
+
+func comparePRs(a, b store.PRSummary) int {
+	return cmp.Or(cmp.Compare(a.Repo, b.Repo), cmp.Compare(a.Number, b.Number), cmp.Compare(a.RepoID, b.RepoID))
+}
+
+func compareEvents(a, b store.PREvent) int {
+	return cmp.Or(a.At.Compare(b.At), cmp.Compare(a.Key, b.Key), cmp.Compare(a.RepoID, b.RepoID), cmp.Compare(a.Number, b.Number))
+}
+
 func (h *ownerHistory) rebuild() {
-	// New slices: callers may still hold the old ones.
 	h.prList = make([]store.PRSummary, 0, len(h.prs))
 	for _, p := range h.prs {
 		h.prList = append(h.prList, p)
 	}
-	slices.SortFunc(h.prList, func(a, b store.PRSummary) int {
-		return cmp.Or(cmp.Compare(a.Repo, b.Repo), cmp.Compare(a.Number, b.Number))
-	})
+	slices.SortFunc(h.prList, comparePRs)
 	h.evList = make([]store.PREvent, 0, len(h.events))
 	for _, e := range h.events {
 		h.evList = append(h.evList, e)
 	}
-	slices.SortFunc(h.evList, func(a, b store.PREvent) int { return cmp.Or(a.At.Compare(b.At), cmp.Compare(a.Key, b.Key)) })
-	h.dirty = false
-	h.version++
-	h.computed = nil
+	slices.SortFunc(h.evList, compareEvents)
+}
+
+func (h *ownerHistory) merge() {
+	kept := make([]store.PRSummary, 0, len(h.prList))
+	for _, p := range h.prList {
+		if !h.changedPRs[prKey{p.RepoID, p.Number}] {
+			kept = append(kept, p)
+		}
+	}
+	fresh := make([]store.PRSummary, 0, len(h.changedPRs))
+	for k := range h.changedPRs {
+		fresh = append(fresh, h.prs[k])
+	}
+	slices.SortFunc(fresh, comparePRs)
+	h.prList = mergeSorted(kept, fresh, comparePRs)
+	slices.SortFunc(h.newEvents, compareEvents)
+	h.evList = mergeSorted(h.evList, h.newEvents, compareEvents)
+}
+
+// mergeSorted merges two sorted slices into a new one.
+func mergeSorted[T any](a, b []T, compare func(T, T) int) []T {
+	out := make([]T, 0, len(a)+len(b))
+	for len(a) > 0 && len(b) > 0 {
+		if compare(b[0], a[0]) < 0 {
+			out, b = append(out, b[0]), b[1:]
+		} else {
+			out, a = append(out, a[0]), a[1:]
+		}
+	}
+	return append(append(out, a...), b...)
 }
 
 func (c *historyCache) entry(owner string) *ownerHistory {
@@ -186,6 +238,9 @@ func (h *ownerHistory) refresh(ctx context.Context, st *store.Store, owner strin
 	}
 	if full {
 		h.prs, h.events, h.loadedAt = make(map[prKey]store.PRSummary, len(prs)), make(map[eventKey]store.PREvent, len(evs)), started
+		h.changedPRs, h.newEvents = nil, nil
+	} else if !h.dirty {
+		h.changedPRs = map[prKey]bool{}
 	}
 	// Rows read again within the slack are usually unchanged: only a real
 	// change makes the computed overviews stale.
@@ -194,12 +249,18 @@ func (h *ownerHistory) refresh(ctx context.Context, st *store.Store, owner strin
 		k := prKey{p.RepoID, p.Number}
 		if old, ok := h.prs[k]; !ok || !reflect.DeepEqual(old, p) {
 			h.prs[k], changed = p, true
+			if h.changedPRs != nil {
+				h.changedPRs[k] = true
+			}
 		}
 	}
 	for _, e := range evs {
 		k := eventKey{e.RepoID, e.Number, e.Key}
 		if _, ok := h.events[k]; !ok {
 			h.events[k], changed = e, true
+			if h.changedPRs != nil {
+				h.newEvents = append(h.newEvents, e)
+			}
 		}
 	}
 	h.mark = started.Add(-readSlack)

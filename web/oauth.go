@@ -8,7 +8,11 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
+	"time"
+
+	"github.com/reviewpolicy/reviewpolicy/analytics"
 )
 
 // Sign-in is GitHub's web flow for GitHub Apps at github.web_url, so
@@ -140,6 +144,13 @@ func (s *Server) logout(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, "/", http.StatusSeeOther)
 }
 
+// unavailable answers 503 with when to try again, and a link that does.
+func (s *Server) unavailable(w http.ResponseWriter, r *http.Request, after time.Duration) {
+	w.Header().Set("Retry-After", strconv.Itoa(int(after.Seconds())))
+	s.renderStatus(w, r, http.StatusServiceUnavailable, "unavailable", nil, "GitHub is not answering", map[string]string{
+		"Retry": r.URL.RequestURI(), "After": analytics.FormatDuration(after)})
+}
+
 // viewer returns the signed-in person with what they can see (access:
 // asks the cache, which may ask GitHub). Without a session, a page that
 // needs one sends the browser to sign in and reports nil.
@@ -152,7 +163,16 @@ func (s *Server) viewer(w http.ResponseWriter, r *http.Request, required bool) (
 		return nil, !required
 	}
 	repos, err := s.access.repos(r.Context(), sess)
-	if err != nil {
+	var unavailable *unavailableError
+	switch {
+	case errors.As(err, &unavailable):
+		// GitHub may answer again soon: the session stays.
+		s.log.Warn("access check unavailable", "login", sess.Login, "err", err)
+		if required {
+			s.unavailable(w, r, unavailable.retryAfter)
+		}
+		return nil, !required
+	case err != nil:
 		s.log.Warn("access check failed", "login", sess.Login, "err", err)
 		// A revoked or expired token: sign in again.
 		s.sessions.clear(w, sessionCookie)

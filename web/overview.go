@@ -98,12 +98,13 @@ func (o *Overview) selectPRs(sums []store.PRSummary, q OverviewQuery, in func(st
 		if q.Repo != "" && !strings.EqualFold(s.Repo, q.Repo) {
 			continue
 		}
-		if in != nil && !in(s.Author) && !slices.ContainsFunc(s.Requested, in) {
+		if in != nil && !in(s.Author) && !slices.ContainsFunc(s.Requested, in) && !slices.Contains(s.RequestedTeams, o.Team) {
 			continue
 		}
 		p := toPR(s)
 		if in != nil {
 			p.Requested = slices.DeleteFunc(slices.Clone(p.Requested), func(l string) bool { return !in(l) })
+			p.RequestedTeams = slices.DeleteFunc(slices.Clone(p.RequestedTeams), func(t string) bool { return t != o.Team })
 		}
 		out = append(out, p)
 	}
@@ -112,7 +113,7 @@ func (o *Overview) selectPRs(sums []store.PRSummary, q OverviewQuery, in func(st
 
 func toPR(s store.PRSummary) analytics.PR {
 	return analytics.PR{Repo: s.Repo, Number: s.Number, Title: s.Title, Author: s.Author, State: s.State,
-		Draft: s.Draft, Requested: s.Requested, TemplateFailures: s.TemplateFailures, StartedAt: s.StartedAt,
+		Draft: s.Draft, Requested: s.Requested, RequestedTeams: s.RequestedTeams, TemplateFailures: s.TemplateFailures, StartedAt: s.StartedAt,
 		FirstReviewAt: s.FirstReviewAt, DeadlineAt: s.DeadlineAt, BreachedAt: s.BreachedAt}
 }
 
@@ -139,6 +140,7 @@ func overviewSections(q OverviewQuery, weeks []time.Time, prs []analytics.PR, ev
 		slaSection(q, prs),
 		ttfrSection(analytics.TimeToFirstReview(prs, weeks), labels),
 		openRequestsSection(analytics.OpenRequests(prs)),
+		teamRequestsSection(q.Owner, analytics.OpenTeamRequests(prs)),
 		requestsOverTimeSection(analytics.OpenRequestsOverTime(evs, weeks, q.Now, 8), labels),
 		breachesSection(analytics.BreachesPerWeek(prs, weeks), labels),
 		failuresSection(analytics.TemplateFailures(prs)),
@@ -234,6 +236,18 @@ func openRequestsSection(counts []analytics.NameCount) Section {
 	return Section{ID: "requests", Heading: "Open review requests per person",
 		Chart: barsSVG("chart-requests", "Open review requests per person now", bars[:min(len(bars), 15)]), Table: t,
 		Empty: "Nobody has an open review request."}
+}
+
+// teamRequestsSection lists the requests made of whole teams (and not yet
+// of a member): the per-person counts do not include them.
+func teamRequestsSection(owner string, counts []analytics.NameCount) Section {
+	t := Table{Caption: "Review requests open now, per team", Header: []string{"Team", "Open requests"},
+		Numeric: []bool{false, true}}
+	for _, c := range counts {
+		t.Rows = append(t.Rows, []Cell{text("@" + owner + "/" + c.Name), text(strconv.Itoa(c.Count))})
+	}
+	return Section{ID: "team-requests", Heading: "Open review requests per team", Table: t,
+		Empty: "No team has an open review request."}
 }
 
 func requestsOverTimeSection(series []analytics.Series, labels []string) Section {

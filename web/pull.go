@@ -68,9 +68,14 @@ func timeline(s store.PRSummary, snap analytics.Snapshot, evs []store.PREvent, l
 	if e, ok := first(store.EventReady); ok {
 		add("Ready for review", e.At, "")
 	}
-	if e, ok := first(store.EventRequested); ok {
-		add("Review requested from "+e.Actor, e.At, "")
-	} else {
+	person, okPerson := first(store.EventRequested)
+	team, okTeam := first(store.EventTeamRequested)
+	switch {
+	case okTeam && (!okPerson || team.At.Before(person.At)):
+		add("Review requested from team "+team.Detail, team.At, "")
+	case okPerson:
+		add("Review requested from "+person.Actor, person.At, "")
+	default:
 		add("Review requested (clock started)", s.StartedAt, "")
 	}
 	if e, ok := first(store.EventReminded); ok {
@@ -101,6 +106,7 @@ func timeline(s store.PRSummary, snap analytics.Snapshot, evs []store.PREvent, l
 
 var eventNames = map[string]string{
 	store.EventReady: "ready for review", store.EventRequested: "review requested", store.EventUnrequested: "request removed",
+	store.EventTeamRequested: "team review requested", store.EventTeamUnrequested: "team request removed",
 	store.EventReviewed: "reviewed", store.EventReminded: "reminder sent", store.EventBreached: "SLA breached",
 	store.EventTemplate: "template checked", store.EventMerged: "merged", store.EventClosed: "closed",
 }
@@ -115,11 +121,15 @@ func eventsSection(evs []store.PREvent, loc *time.Location) Section {
 		if e.Kind == store.EventReviewed && !e.Inside {
 			detail = strings.TrimSpace(detail + " (outside working hours)")
 		}
+		who := e.Actor
+		if e.Kind == store.EventTeamRequested || e.Kind == store.EventTeamUnrequested {
+			who, detail = e.Detail, ""
+		}
 		name := eventNames[e.Kind]
 		if name == "" {
 			name = e.Kind
 		}
-		t.Rows = append(t.Rows, []Cell{text(e.At.In(loc).Format(timeFormat)), text(name), text(e.Actor), text(detail)})
+		t.Rows = append(t.Rows, []Cell{text(e.At.In(loc).Format(timeFormat)), text(name), text(who), text(detail)})
 	}
 	return Section{ID: "events", Heading: "Events", Table: t, Empty: "No events recorded yet."}
 }

@@ -107,8 +107,11 @@ func New(opt Options) (*Server, error) {
 		pages: pages, now: opt.Now, log: opt.Logger}, nil
 }
 
-// Handler routes the pages. GitHub's reserved names (login, settings, ...)
-// are never organisations, so the fixed routes cannot hide one.
+// Handler routes the pages. GitHub reserves "login", "logout", "oauth",
+// "static" and "orgs" as account names, so those routes hide no
+// organisation; "me" is not reserved, so /me hides an organisation named
+// me at /{owner}: /orgs/{owner} and /orgs/{owner}/{repo} always reach an
+// overview, and links use them for the names the fixed routes take.
 func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
 	// Each asset by name: a "/static/" prefix would clash with /{owner}/{repo}.
@@ -125,8 +128,27 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /me", s.me)
 	mux.HandleFunc("GET /{owner}", s.orgOverview)
 	mux.HandleFunc("GET /{owner}/{repo}", s.repoOverview)
+	mux.HandleFunc("GET /orgs/{owner}", s.orgOverview)
+	mux.HandleFunc("GET /orgs/{owner}/{repo}", s.repoOverview)
 	mux.HandleFunc("GET /{owner}/{repo}/pull/{number}", s.pullRequest)
 	return secureHeaders(mux)
+}
+
+// fixedNames are the first path segments the fixed routes take.
+var fixedNames = map[string]bool{"me": true, "login": true, "logout": true, "oauth": true, "static": true, "orgs": true}
+
+// overviewPath is the link to an owner's overview: /{owner}, or
+// /orgs/{owner} when a fixed route takes the name.
+func overviewPath(owner string) string {
+	if fixedNames[strings.ToLower(owner)] {
+		return "/orgs/" + url.PathEscape(owner)
+	}
+	return "/" + url.PathEscape(owner)
+}
+
+// isOrgOverview reports whether path is owner's whole overview (either route).
+func isOrgOverview(path, owner string) bool {
+	return strings.EqualFold(path, "/"+owner) || strings.EqualFold(path, "/orgs/"+owner)
 }
 
 // secureHeaders keeps the pages inert even if some text slipped through:
@@ -161,8 +183,7 @@ func (s *Server) baseURL(r *http.Request) string {
 // notFound answers 404 the same way for what does not exist and what the
 // viewer may not see.
 func (s *Server) notFound(w http.ResponseWriter, r *http.Request, v *viewer) {
-	w.WriteHeader(http.StatusNotFound)
-	s.render(w, r, "notfound", v, "Not found", nil)
+	s.renderStatus(w, r, http.StatusNotFound, "notfound", v, "Not found", nil)
 }
 
 // fail logs an internal error and answers 500 without details.
@@ -195,6 +216,11 @@ type pageData struct {
 }
 
 func (s *Server) render(w http.ResponseWriter, r *http.Request, page string, v *viewer, title string, body any) {
+	s.renderStatus(w, r, http.StatusOK, page, v, title, body)
+}
+
+// renderStatus sets the headers before the status: later ones are lost.
+func (s *Server) renderStatus(w http.ResponseWriter, r *http.Request, status int, page string, v *viewer, title string, body any) {
 	t := s.pages[page]
 	if t == nil {
 		s.fail(w, r, fmt.Errorf("no page %q", page))
@@ -203,6 +229,7 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, page string, v *
 	d := pageData{Title: title, Viewer: v, Zone: zoneOf(r).String(), Path: r.URL.Path, Query: r.URL.RawQuery, Body: body}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
 	if err := t.ExecuteTemplate(w, "layout", d); err != nil {
 		s.log.Error("web template failed", "page", page, "err", err)
 	}

@@ -8,13 +8,15 @@ import (
 )
 
 // pageNames are the pages; each is the layout with its own "content".
-var pageNames = []string{"home", "overview", "me", "pull", "notfound", "message", "logout"}
+var pageNames = []string{"home", "overview", "me", "pull", "notfound", "message", "logout", "unavailable"}
 
 func parsePages() (map[string]*template.Template, error) {
 	funcs := template.FuncMap{
-		"join":    strings.Join,
-		"csvLink": csvLink,
-		"numeric": func(t Table, i int) bool { return i < len(t.Numeric) && t.Numeric[i] },
+		"join":          strings.Join,
+		"overviewPath":  overviewPath,
+		"isOrgOverview": isOrgOverview,
+		"csvLink":       csvLink,
+		"numeric":       func(t Table, i int) bool { return i < len(t.Numeric) && t.Numeric[i] },
 		"statusTag": func(s string) string {
 			switch s {
 			case "met", "approved", "requested", "not-matched", "reviewed":

@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -12,6 +13,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -467,5 +469,139 @@ func TestPullRequestAreasExportAsCSV(t *testing.T) {
 	_, page := get(t, c, e.srv.URL+"/Acme/web/pull/1")
 	if !strings.Contains(page, "csv=template-items") || !strings.Contains(page, "csv=reviewer-rules") || strings.Count(page, "<section") != 4 {
 		t.Errorf("the page lacks its export links or shows the CSV-only tables")
+	}
+}
+
+// GitHub failing the access check for a passing reason keeps the session:
+// recent access stands in, then a 503 page says when to try again; only a
+// refused token (401) signs the person out.
+func TestAccessCheckFailuresKeepTheSession(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, "")
+	e.fake.GrantUser("ann", instID, org+"/"+seenRepo)
+	c := e.signIn(t, "ann")
+	c.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	// Past the cache's minute, a 502 falls back on the access read 2 minutes ago.
+	e.clock.add(2 * time.Minute)
+	e.fake.FailNext(http.MethodGet, "/user/installations", http.StatusBadGateway, nil)
+	if code, body := get(t, c, e.srv.URL+"/Acme/web/pull/1"); code != http.StatusOK || !strings.Contains(body, "Sign out") {
+		t.Fatalf("502 with recent access = %d, want the page", code)
+	}
+	// Rate limited with access 11 minutes old: 503, a retry link, the session kept.
+	e.clock.add(9 * time.Minute)
+	reset := testNow.Add(time.Hour).Unix()
+	e.fake.FailNext(http.MethodGet, "/user/installations", http.StatusForbidden,
+		http.Header{"X-Ratelimit-Remaining": {"0"}, "X-Ratelimit-Limit": {"5000"}, "X-Ratelimit-Reset": {fmt.Sprint(reset)}})
+	res, err := c.Get(e.srv.URL + "/Acme/web/pull/1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if res.StatusCode != http.StatusServiceUnavailable || res.Header.Get("Retry-After") == "" ||
+		!strings.Contains(string(body), `href="/Acme/web/pull/1"`) || !strings.Contains(string(body), "still signed in") {
+		t.Fatalf("rate limited = %d, Retry-After %q:\n%s", res.StatusCode, res.Header.Get("Retry-After"), body)
+	}
+	if n, err := strconv.Atoi(res.Header.Get("Retry-After")); err != nil || n < 5 || n > 3600 {
+		t.Errorf("Retry-After = %q, want seconds within an hour", res.Header.Get("Retry-After"))
+	}
+	for _, ck := range res.Cookies() {
+		if ck.Name == sessionCookie && ck.MaxAge < 0 {
+			t.Fatal("a passing failure cleared the session cookie")
+		}
+	}
+	// A 5xx on the repositories' listing, then GitHub answers again: the same session reads the page.
+	e.fake.FailNext(http.MethodGet, "/user/installations/", http.StatusInternalServerError, nil)
+	if code, _ := get(t, c, e.srv.URL+"/me"); code != http.StatusServiceUnavailable {
+		t.Fatalf("500 without recent access = %d, want 503", code)
+	}
+	if code, _ := get(t, c, e.srv.URL+"/Acme/web/pull/1"); code != http.StatusOK {
+		t.Fatalf("after GitHub recovered = %d, want 200 in the same session", code)
+	}
+	// A revoked token ends the session even with access cached moments ago.
+	e.fake.RevokeUserTokens("ann")
+	e.clock.add(2 * time.Minute)
+	if code, _ := get(t, c, e.srv.URL+"/me"); code != http.StatusFound {
+		t.Fatalf("revoked token = %d, want a redirect to sign in", code)
+	}
+	u, _ := url.Parse(e.srv.URL)
+	for _, ck := range c.Jar.Cookies(u) {
+		if ck.Name == sessionCookie {
+			t.Fatal("the session cookie outlived a revoked token")
+		}
+	}
+}
+
+// An organisation named like a fixed route ("me" is no reserved name on
+// GitHub) has its overview at /orgs/{owner}, which the pages link to;
+// /orgs/{owner} and /orgs/{owner}/{repo} serve every owner, as access allows.
+func TestOrgsRouteReachesOrganisationsNamedLikeRoutes(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, "")
+	e.fake.AddRepo("me", "tools", 7, "main")
+	e.fake.AddInstallation(43, "me")
+	e.fake.GrantUser("ann", instID, org+"/"+seenRepo)
+	e.fake.GrantUser("ann", 43)
+	if err := e.store.PutPRSummary(context.Background(), store.PRSummary{InstallationID: 43, RepoID: 7, Owner: "me", Repo: "tools",
+		Number: 5, Title: "Tool change", Author: "carl", State: "open", Requested: []string{"dora"}, StartedAt: testNow.Add(-time.Hour),
+		DeadlineAt: testNow.Add(-time.Minute), UpdatedAt: testNow}); err != nil {
+		t.Fatal(err)
+	}
+	c := e.signIn(t, "ann")
+	code, body := get(t, c, e.srv.URL+"/me")
+	if code != 200 || !strings.Contains(body, `href="/orgs/me"`) || !strings.Contains(body, `href="/acme"`) {
+		t.Fatalf("/me (%d) does not link the organisation me to /orgs/me and acme to /acme", code)
+	}
+	code, body = get(t, c, e.srv.URL+"/orgs/me")
+	if code != 200 || !strings.Contains(body, "Review health of me") || !strings.Contains(body, "Tool change") ||
+		!strings.Contains(body, `id="f-repo"`) {
+		t.Fatalf("/orgs/me = %d, want the overview of me with its repository filter", code)
+	}
+	code, body = get(t, c, e.srv.URL+"/orgs/me/tools")
+	if code != 200 || !strings.Contains(body, "Review health of me/tools") || strings.Contains(body, `id="f-repo"`) {
+		t.Fatalf("/orgs/me/tools = %d, want the repository's overview", code)
+	}
+	if code, body := get(t, c, e.srv.URL+"/orgs/Acme"); code != 200 || !strings.Contains(body, "Review health of Acme") {
+		t.Fatalf("/orgs/Acme = %d", code)
+	}
+	for _, u := range []string{"/orgs/Acme/vault", "/orgs/Other", "/orgs/Other/web"} {
+		if code, _ := get(t, c, e.srv.URL+u); code != http.StatusNotFound {
+			t.Errorf("%s = %d, want 404", u, code)
+		}
+	}
+}
+
+// A review requested from a team counts as the team's open request on the
+// overview (and under its filter) and shows on the pull request's page.
+func TestTeamRequestsOnOverviewAndPullPage(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, "")
+	e.fake.GrantUser("ann", instID, org+"/"+seenRepo)
+	ctx := context.Background()
+	if err := e.store.PutTeam(ctx, org, "core", []string{"zed"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.store.PutPRSummary(ctx, store.PRSummary{InstallationID: instID, RepoID: 1, Owner: org, Repo: seenRepo, Number: 4,
+		Title: "Team change", Author: "carl", State: "open", RequestedTeams: []string{"core"}, StartedAt: testNow.Add(-2 * time.Hour),
+		DeadlineAt: testNow.Add(20 * time.Hour), Snapshot: []byte(`{}`), UpdatedAt: testNow}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.store.AddPREvent(ctx, store.PREvent{RepoID: 1, Owner: org, Repo: seenRepo, Number: 4, Key: "team_requested:core:d9",
+		Kind: store.EventTeamRequested, Actor: "core", Detail: "@acme/core", At: testNow.Add(-2 * time.Hour)}); err != nil {
+		t.Fatal(err)
+	}
+	c := e.signIn(t, "ann")
+	code, body := get(t, c, e.srv.URL+"/Acme?csv=team-requests")
+	if code != 200 || !strings.Contains(body, "@Acme/core,1") {
+		t.Fatalf("team requests CSV (%d):\n%s", code, body)
+	}
+	// zed is core's only member and has no request of their own: the team's request keeps the pull request in.
+	code, body = get(t, c, e.srv.URL+"/Acme?team=core")
+	if code != 200 || !strings.Contains(body, "Team change") || !strings.Contains(body, "@Acme/core") {
+		t.Fatalf("overview filtered by core (%d) lacks the team's request", code)
+	}
+	code, body = get(t, c, e.srv.URL+"/Acme/web/pull/4")
+	if code != 200 || !strings.Contains(body, "Review requested from team @acme/core") || !strings.Contains(body, "team review requested") {
+		t.Fatalf("pull page (%d) lacks the team's request in its timeline and events", code)
 	}
 }

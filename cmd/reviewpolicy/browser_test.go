@@ -360,7 +360,7 @@ func TestBrowserPagesForDeveloperLeadAndStranger(t *testing.T) {
 	b.signIn(h, "dave")
 	_, text = b.open(h.url + "/Codertocat")
 	containsAll(t, "the overview", text, "Open pull requests by SLA state", "1 breached", "Time to first review, 12 weeks",
-		"Open review requests per person", "SLA breaches per week", "Template failures by kind",
+		"Open review requests per person", "Open review requests per team", "SLA breaches per week", "Template failures by kind",
 		"Reviews inside and outside working hours", "Export")
 	b.axeCheck("overview")
 	b.shot("overview")
@@ -371,6 +371,9 @@ func TestBrowserPagesForDeveloperLeadAndStranger(t *testing.T) {
 	containsAll(t, "the repository overview", text, "Review health of Codertocat/Hello-World", "Fix the login redirect")
 	b.axeCheck("repository overview")
 	b.shot("repository")
+	// The same overview under /orgs/, which no organisation's name can shadow.
+	_, text = b.open(h.url + "/orgs/Codertocat")
+	containsAll(t, "the overview at /orgs/", text, "Review health of Codertocat", "Open pull requests by SLA state")
 
 	// A stranger: no installation reaches them, so nothing exists for them.
 	b.signIn(h, "mallory")

@@ -19,11 +19,10 @@ sla:
   first_review: 24h
 `
 
-// The web pages' history is written once per event however often GitHub
-// repeats it: two concurrent copies of one delivery, a second delivery of
-// the same review, and the evaluations they cause.
-func TestHistoryRecordsEachEventOnceUnderRepeatedDeliveries(t *testing.T) {
-	t.Parallel()
+// startHistoryPR starts the server with historyPolicy and opens the pull
+// request, waiting for its check run.
+func startHistoryPR(t *testing.T) *harness {
+	t.Helper()
 	h := setup(t)
 	h.fake.SetFile(owner, repoName, "master", ".github/review-policy.yml", historyPolicy)
 	// The fixtures' times are years old: keep the history, or the prune
@@ -31,6 +30,15 @@ func TestHistoryRecordsEachEventOnceUnderRepeatedDeliveries(t *testing.T) {
 	h.start(t, map[string]string{"REVIEWPOLICY_RETENTION_HISTORY": "0"})
 	h.send(t, "pull_request", "", payload(t, "pull_request/opened.payload.json", nil))
 	waitFor(t, "a check run", func() bool { return len(h.checkRuns()) == 1 })
+	return h
+}
+
+// The web pages' history is written once per event however often GitHub
+// repeats it: two concurrent copies of one delivery, a second delivery of
+// the same review, and the evaluations they cause.
+func TestHistoryRecordsEachEventOnceUnderRepeatedDeliveries(t *testing.T) {
+	t.Parallel()
+	h := startHistoryPR(t)
 	requested := payload(t, "pull_request/review_requested.payload.json", func(m map[string]any) {
 		m["requested_reviewer"].(map[string]any)["login"] = "Carol"
 	})
@@ -116,4 +124,52 @@ func TestCheckRunDetailsURLIsThePullRequestsPage(t *testing.T) {
 			t.Errorf("public_url %q: details_url %q, want %q", c.public, got, c.want)
 		}
 	}
+}
+
+// A review requested from a team is recorded once per request however
+// GitHub repeats its delivery (concurrent copies, a redelivery), and the
+// summary the overview counts keeps the team requested.
+func TestHistoryRecordsTeamRequestsOnceUnderRepeatedDeliveries(t *testing.T) {
+	t.Parallel()
+	h := startHistoryPR(t)
+	h.fake.AddTeam(owner, "core", "dora")
+	h.fake.RequestTeams(owner, repoName, prNumber, "Core")
+	teamRequested := payload(t, "pull_request/review_requested.payload.json", func(m map[string]any) {
+		delete(m, "requested_reviewer")
+		m["requested_team"] = map[string]any{"id": 4242, "slug": "Core", "name": "Core"}
+	})
+	var wg sync.WaitGroup
+	for range 3 {
+		wg.Add(1)
+		go func() { defer wg.Done(); h.send(t, "pull_request", "team-1", teamRequested) }()
+	}
+	wg.Wait()
+	h.settle(t)
+	h.send(t, "pull_request", "team-1", teamRequested) // a redelivery after the first was handled
+	h.settle(t)
+
+	db, err := sql.Open("sqlite", sqliteTestDSN(h.dbURL))
+	must(t, err)
+	defer db.Close()
+	var n int
+	var actor, detail string
+	must(t, db.QueryRow(`SELECT count(*), min(actor), min(detail) FROM pr_events WHERE kind = 'team_requested'`).Scan(&n, &actor, &detail))
+	if n != 1 || actor != "core" || detail != "@codertocat/core" {
+		t.Errorf("%d team request events (actor %q, detail %q), want 1 for core", n, actor, detail)
+	}
+	if n := countRows(t, db, `SELECT count(*) FROM pr_events WHERE kind = 'requested'`); n != 0 {
+		t.Errorf("a team's request was also recorded as %d person requests", n)
+	}
+	var teams string
+	must(t, db.QueryRow(`SELECT requested_teams FROM pr_history WHERE number = ?`, prNumber).Scan(&teams))
+	if teams != "core" {
+		t.Errorf("summary's requested teams = %q, want core", teams)
+	}
+}
+
+func countRows(t *testing.T, db *sql.DB, q string) int {
+	t.Helper()
+	var n int
+	must(t, db.QueryRow(q).Scan(&n))
+	return n
 }

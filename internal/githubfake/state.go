@@ -196,11 +196,26 @@ func (f *Fake) RequestReviewers(owner, repoName string, number int, logins ...st
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	p := f.mustPull(owner, repoName, number)
-	for _, l := range logins {
-		if !containsFold(p.requestedUsers, l) {
-			p.requestedUsers = append(p.requestedUsers, l)
+	p.requestedUsers = addFold(p.requestedUsers, logins...)
+}
+
+// RequestTeams seeds review requests of teams (slugs) a person made, as
+// if through the web interface.
+func (f *Fake) RequestTeams(owner, repoName string, number int, slugs ...string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	p := f.mustPull(owner, repoName, number)
+	p.requestedTeams = addFold(p.requestedTeams, slugs...)
+}
+
+// addFold appends the names list does not hold yet, ignoring case.
+func addFold(list []string, names ...string) []string {
+	for _, n := range names {
+		if !containsFold(list, n) {
+			list = append(list, n)
 		}
 	}
+	return list
 }
 
 // RemoveReviewRequest removes a person's review request, as someone
