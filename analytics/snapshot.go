@@ -49,6 +49,9 @@ type RuleView struct {
 	Required  int          `json:"required"`
 	Approvals []string     `json:"approvals,omitempty"`
 	Assigned  []Assignment `json:"assigned,omitempty"`
+	// Considered: the best candidates not chosen, with their numbers
+	// (expertise strategy), as the check run lists them.
+	Considered []string `json:"considered,omitempty"`
 }
 
 // Assignment is a reviewer and the reason they were chosen.

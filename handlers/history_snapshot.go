@@ -56,6 +56,9 @@ func reviewerArea(out *reviewers.Output, mode policy.Mode) *analytics.Reviewers 
 		for _, as := range r.Assigned {
 			v.Assigned = append(v.Assigned, analytics.Assignment{Login: as.Login, Reason: clipText(as.Reason)})
 		}
+		for _, c := range r.Considered {
+			v.Considered = append(v.Considered, clipText(c))
+		}
 		a.Rules = append(a.Rules, v)
 	}
 	return a

@@ -170,6 +170,10 @@ func reviewersTable(snap analytics.Snapshot) Section {
 			for _, as := range r.Assigned {
 				t.Rows = append(t.Rows, row(as.Login, as.Reason))
 			}
+			for _, c := range r.Considered {
+				login, _, _ := strings.Cut(c, ":")
+				t.Rows = append(t.Rows, row(login, "considered: "+c))
+			}
 		}
 	}
 	return Section{ID: "reviewer-rules", Table: t, CSVOnly: true}

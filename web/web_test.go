@@ -102,7 +102,8 @@ func seedHistory(t *testing.T, st *store.Store) {
 	snap, _ := json.Marshal(analytics.Snapshot{Conclusion: "failure",
 		Template: &analytics.Area{Mode: "block", Items: []analytics.Item{{Kind: "section", Name: "Why", Status: "empty", Detail: "write why"}}},
 		Reviewers: &analytics.Reviewers{Mode: "block", OK: true, Rules: []analytics.RuleView{{Name: "docs", State: "requested",
-			Assigned: []analytics.Assignment{{Login: "ann", Reason: "ann: rule docs matched README.md; least loaded"}}}}},
+			Assigned:   []analytics.Assignment{{Login: "ann", Reason: "ann: rule docs matched README.md; least loaded"}},
+			Considered: []string{"bob: 3 reviews and 1 change in docs in 90 days, score 0.41, 2 open requests, 0.14; not chosen <b>x</b>"}}}},
 		SLA: &analytics.SLAView{Mode: "warn", State: "running", StartedAt: testNow.Add(-21 * time.Hour),
 			Deadline: testNow.Add(3 * time.Hour), Summary: "first review due"}})
 	for _, p := range []store.PRSummary{
@@ -456,17 +457,23 @@ func TestPullRequestAreasExportAsCSV(t *testing.T) {
 	e := newEnv(t, "")
 	e.fake.GrantUser("ann", instID)
 	c := e.signIn(t, "ann")
-	for id, want := range map[string]string{
-		"template-items": "section,Why,empty,write why",
-		"reviewer-rules": "docs,requested,,ann,ann: rule docs matched README.md; least loaded,,0",
-		"events":         "review requested,ann",
+	for _, tc := range []struct{ id, want string }{
+		{"template-items", "section,Why,empty,write why"},
+		{"reviewer-rules", "docs,requested,,ann,ann: rule docs matched README.md; least loaded,,0"},
+		{"reviewer-rules", `docs,requested,,bob,"considered: bob: 3 reviews and 1 change in docs in 90 days, score 0.41`},
+		{"events", "review requested,ann"},
 	} {
+		id, want := tc.id, tc.want
 		code, body := get(t, c, e.srv.URL+"/Acme/web/pull/1?csv="+id)
 		if code != 200 || !strings.Contains(body, want) {
 			t.Errorf("csv %s = %d:\n%s\nwant a line with %q", id, code, body, want)
 		}
 	}
 	_, page := get(t, c, e.srv.URL+"/Acme/web/pull/1")
+	// The expertise numbers of those not chosen are on the page, inert.
+	if !strings.Contains(page, "<li>Considered: bob: 3 reviews and 1 change in docs in 90 days, score 0.41, 2 open requests, 0.14; not chosen &lt;b&gt;x&lt;/b&gt;</li>") {
+		t.Errorf("the page does not show who was considered and why not chosen:\n%s", page)
+	}
 	if !strings.Contains(page, "csv=template-items") || !strings.Contains(page, "csv=reviewer-rules") || strings.Count(page, "<section") != 4 {
 		t.Errorf("the page lacks its export links or shows the CSV-only tables")
 	}
