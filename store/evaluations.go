@@ -68,13 +68,14 @@ RETURNING requested, queued_job`
 	return version, queued, err
 }
 
-// jobWaits reports whether River's job id is still to run: not finished,
-// cancelled, discarded or deleted. A running one counts: until it takes the
-// pull request's lease it clears queued_job only while no request came
-// after it looked (StartEvaluation).
+// jobWaits reports whether River's job id waits to run: not running,
+// finished, cancelled, discarded or deleted. A running one does not count,
+// though it may not have taken the lease yet: its process may have died
+// with it, and River rescues it only after workers.rescue_after, while a
+// job of this request's own runs at once (the two then coalesce).
 func jobWaits(ctx context.Context, tx *sql.Tx, id int64) (bool, error) {
 	const q = `SELECT EXISTS (SELECT 1 FROM river_job WHERE id = $1
-AND state IN ('available', 'pending', 'retryable', 'running', 'scheduled'))`
+AND state IN ('available', 'pending', 'retryable', 'scheduled'))`
 	var waits bool
 	err := tx.QueryRowContext(ctx, q, id).Scan(&waits)
 	return waits, err

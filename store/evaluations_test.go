@@ -138,6 +138,16 @@ func TestRequestsCountOnTheWaitingJob(t *testing.T) {
 		if want := []int64{1, 4, 6, 7}; !slices.Equal(made, want) {
 			t.Fatalf("jobs made for versions %v, want %v", made, want)
 		}
+		// Running, it may not have taken the lease, but its process may have
+		// died: the next request does not count on it either.
+		const run = `UPDATE river_job SET state = 'running', attempted_at = $2 WHERE id = $1`
+		if _, err := s.DB.ExecContext(ctx, run, queuedJob(t, s, pr), time.Now()); err != nil {
+			t.Fatal(err)
+		}
+		request(nil)
+		if want := []int64{1, 4, 6, 7, 8}; !slices.Equal(made, want) {
+			t.Fatalf("jobs made for versions %v, want %v", made, want)
+		}
 	})
 }
 
