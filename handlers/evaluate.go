@@ -72,7 +72,7 @@ func (w *evaluateWorker) Work(ctx context.Context, job *river.Job[evaluateArgs])
 	pr := store.PR{RepoID: r.RepoID, Number: r.Number}
 	owner := fmt.Sprint("job:", job.ID)
 	now := a.Now()
-	start, covering, err := a.Store.StartEvaluation(ctx, pr, t.Version, owner, now, now.Add(a.leaseTTL()))
+	start, covering, err := a.Store.StartEvaluation(ctx, pr, t.Version, job.ID, owner, now, now.Add(a.leaseTTL()))
 	switch {
 	case err != nil:
 		return err

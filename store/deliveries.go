@@ -242,22 +242,45 @@ func (s *Store) PruneDeliveries(ctx context.Context, before time.Time) (int64, e
 // fair queue: its priority follows how many jobs of its installation wait
 // (fairqueue.go), unless opts sets one.
 func (s *Store) Enqueue(ctx context.Context, args river.JobArgs, opts *river.InsertOpts) error {
-	var inst int64
-	if ij, ok := args.(InstallationJob); ok {
-		inst = ij.InstallationID()
-	}
 	var err error
-	if inst == 0 {
+	if installationOf(args) == 0 {
 		_, err = s.River.Insert(ctx, args, opts)
 	} else {
 		err = s.inTx(ctx, func(tx *sql.Tx) error {
-			return s.insertFair(ctx, tx, []river.InsertManyParams{{Args: args, InsertOpts: opts}}, []int64{inst})
+			_, err := s.enqueueTx(ctx, tx, args, opts)
+			return err
 		})
 	}
 	if err != nil {
 		return fmt.Errorf("store: enqueue %s: %w", args.Kind(), err)
 	}
 	return nil
+}
+
+// installationOf is the installation a job belongs to in the fair queue,
+// or 0.
+func installationOf(args river.JobArgs) int64 {
+	if ij, ok := args.(InstallationJob); ok {
+		return ij.InstallationID()
+	}
+	return 0
+}
+
+// enqueueTx inserts a job in tx as Enqueue does, and returns its ID.
+func (s *Store) enqueueTx(ctx context.Context, tx *sql.Tx, args river.JobArgs, opts *river.InsertOpts) (int64, error) {
+	inst := installationOf(args)
+	if inst == 0 {
+		res, err := s.River.InsertTx(ctx, tx, args, opts)
+		if err != nil {
+			return 0, err
+		}
+		return res.Job.ID, nil
+	}
+	res, err := s.insertFairIDs(ctx, tx, []river.InsertManyParams{{Args: args, InsertOpts: opts}}, []int64{inst})
+	if err != nil {
+		return 0, err
+	}
+	return res[0].Job.ID, nil
 }
 
 // QueueDepth counts jobs waiting to run: available, scheduled and

@@ -74,8 +74,10 @@
 //     the last commits before a power loss may roll back, in either file.
 //     Fsyncing every commit (FULL) would put a disk flush, 2-10 ms here, in
 //     front of every acknowledgement; the reconciliation sweep evaluates a
-//     pull request whose head lost its webhook that way, and PostgreSQL
-//     (synchronous_commit on) loses nothing acknowledged. Between
+//     pull request whose head lost its webhook that way. PostgreSQL's
+//     intake commits asynchronously for the same reason, with the same
+//     promise and one more case of loss: PostgreSQL itself crashing
+//     (groupcommit.go, asyncCommit). Between
 //     batches the writer also deletes what the mover has moved, so nothing
 //     else ever holds the write connection.
 //   - Checkpoints run beside it: a background connection checkpoints the
@@ -99,7 +101,10 @@
 //
 // The price is a few milliseconds more before a job starts, and a second
 // file to keep with the database in backups. PostgreSQL needs none of this:
-// its writers do not exclude each other.
+// its writers do not exclude each other. There the deliveries of
+// concurrent calls share one transaction (groupcommit.go) on a pool of two
+// connections of their own, so the jobs' queries never hold the
+// connection an acknowledgement waits for.
 //
 // # Payloads
 //

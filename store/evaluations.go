@@ -17,19 +17,68 @@ type PR struct {
 }
 
 // RequestEvaluation records that an event asks for the pull request to be
-// evaluated and enqueues a job for it. The job carries the request's
-// version: when it runs, an evaluation that started after the request
-// already covers it (see StartEvaluation), so a burst of events costs one or
-// two evaluations, not one each.
+// evaluated and makes sure a job will evaluate it. The job carries the
+// request's version: when it runs, an evaluation that started after the
+// request already covers it (see StartEvaluation), so a burst of events
+// costs one or two evaluations, not one each.
+//
+// A request with no opts (evaluate as soon as possible) while an earlier
+// such job of the pull request waits and has not started enqueues nothing:
+// that job, when it starts, covers every request made until then
+// (StartEvaluation), so this one costs one transaction instead of a job
+// inserted, fetched and run to find itself covered. Issue 18 measured
+// inserting those jobs as a quarter of a pull_request delivery's cost.
+// Waiting is read from River's own row, so a job that ended in any way
+// without starting (discarded, cancelled, deleted) leaves no request
+// behind. A request with opts (a later time) always enqueues its own job.
 func (s *Store) RequestEvaluation(ctx context.Context, pr PR, job func(version int64) river.JobArgs, opts *river.InsertOpts) error {
-	const q = `INSERT INTO pr_evaluations (repo_id, number, requested) VALUES ($1, $2, 1)
-ON CONFLICT (repo_id, number) DO UPDATE SET requested = pr_evaluations.requested + 1
-RETURNING requested`
-	var v int64
-	if err := s.DB.QueryRowContext(ctx, q, pr.RepoID, pr.Number).Scan(&v); err != nil {
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		v, queued, err := countRequest(ctx, tx, pr)
+		if err != nil {
+			return err
+		}
+		if opts == nil && queued != 0 {
+			if waiting, err := jobWaits(ctx, tx, queued); err != nil || waiting {
+				return err
+			}
+		}
+		id, err := s.enqueueTx(ctx, tx, job(v), opts)
+		if err != nil || opts != nil {
+			return err
+		}
+		const mark = `UPDATE pr_evaluations SET queued_job = $3 WHERE repo_id = $1 AND number = $2`
+		_, err = tx.ExecContext(ctx, mark, pr.RepoID, pr.Number, id)
+		return err
+	})
+	if err != nil {
 		return fmt.Errorf("store: request evaluation of %d#%d: %w", pr.RepoID, pr.Number, err)
 	}
-	return s.Enqueue(ctx, job(v), opts)
+	return nil
+}
+
+// countRequest counts one more request of the pull request's evaluation in
+// tx and returns its version and the job that waits to cover it, if any
+// (0: none). The row stays locked until tx ends, so a job starting
+// meanwhile sees the request (PostgreSQL) or runs after it (SQLite).
+func countRequest(ctx context.Context, tx *sql.Tx, pr PR) (version, queued int64, err error) {
+	const q = `INSERT INTO pr_evaluations (repo_id, number, requested) VALUES ($1, $2, 1)
+ON CONFLICT (repo_id, number) DO UPDATE SET requested = pr_evaluations.requested + 1
+RETURNING requested, queued_job`
+	err = tx.QueryRowContext(ctx, q, pr.RepoID, pr.Number).Scan(&version, &queued)
+	return version, queued, err
+}
+
+// jobWaits reports whether River's job id waits to run: not running,
+// finished, cancelled, discarded or deleted. A running one does not count,
+// though it may not have taken the lease yet: its process may have died
+// with it, and River rescues it only after workers.rescue_after, while a
+// job of this request's own runs at once (the two then coalesce).
+func jobWaits(ctx context.Context, tx *sql.Tx, id int64) (bool, error) {
+	const q = `SELECT EXISTS (SELECT 1 FROM river_job WHERE id = $1
+AND state IN ('available', 'pending', 'retryable', 'scheduled'))`
+	var waits bool
+	err := tx.QueryRowContext(ctx, q, id).Scan(&waits)
+	return waits, err
 }
 
 // Start is what StartEvaluation decided.
@@ -50,31 +99,63 @@ const (
 // unless the request of the given version is already covered. With Run,
 // covering is the version the evaluation covers: every request made before
 // the lease was taken. Owner is stable across retries of one job, so a retry
-// retakes its own lease.
-func (s *Store) StartEvaluation(ctx context.Context, pr PR, version int64, owner string, now, expires time.Time) (Start, int64, error) {
-	const take = `UPDATE pr_evaluations SET lease_owner = $3, lease_until = $4, covering = requested
-WHERE repo_id = $1 AND number = $2 AND done < $5 AND (lease_until < $6 OR lease_owner = $3)
+// retakes its own lease. jobID is River's ID of the caller's job: if it is
+// the job later requests counted on (RequestEvaluation), its version is
+// every request made so far, and it stops being counted on once it runs or
+// finds them all covered.
+func (s *Store) StartEvaluation(ctx context.Context, pr PR, version, jobID int64, owner string, now, expires time.Time) (Start, int64, error) {
+	const take = `UPDATE pr_evaluations SET lease_owner = $3, lease_until = $4, covering = requested,
+queued_job = CASE WHEN queued_job = $7 THEN 0 ELSE queued_job END
+WHERE repo_id = $1 AND number = $2 AND (lease_until < $6 OR lease_owner = $3)
+AND done < CASE WHEN queued_job = $7 AND queued_job <> 0 THEN requested ELSE $5 END
 RETURNING covering`
 	var covering int64
-	err := s.DB.QueryRowContext(ctx, take, pr.RepoID, pr.Number, owner, micros(expires), version, micros(now)).Scan(&covering)
+	err := s.DB.QueryRowContext(ctx, take, pr.RepoID, pr.Number, owner, micros(expires), version, micros(now), jobID).Scan(&covering)
 	if err == nil {
 		return Run, covering, nil
 	}
 	if !errors.Is(err, sql.ErrNoRows) {
 		return Busy, 0, fmt.Errorf("store: start evaluation of %d#%d: %w", pr.RepoID, pr.Number, err)
 	}
-	const look = `SELECT done, covering, lease_until FROM pr_evaluations WHERE repo_id = $1 AND number = $2`
-	var done, until int64
-	err = s.DB.QueryRowContext(ctx, look, pr.RepoID, pr.Number).Scan(&done, &covering, &until)
+	start, err := s.coveredOrBusy(ctx, pr, version, jobID, now)
+	if err != nil {
+		return Busy, 0, fmt.Errorf("store: start evaluation of %d#%d: %w", pr.RepoID, pr.Number, err)
+	}
+	return start, 0, nil
+}
+
+// coveredOrBusy is StartEvaluation's answer when it could not take the
+// lease. The job later requests counted on ends only if no request came
+// since it looked: otherwise it looks again later.
+func (s *Store) coveredOrBusy(ctx context.Context, pr PR, version, jobID int64, now time.Time) (Start, error) {
+	const look = `SELECT done, covering, lease_until, requested, queued_job FROM pr_evaluations WHERE repo_id = $1 AND number = $2`
+	var done, covering, until, requested, queued int64
+	err := s.DB.QueryRowContext(ctx, look, pr.RepoID, pr.Number).Scan(&done, &covering, &until, &requested, &queued)
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
-		return Covered, 0, nil // pruned: the pull request closed long ago
+		return Covered, nil // pruned: the pull request closed long ago
 	case err != nil:
-		return Busy, 0, fmt.Errorf("store: start evaluation of %d#%d: %w", pr.RepoID, pr.Number, err)
-	case done >= version, until >= micros(now) && covering >= version:
-		return Covered, 0, nil
+		return Busy, err
 	}
-	return Busy, 0, nil
+	counted := jobID != 0 && queued == jobID
+	if counted {
+		version = requested
+	}
+	if done < version && (until < micros(now) || covering < version) {
+		return Busy, nil
+	}
+	if !counted {
+		return Covered, nil
+	}
+	const release = `UPDATE pr_evaluations SET queued_job = 0 WHERE repo_id = $1 AND number = $2 AND queued_job = $3 AND requested = $4`
+	res, err := s.DB.ExecContext(ctx, release, pr.RepoID, pr.Number, jobID, requested)
+	if err != nil {
+		return Busy, err
+	}
+	if n, err := res.RowsAffected(); err != nil || n == 0 {
+		return Busy, err // a request came since: it counts on this job
+	}
+	return Covered, nil
 }
 
 // FinishEvaluation marks the versions up to covering done and frees the

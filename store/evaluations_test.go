@@ -31,45 +31,46 @@ func TestEvaluationsCoalesceAndHaveOneWriter(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		if want := []int64{1, 2, 3}; !slices.Equal(versions, want) {
-			t.Fatalf("versions %v, want %v", versions, want)
+		// The first job waits, so the later requests count on it.
+		if want := []int64{1}; !slices.Equal(versions, want) {
+			t.Fatalf("jobs made for versions %v, want %v", versions, want)
 		}
 		now := time.Unix(1000, 0)
 		later := now.Add(time.Minute)
-		start, covering, err := s.StartEvaluation(ctx, pr, 1, "job:1", now, later)
+		start, covering, err := s.StartEvaluation(ctx, pr, 1, 0, "job:1", now, later)
 		if err != nil || start != Run || covering != 3 {
 			t.Fatalf("first job: %v covering %d (%v), want Run covering 3", start, covering, err)
 		}
 		// The other jobs' events came before the lease was taken: covered.
 		for _, v := range []int64{2, 3} {
-			if got, _, _ := s.StartEvaluation(ctx, pr, v, "job:2", now, later); got != Covered {
+			if got, _, _ := s.StartEvaluation(ctx, pr, v, 0, "job:2", now, later); got != Covered {
 				t.Errorf("version %d while the lease covers 3: %v, want Covered", v, got)
 			}
 		}
 		// An event after the start waits for the running evaluation.
 		mustRequest(t, s, pr)
-		if got, _, _ := s.StartEvaluation(ctx, pr, 4, "job:4", now, later); got != Busy {
+		if got, _, _ := s.StartEvaluation(ctx, pr, 4, 0, "job:4", now, later); got != Busy {
 			t.Errorf("version 4 while the lease covers 3: %v, want Busy", got)
 		}
 		// A retry of the lease holder retakes its own lease.
-		if got, c, _ := s.StartEvaluation(ctx, pr, 1, "job:1", now, later); got != Run || c != 4 {
+		if got, c, _ := s.StartEvaluation(ctx, pr, 1, 0, "job:1", now, later); got != Run || c != 4 {
 			t.Errorf("the holder's retry: %v covering %d, want Run covering 4", got, c)
 		}
 		if ok, err := s.FinishEvaluation(ctx, pr, "job:1", 4); !ok || err != nil {
 			t.Fatalf("finish: %v %v", ok, err)
 		}
 		for v := int64(1); v <= 4; v++ {
-			if got, _, _ := s.StartEvaluation(ctx, pr, v, "job:9", now, later); got != Covered {
+			if got, _, _ := s.StartEvaluation(ctx, pr, v, 0, "job:9", now, later); got != Covered {
 				t.Errorf("version %d after done = 4: %v, want Covered", v, got)
 			}
 		}
 		// An expired lease (its process died) is taken over.
 		mustRequest(t, s, pr)
-		if got, _, _ := s.StartEvaluation(ctx, pr, 5, "job:5", now, later); got != Run {
+		if got, _, _ := s.StartEvaluation(ctx, pr, 5, 0, "job:5", now, later); got != Run {
 			t.Fatalf("version 5: %v, want Run", got)
 		}
 		mustRequest(t, s, pr)
-		if got, _, _ := s.StartEvaluation(ctx, pr, 6, "job:6", later.Add(time.Second), later.Add(time.Hour)); got != Run {
+		if got, _, _ := s.StartEvaluation(ctx, pr, 6, 0, "job:6", later.Add(time.Second), later.Add(time.Hour)); got != Run {
 			t.Errorf("after the lease expired: %v, want Run", got)
 		}
 		if ok, _ := s.FinishEvaluation(ctx, pr, "job:5", 5); ok {
@@ -77,6 +78,118 @@ func TestEvaluationsCoalesceAndHaveOneWriter(t *testing.T) {
 		}
 	})
 }
+
+// TestRequestsCountOnTheWaitingJob: requests made while a job waits enqueue
+// none; that job covers all of them when it starts, and a request after it
+// started, or after it ended without starting, gets a job of its own. A
+// request for a later time always does.
+func TestRequestsCountOnTheWaitingJob(t *testing.T) {
+	t.Parallel()
+	forEachEngine(t, func(t *testing.T, s *Store) {
+		ctx := context.Background()
+		pr := PR{RepoID: 9, Number: 2}
+		now := time.Unix(1000, 0)
+		later := now.Add(time.Minute)
+		var made []int64
+		request := func(opts *river.InsertOpts) {
+			t.Helper()
+			if err := s.RequestEvaluation(ctx, pr, func(v int64) river.JobArgs {
+				made = append(made, v)
+				return evalArgs{Number: pr.Number, Version: v}
+			}, opts); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for range 3 {
+			request(nil)
+		}
+		request(&river.InsertOpts{ScheduledAt: time.Now().Add(time.Hour)})
+		if want := []int64{1, 4}; !slices.Equal(made, want) {
+			t.Fatalf("jobs made for versions %v, want %v", made, want)
+		}
+		first := queuedJob(t, s, pr)
+		// Another job (say the scheduled one) starting first covers what it
+		// saw; the waiting job must still cover what came after.
+		if got, c, _ := s.StartEvaluation(ctx, pr, 4, 0, "job:other", now, later); got != Run || c != 4 {
+			t.Fatalf("the scheduled job: %v covering %d, want Run covering 4", got, c)
+		}
+		request(nil) // version 5: the waiting job covers it, no job made
+		if len(made) != 2 {
+			t.Fatalf("a request while a job waits made one: %v", made)
+		}
+		if got, _, _ := s.StartEvaluation(ctx, pr, 1, first, "job:first", now, later); got != Busy {
+			t.Errorf("the waiting job while version 5 is not covered: %v, want Busy", got)
+		}
+		mustDo(t, errOf(s.FinishEvaluation(ctx, pr, "job:other", 4)))
+		if got, c, _ := s.StartEvaluation(ctx, pr, 1, first, "job:first", now, later); got != Run || c != 5 {
+			t.Fatalf("the waiting job: %v covering %d, want Run covering 5", got, c)
+		}
+		request(nil) // after it started: a job of its own
+		if want := []int64{1, 4, 6}; !slices.Equal(made, want) {
+			t.Fatalf("jobs made for versions %v, want %v", made, want)
+		}
+		mustDo(t, errOf(s.FinishEvaluation(ctx, pr, "job:first", 5)))
+		// The waiting job ends without starting (cancelled): the next
+		// request does not count on it.
+		if _, err := s.River.JobCancel(ctx, queuedJob(t, s, pr)); err != nil {
+			t.Fatal(err)
+		}
+		request(nil)
+		if want := []int64{1, 4, 6, 7}; !slices.Equal(made, want) {
+			t.Fatalf("jobs made for versions %v, want %v", made, want)
+		}
+		// Running, it may not have taken the lease, but its process may have
+		// died: the next request does not count on it either.
+		const run = `UPDATE river_job SET state = 'running', attempted_at = $2 WHERE id = $1`
+		if _, err := s.DB.ExecContext(ctx, run, queuedJob(t, s, pr), time.Now()); err != nil {
+			t.Fatal(err)
+		}
+		request(nil)
+		if want := []int64{1, 4, 6, 7, 8}; !slices.Equal(made, want) {
+			t.Fatalf("jobs made for versions %v, want %v", made, want)
+		}
+	})
+}
+
+// TestWaitingJobEndsOnlyWhenNothingCameSince: the job requests counted on
+// finds them covered by a running evaluation and ends, unless a request
+// came after that evaluation started.
+func TestWaitingJobEndsOnlyWhenNothingCameSince(t *testing.T) {
+	t.Parallel()
+	forEachEngine(t, func(t *testing.T, s *Store) {
+		ctx := context.Background()
+		pr, now, later := PR{RepoID: 9, Number: 3}, time.Unix(1000, 0), time.Unix(1060, 0)
+		mustRequest(t, s, pr)
+		waiting := queuedJob(t, s, pr)
+		if got, _, _ := s.StartEvaluation(ctx, pr, 1, 0, "job:other", now, later); got != Run {
+			t.Fatalf("other: %v, want Run", got)
+		}
+		if got, _, _ := s.StartEvaluation(ctx, pr, 1, waiting, "job:w", now, later); got != Covered {
+			t.Fatalf("the waiting job while the running evaluation covers all: %v, want Covered", got)
+		}
+		mustRequest(t, s, pr) // the waiting job ended: a new one is made
+		again := queuedJob(t, s, pr)
+		if again == waiting || again == 0 {
+			t.Fatalf("queued job %d after %d ended, want a new one", again, waiting)
+		}
+		if got, _, _ := s.StartEvaluation(ctx, pr, 2, again, "job:a", now, later); got != Busy {
+			t.Errorf("a job with a request after the running evaluation started: %v, want Busy", got)
+		}
+		if queuedJob(t, s, pr) != again {
+			t.Error("a busy waiting job stopped being counted on")
+		}
+	})
+}
+
+func queuedJob(t *testing.T, s *Store, pr PR) int64 {
+	t.Helper()
+	var id int64
+	const q = `SELECT queued_job FROM pr_evaluations WHERE repo_id = $1 AND number = $2`
+	mustDo(t, s.DB.QueryRowContext(context.Background(), q, pr.RepoID, pr.Number).Scan(&id))
+	return id
+}
+
+func errOf(_ bool, err error) error { return err }
 
 func TestOneOfConcurrentStartsRuns(t *testing.T) {
 	t.Parallel()
@@ -92,7 +205,7 @@ func TestOneOfConcurrentStartsRuns(t *testing.T) {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				got, _, err := s.StartEvaluation(ctx, pr, 1, "job:"+string(rune('a'+i)), now, now.Add(time.Minute))
+				got, _, err := s.StartEvaluation(ctx, pr, 1, 0, "job:"+string(rune('a'+i)), now, now.Add(time.Minute))
 				if err != nil {
 					t.Error(err)
 				}

@@ -8,6 +8,7 @@ import (
 	"strconv"
 
 	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/rivertype"
 )
 
 // InstallationJob is a job done for one GitHub installation. Store.Enqueue
@@ -153,6 +154,12 @@ func fairOpts(opts *river.InsertOpts, inst int64, b *backlog) (*river.InsertOpts
 // insertFair enqueues jobs in tx, each with the installation in insts (0:
 // none), placed in the fair queue in order.
 func (s *Store) insertFair(ctx context.Context, tx *sql.Tx, jobs []river.InsertManyParams, insts []int64) error {
+	_, err := s.insertFairIDs(ctx, tx, jobs, insts)
+	return err
+}
+
+// insertFairIDs is insertFair, and returns what River inserted.
+func (s *Store) insertFairIDs(ctx context.Context, tx *sql.Tx, jobs []river.InsertManyParams, insts []int64) ([]*rivertype.JobInsertResult, error) {
 	var graded []int64
 	for _, id := range insts {
 		if id != 0 {
@@ -162,21 +169,22 @@ func (s *Store) insertFair(ctx context.Context, tx *sql.Tx, jobs []river.InsertM
 	if len(graded) > 0 {
 		bl, err := s.backlogs(ctx, tx, graded)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		for i, id := range insts {
 			if id == 0 {
 				continue
 			}
 			if jobs[i].InsertOpts, err = fairOpts(jobs[i].InsertOpts, id, bl[id]); err != nil {
-				return err
+				return nil, err
 			}
 		}
 	}
-	if _, err := s.River.InsertManyTx(ctx, tx, jobs); err != nil {
-		return fmt.Errorf("enqueue %d jobs: %w", len(jobs), err)
+	res, err := s.River.InsertManyTx(ctx, tx, jobs)
+	if err != nil {
+		return nil, fmt.Errorf("enqueue %d jobs: %w", len(jobs), err)
 	}
-	return nil
+	return res, nil
 }
 
 // ensureWaitingIndex creates waitingIndex if it is missing. On PostgreSQL

@@ -63,8 +63,9 @@ type Store struct {
 	// own (see inbox.go); nil on PostgreSQL.
 	inbox *inbox
 	// group writes concurrent PostgreSQL deliveries in one transaction
-	// (groupcommit.go); nil on SQLite.
-	group *groupCommit
+	// (groupcommit.go) on intake, a pool of their own; both nil on SQLite.
+	group  *groupCommit
+	intake *sql.DB
 
 	working   bool // built with Workers, so Start runs them
 	closeOnce sync.Once
@@ -140,7 +141,11 @@ func Open(ctx context.Context, url string, opts Options) (*Store, error) {
 			return nil, err
 		}
 	} else {
-		s.group = &groupCommit{s: s}
+		if s.intake, err = openPostgres(ctx, url, intakeConns); err != nil {
+			db.Close()
+			return nil, err
+		}
+		s.group = &groupCommit{s: s, db: s.intake}
 	}
 	return s, nil
 }
@@ -162,34 +167,45 @@ func openDB(ctx context.Context, url string, maxWorkers int) (dialect string, db
 		return DialectSQLite, db, err
 
 	case strings.HasPrefix(url, "postgres://"), strings.HasPrefix(url, "postgresql://"):
-		db, err = sql.Open("pgx", url)
-		if err != nil {
-			return "", nil, fmt.Errorf("store: open postgres: %w", err)
-		}
 		// Bounded so that several replicas stay under PostgreSQL's
 		// max_connections (100 by default): each worker may hold one
 		// connection, and River's producer, completer, elector and
 		// maintenance services share a handful more.
-		// Every open connection may stay idle (until ConnMaxIdleTime): with
-		// fewer idle slots than open connections, each burst closed the
-		// surplus and the next opened it again, and a PostgreSQL connection
-		// is a forked backend. At 250 deliveries/s that churn took most of
-		// the machine's CPU (top: short-lived backends, 46 % system time).
-		maxOpen := cmp.Or(maxWorkers, 10) + 10
-		db.SetMaxOpenConns(maxOpen)
-		db.SetMaxIdleConns(maxOpen)
-		db.SetConnMaxIdleTime(5 * time.Minute)
-		if err := db.PingContext(ctx); err != nil {
-			db.Close()
-			return "", nil, fmt.Errorf("store: connect to %s: %w", redact(url), err)
-		}
-		warmPool(ctx, db, maxOpen)
-		return DialectPostgres, db, nil
+		db, err := openPostgres(ctx, url, cmp.Or(maxWorkers, 10)+10)
+		return DialectPostgres, db, err
 
 	default:
 		return "", nil, fmt.Errorf("store: unsupported database url %q (want sqlite://, postgres:// or postgresql://)", redact(url))
 	}
 }
+
+// openPostgres opens a pool of at most maxOpen connections to url, checks
+// it answers and opens them all.
+func openPostgres(ctx context.Context, url string, maxOpen int) (*sql.DB, error) {
+	db, err := sql.Open("pgx", url)
+	if err != nil {
+		return nil, fmt.Errorf("store: open postgres: %w", err)
+	}
+	// Every open connection may stay idle (until ConnMaxIdleTime): with
+	// fewer idle slots than open connections, each burst closed the
+	// surplus and the next opened it again, and a PostgreSQL connection
+	// is a forked backend. At 250 deliveries/s that churn took most of
+	// the machine's CPU (top: short-lived backends, 46 % system time).
+	db.SetMaxOpenConns(maxOpen)
+	db.SetMaxIdleConns(maxOpen)
+	db.SetConnMaxIdleTime(5 * time.Minute)
+	if err := db.PingContext(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("store: connect to %s: %w", redact(url), err)
+	}
+	warmPool(ctx, db, maxOpen)
+	return db, nil
+}
+
+// intakeConns is the size of the PostgreSQL intake's own pool: group
+// commit writes one batch at a time, and the next leader may begin while
+// the last commit's answer is read.
+const intakeConns = 2
 
 // warmPool opens n connections before the server takes its first webhook,
 // one at a time, and leaves them idle in the pool. Opened on demand, a
@@ -366,7 +382,11 @@ func (s *Store) Close() error {
 				stopErr = fmt.Errorf("store: stop river: %w", err)
 			}
 		}
-		s.closeErr = errors.Join(inboxErr, stopErr, s.DB.Close())
+		var intakeErr error
+		if s.intake != nil {
+			intakeErr = s.intake.Close()
+		}
+		s.closeErr = errors.Join(inboxErr, stopErr, intakeErr, s.DB.Close())
 	})
 	return s.closeErr
 }
