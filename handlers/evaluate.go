@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"time"
 
-	"github.com/google/go-github/v60/github"
 	"github.com/riverqueue/river"
 
 	"github.com/reviewpolicy/reviewpolicy/policy/decide"
@@ -38,7 +37,6 @@ func (a evaluateArgs) InstallationID() int64 { return a.Installation }
 // it is recent and unambiguous.
 type evaluation struct {
 	ref repoRef
-	pr  *github.PullRequest
 }
 
 // evaluate asks for the pull request to be evaluated. Every event ends here;
@@ -52,7 +50,12 @@ func (a *App) evaluate(ctx context.Context, ev evaluation, _ *slog.Logger) error
 }
 
 func (a *App) requestEvaluation(ctx context.Context, r repoRef) error {
-	return a.Store.RequestEvaluation(ctx, store.PR{RepoID: r.RepoID, Number: r.Number}, func(v int64) river.JobArgs {
+	return a.requestEvaluationIn(ctx, a.Store.Writes, r)
+}
+
+// requestEvaluationIn asks for r's evaluation with w's writes.
+func (a *App) requestEvaluationIn(ctx context.Context, w store.Writes, r repoRef) error {
+	return w.RequestEvaluation(ctx, store.PR{RepoID: r.RepoID, Number: r.Number}, func(v int64) river.JobArgs {
 		return evaluateArgs{Installation: r.Installation, RepoID: r.RepoID, Owner: r.Owner, Repo: r.Repo, Number: r.Number, Version: v}
 	}, nil)
 }

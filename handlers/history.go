@@ -29,8 +29,8 @@ import (
 const snapText = 1000
 
 // recordEvent adds one event of r's pull request.
-func (a *App) recordEvent(ctx context.Context, r repoRef, kind, actor, key string, at time.Time) error {
-	_, err := a.Store.AddPREvent(ctx, store.PREvent{RepoID: r.RepoID, Owner: r.Owner, Repo: r.Repo, Number: r.Number,
+func (a *App) recordEvent(ctx context.Context, w store.Writes, r repoRef, kind, actor, key string, at time.Time) error {
+	_, err := w.AddPREvent(ctx, store.PREvent{RepoID: r.RepoID, Owner: r.Owner, Repo: r.Repo, Number: r.Number,
 		Key: kind + ":" + key, Kind: kind, Actor: actor, At: at})
 	return err
 }
@@ -38,39 +38,39 @@ func (a *App) recordEvent(ctx context.Context, r repoRef, kind, actor, key strin
 // recordTeamEvent adds a team's review request or its removal, keyed by
 // the delivery as a person's are: GitHub sends one delivery per request,
 // the app's own requests included, and redelivers it with the same ID.
-func (a *App) recordTeamEvent(ctx context.Context, r repoRef, kind, slug, deliveryID string, at time.Time) error {
-	_, err := a.Store.AddPREvent(ctx, store.PREvent{RepoID: r.RepoID, Owner: r.Owner, Repo: r.Repo, Number: r.Number,
+func (a *App) recordTeamEvent(ctx context.Context, w store.Writes, r repoRef, kind, slug, deliveryID string, at time.Time) error {
+	_, err := w.AddPREvent(ctx, store.PREvent{RepoID: r.RepoID, Owner: r.Owner, Repo: r.Repo, Number: r.Number,
 		Key: kind + ":" + slug + ":" + deliveryID, Kind: kind, Actor: slug, Detail: "@" + strings.ToLower(r.Owner) + "/" + slug, At: at})
 	return err
 }
 
 // recordPullRequestEvent records what a pull_request delivery tells the
 // history: requests, readiness, merging and closing.
-func (a *App) recordPullRequestEvent(ctx context.Context, r repoRef, deliveryID, action string, ev *github.PullRequestEvent, now time.Time) error {
+func (a *App) recordPullRequestEvent(ctx context.Context, w store.Writes, r repoRef, deliveryID, action string, ev *github.PullRequestEvent, now time.Time) error {
 	pr := ev.GetPullRequest()
 	login := strings.ToLower(ev.GetRequestedReviewer().GetLogin())
 	team := strings.ToLower(ev.GetRequestedTeam().GetSlug())
 	switch {
 	case action == "review_requested" && team != "":
-		return a.recordTeamEvent(ctx, r, store.EventTeamRequested, team, deliveryID, now)
+		return a.recordTeamEvent(ctx, w, r, store.EventTeamRequested, team, deliveryID, now)
 	case action == "review_request_removed" && team != "":
-		return a.recordTeamEvent(ctx, r, store.EventTeamUnrequested, team, deliveryID, now)
+		return a.recordTeamEvent(ctx, w, r, store.EventTeamUnrequested, team, deliveryID, now)
 	case action == "review_requested" && login != "":
-		return a.recordEvent(ctx, r, store.EventRequested, login, login+":"+deliveryID, now)
+		return a.recordEvent(ctx, w, r, store.EventRequested, login, login+":"+deliveryID, now)
 	case action == "review_request_removed" && login != "":
-		return a.recordEvent(ctx, r, store.EventUnrequested, login, login+":"+deliveryID, now)
+		return a.recordEvent(ctx, w, r, store.EventUnrequested, login, login+":"+deliveryID, now)
 	case (action == "opened" && !pr.GetDraft()) || action == "ready_for_review":
-		return a.recordEvent(ctx, r, store.EventReady, "", deliveryID, now)
+		return a.recordEvent(ctx, w, r, store.EventReady, "", deliveryID, now)
 	case action == "closed":
 		state, kind := "closed", store.EventClosed
 		if pr.GetMerged() {
 			state, kind = "merged", store.EventMerged
 		}
 		at := timeOr(pr.ClosedAt, now)
-		if err := a.Store.MarkPRState(ctx, r.RepoID, r.Number, state, at); err != nil {
+		if err := w.MarkPRState(ctx, r.RepoID, r.Number, state, at); err != nil {
 			return err
 		}
-		return a.recordEvent(ctx, r, kind, strings.ToLower(pr.GetMergedBy().GetLogin()), fmt.Sprint(at.Unix()), at)
+		return a.recordEvent(ctx, w, r, kind, strings.ToLower(pr.GetMergedBy().GetLogin()), fmt.Sprint(at.Unix()), at)
 	}
 	return nil
 }
@@ -129,7 +129,7 @@ func (a *App) recordEvaluation(ctx context.Context, r repoRef, g *gathered, d de
 	}
 	if snap.Template != nil {
 		key := g.headSHA + ":" + strings.Join(failures, ",")
-		if err := a.recordEvent(ctx, r, store.EventTemplate, "", key, now); err != nil {
+		if err := a.recordEvent(ctx, a.Store.Writes, r, store.EventTemplate, "", key, now); err != nil {
 			return err
 		}
 	}
@@ -208,7 +208,7 @@ func (a *App) recordBreach(ctx context.Context, t slaTimerArgs) error {
 	if err := a.Store.MarkPRBreached(ctx, t.RepoID, t.Number, now); err != nil {
 		return err
 	}
-	return a.recordEvent(ctx, r, store.EventBreached, "", fmt.Sprint(t.Generation), now)
+	return a.recordEvent(ctx, a.Store.Writes, r, store.EventBreached, "", fmt.Sprint(t.Generation), now)
 }
 
 // detailsURL is the web page of pull request number of r's repository, ""

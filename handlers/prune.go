@@ -7,6 +7,8 @@ import (
 
 	"github.com/google/go-github/v60/github"
 	"github.com/riverqueue/river"
+
+	"github.com/reviewpolicy/reviewpolicy/store"
 )
 
 // DeliveryRetention is how long a delivery is kept: long enough that a
@@ -82,15 +84,15 @@ func (w *pruneWorker) Work(ctx context.Context, job *river.Job[pruneArgs]) error
 // again, an idempotent write: rows written for a closed pull request after
 // it was pruned (its SLA clock, say) are then pruned in turn. Every event
 // showing it open clears a closing recorded before it.
-func (a *App) trackClosed(ctx context.Context, r repoRef, action string, pr *github.PullRequest) error {
+func (a *App) trackClosed(ctx context.Context, w store.Writes, r repoRef, action string, pr *github.PullRequest) error {
 	switch {
 	case pr.GetState() == "closed":
-		return a.Store.MarkClosed(ctx, r.RepoID, r.Number, timeOr(pr.ClosedAt, a.Now()))
+		return w.MarkClosed(ctx, r.RepoID, r.Number, timeOr(pr.ClosedAt, a.Now()))
 	case action == "reopened":
-		return a.Store.MarkOpen(ctx, r.RepoID, r.Number, timeOr(pr.UpdatedAt, a.Now()))
+		return w.MarkOpen(ctx, r.RepoID, r.Number, timeOr(pr.UpdatedAt, a.Now()))
 	case pr.GetState() == "open":
 		// Heals a lost reopened delivery before the prune finds it closed.
-		return a.Store.SeenOpen(ctx, r.RepoID, r.Number, timeOr(pr.UpdatedAt, a.Now()))
+		return w.SeenOpen(ctx, r.RepoID, r.Number, timeOr(pr.UpdatedAt, a.Now()))
 	}
 	return nil
 }

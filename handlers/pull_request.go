@@ -30,58 +30,77 @@ func (a *App) onPullRequest(ctx context.Context, d store.Delivery, log *slog.Log
 		return nil // nothing the policy reads changed
 	}
 	r := prRef(d.InstallationID, ev.Repo, ev.GetNumber())
-	now := a.Now()
-	switch d.Action {
-	case "opened":
-		if err := a.recordNewPR(ctx, r); err != nil {
+	if d.Action == "reopened" {
+		if err := a.reopened(ctx, r, ev.GetPullRequest().GetHead().GetSHA()); err != nil {
 			return err
 		}
-	case "review_requested":
-		if u := ev.GetRequestedReviewer(); u != nil {
-			if err := a.Store.AddReviewRequest(ctx, r.Installation, r.RepoID, r.Number, u.GetLogin(), now); err != nil {
-				return err
-			}
-		}
-	case "review_request_removed":
-		if u := ev.GetRequestedReviewer(); u != nil {
-			if err := a.Store.RemoveReviewRequest(ctx, r.Installation, r.RepoID, r.Number, u.GetLogin()); err != nil {
-				return err
-			}
-			// A person chose to remove this reviewer: never add them back.
-			if ev.GetSender().GetType() != "Bot" {
-				if err := a.Store.MarkRemoved(ctx, r.RepoID, r.Number, u.GetLogin()); err != nil {
-					return err
-				}
-			}
-		}
-	case "reopened":
-		// The head's check-run record may have been pruned while it was
-		// closed: its next write looks on GitHub instead of creating another.
-		if err := a.lookUpCheckRun(ctx, r, ev.GetPullRequest().GetHead().GetSHA()); err != nil {
+	}
+	return a.deliveryBatch(ctx, r, func(w store.Writes) error {
+		if err := a.recordPullRequestAction(ctx, w, r, d.Action, &ev); err != nil {
 			return err
 		}
-		if err := a.lookUpComment(ctx, r); err != nil {
+		if err := a.trackClosed(ctx, w, r, d.Action, ev.PullRequest); err != nil {
 			return err
 		}
+		if err := a.recordPayload(ctx, w, r, ev.PullRequest); err != nil {
+			return err
+		}
+		return a.recordPullRequestEvent(ctx, w, r, d.ID, d.Action, &ev, a.Now())
+	})
+}
+
+// deliveryBatch commits a delivery's writes and its request of r's
+// evaluation at once (issue 18: one commit, not one per fact). The request
+// comes last, so its row is locked for the shortest time. Without an
+// installation the writes are kept and the evaluation cannot be asked for.
+func (a *App) deliveryBatch(ctx context.Context, r repoRef, writes func(w store.Writes) error) error {
+	err := a.Store.Batch(ctx, func(w store.Writes) error {
+		if err := writes(w); err != nil || r.Installation == 0 {
+			return err
+		}
+		return a.requestEvaluationIn(ctx, w, r)
+	})
+	if err == nil && r.Installation == 0 {
+		return errNoClient
+	}
+	return err
+}
+
+// reopened prepares a reopened pull request's next evaluation: the head's
+// check-run record and the app's comment may have been pruned while it was
+// closed, so their next writes look on GitHub instead of creating others.
+// It runs before the delivery's batch, which must not wait on GitHub.
+func (a *App) reopened(ctx context.Context, r repoRef, sha string) error {
+	if err := a.lookUpCheckRun(ctx, r, sha); err != nil {
+		return err
+	}
+	return a.lookUpComment(ctx, r)
+}
+
+// recordPullRequestAction records what the action itself says of the pull
+// request's reviews and review requests.
+func (a *App) recordPullRequestAction(ctx context.Context, w store.Writes, r repoRef, action string, ev *github.PullRequestEvent) error {
+	u := ev.GetRequestedReviewer()
+	switch {
+	case action == "opened":
+		return a.recordNewPR(ctx, w, r)
+	case action == "review_requested" && u != nil:
+		return w.AddReviewRequest(ctx, r.Installation, r.RepoID, r.Number, u.GetLogin(), a.Now())
+	case action == "review_request_removed" && u != nil:
+		if err := w.RemoveReviewRequest(ctx, r.Installation, r.RepoID, r.Number, u.GetLogin()); err != nil {
+			return err
+		}
+		// A person chose to remove this reviewer: never add them back.
+		if ev.GetSender().GetType() != "Bot" {
+			return w.MarkRemoved(ctx, r.RepoID, r.Number, u.GetLogin())
+		}
+	case action == "reopened":
 		// What was recorded of its reviews may have been pruned meanwhile.
-		if err := a.Store.ReviewEvent(ctx, store.PR{RepoID: r.RepoID, Number: r.Number}); err != nil {
-			return err
-		}
-	case "closed":
-		if err := a.Store.ClearReviewRequests(ctx, r.Installation, r.RepoID, r.Number); err != nil {
-			return err
-		}
+		return w.ReviewEvent(ctx, store.PR{RepoID: r.RepoID, Number: r.Number})
+	case action == "closed":
+		return w.ClearReviewRequests(ctx, r.Installation, r.RepoID, r.Number)
 	}
-	if err := a.trackClosed(ctx, r, d.Action, ev.PullRequest); err != nil {
-		return err
-	}
-	if err := a.recordPayload(ctx, r, ev.PullRequest); err != nil {
-		return err
-	}
-	if err := a.recordPullRequestEvent(ctx, r, d.ID, d.Action, &ev, now); err != nil {
-		return err
-	}
-	return a.evaluate(ctx, evaluation{ref: r, pr: ev.PullRequest}, log)
+	return nil
 }
 
 // recordNewPR records what a pull request just opened cannot have yet, so
@@ -89,11 +108,11 @@ func (a *App) onPullRequest(ctx context.Context, d store.Delivery, log *slog.Log
 // any review (later ones arrive as pull_request_review events). An
 // evaluation that ran first (another event of the burst) recorded what it
 // found or wrote, and that stays.
-func (a *App) recordNewPR(ctx context.Context, r repoRef) error {
-	if _, err := a.Store.InsertObject(ctx, store.ObjectKey(githubapi.CommentKey(r.RepoID, r.Number)), store.Object{}); err != nil {
+func (a *App) recordNewPR(ctx context.Context, w store.Writes, r repoRef) error {
+	if _, err := w.InsertObject(ctx, store.ObjectKey(githubapi.CommentKey(r.RepoID, r.Number)), store.Object{}); err != nil {
 		return err
 	}
-	return a.Store.NoReviewsYet(ctx, store.PR{RepoID: r.RepoID, Number: r.Number}, []byte("[]"), a.Now())
+	return w.NoReviewsYet(ctx, store.PR{RepoID: r.RepoID, Number: r.Number}, []byte("[]"), a.Now())
 }
 
 // lookUpComment makes the next comment write of a reopened pull request
@@ -133,24 +152,23 @@ func (a *App) onReview(ctx context.Context, d store.Delivery, log *slog.Logger) 
 		return err
 	}
 	r := prRef(d.InstallationID, ev.Repo, ev.GetPullRequest().GetNumber())
-	// Recorded before the evaluation is asked for, so it reads them again.
-	if err := a.Store.ReviewEvent(ctx, store.PR{RepoID: r.RepoID, Number: r.Number}); err != nil {
-		return err
-	}
-	if d.Action == "submitted" {
-		// GitHub drops the request once the person reviews.
-		if err := a.Store.RemoveReviewRequest(ctx, r.Installation, r.RepoID, r.Number, ev.GetReview().GetUser().GetLogin()); err != nil {
+	return a.deliveryBatch(ctx, r, func(w store.Writes) error {
+		// Recorded before the evaluation is asked for, so it reads them again.
+		if err := w.ReviewEvent(ctx, store.PR{RepoID: r.RepoID, Number: r.Number}); err != nil {
 			return err
 		}
-	}
-	if err := a.trackClosed(ctx, r, "", ev.PullRequest); err != nil {
-		return err
-	}
-	if err := a.recordPayload(ctx, r, ev.PullRequest); err != nil {
-		return err
-	}
-	// The payload's pull request carries everything evaluation reads.
-	return a.evaluate(ctx, evaluation{ref: r, pr: ev.PullRequest}, log)
+		if d.Action == "submitted" {
+			// GitHub drops the request once the person reviews.
+			if err := w.RemoveReviewRequest(ctx, r.Installation, r.RepoID, r.Number, ev.GetReview().GetUser().GetLogin()); err != nil {
+				return err
+			}
+		}
+		if err := a.trackClosed(ctx, w, r, "", ev.PullRequest); err != nil {
+			return err
+		}
+		// The payload's pull request carries everything evaluation reads.
+		return a.recordPayload(ctx, w, r, ev.PullRequest)
+	})
 }
 
 // checkEvent covers check_run and check_suite: decoded by hand because

@@ -124,7 +124,7 @@ func (w *slaWorker) Work(ctx context.Context, job *river.Job[slaTimerArgs]) (err
 			log.Warn("escalation failed", "err", err)
 			return retryable(err, w.app.Now())
 		}
-	} else if err := w.app.recordEvent(ctx, r, store.EventReminded, "", fmt.Sprint(t.Generation), now); err != nil {
+	} else if err := w.app.recordEvent(ctx, w.app.Store.Writes, r, store.EventReminded, "", fmt.Sprint(t.Generation), now); err != nil {
 		return retryable(err, now)
 	}
 	if err := w.app.mentionTimer(ctx, f, t, clock); err != nil {

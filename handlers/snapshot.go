@@ -47,7 +47,7 @@ func snapshotOf(pr *github.PullRequest) ([]byte, error) {
 // arrive in any order: a newer updated_at wins, and two different states
 // with the same updated_at (GitHub's clock counts seconds) leave neither
 // trusted.
-func (a *App) recordPayload(ctx context.Context, r repoRef, pr *github.PullRequest) error {
+func (a *App) recordPayload(ctx context.Context, w store.Writes, r repoRef, pr *github.PullRequest) error {
 	if pr == nil || pr.UpdatedAt == nil {
 		return nil
 	}
@@ -58,7 +58,7 @@ func (a *App) recordPayload(ctx context.Context, r repoRef, pr *github.PullReque
 	now, at := a.Now(), pr.GetUpdatedAt().Time
 	age := now.Sub(at)
 	snap := store.Snapshot{Data: data, UpdatedAt: at, RecordedAt: now, Trusted: age > -time.Minute && age < payloadWindow}
-	return a.Store.RecordSnapshot(ctx, store.PR{RepoID: r.RepoID, Number: r.Number}, snap)
+	return w.RecordSnapshot(ctx, store.PR{RepoID: r.RepoID, Number: r.Number}, snap)
 }
 
 // pullRequest is the pull request as the newest trusted payload showed it,

@@ -38,13 +38,13 @@ const pruneBatch = 100
 // MarkClosed records that a pull request closed at the given time (the
 // event's closed_at). It changes nothing if a later event was recorded
 // already, so a late or repeated delivery cannot undo a reopening.
-func (s *Store) MarkClosed(ctx context.Context, repoID int64, number int, at time.Time) error {
+func (w Writes) MarkClosed(ctx context.Context, repoID int64, number int, at time.Time) error {
 	// Strictly later: on a tie (GitHub's times have one-second resolution)
 	// the pull request stays open, so nothing open is ever pruned.
 	const q = `INSERT INTO pull_requests_closed (repo_id, number, closed_at, changed_at) VALUES ($1, $2, $3, $3)
 ON CONFLICT (repo_id, number) DO UPDATE SET closed_at = excluded.closed_at, changed_at = excluded.changed_at
 WHERE excluded.changed_at > pull_requests_closed.changed_at`
-	if _, err := s.DB.ExecContext(ctx, q, repoID, number, micros(at)); err != nil {
+	if _, err := w.db.ExecContext(ctx, q, repoID, number, micros(at)); err != nil {
 		return fmt.Errorf("store: mark %d#%d closed: %w", repoID, number, err)
 	}
 	return nil
@@ -52,11 +52,11 @@ WHERE excluded.changed_at > pull_requests_closed.changed_at`
 
 // MarkOpen records that a pull request reopened at the given time, unless a
 // later event was recorded already.
-func (s *Store) MarkOpen(ctx context.Context, repoID int64, number int, at time.Time) error {
+func (w Writes) MarkOpen(ctx context.Context, repoID int64, number int, at time.Time) error {
 	const q = `INSERT INTO pull_requests_closed (repo_id, number, closed_at, changed_at) VALUES ($1, $2, NULL, $3)
 ON CONFLICT (repo_id, number) DO UPDATE SET closed_at = NULL, changed_at = excluded.changed_at
 WHERE excluded.changed_at >= pull_requests_closed.changed_at`
-	if _, err := s.DB.ExecContext(ctx, q, repoID, number, micros(at)); err != nil {
+	if _, err := w.db.ExecContext(ctx, q, repoID, number, micros(at)); err != nil {
 		return fmt.Errorf("store: mark %d#%d open: %w", repoID, number, err)
 	}
 	return nil
@@ -67,10 +67,10 @@ WHERE excluded.changed_at >= pull_requests_closed.changed_at`
 // the reopened event that should have cleared it was lost (GitHub does not
 // redeliver on its own). Unlike MarkOpen it adds no row, so it is cheap
 // enough for every event: one indexed UPDATE that usually matches nothing.
-func (s *Store) SeenOpen(ctx context.Context, repoID int64, number int, at time.Time) error {
+func (w Writes) SeenOpen(ctx context.Context, repoID int64, number int, at time.Time) error {
 	const q = `UPDATE pull_requests_closed SET closed_at = NULL, changed_at = $3
 WHERE repo_id = $1 AND number = $2 AND closed_at IS NOT NULL AND changed_at < $3`
-	if _, err := s.DB.ExecContext(ctx, q, repoID, number, micros(at)); err != nil {
+	if _, err := w.db.ExecContext(ctx, q, repoID, number, micros(at)); err != nil {
 		return fmt.Errorf("store: seen %d#%d open: %w", repoID, number, err)
 	}
 	return nil

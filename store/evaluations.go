@@ -31,8 +31,9 @@ type PR struct {
 // Waiting is read from River's own row, so a job that ended in any way
 // without starting (discarded, cancelled, deleted) leaves no request
 // behind. A request with opts (a later time) always enqueues its own job.
-func (s *Store) RequestEvaluation(ctx context.Context, pr PR, job func(version int64) river.JobArgs, opts *river.InsertOpts) error {
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
+func (w Writes) RequestEvaluation(ctx context.Context, pr PR, job func(version int64) river.JobArgs, opts *river.InsertOpts) error {
+	err := w.inTx(ctx, func(t Writes) error {
+		tx := t.tx
 		v, queued, err := countRequest(ctx, tx, pr)
 		if err != nil {
 			return err
@@ -42,7 +43,7 @@ func (s *Store) RequestEvaluation(ctx context.Context, pr PR, job func(version i
 				return err
 			}
 		}
-		id, err := s.enqueueTx(ctx, tx, job(v), opts)
+		id, err := t.s.enqueueTx(ctx, tx, job(v), opts)
 		if err != nil || opts != nil {
 			return err
 		}

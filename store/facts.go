@@ -77,10 +77,10 @@ read_at = excluded.read_at WHERE pr_reviews.reviews_for <= excluded.reviews_for`
 // NoReviewsYet records that a pull request just opened has no review,
 // unless anything is recorded already (a review event or an evaluation
 // came first, and what it recorded stays).
-func (s *Store) NoReviewsYet(ctx context.Context, pr PR, empty []byte, at time.Time) error {
+func (w Writes) NoReviewsYet(ctx context.Context, pr PR, empty []byte, at time.Time) error {
 	const q = `INSERT INTO pr_reviews (repo_id, number, reviews, reviews_for, read_at) VALUES ($1, $2, $3, 0, $4)
 ON CONFLICT (repo_id, number) DO NOTHING`
-	if _, err := s.DB.ExecContext(ctx, q, pr.RepoID, pr.Number, empty, micros(at)); err != nil {
+	if _, err := w.db.ExecContext(ctx, q, pr.RepoID, pr.Number, empty, micros(at)); err != nil {
 		return fmt.Errorf("store: no reviews yet on %+v: %w", pr, err)
 	}
 	return nil
@@ -88,10 +88,10 @@ ON CONFLICT (repo_id, number) DO NOTHING`
 
 // ReviewEvent says pr's reviews may have changed: what was read before is
 // no longer current.
-func (s *Store) ReviewEvent(ctx context.Context, pr PR) error {
+func (w Writes) ReviewEvent(ctx context.Context, pr PR) error {
 	const q = `INSERT INTO pr_reviews (repo_id, number, review_events) VALUES ($1, $2, 1)
 ON CONFLICT (repo_id, number) DO UPDATE SET review_events = pr_reviews.review_events + 1`
-	if _, err := s.DB.ExecContext(ctx, q, pr.RepoID, pr.Number); err != nil {
+	if _, err := w.db.ExecContext(ctx, q, pr.RepoID, pr.Number); err != nil {
 		return fmt.Errorf("store: review event on %+v: %w", pr, err)
 	}
 	return nil
@@ -110,7 +110,7 @@ type Snapshot struct {
 // other content leaves it distrusted; an older one changes nothing unless
 // it is itself distrusted (a delivery too old to trust says something
 // happened that the kept one may not show: GitHub is read).
-func (s *Store) RecordSnapshot(ctx context.Context, pr PR, snap Snapshot) error {
+func (w Writes) RecordSnapshot(ctx context.Context, pr PR, snap Snapshot) error {
 	const q = `INSERT INTO pr_snapshots (repo_id, number, pr, updated_at, trusted, recorded_at) VALUES ($1, $2, $3, $4, $5, $6)
 ON CONFLICT (repo_id, number) DO UPDATE SET
 trusted = CASE WHEN excluded.updated_at > pr_snapshots.updated_at THEN excluded.trusted
@@ -124,7 +124,7 @@ updated_at = CASE WHEN excluded.updated_at > pr_snapshots.updated_at THEN exclud
 	if snap.Trusted {
 		trusted = 1
 	}
-	_, err := s.DB.ExecContext(ctx, q, pr.RepoID, pr.Number, snap.Data, micros(snap.UpdatedAt), trusted, micros(snap.RecordedAt))
+	_, err := w.db.ExecContext(ctx, q, pr.RepoID, pr.Number, snap.Data, micros(snap.UpdatedAt), trusted, micros(snap.RecordedAt))
 	if err != nil {
 		return fmt.Errorf("store: record snapshot of %+v: %w", pr, err)
 	}

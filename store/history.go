@@ -114,9 +114,9 @@ func (s *Store) MarkPRBreached(ctx context.Context, repoID int64, number int, at
 
 // MarkPRState sets a pull request's state ("closed" or "merged") and when,
 // if it has a summary; an evaluation that runs after it sees the same.
-func (s *Store) MarkPRState(ctx context.Context, repoID int64, number int, state string, at time.Time) error {
+func (w Writes) MarkPRState(ctx context.Context, repoID int64, number int, state string, at time.Time) error {
 	const q = `UPDATE pr_history SET state = $3, closed_at = $4, changed_at = $5 WHERE repo_id = $1 AND number = $2`
-	if _, err := s.DB.ExecContext(ctx, q, repoID, number, state, micros(at), micros(time.Now())); err != nil {
+	if _, err := w.db.ExecContext(ctx, q, repoID, number, state, micros(at), micros(time.Now())); err != nil {
 		return fmt.Errorf("store: mark %d#%d %s: %w", repoID, number, state, err)
 	}
 	return nil
@@ -124,10 +124,10 @@ func (s *Store) MarkPRState(ctx context.Context, repoID int64, number int, state
 
 // AddPREvent records an event unless one with its key was recorded for the
 // pull request already; it reports whether it was new.
-func (s *Store) AddPREvent(ctx context.Context, e PREvent) (bool, error) {
+func (w Writes) AddPREvent(ctx context.Context, e PREvent) (bool, error) {
 	const q = `INSERT INTO pr_events (repo_id, number, owner, repo, key, kind, actor, detail, inside, at, recorded_at)
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT (repo_id, number, key) DO NOTHING`
-	res, err := s.DB.ExecContext(ctx, q, e.RepoID, e.Number, lower(e.Owner), lower(e.Repo), e.Key, e.Kind,
+	res, err := w.db.ExecContext(ctx, q, e.RepoID, e.Number, lower(e.Owner), lower(e.Repo), e.Key, e.Kind,
 		lower(e.Actor), e.Detail, boolInt(e.Inside), micros(e.At), micros(time.Now()))
 	if err != nil {
 		return false, fmt.Errorf("store: add event %d#%d %s: %w", e.RepoID, e.Number, e.Key, err)

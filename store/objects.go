@@ -48,10 +48,10 @@ written_at = excluded.written_at`
 // InsertObject records o for k unless something is recorded already;
 // inserted says whether it was. For facts an event establishes (a new pull
 // request has no comment yet) that must not overwrite what a write recorded.
-func (s *Store) InsertObject(ctx context.Context, k ObjectKey, o Object) (inserted bool, err error) {
+func (w Writes) InsertObject(ctx context.Context, k ObjectKey, o Object) (inserted bool, err error) {
 	const q = `INSERT INTO github_objects (repo_id, number, kind, object_id, content_hash, written_at) VALUES ($1, $2, $3, $4, $5, $6)
 ON CONFLICT (repo_id, number, kind) DO NOTHING`
-	res, err := s.DB.ExecContext(ctx, q, k.RepoID, k.Number, k.Kind, o.ID, o.Hash, micros(time.Now()))
+	res, err := w.db.ExecContext(ctx, q, k.RepoID, k.Number, k.Kind, o.ID, o.Hash, micros(time.Now()))
 	if err != nil {
 		return false, fmt.Errorf("store: insert object %+v: %w", k, err)
 	}

@@ -19,7 +19,7 @@ type Load struct {
 // AddReviewRequest records that login was asked to review a pull request at
 // the given time. Repeating it (a redelivered event) changes nothing, and an
 // older time never replaces a newer LastRequested.
-func (s *Store) AddReviewRequest(ctx context.Context, installationID, repoID int64, number int, login string, at time.Time) error {
+func (w Writes) AddReviewRequest(ctx context.Context, installationID, repoID int64, number int, login string, at time.Time) error {
 	login = strings.ToLower(login)
 	const insertRequest = `INSERT INTO review_requests (installation_id, repo_id, number, login, requested_at)
 VALUES ($1, $2, $3, $4, $5)
@@ -27,11 +27,11 @@ ON CONFLICT (installation_id, repo_id, number, login) DO NOTHING`
 	const touchActivity = `INSERT INTO reviewer_activity (installation_id, login, last_requested) VALUES ($1, $2, $3)
 ON CONFLICT (installation_id, login) DO UPDATE SET last_requested = excluded.last_requested
 WHERE excluded.last_requested > reviewer_activity.last_requested`
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		if _, err := tx.ExecContext(ctx, insertRequest, installationID, repoID, number, login, micros(at)); err != nil {
+	err := w.inTx(ctx, func(tx Writes) error {
+		if _, err := tx.db.ExecContext(ctx, insertRequest, installationID, repoID, number, login, micros(at)); err != nil {
 			return err
 		}
-		_, err := tx.ExecContext(ctx, touchActivity, installationID, login, micros(at))
+		_, err := tx.db.ExecContext(ctx, touchActivity, installationID, login, micros(at))
 		return err
 	})
 	if err != nil {
@@ -42,18 +42,18 @@ WHERE excluded.last_requested > reviewer_activity.last_requested`
 
 // RemoveReviewRequest ends one review request (review submitted or request
 // removed). LastRequested is kept.
-func (s *Store) RemoveReviewRequest(ctx context.Context, installationID, repoID int64, number int, login string) error {
+func (w Writes) RemoveReviewRequest(ctx context.Context, installationID, repoID int64, number int, login string) error {
 	const q = `DELETE FROM review_requests WHERE installation_id = $1 AND repo_id = $2 AND number = $3 AND login = $4`
-	if _, err := s.DB.ExecContext(ctx, q, installationID, repoID, number, strings.ToLower(login)); err != nil {
+	if _, err := w.db.ExecContext(ctx, q, installationID, repoID, number, strings.ToLower(login)); err != nil {
 		return fmt.Errorf("store: remove review request %d#%d %s: %w", repoID, number, login, err)
 	}
 	return nil
 }
 
 // ClearReviewRequests ends every review request of a pull request (closed).
-func (s *Store) ClearReviewRequests(ctx context.Context, installationID, repoID int64, number int) error {
+func (w Writes) ClearReviewRequests(ctx context.Context, installationID, repoID int64, number int) error {
 	const q = `DELETE FROM review_requests WHERE installation_id = $1 AND repo_id = $2 AND number = $3`
-	if _, err := s.DB.ExecContext(ctx, q, installationID, repoID, number); err != nil {
+	if _, err := w.db.ExecContext(ctx, q, installationID, repoID, number); err != nil {
 		return fmt.Errorf("store: clear review requests %d#%d: %w", repoID, number, err)
 	}
 	return nil
@@ -111,10 +111,10 @@ WHERE a.installation_id = $1 AND a.login IN (` + in.String() + `)`
 // MarkRemoved records that a human removed login's review request, so the
 // app does not request them again on that pull request. A person's removal
 // wins over the app's withdrawal of the same reviewer.
-func (s *Store) MarkRemoved(ctx context.Context, repoID int64, number int, login string) error {
+func (w Writes) MarkRemoved(ctx context.Context, repoID int64, number int, login string) error {
 	const q = `INSERT INTO removed_reviewers (repo_id, number, login, why) VALUES ($1, $2, $3, '')
 ON CONFLICT (repo_id, number, login) DO UPDATE SET why = ''`
-	if _, err := s.DB.ExecContext(ctx, q, repoID, number, strings.ToLower(login)); err != nil {
+	if _, err := w.db.ExecContext(ctx, q, repoID, number, strings.ToLower(login)); err != nil {
 		return fmt.Errorf("store: mark removed %d#%d %s: %w", repoID, number, login, err)
 	}
 	return nil

@@ -59,6 +59,9 @@ type Store struct {
 	River   *river.Client[*sql.Tx]
 	Dialect string // DialectSQLite or DialectPostgres
 
+	// Writes, promoted, are the event writes that commit one at a time.
+	Writes
+
 	// inbox records SQLite deliveries for EnqueueDelivery in a file of its
 	// own (see inbox.go); nil on PostgreSQL.
 	inbox *inbox
@@ -102,6 +105,7 @@ func Open(ctx context.Context, url string, opts Options) (*Store, error) {
 		return nil, err
 	}
 	s := &Store{DB: db, Dialect: dialect, working: opts.Workers != nil}
+	s.Writes = Writes{db: db, s: s}
 
 	var driver riverdriver.Driver[*sql.Tx]
 	if dialect == DialectSQLite {
