@@ -22,13 +22,14 @@ func (a *App) onPullRequest(ctx context.Context, d store.Delivery, log *slog.Log
 		log.Debug("pull_request action ignored")
 		return nil
 	}
-	var ev github.PullRequestEvent
-	if err := decode(d, &ev); err != nil {
+	var payload prEvent
+	if err := decode(d, &payload); err != nil {
 		return err
 	}
-	if d.Action == "edited" && ev.Changes != nil && ev.Changes.Title == nil && ev.Changes.Body == nil && ev.Changes.Base == nil {
+	if d.Action == "edited" && payload.unchanged() {
 		return nil // nothing the policy reads changed
 	}
+	ev := payload.event()
 	r := prRef(d.InstallationID, ev.Repo, ev.GetNumber())
 	if d.Action == "reopened" {
 		if err := a.reopened(ctx, r, ev.GetPullRequest().GetHead().GetSHA()); err != nil {
@@ -36,7 +37,7 @@ func (a *App) onPullRequest(ctx context.Context, d store.Delivery, log *slog.Log
 		}
 	}
 	return a.deliveryBatch(ctx, r, func(w store.Writes) error {
-		if err := a.recordPullRequestAction(ctx, w, r, d.Action, &ev); err != nil {
+		if err := a.recordPullRequestAction(ctx, w, r, d.Action, ev); err != nil {
 			return err
 		}
 		if err := a.trackClosed(ctx, w, r, d.Action, ev.PullRequest); err != nil {
@@ -45,7 +46,7 @@ func (a *App) onPullRequest(ctx context.Context, d store.Delivery, log *slog.Log
 		if err := a.recordPayload(ctx, w, r, ev.PullRequest); err != nil {
 			return err
 		}
-		return a.recordPullRequestEvent(ctx, w, r, d.ID, d.Action, &ev, a.Now())
+		return a.recordPullRequestEvent(ctx, w, r, d.ID, d.Action, ev, a.Now())
 	})
 }
 
