@@ -162,33 +162,40 @@ func (h *ownerHistory) rebuild() {
 }
 
 func (h *ownerHistory) merge() {
-	kept := make([]store.PRSummary, 0, len(h.prList))
-	for _, p := range h.prList {
-		if !h.changedPRs[prKey{p.RepoID, p.Number}] {
-			kept = append(kept, p)
-		}
-	}
 	fresh := make([]store.PRSummary, 0, len(h.changedPRs))
 	for k := range h.changedPRs {
 		fresh = append(fresh, h.prs[k])
 	}
 	slices.SortFunc(fresh, comparePRs)
-	h.prList = mergeSorted(kept, fresh, comparePRs)
+	h.prList = mergeSorted(h.prList, fresh, comparePRs, func(p store.PRSummary) bool {
+		return h.changedPRs[prKey{p.RepoID, p.Number}]
+	})
 	slices.SortFunc(h.newEvents, compareEvents)
-	h.evList = mergeSorted(h.evList, h.newEvents, compareEvents)
+	if n := len(h.evList); len(h.newEvents) > 0 && (n == 0 || compareEvents(h.evList[n-1], h.newEvents[0]) < 0) {
+		// Events mostly arrive in time order: appended, the list grows in
+		// place. Callers hold slices capped at their own length, so they
+		// never see what is appended after them.
+		h.evList = append(h.evList, h.newEvents...)
+		return
+	}
+	h.evList = mergeSorted(h.evList, h.newEvents, compareEvents, nil)
 }
 
-// mergeSorted merges two sorted slices into a new one.
-func mergeSorted[T any](a, b []T, compare func(T, T) int) []T {
+// mergeSorted merges two sorted slices into a new one, leaving out the
+// elements of a that drop reports (nil: none).
+func mergeSorted[T any](a, b []T, compare func(T, T) int, drop func(T) bool) []T {
 	out := make([]T, 0, len(a)+len(b))
-	for len(a) > 0 && len(b) > 0 {
-		if compare(b[0], a[0]) < 0 {
+	for len(a) > 0 {
+		switch {
+		case drop != nil && drop(a[0]):
+			a = a[1:]
+		case len(b) > 0 && compare(b[0], a[0]) < 0:
 			out, b = append(out, b[0]), b[1:]
-		} else {
+		default:
 			out, a = append(out, a[0]), a[1:]
 		}
 	}
-	return append(append(out, a...), b...)
+	return append(out, b...)
 }
 
 func (c *historyCache) entry(owner string) *ownerHistory {

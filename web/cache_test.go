@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"testing"
 	"time"
 
@@ -56,5 +57,28 @@ func TestCacheMergeEqualsFullRead(t *testing.T) {
 	}
 	if len(evs) != 42 || !reflect.DeepEqual(evs, wantEvs) {
 		t.Errorf("merged events (%d) differ from a full read's (%d)", len(evs), len(wantEvs))
+	}
+
+	// Newer events than any kept are appended in place: the lists held
+	// from before do not change, and the new ones equal a full read.
+	heldPRs, heldEvs := slices.Clone(prs), slices.Clone(evs)
+	// Two rows of 41 (under an eighth): merged, not rebuilt.
+	for i := range 2 {
+		put(3, "r2", 2000+i, "later", testNow.Add(time.Duration(i+1)*time.Minute))
+	}
+	prs2, evs2, _, err := c.history(ctx, "o", testNow)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(prs, heldPRs) || !reflect.DeepEqual(evs, heldEvs) {
+		t.Error("a later write changed the lists a reader already held")
+	}
+	wantPRs, wantEvs, _, err = newHistoryCache(st).history(ctx, "o", testNow)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(prs2) != 43 || !reflect.DeepEqual(prs2, wantPRs) || len(evs2) != 44 || !reflect.DeepEqual(evs2, wantEvs) {
+		t.Errorf("after appending: %d summaries and %d events, a full read %d and %d, or they differ",
+			len(prs2), len(evs2), len(wantPRs), len(wantEvs))
 	}
 }
