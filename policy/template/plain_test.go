@@ -127,11 +127,7 @@ func markupChunks(size, n int) string {
 func BenchmarkEvaluate64KiBSomeMarkup(b *testing.B) {
 	tp := fullPolicy()
 	pr := policy.PullRequest{Title: "PAY-481 retry webhooks", Body: markupChunks(64<<10, 40), Files: []string{"migrations/1.sql"}}
-	b.SetBytes(int64(len(pr.Body)))
-	b.ReportAllocs()
-	for b.Loop() {
-		Evaluate(tp, pr, repoTemplate)
-	}
+	benchEvaluate(b, tp, pr)
 }
 
 // BenchmarkEvaluate64KiBMarkup is BenchmarkEvaluate64KiB with inline markup
@@ -141,11 +137,7 @@ func BenchmarkEvaluate64KiBMarkup(b *testing.B) {
 	tp := fullPolicy()
 	body := markupBody(64 << 10)
 	pr := policy.PullRequest{Title: "PAY-481 retry webhooks", Body: body, Files: []string{"migrations/1.sql"}}
-	b.SetBytes(int64(len(pr.Body)))
-	b.ReportAllocs()
-	for b.Loop() {
-		Evaluate(tp, pr, repoTemplate)
-	}
+	benchEvaluate(b, tp, pr)
 }
 
 // hostilePlainInputs are 64 KiB inputs inside the fast path's subset, or

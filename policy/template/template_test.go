@@ -585,21 +585,14 @@ func largeBody(size int) string {
 func BenchmarkEvaluate64KiB(b *testing.B) {
 	tp := fullPolicy()
 	pr := policy.PullRequest{Title: "PAY-481 retry webhooks", Body: largeBody(64 << 10), Files: []string{"migrations/1.sql"}}
-	b.SetBytes(int64(len(pr.Body)))
-	for b.Loop() {
-		Evaluate(tp, pr, repoTemplate)
-	}
+	benchEvaluate(b, tp, pr)
 }
 
 // BenchmarkEvaluate256KiB judges the largest description parse reads.
 func BenchmarkEvaluate256KiB(b *testing.B) {
 	tp := fullPolicy()
 	pr := policy.PullRequest{Title: "PAY-481 retry webhooks", Body: largeBody(maxDocBytes), Files: []string{"migrations/1.sql"}}
-	b.SetBytes(int64(len(pr.Body)))
-	b.ReportAllocs()
-	for b.Loop() {
-		Evaluate(tp, pr, repoTemplate)
-	}
+	benchEvaluate(b, tp, pr)
 }
 
 // BenchmarkEvaluate64KiBNoTicket is the worst case for the ticket search: no
@@ -608,10 +601,7 @@ func BenchmarkEvaluate64KiBNoTicket(b *testing.B) {
 	tp := fullPolicy()
 	body := strings.ReplaceAll(largeBody(64<<10), "PAY-481", "the payments ticket")
 	pr := policy.PullRequest{Title: "retry webhooks", Body: body}
-	b.SetBytes(int64(len(pr.Body)))
-	for b.Loop() {
-		Evaluate(tp, pr, repoTemplate)
-	}
+	benchEvaluate(b, tp, pr)
 }
 
 func FuzzEvaluate(f *testing.F) {
@@ -665,5 +655,14 @@ func TestEvaluate_sizeAndAuthorConditions(t *testing.T) {
 	for _, tt := range tests {
 		tt.pr.Body = "## Notes\ntext"
 		check(t, Evaluate(tp, tt.pr, ""), tt.want)
+	}
+}
+
+// benchEvaluate times Evaluate of pr under tp, per byte of its body.
+func benchEvaluate(b *testing.B, tp *policy.TemplatePolicy, pr policy.PullRequest) {
+	b.SetBytes(int64(len(pr.Body)))
+	b.ReportAllocs()
+	for b.Loop() {
+		Evaluate(tp, pr, repoTemplate)
 	}
 }
