@@ -140,9 +140,8 @@ const (
 )
 
 // AckGoal is workers.ack_goal, or its engine's default. An acknowledgement
-// is CPU work in this process and, on PostgreSQL, round trips to the
-// database (five or six per batch), which the jobs' CPU and their
-// backends' delay. PostgreSQL's intake once waited for a disk flush per
+// is CPU work in this process and, on PostgreSQL, a round trip to the
+// database per batch, which the jobs' CPU and their backends' delay. PostgreSQL's intake once waited for a disk flush per
 // commit, which no bound on the jobs shortens, so the gate stayed off
 // there; it commits asynchronously now (store/groupcommit.go). Its goal is
 // higher than SQLite's because of those round trips: at 2 ms nearly every

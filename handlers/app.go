@@ -86,12 +86,7 @@ type deliveryWorker struct {
 }
 
 func (w *deliveryWorker) Work(ctx context.Context, job *river.Job[store.DeliveryArgs]) (err error) {
-	release, err := w.app.Gate.Enter(ctx)
-	if err != nil {
-		return err
-	}
-	defer release()
-	start := time.Now()
+	start := time.Now() // after the job gate (JobGate.Middleware)
 	defer func() { w.app.Metrics.observeJob("delivery:"+eventLabel(job.Args.Event), start, err) }()
 	d, err := w.app.Store.Delivery(ctx, job.Args.DeliveryID)
 	if errors.Is(err, store.ErrNotFound) {

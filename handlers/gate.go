@@ -5,6 +5,11 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/rivertype"
+
+	"github.com/reviewpolicy/reviewpolicy/store"
 )
 
 // JobGate lets webhook acknowledgements go first when the CPU is short.
@@ -139,4 +144,27 @@ func (g *JobGate) Run(ctx context.Context, interval time.Duration, report func(l
 			last = n
 		}
 	}
+}
+
+// Middleware gates River's delivery jobs and lets every other job through.
+// The store runs it before a job takes one of its running slots
+// (store.Options.Middleware), so a delivery job held back here leaves the
+// slot to a job the gate does not hold back.
+func (g *JobGate) Middleware() rivertype.Middleware { return &gateMiddleware{g: g} }
+
+type gateMiddleware struct {
+	river.MiddlewareDefaults
+	g *JobGate
+}
+
+func (m *gateMiddleware) Work(ctx context.Context, job *rivertype.JobRow, doInner func(context.Context) error) error {
+	if job.Kind != (store.DeliveryArgs{}).Kind() {
+		return doInner(ctx)
+	}
+	release, err := m.g.Enter(ctx)
+	if err != nil {
+		return err
+	}
+	defer release()
+	return doInner(ctx)
 }

@@ -130,8 +130,31 @@ ON CONFLICT DO NOTHING`
 // inserted in order, so of two with one ID (or body hash) the first wins;
 // the rows returned say which, by ID and body hash.
 func insertDeliveriesOnce(ctx context.Context, tx *sql.Tx, ds []Delivery) ([]bool, error) {
+	values, args := deliveryRows(ds)
+	q := `INSERT INTO deliveries ` + values + ` ON CONFLICT DO NOTHING RETURNING id, body_hash`
+	return queryInserted(ctx, tx, q, args, ds)
+}
+
+// recordUnqueued inserts ds as insertDeliveriesOnce does and records each
+// new one in deliveries_unqueued, for the enqueuer (enqueuer.go), in one
+// statement on db: the PostgreSQL acknowledgement's one round trip.
+func recordUnqueued(ctx context.Context, db *sql.DB, ds []Delivery) ([]bool, error) {
+	values, args := deliveryRows(ds)
+	q := `WITH d AS (
+    INSERT INTO deliveries ` + values + ` ON CONFLICT DO NOTHING
+    RETURNING id, event, installation_id, body_hash
+), u AS (
+    INSERT INTO deliveries_unqueued (id, event, installation_id) SELECT id, event, installation_id FROM d
+)
+SELECT id, body_hash FROM d`
+	return queryInserted(ctx, db, q, args, ds)
+}
+
+// deliveryRows is the column list and VALUES of an insert of ds into
+// deliveries, with its arguments.
+func deliveryRows(ds []Delivery) (string, []any) {
 	var q strings.Builder
-	q.WriteString(`INSERT INTO deliveries (id, event, action, installation_id, payload, received_at, body_hash) VALUES `)
+	q.WriteString(`(id, event, action, installation_id, payload, received_at, body_hash) VALUES `)
 	args := make([]any, 0, 7*len(ds))
 	for i, d := range ds {
 		if i > 0 {
@@ -141,8 +164,15 @@ func insertDeliveriesOnce(ctx context.Context, tx *sql.Tx, ds []Delivery) ([]boo
 		fmt.Fprintf(&q, "($%d, $%d, $%d, $%d, $%d, $%d, $%d)", n+1, n+2, n+3, n+4, n+5, n+6, n+7)
 		args = append(args, d.ID, d.Event, d.Action, d.InstallationID, d.Payload, micros(d.ReceivedAt), nullBytes(d.BodyHash))
 	}
-	q.WriteString(` ON CONFLICT DO NOTHING RETURNING id, body_hash`)
-	rows, err := tx.QueryContext(ctx, q.String(), args...)
+	return q.String(), args
+}
+
+// queryInserted runs q, an insert of ds returning the id and body_hash of
+// each row inserted, and reports which of ds were.
+func queryInserted(ctx context.Context, db interface {
+	QueryContext(context.Context, string, ...any) (*sql.Rows, error)
+}, q string, args []any, ds []Delivery) ([]bool, error) {
+	rows, err := db.QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("insert %d deliveries: %w", len(ds), err)
 	}
@@ -284,13 +314,19 @@ func (s *Store) enqueueTx(ctx context.Context, tx *sql.Tx, args river.JobArgs, o
 }
 
 // QueueDepth counts jobs waiting to run: available, scheduled and
-// retryable, and on SQLite the deliveries in the inbox, whose jobs are about
-// to be enqueued.
+// retryable, and the deliveries whose jobs are about to be enqueued (in
+// SQLite's inbox, or PostgreSQL's deliveries_unqueued).
 func (s *Store) QueueDepth(ctx context.Context) (int64, error) {
 	const jobs = `SELECT COUNT(*) FROM river_job WHERE state IN ('available', 'scheduled', 'retryable')`
 	if s.inbox == nil {
+		// The enqueuer deletes a delivery's row in the transaction that
+		// enqueues its job, so one snapshot counts each delivery once.
+		q := jobs
+		if s.enqueuer != nil {
+			q = `SELECT (` + jobs + `) + (SELECT COUNT(*) FROM deliveries_unqueued)`
+		}
 		var n int64
-		if err := s.DB.QueryRowContext(ctx, jobs).Scan(&n); err != nil {
+		if err := s.DB.QueryRowContext(ctx, q).Scan(&n); err != nil {
 			return 0, fmt.Errorf("store: queue depth: %w", err)
 		}
 		return n, nil

@@ -12,10 +12,10 @@
 // records the delivery and enqueues a job; River (github.com/riverqueue/river)
 // runs it with retries and backoff, rescues jobs whose process died
 // mid-flight, runs periodic jobs on one elected leader, and does all of that
-// on both engines. The delivery row and its job are written in the same
-// transaction (EnqueueDelivery; on SQLite when leaving the inbox, below): a
-// delivery is processed if and only if it was recorded, and a redelivered
-// one is dropped.
+// on both engines. A delivery's job is enqueued in the transaction that
+// moves it out of its first record (SQLite's inbox, PostgreSQL's
+// deliveries_unqueued; both below): a delivery is processed if and only if
+// it was recorded, and a redelivered one is dropped.
 //
 // # Why database/sql on both engines
 //
@@ -77,7 +77,7 @@
 //     pull request whose head lost its webhook that way. PostgreSQL's
 //     intake commits asynchronously for the same reason, with the same
 //     promise and one more case of loss: PostgreSQL itself crashing
-//     (groupcommit.go, asyncCommit). Between
+//     (groupcommit.go). Between
 //     batches the writer also deletes what the mover has moved, so nothing
 //     else ever holds the write connection.
 //   - Checkpoints run beside it: a background connection checkpoints the
@@ -100,11 +100,24 @@
 //     it, PruneDeliveries moves it first.
 //
 // The price is a few milliseconds more before a job starts, and a second
-// file to keep with the database in backups. PostgreSQL needs none of this:
-// its writers do not exclude each other. There the deliveries of
-// concurrent calls share one transaction (groupcommit.go) on a pool of two
-// connections of their own, so the jobs' queries never hold the
-// connection an acknowledgement waits for.
+// file to keep with the database in backups.
+//
+// # The PostgreSQL intake
+//
+// PostgreSQL's writers do not exclude each other, so no second database is
+// needed, but each statement is a round trip to a server the jobs keep
+// busy. The deliveries of concurrent calls are recorded in one statement
+// (groupcommit.go), which also records each new one in
+// deliveries_unqueued; an enqueuer goroutine deletes those rows and inserts
+// their jobs in one transaction moments later (enqueuer.go), so every
+// recorded delivery gets exactly one job, whichever replica moves it, and
+// one left by a process that died is moved by the next tick of any. The
+// acknowledgement is one round trip, where the transaction that also
+// enqueued (begin, insert, the fair queue's count, River's insert, commit)
+// was five. Both run on a pool of three connections of their own whose
+// commits are asynchronous (synchronous_commit off from the connection's
+// start), so the jobs' queries never hold the connection an
+// acknowledgement waits for.
 //
 // # Payloads
 //
@@ -130,8 +143,8 @@
 // on river_job over waiting jobs, keyed by the installation the store puts
 // in the job's metadata; Open creates the index after River's migrations,
 // which on SQLite rebuild river_job. On SQLite the inbox's mover counts once
-// per batch, off the acknowledgement path; on PostgreSQL concurrent
-// enqueues of one installation may read the same count.
+// per batch, off the acknowledgement path, and so does PostgreSQL's
+// enqueuer; there the enqueuers of several replicas may read the same count.
 //
 // # Pruning
 //

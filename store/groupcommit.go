@@ -3,13 +3,17 @@ package store
 import (
 	"context"
 	"database/sql"
+	"slices"
 	"sync"
 	"time"
 )
 
 // groupCommit records PostgreSQL deliveries that arrive together in one
-// transaction: one commit (and one WAL flush) for many acknowledgements
-// instead of one each. The first caller with nothing in flight leads: it
+// statement: one round trip and one commit for many acknowledgements
+// instead of several each. The statement records each new delivery in
+// deliveries_unqueued too, from which the enqueuer gives it its job
+// moments later (enqueuer.go), as SQLite's inbox does; the job's insert
+// is not on the acknowledgement's path. The first caller with nothing in flight leads: it
 // writes what is pending, answers every caller of that batch, and hands the
 // rest to a new leader, so no caller waits for batches after its own.
 // SQLite's inbox does the same with a goroutine of its own (inbox.go).
@@ -19,6 +23,9 @@ type groupCommit struct {
 	// jobs' queries, however many, never hold the connection an
 	// acknowledgement waits for.
 	db *sql.DB
+
+	// recorded is told after a batch recorded a new delivery.
+	recorded func()
 
 	mu      sync.Mutex
 	pending []*groupReq
@@ -38,19 +45,19 @@ type groupRes struct {
 	err      error
 }
 
-// asyncCommit lets the intake's commit return before PostgreSQL flushes
-// its WAL to disk; the WAL writer flushes it within 3 × wal_writer_delay
-// (600 ms by default). Why: a flush per commit (2-10 ms on this class of
-// disk) was most of an acknowledgement's time, and waiting commits queued
-// behind it. It keeps the intake's durability where SQLite's inbox has it
-// (doc.go, "The SQLite inbox"): an acknowledged delivery survives this
-// process crashing or being killed, since PostgreSQL has it; like SQLite
-// with synchronous NORMAL, the last moments' commits may be lost if the
-// machine loses power or its kernel crashes, and, unlike it, also if
-// PostgreSQL itself crashes. A head commit lost that way is evaluated by
-// the reconciliation sweep. Only the intake's transaction is affected:
-// everything the jobs write commits synchronously.
-const asyncCommit = `SET LOCAL synchronous_commit = off`
+// The intake's connections commit asynchronously (intakeSettings in
+// store.go): a commit returns before PostgreSQL flushes its WAL to disk;
+// the WAL writer flushes it within 3 × wal_writer_delay (600 ms by
+// default). Why: a flush per commit (2-10 ms on this class of disk) was
+// most of an acknowledgement's time, and waiting commits queued behind it.
+// It keeps the intake's durability where SQLite's inbox has it (doc.go,
+// "The SQLite inbox"): an acknowledged delivery survives this process
+// crashing or being killed, since PostgreSQL has it; like SQLite with
+// synchronous NORMAL, the last moments' commits may be lost if the machine
+// loses power or its kernel crashes, and, unlike it, also if PostgreSQL
+// itself crashes. A head commit lost that way is evaluated by the
+// reconciliation sweep. Only the intake's writes are affected: everything
+// the jobs write commits synchronously.
 
 // groupTimeout bounds one batch's transaction; a leader's own context does
 // not, so that its caller going away fails nobody else's delivery.
@@ -96,7 +103,7 @@ func (g *groupCommit) flush() {
 	}
 }
 
-// write records batch in one transaction. Should it fail, each delivery is
+// write records batch in one statement. Should it fail, each delivery is
 // tried alone, so one bad delivery fails only its own acknowledgement.
 func (g *groupCommit) write(batch []*groupReq) {
 	ctx, cancel := context.WithTimeout(context.Background(), groupTimeout)
@@ -105,16 +112,11 @@ func (g *groupCommit) write(batch []*groupReq) {
 	for i, r := range batch {
 		ds[i] = r.d
 	}
-	var inserted []bool
-	err := inTx(ctx, g.db, func(tx *sql.Tx) error {
-		if _, err := tx.ExecContext(ctx, asyncCommit); err != nil {
-			return err
-		}
-		var err error
-		inserted, err = g.s.recordDeliveries(ctx, tx, ds)
-		return err
-	})
+	inserted, err := recordUnqueued(ctx, g.db, ds)
 	if err == nil {
+		if slices.Contains(inserted, true) && g.recorded != nil {
+			g.recorded()
+		}
 		for i, r := range batch {
 			r.done <- groupRes{inserted: inserted[i]}
 		}

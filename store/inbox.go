@@ -343,6 +343,18 @@ VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING`
 // to it, at least every movePoll, and once more on close.
 func (ib *inbox) move() {
 	defer ib.wg.Done()
+	bg := context.Background()
+	ib.err = moveLoop(ib.wake, ib.quit, func() error { return ib.moveAll(bg) }, func() error {
+		<-ib.batched
+		return ib.moveAll(bg)
+	}, ib.log, "store: moving deliveries from the inbox failed; retrying")
+}
+
+// moveLoop calls move after each wake, at least every movePoll and at most
+// every moveEvery, until quit closes, then last, whose error it returns.
+// A failed move is retried at the next wake or tick, so only the start of
+// a run of failures is logged, as failMsg.
+func moveLoop(wake, quit <-chan struct{}, move, last func() error, log *slog.Logger, failMsg string) error {
 	ticker := time.NewTicker(movePoll)
 	defer ticker.Stop()
 	pause := time.NewTimer(moveEvery)
@@ -350,24 +362,20 @@ func (ib *inbox) move() {
 	failing := false
 	for {
 		select {
-		case <-ib.wake:
+		case <-wake:
 		case <-ticker.C:
-		case <-ib.quit:
-			<-ib.batched
-			ib.err = ib.moveAll(context.Background())
-			return
+		case <-quit:
+			return last()
 		}
-		// Deliveries stay in the inbox until moved, and the next wake-up or
-		// tick tries again: log when moving starts failing, not every try.
-		err := ib.moveAll(context.Background())
+		err := move()
 		if err != nil && !failing {
-			ib.log.Error("store: moving deliveries from the inbox failed; retrying", "err", err)
+			log.Error(failMsg, "err", err)
 		}
 		failing = err != nil
 		pause.Reset(moveEvery)
 		select {
 		case <-pause.C:
-		case <-ib.quit: // the loop's top makes the last move
+		case <-quit: // the loop's top makes the last move
 		}
 	}
 }

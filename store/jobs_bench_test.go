@@ -37,10 +37,8 @@ func BenchmarkNoopJobs(b *testing.B) {
 						b.Fatal(err)
 					}
 				}
-				if s.inbox != nil {
-					if err := s.inbox.moveAll(ctx); err != nil {
-						b.Fatal(err)
-					}
+				if err := moveIntake(ctx, s); err != nil {
+					b.Fatal(err)
 				}
 				b.StartTimer()
 				start := time.Now()

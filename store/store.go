@@ -9,16 +9,19 @@ import (
 	"io/fs"
 	"log/slog"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"time"
 
-	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" database/sql driver
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/stdlib" // also registers the "pgx" database/sql driver
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/riverdriver"
 	"github.com/riverqueue/river/riverdriver/riverdatabasesql"
 	"github.com/riverqueue/river/riverdriver/riversqlite"
 	"github.com/riverqueue/river/rivermigrate"
+	"github.com/riverqueue/river/rivertype"
 	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
 )
 
@@ -38,8 +41,17 @@ type Options struct {
 	Workers *river.Workers
 	// PeriodicJobs are enqueued by the elected leader; they need Workers.
 	PeriodicJobs []*river.PeriodicJob
-	// MaxWorkers bounds concurrently running jobs in this process (default 10).
+	// MaxWorkers bounds concurrently running jobs in this process (default
+	// 10). River holds up to fetchAhead times as many (slots.go).
 	MaxWorkers int
+	// Middleware runs around every job before it takes one of MaxWorkers'
+	// slots, so that a job waiting in it (the webhooks' job gate) does not
+	// hold a slot another job could use.
+	Middleware []rivertype.Middleware
+
+	// fetchAhead overrides the package's fetchAhead (tests that need River
+	// to fetch one job at a time, to see its exact order).
+	fetchAhead int
 	// Logger for River and its migrator; nil keeps River's default (warnings to stdout).
 	Logger *slog.Logger
 	// RetryPolicy overrides River's default exponential backoff.
@@ -65,10 +77,12 @@ type Store struct {
 	// inbox records SQLite deliveries for EnqueueDelivery in a file of its
 	// own (see inbox.go); nil on PostgreSQL.
 	inbox *inbox
-	// group writes concurrent PostgreSQL deliveries in one transaction
-	// (groupcommit.go) on intake, a pool of their own; both nil on SQLite.
-	group  *groupCommit
-	intake *sql.DB
+	// group writes concurrent PostgreSQL deliveries in one statement
+	// (groupcommit.go) and enqueuer gives them their jobs (enqueuer.go),
+	// on intake, a pool of their own; all nil on SQLite.
+	group    *groupCommit
+	enqueuer *enqueuer
+	intake   *sql.DB
 
 	working   bool // built with Workers, so Start runs them
 	closeOnce sync.Once
@@ -80,18 +94,22 @@ type Store struct {
 // The query is an indexed probe of river_job, cheap even with several
 // replicas polling.
 //
-// fetchCooldown caps job throughput: River fetches at most once per
-// cooldown, and each fetch takes at most as many jobs as workers are free,
-// so a process runs at most workers/fetchCooldown short jobs a second. At
-// 20 ms and 10 workers that was 500/s on any machine (issue 18: no-op jobs
-// stopped at 485/s on both engines while the CPUs idled). At 2 ms
-// BenchmarkNoopJobs ran 5-6x as many (provisional, machine shared; see
-// BENCHMARKS.md). Fetches that close together happen only while finished
-// jobs free workers and more wait: an idle queue is still polled every
-// fetchPollInterval.
+// fetchCooldown and fetchAhead cap job throughput: River fetches at most
+// once per cooldown, and each fetch takes at most as many jobs as it has
+// free workers, so a process runs at most workers/fetchCooldown short jobs
+// a second. With as many River workers as jobs may run (10) and 20 ms, that
+// was 500/s on any machine (issue 18: no-op jobs stopped at 485/s on both
+// engines while the CPUs idled); at 2 ms, River fetched a job or two at a
+// time, a fetch per job, and on PostgreSQL the fetches took the database's
+// CPU. So River holds fetchAhead times as many jobs as may run (slots.go)
+// and fetches less often, many at a time: up to 80 jobs per 20 ms, 4,000 a
+// second. Fetches that close together happen only while finished jobs free
+// workers and more wait: an idle queue is polled every fetchPollInterval,
+// and the first fetch after a pause is immediate.
 const (
 	fetchPollInterval = 50 * time.Millisecond
-	fetchCooldown     = 2 * time.Millisecond
+	fetchCooldown     = 20 * time.Millisecond
+	fetchAhead        = 8
 )
 
 // Open connects to the database named by url, applies River's and the
@@ -130,9 +148,11 @@ func Open(ctx context.Context, url string, opts Options) (*Store, error) {
 		Workers:              opts.Workers,
 	}
 	if opts.Workers != nil {
+		running := cmp.Or(opts.MaxWorkers, 10)
 		cfg.Queues = map[string]river.QueueConfig{
-			river.QueueDefault: {MaxWorkers: cmp.Or(opts.MaxWorkers, 10)},
+			river.QueueDefault: {MaxWorkers: running * cmp.Or(opts.fetchAhead, fetchAhead)},
 		}
+		cfg.Middleware = append(slices.Clone(opts.Middleware), newJobSlots(running))
 	}
 	s.River, err = river.NewClient(driver, cfg)
 	if err != nil {
@@ -145,11 +165,12 @@ func Open(ctx context.Context, url string, opts Options) (*Store, error) {
 			return nil, err
 		}
 	} else {
-		if s.intake, err = openPostgres(ctx, url, intakeConns); err != nil {
+		if s.intake, err = openPostgres(ctx, url, intakeConns, intakeSettings); err != nil {
 			db.Close()
 			return nil, err
 		}
-		s.group = &groupCommit{s: s, db: s.intake}
+		s.enqueuer = newEnqueuer(s, s.intake, opts.Logger)
+		s.group = &groupCommit{s: s, db: s.intake, recorded: s.enqueuer.wake}
 	}
 	return s, nil
 }
@@ -175,7 +196,7 @@ func openDB(ctx context.Context, url string, maxWorkers int) (dialect string, db
 		// max_connections (100 by default): each worker may hold one
 		// connection, and River's producer, completer, elector and
 		// maintenance services share a handful more.
-		db, err := openPostgres(ctx, url, cmp.Or(maxWorkers, 10)+10)
+		db, err := openPostgres(ctx, url, cmp.Or(maxWorkers, 10)+10, nil)
 		return DialectPostgres, db, err
 
 	default:
@@ -184,12 +205,17 @@ func openDB(ctx context.Context, url string, maxWorkers int) (dialect string, db
 }
 
 // openPostgres opens a pool of at most maxOpen connections to url, checks
-// it answers and opens them all.
-func openPostgres(ctx context.Context, url string, maxOpen int) (*sql.DB, error) {
-	db, err := sql.Open("pgx", url)
+// it answers and opens them all. settings are run-time parameters every
+// connection of the pool starts with.
+func openPostgres(ctx context.Context, url string, maxOpen int, settings map[string]string) (*sql.DB, error) {
+	cfg, err := pgx.ParseConfig(url)
 	if err != nil {
-		return nil, fmt.Errorf("store: open postgres: %w", err)
+		return nil, fmt.Errorf("store: open postgres: %w", err) // pgx hides the password
 	}
+	for k, v := range settings {
+		cfg.RuntimeParams[k] = v
+	}
+	db := stdlib.OpenDB(*cfg)
 	// Every open connection may stay idle (until ConnMaxIdleTime): with
 	// fewer idle slots than open connections, each burst closed the
 	// surplus and the next opened it again, and a PostgreSQL connection
@@ -208,8 +234,14 @@ func openPostgres(ctx context.Context, url string, maxOpen int) (*sql.DB, error)
 
 // intakeConns is the size of the PostgreSQL intake's own pool: group
 // commit writes one batch at a time, and the next leader may begin while
-// the last commit's answer is read.
-const intakeConns = 2
+// the last commit's answer is read; the enqueuer takes a third.
+const intakeConns = 3
+
+// intakeSettings start every connection of the intake's pool: its commits
+// return before PostgreSQL flushes its WAL (groupcommit.go).
+// Set once per connection, not with SET LOCAL in each transaction: that was
+// a round trip in every acknowledgement.
+var intakeSettings = map[string]string{"synchronous_commit": "off"}
 
 // warmPool opens n connections before the server takes its first webhook,
 // one at a time, and leaves them idle in the pool. Opened on demand, a
@@ -368,11 +400,14 @@ const closeGrace = 10 * time.Second
 // the database. It is safe to call more than once.
 func (s *Store) Close() error {
 	s.closeOnce.Do(func() {
-		// First the inbox: it answers waiting callers and moves what it holds
-		// while River and the database are still there.
+		// First the inbox (SQLite) or the enqueuer (PostgreSQL): each gives
+		// what it holds its jobs while River and the database are still there.
 		var inboxErr error
 		if s.inbox != nil {
 			inboxErr = s.inbox.close()
+		}
+		if s.enqueuer != nil {
+			inboxErr = s.enqueuer.close()
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), closeGrace)
 		defer cancel()

@@ -35,6 +35,9 @@
 # SERVER_BIN=path runs that server binary instead of building this tree's.
 # LGFLAGS adds loadgen flags to every run, e.g. LGFLAGS=-updated-now for
 # payloads as recent as GitHub's (the server then uses them; issue 18).
+# WORKERS sets the server's workers.concurrency (default 10). The server
+# reads REVIEWPOLICY_* from the environment too, e.g.
+# REVIEWPOLICY_DEBUG_ADDRESS=127.0.0.1:6060 to profile a run.
 #
 # Needs a PostgreSQL on 127.0.0.1:5432 that user postgres can reach without
 # a password (psql -h 127.0.0.1 -U postgres); the PostgreSQL runs are
@@ -71,7 +74,7 @@ github:
   app: {integration_id: 1, webhook_secret: placeholder, private_key_file: $OUT/app.pem}
 database: {url: "$2"}
 logging: {level: info, format: json}
-workers: {concurrency: 10}
+workers: {concurrency: ${WORKERS:-10}}
 YAML
 }
 

@@ -17,6 +17,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/rivertype"
 
 	"github.com/reviewpolicy/reviewpolicy/config"
 	"github.com/reviewpolicy/reviewpolicy/githubapi"
@@ -73,9 +74,13 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	if cfg.Reconcile.Interval > 0 {
 		periodic = append(periodic, handlers.ReconcileJob(cfg.Reconcile.Interval))
 	}
+	var middleware []rivertype.Middleware
+	if app.Gate != nil {
+		middleware = append(middleware, app.Gate.Middleware())
+	}
 	st, err = store.Open(ctx, cfg.Database.URL, store.Options{
 		Workers: workers, PeriodicJobs: periodic, MaxWorkers: cfg.Workers.Concurrency, Logger: logger,
-		JobTimeout: cfg.Workers.JobTimeout, RescueStuckJobsAfter: cfg.Workers.RescueAfter,
+		JobTimeout: cfg.Workers.JobTimeout, RescueStuckJobsAfter: cfg.Workers.RescueAfter, Middleware: middleware,
 	})
 	if err != nil {
 		return err
