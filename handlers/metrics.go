@@ -44,7 +44,7 @@ func NewMetrics(reg prometheus.Registerer, queueDepth, awaiting func() float64) 
 		}, []string{"kind", "outcome"}),
 		QueueDepth: prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 			Name: "reviewpolicy_queue_depth",
-			Help: "Jobs waiting to run (available, scheduled or retryable).",
+			Help: "Jobs waiting to run (available, scheduled or retryable, or fetched by this process and waiting for a worker).",
 		}, queueDepth),
 		GitHubRequests: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "reviewpolicy_github_requests_total",

@@ -314,9 +314,15 @@ func (s *Store) enqueueTx(ctx context.Context, tx *sql.Tx, args river.JobArgs, o
 }
 
 // QueueDepth counts jobs waiting to run: available, scheduled and
-// retryable, and the deliveries whose jobs are about to be enqueued (in
-// SQLite's inbox, or PostgreSQL's deliveries_unqueued).
+// retryable, those this process has fetched that wait for a worker (River
+// marks them running; slots.go), and the deliveries whose jobs are about
+// to be enqueued (in SQLite's inbox, or PostgreSQL's deliveries_unqueued).
 func (s *Store) QueueDepth(ctx context.Context) (int64, error) {
+	n, err := s.queuedInDB(ctx)
+	return n + int64(s.slots.waitingJobs()), err
+}
+
+func (s *Store) queuedInDB(ctx context.Context) (int64, error) {
 	const jobs = `SELECT COUNT(*) FROM river_job WHERE state IN ('available', 'scheduled', 'retryable')`
 	if s.inbox == nil {
 		// The enqueuer deletes a delivery's row in the transaction that

@@ -65,6 +65,17 @@ func (s *jobSlots) acquire(ctx context.Context, job *rivertype.JobRow) error {
 	}
 }
 
+// waitingJobs is how many jobs River has handed this process that wait
+// for a slot; nil has none.
+func (s *jobSlots) waitingJobs() int {
+	if s == nil {
+		return 0
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.waiting)
+}
+
 func (s *jobSlots) release() {
 	s.mu.Lock()
 	defer s.mu.Unlock()

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/rivertype"
 )
 
@@ -110,4 +111,36 @@ func waitFor(t *testing.T, cond func() bool) {
 		}
 		time.Sleep(time.Millisecond)
 	}
+}
+
+// TestQueueDepthCountsJobsHeldForASlot: with one worker busy, the jobs
+// River has fetched into this process (marked running in river_job) still
+// count as waiting, and the depth falls to 0 once they have run.
+func TestQueueDepthCountsJobsHeldForASlot(t *testing.T) {
+	t.Parallel()
+	forEachEngineURL(t, func(t *testing.T, url string) {
+		ctx := context.Background()
+		release := make(chan struct{})
+		var ran atomic.Int64
+		w := river.NewWorkers()
+		river.AddWorker(w, &fairWorker{fn: func(ctx context.Context, job *river.Job[fairArgs]) error {
+			<-release
+			ran.Add(1)
+			return nil
+		}})
+		s := openStore(t, url, Options{Workers: w, MaxWorkers: 1, Logger: testLogger(t)})
+		for n := 1; n <= 4; n++ {
+			mustDo(t, s.Enqueue(ctx, fairArgs{Inst: 1, N: n}, nil))
+		}
+		mustDo(t, s.Start(ctx))
+		waitFor(t, func() bool { return s.slots.waitingJobs() == 3 }) // one runs, River holds the rest
+		if depth, err := s.QueueDepth(ctx); err != nil || depth != 3 {
+			t.Errorf("QueueDepth with 3 jobs held for the one worker = %d, %v; want 3", depth, err)
+		}
+		close(release)
+		waitFor(t, func() bool { return ran.Load() == 4 })
+		if depth, err := s.QueueDepth(ctx); err != nil || depth != 0 {
+			t.Errorf("QueueDepth after all ran = %d, %v; want 0", depth, err)
+		}
+	})
 }

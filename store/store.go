@@ -84,7 +84,8 @@ type Store struct {
 	enqueuer *enqueuer
 	intake   *sql.DB
 
-	working   bool // built with Workers, so Start runs them
+	slots     *jobSlots // bounds the running jobs; nil without Workers
+	working   bool      // built with Workers, so Start runs them
 	closeOnce sync.Once
 	closeErr  error
 }
@@ -152,7 +153,8 @@ func Open(ctx context.Context, url string, opts Options) (*Store, error) {
 		cfg.Queues = map[string]river.QueueConfig{
 			river.QueueDefault: {MaxWorkers: running * cmp.Or(opts.fetchAhead, fetchAhead)},
 		}
-		cfg.Middleware = append(slices.Clone(opts.Middleware), newJobSlots(running))
+		s.slots = newJobSlots(running)
+		cfg.Middleware = append(slices.Clone(opts.Middleware), s.slots)
 	}
 	s.River, err = river.NewClient(driver, cfg)
 	if err != nil {
