@@ -25,6 +25,7 @@
 #             SQLite then PostgreSQL, one after the other (issue 18)
 #   ack       ack p99 at 500/s default mix and 1,500/s pull_request only,
 #             SQLite then PostgreSQL, one after the other (issue 18)
+#   ack500    the 500/s half of ack alone, for repeated runs
 #
 # Every run starts with a 1 s warm-up at its rate: a 30-s run weighs its
 # first second as 3% of its answers, enough to set a p99 alone, where a
@@ -154,6 +155,10 @@ for section in $sections; do
       run "cap-sqlite-${mix%=*}" "$(fresh_sqlite)" 2000 "$mix" 10
       if have_pg; then pg_run "cap-postgres-${mix%=*}" 2000 "$mix" 10; fi
     done
+    ;;
+  ack500)
+    run ack-sqlite-500 "$(fresh_sqlite)" 500
+    if have_pg; then pg_run ack-postgres-500 500; fi
     ;;
   ack)
     run ack-sqlite-500 "$(fresh_sqlite)" 500
