@@ -15,8 +15,8 @@ import (
 // once per fetchCooldown and takes no more jobs than it has free workers,
 // so with as many workers as jobs may run it fetched one or two jobs at a
 // time, one fetch per job or so, and a fetch is River's costliest query
-// (on PostgreSQL a scan of river_job's index past every job fetched since
-// the last vacuum). Holding more lets each fetch take many.
+// (on PostgreSQL 5-8 ms of the database's time under load; BENCHMARKS.md,
+// replicas). Holding more lets each fetch take many.
 //
 // Waiting jobs start in River's own order (priority, then scheduled time,
 // then ID), so the fair queue (fairqueue.go) keeps its order among the jobs

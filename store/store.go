@@ -92,8 +92,9 @@ type Store struct {
 
 // River's database/sql driver for PostgreSQL cannot LISTEN for new jobs, so
 // the client polls, often enough that a webhook's job starts within a blink.
-// The query is an indexed probe of river_job, cheap even with several
-// replicas polling.
+// An idle poll is an indexed probe of river_job, cheap even with several
+// replicas polling; a fetch while jobs stream through is not (5-8 ms of the
+// database's time each, measured; BENCHMARKS.md, replicas), hence fetchAhead.
 //
 // fetchCooldown and fetchAhead cap job throughput: River fetches at most
 // once per cooldown, and each fetch takes at most as many jobs as it has
