@@ -117,7 +117,7 @@ func TestLoadOnlyEnvironmentUsesDefaults(t *testing.T) {
 		env  map[string]string
 		want time.Duration
 	}{
-		{map[string]string{"REVIEWPOLICY_DATABASE_URL": "postgres://u@db/rp"}, 8 * time.Millisecond},
+		{map[string]string{"REVIEWPOLICY_DATABASE_URL": "postgres://u@db/rp"}, 4 * time.Millisecond},
 		{map[string]string{"REVIEWPOLICY_DATABASE_URL": "postgres://u@db/rp", "REVIEWPOLICY_WORKERS_ACK_GOAL": "5ms"}, 5 * time.Millisecond},
 		{map[string]string{"REVIEWPOLICY_WORKERS_ACK_GOAL": "0"}, 0},
 	} {

@@ -28,8 +28,9 @@
 // differ, in their type names (migrations/sqlite, migrations/postgres).
 //
 // The cost: River's database/sql driver cannot LISTEN for new jobs, so the
-// client polls (every 50 ms; at most every 2 ms while jobs keep it busy).
-// That is an indexed probe of river_job and keeps job start latency low. If polling load ever
+// client polls (every 50 ms; while jobs keep it busy, at most every 20 ms,
+// taking many jobs at once: store.go, slots.go). An idle poll is an indexed
+// probe of river_job and keeps job start latency low. If polling load ever
 // matters, riverdatabasesql.NewWithPgxListener adds a pgx LISTEN connection
 // without changing the transaction type.
 //
