@@ -99,13 +99,11 @@ func (s *Store) recordDeliveries(ctx context.Context, tx *sql.Tx, ds []Delivery)
 }
 
 // insertDeliveries inserts ds, skipping IDs and body hashes recorded before
-// (earlier in ds too), and reports which were new. On PostgreSQL a batch is
-// one multi-row statement, one round trip to the server instead of one a
-// delivery; SQLite, in process, has no round trips to save.
+// (earlier in ds too), and reports which were new. A statement per
+// delivery: SQLite's inbox mover, its one caller in a server, is in
+// process and has no round trips to save; PostgreSQL's acknowledgement
+// uses recordUnqueued.
 func (s *Store) insertDeliveries(ctx context.Context, tx *sql.Tx, ds []Delivery) ([]bool, error) {
-	if s.Dialect == DialectPostgres && len(ds) > 1 {
-		return insertDeliveriesOnce(ctx, tx, ds)
-	}
 	// No conflict target: a conflict on the ID or on the body hash skips.
 	const q = `INSERT INTO deliveries (id, event, action, installation_id, payload, received_at, body_hash)
 VALUES ($1, $2, $3, $4, $5, $6, $7)
@@ -126,18 +124,11 @@ ON CONFLICT DO NOTHING`
 	return inserted, nil
 }
 
-// insertDeliveriesOnce is insertDeliveries in one statement. Rows are
-// inserted in order, so of two with one ID (or body hash) the first wins;
-// the rows returned say which, by ID and body hash.
-func insertDeliveriesOnce(ctx context.Context, tx *sql.Tx, ds []Delivery) ([]bool, error) {
-	values, args := deliveryRows(ds)
-	q := `INSERT INTO deliveries ` + values + ` ON CONFLICT DO NOTHING RETURNING id, body_hash`
-	return queryInserted(ctx, tx, q, args, ds)
-}
-
-// recordUnqueued inserts ds as insertDeliveriesOnce does and records each
-// new one in deliveries_unqueued, for the enqueuer (enqueuer.go), in one
-// statement on db: the PostgreSQL acknowledgement's one round trip.
+// recordUnqueued inserts ds as insertDeliveries does and records each new
+// one in deliveries_unqueued, for the enqueuer (enqueuer.go), in one
+// statement on db: the PostgreSQL acknowledgement's one round trip. Rows
+// are inserted in order, so of two with one ID (or body hash) the first
+// wins; the rows returned say which, by ID and body hash.
 func recordUnqueued(ctx context.Context, db *sql.DB, ds []Delivery) ([]bool, error) {
 	values, args := deliveryRows(ds)
 	q := `WITH d AS (
@@ -169,9 +160,7 @@ func deliveryRows(ds []Delivery) (string, []any) {
 
 // queryInserted runs q, an insert of ds returning the id and body_hash of
 // each row inserted, and reports which of ds were.
-func queryInserted(ctx context.Context, db interface {
-	QueryContext(context.Context, string, ...any) (*sql.Rows, error)
-}, q string, args []any, ds []Delivery) ([]bool, error) {
+func queryInserted(ctx context.Context, db *sql.DB, q string, args []any, ds []Delivery) ([]bool, error) {
 	rows, err := db.QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("insert %d deliveries: %w", len(ds), err)
