@@ -1,11 +1,9 @@
 package githubapi
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
-	"net/http"
 	"slices"
 	"strings"
 	"time"
@@ -79,17 +77,6 @@ func (a *API) cachedStatuses(logins []string) (busy map[string]bool, missing []s
 
 // queryBusy asks about logins in one GraphQL query.
 func (in *Installation) queryBusy(ctx context.Context, url string, logins []string) (map[string]bool, error) {
-	body, _ := json.Marshal(map[string]string{"query": statusQuery(logins)})
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
-	if err != nil {
-		return nil, err
-	}
-	req.Header.Set("Content-Type", "application/json")
-	res, err := in.c.Client().Do(req)
-	if err != nil {
-		return nil, err
-	}
-	defer res.Body.Close()
 	var out struct {
 		Data map[string]*struct {
 			Status *struct {
@@ -97,8 +84,8 @@ func (in *Installation) queryBusy(ctx context.Context, url string, logins []stri
 			} `json:"status"`
 		} `json:"data"`
 	}
-	if res.StatusCode != http.StatusOK || json.NewDecoder(res.Body).Decode(&out) != nil {
-		return nil, fmt.Errorf("status query answered %d", res.StatusCode)
+	if err := in.postGraphQL(ctx, url, statusQuery(logins), "", nil, &out); err != nil {
+		return nil, fmt.Errorf("status query: %w", err)
 	}
 	busy := map[string]bool{}
 	for i, l := range logins {

@@ -1,11 +1,8 @@
 package githubapi
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
-	"net/http"
 	"strings"
 
 	"github.com/google/go-github/v60/github"
@@ -72,18 +69,6 @@ const minimizeMutation = `mutation Minimize($id: ID!) {
 // Minimize hides the comment with node ID id as outdated, through GitHub's
 // GraphQL API at url (REST cannot).
 func (in *Installation) Minimize(ctx context.Context, url, id string) error {
-	body, _ := json.Marshal(map[string]any{"query": minimizeMutation, "operationName": "Minimize",
-		"variables": map[string]string{"id": id}})
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
-	if err != nil {
-		return err
-	}
-	req.Header.Set("Content-Type", "application/json")
-	res, err := in.c.Client().Do(req)
-	if err != nil {
-		return fmt.Errorf("minimizing comment %s: %w", id, err)
-	}
-	defer res.Body.Close()
 	var out struct {
 		Data struct {
 			MinimizeComment *struct {
@@ -96,8 +81,8 @@ func (in *Installation) Minimize(ctx context.Context, url, id string) error {
 			Message string `json:"message"`
 		} `json:"errors"`
 	}
-	if res.StatusCode != http.StatusOK || json.NewDecoder(res.Body).Decode(&out) != nil {
-		return fmt.Errorf("minimizing comment %s: GitHub answered %d", id, res.StatusCode)
+	if err := in.postGraphQL(ctx, url, minimizeMutation, "Minimize", map[string]any{"id": id}, &out); err != nil {
+		return fmt.Errorf("minimizing comment %s: %w", id, err)
 	}
 	if len(out.Errors) > 0 || out.Data.MinimizeComment == nil || !out.Data.MinimizeComment.MinimizedComment.IsMinimized {
 		msg := "not minimized"

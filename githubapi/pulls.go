@@ -67,23 +67,6 @@ func (r *Repo) Reviews(ctx context.Context, n int) ([]*github.PullRequestReview,
 	return all, nil
 }
 
-// CommitPulls lists the pull requests GitHub associates with a commit, the
-// first maxCommitPulls at most.
-func (r *Repo) CommitPulls(ctx context.Context, sha string) ([]*github.PullRequest, error) {
-	var all []*github.PullRequest
-	for page, err := range pages(&github.ListOptions{PerPage: 100}, func(opt *github.ListOptions) ([]*github.PullRequest, *github.Response, error) {
-		return r.c.PullRequests.ListPullRequestsWithCommit(ctx, r.Owner, r.Name, sha, opt)
-	}) {
-		if err != nil {
-			return nil, fmt.Errorf("listing pull requests of %s: %w", sha, err)
-		}
-		if all = append(all, page...); len(all) >= maxCommitPulls {
-			break
-		}
-	}
-	return all, nil
-}
-
 // RequestReviewers asks GitHub to request req's people and teams on pull
 // request n.
 func (r *Repo) RequestReviewers(ctx context.Context, n int, req github.ReviewersRequest) error {

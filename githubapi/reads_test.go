@@ -96,8 +96,11 @@ func TestCommitPulls(t *testing.T) {
 		t.Fatal(err)
 	}
 	var got []int
-	for _, pr := range prs {
-		got = append(got, pr.GetNumber())
+	for _, pr := range prs.Pulls {
+		if !pr.Open || pr.HeadSHA != headSHA {
+			t.Errorf("pull request %+v: want open, head %s", pr, headSHA)
+		}
+		got = append(got, pr.Number)
 	}
 	if slices.Sort(got); !slices.Equal(got, []int{1, 2}) {
 		t.Errorf("pull requests on the commit: %v", got)

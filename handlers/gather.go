@@ -27,6 +27,9 @@ type gathered struct {
 	candidates []string
 	// whatIf is the key of a what-if to ask for once the check is out.
 	whatIf string
+	// commitPulls: the pull requests GitHub lists on the head, when read
+	// with its files (nil: publishing lists them if it needs them).
+	commitPulls *githubapi.CommitPulls
 }
 
 // gather reads the pull request as it is now (the newest trusted payload or
@@ -66,7 +69,7 @@ func (a *App) gather(ctx context.Context, gh *githubapi.Repo, r repoRef) (*gathe
 // gatherOpen reads what only an open pull request's evaluation needs.
 func (a *App) gatherOpen(ctx context.Context, gh *githubapi.Repo, r repoRef, g *gathered) error {
 	f := &g.facts
-	files, err := gh.Files(ctx, r.Number, g.headSHA)
+	files, err := a.headFiles(ctx, gh, r, g)
 	if err != nil {
 		return err
 	}
@@ -110,6 +113,25 @@ func (a *App) gatherOpen(ctx context.Context, gh *githubapi.Repo, r repoRef, g *
 		return a.gatherReviewers(ctx, gh, r, g)
 	}
 	return nil
+}
+
+// headFiles reads the paths the head changes. Before the head's first
+// check run it asks in the same request which pull requests GitHub lists on
+// the commit, which publishing that check run needs (publish.go): one
+// request where two were.
+func (a *App) headFiles(ctx context.Context, gh *githubapi.Repo, r repoRef, g *gathered) ([]string, error) {
+	if a.GraphQLURL == "" {
+		return gh.Files(ctx, r.Number, g.headSHA)
+	}
+	if known, err := gh.HasCheckRun(ctx, g.headSHA); err != nil || known {
+		if err != nil {
+			return nil, err
+		}
+		return gh.Files(ctx, r.Number, g.headSHA)
+	}
+	files, pulls, err := gh.FilesAndCommitPulls(ctx, a.GraphQLURL, r.Number, g.headSHA)
+	g.commitPulls = pulls
+	return files, err
 }
 
 // gatherReviewers reads who may be asked and what the store knows of them:

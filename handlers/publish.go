@@ -39,7 +39,7 @@ func (a *App) publishVerdict(ctx context.Context, gh *githubapi.Repo, r repoRef,
 	if err := a.Store.PutVerdict(ctx, v); err != nil {
 		return err
 	}
-	return a.publishCheck(ctx, gh, r, g.headSHA)
+	return a.publishCheck(ctx, gh, r, g.headSHA, g.commitPulls)
 }
 
 // Waiting for a commit's publication lease: another pull request's job
@@ -53,7 +53,9 @@ const (
 // pull requests whose head it is. Pull requests GitHub lists on the commit
 // that have no verdict yet are asked to be evaluated; until they are, the
 // check is not green. One writer per commit at a time, across processes.
-func (a *App) publishCheck(ctx context.Context, gh *githubapi.Repo, r repoRef, sha string) error {
+// listed is GitHub's list of the commit's pull requests if the evaluation
+// read it already (nil: it is read here when needed).
+func (a *App) publishCheck(ctx context.Context, gh *githubapi.Repo, r repoRef, sha string, listed *githubapi.CommitPulls) error {
 	lease := fmt.Sprintf("check:%d:%s", r.RepoID, sha)
 	owner := fmt.Sprintf("job:%d", jobFrom(ctx).ID)
 	if err := a.acquire(ctx, lease, owner); err != nil {
@@ -71,7 +73,7 @@ func (a *App) publishCheck(ctx context.Context, gh *githubapi.Repo, r repoRef, s
 		// The commit's first check: a pull request opened on it may not be
 		// evaluated yet. Later ones store their verdict before publishing,
 		// so GitHub need not be asked again.
-		if pending, err = a.unjudged(ctx, gh, r, sha, verdicts); err != nil {
+		if pending, err = a.unjudged(ctx, gh, r, sha, verdicts, listed); err != nil {
 			return err
 		}
 	}
@@ -105,17 +107,20 @@ func (a *App) acquire(ctx context.Context, name, owner string) error {
 	}
 }
 
-// unjudged lists the open pull requests GitHub has on the commit that have
-// no verdict for it yet, and asks for their evaluation.
-func (a *App) unjudged(ctx context.Context, gh *githubapi.Repo, r repoRef, sha string, verdicts []store.Verdict) ([]int, error) {
-	prs, err := gh.CommitPulls(ctx, sha)
-	if err != nil {
-		return nil, err
+// unjudged lists the open pull requests GitHub has on the commit (listed,
+// or read now if nil) that have no verdict for it yet, and asks for their
+// evaluation.
+func (a *App) unjudged(ctx context.Context, gh *githubapi.Repo, r repoRef, sha string, verdicts []store.Verdict, listed *githubapi.CommitPulls) ([]int, error) {
+	if listed == nil {
+		var err error
+		if listed, err = gh.CommitPulls(ctx, sha); err != nil {
+			return nil, err
+		}
 	}
 	var pending []int
-	for _, pr := range prs {
-		n := pr.GetNumber()
-		if pr.GetState() != "open" || pr.GetHead().GetSHA() != sha ||
+	for _, pr := range listed.Pulls {
+		n := pr.Number
+		if !pr.Open || !strings.EqualFold(pr.HeadSHA, sha) ||
 			slices.ContainsFunc(verdicts, func(v store.Verdict) bool { return v.Number == n }) {
 			continue
 		}

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -76,6 +77,8 @@ func newFakeGitHub(now func() time.Time, onCheck func(headSHA string, at time.Ti
 		"POST /repos/{owner}/{repo}/issues/{n}/comments":   created,
 		"PATCH /repos/{owner}/{repo}/issues/comments/{id}": withID,
 		"GET /orgs/{org}/teams/{slug}/members":             emptyList,
+		// A new head's files and the pull requests on it, in one query.
+		"POST /graphql": f.headFacts,
 	}
 	for pattern, h := range routes {
 		f.calls[pattern] = 0
@@ -115,26 +118,58 @@ func (f *fakeGitHub) sentPull(p pullState) {
 // pullRequest is the pull request with the head and state of the last
 // delivery that carried it, or an open one with a fixed head if none did
 // (a check_suite job's read).
+// head is p as the last delivery that carried it left it, or open with a
+// fixed head if none did.
+func (f *fakeGitHub) head(p pullState) pullState {
+	f.mu.Lock()
+	sent, ok := f.pulls[p.key()]
+	f.mu.Unlock()
+	if ok {
+		return sent
+	}
+	p.Head, p.State = fmt.Sprintf("%040x", p.Number), "open"
+	return p
+}
+
 func (f *fakeGitHub) pullRequest(w http.ResponseWriter, r *http.Request) {
 	n, err := strconv.Atoi(r.PathValue("n"))
 	if err != nil {
 		writeJSON(w, http.StatusNotFound, map[string]string{"message": "Not Found"})
 		return
 	}
-	p := pullState{Owner: r.PathValue("owner"), Repo: r.PathValue("repo"), Number: n}
-	f.mu.Lock()
-	sent, ok := f.pulls[p.key()]
-	f.mu.Unlock()
-	p.Head, p.State = fmt.Sprintf("%040x", n), "open"
-	if ok {
-		p = sent
-	}
+	p := f.head(pullState{Owner: r.PathValue("owner"), Repo: r.PathValue("repo"), Number: n})
 	writeJSON(w, http.StatusOK, map[string]any{
 		"number": n, "state": p.State, "title": "Load test", "body": "", "draft": false,
 		"user": map[string]any{"login": "octocat", "type": "User"},
 		"head": map[string]any{"sha": p.Head, "ref": "loadgen"},
 		"base": map[string]any{"ref": "main"},
 	})
+}
+
+// headFacts answers the server's one GraphQL query, a new head's files and
+// the pull requests on it, as the REST routes do: no files, no other pull
+// request, the head of the last delivery. Any other query is refused, so a
+// new one shows up as errors rather than as made-up data.
+func (f *fakeGitHub) headFacts(w http.ResponseWriter, r *http.Request) {
+	var q struct {
+		Query     string `json:"query"`
+		Variables struct {
+			Owner  string `json:"owner"`
+			Name   string `json:"name"`
+			Number int    `json:"number"`
+		} `json:"variables"`
+	}
+	err := json.NewDecoder(io.LimitReader(r.Body, 1<<20)).Decode(&q)
+	if err != nil || !strings.HasPrefix(q.Query, "query HeadFacts(") {
+		writeJSON(w, http.StatusBadRequest, map[string]string{"message": "loadgen's fake answers only the HeadFacts query"})
+		return
+	}
+	head := f.head(pullState{Owner: q.Variables.Owner, Repo: q.Variables.Name, Number: q.Variables.Number})
+	none := map[string]any{"pageInfo": map[string]any{"hasNextPage": false, "endCursor": nil}, "nodes": []any{}}
+	writeJSON(w, http.StatusOK, map[string]any{"data": map[string]any{"repository": map[string]any{
+		"pullRequest": map[string]any{"headRefOid": head.Head, "files": none},
+		"object":      map[string]any{"associatedPullRequests": none},
+	}}})
 }
 
 func (f *fakeGitHub) createCheckRun(w http.ResponseWriter, r *http.Request) {

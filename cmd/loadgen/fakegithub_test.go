@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -104,5 +105,45 @@ func TestFakeGitHubToken(t *testing.T) {
 	}
 	if len(routes) != 3 || routes[2].Route != "unmatched: GET /nowhere" || routes[2].Calls != 1 {
 		t.Errorf("routes = %v, want the token and app routes and the unmatched GET /nowhere", routes)
+	}
+}
+
+// TestFakeGitHubHeadFacts: the server's one GraphQL query is answered as
+// its REST routes are (no files, no other pull request, the head the last
+// delivery carried); any other query is refused and counted.
+func TestFakeGitHubHeadFacts(t *testing.T) {
+	t.Parallel()
+	fake := newFakeGitHub(time.Now, nil)
+	fake.sentPull(pullState{Owner: "o", Repo: "r", Number: 3, Head: strings.Repeat("ab", 20), State: "open"})
+	post := func(body string) *httptest.ResponseRecorder {
+		rec := httptest.NewRecorder()
+		fake.ServeHTTP(rec, httptest.NewRequest(http.MethodPost, "/graphql", strings.NewReader(body)))
+		return rec
+	}
+	rec := post(`{"query":"query HeadFacts($owner: String!) { repository }","operationName":"HeadFacts","variables":{"owner":"o","name":"r","number":3,"oid":"x"}}`)
+	var got struct {
+		Data struct {
+			Repository struct {
+				PullRequest struct {
+					HeadRefOid string
+					Files      struct{ Nodes []any }
+				}
+				Object struct{ AssociatedPullRequests struct{ Nodes []any } }
+			}
+		}
+	}
+	if err := json.Unmarshal(rec.Body.Bytes(), &got); rec.Code != http.StatusOK || err != nil {
+		t.Fatalf("head facts: %d %s (%v)", rec.Code, rec.Body, err)
+	}
+	repo := got.Data.Repository
+	if repo.PullRequest.HeadRefOid != strings.Repeat("ab", 20) || repo.PullRequest.Files.Nodes == nil || len(repo.PullRequest.Files.Nodes) != 0 ||
+		repo.Object.AssociatedPullRequests.Nodes == nil || len(repo.Object.AssociatedPullRequests.Nodes) != 0 {
+		t.Errorf("head facts = %s", rec.Body)
+	}
+	if rec := post(`{"query":"query { viewer { login } }"}`); rec.Code != http.StatusBadRequest {
+		t.Errorf("another query: %d %s, want 400", rec.Code, rec.Body)
+	}
+	if routes, _ := fake.counts(); len(routes) != 1 || routes[0] != (routeCount{"POST /graphql", 2}) {
+		t.Errorf("routes = %v, want POST /graphql twice", routes)
 	}
 }

@@ -188,7 +188,7 @@ func measure(ctx context.Context, o options, out io.Writer) (*report, error) {
 			return nil, err
 		}
 		defer stop()
-		env = append(env, "GITHUB_V3_API_URL="+fakeURL)
+		env = append(env, "GITHUB_V3_API_URL="+fakeURL, "GITHUB_V4_API_URL="+fakeURL+"graphql")
 		if o.url == "" && o.serverCmd == "" {
 			<-ctx.Done() // serve the fake alone until interrupted
 			return nil, nil

@@ -40,8 +40,10 @@
 // the first GraphQL request of the test binary, about 60 ms). An invalid
 // query gets GitHub's answer, 200 with "errors" and no "data", and is
 // reported like an invalid REST request. A valid query is answered from
-// the users' seeded status (SetBusy) and login; any other field is
-// reported as unsupported rather than answered with made-up data.
+// the users' seeded status (SetBusy) and login, a repository's pull
+// requests (head, files, renames) and the pull requests on a commit, and
+// the minimizeComment mutation; any other field is reported as
+// unsupported rather than answered with made-up data.
 //
 // # Authentication
 //

@@ -5,6 +5,7 @@ import (
 	"compress/gzip"
 	_ "embed" // GitHub's GraphQL schema
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -131,12 +132,22 @@ func (f *Fake) graphql(r *http.Request, body []byte) response {
 		f.report(fmt.Sprintf("githubfake: invalid GraphQL query %q: %v", q.Query, errs))
 		return response{status: http.StatusOK, body: map[string]any{"errors": graphqlErrors(errs)}}
 	}
-	data, err := f.resolve(op, vars)
+	data, fieldErrs, err := f.resolve(op, vars, req.installation)
+	var refused *refusal
+	if errors.As(err, &refused) {
+		f.report(fmt.Sprintf("githubfake: GraphQL query GitHub refuses: %v: %q", err, q.Query))
+		return response{status: http.StatusOK, body: map[string]any{"errors": []any{
+			fieldError(refused.kind, refused.message, refused.path, refused.pos)}}}
+	}
 	if err != nil {
 		f.report(fmt.Sprintf("githubfake: graphql query not supported by the fake: %v: %q", err, q.Query))
 		return response{status: http.StatusOK, body: map[string]any{"errors": []any{map[string]any{"message": "unsupported by githubfake: " + err.Error()}}}}
 	}
-	return response{status: http.StatusOK, body: map[string]any{"data": data}}
+	answer := map[string]any{"data": data}
+	if len(fieldErrs) > 0 { // something asked for was not found: null in data
+		answer["errors"] = fieldErrs
+	}
+	return response{status: http.StatusOK, body: answer}
 }
 
 // operation picks the operation to run and checks the request's variables
@@ -154,38 +165,49 @@ func operation(schema *ast.Schema, doc *ast.QueryDocument, q graphqlRequest) (*a
 }
 
 // resolve answers a valid query from the fake's state. It knows users'
-// login and status; anything else is an error the caller reports, so a new
-// query of the app cannot pass with made-up data.
-func (f *Fake) resolve(op *ast.OperationDefinition, vars map[string]any) (map[string]any, error) {
+// login and status and, for the installation asking, repositories
+// (graphql_repository.go); anything else is an error the caller reports, so
+// a new query of the app cannot pass with made-up data. fieldErrs are
+// GitHub's errors about things not found, which the answer carries next to
+// data.
+func (f *Fake) resolve(op *ast.OperationDefinition, vars map[string]any, installation int64) (data map[string]any, fieldErrs []any, err error) {
 	if op.Operation == ast.Mutation {
-		return f.mutate(op, vars)
+		data, err = f.mutate(op, vars)
+		return data, nil, err
 	}
 	if op.Operation != ast.Query {
-		return nil, fmt.Errorf("%s operations", op.Operation)
+		return nil, nil, fmt.Errorf("%s operations", op.Operation)
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	data := map[string]any{}
+	run := &queryRun{f: f, vars: vars, installation: installation}
+	data = map[string]any{}
 	for _, sel := range op.SelectionSet {
 		field, ok := sel.(*ast.Field)
+		if ok && field.Name == "repository" {
+			if data[field.Alias], err = run.repository(field); err != nil {
+				return nil, nil, err
+			}
+			continue
+		}
 		if !ok || field.Name != "user" {
-			return nil, fmt.Errorf("top-level selection %T %v", sel, nameOf(sel))
+			return nil, nil, fmt.Errorf("top-level selection %T %v", sel, nameOf(sel))
 		}
 		arg := field.Arguments.ForName("login")
 		if arg == nil {
-			return nil, fmt.Errorf("user without login")
+			return nil, nil, fmt.Errorf("user without login")
 		}
 		login, err := arg.Value.Value(vars)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		user, err := f.resolveUser(field.SelectionSet, fmt.Sprint(login))
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		data[field.Alias] = user
 	}
-	return data, nil
+	return data, run.errors, nil
 }
 
 func (f *Fake) resolveUser(set ast.SelectionSet, login string) (map[string]any, error) {

@@ -446,13 +446,17 @@ func listPullFiles(q *request) response {
 	}
 	out := make([]any, len(files))
 	for i, name := range files {
-		out[i] = map[string]any{
+		file := map[string]any{
 			"sha": blobSHA(name), "filename": name, "status": "modified",
 			"additions": 1, "deletions": 1, "changes": 2, "patch": "@@ -1 +1 @@\n-old\n+new",
 			"blob_url":     fmt.Sprintf("https://github.com/%s/%s/blob/%s/%s", r.owner, r.name, p.HeadSHA, name),
 			"raw_url":      fmt.Sprintf("https://github.com/%s/%s/raw/%s/%s", r.owner, r.name, p.HeadSHA, name),
 			"contents_url": f.apiURL("repos/%s/%s/contents/%s?ref=%s", r.owner, r.name, name, p.HeadSHA),
 		}
+		if previous, renamed := p.Renamed[name]; renamed {
+			file["status"], file["previous_filename"] = "renamed", previous
+		}
+		out[i] = file
 	}
 	page, header := paginate(q, out)
 	return response{status: http.StatusOK, body: page, header: header}

@@ -1,6 +1,7 @@
 package githubfake
 
 import (
+	"maps"
 	"sort"
 	"strings"
 	"time"
@@ -15,6 +16,11 @@ type PullRequest struct {
 	Labels                                         []string
 	Files                                          []string
 	State                                          string
+	// Renamed maps a path in Files (its new path) to the path it had
+	// before, for files the pull request renamed: REST lists them as
+	// "renamed" with previous_filename, GraphQL as changeType RENAMED. Files
+	// not in it count as modified.
+	Renamed map[string]string // new path -> previous path
 	// Additions and Deletions are the line counts GitHub reports; 0 and 0
 	// stand for one line each way per file.
 	Additions, Deletions int
@@ -166,6 +172,7 @@ func (f *Fake) AddPullRequest(owner, repoName string, pr PullRequest) {
 	}
 	pr.Labels = append([]string(nil), pr.Labels...)
 	pr.Files = append([]string(nil), pr.Files...)
+	pr.Renamed = maps.Clone(pr.Renamed)
 	r.pulls[pr.Number] = &pull{PullRequest: pr, id: f.st.newID()}
 }
 

@@ -1,0 +1,193 @@
+package githubapi
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strings"
+
+	"github.com/google/go-github/v60/github"
+)
+
+// CommitPulls is what GitHub lists on a commit: the pull requests
+// associated with it (open ones whose head contains it, and the merged one
+// that brought it into the default branch).
+type CommitPulls struct {
+	Pulls []PullOnCommit
+}
+
+// PullOnCommit is one pull request listed on a commit.
+type PullOnCommit struct {
+	Number  int
+	Open    bool
+	HeadSHA string
+}
+
+// headFactsQuery asks, in one request, what a new head's first evaluation
+// reads: the files the pull request changes and the pull requests on the
+// head commit. REST needs two requests for them.
+const headFactsQuery = `query HeadFacts($owner: String!, $name: String!, $number: Int!, $oid: GitObjectID!) {
+  repository(owner: $owner, name: $name) {
+    pullRequest(number: $number) {
+      headRefOid
+      files(first: 100) {
+        pageInfo { hasNextPage endCursor }
+        nodes { path changeType }
+      }
+    }
+    object(oid: $oid) {
+      ... on Commit {
+        associatedPullRequests(first: 100) {
+          pageInfo { hasNextPage endCursor }
+          nodes { number state headRefOid }
+        }
+      }
+    }
+  }
+}`
+
+type pageInfo struct {
+	HasNextPage bool `json:"hasNextPage"`
+}
+
+type headFactsAnswer struct {
+	Data struct {
+		Repository *struct {
+			PullRequest *struct {
+				HeadRefOid string `json:"headRefOid"`
+				Files      *struct {
+					PageInfo pageInfo `json:"pageInfo"`
+					Nodes    []struct {
+						Path       string `json:"path"`
+						ChangeType string `json:"changeType"`
+					} `json:"nodes"`
+				} `json:"files"`
+			} `json:"pullRequest"`
+			Object *struct {
+				AssociatedPullRequests *struct {
+					PageInfo pageInfo `json:"pageInfo"`
+					Nodes    []struct {
+						Number     int    `json:"number"`
+						State      string `json:"state"`
+						HeadRefOid string `json:"headRefOid"`
+					} `json:"nodes"`
+				} `json:"associatedPullRequests"`
+			} `json:"object"`
+		} `json:"repository"`
+	} `json:"data"`
+	Errors []json.RawMessage `json:"errors"`
+}
+
+// FilesAndCommitPulls reads the paths pull request n changes at headSHA,
+// as Files does, and the pull requests on headSHA, in one GraphQL request
+// to url when the files are not known yet. What the answer cannot give
+// exactly as REST would is read as before: the files through Files when the
+// pull request has moved on from headSHA, changes more than 100 files or
+// renames one (GraphQL does not name a renamed file's previous path, which
+// rules match too); the pull requests come back nil (publishing lists them
+// then) when there are more than 100. An answer with errors is not trusted
+// at all. Only an answer that did not arrive is an error.
+func (r *Repo) FilesAndCommitPulls(ctx context.Context, url string, n int, headSHA string) ([]string, *CommitPulls, error) {
+	key := fmt.Sprintf("%d/%s", r.ID, headSHA)
+	if v, ok := r.api.cache.files.Get(key); ok || url == "" {
+		if ok {
+			return v.([]string), nil, nil
+		}
+		files, err := r.Files(ctx, n, headSHA)
+		return files, nil, err
+	}
+	var ans headFactsAnswer
+	err := r.postGraphQL(ctx, url, headFactsQuery, "HeadFacts",
+		map[string]any{"owner": r.Owner, "name": r.Name, "number": n, "oid": headSHA}, &ans)
+	if err != nil {
+		return nil, nil, fmt.Errorf("reading the files and commit of %s: %w", r.pr(n), err)
+	}
+	if len(ans.Errors) > 0 || ans.Data.Repository == nil {
+		files, err := r.Files(ctx, n, headSHA)
+		return files, nil, err
+	}
+	files, ok := ans.graphQLFiles(headSHA)
+	if ok {
+		r.api.cache.files.Add(key, files)
+	} else if files, err = r.Files(ctx, n, headSHA); err != nil {
+		return nil, nil, err
+	}
+	return files, ans.commitPulls(), nil
+}
+
+// graphQLFiles is the answer's files, if they are every file REST would
+// list for headSHA.
+func (a *headFactsAnswer) graphQLFiles(headSHA string) ([]string, bool) {
+	pr := a.Data.Repository.PullRequest
+	if pr == nil || pr.Files == nil || pr.Files.PageInfo.HasNextPage || !strings.EqualFold(pr.HeadRefOid, headSHA) {
+		return nil, false
+	}
+	files := make([]string, 0, len(pr.Files.Nodes))
+	for _, f := range pr.Files.Nodes {
+		if f.ChangeType == "RENAMED" || f.ChangeType == "COPIED" || f.Path == "" {
+			return nil, false
+		}
+		files = append(files, f.Path)
+	}
+	return files, true
+}
+
+// commitPulls is the answer's pull requests on the commit, nil unless the
+// answer lists all of them.
+func (a *headFactsAnswer) commitPulls() *CommitPulls {
+	obj := a.Data.Repository.Object
+	if obj == nil || obj.AssociatedPullRequests == nil || obj.AssociatedPullRequests.PageInfo.HasNextPage {
+		return nil
+	}
+	out := &CommitPulls{Pulls: make([]PullOnCommit, 0, len(obj.AssociatedPullRequests.Nodes))}
+	for _, p := range obj.AssociatedPullRequests.Nodes {
+		out.Pulls = append(out.Pulls, PullOnCommit{Number: p.Number, Open: p.State == "OPEN", HeadSHA: p.HeadRefOid})
+	}
+	return out
+}
+
+// CommitPulls lists the pull requests GitHub associates with a commit, the
+// first maxCommitPulls at most.
+func (r *Repo) CommitPulls(ctx context.Context, sha string) (*CommitPulls, error) {
+	out := &CommitPulls{}
+	for page, err := range pages(&github.ListOptions{PerPage: 100}, func(opt *github.ListOptions) ([]*github.PullRequest, *github.Response, error) {
+		return r.c.PullRequests.ListPullRequestsWithCommit(ctx, r.Owner, r.Name, sha, opt)
+	}) {
+		if err != nil {
+			return nil, fmt.Errorf("listing pull requests of %s: %w", sha, err)
+		}
+		for _, pr := range page {
+			out.Pulls = append(out.Pulls, PullOnCommit{Number: pr.GetNumber(), Open: pr.GetState() == "open", HeadSHA: pr.GetHead().GetSHA()})
+		}
+		if len(out.Pulls) >= maxCommitPulls {
+			break
+		}
+	}
+	return out, nil
+}
+
+// postGraphQL sends one GraphQL request to url with the installation's
+// token and decodes the answer into out. A status other than 200 is an
+// error; errors inside a 200 answer are the caller's to read.
+func (in *Installation) postGraphQL(ctx context.Context, url, query, operation string, vars map[string]any, out any) error {
+	body, err := json.Marshal(map[string]any{"query": query, "operationName": operation, "variables": vars})
+	if err != nil {
+		return err
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	res, err := in.c.Client().Do(req)
+	if err != nil {
+		return err
+	}
+	defer res.Body.Close()
+	if res.StatusCode != http.StatusOK {
+		return fmt.Errorf("GitHub answered %d", res.StatusCode)
+	}
+	return json.NewDecoder(res.Body).Decode(out)
+}
