@@ -13,10 +13,11 @@ import (
 // instead of several each. The statement records each new delivery in
 // deliveries_unqueued too, from which the enqueuer gives it its job
 // moments later (enqueuer.go), as SQLite's inbox does; the job's insert
-// is not on the acknowledgement's path. The first caller with nothing in flight leads: it
-// writes what is pending, answers every caller of that batch, and hands the
-// rest to a new leader, so no caller waits for batches after its own.
-// SQLite's inbox does the same with a goroutine of its own (inbox.go).
+// is not on the acknowledgement's path. A caller that finds fewer than
+// maxInFlight batches being written leads: it writes what is pending,
+// answers every caller of that batch, and hands the rest to a new leader,
+// so no caller waits for batches after its own. SQLite's inbox does the
+// same with a goroutine of its own (inbox.go).
 type groupCommit struct {
 	s *Store
 	// db is the intake's own small pool (intakeConns connections): the
@@ -27,9 +28,9 @@ type groupCommit struct {
 	// recorded is told after a batch recorded a new delivery.
 	recorded func()
 
-	mu      sync.Mutex
-	pending []*groupReq
-	running bool
+	mu       sync.Mutex
+	pending  []*groupReq
+	inFlight int // batches being written
 
 	// batches counts transactions written, for tests.
 	batches int
@@ -63,12 +64,21 @@ type groupRes struct {
 // not, so that its caller going away fails nobody else's delivery.
 const groupTimeout = 10 * time.Second
 
+// maxInFlight batches are written at once. With one, a delivery arriving
+// while a batch is written waited for that round trip before its own
+// began; a second lets it begin at once, and under load the pending
+// deliveries still share batches. The pool keeps a connection besides for
+// the enqueuer (intakeConns).
+const maxInFlight = 2
+
 func (g *groupCommit) enqueue(ctx context.Context, d Delivery) (bool, error) {
 	req := &groupReq{d: d, done: make(chan groupRes, 1)}
 	g.mu.Lock()
 	g.pending = append(g.pending, req)
-	lead := !g.running
-	g.running = true
+	lead := g.inFlight < maxInFlight
+	if lead {
+		g.inFlight++
+	}
 	g.mu.Unlock()
 	if lead {
 		g.flush()
@@ -83,20 +93,27 @@ func (g *groupCommit) enqueue(ctx context.Context, d Delivery) (bool, error) {
 }
 
 // flush writes one batch of what is pending, answers its callers, and
-// leaves the rest to another goroutine.
+// leaves the rest to another goroutine. Another leader may have taken
+// everything, this caller's delivery too: then there is nothing to write.
 func (g *groupCommit) flush() {
 	g.mu.Lock()
 	n := min(len(g.pending), maxAckBatch)
 	batch := g.pending[:n:n]
 	g.pending = g.pending[n:]
-	g.batches++
+	if n > 0 {
+		g.batches++
+	}
 	g.mu.Unlock()
 
-	g.write(batch)
+	if n > 0 {
+		g.write(batch)
+	}
 
 	g.mu.Lock()
 	more := len(g.pending) > 0
-	g.running = more
+	if !more {
+		g.inFlight--
+	}
 	g.mu.Unlock()
 	if more {
 		go g.flush()

@@ -236,8 +236,8 @@ func openPostgres(ctx context.Context, url string, maxOpen int, settings map[str
 }
 
 // intakeConns is the size of the PostgreSQL intake's own pool: group
-// commit writes one batch at a time, and the next leader may begin while
-// the last commit's answer is read; the enqueuer takes a third.
+// commit writes up to maxInFlight batches at a time; the enqueuer takes
+// the third.
 const intakeConns = 3
 
 // intakeSettings start every connection of the intake's pool: its commits
