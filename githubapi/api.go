@@ -19,6 +19,8 @@ import (
 	"github.com/google/go-github/v60/github"
 	lru "github.com/hashicorp/golang-lru"
 	"github.com/palantir/go-githubapp/githubapp"
+
+	"github.com/reviewpolicy/reviewpolicy/bytecache"
 )
 
 // API hands out one installation's view of GitHub. Safe for concurrent use.
@@ -37,12 +39,17 @@ type API struct {
 // pays one request, which conditional requests make cheap.
 type caches struct {
 	files *lru.Cache // repoID/headSHA -> []string
-	blobs *lru.Cache // blob SHA -> text (templates, CODEOWNERS, policies)
+	blobs *bytecache.Cache // blob SHA -> text (templates, CODEOWNERS, policies), by bytes
 	// collaborators: "repoID/login" -> collaborator, trusted for collaboratorTTL.
 	collaborators *lru.Cache
 	codeowners    *lru.Cache // blob SHA -> *reviewers.Codeowners
 	statuses      *lru.Cache // lower-cased login -> status, trusted for statusTTL
 }
+
+// blobCacheBytes bounds the texts kept. Anyone who can push chooses them,
+// up to MaxTextFile each: a count alone would let a thousand of them hold
+// a gigabyte.
+const blobCacheBytes = 16 << 20
 
 // codeownersCacheSize bounds the parsed CODEOWNERS files kept, one per blob
 // SHA: a file near GitHub's 3 MiB limit parses into tens of megabytes.
@@ -55,7 +62,7 @@ func New(clients githubapp.ClientCreator, appID int64, objects Objects, now func
 		now = time.Now
 	}
 	files, _ := lru.New(2048)
-	blobs, _ := lru.New(1024)
+	blobs := bytecache.New(blobCacheBytes, 256)
 	collaborators, _ := lru.New(4096)
 	owners, _ := lru.New(codeownersCacheSize)
 	statuses, _ := lru.New(4096)

@@ -118,7 +118,7 @@ func (r *Repo) Blob(ctx context.Context, path, ref, sha string) (text string, fo
 	if err != nil || !found {
 		return "", found, err
 	}
-	r.api.cache.blobs.Add(got, text)
+	r.api.cache.blobs.Add(got, text, len(text))
 	return text, true, nil
 }
 
@@ -148,7 +148,7 @@ func (r *Repo) FirstOf(ctx context.Context, ref string, files BaseFiles, paths [
 			return "", err
 		}
 		if found {
-			r.api.cache.blobs.Add(sha, text)
+			r.api.cache.blobs.Add(sha, text, len(text))
 			return text, nil
 		}
 	}

@@ -40,3 +40,29 @@ func TestFileSizes(t *testing.T) {
 		}
 	}
 }
+
+// TestBlobCacheCountsBytes: the blob cache charges each text its size, so
+// its bound is in bytes whoever chooses the files; a text read again is not
+// fetched again.
+func TestBlobCacheCountsBytes(t *testing.T) {
+	t.Parallel()
+	text := "a: b\n" + strings.Repeat("#", 200_000)
+	s := newSetup(t, map[string]string{".github/review-policy.yml": text})
+	ctx := context.Background()
+	files, err := s.repo.GitHubDir(ctx, "main")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sha := files[".github/review-policy.yml"]
+	for range 2 {
+		if got, found, err := s.repo.Blob(ctx, ".github/review-policy.yml", "main", sha); err != nil || !found || got != text {
+			t.Fatalf("Blob: %d bytes, %v, %v", len(got), found, err)
+		}
+	}
+	if used := s.api.cache.blobs.Bytes(); used < len(text) || used > len(text)+1024 {
+		t.Errorf("the cache charges %d bytes for a text of %d", used, len(text))
+	}
+	if n := s.fake.CountCalls(http.MethodGet, "/repos/acme/app/contents/.github/review-policy.yml"); n != 1 {
+		t.Errorf("the text was fetched %d times, want once", n)
+	}
+}

@@ -17,6 +17,7 @@ import (
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/rivertype"
 
+	"github.com/reviewpolicy/reviewpolicy/bytecache"
 	"github.com/reviewpolicy/reviewpolicy/githubapi"
 	"github.com/reviewpolicy/reviewpolicy/store"
 )
@@ -50,8 +51,8 @@ type App struct {
 	// Notify, if set, writes chat notifications to the outbox (notify.go).
 	Notify *Notifications
 
-	policies *policyCaches // path@blob SHA -> parsed (policyload.go, policycache.go)
-	facts    *byteLRU      // reads cached under the store's fact versions (facts.go)
+	policies *policyCaches    // path@blob SHA -> parsed (policyload.go, policycache.go)
+	facts    *bytecache.Cache // reads cached under the store's fact versions (facts.go)
 }
 
 // New returns an App; st may be set later (workers are registered before the
@@ -60,7 +61,7 @@ func New(clients githubapp.ClientCreator, appID int64, m *Metrics, logger *slog.
 	if now == nil {
 		now = time.Now
 	}
-	a := &App{AppID: appID, Metrics: m, Logger: logger, Now: now, policies: newPolicyCaches(), facts: newByteLRU(factsCacheBytes)}
+	a := &App{AppID: appID, Metrics: m, Logger: logger, Now: now, policies: newPolicyCaches(), facts: bytecache.New(factsCacheBytes, cacheEntryOverhead)}
 	// The adapter reads a.Now at each call, so a test may move the clock.
 	a.GitHub = githubapi.New(clients, appID, storeObjects{a}, func() time.Time { return a.Now() })
 	return a

@@ -43,7 +43,7 @@ func (a *App) cachedFact(ctx context.Context, scope, key string, read func() (an
 		return nil, err
 	}
 	now := a.Now()
-	if e, ok := a.facts.get(key); ok {
+	if e, ok := a.facts.Get(key); ok {
 		fe := e.(factEntry)
 		if age := now.Sub(fe.at); fe.version == v && age >= 0 && age < factsTTL {
 			return fe.value, nil
@@ -53,7 +53,7 @@ func (a *App) cachedFact(ctx context.Context, scope, key string, read func() (an
 	if err != nil {
 		return nil, err
 	}
-	a.facts.add(key, factEntry{version: v, at: now, value: val}, cost)
+	a.facts.Add(key, factEntry{version: v, at: now, value: val}, cost)
 	return val, nil
 }
 

@@ -27,38 +27,15 @@ func TestParseCacheIsBoundedByBytesAndKeepsBaseFiles(t *testing.T) {
 			t.Fatal(p.err)
 		}
 	}
-	if used := a.policies.proposed.bytes(); used > proposedCacheBytes {
+	if used := a.policies.proposed.Bytes(); used > proposedCacheBytes {
 		t.Errorf("proposed cache holds %d bytes, over its budget of %d", used, proposedCacheBytes)
 	}
-	if _, ok := a.policies.base.get("base.yml@sha-base"); !ok {
+	if _, ok := a.policies.base.Get("base.yml@sha-base"); !ok {
 		t.Error("proposed files evicted the base branch's policy")
 	}
 	// A hit costs no parse: the same value comes back.
 	first := a.parseCached(a.policies.base, "base.yml", "sha-base", "not even yaml: [")
 	if first.err != nil || first.file == nil {
 		t.Errorf("cached entry was re-parsed: %v", first.err)
-	}
-}
-
-func TestByteLRUAccounting(t *testing.T) {
-	t.Parallel()
-	c := newByteLRU(10 * cacheEntryOverhead)
-	c.add("a", 1, 0)
-	c.add("a", 2, 100) // replacing an entry replaces its cost
-	if got, want := c.bytes(), 100+1+cacheEntryOverhead; got != want {
-		t.Errorf("bytes = %d, want %d", got, want)
-	}
-	c.add("big", 3, 10*cacheEntryOverhead) // over the whole budget: not stored
-	if _, ok := c.get("big"); ok || c.bytes() != 100+1+cacheEntryOverhead {
-		t.Errorf("an entry over the budget was stored (bytes %d)", c.bytes())
-	}
-	for i := 0; i < 100; i++ {
-		c.add(fmt.Sprint(i), i, 500)
-	}
-	if c.bytes() > 10*cacheEntryOverhead {
-		t.Errorf("bytes = %d, over the budget", c.bytes())
-	}
-	if v, ok := c.get("99"); !ok || v != 99 {
-		t.Errorf("the newest entry is missing")
 	}
 }

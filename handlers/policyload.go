@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/reviewpolicy/reviewpolicy/bytecache"
 	"github.com/reviewpolicy/reviewpolicy/githubapi"
 	"github.com/reviewpolicy/reviewpolicy/policy"
 	"github.com/reviewpolicy/reviewpolicy/policy/check"
@@ -26,9 +27,9 @@ type parsed struct {
 // blob always parses the same, and most evaluations read an unchanged one.
 // cache is a.policies.base for base-branch and organisation files and
 // a.policies.proposed for a pull request's own.
-func (a *App) parseCached(cache *byteLRU, label, sha, text string) parsed {
+func (a *App) parseCached(cache *bytecache.Cache, label, sha, text string) parsed {
 	key := label + "@" + sha
-	if v, ok := cache.get(key); ok {
+	if v, ok := cache.Get(key); ok {
 		return v.(parsed)
 	}
 	f, err := policy.ParseFile(label, []byte(text))
@@ -37,7 +38,7 @@ func (a *App) parseCached(cache *byteLRU, label, sha, text string) parsed {
 	if err != nil {
 		cost += len(err.Error())
 	}
-	cache.add(key, p, cost)
+	cache.Add(key, p, cost)
 	return p
 }
 
@@ -86,7 +87,7 @@ func (a *App) loadPolicy(ctx context.Context, gh *githubapi.Repo, baseRef string
 // gave; a blob parsed before costs no request.
 func (a *App) parseBlob(ctx context.Context, gh *githubapi.Repo, path, ref, sha string) (parsed, error) {
 	key := path + "@" + sha
-	if v, ok := a.policies.base.get(key); ok {
+	if v, ok := a.policies.base.Get(key); ok {
 		return v.(parsed), nil
 	}
 	text, found, err := gh.Blob(ctx, path, ref, sha)
