@@ -38,13 +38,18 @@ type API struct {
 // caches keep what GitHub answered, per process. A replica that misses
 // pays one request, which conditional requests make cheap.
 type caches struct {
-	files *lru.Cache // repoID/headSHA -> []string
+	files *bytecache.Cache // repoID/headSHA -> []string, by bytes (filesCost)
 	blobs *bytecache.Cache // blob SHA -> text (templates, CODEOWNERS, policies), by bytes
 	// collaborators: "repoID/login" -> collaborator, trusted for collaboratorTTL.
 	collaborators *lru.Cache
 	codeowners    *lru.Cache // blob SHA -> *reviewers.Codeowners
 	statuses      *lru.Cache // lower-cased login -> status, trusted for statusTTL
 }
+
+// filesCacheBytes bounds the pull requests' file lists kept: up to 6,000
+// paths each (3,000 files, renamed ones under both names), chosen by
+// whoever opens the pull request.
+const filesCacheBytes = 16 << 20
 
 // blobCacheBytes bounds the texts kept. Anyone who can push chooses them,
 // up to MaxTextFile each: a count alone would let a thousand of them hold
@@ -61,7 +66,7 @@ func New(clients githubapp.ClientCreator, appID int64, objects Objects, now func
 	if now == nil {
 		now = time.Now
 	}
-	files, _ := lru.New(2048)
+	files := bytecache.New(filesCacheBytes, 256)
 	blobs := bytecache.New(blobCacheBytes, 256)
 	collaborators, _ := lru.New(4096)
 	owners, _ := lru.New(codeownersCacheSize)

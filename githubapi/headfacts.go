@@ -110,7 +110,7 @@ func (r *Repo) FilesAndCommitPulls(ctx context.Context, url string, n int, headS
 	}
 	files, ok := ans.graphQLFiles(headSHA)
 	if ok {
-		r.api.cache.files.Add(key, files)
+		r.api.cache.files.Add(key, files, filesCost(files))
 	} else if files, err = r.Files(ctx, n, headSHA); err != nil {
 		return nil, nil, err
 	}

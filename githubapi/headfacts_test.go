@@ -57,6 +57,11 @@ func TestFilesAndCommitPullsInOneQuery(t *testing.T) {
 	if got := s.calls(from); !slices.Equal(got, []string{"POST /graphql"}) {
 		t.Errorf("requests = %v, want one GraphQL query", got)
 	}
+	// The cache is bounded by bytes (whoever opens a pull request chooses
+	// its paths): the list is charged at least its paths' length.
+	if used := s.api.cache.files.Bytes(); used < len("src/a.go")+len("docs/b.md")+2*16 {
+		t.Errorf("the file list is charged %d bytes", used)
+	}
 
 	from = len(s.fake.Calls())
 	again, pulls, err := s.repo.FilesAndCommitPulls(ctx, s.fake.URL+"graphql", 1, headSHA)

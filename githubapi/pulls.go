@@ -49,8 +49,18 @@ func (r *Repo) Files(ctx context.Context, n int, headSHA string) ([]string, erro
 		}
 		opt.Page = resp.NextPage
 	}
-	r.api.cache.files.Add(key, files)
+	r.api.cache.files.Add(key, files, filesCost(files))
 	return files, nil
+}
+
+// filesCost is what a file list holds in memory: each path and its string
+// header.
+func filesCost(files []string) int {
+	n := 24 * cap(files)
+	for _, f := range files {
+		n += len(f)
+	}
+	return n
 }
 
 // Reviews lists every review of pull request n.
