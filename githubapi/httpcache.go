@@ -3,6 +3,8 @@ package githubapi
 import (
 	"bytes"
 	"container/list"
+	"net/url"
+	"strings"
 	"sync"
 )
 
@@ -56,10 +58,11 @@ func (c *HTTPCache) Get(key string) ([]byte, bool) {
 }
 
 // Set stores a copy of a response, evicting the least recently used to make
-// room. A response larger than the whole cache is not kept.
+// room. A response larger than the whole cache is not kept, nor one of a
+// URL read once (readOnce).
 func (c *HTTPCache) Set(key string, resp []byte) {
 	var e *cacheEntry
-	if len(key)+len(resp)+entryOverhead <= c.maxBytes {
+	if len(key)+len(resp)+entryOverhead <= c.maxBytes && !readOnce(key) {
 		e = &cacheEntry{key: key, resp: bytes.Clone(resp)}
 	}
 	c.mu.Lock()
@@ -73,6 +76,37 @@ func (c *HTTPCache) Set(key string, resp []byte) {
 	for c.bytes > c.maxBytes {
 		c.remove(c.order.Back().Value.(*cacheEntry).key)
 	}
+}
+
+// readOnce reports whether key, a request's URL, names one commit or blob:
+// the app asks for those about once (a head's check runs, the pull
+// requests on a commit, a comparison, a blob, a file or tree at a SHA) and
+// keeps what it needs of them itself. Kept here, they would only push out
+// what is read again, and a server up for hours would hold the full bound
+// of them.
+func readOnce(key string) bool {
+	u, err := url.Parse(key)
+	if err != nil {
+		return false
+	}
+	for _, part := range []string{"/commits/", "/compare/", "/git/blobs/", "/git/trees/"} {
+		if strings.Contains(u.Path, part) {
+			return true
+		}
+	}
+	return isSHA(u.Query().Get("ref"))
+}
+
+func isSHA(s string) bool {
+	if len(s) != 40 {
+		return false
+	}
+	for _, c := range s {
+		if !strings.ContainsRune("0123456789abcdefABCDEF", c) {
+			return false
+		}
+	}
+	return true
 }
 
 // Delete forgets key.

@@ -67,7 +67,7 @@ func TestHTTPCacheHeapStaysNearItsBound(t *testing.T) {
 	c := NewHTTPCache(bound)
 	for i := range 20000 {
 		dumped := make([]byte, 600, 4096) // as DumpResponse leaves a small response
-		c.Set(fmt.Sprintf("https://api.github.com/repos/o/r/commits/%040d/check-runs", i), dumped)
+		c.Set(fmt.Sprintf("https://api.github.com/repos/o/r/pulls/%d/reviews", i), dumped)
 	}
 	grown := live() - base
 	if grown > 2*bound {
@@ -97,5 +97,33 @@ func TestHTTPCacheConcurrentUseStaysBounded(t *testing.T) {
 	wg.Wait()
 	if c.Bytes() > 1000 {
 		t.Errorf("cache holds %d bytes, bound 1000", c.Bytes())
+	}
+}
+
+// TestHTTPCacheKeepsNothingReadOnce: responses of URLs that name one
+// commit or blob are not kept; those read again (a branch's listing, a
+// pull request's reviews, a team) are.
+func TestHTTPCacheKeepsNothingReadOnce(t *testing.T) {
+	t.Parallel()
+	const api = "https://api.github.com/repos/acme/app/"
+	sha := "0123456789abcdef0123456789abcdef01234567"
+	for key, kept := range map[string]bool{
+		api + "commits/" + sha + "/check-runs?check_name=review-policy":    false,
+		api + "commits/" + sha + "/pulls?per_page=100":                     false,
+		api + "compare/main..." + sha:                                      false,
+		api + "git/blobs/" + sha:                                           false,
+		api + "git/trees/" + sha + "?recursive=1":                          false,
+		api + "contents/.github/review-policy.yml?ref=" + sha:              false,
+		api + "contents/.github?ref=main":                                  true,
+		api + "contents/.github/review-policy.yml?ref=feature/" + sha[:39]: true,
+		api + "pulls/7/reviews?per_page=100":                               true,
+		api + "pulls/7/files?per_page=100":                                 true,
+		"https://api.github.com/orgs/acme/teams/writers/members":           true,
+	} {
+		c := NewHTTPCache(1 << 20)
+		c.Set(key, resp('r'))
+		if _, ok := c.Get(key); ok != kept {
+			t.Errorf("%s kept = %v, want %v", key, ok, kept)
+		}
 	}
 }
