@@ -27,7 +27,12 @@ func (r *Repo) UpsertComment(ctx context.Context, n int, rep check.Report) error
 		return err
 	}
 	var current string
-	if !known || obj.ID == 0 && obj.Hash == Claimed {
+	// A claim left without an ID (reopened, or a crash before the ID was
+	// recorded) is searched for like no record; what the search finds is
+	// then recorded, "none" too, so the next evaluation does not search
+	// again.
+	searched := !known || obj.ID == 0 && obj.Hash == Claimed
+	if searched {
 		bot, err := r.api.BotLogin(ctx)
 		if err != nil {
 			return err
@@ -42,7 +47,7 @@ func (r *Repo) UpsertComment(ctx context.Context, n int, rep check.Report) error
 	hash := contentHash(body)
 	switch {
 	case obj.ID == 0 && !rep.NeedsComment:
-		if known {
+		if !searched {
 			return nil
 		}
 		hash = "" // remembered as "none", so GitHub is not searched again
@@ -57,7 +62,7 @@ func (r *Repo) UpsertComment(ctx context.Context, n int, rep check.Report) error
 			return fmt.Errorf("commenting on %s: %w", r.pr(n), err)
 		}
 		obj.ID = cm.GetID()
-	case obj.Hash == hash || (!known && current == body):
+	case obj.Hash == hash || (searched && current == body):
 	default:
 		_, resp, err := r.c.Issues.EditComment(ctx, r.Owner, r.Name, obj.ID, &github.IssueComment{Body: github.String(body)})
 		if resp != nil && resp.StatusCode == http.StatusNotFound {

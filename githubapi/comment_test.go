@@ -180,3 +180,47 @@ func TestBotLoginFromInstallations(t *testing.T) {
 		t.Errorf("comments: %+v", cs)
 	}
 }
+
+// TestUpsertCommentRecordsWhatAClaimsSearchFound: after a claim (a reopened
+// pull request), one search settles it. Found nothing and nothing to say:
+// "none" is recorded and later evaluations ask nothing (they listed the
+// comments on every evaluation before). Found the comment as it should
+// read: its ID is recorded and it is not written again.
+func TestUpsertCommentRecordsWhatAClaimsSearchFound(t *testing.T) {
+	t.Parallel()
+	s := newSetup(t, nil)
+	addPull(s)
+	ctx := context.Background()
+	key := CommentKey(s.repo.ID, 1)
+	listings := func() int { return s.fake.CountCalls(http.MethodGet, "/repos/acme/app/issues/1/comments") }
+
+	_ = s.objects.PutObject(ctx, key, Object{Hash: Claimed})
+	for range 3 {
+		if err := s.repo.UpsertComment(ctx, 1, sticky("all good", false)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := listings(); n != 1 {
+		t.Errorf("%d listings for three evaluations after a claim, want 1", n)
+	}
+	if obj, _, _ := s.objects.GetObject(ctx, key); obj != (Object{}) {
+		t.Errorf("recorded %+v after finding nothing, want none", obj)
+	}
+
+	id := s.fake.AddComment("acme", "app", 1, s.fake.BotLogin(), check.Marker+"\nfill in the template")
+	_ = s.objects.PutObject(ctx, key, Object{Hash: Claimed})
+	for range 2 {
+		if err := s.repo.UpsertComment(ctx, 1, sticky("fill in the template", true)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := listings(); n != 2 {
+		t.Errorf("%d listings, want one more for the second claim", n)
+	}
+	if n := s.fake.CountCalls(http.MethodPatch, "/repos/acme/app/issues/comments/"); n != 0 {
+		t.Errorf("a comment that already read right was edited %d times", n)
+	}
+	if obj, _, _ := s.objects.GetObject(ctx, key); obj.ID != id || obj.Hash == Claimed {
+		t.Errorf("recorded %+v, want the comment %d and its hash", obj, id)
+	}
+}
