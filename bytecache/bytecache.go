@@ -24,15 +24,27 @@ type costed struct {
 	cost  int
 }
 
-// New returns a cache whose entries cost at most budget bytes in all. Each
-// entry is charged overhead bytes on top of its key and its own cost, for
-// the structures around it, so that many tiny entries are bounded too.
-func New(budget, overhead int) *Cache {
+// New returns a cache whose entries cost at most budget bytes in all and
+// number at most maxEntries (0: as many as the budget allows). Each entry
+// is charged overhead bytes on top of its key and its own cost, for the
+// structures around it, so that many tiny entries are bounded too. A
+// count keeps a cache of mostly tiny entries from filling its whole
+// budget with ones that are rarely read again.
+func New(budget, overhead, maxEntries int) *Cache {
 	c := &Cache{budget: budget, overhead: max(overhead, 1)}
-	// The count limit is never reached: every entry costs at least
-	// overhead, so the byte budget bounds the count first.
-	c.lru, _ = simplelru.NewLRU(budget/c.overhead+1, func(_, v any) { c.used -= v.(costed).cost })
+	n := budget/c.overhead + 1
+	if maxEntries > 0 {
+		n = min(n, maxEntries)
+	}
+	c.lru, _ = simplelru.NewLRU(n, func(_, v any) { c.used -= v.(costed).cost })
 	return c
+}
+
+// Len is the number of entries.
+func (c *Cache) Len() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.lru.Len()
 }
 
 // Get returns the value stored under key and marks it recently used.

@@ -8,7 +8,7 @@ import (
 func TestAccounting(t *testing.T) {
 	t.Parallel()
 	const overhead = 1 << 10
-	c := New(10*overhead, overhead)
+	c := New(10*overhead, overhead, 0)
 	c.Add("a", 1, 0)
 	c.Add("a", 2, 100) // replacing an entry replaces its cost
 	if got, want := c.Bytes(), 100+1+overhead; got != want {
@@ -39,7 +39,7 @@ func TestAccounting(t *testing.T) {
 // entries evicted first are those nobody read.
 func TestRecentlyUsedStays(t *testing.T) {
 	t.Parallel()
-	c := New(3*100, 100)
+	c := New(3*100, 100, 0)
 	c.Add("a", "a", 0)
 	c.Add("b", "b", 0)
 	c.Add("c", "c", 0) // 3 × 101 bytes: over, "a" goes
@@ -53,5 +53,21 @@ func TestRecentlyUsedStays(t *testing.T) {
 	}
 	if _, ok := c.Get("c"); ok {
 		t.Errorf("c, read least recently, was kept")
+	}
+}
+
+// TestMaxEntries: a count bound evicts the least recently used entry even
+// while bytes remain.
+func TestMaxEntries(t *testing.T) {
+	t.Parallel()
+	c := New(1<<20, 10, 2)
+	c.Add("a", 1, 0)
+	c.Add("b", 2, 0)
+	c.Add("c", 3, 0)
+	if _, ok := c.Get("a"); ok || c.Len() != 2 {
+		t.Errorf("%d entries, a kept %v; want 2, a evicted", c.Len(), ok)
+	}
+	if c.Bytes() != 2*(1+10) {
+		t.Errorf("bytes = %d, want the two entries' %d", c.Bytes(), 2*(1+10))
 	}
 }

@@ -48,12 +48,14 @@ type caches struct {
 
 // filesCacheBytes bounds the pull requests' file lists kept: up to 6,000
 // paths each (3,000 files, renamed ones under both names), chosen by
-// whoever opens the pull request.
+// whoever opens the pull request. They are counted too (2,048, as before
+// the byte bound): most lists are small, and a list is read again only
+// while its head is the newest, so more of them would only hold memory.
 const filesCacheBytes = 16 << 20
 
 // blobCacheBytes bounds the texts kept. Anyone who can push chooses them,
-// up to MaxTextFile each: a count alone would let a thousand of them hold
-// a gigabyte.
+// up to MaxTextFile each: a count alone (1,024, still kept) would let a
+// thousand of them hold a gigabyte.
 const blobCacheBytes = 16 << 20
 
 // codeownersCacheSize bounds the parsed CODEOWNERS files kept, one per blob
@@ -66,8 +68,8 @@ func New(clients githubapp.ClientCreator, appID int64, objects Objects, now func
 	if now == nil {
 		now = time.Now
 	}
-	files := bytecache.New(filesCacheBytes, 256)
-	blobs := bytecache.New(blobCacheBytes, 256)
+	files := bytecache.New(filesCacheBytes, 256, 2048)
+	blobs := bytecache.New(blobCacheBytes, 256, 1024)
 	collaborators, _ := lru.New(4096)
 	owners, _ := lru.New(codeownersCacheSize)
 	statuses, _ := lru.New(4096)

@@ -61,7 +61,7 @@ func New(clients githubapp.ClientCreator, appID int64, m *Metrics, logger *slog.
 	if now == nil {
 		now = time.Now
 	}
-	a := &App{AppID: appID, Metrics: m, Logger: logger, Now: now, policies: newPolicyCaches(), facts: bytecache.New(factsCacheBytes, cacheEntryOverhead)}
+	a := &App{AppID: appID, Metrics: m, Logger: logger, Now: now, policies: newPolicyCaches(), facts: bytecache.New(factsCacheBytes, cacheEntryOverhead, 0)}
 	// The adapter reads a.Now at each call, so a test may move the clock.
 	a.GitHub = githubapi.New(clients, appID, storeObjects{a}, func() time.Time { return a.Now() })
 	return a

@@ -22,5 +22,5 @@ type policyCaches struct {
 }
 
 func newPolicyCaches() *policyCaches {
-	return &policyCaches{base: bytecache.New(baseCacheBytes, cacheEntryOverhead), proposed: bytecache.New(proposedCacheBytes, cacheEntryOverhead)}
+	return &policyCaches{base: bytecache.New(baseCacheBytes, cacheEntryOverhead, 0), proposed: bytecache.New(proposedCacheBytes, cacheEntryOverhead, 0)}
 }
