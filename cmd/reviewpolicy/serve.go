@@ -47,7 +47,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	reg := newRegistry()
 	var st *store.Store // read by the gauges at scrape time, once open
 	metrics := newMetrics(reg, func() *store.Store { return st })
-	clients, err := githubClients(cfg, metrics)
+	clients, err := githubClients(cfg, metrics, reg)
 	if err != nil {
 		return err
 	}
@@ -201,8 +201,14 @@ func newMetrics(reg *prometheus.Registry, st func() *store.Store) *handlers.Metr
 // response cache. What is worth revalidating (the .github listing, team
 // members, reviews, requested reviewers, comments) is small; per-commit
 // lists are read once and only fill it, so 16 MiB of responses is plenty.
-func githubClients(cfg *config.Config, metrics *handlers.Metrics) (githubapp.ClientCreator, error) {
+func githubClients(cfg *config.Config, metrics *handlers.Metrics, reg prometheus.Registerer) (githubapp.ClientCreator, error) {
 	responses := githubapi.NewHTTPCache(16 << 20)
+	// A long soak's memory is mostly this cache filling towards its bound;
+	// the gauge tells that apart from a leak.
+	reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "reviewpolicy_github_response_cache_bytes",
+		Help: "Bytes held by the cache of GitHub's responses (conditional requests), bounded at 16 MiB.",
+	}, func() float64 { return float64(responses.Bytes()) }))
 	clients, err := githubapp.NewDefaultCachingClientCreator(cfg.GitHubApp(),
 		githubapp.WithClientUserAgent("reviewpolicy/"+buildVersion()),
 		// No client timeout: net/http then keeps a goroutine per request
