@@ -123,10 +123,11 @@ func (a *App) headFiles(ctx context.Context, gh *githubapi.Repo, r repoRef, g *g
 	if a.GraphQLURL == "" {
 		return gh.Files(ctx, r.Number, g.headSHA)
 	}
-	if known, err := gh.HasCheckRun(ctx, g.headSHA); err != nil || known {
-		if err != nil {
-			return nil, err
-		}
+	known, err := gh.HasCheckRun(ctx, g.headSHA)
+	if err != nil {
+		return nil, err
+	}
+	if known {
 		return gh.Files(ctx, r.Number, g.headSHA)
 	}
 	files, pulls, err := gh.FilesAndCommitPulls(ctx, a.GraphQLURL, r.Number, g.headSHA)
