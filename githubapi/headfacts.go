@@ -1,11 +1,9 @@
 package githubapi
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
-	"net/http"
 	"strings"
 
 	"github.com/google/go-github/v60/github"
@@ -87,34 +85,40 @@ type headFactsAnswer struct {
 // pull request has moved on from headSHA, changes more than 100 files or
 // renames one (GraphQL does not name a renamed file's previous path, which
 // rules match too); the pull requests come back nil (publishing lists them
-// then) when there are more than 100. An answer with errors is not trusted
-// at all. Only an answer that did not arrive is an error.
+// then) when there are more than 100. An answer that is not a usable 200
+// (GraphQL's own rate limit, errors in it) is not trusted at all: both are
+// read as before.
 func (r *Repo) FilesAndCommitPulls(ctx context.Context, url string, n int, headSHA string) ([]string, *CommitPulls, error) {
-	key := fmt.Sprintf("%d/%s", r.ID, headSHA)
-	if v, ok := r.api.cache.files.Get(key); ok || url == "" {
-		if ok {
-			return v.([]string), nil, nil
-		}
+	if v, ok := r.api.cache.files.Get(r.filesKey(headSHA)); ok {
+		return v.([]string), nil, nil
+	}
+	ans, ok := r.askHeadFacts(ctx, url, n, headSHA)
+	if !ok {
 		files, err := r.Files(ctx, n, headSHA)
 		return files, nil, err
 	}
-	var ans headFactsAnswer
-	err := r.postGraphQL(ctx, url, headFactsQuery, "HeadFacts",
-		map[string]any{"owner": r.Owner, "name": r.Name, "number": n, "oid": headSHA}, &ans)
+	files, complete := ans.graphQLFiles(headSHA)
+	if complete {
+		r.api.cache.files.Add(r.filesKey(headSHA), files, filesCost(files))
+		return files, ans.commitPulls(), nil
+	}
+	files, err := r.Files(ctx, n, headSHA)
 	if err != nil {
-		return nil, nil, fmt.Errorf("reading the files and commit of %s: %w", r.pr(n), err)
-	}
-	if len(ans.Errors) > 0 || ans.Data.Repository == nil {
-		files, err := r.Files(ctx, n, headSHA)
-		return files, nil, err
-	}
-	files, ok := ans.graphQLFiles(headSHA)
-	if ok {
-		r.api.cache.files.Add(key, files, filesCost(files))
-	} else if files, err = r.Files(ctx, n, headSHA); err != nil {
 		return nil, nil, err
 	}
 	return files, ans.commitPulls(), nil
+}
+
+// askHeadFacts sends the query; ok is false without an endpoint or a
+// usable answer.
+func (r *Repo) askHeadFacts(ctx context.Context, url string, n int, headSHA string) (ans *headFactsAnswer, ok bool) {
+	if url == "" {
+		return nil, false
+	}
+	ans = &headFactsAnswer{}
+	err := r.postGraphQL(ctx, url, headFactsQuery, "HeadFacts",
+		map[string]any{"owner": r.Owner, "name": r.Name, "number": n, "oid": headSHA}, ans)
+	return ans, err == nil && len(ans.Errors) == 0 && ans.Data.Repository != nil
 }
 
 // graphQLFiles is the answer's files, if they are every file REST would
@@ -166,28 +170,4 @@ func (r *Repo) CommitPulls(ctx context.Context, sha string) (*CommitPulls, error
 		}
 	}
 	return out, nil
-}
-
-// postGraphQL sends one GraphQL request to url with the installation's
-// token and decodes the answer into out. A status other than 200 is an
-// error; errors inside a 200 answer are the caller's to read.
-func (in *Installation) postGraphQL(ctx context.Context, url, query, operation string, vars map[string]any, out any) error {
-	body, err := json.Marshal(map[string]any{"query": query, "operationName": operation, "variables": vars})
-	if err != nil {
-		return err
-	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
-	if err != nil {
-		return err
-	}
-	req.Header.Set("Content-Type", "application/json")
-	res, err := in.c.Client().Do(req)
-	if err != nil {
-		return err
-	}
-	defer res.Body.Close()
-	if res.StatusCode != http.StatusOK {
-		return fmt.Errorf("GitHub answered %d", res.StatusCode)
-	}
-	return json.NewDecoder(res.Body).Decode(out)
 }

@@ -3,6 +3,8 @@ package githubapi
 import (
 	"context"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"slices"
 	"strings"
 	"testing"
@@ -154,5 +156,26 @@ func TestFilesAndCommitPullsDistrustsErrors(t *testing.T) {
 	}
 	if got := s.calls(from); !slices.Equal(got, []string{"POST /graphql", "GET /repos/acme/app/pulls/9/files"}) {
 		t.Errorf("requests = %v", got)
+	}
+}
+
+// TestFilesAndCommitPullsWithoutAnAnswer: GraphQL failing as a whole (its
+// own rate limit, an outage) costs no evaluation: the files are read
+// through REST, the commit's pull requests when publishing.
+func TestFilesAndCommitPullsWithoutAnAnswer(t *testing.T) {
+	t.Parallel()
+	s := newSetup(t, nil)
+	s.fake.AddPullRequest("acme", "app", githubfake.PullRequest{Number: 1, HeadRef: "feat", HeadSHA: headSHA, Author: "alice", Files: []string{"a.go"}})
+	down := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		http.Error(w, "rate limited", http.StatusForbidden)
+	}))
+	t.Cleanup(down.Close)
+	from := len(s.fake.Calls())
+	files, pulls, err := s.repo.FilesAndCommitPulls(context.Background(), down.URL, 1, headSHA)
+	if err != nil || !slices.Equal(files, []string{"a.go"}) || pulls != nil {
+		t.Errorf("got %v, %+v, %v; want REST's files and no pull requests", files, pulls, err)
+	}
+	if got := s.calls(from); !slices.Equal(got, []string{"GET /repos/acme/app/pulls/1/files"}) {
+		t.Errorf("requests to GitHub = %v", got)
 	}
 }

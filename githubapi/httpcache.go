@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"container/list"
 	"net/url"
+	"regexp"
 	"strings"
 	"sync"
 )
@@ -94,20 +95,11 @@ func readOnce(key string) bool {
 			return true
 		}
 	}
-	return isSHA(u.Query().Get("ref"))
+	return commitSHA.MatchString(u.Query().Get("ref"))
 }
 
-func isSHA(s string) bool {
-	if len(s) != 40 {
-		return false
-	}
-	for _, c := range s {
-		if !strings.ContainsRune("0123456789abcdefABCDEF", c) {
-			return false
-		}
-	}
-	return true
-}
+// commitSHA is a full commit or blob SHA as a ref.
+var commitSHA = regexp.MustCompile(`^[0-9a-fA-F]{40}$`)
 
 // Delete forgets key.
 func (c *HTTPCache) Delete(key string) {

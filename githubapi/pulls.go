@@ -27,7 +27,7 @@ func (r *Repo) PullRequest(ctx context.Context, n int) (*github.PullRequest, err
 // names), read once per head SHA: the same head always changes the same
 // files.
 func (r *Repo) Files(ctx context.Context, n int, headSHA string) ([]string, error) {
-	key := fmt.Sprintf("%d/%s", r.ID, headSHA)
+	key := r.filesKey(headSHA)
 	if v, ok := r.api.cache.files.Get(key); ok {
 		return v.([]string), nil
 	}
@@ -52,6 +52,9 @@ func (r *Repo) Files(ctx context.Context, n int, headSHA string) ([]string, erro
 	r.api.cache.files.Add(key, files, filesCost(files))
 	return files, nil
 }
+
+// filesKey is where the file list of headSHA is cached.
+func (r *Repo) filesKey(headSHA string) string { return fmt.Sprintf("%d/%s", r.ID, headSHA) }
 
 // filesCost is what a file list holds in memory: each path and its string
 // header.

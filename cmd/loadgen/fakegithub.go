@@ -115,9 +115,6 @@ func (f *fakeGitHub) sentPull(p pullState) {
 	f.mu.Unlock()
 }
 
-// pullRequest is the pull request with the head and state of the last
-// delivery that carried it, or an open one with a fixed head if none did
-// (a check_suite job's read).
 // head is p as the last delivery that carried it left it, or open with a
 // fixed head if none did.
 func (f *fakeGitHub) head(p pullState) pullState {
@@ -131,6 +128,9 @@ func (f *fakeGitHub) head(p pullState) pullState {
 	return p
 }
 
+// pullRequest is the pull request with the head and state of the last
+// delivery that carried it, or an open one with a fixed head if none did
+// (a check_suite job's read).
 func (f *fakeGitHub) pullRequest(w http.ResponseWriter, r *http.Request) {
 	n, err := strconv.Atoi(r.PathValue("n"))
 	if err != nil {
