@@ -16,7 +16,7 @@ const maxAnswer = 4 << 20
 // Answer returns the value stored under key; found is false when none is.
 func (s *Store) Answer(ctx context.Context, key string) (value []byte, found bool, err error) {
 	const q = `SELECT value FROM simulate_answers WHERE key = $1`
-	err = s.DB.QueryRowContext(ctx, q, key).Scan(&value)
+	err = s.reads.QueryRowContext(ctx, q, key).Scan(&value)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, false, nil
 	}

@@ -32,7 +32,7 @@ ON CONFLICT (repo_id, number, login) DO NOTHING`
 func (s *Store) AppRequests(ctx context.Context, repoID int64, number int) ([]AppRequest, error) {
 	const q = `SELECT login, requested_at, state, note FROM app_requests WHERE repo_id = $1 AND number = $2
 ORDER BY requested_at, login`
-	rows, err := s.DB.QueryContext(ctx, q, repoID, number)
+	rows, err := s.reads.QueryContext(ctx, q, repoID, number)
 	if err != nil {
 		return nil, fmt.Errorf("store: app requests %d#%d: %w", repoID, number, err)
 	}
@@ -57,7 +57,7 @@ func (s *Store) AppRequestOf(ctx context.Context, repoID int64, number int, logi
 	const q = `SELECT login, requested_at, state, note FROM app_requests WHERE repo_id = $1 AND number = $2 AND login = $3`
 	var at int64
 	var state string
-	err = s.DB.QueryRowContext(ctx, q, repoID, number, strings.ToLower(login)).Scan(&r.Login, &at, &state, &r.Note)
+	err = s.reads.QueryRowContext(ctx, q, repoID, number, strings.ToLower(login)).Scan(&r.Login, &at, &state, &r.Note)
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
 		return r, false, nil
@@ -83,7 +83,7 @@ func (s *Store) WithdrawAppRequest(ctx context.Context, repoID int64, number int
 func (s *Store) UntimedAppRequests(ctx context.Context, repoID int64, number int) ([]AppRequest, error) {
 	const q = `SELECT login, requested_at FROM app_requests WHERE repo_id = $1 AND number = $2 AND state = 'open'
 AND timer = 0 ORDER BY requested_at, login`
-	rows, err := s.DB.QueryContext(ctx, q, repoID, number)
+	rows, err := s.reads.QueryContext(ctx, q, repoID, number)
 	if err != nil {
 		return nil, fmt.Errorf("store: untimed app requests %d#%d: %w", repoID, number, err)
 	}

@@ -81,7 +81,7 @@ WHERE repo_id = $1 AND number = $2 AND closed_at IS NOT NULL AND changed_at < $3
 func (s *Store) ClosedAt(ctx context.Context, repoID int64, number int) (at time.Time, ok bool, err error) {
 	const q = `SELECT closed_at FROM pull_requests_closed WHERE repo_id = $1 AND number = $2`
 	var us sql.NullInt64
-	err = s.DB.QueryRowContext(ctx, q, repoID, number).Scan(&us)
+	err = s.reads.QueryRowContext(ctx, q, repoID, number).Scan(&us)
 	if errors.Is(err, sql.ErrNoRows) || (err == nil && !us.Valid) {
 		return time.Time{}, false, nil
 	}

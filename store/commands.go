@@ -101,7 +101,7 @@ func (s *Store) FinishCommands(ctx context.Context, repoID, commentID int64) err
 func (s *Store) CommentCommands(ctx context.Context, repoID, commentID int64) (rows []CommandRow, done bool, err error) {
 	const q = `SELECT line, kind, actor, ok, why, target, withdraw, state FROM pr_commands
 WHERE repo_id = $1 AND comment_id = $2 ORDER BY line`
-	res, err := s.DB.QueryContext(ctx, q, repoID, commentID)
+	res, err := s.reads.QueryContext(ctx, q, repoID, commentID)
 	if err != nil {
 		return nil, false, fmt.Errorf("store: read comment %d: %w", commentID, err)
 	}
@@ -128,7 +128,7 @@ WHERE repo_id = $1 AND comment_id = $2 ORDER BY line`
 func (s *Store) Commands(ctx context.Context, repoID int64, number int) ([]CommandRow, error) {
 	const q = `SELECT comment_id, line, kind, actor, seconds, reason, head_sha, target, at FROM pr_commands
 WHERE repo_id = $1 AND number = $2 AND ok = 1 ORDER BY at DESC, comment_id DESC, line DESC LIMIT $3`
-	rows, err := s.DB.QueryContext(ctx, q, repoID, number, maxCommandRows)
+	rows, err := s.reads.QueryContext(ctx, q, repoID, number, maxCommandRows)
 	if err != nil {
 		return nil, fmt.Errorf("store: read commands %d#%d: %w", repoID, number, err)
 	}

@@ -200,7 +200,7 @@ func nullBytes(b []byte) any {
 // Delivery returns the stored delivery, or ErrNotFound.
 func (s *Store) Delivery(ctx context.Context, id string) (Delivery, error) {
 	const q = `SELECT id, event, action, installation_id, payload, received_at, body_hash FROM deliveries WHERE id = $1`
-	d, err := scanDelivery(s.DB.QueryRowContext(ctx, q, id))
+	d, err := scanDelivery(s.reads.QueryRowContext(ctx, q, id))
 	if errors.Is(err, sql.ErrNoRows) && s.inbox != nil {
 		// Acknowledged moments ago and not moved yet.
 		const q = `SELECT id, event, action, installation_id, payload, received_at, body_hash FROM inbox WHERE id = $1`
@@ -321,7 +321,7 @@ func (s *Store) queuedInDB(ctx context.Context) (int64, error) {
 			q = `SELECT (` + jobs + `) + (SELECT COUNT(*) FROM deliveries_unqueued)`
 		}
 		var n int64
-		if err := s.DB.QueryRowContext(ctx, q).Scan(&n); err != nil {
+		if err := s.reads.QueryRowContext(ctx, q).Scan(&n); err != nil {
 			return 0, fmt.Errorf("store: queue depth: %w", err)
 		}
 		return n, nil
@@ -341,7 +341,7 @@ func (s *Store) queuedInDB(ctx context.Context) (int64, error) {
 	}
 	q := `SELECT (` + jobs + `) - (SELECT COUNT(*) FROM deliveries WHERE id IN (SELECT value FROM json_each($1)))`
 	var n int64
-	if err := s.DB.QueryRowContext(ctx, q, string(list)).Scan(&n); err != nil {
+	if err := s.reads.QueryRowContext(ctx, q, string(list)).Scan(&n); err != nil {
 		return 0, fmt.Errorf("store: queue depth: %w", err)
 	}
 	return n + int64(len(ids)), nil

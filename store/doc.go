@@ -41,9 +41,11 @@
 //
 // SQLite allows one writer at a time, and River runs many internal
 // operations concurrently, so River's SQLite driver documentation advises a
-// single connection (SetMaxOpenConns(1)); every query queues for it. Hence
-// a method's transaction must use only its *sql.Tx: touching Store.DB inside
-// would wait forever. The connection uses WAL (readers do not block the
+// single connection (SetMaxOpenConns(1)) for writes; every write queues for
+// it. Hence a method's transaction must use only its *sql.Tx: touching
+// Store.DB inside would wait forever. Reads outside a transaction go to a
+// pool of read-only connections of their own (readers.go), so that they do
+// not queue behind the writes. The connection uses WAL (readers do not block the
 // writer and vice versa), synchronous=NORMAL (durable at checkpoints, safe
 // with WAL), busy_timeout (wait, rather than fail, if another process such
 // as a backup holds the lock), foreign_keys on, and _txlock=immediate so a

@@ -131,7 +131,7 @@ RETURNING covering`
 func (s *Store) coveredOrBusy(ctx context.Context, pr PR, version, jobID int64, now time.Time) (Start, error) {
 	const look = `SELECT done, covering, lease_until, requested, queued_job FROM pr_evaluations WHERE repo_id = $1 AND number = $2`
 	var done, covering, until, requested, queued int64
-	err := s.DB.QueryRowContext(ctx, look, pr.RepoID, pr.Number).Scan(&done, &covering, &until, &requested, &queued)
+	err := s.reads.QueryRowContext(ctx, look, pr.RepoID, pr.Number).Scan(&done, &covering, &until, &requested, &queued)
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
 		return Covered, nil // pruned: the pull request closed long ago

@@ -68,7 +68,7 @@ func (s *Store) AddExpertise(ctx context.Context, repoID int64, rows []Expertise
 func (s *Store) Expertise(ctx context.Context, repoID int64, since time.Time, limit int,
 	fn func(login, dir string, kind int, at time.Time)) error {
 	const q = `SELECT login, dir, kind, at FROM expertise_rows WHERE repo_id = $1 AND at >= $2 ORDER BY at DESC LIMIT $3`
-	rows, err := s.DB.QueryContext(ctx, q, repoID, micros(since), limit)
+	rows, err := s.reads.QueryContext(ctx, q, repoID, micros(since), limit)
 	if err != nil {
 		return fmt.Errorf("store: read expertise of repository %d: %w", repoID, err)
 	}
@@ -100,7 +100,7 @@ type Backfill struct {
 func (s *Store) ExpertiseBackfill(ctx context.Context, repoID int64) (b Backfill, found bool, err error) {
 	const q = `SELECT next_page, pulls_seen, done_at FROM expertise_backfill WHERE repo_id = $1`
 	var doneAt int64
-	err = s.DB.QueryRowContext(ctx, q, repoID).Scan(&b.NextPage, &b.PullsSeen, &doneAt)
+	err = s.reads.QueryRowContext(ctx, q, repoID).Scan(&b.NextPage, &b.PullsSeen, &doneAt)
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
 		return Backfill{NextPage: 1}, false, nil

@@ -12,7 +12,7 @@ import (
 // migration 0011 for the scopes.
 func (s *Store) FactVersion(ctx context.Context, scope string) (int64, error) {
 	var v int64
-	err := s.DB.QueryRowContext(ctx, `SELECT version FROM fact_versions WHERE scope = $1`, scope).Scan(&v)
+	err := s.reads.QueryRowContext(ctx, `SELECT version FROM fact_versions WHERE scope = $1`, scope).Scan(&v)
 	if errors.Is(err, sql.ErrNoRows) {
 		return 0, nil
 	}
@@ -49,7 +49,7 @@ func (s *Store) ReviewsOf(ctx context.Context, pr PR) (Reviews, error) {
 	const q = `SELECT review_events, reviews, reviews_for, read_at FROM pr_reviews WHERE repo_id = $1 AND number = $2`
 	var r Reviews
 	var readFor, readAt int64
-	err := s.DB.QueryRowContext(ctx, q, pr.RepoID, pr.Number).Scan(&r.Events, &r.Data, &readFor, &readAt)
+	err := s.reads.QueryRowContext(ctx, q, pr.RepoID, pr.Number).Scan(&r.Events, &r.Data, &readFor, &readAt)
 	if errors.Is(err, sql.ErrNoRows) {
 		return Reviews{}, nil
 	}
@@ -144,7 +144,7 @@ func (s *Store) DistrustSnapshot(ctx context.Context, pr PR) error {
 func (s *Store) SnapshotOf(ctx context.Context, pr PR) (snap Snapshot, found bool, err error) {
 	const q = `SELECT pr, updated_at, trusted, recorded_at FROM pr_snapshots WHERE repo_id = $1 AND number = $2`
 	var updated, trusted, recorded int64
-	err = s.DB.QueryRowContext(ctx, q, pr.RepoID, pr.Number).Scan(&snap.Data, &updated, &trusted, &recorded)
+	err = s.reads.QueryRowContext(ctx, q, pr.RepoID, pr.Number).Scan(&snap.Data, &updated, &trusted, &recorded)
 	if errors.Is(err, sql.ErrNoRows) {
 		return Snapshot{}, false, nil
 	}

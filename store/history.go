@@ -147,7 +147,7 @@ const summaryColumns = `installation_id, repo_id, owner, repo, number, title, au
 // if there is none.
 func (s *Store) PRSummaryOf(ctx context.Context, owner, repo string, number int) (PRSummary, bool, error) {
 	q := `SELECT ` + summaryColumns + ` FROM pr_history WHERE owner = $1 AND repo = $2 AND number = $3`
-	rows, err := s.DB.QueryContext(ctx, q, lower(owner), lower(repo), number)
+	rows, err := s.reads.QueryContext(ctx, q, lower(owner), lower(repo), number)
 	if err != nil {
 		return PRSummary{}, false, fmt.Errorf("store: summary %s/%s#%d: %w", owner, repo, number, err)
 	}
@@ -189,7 +189,7 @@ AND ($4 = '' OR author = $4 OR (',' || requested || ',') LIKE ('%,' || $4 || ',%
 AND ($4 = '' OR author = $4) ORDER BY repo, number`
 		args[2] = micros(q.ChangedSince)
 	}
-	rows, err := s.DB.QueryContext(ctx, sqlq, args...)
+	rows, err := s.reads.QueryContext(ctx, sqlq, args...)
 	if err != nil {
 		return nil, fmt.Errorf("store: summaries of %s: %w", q.Owner, err)
 	}
@@ -264,7 +264,7 @@ WHERE owner = $1 AND ($2 = '' OR repo = $2) AND ` + col + ` >= $3 AND ($4 = '' O
 }
 
 func (s *Store) queryEvents(ctx context.Context, q string, args ...any) ([]PREvent, error) {
-	rows, err := s.DB.QueryContext(ctx, q, args...)
+	rows, err := s.reads.QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("store: events: %w", err)
 	}
@@ -321,7 +321,7 @@ ON CONFLICT (owner, team, login) DO NOTHING`, lower(owner), lower(team), lower(m
 
 // Teams returns an owner's recorded teams with their members.
 func (s *Store) Teams(ctx context.Context, owner string) (map[string][]string, error) {
-	rows, err := s.DB.QueryContext(ctx, `SELECT team, login FROM team_members WHERE owner = $1 ORDER BY team, login`, lower(owner))
+	rows, err := s.reads.QueryContext(ctx, `SELECT team, login FROM team_members WHERE owner = $1 ORDER BY team, login`, lower(owner))
 	if err != nil {
 		return nil, fmt.Errorf("store: teams of %s: %w", owner, err)
 	}

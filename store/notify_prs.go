@@ -49,7 +49,7 @@ func (s *Store) CloseNotifyPR(ctx context.Context, repoID int64, number int) err
 // DigestPRs lists the open pull requests, and those reviewed since since
 // (for the week's time to first review), by repository and number.
 func (s *Store) DigestPRs(ctx context.Context, since time.Time) ([]NotifyPR, error) {
-	rows, err := s.DB.QueryContext(ctx, `SELECT installation_id, repo_id, number, snapshot, open, reviewed_at, reviewed_after, updated_at
+	rows, err := s.reads.QueryContext(ctx, `SELECT installation_id, repo_id, number, snapshot, open, reviewed_at, reviewed_after, updated_at
 FROM notify_prs WHERE open = $1 OR reviewed_at >= $2 ORDER BY repo_id, number`, true, micros(since))
 	if err != nil {
 		return nil, fmt.Errorf("store: digest pull requests: %w", err)

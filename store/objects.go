@@ -24,7 +24,7 @@ type Object struct {
 // GetObject returns the object remembered for k; ok is false if none.
 func (s *Store) GetObject(ctx context.Context, k ObjectKey) (o Object, ok bool, err error) {
 	const q = `SELECT object_id, content_hash FROM github_objects WHERE repo_id = $1 AND number = $2 AND kind = $3`
-	err = s.DB.QueryRowContext(ctx, q, k.RepoID, k.Number, k.Kind).Scan(&o.ID, &o.Hash)
+	err = s.reads.QueryRowContext(ctx, q, k.RepoID, k.Number, k.Kind).Scan(&o.ID, &o.Hash)
 	if errors.Is(err, sql.ErrNoRows) {
 		return Object{}, false, nil
 	}

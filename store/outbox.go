@@ -248,7 +248,7 @@ WHERE repo_id = $1 AND number = $2 AND state = 'pending' AND lease_until < $3`
 
 // OutboxOf lists a pull request's messages in the order they were made.
 func (s *Store) OutboxOf(ctx context.Context, repoID int64, number int) ([]OutboxMessage, error) {
-	rows, err := s.DB.QueryContext(ctx, `SELECT `+outboxCols+` FROM notify_outbox
+	rows, err := s.reads.QueryContext(ctx, `SELECT `+outboxCols+` FROM notify_outbox
 WHERE repo_id = $1 AND number = $2 ORDER BY id`, repoID, number)
 	if err != nil {
 		return nil, fmt.Errorf("store: outbox of %d#%d: %w", repoID, number, err)
@@ -266,7 +266,7 @@ func (s *Store) OutboxInFlight(ctx context.Context, repoID int64, number int, ex
 	var n int64
 	const q = `SELECT COUNT(*) FROM notify_outbox
 WHERE repo_id = $1 AND number = $2 AND state = 'pending' AND lease_until >= $3 AND id <> $4`
-	if err := s.DB.QueryRowContext(ctx, q, repoID, number, micros(now), except).Scan(&n); err != nil {
+	if err := s.reads.QueryRowContext(ctx, q, repoID, number, micros(now), except).Scan(&n); err != nil {
 		return false, fmt.Errorf("store: outbox in flight %d#%d: %w", repoID, number, err)
 	}
 	return n > 0, nil
@@ -277,7 +277,7 @@ WHERE repo_id = $1 AND number = $2 AND state = 'pending' AND lease_until >= $3 A
 func (s *Store) OutboxDepth(ctx context.Context, now time.Time) (n int64, oldest time.Duration, err error) {
 	var minDue sql.NullInt64
 	const q = `SELECT COUNT(*), MIN(due_at) FROM notify_outbox WHERE state = 'pending' AND due_at <= $1`
-	if err := s.DB.QueryRowContext(ctx, q, micros(now)).Scan(&n, &minDue); err != nil {
+	if err := s.reads.QueryRowContext(ctx, q, micros(now)).Scan(&n, &minDue); err != nil {
 		return 0, 0, fmt.Errorf("store: outbox depth: %w", err)
 	}
 	if minDue.Valid {

@@ -88,7 +88,7 @@ func (s *Store) Loads(ctx context.Context, installationID int64, logins []string
     (SELECT COUNT(*) FROM review_requests r WHERE r.installation_id = a.installation_id AND r.login = a.login)
 FROM reviewer_activity a
 WHERE a.installation_id = $1 AND a.login IN (` + in.String() + `)`
-	rows, err := s.DB.QueryContext(ctx, q, args...)
+	rows, err := s.reads.QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("store: loads: %w", err)
 	}
@@ -147,7 +147,7 @@ func (s *Store) Removed(ctx context.Context, repoID int64, number int) ([]string
 // a pull request to why.
 func (s *Store) Withdrawn(ctx context.Context, repoID int64, number int) (map[string]string, error) {
 	const q = `SELECT login, why FROM removed_reviewers WHERE repo_id = $1 AND number = $2 AND why <> ''`
-	rows, err := s.DB.QueryContext(ctx, q, repoID, number)
+	rows, err := s.reads.QueryContext(ctx, q, repoID, number)
 	if err != nil {
 		return nil, fmt.Errorf("store: withdrawn %d#%d: %w", repoID, number, err)
 	}
@@ -202,7 +202,7 @@ func (s *Store) eachRule(ctx context.Context, q string, repoID int64, number int
 func (s *Store) Rotation(ctx context.Context, installationID, repoID int64, rule string) (int, error) {
 	const q = `SELECT position FROM rotations WHERE installation_id = $1 AND repo_id = $2 AND rule = $3`
 	var pos int
-	err := s.DB.QueryRowContext(ctx, q, installationID, repoID, rule).Scan(&pos)
+	err := s.reads.QueryRowContext(ctx, q, installationID, repoID, rule).Scan(&pos)
 	if errors.Is(err, sql.ErrNoRows) {
 		return 0, nil
 	}
@@ -274,7 +274,7 @@ WHERE installation_id = $1 AND repo_id = $2 AND rule = $3 AND position = $5`
 
 // strings runs a query returning one text column.
 func (s *Store) strings(ctx context.Context, q string, args ...any) ([]string, error) {
-	rows, err := s.DB.QueryContext(ctx, q, args...)
+	rows, err := s.reads.QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, err
 	}

@@ -27,7 +27,7 @@ func (s *Store) SLA(ctx context.Context, repoID int64, number int) (SLARecord, b
 FROM sla_clocks WHERE repo_id = $1 AND number = $2`
 	var r SLARecord
 	var updated int64
-	err := s.DB.QueryRowContext(ctx, q, repoID, number).Scan(
+	err := s.reads.QueryRowContext(ctx, q, repoID, number).Scan(
 		&r.InstallationID, &r.RepoID, &r.Owner, &r.Repo, &r.Number, &r.State, &r.Generation, &r.Waiting, &updated)
 	if errors.Is(err, sql.ErrNoRows) {
 		return SLARecord{}, false, nil
@@ -125,7 +125,7 @@ RETURNING owner`
 	}
 	var done bool
 	const check = `SELECT done FROM sla_effects WHERE repo_id = $1 AND number = $2 AND generation = $3 AND event = $4`
-	if err := s.DB.QueryRowContext(ctx, check, k.RepoID, k.Number, k.Generation, k.Event).Scan(&done); err != nil {
+	if err := s.reads.QueryRowContext(ctx, check, k.RepoID, k.Number, k.Generation, k.Event).Scan(&done); err != nil {
 		return 0, fmt.Errorf("store: acquire sla effect %+v: %w", k, err)
 	}
 	if done {
@@ -157,7 +157,7 @@ WHERE repo_id = $1 AND number = $2 AND generation = $3 AND event = $4 AND owner 
 // CountWaitingSLA counts pull requests whose SLA clock runs.
 func (s *Store) CountWaitingSLA(ctx context.Context) (int64, error) {
 	var n int64
-	if err := s.DB.QueryRowContext(ctx, `SELECT COUNT(*) FROM sla_clocks WHERE waiting`).Scan(&n); err != nil {
+	if err := s.reads.QueryRowContext(ctx, `SELECT COUNT(*) FROM sla_clocks WHERE waiting`).Scan(&n); err != nil {
 		return 0, fmt.Errorf("store: count waiting sla: %w", err)
 	}
 	return n, nil
@@ -169,7 +169,7 @@ func (s *Store) CountWaitingSLA(ctx context.Context) (int64, error) {
 func (s *Store) HasSLAEffects(ctx context.Context, repoID int64, number int, prefix string) (bool, error) {
 	var n int64
 	const q = `SELECT COUNT(*) FROM sla_effects WHERE repo_id = $1 AND number = $2 AND event LIKE $3`
-	if err := s.DB.QueryRowContext(ctx, q, repoID, number, prefix+"%").Scan(&n); err != nil {
+	if err := s.reads.QueryRowContext(ctx, q, repoID, number, prefix+"%").Scan(&n); err != nil {
 		return false, fmt.Errorf("store: sla effects of %d#%d: %w", repoID, number, err)
 	}
 	return n > 0, nil

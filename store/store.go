@@ -67,7 +67,11 @@ type Options struct {
 
 // Store is the application's durable state and job queue.
 type Store struct {
-	DB      *sql.DB
+	DB *sql.DB
+	// reads answers the store's reads outside a transaction: on SQLite a
+	// pool of read-only connections of its own (readers.go), on PostgreSQL
+	// DB itself.
+	reads   *sql.DB
 	River   *river.Client[*sql.Tx]
 	Dialect string // DialectSQLite or DialectPostgres
 
@@ -124,7 +128,7 @@ func Open(ctx context.Context, url string, opts Options) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Store{DB: db, Dialect: dialect, working: opts.Workers != nil}
+	s := &Store{DB: db, reads: db, Dialect: dialect, working: opts.Workers != nil}
 	s.Writes = Writes{db: db, s: s}
 
 	var driver riverdriver.Driver[*sql.Tx]
@@ -163,7 +167,14 @@ func Open(ctx context.Context, url string, opts Options) (*Store, error) {
 		return nil, fmt.Errorf("store: river client: %w", err)
 	}
 	if dialect == DialectSQLite {
+		// After the migrations: a reader must not be the first to open the
+		// file, which the writer makes WAL.
+		if s.reads, err = openSQLiteReads(ctx, sqlitePath(url), sqliteReaders); err != nil {
+			db.Close()
+			return nil, err
+		}
 		if s.inbox, err = openInbox(ctx, s, sqlitePath(url), opts.Logger); err != nil {
+			s.reads.Close()
 			db.Close()
 			return nil, err
 		}
@@ -428,7 +439,11 @@ func (s *Store) Close() error {
 		if s.intake != nil {
 			intakeErr = s.intake.Close()
 		}
-		s.closeErr = errors.Join(inboxErr, stopErr, intakeErr, s.DB.Close())
+		var readsErr error
+		if s.reads != s.DB {
+			readsErr = s.reads.Close()
+		}
+		s.closeErr = errors.Join(inboxErr, stopErr, intakeErr, readsErr, s.DB.Close())
 	})
 	return s.closeErr
 }

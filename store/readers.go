@@ -1,0 +1,44 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+)
+
+// sqliteReaders is how many read-only connections a SQLite store keeps
+// besides its one writer.
+//
+// Why: with one connection for everything (River's advice for its writes),
+// every read waited behind whatever held it: River's completer, which keeps
+// the write lock for a whole batch of finished jobs, the inbox's mover, and
+// the jobs' own transactions. While a backlog drained, the ten running jobs
+// all waited for that connection and the process used 0.7 of its 2 CPUs
+// (issue 18, BENCHMARKS.md). In WAL mode readers do not block the writer nor
+// it them, and a read sees every transaction committed before it began, so
+// a read after a write still sees the write.
+const sqliteReaders = 4
+
+// openSQLiteReads opens the read-only pool of the SQLite database at path,
+// whose writer has already made it WAL. query_only makes a write sent here
+// by mistake fail instead of taking the write lock behind River's back.
+// Each reader's page cache is kept at 512 KiB, a quarter of SQLite's
+// default: a reader empties it whenever another connection has committed
+// since its last read, which under load is every read, so a larger one
+// would hold memory and save little.
+func openSQLiteReads(ctx context.Context, path string, n int) (*sql.DB, error) {
+	dsn := path + "?_pragma=query_only(1)&_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)&_pragma=cache_size(-512)"
+	db, err := sql.Open(sqliteDriverName, dsn)
+	if err != nil {
+		return nil, fmt.Errorf("store: open sqlite readers %s: %w", path, err)
+	}
+	db.SetMaxOpenConns(n)
+	db.SetMaxIdleConns(n)
+	db.SetConnMaxIdleTime(0)
+	db.SetConnMaxLifetime(0)
+	if err := db.PingContext(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("store: connect sqlite readers %s: %w", path, err)
+	}
+	return db, nil
+}
