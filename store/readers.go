@@ -42,3 +42,17 @@ func openSQLiteReads(ctx context.Context, path string, n int) (*sql.DB, error) {
 	}
 	return db, nil
 }
+
+// Pools names the store's connection pools, for their statistics (the
+// metrics' go_sql_* series): "main" (River and every write), "reads" (on
+// SQLite) and "intake" (PostgreSQL's group commit and enqueuer).
+func (s *Store) Pools() map[string]*sql.DB {
+	pools := map[string]*sql.DB{"main": s.DB}
+	if s.reads != s.DB {
+		pools["reads"] = s.reads
+	}
+	if s.intake != nil {
+		pools["intake"] = s.intake
+	}
+	return pools
+}

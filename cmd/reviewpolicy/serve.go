@@ -86,6 +86,11 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		return err
 	}
 	defer st.Close()
+	for name, db := range st.Pools() {
+		// How long queries waited for a connection: on SQLite every write
+		// shares one, and its wait is where a backlog's time goes.
+		reg.MustRegister(collectors.NewDBStatsCollector(db, name))
+	}
 	app.Store = st
 	// Before the workers start: they read app.Notify.
 	stopSender := startSender(ctx, app, sender)
