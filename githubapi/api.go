@@ -42,8 +42,8 @@ type caches struct {
 	blobs *bytecache.Cache // blob SHA -> text (templates, CODEOWNERS, policies), by bytes
 	// collaborators: "repoID/login" -> collaborator, trusted for collaboratorTTL.
 	collaborators *lru.Cache
-	codeowners    *lru.Cache // blob SHA -> *reviewers.Codeowners
-	statuses      *lru.Cache // lower-cased login -> status, trusted for statusTTL
+	codeowners    *bytecache.Cache // blob SHA -> *reviewers.Codeowners, by its Cost
+	statuses      *lru.Cache       // lower-cased login -> status, trusted for statusTTL
 }
 
 // filesCacheBytes bounds the pull requests' file lists kept: up to 6,000
@@ -58,9 +58,14 @@ const filesCacheBytes = 16 << 20
 // thousand of them hold a gigabyte.
 const blobCacheBytes = 16 << 20
 
-// codeownersCacheSize bounds the parsed CODEOWNERS files kept, one per blob
-// SHA: a file near GitHub's 3 MiB limit parses into tens of megabytes.
-const codeownersCacheSize = 32
+// codeownersCacheBytes bounds the parsed CODEOWNERS files kept, one per
+// blob SHA, by what they hold (Codeowners.Cost): a file near GitHub's 3 MiB
+// limit holds 35 to 120 MB, so 32 of them, the count that alone bounded
+// this cache before, could hold gigabytes. An ordinary file of a few
+// thousand lines costs a megabyte or two. A file costing more than the
+// whole budget is parsed again at each use: its owner pays in time, and
+// the process does not pay in memory.
+const codeownersCacheBytes = 64 << 20
 
 // New returns an API for the app appID. objects remembers what the app
 // wrote; now is read for the collaborator cache's TTL (nil: time.Now).
@@ -71,7 +76,7 @@ func New(clients githubapp.ClientCreator, appID int64, objects Objects, now func
 	files := bytecache.New(filesCacheBytes, 256, 2048)
 	blobs := bytecache.New(blobCacheBytes, 256, 1024)
 	collaborators, _ := lru.New(4096)
-	owners, _ := lru.New(codeownersCacheSize)
+	owners := bytecache.New(codeownersCacheBytes, 256, 32)
 	statuses, _ := lru.New(4096)
 	return &API{clients: clients, appID: appID, objects: objects, now: now,
 		cache: caches{files: files, blobs: blobs, collaborators: collaborators, codeowners: owners, statuses: statuses}}

@@ -55,7 +55,7 @@ func (r *Repo) parseCodeowners(ctx context.Context, fc *github.RepositoryContent
 		}
 		co, _ = reviewers.ParseCodeowners(text)
 	}
-	r.api.cache.codeowners.Add(sha, co)
+	r.api.cache.codeowners.Add(sha, co, co.Cost())
 	return co, nil
 }
 

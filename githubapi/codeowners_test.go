@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -94,5 +95,37 @@ func TestCodeownersSizes(t *testing.T) {
 		if got := s.fake.CountCalls(http.MethodGet, "/repos/acme/app/git/blobs/") == 1; got != tt.blob {
 			t.Errorf("%d bytes: read as a blob = %v, want %v", tt.size, got, tt.blob)
 		}
+	}
+}
+
+// TestCodeownersCacheBoundedByWhatFilesHold: the parsed files are kept by
+// what they hold, not by count. A file whose parse holds more than the
+// cache's whole budget (a hostile one under GitHub's 3 MiB limit) still
+// works, and is not kept; an ordinary one is.
+func TestCodeownersCacheBoundedByWhatFilesHold(t *testing.T) {
+	t.Parallel()
+	var b strings.Builder
+	for i := 0; b.Len() < 2<<20; i++ {
+		b.WriteString("/a" + strconv.Itoa(i) + " @u\n")
+	}
+	s := newSetup(t, map[string]string{".github/CODEOWNERS": b.String()})
+	co := s.loadCodeowners(t)
+	if co.Cost() <= codeownersCacheBytes {
+		t.Fatalf("the hostile file costs %d, within the budget %d: the test needs a larger one", co.Cost(), codeownersCacheBytes)
+	}
+	if got := co.Owners("a12/x"); !slices.Equal(got, []string{"@u"}) {
+		t.Errorf("Owners = %q", got)
+	}
+	if n, used := s.api.cache.codeowners.Len(), s.api.cache.codeowners.Bytes(); n != 0 || used != 0 {
+		t.Errorf("after the hostile file the cache holds %d entries, %d bytes; want none", n, used)
+	}
+
+	s.fake.SetFile("acme", "app", "main", ".github/CODEOWNERS", "* @acme/web\n")
+	first := s.loadCodeowners(t)
+	if again := s.loadCodeowners(t); again != first {
+		t.Error("an ordinary file was parsed again: it should be kept")
+	}
+	if n := s.api.cache.codeowners.Len(); n != 1 {
+		t.Errorf("the cache holds %d entries; want the ordinary file's 1", n)
 	}
 }

@@ -45,6 +45,9 @@ type Codeowners struct {
 	skipped  []error // the first maxSkippedKept skipped lines
 	// skippedCount counts every skipped line.
 	skippedCount int
+	// owners and nodes count what Cost charges besides the rules.
+	owners, nodes int
+	size          int // of the text parsed
 }
 
 const maxSkippedKept = 20
@@ -58,9 +61,56 @@ type ownerRule struct {
 // ownerNode is a trie over literal path segments. An anchored pattern such
 // as "/services/api/*.go" can only match paths under services/api, so it is
 // stored there and never tried on other paths.
+//
+// Most nodes have one child or none, so children are a slice, searched in
+// order, until there are more than fanOutMap of them: a map for every node
+// made a hostile file of deep paths hold 66 times its size.
 type ownerNode struct {
-	children map[string]*ownerNode
-	rules    []int32 // ascending
+	children []ownerChild          // up to fanOutMap
+	index    map[string]*ownerNode // instead, once there are more
+	rules    []int32               // ascending
+}
+
+type ownerChild struct {
+	seg  string
+	node *ownerNode
+}
+
+const fanOutMap = 8
+
+// child returns the child for seg, or nil.
+func (n *ownerNode) child(seg string) *ownerNode {
+	if n.index != nil {
+		return n.index[seg]
+	}
+	for _, c := range n.children {
+		if c.seg == seg {
+			return c.node
+		}
+	}
+	return nil
+}
+
+// addChild returns the child for seg, made if there is none (made true).
+func (n *ownerNode) addChild(seg string) (child *ownerNode, made bool) {
+	if c := n.child(seg); c != nil {
+		return c, false
+	}
+	c := &ownerNode{}
+	switch {
+	case n.index != nil:
+		n.index[seg] = c
+	case len(n.children) == fanOutMap:
+		n.index = make(map[string]*ownerNode, 2*fanOutMap)
+		for _, e := range n.children {
+			n.index[e.seg] = e.node
+		}
+		n.index[seg] = c
+		n.children = nil
+	default:
+		n.children = append(n.children, ownerChild{seg, c})
+	}
+	return c, true
 }
 
 var (
@@ -90,7 +140,7 @@ func ParseCodeowners(text string) (*Codeowners, []error) {
 	if len(text) >= MaxCodeownersSize {
 		return TooLargeCodeowners(len(text)), nil
 	}
-	c := &Codeowners{}
+	c := &Codeowners{size: len(text)}
 	for n, line := range strings.Split(text, "\n") {
 		n++ // 1-based for humans
 		fields := splitFields(strings.TrimSuffix(line, "\r"))
@@ -127,6 +177,20 @@ func (c *Codeowners) Ignored() string {
 	return c.ignored
 }
 
+// Cost estimates the bytes the parsed file holds, for a cache bounded by
+// memory: a file near MaxCodeownersSize holds 35 to 120 MB, depending on
+// its shape (many rules, deep directories, many owners), and 32 of them
+// counted as 32 entries would be gigabytes. The charges per rule, owner
+// and directory node were measured on such files; TestCodeownersCost keeps
+// the estimate between the memory held and twice that.
+func (c *Codeowners) Cost() int {
+	if c == nil {
+		return 0
+	}
+	const perRule, perOwner, perNode, perByte = 320, 44, 180, 4
+	return perRule*len(c.rules) + perOwner*c.owners + perNode*c.nodes + perByte*c.size + len(c.ignored)
+}
+
 // Skipped lists the first lines skipped for a syntax GitHub does not
 // accept, and how many were skipped in all.
 func (c *Codeowners) Skipped() ([]error, int) {
@@ -140,6 +204,7 @@ func (c *Codeowners) Skipped() ([]error, int) {
 func (c *Codeowners) add(r *ownerRule) {
 	i := int32(len(c.rules))
 	c.rules = append(c.rules, r)
+	c.owners += len(r.owners)
 	dirs := r.pattern.Dirs()
 	if len(dirs) == 0 {
 		c.floating = append(c.floating, i)
@@ -147,15 +212,10 @@ func (c *Codeowners) add(r *ownerRule) {
 	}
 	node := &c.root
 	for _, d := range dirs {
-		if node.children == nil {
-			node.children = make(map[string]*ownerNode)
+		var made bool
+		if node, made = node.addChild(d); made {
+			c.nodes++
 		}
-		next := node.children[d]
-		if next == nil {
-			next = &ownerNode{}
-			node.children[d] = next
-		}
-		node = next
 	}
 	node.rules = append(node.rules, i)
 }
@@ -250,7 +310,7 @@ func (c *Codeowners) lastMatch(path string, budget *int) (int, error) {
 	lists := [][]int32{c.floating}
 	node := &c.root
 	for seg := range strings.SplitSeq(path, "/") {
-		if node = node.children[seg]; node == nil {
+		if node = node.child(seg); node == nil {
 			break
 		}
 		lists = append(lists, node.rules)
