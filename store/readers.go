@@ -12,9 +12,9 @@ import (
 // Why: with one connection for everything (River's advice for its writes),
 // every read waited behind whatever held it: River's completer, which keeps
 // the write lock for a whole batch of finished jobs, the inbox's mover, and
-// the jobs' own transactions. While a backlog drained, the ten running jobs
-// all waited for that connection and the process used 0.7 of its 2 CPUs
-// (issue 18, BENCHMARKS.md). In WAL mode readers do not block the writer nor
+// the jobs' own transactions: while a backlog drained, six to seven
+// goroutines waited for that connection at any moment (docs/capacity.md).
+// Reads, at least, need not: in WAL mode readers do not block the writer nor
 // it them, and a read sees every transaction committed before it began, so
 // a read after a write still sees the write.
 const sqliteReaders = 4
