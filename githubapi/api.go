@@ -146,3 +146,10 @@ func (a *API) BotLogin(ctx context.Context) (string, error) {
 	a.bot = app.GetSlug() + "[bot]"
 	return a.bot, nil
 }
+
+// CacheBytes reports what each byte-bounded cache holds now, by name.
+func (a *API) CacheBytes() map[string]int {
+	return map[string]int{
+		"files": a.cache.files.Bytes(), "blobs": a.cache.blobs.Bytes(), "codeowners": a.cache.codeowners.Bytes(),
+	}
+}

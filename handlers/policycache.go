@@ -24,3 +24,14 @@ type policyCaches struct {
 func newPolicyCaches() *policyCaches {
 	return &policyCaches{base: bytecache.New(baseCacheBytes, cacheEntryOverhead, 0), proposed: bytecache.New(proposedCacheBytes, cacheEntryOverhead, 0)}
 }
+
+// CacheBytes reports what each of the app's byte-bounded caches holds now,
+// by name, the GitHub adapter's included: a soak's memory is mostly caches
+// filling towards their bounds, and these tell that apart from a leak.
+func (a *App) CacheBytes() map[string]int {
+	out := a.GitHub.CacheBytes()
+	out["facts"] = a.facts.Bytes()
+	out["policies"] = a.policies.base.Bytes()
+	out["proposed_policies"] = a.policies.proposed.Bytes()
+	return out
+}

@@ -59,6 +59,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	now := clockOf(ctx)
 	sender.Now = now
 	app := handlers.New(clients, cfg.GitHub.App.IntegrationID, metrics, logger, now)
+	registerCacheGauges(reg, app)
 	app.GraphQLURL = cfg.GitHub.V4APIURL
 	app.LeaseTTL = cfg.Workers.JobTimeout + time.Minute
 	app.PublicURL = cfg.Server.PublicURL
@@ -200,6 +201,18 @@ func newMetrics(reg *prometheus.Registry, st func() *store.Store) *handlers.Metr
 	return handlers.NewMetrics(reg,
 		gauge(func(ctx context.Context, s *store.Store) (int64, error) { return s.QueueDepth(ctx) }),
 		gauge(func(ctx context.Context, s *store.Store) (int64, error) { return s.CountWaitingSLA(ctx) }))
+}
+
+// registerCacheGauges adds reviewpolicy_cache_bytes{cache=…}, one series
+// per byte-bounded cache of app (App.CacheBytes).
+func registerCacheGauges(reg prometheus.Registerer, app *handlers.App) {
+	for name := range app.CacheBytes() {
+		reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name:        "reviewpolicy_cache_bytes",
+			Help:        "Bytes held by one of the process's byte-bounded caches (files, blobs, CODEOWNERS, facts, policies).",
+			ConstLabels: prometheus.Labels{"cache": name},
+		}, func() float64 { return float64(app.CacheBytes()[name]) }))
+	}
 }
 
 // githubClients makes every installation's client, sharing one bounded
