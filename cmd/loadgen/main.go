@@ -210,7 +210,7 @@ func measure(ctx context.Context, o options, out io.Writer) (*report, error) {
 	}
 	o.announce(out, hookURLs)
 
-	sampler := startRSSSampling(ctx, o.rssEvery, servers, out)
+	sampler := startRSSSampling(ctx, o.rssEvery, servers, func() []int64 { return cachesKB(ctx, client, metricsURLs) }, out)
 	picker := newPicker(o.seed, mix, templates, o.repos, o.prs)
 	picker.updatedNow = o.updatedNow
 	res, busy := sendLoad(ctx, client, o, hookURLs, picker, fake, e2e)
@@ -360,7 +360,7 @@ func targetURLs(o options, servers []*server) (hookURLs, metricsURLs []string, e
 
 // startRSSSampling samples the servers' RSS every interval until the
 // returned function is called; nil when sampling is off.
-func startRSSSampling(ctx context.Context, every time.Duration, servers []*server, out io.Writer) func() rssResult {
+func startRSSSampling(ctx context.Context, every time.Duration, servers []*server, caches func() []int64, out io.Writer) func() rssResult {
 	if every <= 0 {
 		return nil
 	}
@@ -370,7 +370,7 @@ func startRSSSampling(ctx context.Context, every time.Duration, servers []*serve
 	start := time.Now()
 	go func() {
 		defer tick.Stop()
-		samples, err := sampleRSS(sctx, tick.C, start, func() ([]int64, error) { return serversRSS(servers) }, readProcStat, out)
+		samples, err := sampleRSS(sctx, tick.C, start, func() ([]int64, error) { return serversRSS(servers) }, readProcStat, caches, out)
 		sampled <- rssResult{samples, err}
 	}()
 	return func() rssResult {
@@ -552,6 +552,26 @@ type procMemory struct {
 type rssResult struct {
 	samples []rssSample
 	err     error
+}
+
+// cachesKB reads what each server's bounded caches hold, in kB: the sum of
+// its reviewpolicy_cache_bytes and reviewpolicy_github_response_cache_bytes
+// gauges. Nil if a server does not answer, or has no such gauge (an older
+// build).
+func cachesKB(ctx context.Context, c *http.Client, metricsURLs []string) []int64 {
+	kb := make([]int64, len(metricsURLs))
+	for i, u := range metricsURLs {
+		s, err := fetchMetrics(ctx, c, u)
+		if err != nil {
+			return nil
+		}
+		resp, ok := s.value("reviewpolicy_github_response_cache_bytes")
+		if !ok {
+			return nil
+		}
+		kb[i] = int64(resp+s.sum("reviewpolicy_cache_bytes", nil)) / 1024
+	}
+	return kb
 }
 
 // serversRSS reads each server's current VmRSS.

@@ -15,15 +15,19 @@ type rssSample struct {
 	At   time.Duration // since sampling began
 	KB   []int64       // VmRSS of each server, in start order
 	Busy float64       // share of all CPUs busy since the previous sample; 0 if unknown
+	// CacheKB is what each server's bounded caches held (its
+	// reviewpolicy_*cache_bytes gauges), nil if unknown: memory that grows
+	// with them is a cache filling towards its bound, not a leak.
+	CacheKB []int64
 }
 
-// sampleRSS reads the servers' RSS (read) and the machine's CPU times (cpu)
-// once at start and then at every tick until ticks closes or ctx ends,
-// printing each sample to out as it is taken so a long run shows progress.
-// A failed read ends sampling: a server that has gone has no memory left
-// to watch.
+// sampleRSS reads the servers' RSS (read), the machine's CPU times (cpu)
+// and, when caches is not nil, what the servers' caches hold, once at
+// start and then at every tick until ticks closes or ctx ends, printing
+// each sample to out as it is taken so a long run shows progress. A failed
+// read ends sampling: a server that has gone has no memory left to watch.
 func sampleRSS(ctx context.Context, ticks <-chan time.Time, start time.Time,
-	read func() ([]int64, error), cpu func() (cpuTimes, error), out io.Writer) ([]rssSample, error) {
+	read func() ([]int64, error), cpu func() (cpuTimes, error), caches func() []int64, out io.Writer) ([]rssSample, error) {
 	var samples []rssSample
 	prev, cpuErr := cpu()
 	take := func(now time.Time) error {
@@ -38,8 +42,14 @@ func sampleRSS(ctx context.Context, ticks <-chan time.Time, start time.Time,
 		} else {
 			cpuErr = err
 		}
+		cached := ""
+		if caches != nil {
+			if s.CacheKB = caches(); s.CacheKB != nil {
+				cached = "  (caches " + mibList(s.CacheKB) + ")"
+			}
+		}
 		samples = append(samples, s)
-		fmt.Fprintf(out, "rss t=%4.0fs  %s  machine %3.0f%%\n", s.At.Seconds(), mibList(kb), s.Busy*100)
+		fmt.Fprintf(out, "rss t=%4.0fs  %s%s  machine %3.0f%%\n", s.At.Seconds(), mibList(kb), cached, s.Busy*100)
 		return nil
 	}
 	if err := take(start); err != nil {
@@ -112,6 +122,10 @@ type rssFlatness struct {
 	Base, LastMax     int64 // kB
 	Growth, Tolerance float64
 	Flat              bool
+	// CacheBase and CacheAtMax are what the caches held at the base and at
+	// the last third's highest sample, kB; known says whether both were read.
+	CacheBase, CacheAtMax int64
+	CacheKnown            bool
 }
 
 // judgeRSS returns server i's flatness; ok is false when fewer than three
@@ -129,8 +143,14 @@ func judgeRSS(samples []rssSample, i int, warmup time.Duration, tolerance float6
 		return rssFlatness{}, false
 	}
 	f := rssFlatness{BaseAt: after[0].At, Base: after[0].KB[i], Tolerance: tolerance}
+	atMax := after[0]
 	for _, s := range after[len(after)-len(after)/3:] {
-		f.LastMax = max(f.LastMax, s.KB[i])
+		if s.KB[i] > f.LastMax {
+			f.LastMax, atMax = s.KB[i], s
+		}
+	}
+	if after[0].CacheKB != nil && atMax.CacheKB != nil {
+		f.CacheBase, f.CacheAtMax, f.CacheKnown = after[0].CacheKB[i], atMax.CacheKB[i], true
 	}
 	f.Growth = float64(f.LastMax-f.Base) / float64(max(f.Base, 1))
 	f.Flat = f.Growth <= tolerance
@@ -142,6 +162,10 @@ func (f rssFlatness) String() string {
 	if !f.Flat {
 		verdict = "GROWING"
 	}
-	return fmt.Sprintf("%s after warm-up: %.1f MiB at t=%.0fs, last third's max %.1f MiB (%+.1f%%; flat means at most %+.0f%%)",
+	line := fmt.Sprintf("%s after warm-up: %.1f MiB at t=%.0fs, last third's max %.1f MiB (%+.1f%%; flat means at most %+.0f%%)",
 		verdict, float64(f.Base)/1024, f.BaseAt.Seconds(), float64(f.LastMax)/1024, f.Growth*100, f.Tolerance*100)
+	if f.CacheKnown {
+		line += fmt.Sprintf("; the bounded caches held %.1f then %.1f MiB", float64(f.CacheBase)/1024, float64(f.CacheAtMax)/1024)
+	}
+	return line
 }

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"io"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -23,7 +25,7 @@ func TestSampleRSS(t *testing.T) {
 	var cpuCalls int64
 	cpu := func() (cpuTimes, error) { cpuCalls++; return cpuTimes{Busy: 3 * cpuCalls, Idle: cpuCalls}, nil }
 	var out strings.Builder
-	samples, err := sampleRSS(context.Background(), ticks, start, read, cpu, &out)
+	samples, err := sampleRSS(context.Background(), ticks, start, read, cpu, nil, &out)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -56,14 +58,14 @@ func TestSampleRSSStopsOnReadErrorAndCancel(t *testing.T) {
 		}
 		return []int64{1}, nil
 	}
-	samples, err := sampleRSS(context.Background(), ticks, time.Now(), read, noCPU, io.Discard)
+	samples, err := sampleRSS(context.Background(), ticks, time.Now(), read, noCPU, nil, io.Discard)
 	if err == nil || !strings.Contains(err.Error(), "process gone") || len(samples) != 1 || samples[0].Busy != 0 {
 		t.Fatalf("samples %+v, err %v; want the first sample kept, no CPU share, then the read error", samples, err)
 	}
 
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	samples, err = sampleRSS(ctx, make(chan time.Time), time.Now(), func() ([]int64, error) { return []int64{1}, nil }, noCPU, io.Discard)
+	samples, err = sampleRSS(ctx, make(chan time.Time), time.Now(), func() ([]int64, error) { return []int64{1}, nil }, noCPU, nil, io.Discard)
 	if err != nil || len(samples) != 1 {
 		t.Fatalf("after cancel: %d samples, %v; want just the start sample and no error", len(samples), err)
 	}
@@ -117,5 +119,66 @@ func TestJudgeRSS(t *testing.T) {
 	}
 	if _, ok := judgeRSS(series(40, 90, 100, 104), 0, 2*time.Minute, 0.1); ok {
 		t.Errorf("two samples after the warm-up should be too few to judge")
+	}
+}
+
+// TestRSSWithCaches: with the servers' cache gauges, each progress line
+// says what the caches held, and the verdict says how they moved between
+// the base and the last third's highest sample.
+func TestRSSWithCaches(t *testing.T) {
+	t.Parallel()
+	start := time.Now()
+	ticks := make(chan time.Time, 4)
+	for i := 1; i <= 4; i++ {
+		ticks <- start.Add(time.Duration(i) * time.Minute)
+	}
+	close(ticks)
+	rss := []int64{50 << 10, 60 << 10, 62 << 10, 66 << 10, 65 << 10}
+	cached := []int64{1 << 10, 2 << 10, 3 << 10, 7 << 10, 8 << 10}
+	n, m := 0, 0
+	read := func() ([]int64, error) { n++; return []int64{rss[n-1]}, nil }
+	caches := func() []int64 { m++; return []int64{cached[m-1]} }
+	noCPU := func() (cpuTimes, error) { return cpuTimes{}, errors.New("no /proc/stat") }
+	var out strings.Builder
+	samples, err := sampleRSS(context.Background(), ticks, start, read, noCPU, caches, &out)
+	if err != nil || len(samples) != 5 {
+		t.Fatalf("%d samples, %v", len(samples), err)
+	}
+	if !strings.Contains(out.String(), "rss t= 180s  66.0 MiB  (caches 7.0 MiB)  machine") {
+		t.Errorf("progress output lacks the caches:\n%s", out.String())
+	}
+	f, ok := judgeRSS(samples, 0, time.Minute, 0.1)
+	// Four samples after the warm-up: the last third is the last one.
+	if !ok || f.Base != 60<<10 || f.LastMax != 65<<10 || !f.CacheKnown || f.CacheBase != 2<<10 || f.CacheAtMax != 8<<10 {
+		t.Fatalf("judged %+v, %v; want base 60 MiB with 2 MiB cached, max 65 MiB with 8", f, ok)
+	}
+	if s := f.String(); !strings.HasSuffix(s, "the bounded caches held 2.0 then 8.0 MiB") {
+		t.Errorf("String() = %q", s)
+	}
+	none := make(chan time.Time)
+	close(none)
+	n = 0
+	if samples, _ := sampleRSS(context.Background(), none, start, read, noCPU, func() []int64 { return nil }, io.Discard); samples[0].CacheKB != nil {
+		t.Errorf("unknown caches should leave CacheKB nil, got %v", samples[0].CacheKB)
+	}
+}
+
+func TestCachesKB(t *testing.T) {
+	t.Parallel()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, "reviewpolicy_github_response_cache_bytes 1048576\n"+
+			`reviewpolicy_cache_bytes{cache="files"} 2097152`+"\n"+`reviewpolicy_cache_bytes{cache="facts"} 1048576`+"\n")
+	}))
+	defer srv.Close()
+	old := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, "go_goroutines 7\n")
+	}))
+	defer old.Close()
+	ctx := context.Background()
+	if got := cachesKB(ctx, srv.Client(), []string{srv.URL, srv.URL}); len(got) != 2 || got[0] != 4096 || got[1] != 4096 {
+		t.Errorf("cachesKB = %v; want 4096 kB for each server", got)
+	}
+	if got := cachesKB(ctx, srv.Client(), []string{srv.URL, old.URL}); got != nil {
+		t.Errorf("a server without the gauges gave %v; want nil", got)
 	}
 }
