@@ -68,7 +68,7 @@ const writerCheckpointPages = 4000
 type inbox struct {
 	db   *sql.DB // the inbox file: the one connection that writes
 	bg   *sql.DB // the inbox file: two connections that only read and checkpoint
-	main *sql.DB // one more connection to the main file, only to read deliveries
+	main *sql.DB // a read-only connection to the main file, for the acknowledgement alone
 	s    *Store  // the main database and River client the mover writes to
 	log  *slog.Logger
 
@@ -166,7 +166,9 @@ func newInbox(ctx context.Context, s *Store, path string, log *slog.Logger) (*in
 		return nil, err
 	}
 	bg.SetMaxOpenConns(2)
-	main, err := openSQLite(ctx, path)
+	// The acknowledgement's own reader of the main file, not one of the
+	// store's read pool: the jobs' reads must not make a webhook wait.
+	main, err := openSQLiteReads(ctx, path, 1)
 	if err != nil {
 		db.Close()
 		bg.Close()

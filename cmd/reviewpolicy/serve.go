@@ -204,14 +204,22 @@ func newMetrics(reg *prometheus.Registry, st func() *store.Store) *handlers.Metr
 }
 
 // registerCacheGauges adds reviewpolicy_cache_bytes{cache=…}, one series
-// per byte-bounded cache of app (App.CacheBytes).
+// per byte-bounded cache of app (App.CacheBytes), read once per scrape.
 func registerCacheGauges(reg prometheus.Registerer, app *handlers.App) {
-	for name := range app.CacheBytes() {
-		reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
-			Name:        "reviewpolicy_cache_bytes",
-			Help:        "Bytes held by one of the process's byte-bounded caches (files, blobs, CODEOWNERS, facts, policies).",
-			ConstLabels: prometheus.Labels{"cache": name},
-		}, func() float64 { return float64(app.CacheBytes()[name]) }))
+	reg.MustRegister(cacheCollector{app})
+}
+
+var cacheBytesDesc = prometheus.NewDesc("reviewpolicy_cache_bytes",
+	"Bytes held by one of the process's byte-bounded caches (files, blobs, CODEOWNERS, facts, policies).",
+	[]string{"cache"}, nil)
+
+type cacheCollector struct{ app *handlers.App }
+
+func (c cacheCollector) Describe(ch chan<- *prometheus.Desc) { ch <- cacheBytesDesc }
+
+func (c cacheCollector) Collect(ch chan<- prometheus.Metric) {
+	for name, n := range c.app.CacheBytes() {
+		ch <- prometheus.MustNewConstMetric(cacheBytesDesc, prometheus.GaugeValue, float64(n), name)
 	}
 }
 
