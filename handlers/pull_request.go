@@ -18,25 +18,42 @@ var prActions = map[string]bool{
 }
 
 func (a *App) onPullRequest(ctx context.Context, d store.Delivery, log *slog.Logger) error {
-	if !prActions[d.Action] {
-		log.Debug("pull_request action ignored")
-		return nil
-	}
-	var payload prEvent
-	if err := decode(d, &payload); err != nil {
+	work, err := a.preparePullRequest(d)
+	if err != nil || work.write == nil {
 		return err
 	}
-	if d.Action == "edited" && payload.unchanged() {
-		return nil // nothing the policy reads changed
-	}
-	ev := payload.event()
-	r := prRef(d.InstallationID, ev.Repo, ev.GetNumber())
 	if d.Action == "reopened" {
-		if err := a.reopened(ctx, r, ev.GetPullRequest().GetHead().GetSHA()); err != nil {
+		if err := a.reopened(ctx, work.ref, work.head); err != nil {
 			return err
 		}
 	}
-	return a.deliveryBatch(ctx, r, func(w store.Writes) error {
+	return a.deliveryBatch(ctx, work.ref, work.write)
+}
+
+// storeWork is what a delivery asks of the store: writes, then the pull
+// request's evaluation.
+type storeWork struct {
+	ref  repoRef
+	head string // the pull request's head SHA
+	// write records the delivery's facts; nil: the delivery changes nothing.
+	write func(ctx context.Context, w store.Writes) error
+}
+
+// preparePullRequest decodes a pull_request delivery into its work.
+func (a *App) preparePullRequest(d store.Delivery) (storeWork, error) {
+	if !prActions[d.Action] {
+		return storeWork{}, nil
+	}
+	var payload prEvent
+	if err := decode(d, &payload); err != nil {
+		return storeWork{}, err
+	}
+	if d.Action == "edited" && payload.unchanged() {
+		return storeWork{}, nil // nothing the policy reads changed
+	}
+	ev := payload.event()
+	r := prRef(d.InstallationID, ev.Repo, ev.GetNumber())
+	return storeWork{ref: r, head: ev.GetPullRequest().GetHead().GetSHA(), write: func(ctx context.Context, w store.Writes) error {
 		if err := a.recordPullRequestAction(ctx, w, r, d.Action, ev); err != nil {
 			return err
 		}
@@ -47,16 +64,16 @@ func (a *App) onPullRequest(ctx context.Context, d store.Delivery, log *slog.Log
 			return err
 		}
 		return a.recordPullRequestEvent(ctx, w, r, d.ID, d.Action, ev, a.Now())
-	})
+	}}, nil
 }
 
 // deliveryBatch commits a delivery's writes and its request of r's
 // evaluation at once (issue 18: one commit, not one per fact). The request
 // comes last, so its row is locked for the shortest time. Without an
 // installation the writes are kept and the evaluation cannot be asked for.
-func (a *App) deliveryBatch(ctx context.Context, r repoRef, writes func(w store.Writes) error) error {
+func (a *App) deliveryBatch(ctx context.Context, r repoRef, writes func(ctx context.Context, w store.Writes) error) error {
 	err := a.Store.Batch(ctx, func(w store.Writes) error {
-		if err := writes(w); err != nil || r.Installation == 0 {
+		if err := writes(ctx, w); err != nil || r.Installation == 0 {
 			return err
 		}
 		return a.requestEvaluationIn(ctx, w, r)
@@ -145,15 +162,24 @@ func prRef(installation int64, repo *github.Repository, number int) repoRef {
 }
 
 func (a *App) onReview(ctx context.Context, d store.Delivery, log *slog.Logger) error {
+	work, err := a.prepareReview(d)
+	if err != nil || work.write == nil {
+		return err
+	}
+	return a.deliveryBatch(ctx, work.ref, work.write)
+}
+
+// prepareReview decodes a pull_request_review delivery into its work.
+func (a *App) prepareReview(d store.Delivery) (storeWork, error) {
 	if d.Action != "submitted" && d.Action != "dismissed" && d.Action != "edited" {
-		return nil
+		return storeWork{}, nil
 	}
 	var ev github.PullRequestReviewEvent
 	if err := decode(d, &ev); err != nil {
-		return err
+		return storeWork{}, err
 	}
 	r := prRef(d.InstallationID, ev.Repo, ev.GetPullRequest().GetNumber())
-	return a.deliveryBatch(ctx, r, func(w store.Writes) error {
+	return storeWork{ref: r, head: ev.GetPullRequest().GetHead().GetSHA(), write: func(ctx context.Context, w store.Writes) error {
 		// Recorded before the evaluation is asked for, so it reads them again.
 		if err := w.ReviewEvent(ctx, store.PR{RepoID: r.RepoID, Number: r.Number}); err != nil {
 			return err
@@ -169,7 +195,7 @@ func (a *App) onReview(ctx context.Context, d store.Delivery, log *slog.Logger) 
 		}
 		// The payload's pull request carries everything evaluation reads.
 		return a.recordPayload(ctx, w, r, ev.PullRequest)
-	})
+	}}, nil
 }
 
 // checkEvent covers check_run and check_suite: decoded by hand because

@@ -63,7 +63,7 @@ func (s *Store) EnqueueDelivery(ctx context.Context, d Delivery) (inserted bool,
 		inserted, err = s.group.enqueue(ctx, d)
 	default:
 		err = s.inTx(ctx, func(tx *sql.Tx) error {
-			ins, err := s.recordDeliveries(ctx, tx, []Delivery{d})
+			ins, _, err := s.recordDeliveries(ctx, tx, []Delivery{d}, nil)
 			inserted = err == nil && ins[0]
 			return err
 		})
@@ -75,27 +75,33 @@ func (s *Store) EnqueueDelivery(ctx context.Context, d Delivery) (inserted bool,
 }
 
 // recordDeliveries inserts ds in tx, skipping IDs and body hashes recorded
-// before (earlier in ds too), enqueues a job for each new one, and reports
-// which were new.
-func (s *Store) recordDeliveries(ctx context.Context, tx *sql.Tx, ds []Delivery) ([]bool, error) {
-	inserted, err := s.insertDeliveries(ctx, tx, ds)
+// before (earlier in ds too), applies the handling of each new one or
+// enqueues its job (hs may be nil: jobs for all), and reports which were
+// new and the handlings applied.
+func (s *Store) recordDeliveries(ctx context.Context, tx *sql.Tx, ds []Delivery, hs []Handling) (inserted []bool, applied []Handling, err error) {
+	inserted, err = s.insertDeliveries(ctx, tx, ds)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	var jobs []river.InsertManyParams
-	var insts []int64
+	applied, err = s.applyOrEnqueue(ctx, tx, ds, inserted, hs)
+	return inserted, applied, err
+}
+
+// insertDeliveryJobs queues a delivery job for each of ds.
+func (s *Store) insertDeliveryJobs(ctx context.Context, tx *sql.Tx, ds []Delivery) error {
+	if len(ds) == 0 {
+		return nil
+	}
+	jobs := make([]river.InsertManyParams, len(ds))
+	insts := make([]int64, len(ds))
 	for i, d := range ds {
-		if inserted[i] {
-			jobs = append(jobs, river.InsertManyParams{Args: DeliveryArgs{DeliveryID: d.ID, Event: d.Event}})
-			insts = append(insts, d.InstallationID)
-		}
+		jobs[i] = river.InsertManyParams{Args: DeliveryArgs{DeliveryID: d.ID, Event: d.Event}}
+		insts[i] = d.InstallationID
 	}
-	if len(jobs) > 0 {
-		if err := s.insertFair(ctx, tx, jobs, insts); err != nil {
-			return nil, fmt.Errorf("delivery jobs: %w", err)
-		}
+	if err := s.insertFair(ctx, tx, jobs, insts); err != nil {
+		return fmt.Errorf("delivery jobs: %w", err)
 	}
-	return inserted, nil
+	return nil
 }
 
 // insertDeliveries inserts ds, skipping IDs and body hashes recorded before
@@ -329,8 +335,10 @@ func (s *Store) queuedInDB(ctx context.Context) (int64, error) {
 	// A delivery the mover has recorded in the main file stays in the inbox
 	// until the batcher deletes it, so it may be in both: count the inbox
 	// first, then, in one statement (one snapshot of the main file), the
-	// jobs less those of the inbox's deliveries already recorded. Whenever
-	// the mover commits, each delivery is counted exactly once.
+	// jobs less the inbox's deliveries already recorded. Whenever the mover
+	// commits, each delivery is counted exactly once: in the inbox until it
+	// is recorded, then as its job, or not at all if it was handled in the
+	// move (inmove.go).
 	ids, err := s.inbox.ids(ctx)
 	if err != nil {
 		return 0, err

@@ -99,6 +99,11 @@
 //     and on Close; a delivery recorded before is
 //     skipped, so a move repeated after a crash enqueues nothing twice.
 //     Deliveries a stopped process left behind move on the next Open.
+//   - Most deliveries need no job: once the workers run, the handler
+//     (Options.Deliveries, inmove.go) writes a pull request's delivery's
+//     facts and requests its evaluation in that same transaction, so one
+//     transaction serves a batch where a job per delivery made one each,
+//     with River's insert, fetch and completion (docs/capacity.md).
 //   - Reads see the inbox too: Delivery falls back to it, QueueDepth counts
 //     it, PruneDeliveries moves it first.
 //

@@ -106,7 +106,7 @@ func TestRecordDeliveriesInOneBatch(t *testing.T) {
 			got, err = recordUnqueued(ctx, s.intake, ds)
 		} else {
 			err = s.inTx(ctx, func(tx *sql.Tx) error {
-				got, err = s.recordDeliveries(ctx, tx, ds)
+				got, _, err = s.recordDeliveries(ctx, tx, ds, nil)
 				return err
 			})
 		}

@@ -408,46 +408,51 @@ func (ib *inbox) checkpoints() {
 	}
 }
 
+// maxHandleBatch bounds a move that handles its deliveries (inmove.go): it
+// holds a place of the job gate and the main file's one writer throughout,
+// and a batch of maxMoveBatch took long enough to make acknowledgements
+// wait.
+const maxHandleBatch = 250
+
 // moveAll moves batches until the inbox is empty.
 func (ib *inbox) moveAll(ctx context.Context) error {
 	for {
-		n, err := ib.moveBatch(ctx)
-		if err != nil || n < maxMoveBatch {
+		full, err := ib.moveBatch(ctx)
+		if err != nil || !full {
 			return err
 		}
 	}
 }
 
 // moveBatch records the oldest deliveries of the inbox in the main database,
-// with their jobs, then deletes them from the inbox; it reports how many it
-// moved. Recording skips a delivery recorded before, so a move repeated after
-// a crash between the two steps enqueues nothing twice.
-func (ib *inbox) moveBatch(ctx context.Context) (int, error) {
-	const q = `SELECT id, event, action, installation_id, payload, received_at, body_hash FROM inbox ORDER BY seq LIMIT $1`
-	rows, err := ib.bg.QueryContext(ctx, q, maxMoveBatch)
-	if err != nil {
-		return 0, fmt.Errorf("store: read inbox: %w", err)
+// with their jobs or their handling (inmove.go), then deletes them from the
+// inbox; it reports whether the batch was full. Recording skips a delivery
+// recorded before, so a move repeated after a crash between the two steps
+// enqueues nothing twice.
+func (ib *inbox) moveBatch(ctx context.Context) (full bool, err error) {
+	limit := maxMoveBatch
+	if ib.s.handling() {
+		limit = maxHandleBatch
 	}
-	var ds []Delivery
-	for rows.Next() {
-		d, err := scanDelivery(rows)
-		if err != nil {
-			rows.Close()
-			return 0, fmt.Errorf("store: read inbox: %w", err)
+	ds, err := ib.oldest(ctx, limit)
+	if err != nil || len(ds) == 0 {
+		return false, err
+	}
+	err = ib.s.moveWith(ctx, ib.s.handling(), func(handle bool) (applied []Handling, err error) {
+		var hs []Handling
+		if handle {
+			// Before the transaction: the main file's one writer does not
+			// wait for the decoding.
+			hs = ib.s.prepare(ds)
 		}
-		ds = append(ds, d)
-	}
-	if err := errors.Join(rows.Err(), rows.Close()); err != nil {
-		return 0, fmt.Errorf("store: read inbox: %w", err)
-	}
-	if len(ds) == 0 {
-		return 0, nil
-	}
-	if err := ib.s.inTx(ctx, func(tx *sql.Tx) error {
-		_, err := ib.s.recordDeliveries(ctx, tx, ds)
-		return err
-	}); err != nil {
-		return 0, fmt.Errorf("store: move %d deliveries from the inbox: %w", len(ds), err)
+		err = ib.s.inTx(ctx, func(tx *sql.Tx) error {
+			_, applied, err = ib.s.recordDeliveries(ctx, tx, ds, hs)
+			return err
+		})
+		return applied, err
+	})
+	if err != nil {
+		return false, fmt.Errorf("store: move %d deliveries from the inbox: %w", len(ds), err)
 	}
 	ids := make([]string, len(ds))
 	for i, d := range ds {
@@ -463,9 +468,31 @@ func (ib *inbox) moveBatch(ctx context.Context) (int, error) {
 		err = ib.deleteMoved(ids)
 	}
 	if err != nil {
-		return 0, err
+		return false, err
 	}
-	return len(ds), nil
+	return len(ds) == limit, nil
+}
+
+// oldest reads up to limit of the inbox's oldest deliveries.
+func (ib *inbox) oldest(ctx context.Context, limit int) ([]Delivery, error) {
+	const q = `SELECT id, event, action, installation_id, payload, received_at, body_hash FROM inbox ORDER BY seq LIMIT $1`
+	rows, err := ib.bg.QueryContext(ctx, q, limit)
+	if err != nil {
+		return nil, fmt.Errorf("store: read inbox: %w", err)
+	}
+	var ds []Delivery
+	for rows.Next() {
+		d, err := scanDelivery(rows)
+		if err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("store: read inbox: %w", err)
+		}
+		ds = append(ds, d)
+	}
+	if err := errors.Join(rows.Err(), rows.Close()); err != nil {
+		return nil, fmt.Errorf("store: read inbox: %w", err)
+	}
+	return ds, nil
 }
 
 // deleteMoved deletes moved deliveries from the inbox.

@@ -91,7 +91,7 @@ func TestPayloadStoredUncompressedReadsBack(t *testing.T) {
 		ctx := context.Background()
 		payload := []byte(` {"action":"opened"}`)
 		mustDo(t, s.inTx(ctx, func(tx *sql.Tx) error {
-			_, err := s.recordDeliveries(ctx, tx, []Delivery{{ID: "old", Event: "pull_request", Payload: payload}})
+			_, _, err := s.recordDeliveries(ctx, tx, []Delivery{{ID: "old", Event: "pull_request", Payload: payload}}, nil)
 			return err
 		}))
 		got, err := s.Delivery(ctx, "old")
@@ -107,7 +107,7 @@ func TestPayloadCorruptIsAnError(t *testing.T) {
 		ctx := context.Background()
 		bad := append(bytes.Clone(zstdMagic), []byte("not a zstd frame")...)
 		mustDo(t, s.inTx(ctx, func(tx *sql.Tx) error {
-			_, err := s.recordDeliveries(ctx, tx, []Delivery{{ID: "bad", Event: "pull_request", Payload: bad}})
+			_, _, err := s.recordDeliveries(ctx, tx, []Delivery{{ID: "bad", Event: "pull_request", Payload: bad}}, nil)
 			return err
 		}))
 		_, err := s.Delivery(ctx, "bad")

@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -63,6 +64,9 @@ type Options struct {
 	// is 1 h). It must not be shorter than JobTimeout, whose default is 1 min,
 	// so set both to shorten it.
 	RescueStuckJobsAfter time.Duration
+	// Deliveries, if set, handles deliveries in the move that queues them,
+	// once Start has started the workers; SQLite only (inmove.go).
+	Deliveries DeliveryHandler
 }
 
 // Store is the application's durable state and job queue.
@@ -90,6 +94,9 @@ type Store struct {
 
 	slots     *jobSlots // bounds the running jobs; nil without Workers
 	working   bool      // built with Workers, so Start runs them
+	handler   DeliveryHandler
+	started   atomic.Bool // Start ran the workers: the handler may be used
+	log       *slog.Logger
 	closeOnce sync.Once
 	closeErr  error
 }
@@ -128,7 +135,10 @@ func Open(ctx context.Context, url string, opts Options) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Store{DB: db, reads: db, Dialect: dialect, working: opts.Workers != nil}
+	s := &Store{DB: db, reads: db, Dialect: dialect, working: opts.Workers != nil, log: cmp.Or(opts.Logger, slog.Default())}
+	if s.working {
+		s.handler = opts.Deliveries
+	}
 	s.Writes = Writes{db: db, s: s}
 
 	var driver riverdriver.Driver[*sql.Tx]
@@ -393,6 +403,7 @@ func (s *Store) Start(ctx context.Context) error {
 	if err := s.River.Start(ctx); err != nil {
 		return fmt.Errorf("store: start river: %w", err)
 	}
+	s.started.Store(true)
 	return nil
 }
 

@@ -23,6 +23,7 @@
 #             min(n × one process, the database's limit); see replicas.sh
 #   capacity  job capacity (saturated drain), ping-only and pull_request-only,
 #             SQLite then PostgreSQL, one after the other (issue 18)
+#   capacity-pr  capacity's pull_request half alone, for repeated runs
 #   ack       ack p99 at 500/s default mix and 1,500/s pull_request only,
 #             SQLite then PostgreSQL, one after the other (issue 18)
 #   ack500    the 500/s half of ack alone, for repeated runs
@@ -34,6 +35,7 @@
 # everything else (jobs, end-to-end, GitHub calls).
 #
 # SERVER_BIN=path runs that server binary instead of building this tree's.
+# ENGINE=sqlite leaves out the PostgreSQL runs of every section.
 # LGFLAGS adds loadgen flags to every run, e.g. LGFLAGS=-updated-now for
 # payloads as recent as GitHub's (the server then uses them; issue 18).
 # WORKERS sets the server's workers.concurrency (default 10). The server
@@ -92,7 +94,7 @@ run() {
 
 fresh_sqlite() { rm -f "$OUT"/sqlite.db*; echo "sqlite://$OUT/sqlite.db"; } # also the inbox, sqlite.db.inbox*
 
-have_pg() { psql -h 127.0.0.1 -U postgres -Atc 'select 1' >/dev/null 2>&1; }
+have_pg() { [ "${ENGINE:-}" != sqlite ] && psql -h 127.0.0.1 -U postgres -Atc 'select 1' >/dev/null 2>&1; }
 
 # pg_run NAME RATE [MIX [SECONDS [LOADGEN FLAGS...]]]: run against a fresh
 # PostgreSQL database, dropped afterwards even if the run fails.
@@ -155,6 +157,11 @@ for section in $sections; do
       run "cap-sqlite-${mix%=*}" "$(fresh_sqlite)" 2000 "$mix" 10
       if have_pg; then pg_run "cap-postgres-${mix%=*}" 2000 "$mix" 10; fi
     done
+    ;;
+  capacity-pr)
+    # capacity's pull-request half alone, for repeated runs.
+    run cap-sqlite-pull_request "$(fresh_sqlite)" 2000 pull_request=100 10
+    if have_pg; then pg_run cap-postgres-pull_request 2000 pull_request=100 10; fi
     ;;
   ack500)
     run ack-sqlite-500 "$(fresh_sqlite)" 500

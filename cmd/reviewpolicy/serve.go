@@ -82,6 +82,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	st, err = store.Open(ctx, cfg.Database.URL, store.Options{
 		Workers: workers, PeriodicJobs: periodic, MaxWorkers: cfg.Workers.Concurrency, Logger: logger,
 		JobTimeout: cfg.Workers.JobTimeout, RescueStuckJobsAfter: cfg.Workers.RescueAfter, Middleware: middleware,
+		Deliveries: app,
 	})
 	if err != nil {
 		return err

@@ -1,0 +1,86 @@
+package handlers
+
+import (
+	"context"
+	"runtime"
+	"time"
+
+	"github.com/reviewpolicy/reviewpolicy/store"
+)
+
+// The app is the store's DeliveryHandler: a pull_request or
+// pull_request_review delivery whose work is only writes to the store is
+// handled in the transaction that queues it, without a job of its own
+// (docs/capacity.md). Its evaluation is still a job. Whatever reads GitHub
+// first (a reopened pull request), cannot be decoded, or has no
+// installation, gets its delivery job, and so does every other event.
+var _ store.DeliveryHandler = (*App)(nil)
+
+// Admit makes a move that handles deliveries take one of the job gate's
+// places, as a delivery job does: while acknowledgements are slow it
+// waits, and the acknowledgements come first.
+func (a *App) Admit(ctx context.Context) (release func(), err error) {
+	return a.Gate.Enter(ctx)
+}
+
+// Parallel bounds the move's decoding by the gate's bound too.
+func (a *App) Parallel() int {
+	n := runtime.GOMAXPROCS(0)
+	if a.Gate != nil {
+		n = min(n, a.Gate.Limit())
+	}
+	return n
+}
+
+// Prepare decodes d into its work in the move, or returns nil for a job.
+func (a *App) Prepare(d store.Delivery) store.Handling {
+	start := time.Now()
+	var work storeWork
+	var err error
+	switch d.Event {
+	case "pull_request":
+		if d.Action == "reopened" {
+			return nil // looks up its check run on GitHub first
+		}
+		work, err = a.preparePullRequest(d)
+	case "pull_request_review":
+		work, err = a.prepareReview(d)
+	default:
+		return nil
+	}
+	if err != nil || (work.write != nil && work.ref.Installation == 0) {
+		return nil // the job reports it
+	}
+	return &handling{app: a, event: d.Event, work: work, took: time.Since(start)}
+}
+
+// handling is one delivery's work in the move.
+type handling struct {
+	app   *App
+	event string
+	work  storeWork
+	took  time.Duration // preparing and applying
+}
+
+func (h *handling) Apply(ctx context.Context, w store.Writes) error {
+	if h.work.write == nil {
+		return nil // an action that changes nothing
+	}
+	start := time.Now()
+	defer func() { h.took += time.Since(start) }()
+	return h.work.write(ctx, w)
+}
+
+func (h *handling) Evaluates() (store.PR, bool) {
+	return store.PR{RepoID: h.work.ref.RepoID, Number: h.work.ref.Number}, h.work.write != nil
+}
+
+func (h *handling) RequestEvaluation(ctx context.Context, w store.Writes) error {
+	return h.app.requestEvaluationIn(ctx, w, h.work.ref)
+}
+
+// Done counts the delivery as a delivery job that succeeded: the metrics
+// and loadgen's drain count deliveries handled, however they were.
+func (h *handling) Done() {
+	h.app.Metrics.observeDuration("delivery:"+eventLabel(h.event), h.took, nil)
+}

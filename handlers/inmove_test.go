@@ -1,0 +1,127 @@
+package handlers
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	dto "github.com/prometheus/client_model/go"
+
+	"github.com/reviewpolicy/reviewpolicy/internal/githubfake"
+	"github.com/reviewpolicy/reviewpolicy/store"
+)
+
+// prDelivery is the fixture's pull_request delivery with action set.
+func prDelivery(t *testing.T, id, action string) store.Delivery {
+	t.Helper()
+	body, err := os.ReadFile("testdata/webhooks/pull_request/ready_for_review.with-installation.payload.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m map[string]any
+	if err := json.Unmarshal(body, &m); err != nil {
+		t.Fatal(err)
+	}
+	m["action"] = action
+	body, err = json.Marshal(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	inst, _ := readEnvelopeInstallation(body)
+	return store.Delivery{ID: id, Event: "pull_request", Action: action, InstallationID: inst, Payload: body}
+}
+
+func readEnvelopeInstallation(body []byte) (int64, bool) {
+	_, inst, ok := readEnvelope(body)
+	return inst, ok
+}
+
+// TestPrepareLeavesToJobsWhatNeedsThem: what reads GitHub first, cannot be
+// decoded, has no installation, or is another event gets its job.
+func TestPrepareLeavesToJobsWhatNeedsThem(t *testing.T) {
+	app := newTestApp(t, githubfake.New(t), time.Now)
+	noInstallation := prDelivery(t, "d3", "synchronize")
+	noInstallation.InstallationID = 0
+	for name, d := range map[string]store.Delivery{
+		"reopened":        prDelivery(t, "d1", "reopened"),
+		"undecodable":     {ID: "d2", Event: "pull_request", Action: "opened", InstallationID: 1, Payload: []byte(`{"pull_request": 7}`)},
+		"no installation": noInstallation,
+		"push":            {ID: "d4", Event: "push", InstallationID: 1, Payload: []byte(`{}`)},
+		"review comment":  {ID: "d5", Event: "issue_comment", Action: "created", InstallationID: 1, Payload: []byte(`{}`)},
+	} {
+		if h := app.Prepare(d); h != nil {
+			t.Errorf("%s: handled in the move, want a job", name)
+		}
+	}
+}
+
+// TestHandlingInTheMove: a synchronize is handled in the move: its
+// Apply records the payload's pull request and asks for its evaluation in
+// the move's transaction, and Done counts a delivery job that succeeded.
+// An action that changes nothing is handled too, with no writes.
+func TestHandlingInTheMove(t *testing.T) {
+	app := newTestApp(t, githubfake.New(t), time.Now)
+	ctx := context.Background()
+	apply := func(h store.Handling) {
+		t.Helper()
+		err := app.Store.Batch(ctx, func(w store.Writes) error {
+			if err := h.Apply(ctx, w); err != nil {
+				return err
+			}
+			if _, ok := h.Evaluates(); ok {
+				return h.RequestEvaluation(ctx, w)
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		h.Done()
+	}
+	evaluations := func() int {
+		var n int
+		if err := app.Store.DB.QueryRow(`SELECT count(*) FROM river_job WHERE kind = 'evaluate'`).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+
+	ignored := app.Prepare(prDelivery(t, "i1", "assigned"))
+	if ignored == nil {
+		t.Fatal("an action that changes nothing was given a job")
+	}
+	apply(ignored)
+	if n := evaluations(); n != 0 {
+		t.Errorf("an ignored action asked for %d evaluations, want none", n)
+	}
+
+	d := prDelivery(t, "s1", "synchronize")
+	h := app.Prepare(d)
+	if h == nil {
+		t.Fatal("synchronize was given a job, want it handled in the move")
+	}
+	apply(h)
+	if n := evaluations(); n != 1 {
+		t.Errorf("%d evaluations asked for, want 1", n)
+	}
+	var payload prEvent
+	if err := json.Unmarshal(d.Payload, &payload); err != nil {
+		t.Fatal(err)
+	}
+	ev := payload.event()
+	key := store.PR{RepoID: ev.Repo.GetID(), Number: ev.GetNumber()}
+	if _, found, err := app.Store.SnapshotOf(ctx, key); err != nil || !found {
+		t.Errorf("the payload's pull request was not recorded: found %v, %v", found, err)
+	}
+
+	var out dto.Metric
+	if err := app.Metrics.JobDuration.WithLabelValues("delivery:pull_request", "ok").(prometheus.Histogram).Write(&out); err != nil {
+		t.Fatal(err)
+	}
+	if got := out.GetHistogram().GetSampleCount(); got != 2 {
+		t.Errorf("%d pull_request deliveries counted as done, want 2", got)
+	}
+}

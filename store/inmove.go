@@ -1,0 +1,161 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"sync"
+)
+
+// DeliveryHandler handles deliveries in the transaction that queues them,
+// so that a delivery whose work is only writes to the store needs no job:
+// no River insert, fetch and completion, no load of the delivery and no
+// transaction of its own (docs/capacity.md). Set it in Options; it is used
+// once Start has started the workers, and every delivery it declines gets
+// its delivery job as before.
+//
+// SQLite only: the inbox's mover writes on the main file's one connection,
+// where a batch costs little more than a delivery. PostgreSQL's enqueuer
+// gives every delivery its job. There a move makes a round trip for each
+// statement, so handling 100 deliveries held their pull requests' rows for
+// tens of milliseconds; moves run side by side deadlocked on the rows the
+// pull requests share, and measured with them ordered, capacity did not
+// change while GitHub calls and acknowledgement latency rose
+// (docs/capacity.md).
+type DeliveryHandler interface {
+	// Admit waits until a move may handle deliveries, or ctx ends; release
+	// when the move is done. Handling takes CPU that the acknowledgements
+	// may need, as the delivery jobs it replaces did.
+	Admit(ctx context.Context) (release func(), err error)
+	// Parallel is how many deliveries may be prepared at once right now.
+	Parallel() int
+	// Prepare returns how d is handled in the move, or nil to give d its
+	// delivery job. It must not call GitHub or the store.
+	Prepare(d Delivery) Handling
+}
+
+// Handling is one delivery's work done in the move.
+type Handling interface {
+	// Apply writes the delivery's facts with w, in the transaction that
+	// records the delivery as queued. It must not call GitHub or wait for
+	// anything but the store. If it fails, the whole batch is moved again
+	// with a delivery job each.
+	Apply(ctx context.Context, w Writes) error
+	// Evaluates names the pull request whose evaluation the delivery asks
+	// for; ok is false if it asks for none.
+	Evaluates() (pr PR, ok bool)
+	// RequestEvaluation asks for that evaluation with w. It runs after
+	// every Apply of the move, once per pull request: the request locks the
+	// pull request's row (Writes.RequestEvaluation) until the move commits,
+	// and an evaluation starting meanwhile waits for it.
+	RequestEvaluation(ctx context.Context, w Writes) error
+	// Done is called once the transaction has committed.
+	Done()
+}
+
+// prepare returns the handling of each of ds, nil where a job is needed;
+// nil for all when deliveries are not handled in the move. Payloads are
+// decompressed for Prepare, which runs on up to Parallel goroutines.
+func (s *Store) prepare(ds []Delivery) []Handling {
+	h := s.handler
+	if !s.handling() || len(ds) == 0 {
+		return nil
+	}
+	hs := make([]Handling, len(ds))
+	next := make(chan int, len(ds))
+	for i := range ds {
+		next <- i
+	}
+	close(next)
+	var wg sync.WaitGroup
+	for range max(1, min(h.Parallel(), len(ds))) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				d := ds[i]
+				p, err := decodePayload(d.Payload)
+				if err != nil {
+					continue // the job reports it
+				}
+				d.Payload = p
+				hs[i] = h.Prepare(d)
+			}
+		}()
+	}
+	wg.Wait()
+	return hs
+}
+
+// moveWith runs move, which moves a batch, with handle (give deliveries
+// their handling); if that fails it moves again without, a job for every
+// delivery, so a handler's failure costs time, never a delivery. Each
+// handling move reports as applied is told once the move has committed.
+func (s *Store) moveWith(ctx context.Context, handle bool, move func(handle bool) (applied []Handling, err error)) error {
+	if handle {
+		release, err := s.handler.Admit(ctx)
+		if err != nil {
+			return err
+		}
+		defer release()
+	}
+	applied, err := move(handle)
+	if err != nil && handle {
+		s.log.Warn("store: handling deliveries in the move failed; they get jobs", "err", err)
+		applied, err = move(false)
+	}
+	if err != nil {
+		return err
+	}
+	for _, h := range applied {
+		h.Done()
+	}
+	return nil
+}
+
+// handling reports whether deliveries are handled in the move now.
+func (s *Store) handling() bool { return s.handler != nil && s.started.Load() }
+
+// applyOrEnqueue applies the handling of each new delivery in tx, then
+// requests the evaluations they ask for, and queues a delivery job for
+// each other one. ds and inserted are parallel, hs too unless nil. It
+// returns the handlings applied.
+func (s *Store) applyOrEnqueue(ctx context.Context, tx *sql.Tx, ds []Delivery, inserted []bool, hs []Handling) ([]Handling, error) {
+	var applied []Handling
+	var jobs []Delivery
+	for i, d := range ds {
+		switch {
+		case !inserted[i]:
+		case hs != nil && hs[i] != nil:
+			applied = append(applied, hs[i])
+		default:
+			jobs = append(jobs, d)
+		}
+	}
+	w := Writes{db: tx, tx: tx, s: s}
+	for _, h := range applied {
+		if err := h.Apply(ctx, w); err != nil {
+			return nil, err
+		}
+	}
+	if err := requestEvaluations(ctx, w, applied); err != nil {
+		return nil, err
+	}
+	return applied, s.insertDeliveryJobs(ctx, tx, jobs)
+}
+
+// requestEvaluations asks for the evaluations hs ask for, each pull
+// request's once, in the order of hs.
+func requestEvaluations(ctx context.Context, w Writes, hs []Handling) error {
+	asked := map[PR]bool{}
+	for _, h := range hs {
+		pr, ok := h.Evaluates()
+		if !ok || asked[pr] {
+			continue
+		}
+		asked[pr] = true
+		if err := h.RequestEvaluation(ctx, w); err != nil {
+			return err
+		}
+	}
+	return nil
+}
