@@ -1,8 +1,9 @@
 // Package handlers turns GitHub events into jobs and jobs into GitHub
 // writes. The webhook endpoint only stores a delivery; River workers decode
-// it, gather facts through the GitHub adapter (package githubapi), call the
-// pure policy packages and write the check run, reviewer requests and
-// sticky comment through it.
+// it (on SQLite most pull-request deliveries are decoded and recorded in the
+// move that queues them instead: inmove.go), gather facts through the
+// GitHub adapter (package githubapi), call the pure policy packages and
+// write the check run, reviewer requests and sticky comment through it.
 package handlers
 
 import (
