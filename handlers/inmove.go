@@ -17,14 +17,8 @@ import (
 // installation gets its delivery job, and so does every other event.
 var _ store.DeliveryHandler = (*App)(nil)
 
-// Admit makes a move that handles deliveries take one of the job gate's
-// places, as a delivery job does: while acknowledgements are slow it
-// waits, and the acknowledgements come first.
-func (a *App) Admit(ctx context.Context) (release func(), err error) {
-	return a.Gate.Enter(ctx)
-}
-
-// Parallel bounds the move's decoding by the gate's bound too.
+// Parallel bounds the move's decoding as the job gate bounds delivery
+// jobs, which did this work before: while acknowledgements are slow, one.
 func (a *App) Parallel() int {
 	n := runtime.GOMAXPROCS(0)
 	if a.Gate != nil {

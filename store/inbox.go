@@ -409,9 +409,8 @@ func (ib *inbox) checkpoints() {
 }
 
 // maxHandleBatch bounds a move that handles its deliveries (inmove.go): it
-// holds a place of the job gate and the main file's one writer throughout,
-// and a batch of maxMoveBatch took long enough to make acknowledgements
-// wait.
+// holds the main file's one writer throughout, and a batch of maxMoveBatch
+// took long enough to make acknowledgements wait.
 const maxHandleBatch = 250
 
 // moveAll moves batches until the inbox is empty.
@@ -438,7 +437,7 @@ func (ib *inbox) moveBatch(ctx context.Context) (full bool, err error) {
 	if err != nil || len(ds) == 0 {
 		return false, err
 	}
-	err = ib.s.moveWith(ctx, ib.s.handling(), func(handle bool) (applied []Handling, err error) {
+	err = ib.s.moveWith(ib.s.handling(), func(handle bool) (applied []Handling, err error) {
 		var hs []Handling
 		if handle {
 			// Before the transaction: the main file's one writer does not

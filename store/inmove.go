@@ -22,11 +22,13 @@ import (
 // change while GitHub calls and acknowledgement latency rose
 // (docs/capacity.md).
 type DeliveryHandler interface {
-	// Admit waits until a move may handle deliveries, or ctx ends; release
-	// when the move is done. Handling takes CPU that the acknowledgements
-	// may need, as the delivery jobs it replaces did.
-	Admit(ctx context.Context) (release func(), err error)
-	// Parallel is how many deliveries may be prepared at once right now.
+	// Parallel is how many deliveries may be prepared at once right now:
+	// preparing takes CPU that the acknowledgements may need, as the
+	// delivery jobs it replaces did. The move itself waits for nothing: it
+	// is one goroutine, and made to wait for the job gate's places it lost
+	// them to the delivery jobs waiting there (the gate wakes its waiters
+	// all at once), so another installation's delivery waited behind one
+	// installation's burst (TestBurstOfOneInstallationDoesNotDelayAnother).
 	Parallel() int
 	// Prepare returns how d is handled in the move, or nil to give d its
 	// delivery job. It must not call GitHub or the store.
@@ -90,14 +92,7 @@ func (s *Store) prepare(ds []Delivery) []Handling {
 // their handling); if that fails it moves again without, a job for every
 // delivery, so a handler's failure costs time, never a delivery. Each
 // handling move reports as applied is told once the move has committed.
-func (s *Store) moveWith(ctx context.Context, handle bool, move func(handle bool) (applied []Handling, err error)) error {
-	if handle {
-		release, err := s.handler.Admit(ctx)
-		if err != nil {
-			return err
-		}
-		defer release()
-	}
+func (s *Store) moveWith(handle bool, move func(handle bool) (applied []Handling, err error)) error {
 	applied, err := move(handle)
 	if err != nil && handle {
 		s.log.Warn("store: handling deliveries in the move failed; they get jobs", "err", err)

@@ -13,10 +13,8 @@ import (
 )
 
 // moveHandler handles deliveries of event "handled" in the move and
-// declines every other; Apply fails for event "failing". A move waits in
-// Admit while gate, if set, holds no token.
+// declines every other; Apply fails for event "failing".
 type moveHandler struct {
-	gate     chan struct{}
 	mu       sync.Mutex
 	done     map[string]int // handlings committed, by delivery ID
 	payloads map[string]string
@@ -27,18 +25,6 @@ func newMoveHandler() *moveHandler {
 }
 
 func (h *moveHandler) Parallel() int { return 2 }
-
-func (h *moveHandler) Admit(ctx context.Context) (func(), error) {
-	if h.gate == nil {
-		return func() {}, nil
-	}
-	select {
-	case <-h.gate:
-		return func() { h.gate <- struct{}{} }, nil
-	case <-ctx.Done():
-		return nil, ctx.Err()
-	}
-}
 
 func (h *moveHandler) Prepare(d Delivery) Handling {
 	if d.Event != "handled" && d.Event != "failing" {
@@ -289,33 +275,5 @@ func TestMoveAsksEachPullRequestOnce(t *testing.T) {
 	want := []PR{{9, 1}, {9, 2}, {9, 3}}
 	if fmt.Sprint(asked) != fmt.Sprint(want) {
 		t.Errorf("asked %v, want %v", asked, want)
-	}
-}
-
-// TestMoveWaitsForAdmission: a move that would handle deliveries waits in
-// Admit (the app's job gate) and handles them once admitted, with no job.
-func TestMoveWaitsForAdmission(t *testing.T) {
-	t.Parallel()
-	h := newMoveHandler()
-	h.gate = make(chan struct{}, 1)
-	runs := &jobRuns{runs: map[string]int{}}
-	s := openHandlingStore(t, newSQLiteURL(t), h, runs)
-	// Before Close (cleanups run last first), whose last move is admitted too.
-	t.Cleanup(func() {
-		select {
-		case h.gate <- struct{}{}:
-		default:
-		}
-	})
-	_, err := s.EnqueueDelivery(context.Background(), Delivery{ID: "w", Event: "handled", Payload: []byte(`{}`)})
-	mustDo(t, err)
-	time.Sleep(300 * time.Millisecond) // the mover runs within 25 ms of the batch
-	if h.doneCount("w") != 0 || runs.count("w") != 0 {
-		t.Fatalf("handled %d times, run %d times, before the move was admitted", h.doneCount("w"), runs.count("w"))
-	}
-	h.gate <- struct{}{}
-	waitUntil(t, 10*time.Second, func() bool { return h.doneCount("w") == 1 })
-	if jobs := deliveryJobs(t, s); jobs["w"] != 0 {
-		t.Errorf("%d jobs for a delivery handled in the move", jobs["w"])
 	}
 }
