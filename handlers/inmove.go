@@ -27,27 +27,34 @@ func (a *App) Parallel() int {
 	return n
 }
 
+// Takes: pull_request and pull_request_review deliveries, but for
+// reopened, which looks up its check run on GitHub first, and opened. opened
+// keeps its job too: handled here, an opened delivered again for a pull
+// request already evaluated left a rule marked done after its reviewer was
+// withdrawn, so nobody was asked next (TestReassignTimerForRequestsMadeBefore
+// failed in 2-3 of 12 runs under load); the cause is not found yet.
+func (a *App) Takes(event, action string) bool {
+	switch event {
+	case "pull_request":
+		return action != "reopened" && action != "opened"
+	case "pull_request_review":
+		return true
+	}
+	return false
+}
+
 // Prepare decodes d into its work in the move, or returns nil for a job.
 func (a *App) Prepare(d store.Delivery) store.Handling {
 	start := time.Now()
 	var work storeWork
 	var err error
-	switch d.Event {
-	case "pull_request":
-		// reopened looks up its check run on GitHub first. opened keeps
-		// its job too: handled here, an opened delivered again for a pull
-		// request already evaluated left a rule marked done after its
-		// reviewer was withdrawn, so nobody was asked next
-		// (TestReassignTimerForRequestsMadeBefore failed in 2-3 of 12
-		// runs under load); the cause is not found yet.
-		if d.Action == "reopened" || d.Action == "opened" {
-			return nil
-		}
-		work, err = a.preparePullRequest(d)
-	case "pull_request_review":
-		work, err = a.prepareReview(d)
-	default:
+	switch {
+	case !a.Takes(d.Event, d.Action):
 		return nil
+	case d.Event == "pull_request":
+		work, err = a.preparePullRequest(d)
+	default:
+		work, err = a.prepareReview(d)
 	}
 	if err != nil || (work.write != nil && work.ref.Installation == 0) {
 		return nil // the job reports it

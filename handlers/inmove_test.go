@@ -30,13 +30,8 @@ func prDelivery(t *testing.T, id, action string) store.Delivery {
 	if err != nil {
 		t.Fatal(err)
 	}
-	inst, _ := readEnvelopeInstallation(body)
+	_, inst, _ := readEnvelope(body)
 	return store.Delivery{ID: id, Event: "pull_request", Action: action, InstallationID: inst, Payload: body}
-}
-
-func readEnvelopeInstallation(body []byte) (int64, bool) {
-	_, inst, ok := readEnvelope(body)
-	return inst, ok
 }
 
 // TestPrepareLeavesToJobsWhatNeedsThem: what reads GitHub first, cannot be

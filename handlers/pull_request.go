@@ -34,7 +34,7 @@ func (a *App) onPullRequest(ctx context.Context, d store.Delivery, log *slog.Log
 // request's evaluation.
 type storeWork struct {
 	ref  repoRef
-	head string // the pull request's head SHA
+	head string // the pull request's head SHA, for reopened's look-up
 	// write records the delivery's facts; nil: the delivery changes nothing.
 	write func(ctx context.Context, w store.Writes) error
 }
@@ -179,7 +179,7 @@ func (a *App) prepareReview(d store.Delivery) (storeWork, error) {
 		return storeWork{}, err
 	}
 	r := prRef(d.InstallationID, ev.Repo, ev.GetPullRequest().GetNumber())
-	return storeWork{ref: r, head: ev.GetPullRequest().GetHead().GetSHA(), write: func(ctx context.Context, w store.Writes) error {
+	return storeWork{ref: r, write: func(ctx context.Context, w store.Writes) error {
 		// Recorded before the evaluation is asked for, so it reads them again.
 		if err := w.ReviewEvent(ctx, store.PR{RepoID: r.RepoID, Number: r.Number}); err != nil {
 			return err

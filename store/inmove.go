@@ -30,8 +30,12 @@ type DeliveryHandler interface {
 	// all at once), so another installation's delivery waited behind one
 	// installation's burst (TestBurstOfOneInstallationDoesNotDelayAnother).
 	Parallel() int
-	// Prepare returns how d is handled in the move, or nil to give d its
-	// delivery job. It must not call GitHub or the store.
+	// Takes reports whether a delivery of this event and action may be
+	// handled in the move; the others get their job without their payload
+	// being decompressed here.
+	Takes(event, action string) bool
+	// Prepare returns how d, which it takes, is handled in the move, or
+	// nil to give d its delivery job. It must not call GitHub or the store.
 	Prepare(d Delivery) Handling
 }
 
@@ -75,6 +79,9 @@ func (s *Store) prepare(ds []Delivery) []Handling {
 			defer wg.Done()
 			for i := range next {
 				d := ds[i]
+				if !h.Takes(d.Event, d.Action) {
+					continue
+				}
 				p, err := decodePayload(d.Payload)
 				if err != nil {
 					continue // the job reports it

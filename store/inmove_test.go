@@ -26,10 +26,9 @@ func newMoveHandler() *moveHandler {
 
 func (h *moveHandler) Parallel() int { return 2 }
 
+func (h *moveHandler) Takes(event, _ string) bool { return event == "handled" || event == "failing" }
+
 func (h *moveHandler) Prepare(d Delivery) Handling {
-	if d.Event != "handled" && d.Event != "failing" {
-		return nil
-	}
 	h.mu.Lock()
 	h.payloads[d.ID] = string(d.Payload)
 	h.mu.Unlock()

@@ -95,7 +95,7 @@ type Store struct {
 	slots     *jobSlots // bounds the running jobs; nil without Workers
 	working   bool      // built with Workers, so Start runs them
 	handler   DeliveryHandler
-	started   atomic.Bool // Start ran the workers: the handler may be used
+	started   atomic.Bool // Start ran the workers (never without them): the handler may be used
 	log       *slog.Logger
 	closeOnce sync.Once
 	closeErr  error
@@ -135,10 +135,8 @@ func Open(ctx context.Context, url string, opts Options) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Store{DB: db, reads: db, Dialect: dialect, working: opts.Workers != nil, log: cmp.Or(opts.Logger, slog.Default())}
-	if s.working {
-		s.handler = opts.Deliveries
-	}
+	s := &Store{DB: db, reads: db, Dialect: dialect, working: opts.Workers != nil, handler: opts.Deliveries,
+		log: cmp.Or(opts.Logger, slog.Default())}
 	s.Writes = Writes{db: db, s: s}
 
 	var driver riverdriver.Driver[*sql.Tx]
