@@ -3,6 +3,7 @@ package handlers
 import (
 	"context"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -136,7 +137,7 @@ func waiting(f decide.Facts, login string) bool {
 // (why says how, for the check), so no evaluation asks them again on this
 // pull request.
 func (a *App) withdraw(ctx context.Context, gh *githubapi.Repo, r repoRef, g *gathered, login, note, why string) error {
-	d := decide.Decide(g.facts, a.Now())
+	d := decide.Decide(notWithdrawn(g.facts, login), a.Now())
 	var rules []string
 	if d.Reviewers != nil {
 		for _, rr := range d.Reviewers.Rules {
@@ -164,6 +165,19 @@ func (a *App) withdraw(ctx context.Context, gh *githubapi.Repo, r repoRef, g *ga
 	}
 	a.Logger.Info("review request withdrawn", "pr", r.String(), "login", login)
 	return a.requestEvaluation(ctx, r)
+}
+
+// notWithdrawn are facts in which login's withdrawal has not begun, so a
+// retry finds the same rules login covered as the first attempt did.
+func notWithdrawn(f decide.Facts, login string) decide.Facts {
+	key := strings.ToLower(login)
+	if f.Withdrawn[key] == "" {
+		return f
+	}
+	w := maps.Clone(f.Withdrawn)
+	delete(w, key)
+	f.Withdrawn = w
+	return f
 }
 
 // readReassignments gives the facts the app's withdrawn requests (to say

@@ -62,3 +62,25 @@ func TestWithdrawnIsNotRemovedByAHuman(t *testing.T) {
 		t.Errorf("why %q\nwant %q", why, want)
 	}
 }
+
+// TestWithdrawnStillListedIsNotAssigned: between the app marking a request
+// withdrawn and GitHub dropping it, the reviewer is still listed; they do
+// not cover the rule, so the evaluation asks someone else instead of
+// marking the rule done with nobody on it once GitHub catches up.
+func TestWithdrawnStillListedIsNotAssigned(t *testing.T) {
+	t.Parallel()
+	in := newInput(newPolicy(policy.StrategyLoadBalance, backend), "svc/api/x.go")
+	in.Requested = []string{"Alice"}
+	if r := rule(t, Select(in), "backend"); len(r.Assigned) != 1 || r.Assigned[0].Login != "alice" || r.Assigned[0].New {
+		t.Fatalf("before the withdrawal: assigned %+v, want alice, already requested", r.Assigned)
+	}
+	in.Withdrawn = map[string]string{"alice": "withdrawn after 8h without a response"}
+	out := Select(in)
+	r := rule(t, out, "backend")
+	if len(r.Assigned) != 1 || r.Assigned[0].Login == "alice" || !r.Assigned[0].New {
+		t.Errorf("assigned %+v, want one new reviewer other than alice", r.Assigned)
+	}
+	if len(out.Request) != 1 || strings.EqualFold(out.Request[0], "alice") {
+		t.Errorf("requests %v, want one reviewer other than alice", out.Request)
+	}
+}

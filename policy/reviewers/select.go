@@ -223,7 +223,10 @@ func (s *selector) evaluate(spec ruleSpec) RuleResult {
 	}
 	what := s.matchedPhrase(spec)
 
-	// People already on the pull request satisfy the rule first.
+	// People already on the pull request satisfy the rule first; one whose
+	// request the app withdrew does not, though GitHub may still list them
+	// until the withdrawal reaches it: counted, the rule would be marked
+	// done and nobody asked in their place.
 	var pool []candidate
 	excluded := make(map[string][]string) // reason -> logins
 	for _, c := range cands {
@@ -235,7 +238,7 @@ func (s *selector) evaluate(spec ruleSpec) RuleResult {
 			res.Approvals = append(res.Approvals, c.login)
 		}
 		switch {
-		case s.requested[c.key] && !isBot(c.key):
+		case s.requested[c.key] && !isBot(c.key) && s.in.Withdrawn[c.key] == "":
 			res.Assigned = append(res.Assigned, Assignment{Login: c.login, Reason: what(c) + "; already requested"})
 		case s.reviews[c.key].state != "" && !isBot(c.key):
 			res.Assigned = append(res.Assigned, Assignment{Login: c.login,
