@@ -13,8 +13,8 @@ import (
 // handled in the transaction that queues it, without a job of its own
 // (SQLite only: store.DeliveryHandler and docs/capacity.md say why). Its
 // evaluation is still a job. Whatever reads GitHub first (a reopened pull
-// request), opened (see Prepare), what cannot be decoded or has no
-// installation gets its delivery job, and so does every other event.
+// request), what cannot be decoded or has no installation gets its
+// delivery job, and so does every other event.
 var _ store.DeliveryHandler = (*App)(nil)
 
 // Parallel bounds the move's decoding as the job gate bounds delivery
@@ -28,15 +28,11 @@ func (a *App) Parallel() int {
 }
 
 // Takes: pull_request and pull_request_review deliveries, but for
-// reopened, which looks up its check run on GitHub first, and opened. opened
-// keeps its job too: handled here, an opened delivered again for a pull
-// request already evaluated left a rule marked done after its reviewer was
-// withdrawn, so nobody was asked next (TestReassignTimerForRequestsMadeBefore
-// failed in 2-3 of 12 runs under load); the cause is not found yet.
+// reopened, which looks up its check run on GitHub first.
 func (a *App) Takes(event, action string) bool {
 	switch event {
 	case "pull_request":
-		return action != "reopened" && action != "opened"
+		return action != "reopened"
 	case "pull_request_review":
 		return true
 	}

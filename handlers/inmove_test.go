@@ -42,7 +42,6 @@ func TestPrepareLeavesToJobsWhatNeedsThem(t *testing.T) {
 	noInstallation.InstallationID = 0
 	for name, d := range map[string]store.Delivery{
 		"reopened":        prDelivery(t, "d1", "reopened"),
-		"opened":          prDelivery(t, "d6", "opened"),
 		"undecodable":     {ID: "d2", Event: "pull_request", Action: "opened", InstallationID: 1, Payload: []byte(`{"pull_request": 7}`)},
 		"no installation": noInstallation,
 		"push":            {ID: "d4", Event: "push", InstallationID: 1, Payload: []byte(`{}`)},

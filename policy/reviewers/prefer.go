@@ -15,14 +15,20 @@ func (s *selector) preferred(pool []candidate, need int) ([]pick, []candidate) {
 	var picks []pick
 	rest := make([]candidate, 0, len(pool))
 	for _, c := range pool {
-		named := slices.ContainsFunc(s.in.Prefer, func(p string) bool { return strings.EqualFold(strings.TrimPrefix(p, "@"), c.key) })
-		if named && len(picks) < need {
-			picks = append(picks, pick{c: c, why: "named with /reviewpolicy reassign" + s.availability(c)})
+		if s.named(c) && len(picks) < need {
+			picks = append(picks, pick{c: c, why: namedWhy + s.availability(c)})
 			continue
 		}
 		rest = append(rest, c)
 	}
 	return picks, rest
+}
+
+const namedWhy = "named with /reviewpolicy reassign"
+
+// named: c was named with "/reviewpolicy reassign @login".
+func (s *selector) named(c candidate) bool {
+	return slices.ContainsFunc(s.in.Prefer, func(p string) bool { return strings.EqualFold(strings.TrimPrefix(p, "@"), c.key) })
 }
 
 // CannotAsk says why login may not be named with "/reviewpolicy reassign

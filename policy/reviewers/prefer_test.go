@@ -84,3 +84,20 @@ func TestWithdrawnStillListedIsNotAssigned(t *testing.T) {
 		t.Errorf("requests %v, want one reviewer other than alice", out.Request)
 	}
 }
+
+// TestNamedKeepsItsReason: once asked, a person named with reassign is
+// already requested, and later evaluations still say why they are there.
+func TestNamedKeepsItsReason(t *testing.T) {
+	t.Parallel()
+	in := newInput(newPolicy(policy.StrategyLoadBalance, backend), "svc/api/x.go")
+	in.Prefer = []string{"@Carol"}
+	r := rule(t, Select(in), "backend")
+	if len(r.Assigned) != 1 || r.Assigned[0].Login != "carol" || !strings.HasSuffix(r.Assigned[0].Reason, "; named with /reviewpolicy reassign") {
+		t.Fatalf("asked %+v, want carol, named", r.Assigned)
+	}
+	in.Requested = []string{"carol"}
+	r = rule(t, Select(in), "backend")
+	if len(r.Assigned) != 1 || r.Assigned[0].New || !strings.HasSuffix(r.Assigned[0].Reason, "; named with /reviewpolicy reassign; already requested") {
+		t.Errorf("later: %+v, want carol, named and already requested", r.Assigned)
+	}
+}

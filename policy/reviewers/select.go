@@ -239,7 +239,7 @@ func (s *selector) evaluate(spec ruleSpec) RuleResult {
 		}
 		switch {
 		case s.requested[c.key] && !isBot(c.key) && s.in.Withdrawn[c.key] == "":
-			res.Assigned = append(res.Assigned, Assignment{Login: c.login, Reason: what(c) + "; already requested"})
+			res.Assigned = append(res.Assigned, Assignment{Login: c.login, Reason: what(c) + s.requestedWhy(c)})
 		case s.reviews[c.key].state != "" && !isBot(c.key):
 			res.Assigned = append(res.Assigned, Assignment{Login: c.login,
 				Reason: fmt.Sprintf("%s; already reviewed (%s)", what(c), strings.ToLower(s.reviews[c.key].state))})
@@ -273,6 +273,16 @@ func (s *selector) evaluate(spec ruleSpec) RuleResult {
 	}
 	s.finish(&res, notes, false)
 	return res
+}
+
+// requestedWhy ends the reason of someone already requested: a person named
+// with reassign keeps saying so on the evaluations after the one that
+// asked them.
+func (s *selector) requestedWhy(c candidate) string {
+	if s.named(c) {
+		return "; " + namedWhy + "; already requested"
+	}
+	return "; already requested"
 }
 
 // pickFor chooses need people of pool for the rule: people named with
