@@ -160,8 +160,22 @@ func jobFrom(ctx context.Context) jobInfo {
 
 func decode(d store.Delivery, v any) error {
 	if err := json.Unmarshal(d.Payload, v); err != nil {
-		// A payload we cannot read will not get better on retry.
-		return river.JobCancel(fmt.Errorf("decoding %s payload: %w", d.Event, err))
+		return undecodable(d, err)
 	}
 	return nil
+}
+
+// decodeFields is decode for the handlers' own payload types (prEvent,
+// reviewEvent), which name the few fields they read: decodeSparse skips
+// the rest rather than decoding it.
+func decodeFields(d store.Delivery, v any) error {
+	if err := decodeSparse(d.Payload, v); err != nil {
+		return undecodable(d, err)
+	}
+	return nil
+}
+
+// undecodable: a payload we cannot read will not get better on retry.
+func undecodable(d store.Delivery, err error) error {
+	return river.JobCancel(fmt.Errorf("decoding %s payload: %w", d.Event, err))
 }

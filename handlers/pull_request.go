@@ -45,7 +45,7 @@ func (a *App) preparePullRequest(d store.Delivery) (storeWork, error) {
 		return storeWork{}, nil
 	}
 	var payload prEvent
-	if err := decode(d, &payload); err != nil {
+	if err := decodeFields(d, &payload); err != nil {
 		return storeWork{}, err
 	}
 	if d.Action == "edited" && payload.unchanged() {
@@ -174,10 +174,11 @@ func (a *App) prepareReview(d store.Delivery) (storeWork, error) {
 	if d.Action != "submitted" && d.Action != "dismissed" && d.Action != "edited" {
 		return storeWork{}, nil
 	}
-	var ev github.PullRequestReviewEvent
-	if err := decode(d, &ev); err != nil {
+	var payload reviewEvent
+	if err := decodeFields(d, &payload); err != nil {
 		return storeWork{}, err
 	}
+	ev := payload.event()
 	r := prRef(d.InstallationID, ev.Repo, ev.GetPullRequest().GetNumber())
 	return storeWork{ref: r, write: func(ctx context.Context, w store.Writes) error {
 		// Recorded before the evaluation is asked for, so it reads them again.
