@@ -22,25 +22,14 @@ func (r *Repo) HasCheckRun(ctx context.Context, sha string) (bool, error) {
 // writer that finds a claim looks on GitHub first.
 const Claimed = "claimed"
 
-// LookUpCheckRun makes the next write of sha's check run look on GitHub
-// first, unless the store already knows the check run: for a commit whose
-// record may have been pruned (a pull request reopened on an old head).
-func (r *Repo) LookUpCheckRun(ctx context.Context, sha string) error {
-	key := CheckRunKey(r.ID, sha)
-	_, known, err := r.api.objects.GetObject(ctx, key)
-	if err != nil || known {
-		return err
-	}
-	return r.api.objects.PutObject(ctx, key, Object{Hash: Claimed})
-}
-
 // UpsertCheckRun writes the review-policy check run on sha, updating the
 // one the app wrote before instead of adding another. Objects remembers
 // its ID and a hash of what was written, for every replica, so an unchanged
 // report costs no request. A commit the store does not know is claimed in
 // the store before the check run is created, so GitHub is not searched:
 // only a claim left without an ID (a crash between the create and its
-// record, or LookUpCheckRun) makes the next write look on GitHub. It is not
+// record, or a pull request reopened: handlers.recordReopened) makes the
+// next write look on GitHub. It is not
 // atomic: callers hold the commit's publication lease, so two jobs never
 // both create one. A report without a conclusion is written as in progress.
 func (r *Repo) UpsertCheckRun(ctx context.Context, sha string, rep check.Report) error {

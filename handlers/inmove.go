@@ -12,9 +12,8 @@ import (
 // pull_request_review delivery whose work is only writes to the store is
 // handled in the transaction that queues it, without a job of its own
 // (SQLite only: store.DeliveryHandler and docs/capacity.md say why). Its
-// evaluation is still a job. Whatever reads GitHub first (a reopened pull
-// request), what cannot be decoded or has no installation gets its
-// delivery job, and so does every other event.
+// evaluation is still a job. What cannot be decoded or has no
+// installation gets its delivery job, and so does every other event.
 var _ store.DeliveryHandler = (*App)(nil)
 
 // Parallel bounds the move's decoding as the job gate bounds delivery
@@ -27,16 +26,9 @@ func (a *App) Parallel() int {
 	return n
 }
 
-// Takes: pull_request and pull_request_review deliveries, but for
-// reopened, which looks up its check run on GitHub first.
-func (a *App) Takes(event, action string) bool {
-	switch event {
-	case "pull_request":
-		return action != "reopened"
-	case "pull_request_review":
-		return true
-	}
-	return false
+// Takes: pull_request and pull_request_review deliveries.
+func (a *App) Takes(event, _ string) bool {
+	return event == "pull_request" || event == "pull_request_review"
 }
 
 // Prepare decodes d into its work in the move, or returns nil for a job.

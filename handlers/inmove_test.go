@@ -10,6 +10,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
 
+	"github.com/reviewpolicy/reviewpolicy/githubapi"
 	"github.com/reviewpolicy/reviewpolicy/internal/githubfake"
 	"github.com/reviewpolicy/reviewpolicy/store"
 )
@@ -34,14 +35,13 @@ func prDelivery(t *testing.T, id, action string) store.Delivery {
 	return store.Delivery{ID: id, Event: "pull_request", Action: action, InstallationID: inst, Payload: body}
 }
 
-// TestPrepareLeavesToJobsWhatNeedsThem: what reads GitHub first, cannot be
-// decoded, has no installation, or is another event gets its job.
+// TestPrepareLeavesToJobsWhatNeedsThem: what cannot be decoded, has no
+// installation, or is another event gets its job.
 func TestPrepareLeavesToJobsWhatNeedsThem(t *testing.T) {
 	app := newTestApp(t, githubfake.New(t), time.Now)
 	noInstallation := prDelivery(t, "d3", "synchronize")
 	noInstallation.InstallationID = 0
 	for name, d := range map[string]store.Delivery{
-		"reopened":        prDelivery(t, "d1", "reopened"),
 		"undecodable":     {ID: "d2", Event: "pull_request", Action: "opened", InstallationID: 1, Payload: []byte(`{"pull_request": 7}`)},
 		"no installation": noInstallation,
 		"push":            {ID: "d4", Event: "push", InstallationID: 1, Payload: []byte(`{}`)},
@@ -118,5 +118,39 @@ func TestHandlingInTheMove(t *testing.T) {
 	}
 	if got := out.GetHistogram().GetSampleCount(); got != 2 {
 		t.Errorf("%d pull_request deliveries counted as done, want 2", got)
+	}
+}
+
+// TestReopenedInTheMove: a reopened pull request is handled in the move,
+// and its next check run and comment writes look on GitHub first, unless
+// the store knows what the app wrote: their records may have been pruned
+// while it was closed.
+func TestReopenedInTheMove(t *testing.T) {
+	app := newTestApp(t, githubfake.New(t), time.Now)
+	ctx := context.Background()
+	d := prDelivery(t, "r1", "reopened")
+	h := app.Prepare(d)
+	if h == nil {
+		t.Fatal("reopened was given a job, want it handled in the move")
+	}
+	var payload prEvent
+	if err := json.Unmarshal(d.Payload, &payload); err != nil {
+		t.Fatal(err)
+	}
+	ev := payload.event()
+	repoID, sha := ev.Repo.GetID(), ev.GetPullRequest().GetHead().GetSHA()
+	comment := store.ObjectKey(githubapi.CommentKey(repoID, ev.GetNumber()))
+	if err := app.Store.PutObject(ctx, comment, store.Object{ID: 77, Hash: "written"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := app.Store.Batch(ctx, func(w store.Writes) error { return h.Apply(ctx, w) }); err != nil {
+		t.Fatal(err)
+	}
+	run := store.ObjectKey(githubapi.CheckRunKey(repoID, sha))
+	if o, _, err := app.Store.GetObject(ctx, run); err != nil || o != (store.Object{Hash: githubapi.Claimed}) {
+		t.Errorf("the head's check run: %+v (%v), want a claim", o, err)
+	}
+	if o, _, err := app.Store.GetObject(ctx, comment); err != nil || o.ID != 77 {
+		t.Errorf("the comment the app wrote: %+v (%v), want it kept", o, err)
 	}
 }

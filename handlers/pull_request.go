@@ -22,19 +22,13 @@ func (a *App) onPullRequest(ctx context.Context, d store.Delivery, log *slog.Log
 	if err != nil || work.write == nil {
 		return err
 	}
-	if d.Action == "reopened" {
-		if err := a.reopened(ctx, work.ref, work.head); err != nil {
-			return err
-		}
-	}
 	return a.deliveryBatch(ctx, work.ref, work.write)
 }
 
 // storeWork is what a delivery asks of the store: writes, then the pull
 // request's evaluation.
 type storeWork struct {
-	ref  repoRef
-	head string // the pull request's head SHA, for reopened's look-up
+	ref repoRef
 	// write records the delivery's facts; nil: the delivery changes nothing.
 	write func(ctx context.Context, w store.Writes) error
 }
@@ -53,7 +47,7 @@ func (a *App) preparePullRequest(d store.Delivery) (storeWork, error) {
 	}
 	ev := payload.event()
 	r := prRef(d.InstallationID, ev.Repo, ev.GetNumber())
-	return storeWork{ref: r, head: ev.GetPullRequest().GetHead().GetSHA(), write: func(ctx context.Context, w store.Writes) error {
+	return storeWork{ref: r, write: func(ctx context.Context, w store.Writes) error {
 		if err := a.recordPullRequestAction(ctx, w, r, d.Action, ev); err != nil {
 			return err
 		}
@@ -84,17 +78,6 @@ func (a *App) deliveryBatch(ctx context.Context, r repoRef, writes func(ctx cont
 	return err
 }
 
-// reopened prepares a reopened pull request's next evaluation: the head's
-// check-run record and the app's comment may have been pruned while it was
-// closed, so their next writes look on GitHub instead of creating others.
-// It runs before the delivery's batch, which must not wait on GitHub.
-func (a *App) reopened(ctx context.Context, r repoRef, sha string) error {
-	if err := a.lookUpCheckRun(ctx, r, sha); err != nil {
-		return err
-	}
-	return a.lookUpComment(ctx, r)
-}
-
 // recordPullRequestAction records what the action itself says of the pull
 // request's reviews and review requests.
 func (a *App) recordPullRequestAction(ctx context.Context, w store.Writes, r repoRef, action string, ev *github.PullRequestEvent) error {
@@ -113,8 +96,7 @@ func (a *App) recordPullRequestAction(ctx context.Context, w store.Writes, r rep
 			return w.MarkRemoved(ctx, r.RepoID, r.Number, u.GetLogin())
 		}
 	case action == "reopened":
-		// What was recorded of its reviews may have been pruned meanwhile.
-		return w.ReviewEvent(ctx, store.PR{RepoID: r.RepoID, Number: r.Number})
+		return a.recordReopened(ctx, w, r, ev.GetPullRequest().GetHead().GetSHA())
 	case action == "closed":
 		return w.ClearReviewRequests(ctx, r.Installation, r.RepoID, r.Number)
 	}
@@ -133,27 +115,23 @@ func (a *App) recordNewPR(ctx context.Context, w store.Writes, r repoRef) error 
 	return w.NoReviewsYet(ctx, store.PR{RepoID: r.RepoID, Number: r.Number}, []byte("[]"), a.Now())
 }
 
-// lookUpComment makes the next comment write of a reopened pull request
-// look on GitHub unless the store knows the comment: what was recorded
-// may have been pruned while it was closed, then redelivered as "none".
-func (a *App) lookUpComment(ctx context.Context, r repoRef) error {
-	key := store.ObjectKey(githubapi.CommentKey(r.RepoID, r.Number))
-	obj, _, err := a.Store.GetObject(ctx, key)
-	if err != nil || obj.ID != 0 {
+// recordReopened prepares a reopened pull request's next evaluation: what
+// was recorded of its reviews, the head's check run and the app's comment
+// may have been pruned while it was closed (or recorded as "none" and then
+// pruned and redelivered), so the next evaluation reads its reviews again,
+// and the next writes of the check run and the comment look on GitHub
+// first, unless the store knows them, instead of creating others.
+func (a *App) recordReopened(ctx context.Context, w store.Writes, r repoRef, sha string) error {
+	if err := w.ReviewEvent(ctx, store.PR{RepoID: r.RepoID, Number: r.Number}); err != nil {
 		return err
 	}
-	return a.Store.PutObject(ctx, key, store.Object{Hash: githubapi.Claimed})
-}
-
-func (a *App) lookUpCheckRun(ctx context.Context, r repoRef, sha string) error {
-	if sha == "" {
-		return nil
+	claim := store.Object{Hash: githubapi.Claimed}
+	if sha != "" {
+		if err := w.PutObjectUnlessWritten(ctx, store.ObjectKey(githubapi.CheckRunKey(r.RepoID, sha)), claim); err != nil {
+			return err
+		}
 	}
-	gh, err := a.repo(r)
-	if err != nil {
-		return err
-	}
-	return gh.LookUpCheckRun(ctx, sha)
+	return w.PutObjectUnlessWritten(ctx, store.ObjectKey(githubapi.CommentKey(r.RepoID, r.Number)), claim)
 }
 
 func prRef(installation int64, repo *github.Repository, number int) repoRef {

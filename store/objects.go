@@ -59,6 +59,19 @@ ON CONFLICT (repo_id, number, kind) DO NOTHING`
 	return n == 1, err
 }
 
+// PutObjectUnlessWritten records o for k unless an object ID is recorded:
+// a reopened pull request's claims (githubapi.Claimed), which make the
+// next write look on GitHub unless the store knows what it wrote.
+func (w Writes) PutObjectUnlessWritten(ctx context.Context, k ObjectKey, o Object) error {
+	const q = `INSERT INTO github_objects (repo_id, number, kind, object_id, content_hash, written_at) VALUES ($1, $2, $3, $4, $5, $6)
+ON CONFLICT (repo_id, number, kind) DO UPDATE SET object_id = excluded.object_id, content_hash = excluded.content_hash,
+written_at = excluded.written_at WHERE github_objects.object_id = 0`
+	if _, err := w.db.ExecContext(ctx, q, k.RepoID, k.Number, k.Kind, o.ID, o.Hash, micros(time.Now())); err != nil {
+		return fmt.Errorf("store: put object %+v unless written: %w", k, err)
+	}
+	return nil
+}
+
 // PruneCommitObjects deletes the commit-level objects (number 0: a head's
 // or a merge group's check run) last written before the given time that no
 // open pull request's verdict is on. Should one be needed again, the app

@@ -589,3 +589,39 @@ func TestInsertObjectKeepsWhatIsRecorded(t *testing.T) {
 		}
 	})
 }
+
+// TestPutObjectUnlessWritten: a reopened pull request's claim replaces no
+// record or one without an ID ("none", or an earlier claim), never the ID
+// of what the app wrote; delivered again and again at once, the same.
+func TestPutObjectUnlessWritten(t *testing.T) {
+	t.Parallel()
+	forEachEngine(t, func(t *testing.T, s *Store) {
+		ctx := context.Background()
+		claim := Object{Hash: "claimed"}
+		unknown := ObjectKey{RepoID: 11, Number: 0, Kind: "check_run:abc"}
+		none := ObjectKey{RepoID: 11, Number: 4, Kind: "comment"}
+		written := ObjectKey{RepoID: 11, Number: 5, Kind: "comment"}
+		if _, err := s.InsertObject(ctx, none, Object{}); err != nil {
+			t.Fatal(err)
+		}
+		mustDo(t, s.PutObject(ctx, written, Object{ID: 9, Hash: "h"}))
+		var wg sync.WaitGroup
+		for range 6 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for _, k := range []ObjectKey{unknown, none, written} {
+					if err := s.PutObjectUnlessWritten(ctx, k, claim); err != nil {
+						t.Error(err)
+					}
+				}
+			}()
+		}
+		wg.Wait()
+		for k, want := range map[ObjectKey]Object{unknown: claim, none: claim, written: {ID: 9, Hash: "h"}} {
+			if o, found, err := s.GetObject(ctx, k); err != nil || !found || o != want {
+				t.Errorf("%+v: %+v (found %v, %v), want %+v", k, o, found, err, want)
+			}
+		}
+	})
+}
