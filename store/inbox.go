@@ -86,9 +86,13 @@ type inbox struct {
 	// batch it was writing, so the mover's last move includes that batch.
 	batched chan struct{}
 	wg      sync.WaitGroup
-	dirty   atomic.Bool // written since the last checkpoint
-	once    sync.Once
-	err     error // from the mover's last attempt on close
+	// moving is held through each batch's move: the mover and a prune's
+	// moveAll would otherwise read the same oldest batch, and the second
+	// decode it and insert every delivery again, only to skip them all.
+	moving sync.Mutex
+	dirty  atomic.Bool // written since the last checkpoint
+	once   sync.Once
+	err    error // from the mover's last attempt on close
 }
 
 type inboxRequest struct {
@@ -429,6 +433,8 @@ func (ib *inbox) moveAll(ctx context.Context) error {
 // recorded before, so a move repeated after a crash between the two steps
 // enqueues nothing twice.
 func (ib *inbox) moveBatch(ctx context.Context) (full bool, err error) {
+	ib.moving.Lock()
+	defer ib.moving.Unlock()
 	limit := maxMoveBatch
 	if ib.s.handling() {
 		limit = maxHandleBatch

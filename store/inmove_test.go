@@ -17,11 +17,12 @@ import (
 type moveHandler struct {
 	mu       sync.Mutex
 	done     map[string]int // handlings committed, by delivery ID
+	prepared map[string]int
 	payloads map[string]string
 }
 
 func newMoveHandler() *moveHandler {
-	return &moveHandler{done: map[string]int{}, payloads: map[string]string{}}
+	return &moveHandler{done: map[string]int{}, prepared: map[string]int{}, payloads: map[string]string{}}
 }
 
 func (h *moveHandler) Parallel() int { return 2 }
@@ -31,6 +32,7 @@ func (h *moveHandler) Takes(event, _ string) bool { return event == "handled" ||
 func (h *moveHandler) Prepare(d Delivery) Handling {
 	h.mu.Lock()
 	h.payloads[d.ID] = string(d.Payload)
+	h.prepared[d.ID]++
 	h.mu.Unlock()
 	return &moveHandling{h: h, d: d}
 }
@@ -178,6 +180,65 @@ func TestDeliveriesHandledInTheMove(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestPruneMovesAlongsideTheMover: a prune moves the inbox first, while
+// the mover moves it too; each batch is moved by one of them, so no
+// delivery is prepared and recorded twice.
+func TestPruneMovesAlongsideTheMover(t *testing.T) {
+	t.Parallel()
+	h := newMoveHandler()
+	runs := &jobRuns{runs: map[string]int{}}
+	s := openHandlingStore(t, newSQLiteURL(t), h, runs)
+	ctx := context.Background()
+	stop := make(chan struct{})
+	var pruners sync.WaitGroup
+	for range 2 {
+		pruners.Go(func() {
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				if _, err := s.PruneDeliveries(ctx, time.Unix(0, 0)); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		})
+	}
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, 8)
+	for i := range 300 {
+		id := fmt.Sprint("p", i)
+		sem <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-sem }()
+			if _, err := s.EnqueueDelivery(ctx, Delivery{ID: id, Event: "handled", InstallationID: 1, Payload: []byte(`{}`)}); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	wg.Wait()
+	waitUntil(t, 20*time.Second, func() bool {
+		for i := range 300 {
+			if h.doneCount(fmt.Sprint("p", i)) == 0 {
+				return false
+			}
+		}
+		return true
+	})
+	close(stop)
+	pruners.Wait()
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for i := range 300 {
+		id := fmt.Sprint("p", i)
+		if h.prepared[id] != 1 || h.done[id] != 1 {
+			t.Errorf("%s: prepared %d times, handled %d, want once each", id, h.prepared[id], h.done[id])
+		}
 	}
 }
 
