@@ -24,7 +24,7 @@ import (
 // The payload is meant to be valid JSON: the webhook intake checked it
 // (readEnvelope) before storing it. On invalid JSON decodeSparse returns an
 // error or skips the fault; it never reads out of bounds, and the values it
-// skips cost one pass. Objects and arrays nest only as deep as v's type does; deeper
+// skips cost one pass. It recurses only as deep as v's type nests; deeper
 // values are skipped without recursion.
 func decodeSparse(payload []byte, v any) error {
 	rv := reflect.ValueOf(v)
