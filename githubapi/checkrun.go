@@ -29,9 +29,9 @@ const Claimed = "claimed"
 // the store before the check run is created, so GitHub is not searched:
 // only a claim left without an ID (a crash between the create and its
 // record, or a pull request reopened: handlers.recordReopened) makes the
-// next write look on GitHub. It is not
-// atomic: callers hold the commit's publication lease, so two jobs never
-// both create one. A report without a conclusion is written as in progress.
+// next write look on GitHub. It is not atomic: callers hold the commit's
+// publication lease, so two jobs never both create one. A report without a
+// conclusion is written as in progress.
 func (r *Repo) UpsertCheckRun(ctx context.Context, sha string, rep check.Report) error {
 	return r.UpsertCheckRunWithDetails(ctx, sha, rep, "")
 }

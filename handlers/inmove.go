@@ -27,7 +27,7 @@ func (a *App) Parallel() int {
 }
 
 // Takes: pull_request and pull_request_review deliveries.
-func (a *App) Takes(event, _ string) bool {
+func (a *App) Takes(event string) bool {
 	return event == "pull_request" || event == "pull_request_review"
 }
 
@@ -37,7 +37,7 @@ func (a *App) Prepare(d store.Delivery) store.Handling {
 	var work storeWork
 	var err error
 	switch {
-	case !a.Takes(d.Event, d.Action):
+	case !a.Takes(d.Event):
 		return nil
 	case d.Event == "pull_request":
 		work, err = a.preparePullRequest(d)

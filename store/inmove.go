@@ -30,10 +30,10 @@ type DeliveryHandler interface {
 	// all at once), so another installation's delivery waited behind one
 	// installation's burst (TestBurstOfOneInstallationDoesNotDelayAnother).
 	Parallel() int
-	// Takes reports whether a delivery of this event and action may be
-	// handled in the move; the others get their job without their payload
-	// being decompressed here.
-	Takes(event, action string) bool
+	// Takes reports whether a delivery of this event may be handled in the
+	// move; the others get their job without their payload being
+	// decompressed here.
+	Takes(event string) bool
 	// Prepare returns how d, which it takes, is handled in the move, or
 	// nil to give d its delivery job. It must not call GitHub or the store.
 	Prepare(d Delivery) Handling
@@ -79,7 +79,7 @@ func (s *Store) prepare(ds []Delivery) []Handling {
 			defer wg.Done()
 			for i := range next {
 				d := ds[i]
-				if !h.Takes(d.Event, d.Action) {
+				if !h.Takes(d.Event) {
 					continue
 				}
 				p, err := decodePayload(d.Payload)

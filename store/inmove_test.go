@@ -27,7 +27,7 @@ func newMoveHandler() *moveHandler {
 
 func (h *moveHandler) Parallel() int { return 2 }
 
-func (h *moveHandler) Takes(event, _ string) bool { return event == "handled" || event == "failing" }
+func (h *moveHandler) Takes(event string) bool { return event == "handled" || event == "failing" }
 
 func (h *moveHandler) Prepare(d Delivery) Handling {
 	h.mu.Lock()
