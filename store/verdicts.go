@@ -45,12 +45,13 @@ func (s *Store) DeleteVerdict(ctx context.Context, pr PR) (string, error) {
 	return sha, nil
 }
 
+const verdictsOnQuery = `SELECT repo_id, number, head_sha, base_ref, report, updated_at FROM verdicts
+WHERE repo_id = $1 AND head_sha = $2 ORDER BY number`
+
 // VerdictsOn lists the verdicts of the pull requests whose head is sha, by
 // number.
 func (s *Store) VerdictsOn(ctx context.Context, repoID int64, sha string) ([]Verdict, error) {
-	const q = `SELECT repo_id, number, head_sha, base_ref, report, updated_at FROM verdicts
-WHERE repo_id = $1 AND head_sha = $2 ORDER BY number`
-	rows, err := s.reads.QueryContext(ctx, q, repoID, sha)
+	rows, err := s.reads.QueryContext(ctx, verdictsOnQuery, repoID, sha)
 	if err != nil {
 		return nil, fmt.Errorf("store: verdicts on %s: %w", sha, err)
 	}
