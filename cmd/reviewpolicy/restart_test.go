@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"sync"
 	"testing"
 )
 
@@ -25,12 +26,44 @@ func (h *harness) startServerProcess(t *testing.T, exe string, env ...string) *e
 	cmd.Env = append(os.Environ(), append(env, "REVIEWPOLICY_E2E_CHILD=1")...)
 	out, err := cmd.StdoutPipe()
 	must(t, err)
-	cmd.Stderr = io.Discard
+	// Its log, shown if the test fails: a process that exits early says why.
+	var log tailWriter
+	cmd.Stderr = &log
 	must(t, cmd.Start())
-	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+	t.Cleanup(func() {
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+		if t.Failed() {
+			t.Logf("server process %d's log ends:\n%s", cmd.Process.Pid, log.String())
+		}
+	})
 	h.url = readListening(t, out)
 	go func() { _, _ = io.Copy(io.Discard, out) }()
 	return cmd
+}
+
+// tailWriter keeps the last tailSize bytes written to it.
+type tailWriter struct {
+	mu  sync.Mutex
+	buf []byte
+}
+
+const tailSize = 16 << 10
+
+func (w *tailWriter) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.buf = append(w.buf, p...)
+	if over := len(w.buf) - tailSize; over > 0 {
+		w.buf = append(w.buf[:0], w.buf[over:]...)
+	}
+	return len(p), nil
+}
+
+func (w *tailWriter) String() string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return string(w.buf)
 }
 
 func TestJobOfKilledProcessFinishesAfterRestart(t *testing.T) {
