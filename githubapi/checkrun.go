@@ -55,11 +55,10 @@ func (r *Repo) UpsertCheckRunWithDetails(ctx context.Context, sha string, rep ch
 			return err
 		}
 	}
-	hash := contentHash(rep.Conclusion, rep.Title, rep.Summary, fmt.Sprint(rep.Annotations), ReevaluateAction)
+	hash := checkRunHash(rep, details)
 	var detailsURL *string
 	if details != "" {
-		// Only then part of the hash: runs written without it are not rewritten.
-		hash, detailsURL = contentHash(hash, details), github.String(details)
+		detailsURL = github.String(details)
 	}
 	if obj.ID != 0 && obj.Hash == hash {
 		return nil
@@ -86,6 +85,26 @@ func (r *Repo) UpsertCheckRunWithDetails(ctx context.Context, sha string, rep ch
 		obj.ID = run.GetID()
 	}
 	return r.api.objects.PutObject(ctx, key, Object{ID: obj.ID, Hash: hash})
+}
+
+// CheckRunShows reports whether the app knows it wrote sha's check run
+// with rep and details as UpsertCheckRunWithDetails would write them, so
+// that writing them again would change nothing. Unlike that write, it needs
+// no publication lease: it only reads.
+func (r *Repo) CheckRunShows(ctx context.Context, sha string, rep check.Report, details string) (bool, error) {
+	obj, known, err := r.api.objects.GetObject(ctx, CheckRunKey(r.ID, sha))
+	return known && obj.ID != 0 && obj.Hash == checkRunHash(rep, details), err
+}
+
+// checkRunHash is the hash recorded for a check run written with rep and
+// details.
+func checkRunHash(rep check.Report, details string) string {
+	hash := contentHash(rep.Conclusion, rep.Title, rep.Summary, fmt.Sprint(rep.Annotations), ReevaluateAction)
+	if details != "" {
+		// Only then part of the hash: runs written without it are not rewritten.
+		hash = contentHash(hash, details)
+	}
+	return hash
 }
 
 // ReevaluateAction identifies the check run's "Re-evaluate" button in the

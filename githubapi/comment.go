@@ -62,7 +62,9 @@ func (r *Repo) UpsertComment(ctx context.Context, n int, rep check.Report) error
 			return fmt.Errorf("commenting on %s: %w", r.pr(n), err)
 		}
 		obj.ID = cm.GetID()
-	case obj.Hash == hash || (searched && current == body):
+	case obj.Hash == hash:
+		return nil // written before: nothing to record either
+	case searched && current == body:
 	default:
 		_, resp, err := r.c.Issues.EditComment(ctx, r.Owner, r.Name, obj.ID, &github.IssueComment{Body: github.String(body)})
 		if resp != nil && resp.StatusCode == http.StatusNotFound {

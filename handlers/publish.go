@@ -36,10 +36,32 @@ func (a *App) publishVerdict(ctx context.Context, gh *githubapi.Repo, r repoRef,
 		return err
 	}
 	v := store.Verdict{PR: store.PR{RepoID: r.RepoID, Number: r.Number}, HeadSHA: g.headSHA, BaseRef: g.baseRef, Report: data, UpdatedAt: now}
-	if err := a.Store.PutVerdict(ctx, v); err != nil {
+	seen, err := a.Store.VerdictsOn(ctx, r.RepoID, g.headSHA)
+	if err != nil {
 		return err
 	}
-	return a.publishCheck(ctx, gh, r, g.headSHA, g.commitPulls)
+	if !slices.ContainsFunc(seen, v.Same) {
+		if err := a.Store.PutVerdict(ctx, v); err != nil {
+			return err
+		}
+		seen = nil // changed: the check run is read again under the lease
+	}
+	return a.publishCheck(ctx, gh, r, g.headSHA, g.commitPulls, seen)
+}
+
+// shown reports whether sha's check run shows seen, the verdicts on sha,
+// already. Then there is nothing to publish, and no lease to take: a
+// verdict that changed since it was read is published by its own
+// evaluation, which wrote it first.
+func (a *App) shown(ctx context.Context, gh *githubapi.Repo, r repoRef, sha string, seen []store.Verdict) (bool, error) {
+	if len(seen) == 0 {
+		return false, nil
+	}
+	rep, err := combine(seen, nil)
+	if err != nil {
+		return false, err
+	}
+	return gh.CheckRunShows(ctx, sha, rep, a.detailsURL(r, seen[0].Number))
 }
 
 // Waiting for a commit's publication lease: another pull request's job
@@ -54,8 +76,14 @@ const (
 // that have no verdict yet are asked to be evaluated; until they are, the
 // check is not green. One writer per commit at a time, across processes.
 // listed is GitHub's list of the commit's pull requests if the evaluation
-// read it already (nil: it is read here when needed).
-func (a *App) publishCheck(ctx context.Context, gh *githubapi.Repo, r repoRef, sha string, listed *githubapi.CommitPulls) error {
+// read it already (nil: it is read here when needed). seen are the
+// commit's verdicts as read before, if they were: when the check run shows
+// them already, nothing is written and no lease taken, which is most
+// evaluations of a pull request that did not change.
+func (a *App) publishCheck(ctx context.Context, gh *githubapi.Repo, r repoRef, sha string, listed *githubapi.CommitPulls, seen []store.Verdict) error {
+	if ok, err := a.shown(ctx, gh, r, sha, seen); err != nil || ok {
+		return err
+	}
 	lease := fmt.Sprintf("check:%d:%s", r.RepoID, sha)
 	owner := fmt.Sprintf("job:%d", jobFrom(ctx).ID)
 	if err := a.acquire(ctx, lease, owner); err != nil {

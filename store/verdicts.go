@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"errors"
@@ -16,6 +17,12 @@ type Verdict struct {
 	BaseRef   string
 	Report    []byte
 	UpdatedAt time.Time
+}
+
+// Same reports whether o is v but for when it was recorded: a verdict
+// that need not be written again.
+func (v Verdict) Same(o Verdict) bool {
+	return v.PR == o.PR && v.HeadSHA == o.HeadSHA && v.BaseRef == o.BaseRef && bytes.Equal(v.Report, o.Report)
 }
 
 // PutVerdict records a pull request's verdict, replacing its previous one
