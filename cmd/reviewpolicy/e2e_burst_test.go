@@ -209,10 +209,12 @@ func TestBurstsOnThreePostgresReplicas(t *testing.T) {
 	}
 }
 
-// postgresSettled reports whether no delivery or evaluation job waits.
+// postgresSettled reports whether no acknowledged delivery waits for its
+// move (deliveries_unqueued: its job, or its handling, is given there) and
+// no delivery or evaluation job waits.
 func postgresSettled(t *testing.T, db *sql.DB) bool {
 	var waiting int
-	err := db.QueryRow(`SELECT count(*) FROM river_job WHERE kind IN ('delivery', 'evaluate')
-AND state NOT IN ('completed', 'cancelled', 'discarded')`).Scan(&waiting)
+	err := db.QueryRow(`SELECT (SELECT count(*) FROM deliveries_unqueued) + (SELECT count(*) FROM river_job
+WHERE kind IN ('delivery', 'evaluate') AND state NOT IN ('completed', 'cancelled', 'discarded'))`).Scan(&waiting)
 	return err == nil && waiting == 0
 }

@@ -26,7 +26,7 @@ func (h *harness) startServerProcess(t *testing.T, exe string, env ...string) *e
 	cmd.Env = append(os.Environ(), append(env, "REVIEWPOLICY_E2E_CHILD=1")...)
 	out, err := cmd.StdoutPipe()
 	must(t, err)
-	// Its log, shown if the test fails: a process that exits early says why.
+	// Its output, shown if the test fails: a process that exits early says why.
 	var log tailWriter
 	cmd.Stderr = &log
 	must(t, cmd.Start())
@@ -34,11 +34,11 @@ func (h *harness) startServerProcess(t *testing.T, exe string, env ...string) *e
 		_ = cmd.Process.Kill()
 		_ = cmd.Wait()
 		if t.Failed() {
-			t.Logf("server process %d's log ends:\n%s", cmd.Process.Pid, log.String())
+			t.Logf("server process %d's output ends:\n%s", cmd.Process.Pid, log.String())
 		}
 	})
-	h.url = readListening(t, out)
-	go func() { _, _ = io.Copy(io.Discard, out) }()
+	h.url = readListening(t, io.TeeReader(out, &log))
+	go func() { _, _ = io.Copy(&log, out) }()
 	return cmd
 }
 
