@@ -55,9 +55,14 @@ func (a *App) requestEvaluation(ctx context.Context, r repoRef) error {
 
 // requestEvaluationIn asks for r's evaluation with w's writes.
 func (a *App) requestEvaluationIn(ctx context.Context, w store.Writes, r repoRef) error {
-	return w.RequestEvaluation(ctx, store.PR{RepoID: r.RepoID, Number: r.Number}, func(v int64) river.JobArgs {
+	return w.RequestEvaluation(ctx, store.PR{RepoID: r.RepoID, Number: r.Number}, evaluationJob(r), nil)
+}
+
+// evaluationJob gives the job that evaluates r for a request's version.
+func evaluationJob(r repoRef) func(version int64) river.JobArgs {
+	return func(v int64) river.JobArgs {
 		return evaluateArgs{Installation: r.Installation, RepoID: r.RepoID, Owner: r.Owner, Repo: r.Repo, Number: r.Number, Version: v}
-	}, nil)
+	}
 }
 
 // leaseWait is how long a job waits for another evaluation of the same pull

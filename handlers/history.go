@@ -30,18 +30,16 @@ const snapText = 1000
 
 // recordEvent adds one event of r's pull request.
 func (a *App) recordEvent(ctx context.Context, w store.Writes, r repoRef, kind, actor, key string, at time.Time) error {
-	_, err := w.AddPREvent(ctx, store.PREvent{RepoID: r.RepoID, Owner: r.Owner, Repo: r.Repo, Number: r.Number,
+	return w.RecordPREvent(ctx, store.PREvent{RepoID: r.RepoID, Owner: r.Owner, Repo: r.Repo, Number: r.Number,
 		Key: kind + ":" + key, Kind: kind, Actor: actor, At: at})
-	return err
 }
 
 // recordTeamEvent adds a team's review request or its removal, keyed by
 // the delivery as a person's are: GitHub sends one delivery per request,
 // the app's own requests included, and redelivers it with the same ID.
 func (a *App) recordTeamEvent(ctx context.Context, w store.Writes, r repoRef, kind, slug, deliveryID string, at time.Time) error {
-	_, err := w.AddPREvent(ctx, store.PREvent{RepoID: r.RepoID, Owner: r.Owner, Repo: r.Repo, Number: r.Number,
+	return w.RecordPREvent(ctx, store.PREvent{RepoID: r.RepoID, Owner: r.Owner, Repo: r.Repo, Number: r.Number,
 		Key: kind + ":" + slug + ":" + deliveryID, Kind: kind, Actor: slug, Detail: "@" + strings.ToLower(r.Owner) + "/" + slug, At: at})
-	return err
 }
 
 // recordPullRequestEvent records what a pull_request delivery tells the
@@ -157,7 +155,7 @@ func (a *App) recordReviews(ctx context.Context, r repoRef, f decide.Facts) erro
 			Key: fmt.Sprintf("%s:%s:%d", store.EventReviewed, login, rv.SubmittedAt.UnixMicro()), Kind: store.EventReviewed,
 			Actor: login, Detail: strings.ToLower(rv.State), Inside: reviewerWindow(f.Policy, login).Inside(rv.SubmittedAt),
 			At: rv.SubmittedAt}
-		if _, err := a.Store.AddPREvent(ctx, e); err != nil {
+		if err := a.Store.RecordPREvent(ctx, e); err != nil {
 			return err
 		}
 	}

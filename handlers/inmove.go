@@ -5,6 +5,8 @@ import (
 	"runtime"
 	"time"
 
+	"github.com/riverqueue/river"
+
 	"github.com/reviewpolicy/reviewpolicy/store"
 )
 
@@ -71,8 +73,8 @@ func (h *handling) Evaluates() (store.PR, bool) {
 	return store.PR{RepoID: h.work.ref.RepoID, Number: h.work.ref.Number}, h.work.write != nil
 }
 
-func (h *handling) RequestEvaluation(ctx context.Context, w store.Writes) error {
-	return h.app.requestEvaluationIn(ctx, w, h.work.ref)
+func (h *handling) EvaluationJob(version int64) river.JobArgs {
+	return evaluationJob(h.work.ref)(version)
 }
 
 // Done counts the delivery as a delivery job that succeeded: the metrics

@@ -66,8 +66,8 @@ func TestHandlingInTheMove(t *testing.T) {
 			if err := h.Apply(ctx, w); err != nil {
 				return err
 			}
-			if _, ok := h.Evaluates(); ok {
-				return h.RequestEvaluation(ctx, w)
+			if pr, ok := h.Evaluates(); ok {
+				return w.RequestEvaluations(ctx, []store.EvaluationRequest{{PR: pr, Job: h.EvaluationJob}})
 			}
 			return nil
 		})

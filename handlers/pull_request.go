@@ -109,7 +109,7 @@ func (a *App) recordPullRequestAction(ctx context.Context, w store.Writes, r rep
 // evaluation that ran first (another event of the burst) recorded what it
 // found or wrote, and that stays.
 func (a *App) recordNewPR(ctx context.Context, w store.Writes, r repoRef) error {
-	if _, err := w.InsertObject(ctx, store.ObjectKey(githubapi.CommentKey(r.RepoID, r.Number)), store.Object{}); err != nil {
+	if err := w.PutObjectIfNone(ctx, store.ObjectKey(githubapi.CommentKey(r.RepoID, r.Number)), store.Object{}); err != nil {
 		return err
 	}
 	return w.NoReviewsYet(ctx, store.PR{RepoID: r.RepoID, Number: r.Number}, []byte("[]"), a.Now())

@@ -83,7 +83,7 @@ func (s *Store) recordDeliveries(ctx context.Context, tx *sql.Tx, ds []Delivery,
 	if err != nil {
 		return nil, nil, err
 	}
-	applied, err = s.applyOrEnqueue(ctx, tx, ds, inserted, hs)
+	applied, err = s.applyOrEnqueue(ctx, Writes{db: tx, tx: tx, s: s}, ds, inserted, hs)
 	return inserted, applied, err
 }
 

@@ -116,13 +116,14 @@
 // needed, but each statement is a round trip to a server the jobs keep
 // busy. The deliveries of concurrent calls are recorded in one statement
 // (groupcommit.go), which also records each new one in
-// deliveries_unqueued; an enqueuer goroutine deletes those rows and inserts
-// their jobs in one transaction moments later (enqueuer.go), so every
-// recorded delivery gets exactly one job, whichever replica moves it, and
-// one left by a process that died is moved by the next tick of any. The
-// acknowledgement is one round trip, where the transaction that also
-// enqueued (begin, insert, the fair queue's count, River's insert, commit)
-// was five. Both run on a pool of three connections of their own whose
+// deliveries_unqueued; an enqueuer goroutine deletes those rows and, in the
+// same transaction, handles those deliveries it can (inmove.go) and inserts
+// the jobs of the others, moments later (enqueuer.go), so every recorded
+// delivery is handled once or gets exactly one job, whichever replica
+// moves it, and one left by a process that died is moved by the next tick
+// of any. The acknowledgement is one round trip, where the transaction
+// that also enqueued (begin, insert, the fair queue's count, River's
+// insert, commit) was five. Both run on a pool of three connections of their own whose
 // commits are asynchronous (synchronous_commit off from the connection's
 // start), so the jobs' queries never hold the connection an
 // acknowledgement waits for.

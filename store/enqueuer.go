@@ -9,8 +9,6 @@ import (
 	"log/slog"
 	"slices"
 	"sync"
-
-	"github.com/riverqueue/river"
 )
 
 // enqueuer gives PostgreSQL deliveries their jobs. The acknowledgement
@@ -77,56 +75,119 @@ func (e *enqueuer) moveAll(ctx context.Context) error {
 	e.moving.Lock()
 	defer e.moving.Unlock()
 	for {
-		n, err := e.moveBatch(ctx)
-		if err != nil || n < maxMoveBatch {
+		full, err := e.moveBatch(ctx)
+		if err != nil || !full {
 			return err
 		}
 	}
 }
 
-// moveBatch enqueues the jobs of the oldest unqueued deliveries and deletes
-// their rows, in one transaction, and reports how many. Rows another
-// process is moving are skipped, not waited for.
-func (e *enqueuer) moveBatch(ctx context.Context) (int, error) {
-	type row struct {
-		seq  int64
-		args DeliveryArgs
-		inst int64
+// moveBatch takes the oldest unqueued deliveries and, in one transaction,
+// deletes their rows, handles those the store's DeliveryHandler takes
+// (inmove.go) and queues a job for each other one; full reports whether it
+// took as many as it could. Rows another process is moving are skipped,
+// not waited for. The handled deliveries' writes go through a pipeline:
+// one round trip for all of them.
+func (e *enqueuer) moveBatch(ctx context.Context) (full bool, err error) {
+	handle := e.s.handling()
+	limit := maxMoveBatch
+	if handle {
+		limit = maxHandleBatch
 	}
 	var n int
-	err := inTx(ctx, e.db, func(tx *sql.Tx) error {
-		const q = `DELETE FROM deliveries_unqueued WHERE seq IN (
-    SELECT seq FROM deliveries_unqueued ORDER BY seq LIMIT $1 FOR UPDATE SKIP LOCKED)
-RETURNING seq, id, event, installation_id`
-		rows, err := tx.QueryContext(ctx, q, maxMoveBatch)
-		if err != nil {
-			return err
-		}
-		var got []row
-		for rows.Next() {
-			var r row
-			if err := rows.Scan(&r.seq, &r.args.DeliveryID, &r.args.Event, &r.inst); err != nil {
-				rows.Close()
+	err = e.s.moveWith(handle, func(handle bool) (applied []Handling, err error) {
+		err = inPipelinedTx(ctx, e.db, func(tx *sql.Tx, p *pipeline) error {
+			ds, err := takeUnqueued(ctx, tx, limit)
+			n = len(ds)
+			if err != nil || n == 0 {
 				return err
 			}
-			got = append(got, r)
-		}
-		if err := errors.Join(rows.Err(), rows.Close()); err != nil || len(got) == 0 {
+			var hs []Handling
+			if handle {
+				if err := loadPayloads(ctx, tx, ds, e.s.handler.Takes); err != nil {
+					return err
+				}
+				hs = e.s.prepare(ds)
+			}
+			inserted := make([]bool, n) // by the acknowledgement, each once
+			for i := range inserted {
+				inserted[i] = true
+			}
+			applied, err = e.s.applyOrEnqueue(ctx, Writes{db: p, tx: tx, s: e.s, pipe: p}, ds, inserted, hs)
 			return err
-		}
-		// RETURNING has no order; the fair queue places jobs in arrival order.
-		slices.SortFunc(got, func(a, b row) int { return cmp.Compare(a.seq, b.seq) })
-		jobs := make([]river.InsertManyParams, len(got))
-		insts := make([]int64, len(got))
-		for i, r := range got {
-			jobs[i] = river.InsertManyParams{Args: r.args}
-			insts[i] = r.inst
-		}
-		n = len(got)
-		return e.s.insertFair(ctx, tx, jobs, insts)
+		})
+		return applied, err
 	})
 	if err != nil {
-		return 0, fmt.Errorf("store: enqueue delivery jobs: %w", err)
+		return false, fmt.Errorf("store: move delivery jobs: %w", err)
 	}
-	return n, nil
+	return n == limit, nil
+}
+
+// takeUnqueued deletes up to limit of the oldest rows of
+// deliveries_unqueued that no other transaction holds, and returns their
+// deliveries, without payloads, in arrival order.
+func takeUnqueued(ctx context.Context, tx *sql.Tx, limit int) ([]Delivery, error) {
+	const q = `DELETE FROM deliveries_unqueued WHERE seq IN (
+    SELECT seq FROM deliveries_unqueued ORDER BY seq LIMIT $1 FOR UPDATE SKIP LOCKED)
+RETURNING seq, id, event, installation_id`
+	rows, err := tx.QueryContext(ctx, q, limit)
+	if err != nil {
+		return nil, err
+	}
+	type row struct {
+		seq int64
+		d   Delivery
+	}
+	var got []row
+	for rows.Next() {
+		var r row
+		if err := rows.Scan(&r.seq, &r.d.ID, &r.d.Event, &r.d.InstallationID); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		got = append(got, r)
+	}
+	if err := errors.Join(rows.Err(), rows.Close()); err != nil {
+		return nil, err
+	}
+	// RETURNING has no order; the fair queue places jobs in arrival order.
+	slices.SortFunc(got, func(a, b row) int { return cmp.Compare(a.seq, b.seq) })
+	ds := make([]Delivery, len(got))
+	for i, r := range got {
+		ds[i] = r.d
+	}
+	return ds, nil
+}
+
+// loadPayloads reads in the rest of each of ds that takes says may be
+// handled in the move: its action, payload and time of arrival.
+func loadPayloads(ctx context.Context, tx *sql.Tx, ds []Delivery, takes func(event string) bool) error {
+	at := map[string]int{}
+	var ids []string
+	for i, d := range ds {
+		if takes(d.Event) {
+			at[d.ID] = i
+			ids = append(ids, d.ID)
+		}
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	const q = `SELECT id, event, action, installation_id, payload, received_at, body_hash FROM deliveries WHERE id = ANY($1)`
+	rows, err := tx.QueryContext(ctx, q, ids)
+	if err != nil {
+		return fmt.Errorf("read payloads: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		d, err := scanDelivery(rows)
+		if err != nil {
+			return fmt.Errorf("read payloads: %w", err)
+		}
+		if i, ok := at[d.ID]; ok {
+			ds[i] = d
+		}
+	}
+	return rows.Err()
 }

@@ -33,6 +33,9 @@ type PR struct {
 // behind. A request with opts (a later time) always enqueues its own job.
 func (w Writes) RequestEvaluation(ctx context.Context, pr PR, job func(version int64) river.JobArgs, opts *river.InsertOpts) error {
 	err := w.inTx(ctx, func(t Writes) error {
+		if err := t.sync(ctx); err != nil {
+			return err
+		}
 		tx := t.tx
 		v, queued, err := countRequest(ctx, tx, pr)
 		if err != nil {

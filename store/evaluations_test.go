@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"sync"
 	"testing"
@@ -356,6 +357,51 @@ func TestPruneLeasesDeletesOnlyExpiredOnes(t *testing.T) {
 		}
 		if !slices.Equal(names, []string{"live"}) {
 			t.Errorf("leases after pruning: %v, want [live]", names)
+		}
+	})
+}
+
+// TestRequestsInABatchCoalesceAsOnes: RequestEvaluations (set-based on
+// PostgreSQL) makes the jobs one RequestEvaluation at a time would: one
+// per pull request with none waiting, each counted on by later requests.
+func TestRequestsInABatchCoalesceAsOnes(t *testing.T) {
+	t.Parallel()
+	forEachEngine(t, func(t *testing.T, s *Store) {
+		ctx := context.Background()
+		made := map[int][]int64{}
+		ask := func(numbers ...int) {
+			t.Helper()
+			var reqs []EvaluationRequest
+			for _, n := range numbers {
+				reqs = append(reqs, EvaluationRequest{PR: PR{RepoID: 4, Number: n}, Job: func(v int64) river.JobArgs {
+					made[n] = append(made[n], v)
+					return evalArgs{Number: n, Version: v}
+				}})
+			}
+			mustDo(t, s.Batch(ctx, func(w Writes) error { return w.RequestEvaluations(ctx, reqs) }))
+		}
+		ask(3, 1, 2)
+		ask(1, 2, 4)
+		want := map[int][]int64{1: {1}, 2: {1}, 3: {1}, 4: {1}}
+		if fmt.Sprint(made) != fmt.Sprint(want) {
+			t.Fatalf("jobs made for versions %v, want %v", made, want)
+		}
+		pr1 := PR{RepoID: 4, Number: 1}
+		now := time.Unix(1000, 0)
+		job := queuedJob(t, s, pr1)
+		if got, covering, err := s.StartEvaluation(ctx, pr1, 1, job, "job:1", now, now.Add(time.Minute)); err != nil || got != Run || covering != 2 {
+			t.Fatalf("#1's job: %v covering %d (%v), want Run covering both requests", got, covering, err)
+		}
+		if _, err := s.DB.ExecContext(ctx, `UPDATE river_job SET state = 'running' WHERE id = $1`, job); err != nil {
+			t.Fatal(err)
+		}
+		ask(1, 2) // #1's job runs: a job of its own; #2's still waits
+		want[1] = []int64{1, 3}
+		if fmt.Sprint(made) != fmt.Sprint(want) {
+			t.Errorf("after #1's job started: jobs made for versions %v, want %v", made, want)
+		}
+		if again := queuedJob(t, s, pr1); again == job || again == 0 {
+			t.Errorf("#1 counts on job %d (the running one was %d)", again, job)
 		}
 	})
 }

@@ -57,8 +57,11 @@ type groupRes struct {
 // synchronous NORMAL, the last moments' commits may be lost if the machine
 // loses power or its kernel crashes, and, unlike it, also if PostgreSQL
 // itself crashes. A head commit lost that way is evaluated by the
-// reconciliation sweep. Only the intake's writes are affected: everything
-// the jobs write commits synchronously.
+// reconciliation sweep. Only the intake's writes are affected, and the
+// enqueuer's moves, which use the same pool: the facts and jobs a move
+// writes are lost with it, and the deliveries it took come back to
+// deliveries_unqueued and are moved again. Everything the jobs write
+// commits synchronously.
 
 // groupTimeout bounds one batch's transaction; a leader's own context does
 // not, so that its caller going away fails nobody else's delivery.

@@ -125,18 +125,33 @@ func (w Writes) MarkPRState(ctx context.Context, repoID int64, number int, state
 // AddPREvent records an event unless one with its key was recorded for the
 // pull request already; it reports whether it was new.
 func (w Writes) AddPREvent(ctx context.Context, e PREvent) (bool, error) {
-	const q = `INSERT INTO pr_events (repo_id, number, owner, repo, key, kind, actor, detail, inside, at, recorded_at)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT (repo_id, number, key) DO NOTHING`
-	res, err := w.db.ExecContext(ctx, q, e.RepoID, e.Number, lower(e.Owner), lower(e.Repo), e.Key, e.Kind,
-		lower(e.Actor), e.Detail, boolInt(e.Inside), micros(e.At), micros(time.Now()))
+	res, err := w.addPREvent(ctx, e)
 	if err != nil {
-		return false, fmt.Errorf("store: add event %d#%d %s: %w", e.RepoID, e.Number, e.Key, err)
+		return false, err
 	}
 	n, err := res.RowsAffected()
 	if err != nil {
 		return false, fmt.Errorf("store: add event %d#%d %s: %w", e.RepoID, e.Number, e.Key, err)
 	}
 	return n == 1, nil
+}
+
+// RecordPREvent is AddPREvent without the report, which a pipeline
+// (pipeline.go) would have to send its writes to know.
+func (w Writes) RecordPREvent(ctx context.Context, e PREvent) error {
+	_, err := w.addPREvent(ctx, e)
+	return err
+}
+
+func (w Writes) addPREvent(ctx context.Context, e PREvent) (sql.Result, error) {
+	const q = `INSERT INTO pr_events (repo_id, number, owner, repo, key, kind, actor, detail, inside, at, recorded_at)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT (repo_id, number, key) DO NOTHING`
+	res, err := w.db.ExecContext(ctx, q, e.RepoID, e.Number, lower(e.Owner), lower(e.Repo), e.Key, e.Kind,
+		lower(e.Actor), e.Detail, boolInt(e.Inside), micros(e.At), micros(time.Now()))
+	if err != nil {
+		return nil, fmt.Errorf("store: add event %d#%d %s: %w", e.RepoID, e.Number, e.Key, err)
+	}
+	return res, nil
 }
 
 const summaryColumns = `installation_id, repo_id, owner, repo, number, title, author, state, draft, conclusion,

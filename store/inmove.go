@@ -2,8 +2,9 @@ package store
 
 import (
 	"context"
-	"database/sql"
 	"sync"
+
+	"github.com/riverqueue/river"
 )
 
 // DeliveryHandler handles deliveries in the transaction that queues them,
@@ -13,13 +14,14 @@ import (
 // once Start has started the workers, and every delivery it declines gets
 // its delivery job as before.
 //
-// SQLite only: the inbox's mover writes on the main file's one connection,
-// where a batch costs little more than a delivery. PostgreSQL's enqueuer
-// gives every delivery its job. There a move makes a round trip for each
-// statement, so handling 100 deliveries held their pull requests' rows for
-// tens of milliseconds; moves run side by side deadlocked on the rows the
-// pull requests share, and measured with them ordered, capacity did not
-// change while GitHub calls and acknowledgement latency rose
+// On SQLite the inbox's mover handles them, on the main file's one
+// connection, where a batch costs little more than a delivery. On
+// PostgreSQL the enqueuer does, in the transaction that takes the
+// deliveries from deliveries_unqueued: the handlings' writes go through a
+// pipeline, one round trip for a batch (pipeline.go), and its evaluation
+// requests are four statements in all (Writes.RequestEvaluations), locking
+// pull requests in one order. Made a round trip at a time, a move of 100
+// deliveries took tens of milliseconds, and capacity did not change
 // (docs/capacity.md).
 type DeliveryHandler interface {
 	// Parallel is how many deliveries may be prepared at once right now:
@@ -49,11 +51,12 @@ type Handling interface {
 	// Evaluates names the pull request whose evaluation the delivery asks
 	// for; ok is false if it asks for none.
 	Evaluates() (pr PR, ok bool)
-	// RequestEvaluation asks for that evaluation with w. It runs after
-	// every Apply of the move, once per pull request: the request locks the
-	// pull request's row (Writes.RequestEvaluation) until the move commits,
-	// and an evaluation starting meanwhile waits for it.
-	RequestEvaluation(ctx context.Context, w Writes) error
+	// EvaluationJob is the job that evaluates that pull request for the
+	// request of the given version. The move asks for the evaluations after
+	// every Apply, once per pull request (Writes.RequestEvaluations): the
+	// request locks the pull request's row until the move commits, and an
+	// evaluation starting meanwhile waits for it.
+	EvaluationJob(version int64) river.JobArgs
 	// Done is called once the transaction has committed.
 	Done()
 }
@@ -121,7 +124,7 @@ func (s *Store) handling() bool { return s.handler != nil && s.started.Load() }
 // requests the evaluations they ask for, and queues a delivery job for
 // each other one. ds and inserted are parallel, hs too unless nil. It
 // returns the handlings applied.
-func (s *Store) applyOrEnqueue(ctx context.Context, tx *sql.Tx, ds []Delivery, inserted []bool, hs []Handling) ([]Handling, error) {
+func (s *Store) applyOrEnqueue(ctx context.Context, w Writes, ds []Delivery, inserted []bool, hs []Handling) ([]Handling, error) {
 	var applied []Handling
 	var jobs []Delivery
 	for i, d := range ds {
@@ -133,7 +136,6 @@ func (s *Store) applyOrEnqueue(ctx context.Context, tx *sql.Tx, ds []Delivery, i
 			jobs = append(jobs, d)
 		}
 	}
-	w := Writes{db: tx, tx: tx, s: s}
 	for _, h := range applied {
 		if err := h.Apply(ctx, w); err != nil {
 			return nil, err
@@ -142,22 +144,29 @@ func (s *Store) applyOrEnqueue(ctx context.Context, tx *sql.Tx, ds []Delivery, i
 	if err := requestEvaluations(ctx, w, applied); err != nil {
 		return nil, err
 	}
-	return applied, s.insertDeliveryJobs(ctx, tx, jobs)
+	if err := w.sync(ctx); err != nil {
+		return nil, err
+	}
+	return applied, s.insertDeliveryJobs(ctx, w.tx, jobs)
 }
 
-// requestEvaluations asks for the evaluations hs ask for, each pull
-// request's once, in the order of hs.
+// requestEvaluations asks for the evaluations hs ask for.
 func requestEvaluations(ctx context.Context, w Writes, hs []Handling) error {
+	return w.RequestEvaluations(ctx, evaluationRequests(hs))
+}
+
+// evaluationRequests are the evaluations hs ask for, each pull request's
+// once, in the order of their first handling.
+func evaluationRequests(hs []Handling) []EvaluationRequest {
 	asked := map[PR]bool{}
+	var reqs []EvaluationRequest
 	for _, h := range hs {
 		pr, ok := h.Evaluates()
 		if !ok || asked[pr] {
 			continue
 		}
 		asked[pr] = true
-		if err := h.RequestEvaluation(ctx, w); err != nil {
-			return err
-		}
+		reqs = append(reqs, EvaluationRequest{PR: pr, Job: h.EvaluationJob})
 	}
-	return nil
+	return reqs
 }

@@ -49,14 +49,29 @@ written_at = excluded.written_at`
 // inserted says whether it was. For facts an event establishes (a new pull
 // request has no comment yet) that must not overwrite what a write recorded.
 func (w Writes) InsertObject(ctx context.Context, k ObjectKey, o Object) (inserted bool, err error) {
+	res, err := w.insertObject(ctx, k, o)
+	if err != nil {
+		return false, err
+	}
+	n, err := res.RowsAffected()
+	return n == 1, err
+}
+
+// PutObjectIfNone is InsertObject without the report, which a pipeline
+// (pipeline.go) would have to send its writes to know.
+func (w Writes) PutObjectIfNone(ctx context.Context, k ObjectKey, o Object) error {
+	_, err := w.insertObject(ctx, k, o)
+	return err
+}
+
+func (w Writes) insertObject(ctx context.Context, k ObjectKey, o Object) (sql.Result, error) {
 	const q = `INSERT INTO github_objects (repo_id, number, kind, object_id, content_hash, written_at) VALUES ($1, $2, $3, $4, $5, $6)
 ON CONFLICT (repo_id, number, kind) DO NOTHING`
 	res, err := w.db.ExecContext(ctx, q, k.RepoID, k.Number, k.Kind, o.ID, o.Hash, micros(time.Now()))
 	if err != nil {
-		return false, fmt.Errorf("store: insert object %+v: %w", k, err)
+		return nil, fmt.Errorf("store: insert object %+v: %w", k, err)
 	}
-	n, err := res.RowsAffected()
-	return n == 1, err
+	return res, nil
 }
 
 // PutObjectUnlessWritten records o for k unless an object ID is recorded:

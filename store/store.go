@@ -65,7 +65,7 @@ type Options struct {
 	// so set both to shorten it.
 	RescueStuckJobsAfter time.Duration
 	// Deliveries, if set, handles deliveries in the move that queues them,
-	// once Start has started the workers; SQLite only (inmove.go).
+	// once Start has started the workers (inmove.go).
 	Deliveries DeliveryHandler
 }
 

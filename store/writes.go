@@ -20,6 +20,18 @@ type Writes struct {
 	}
 	tx *sql.Tx // nil: each write commits on its own
 	s  *Store
+	// pipe, if set, is db: tx's writes are queued and sent together
+	// (pipeline.go); a write that uses tx itself sends them first (sync).
+	pipe *pipeline
+}
+
+// sync sends the writes a pipeline holds, so that what runs on w.tx next
+// comes after them.
+func (w Writes) sync(ctx context.Context) error {
+	if w.pipe == nil {
+		return nil
+	}
+	return w.pipe.flush(ctx)
 }
 
 // Batch runs fn with writes that commit together when it returns nil, and
