@@ -5,11 +5,16 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/riverqueue/river/rivertype"
+
+	"github.com/reviewpolicy/reviewpolicy/store"
 )
 
 // observe records n acknowledgements, slow of them over the goal.
@@ -277,4 +282,94 @@ func TestJobGateRunReportsTheBound(t *testing.T) {
 		t.Errorf("reported %d after reaching the worker count; only changes are reported", n)
 	default:
 	}
+}
+
+// TestGateMiddlewareHoldsDeliveriesAndEvaluations: with the gate's one
+// place taken, delivery and evaluation jobs wait for it (evaluations are
+// asked for by the move, with no delivery job before them, and ran beside
+// the acknowledgements: issue 18's ack p99 on PostgreSQL rose 4x); every
+// other job runs.
+func TestGateMiddlewareHoldsDeliveriesAndEvaluations(t *testing.T) {
+	t.Parallel()
+	g := NewJobGate(4, time.Millisecond)
+	release, err := g.Enter(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := g.Middleware().(*gateMiddleware)
+	for kind, held := range map[string]bool{
+		(store.DeliveryArgs{}).Kind(): true,
+		(evaluateArgs{}).Kind():       true,
+		(slaTimerArgs{}).Kind():       false,
+	} {
+		ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+		ran := false
+		err := m.Work(ctx, &rivertype.JobRow{Kind: kind}, func(context.Context) error { ran = true; return nil })
+		cancel()
+		if ran == held || (err != nil) != held {
+			t.Errorf("%s with the gate full: ran %v (%v), want held %v", kind, ran, err, held)
+		}
+	}
+	release()
+	ran := false
+	if err := m.Work(context.Background(), &rivertype.JobRow{Kind: "evaluate"}, func(context.Context) error { ran = true; return nil }); err != nil || !ran {
+		t.Errorf("an evaluation with the place free: ran %v, %v", ran, err)
+	}
+}
+
+// TestGateLetsJobsInInRiversOrder: jobs waiting at the gate start in
+// River's order (priority, then time, then ID), not as they came: a job of
+// another installation, ahead in the fair queue, does not wait behind the
+// burst River handed the process before it.
+func TestGateLetsJobsInInRiversOrder(t *testing.T) {
+	t.Parallel()
+	g := NewJobGate(4, time.Millisecond) // bound 1
+	release, err := g.Enter(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := time.Unix(1000, 0)
+	jobs := []*rivertype.JobRow{
+		{ID: 1, Priority: 4, ScheduledAt: at},
+		{ID: 2, Priority: 4, ScheduledAt: at},
+		{ID: 9, Priority: 4, ScheduledAt: at.Add(-time.Second)},
+		{ID: 7, Priority: 1, ScheduledAt: at.Add(time.Hour)},
+	}
+	order := make(chan int64, len(jobs))
+	var wg sync.WaitGroup
+	for i, job := range jobs {
+		wg.Go(func() {
+			release, err := g.enter(context.Background(), job)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			order <- job.ID
+			release()
+		})
+		waitUntilWaiting(t, g, i+1)
+	}
+	release()
+	wg.Wait()
+	close(order)
+	var got []int64
+	for id := range order {
+		got = append(got, id)
+	}
+	if want := []int64{7, 9, 1, 2}; !slices.Equal(got, want) {
+		t.Errorf("let in %v, want %v", got, want)
+	}
+}
+
+func waitUntilWaiting(t *testing.T, g *JobGate, n int) {
+	t.Helper()
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(time.Millisecond) {
+		g.mu.Lock()
+		waiting := len(g.waiting)
+		g.mu.Unlock()
+		if waiting == n {
+			return
+		}
+	}
+	t.Fatalf("%d jobs never waited at the gate", n)
 }

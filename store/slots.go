@@ -1,6 +1,7 @@
 package store
 
 import (
+	"cmp"
 	"container/heap"
 	"context"
 	"sync"
@@ -103,15 +104,14 @@ type slotQueue []*slotWaiter
 
 func (q slotQueue) Len() int { return len(q) }
 
-func (q slotQueue) Less(i, j int) bool {
-	a, b := q[i].job, q[j].job
-	switch {
-	case a.Priority != b.Priority:
-		return a.Priority < b.Priority
-	case !a.ScheduledAt.Equal(b.ScheduledAt):
-		return a.ScheduledAt.Before(b.ScheduledAt)
-	}
-	return a.ID < b.ID
+func (q slotQueue) Less(i, j int) bool { return JobOrder(q[i].job, q[j].job) < 0 }
+
+// JobOrder compares two jobs in River's fetch order (priority, then
+// scheduled time, then ID): negative if a comes first. Jobs waiting to
+// run in a process start in this order, so that the fair queue
+// (fairqueue.go) keeps its order among the jobs fetched together.
+func JobOrder(a, b *rivertype.JobRow) int {
+	return cmp.Or(cmp.Compare(a.Priority, b.Priority), a.ScheduledAt.Compare(b.ScheduledAt), cmp.Compare(a.ID, b.ID))
 }
 
 func (q slotQueue) Swap(i, j int) {
