@@ -123,9 +123,9 @@ type Logging struct {
 // Workers sizes the job workers. A job running longer than JobTimeout is
 // cancelled and retried; one still marked running after RescueAfter (its
 // process died) is run again. While more than 1% of webhook
-// acknowledgements take longer than AckGoal, fewer delivery jobs run at
-// once, so that the CPU goes to the acknowledgements first (0: never; unset:
-// see Config.AckGoal).
+// acknowledgements take longer than AckGoal, fewer delivery and
+// evaluation jobs run at once, so that the CPU goes to the
+// acknowledgements first (0: never; unset: see Config.AckGoal).
 type Workers struct {
 	Concurrency int            `yaml:"concurrency"`
 	JobTimeout  time.Duration  `yaml:"job_timeout"`

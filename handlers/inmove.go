@@ -13,8 +13,8 @@ import (
 // The app is the store's DeliveryHandler: a pull_request or
 // pull_request_review delivery whose work is only writes to the store is
 // handled in the transaction that queues it, without a job of its own
-// (SQLite only: store.DeliveryHandler and docs/capacity.md say why). Its
-// evaluation is still a job. What cannot be decoded or has no
+// (store.DeliveryHandler, docs/capacity.md). Its evaluation is still a
+// job. What cannot be decoded or has no
 // installation gets its delivery job, and so does every other event.
 var _ store.DeliveryHandler = (*App)(nil)
 

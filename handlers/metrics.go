@@ -73,7 +73,7 @@ func NewMetrics(reg prometheus.Registerer, queueDepth, awaiting func() float64) 
 		}, []string{"strategy"}),
 		JobLimit: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "reviewpolicy_delivery_job_limit",
-			Help: "Delivery jobs allowed to run at once: workers.concurrency, less while webhooks are slow to acknowledge (workers.ack_goal).",
+			Help: "Delivery and evaluation jobs allowed to run at once: workers.concurrency, less while webhooks are slow to acknowledge (workers.ack_goal). The name predates evaluations being bounded too.",
 		}),
 	}
 	reg.MustRegister(m.Deliveries, m.WebhookDuration, m.JobDuration, m.QueueDepth, m.GitHubRequests, m.RateRemaining,

@@ -11,11 +11,13 @@ import (
 	"sync"
 )
 
-// enqueuer gives PostgreSQL deliveries their jobs. The acknowledgement
-// records a delivery and a row of deliveries_unqueued in one statement
-// (groupcommit.go); the enqueuer deletes such rows and inserts their jobs
-// in one transaction, so a recorded delivery gets exactly one job, however
-// many processes' enqueuers run. Why not in the acknowledgement: its
+// enqueuer moves PostgreSQL deliveries on from their acknowledgement. The
+// acknowledgement records a delivery and a row of deliveries_unqueued in
+// one statement (groupcommit.go); the enqueuer deletes such rows and, in
+// the same transaction, handles the deliveries it can (inmove.go) and
+// inserts the others' jobs, so a recorded delivery is handled once or gets
+// exactly one job, however many processes' enqueuers run. Why not in the
+// acknowledgement: its
 // transaction was five round trips (begin, insert, the fair queue's
 // backlog read, River's insert, commit), each a wait for a database the
 // jobs keep busy; now it is one. SQLite's inbox splits the work the same way
