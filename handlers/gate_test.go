@@ -284,36 +284,52 @@ func TestJobGateRunReportsTheBound(t *testing.T) {
 	}
 }
 
-// TestGateMiddlewareHoldsDeliveriesAndEvaluations: with the gate's one
-// place taken, delivery and evaluation jobs wait for it (evaluations are
-// asked for by the move, with no delivery job before them, and ran beside
-// the acknowledgements: issue 18's ack p99 on PostgreSQL rose 4x); every
-// other job runs.
+// TestGateMiddlewareHoldsDeliveriesAndEvaluations: with the gate full (its
+// one place, and evaluationFloor places in all), delivery and evaluation
+// jobs wait (evaluations are asked for by the move, with no delivery job
+// before them, and ran beside the acknowledgements: issue 18's ack p99 on
+// PostgreSQL rose 4x); every other job runs. Below the floor an evaluation
+// starts however low the bound, a delivery job does not.
 func TestGateMiddlewareHoldsDeliveriesAndEvaluations(t *testing.T) {
 	t.Parallel()
-	g := NewJobGate(4, time.Millisecond)
-	release, err := g.Enter(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
+	g := NewJobGate(10, time.Millisecond) // bound 1
 	m := g.Middleware().(*gateMiddleware)
-	for kind, held := range map[string]bool{
-		(store.DeliveryArgs{}).Kind(): true,
-		(evaluateArgs{}).Kind():       true,
-		(slaTimerArgs{}).Kind():       false,
-	} {
-		ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
-		ran := false
-		err := m.Work(ctx, &rivertype.JobRow{Kind: kind}, func(context.Context) error { ran = true; return nil })
-		cancel()
-		if ran == held || (err != nil) != held {
-			t.Errorf("%s with the gate full: ran %v (%v), want held %v", kind, ran, err, held)
+	hold := make(chan struct{})
+	defer close(hold)
+	run := func(kind string) {
+		t.Helper()
+		started := make(chan struct{})
+		go func() {
+			_ = m.Work(context.Background(), &rivertype.JobRow{Kind: kind}, func(context.Context) error {
+				close(started)
+				<-hold
+				return nil
+			})
+		}()
+		select {
+		case <-started:
+		case <-time.After(5 * time.Second):
+			t.Fatalf("%s did not start", kind)
 		}
 	}
-	release()
-	ran := false
-	if err := m.Work(context.Background(), &rivertype.JobRow{Kind: "evaluate"}, func(context.Context) error { ran = true; return nil }); err != nil || !ran {
-		t.Errorf("an evaluation with the place free: ran %v, %v", ran, err)
+	tryNow := func(kind string) (ran bool, err error) {
+		ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+		defer cancel()
+		err = m.Work(ctx, &rivertype.JobRow{Kind: kind}, func(context.Context) error { ran = true; return nil })
+		return ran, err
+	}
+	delivery, evaluation := (store.DeliveryArgs{}).Kind(), (evaluateArgs{}).Kind()
+	run(delivery) // the bound's one place
+	if ran, err := tryNow(delivery); ran || err == nil {
+		t.Errorf("a second delivery job with a bound of 1: ran %v (%v), want it held", ran, err)
+	}
+	for range evaluationFloor - 1 {
+		run(evaluation) // below the floor: starts
+	}
+	for kind, held := range map[string]bool{delivery: true, evaluation: true, (slaTimerArgs{}).Kind(): false} {
+		if ran, err := tryNow(kind); ran == held || (err != nil) != held {
+			t.Errorf("%s with %d jobs running: ran %v (%v), want held %v", kind, evaluationFloor, ran, err, held)
+		}
 	}
 }
 
