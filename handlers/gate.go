@@ -24,12 +24,14 @@ import (
 // but would also slow the jobs when nothing else needs the CPU.
 //
 // So the gate bounds how many delivery and evaluation jobs run at once,
-// between 1 and the worker count. (Evaluations joined when deliveries came
-// to be handled in the move that queues them, with no delivery job before
-// the evaluation: ungated, they ran beside the acknowledgements and
-// PostgreSQL's ack p99 at 500/s rose from 11 to 41 ms.) Every interval it looks at the acknowledgements since the
-// last: if more than 1% took longer than the goal, it halves the bound;
-// otherwise it raises it by one, the additive-increase, multiplicative-
+// between 1 and the worker count; an evaluation, more costly, may start
+// below evaluationFloor whatever the bound. (Evaluations joined when
+// deliveries came to be handled in the move that queues them, with no
+// delivery job before the evaluation: ungated, they ran beside the
+// acknowledgements and PostgreSQL's ack p99 at 500/s rose from 11 to 41
+// ms.) Every interval it looks at the acknowledgements since the last: if
+// more than 1% took longer than the goal, it halves the bound; otherwise
+// it raises it by one, the additive-increase, multiplicative-
 // decrease rule TCP shares a link with. With no webhooks, or fast ones, the
 // bound climbs to the worker count. Jobs never stop: the bound is at least 1.
 //
