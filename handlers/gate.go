@@ -1,7 +1,6 @@
 package handlers
 
 import (
-	"container/heap"
 	"context"
 	"sync"
 	"sync/atomic"
@@ -53,8 +52,7 @@ type JobGate struct {
 	mu      sync.Mutex
 	limit   int
 	running int
-	waiting gateQueue
-	seq     uint64 // orders waiters that name no job
+	waiting store.JobQueue
 }
 
 // NewJobGate returns a gate for that many workers that keeps
@@ -82,7 +80,7 @@ func (g *JobGate) Enter(ctx context.Context) (release func(), err error) {
 }
 
 // enter is Enter for job: waiting jobs start in River's order, as the
-// store's running slots take them (store.JobOrder). Why: River hands a
+// store's running slots take them (store.JobQueue). Why: River hands a
 // process several times as many jobs as it runs, and they wait here; woken
 // all at once, any of them started, and another installation's evaluation
 // waited behind a burst's (TestBurstOfOneInstallationDoesNotDelayAnother).
@@ -91,25 +89,21 @@ func (g *JobGate) enter(ctx context.Context, job *rivertype.JobRow) (release fun
 		return func() {}, nil
 	}
 	g.mu.Lock()
-	if g.running < g.boundFor(job) && len(g.waiting) == 0 {
+	if g.running < g.boundFor(job) && g.waiting.Len() == 0 {
 		g.running++
 		g.mu.Unlock()
 		return g.leave, nil
 	}
-	g.seq++
-	w := &gateWaiter{job: job, seq: g.seq, ready: make(chan struct{})}
-	heap.Push(&g.waiting, w)
+	w := g.waiting.Push(job)
 	g.mu.Unlock()
 	select {
-	case <-w.ready:
+	case <-w.Ready:
 		return g.leave, nil
 	case <-ctx.Done():
 		g.mu.Lock()
-		if w.index < 0 { // let in meanwhile: give the place on
+		if !g.waiting.Remove(w) { // let in meanwhile: give the place on
 			g.running--
 			g.letInLocked()
-		} else {
-			heap.Remove(&g.waiting, w.index)
 		}
 		g.mu.Unlock()
 		return nil, ctx.Err()
@@ -142,9 +136,9 @@ func (g *JobGate) boundFor(job *rivertype.JobRow) int {
 
 // letInLocked starts the first waiters while the bound allows.
 func (g *JobGate) letInLocked() {
-	for len(g.waiting) > 0 && g.running < g.boundFor(g.waiting[0].job) {
+	for w := g.waiting.First(); w != nil && g.running < g.boundFor(w.Job); w = g.waiting.First() {
 		g.running++
-		close(heap.Pop(&g.waiting).(*gateWaiter).ready)
+		g.waiting.Pop()
 	}
 }
 
@@ -211,46 +205,4 @@ func (m *gateMiddleware) Work(ctx context.Context, job *rivertype.JobRow, doInne
 	}
 	defer release()
 	return doInner(ctx)
-}
-
-type gateWaiter struct {
-	job   *rivertype.JobRow // nil: ordered by seq
-	seq   uint64
-	ready chan struct{}
-	index int // in the heap; -1 once let in
-}
-
-// gateQueue is a heap of waiters, first the one to start first.
-type gateQueue []*gateWaiter
-
-func (q gateQueue) Len() int { return len(q) }
-
-func (q gateQueue) Less(i, j int) bool {
-	a, b := q[i], q[j]
-	if a.job != nil && b.job != nil {
-		if c := store.JobOrder(a.job, b.job); c != 0 {
-			return c < 0
-		}
-	}
-	return a.seq < b.seq
-}
-
-func (q gateQueue) Swap(i, j int) {
-	q[i], q[j] = q[j], q[i]
-	q[i].index, q[j].index = i, j
-}
-
-func (q *gateQueue) Push(x any) {
-	w := x.(*gateWaiter)
-	w.index = len(*q)
-	*q = append(*q, w)
-}
-
-func (q *gateQueue) Pop() any {
-	old := *q
-	w := old[len(old)-1]
-	old[len(old)-1] = nil
-	*q = old[:len(old)-1]
-	w.index = -1
-	return w
 }

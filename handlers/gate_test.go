@@ -381,7 +381,7 @@ func waitUntilWaiting(t *testing.T, g *JobGate, n int) {
 	t.Helper()
 	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(time.Millisecond) {
 		g.mu.Lock()
-		waiting := len(g.waiting)
+		waiting := g.waiting.Len()
 		g.mu.Unlock()
 		if waiting == n {
 			return

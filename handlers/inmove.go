@@ -14,8 +14,8 @@ import (
 // pull_request_review delivery whose work is only writes to the store is
 // handled in the transaction that queues it, without a job of its own
 // (store.DeliveryHandler, docs/capacity.md). Its evaluation is still a
-// job. What cannot be decoded or has no
-// installation gets its delivery job, and so does every other event.
+// job. What cannot be decoded or has no installation gets its delivery
+// job, and so does every other event.
 var _ store.DeliveryHandler = (*App)(nil)
 
 // Parallel bounds the move's decoding as the job gate bounds delivery

@@ -28,8 +28,9 @@ type DeliveryHandler interface {
 	// preparing takes CPU that the acknowledgements may need, as the
 	// delivery jobs it replaces did. The move itself waits for nothing: it
 	// is one goroutine, and made to wait for the job gate's places it lost
-	// them to the delivery jobs waiting there (the gate wakes its waiters
-	// all at once), so another installation's delivery waited behind one
+	// them to the delivery jobs waiting there (the gate then woke its
+	// waiters all at once; it keeps them in River's order since the ninth
+	// session), so another installation's delivery waited behind one
 	// installation's burst (TestBurstOfOneInstallationDoesNotDelayAnother).
 	Parallel() int
 	// Takes reports whether a delivery of this event may be handled in the

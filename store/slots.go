@@ -1,8 +1,6 @@
 package store
 
 import (
-	"cmp"
-	"container/heap"
 	"context"
 	"sync"
 
@@ -27,7 +25,7 @@ type jobSlots struct {
 
 	mu      sync.Mutex
 	free    int
-	waiting slotQueue
+	waiting JobQueue
 }
 
 func newJobSlots(n int) *jobSlots { return &jobSlots{free: max(n, 1)} }
@@ -43,24 +41,21 @@ func (s *jobSlots) Work(ctx context.Context, job *rivertype.JobRow, doInner func
 
 func (s *jobSlots) acquire(ctx context.Context, job *rivertype.JobRow) error {
 	s.mu.Lock()
-	if s.free > 0 && len(s.waiting) == 0 {
+	if s.free > 0 && s.waiting.Len() == 0 {
 		s.free--
 		s.mu.Unlock()
 		return nil
 	}
-	w := &slotWaiter{job: job, ready: make(chan struct{})}
-	heap.Push(&s.waiting, w)
+	w := s.waiting.Push(job)
 	s.mu.Unlock()
 	select {
-	case <-w.ready:
+	case <-w.Ready:
 		return nil
 	case <-ctx.Done():
 		s.mu.Lock()
 		defer s.mu.Unlock()
-		if w.index < 0 { // handed a slot meanwhile: give it on
+		if !s.waiting.Remove(w) { // handed a slot meanwhile: give it on
 			s.handOn()
-		} else {
-			heap.Remove(&s.waiting, w.index)
 		}
 		return ctx.Err()
 	}
@@ -74,7 +69,7 @@ func (s *jobSlots) waitingJobs() int {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return len(s.waiting)
+	return s.waiting.Len()
 }
 
 func (s *jobSlots) release() {
@@ -85,51 +80,9 @@ func (s *jobSlots) release() {
 
 // handOn gives a freed slot to the first waiter, or keeps it.
 func (s *jobSlots) handOn() {
-	if len(s.waiting) == 0 {
+	if s.waiting.Len() == 0 {
 		s.free++
 		return
 	}
-	w := heap.Pop(&s.waiting).(*slotWaiter)
-	close(w.ready)
-}
-
-type slotWaiter struct {
-	job   *rivertype.JobRow
-	ready chan struct{}
-	index int // in the heap; -1 once popped
-}
-
-// slotQueue is a heap of waiters in River's fetch order.
-type slotQueue []*slotWaiter
-
-func (q slotQueue) Len() int { return len(q) }
-
-func (q slotQueue) Less(i, j int) bool { return JobOrder(q[i].job, q[j].job) < 0 }
-
-// JobOrder compares two jobs in River's fetch order (priority, then
-// scheduled time, then ID): negative if a comes first. Jobs waiting to
-// run in a process start in this order, so that the fair queue
-// (fairqueue.go) keeps its order among the jobs fetched together.
-func JobOrder(a, b *rivertype.JobRow) int {
-	return cmp.Or(cmp.Compare(a.Priority, b.Priority), a.ScheduledAt.Compare(b.ScheduledAt), cmp.Compare(a.ID, b.ID))
-}
-
-func (q slotQueue) Swap(i, j int) {
-	q[i], q[j] = q[j], q[i]
-	q[i].index, q[j].index = i, j
-}
-
-func (q *slotQueue) Push(x any) {
-	w := x.(*slotWaiter)
-	w.index = len(*q)
-	*q = append(*q, w)
-}
-
-func (q *slotQueue) Pop() any {
-	old := *q
-	w := old[len(old)-1]
-	old[len(old)-1] = nil
-	*q = old[:len(old)-1]
-	w.index = -1
-	return w
+	s.waiting.Pop()
 }

@@ -87,7 +87,7 @@ func TestJobSlotsStartInRiversOrder(t *testing.T) {
 			})
 		})
 	}
-	waitFor(t, func() bool { s.mu.Lock(); defer s.mu.Unlock(); return len(s.waiting) == len(jobs)+1 })
+	waitFor(t, func() bool { s.mu.Lock(); defer s.mu.Unlock(); return s.waiting.Len() == len(jobs)+1 })
 	cancel()
 	if err := <-gaveUp; !errors.Is(err, context.Canceled) {
 		t.Errorf("cancelled wait returned %v", err)
