@@ -51,7 +51,9 @@
 // as a backup holds the lock), foreign_keys on, and _txlock=immediate so a
 // transaction takes the write lock at BEGIN instead of failing when it
 // first writes. ":memory:" is refused: River needs every connection to see
-// the same database file.
+// the same database file. The connections' page caches share one pool, in
+// which the writer takes the others' pages and grows past its own bound;
+// once a minute the store frees what no statement uses (pagecache.go).
 //
 // # The SQLite inbox: acknowledging webhooks fast
 //

@@ -169,7 +169,11 @@ func newInbox(ctx context.Context, s *Store, path string, log *slog.Logger) (*in
 		db.Close()
 		return nil, err
 	}
+	// openSQLite's one connection also set the idle pool to one: the
+	// checkpointer's and the mover's connection must both stay open, or
+	// one of them is closed and reopened, schema and all, at each use.
 	bg.SetMaxOpenConns(2)
+	bg.SetMaxIdleConns(2)
 	// The acknowledgement's own reader of the main file, not one of the
 	// store's read pool: the jobs' reads must not make a webhook wait.
 	main, err := openSQLiteReads(ctx, path, 1)
@@ -208,10 +212,11 @@ func createInbox(ctx context.Context, db *sql.DB) error {
 }
 
 func (ib *inbox) start() {
-	ib.wg.Add(3)
+	ib.wg.Add(4)
 	go ib.batch()
 	go ib.move()
 	go ib.checkpoints()
+	go ib.trimPageCaches() // pagecache.go
 }
 
 // enqueue records d and reports whether it is new. If ctx ends while d's
