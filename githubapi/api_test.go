@@ -15,10 +15,17 @@ import (
 // the tests here are about the API calls, and handlers' tests run the
 // real store.
 type memObjects struct {
-	mu sync.Mutex
-	m  map[ObjectKey]Object
-	// onPut, when set, sees every write before it is made.
+	mu     sync.Mutex
+	m      map[ObjectKey]Object
+	leases map[ObjectKey]memLease
+	// onPut, when set, sees every write of a record before it is made,
+	// claims included.
 	onPut func(ObjectKey, Object)
+}
+
+type memLease struct {
+	owner string
+	until time.Time
 }
 
 func (o *memObjects) GetObject(_ context.Context, k ObjectKey) (Object, bool, error) {
@@ -38,6 +45,45 @@ func (o *memObjects) PutObject(_ context.Context, k ObjectKey, obj Object) error
 		o.m = map[ObjectKey]Object{}
 	}
 	o.m[k] = obj
+	return nil
+}
+
+func (o *memObjects) LeaseObject(_ context.Context, k ObjectKey, claim Object, owner string, now, expires time.Time) (Object, bool, error) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if l, ok := o.leases[k]; ok && l.owner != owner && !l.until.Before(now) {
+		return Object{}, false, nil
+	}
+	if o.leases == nil {
+		o.leases = map[ObjectKey]memLease{}
+	}
+	o.leases[k] = memLease{owner, expires}
+	obj, ok := o.m[k]
+	if !ok {
+		if o.onPut != nil {
+			o.onPut(k, claim)
+		}
+		if o.m == nil {
+			o.m = map[ObjectKey]Object{}
+		}
+		obj, o.m[k] = claim, claim
+	}
+	return obj, true, nil
+}
+
+func (o *memObjects) ReleaseObject(_ context.Context, k ObjectKey, owner string, obj *Object) error {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.leases[k].owner != owner {
+		return nil
+	}
+	delete(o.leases, k)
+	if obj != nil {
+		if o.onPut != nil {
+			o.onPut(k, *obj)
+		}
+		o.m[k] = *obj
+	}
 	return nil
 }
 

@@ -3,6 +3,8 @@ package githubapi
 import (
 	"cmp"
 	"context"
+	"crypto/rand"
+	"errors"
 	"fmt"
 
 	"github.com/google/go-github/v60/github"
@@ -17,74 +19,59 @@ func (r *Repo) HasCheckRun(ctx context.Context, sha string) (bool, error) {
 	return known && obj.ID != 0, err
 }
 
-// Claimed is the hash of a record made before creating an object: the
+// Claimed begins the hash of a record made before creating an object: the
 // creation may have happened (a crash before it was recorded), so the next
-// writer that finds a claim looks on GitHub first.
+// writer that finds a claim not its own looks on GitHub first.
 const Claimed = "claimed"
 
 // UpsertCheckRun writes the review-policy check run on sha, updating the
-// one the app wrote before instead of adding another. Objects remembers
-// its ID and a hash of what was written, for every replica, so an unchanged
-// report costs no request. A commit the store does not know is claimed in
-// the store before the check run is created, so GitHub is not searched:
-// only a claim left without an ID (a crash between the create and its
-// record, or a pull request reopened: handlers.recordReopened) makes the
-// next write look on GitHub. It is not atomic: callers hold the commit's
-// publication lease, so two jobs never both create one. A report without a
-// conclusion is written as in progress.
+// one the app wrote before instead of adding another, under the commit's
+// lease (LeaseCheckRun) for a one-off owner. Objects remembers the run's ID
+// and a hash of what was written, for every replica, so an unchanged report
+// costs no request.
 func (r *Repo) UpsertCheckRun(ctx context.Context, sha string, rep check.Report) error {
 	return r.UpsertCheckRunWithDetails(ctx, sha, rep, "")
 }
 
 // UpsertCheckRunWithDetails is UpsertCheckRun with the check run's
-// details_url ("" leaves GitHub's default, the app's page): the pull
-// request's page on the web front end.
-func (r *Repo) UpsertCheckRunWithDetails(ctx context.Context, sha string, rep check.Report, details string) error {
-	key := CheckRunKey(r.ID, sha)
-	obj, known, err := r.api.objects.GetObject(ctx, key)
+// details_url ("" leaves GitHub's default, the app's page).
+func (r *Repo) UpsertCheckRunWithDetails(ctx context.Context, sha string, rep check.Report, details string) (err error) {
+	l, err := r.LeaseCheckRun(ctx, sha, "write:"+rand.Text())
 	if err != nil {
 		return err
 	}
-	switch {
-	case !known:
-		if err := r.api.objects.PutObject(ctx, key, Object{Hash: Claimed}); err != nil {
-			return err
-		}
-	case obj.ID == 0 && obj.Hash == Claimed:
-		if obj.ID, err = r.findCheckRun(ctx, sha); err != nil {
-			return err
-		}
-	}
-	hash := checkRunHash(rep, details)
+	defer func() { err = errors.Join(err, l.Release(context.WithoutCancel(ctx))) }()
+	return l.Write(ctx, rep, details)
+}
+
+// writeCheckRun creates sha's check run with rep and details (id 0) or
+// updates run id, and returns the run's ID.
+func (r *Repo) writeCheckRun(ctx context.Context, sha string, id int64, rep check.Report, details string) (int64, error) {
 	var detailsURL *string
 	if details != "" {
 		detailsURL = github.String(details)
-	}
-	if obj.ID != 0 && obj.Hash == hash {
-		return nil
 	}
 	status, conclusion := "completed", github.String(rep.Conclusion)
 	if rep.Conclusion == "" {
 		status, conclusion = "in_progress", nil
 	}
 	out := checkOutput(rep)
-	if obj.ID != 0 {
-		_, _, err = r.c.Checks.UpdateCheckRun(ctx, r.Owner, r.Name, obj.ID, github.UpdateCheckRunOptions{
+	if id != 0 {
+		_, _, err := r.c.Checks.UpdateCheckRun(ctx, r.Owner, r.Name, id, github.UpdateCheckRunOptions{
 			Name: check.Name, Status: github.String(status), Conclusion: conclusion, Output: out, DetailsURL: detailsURL,
 			Actions: actions()})
 		if err != nil {
-			return fmt.Errorf("updating check run %d on %s: %w", obj.ID, sha, err)
+			return 0, fmt.Errorf("updating check run %d on %s: %w", id, sha, err)
 		}
-	} else {
-		run, _, err := r.c.Checks.CreateCheckRun(ctx, r.Owner, r.Name, github.CreateCheckRunOptions{
-			Name: check.Name, HeadSHA: sha, Status: github.String(status), Conclusion: conclusion, Output: out, DetailsURL: detailsURL,
-			Actions: actions()})
-		if err != nil {
-			return fmt.Errorf("creating check run on %s: %w", sha, err)
-		}
-		obj.ID = run.GetID()
+		return id, nil
 	}
-	return r.api.objects.PutObject(ctx, key, Object{ID: obj.ID, Hash: hash})
+	run, _, err := r.c.Checks.CreateCheckRun(ctx, r.Owner, r.Name, github.CreateCheckRunOptions{
+		Name: check.Name, HeadSHA: sha, Status: github.String(status), Conclusion: conclusion, Output: out, DetailsURL: detailsURL,
+		Actions: actions()})
+	if err != nil {
+		return 0, fmt.Errorf("creating check run on %s: %w", sha, err)
+	}
+	return run.GetID(), nil
 }
 
 // CheckRunShows reports whether the app knows it wrote sha's check run

@@ -2,10 +2,12 @@ package githubapi
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/reviewpolicy/reviewpolicy/policy/check"
 )
@@ -19,8 +21,8 @@ func failing(title string) check.Report {
 
 // TestUpsertCheckRunCreatesOnceThenUpdates: repeated writes of one report
 // cost one creation and nothing more (the stored hash), a new report one
-// update of the same run, and several writers taking turns (the commit's
-// publication lease) still leave one run.
+// update of the same run, and several writers at once still leave one run:
+// the commit's lease makes them take turns.
 func TestUpsertCheckRunCreatesOnceThenUpdates(t *testing.T) {
 	t.Parallel()
 	s := newSetup(t, nil)
@@ -37,14 +39,11 @@ func TestUpsertCheckRunCreatesOnceThenUpdates(t *testing.T) {
 		t.Errorf("%d updates of an unchanged report, want 0", n)
 	}
 
-	var lease sync.Mutex // stands for the publication lease the callers hold
 	var wg sync.WaitGroup
 	for i := range 6 {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			lease.Lock()
-			defer lease.Unlock()
 			rep := check.Report{Conclusion: check.Success, Title: "All good", Summary: "ok"}
 			if i%2 == 1 {
 				rep = failing("Still incomplete")
@@ -76,7 +75,7 @@ func TestUpsertCheckRunClaimsBeforeCreating(t *testing.T) {
 	ctx := context.Background()
 	claims := 0
 	s.objects.onPut = func(k ObjectKey, o Object) {
-		if k == CheckRunKey(s.repo.ID, headSHA) && o.Hash == Claimed && o.ID == 0 {
+		if k == CheckRunKey(s.repo.ID, headSHA) && strings.HasPrefix(o.Hash, Claimed) && o.ID == 0 {
 			claims++
 			if n := s.fake.CountCalls(http.MethodPost, "/repos/acme/app/check-runs"); n != 0 {
 				t.Errorf("claimed after %d creations", n)
@@ -174,5 +173,75 @@ func TestLatestCheckRun(t *testing.T) {
 	run, err := s.repo.LatestCheckRun(ctx, headSHA)
 	if err != nil || run.GetConclusion() != check.Success || run.GetName() != check.Name {
 		t.Errorf("after a write: %v, %v", run, err)
+	}
+}
+
+// TestFirstWritersOfACommitCreateOneRun: writers that meet on a commit
+// nobody wrote yet, as the evaluations of two pull requests sharing a new
+// head do, create one run between them: the first takes the lease and
+// claims the record, the others wait for it and then update that run.
+func TestFirstWritersOfACommitCreateOneRun(t *testing.T) {
+	t.Parallel()
+	s := newSetup(t, nil)
+	ctx := context.Background()
+	var wg sync.WaitGroup
+	for i := range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			rep := check.Report{Conclusion: check.Success, Title: fmt.Sprint("writer ", i), Summary: "ok"}
+			if err := s.newRepo(t).UpsertCheckRun(ctx, headSHA, rep); err != nil {
+				t.Error(err)
+			}
+		}()
+	}
+	wg.Wait()
+	if n := s.fake.CountCalls(http.MethodPost, "/repos/acme/app/check-runs"); n != 1 {
+		t.Errorf("%d creations, want 1", n)
+	}
+	if n := s.fake.CountCalls(http.MethodGet, "/repos/acme/app/commits/"+headSHA+"/check-runs"); n != 0 {
+		t.Errorf("%d look-ups on GitHub, want 0: the claim was the first writer's own", n)
+	}
+	if runs := s.fake.CheckRuns("acme", "app"); len(runs) != 1 {
+		t.Errorf("%d check runs, want 1", len(runs))
+	}
+}
+
+// TestCheckRunLeaseHeldByAnotherWaits: a writer does not write while
+// another owner holds the commit's lease, retakes its own at once (a
+// retried job), and writes once the other gives it back.
+func TestCheckRunLeaseHeldByAnotherWaits(t *testing.T) {
+	t.Parallel()
+	s := newSetup(t, nil)
+	ctx := context.Background()
+	held, err := s.repo.LeaseCheckRun(ctx, headSHA, "job:1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if again, err := s.repo.LeaseCheckRun(ctx, headSHA, "job:1"); err != nil || again.Known() {
+		t.Fatalf("retaking one's own lease: %v, %v", again, err)
+	}
+	short, cancel := context.WithTimeout(ctx, 300*time.Millisecond)
+	defer cancel()
+	if _, err := s.newRepo(t).LeaseCheckRun(short, headSHA, "job:2"); err == nil {
+		t.Fatal("another owner took a held lease")
+	}
+	done := make(chan error, 1)
+	go func() { done <- s.newRepo(t).UpsertCheckRun(ctx, headSHA, failing("Template incomplete")) }()
+	time.Sleep(100 * time.Millisecond)
+	if n := s.fake.CountCalls(http.MethodPost, "/repos/acme/app/check-runs"); n != 0 {
+		t.Fatalf("%d creations while the lease was held", n)
+	}
+	if err := held.Release(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if n := s.fake.CountCalls(http.MethodPost, "/repos/acme/app/check-runs"); n != 1 {
+		t.Errorf("%d creations after the release, want 1", n)
+	}
+	if n := s.fake.CountCalls(http.MethodGet, "/repos/acme/app/commits/"+headSHA+"/check-runs"); n != 1 {
+		t.Errorf("%d look-ups on GitHub, want 1: the claim left unwritten was job:1's", n)
 	}
 }

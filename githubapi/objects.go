@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"time"
 )
 
 // Objects remembers the GitHub objects the app wrote (a check run per
@@ -13,6 +14,13 @@ import (
 type Objects interface {
 	GetObject(ctx context.Context, k ObjectKey) (o Object, known bool, err error)
 	PutObject(ctx context.Context, k ObjectKey, o Object) error
+	// LeaseObject takes owner's lease on k's record until expires, if it is
+	// free, expired or owner's already, and returns the record; with no
+	// record, claim becomes it. held is false when another owner holds it.
+	LeaseObject(ctx context.Context, k ObjectKey, claim Object, owner string, now, expires time.Time) (o Object, held bool, err error)
+	// ReleaseObject frees owner's lease on k's record, recording o with it
+	// when o is not nil.
+	ReleaseObject(ctx context.Context, k ObjectKey, owner string, o *Object) error
 }
 
 // ObjectKey names a GitHub object the app wrote: Kind is "comment" for pull

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/reviewpolicy/reviewpolicy/githubapi"
 	"github.com/reviewpolicy/reviewpolicy/store"
@@ -42,4 +43,13 @@ func (o storeObjects) GetObject(ctx context.Context, k githubapi.ObjectKey) (git
 
 func (o storeObjects) PutObject(ctx context.Context, k githubapi.ObjectKey, obj githubapi.Object) error {
 	return o.app.Store.PutObject(ctx, store.ObjectKey(k), store.Object(obj))
+}
+
+func (o storeObjects) LeaseObject(ctx context.Context, k githubapi.ObjectKey, claim githubapi.Object, owner string, now, expires time.Time) (githubapi.Object, bool, error) {
+	obj, held, err := o.app.Store.LeaseObject(ctx, store.ObjectKey(k), store.Object(claim), owner, now, expires)
+	return githubapi.Object(obj), held, err
+}
+
+func (o storeObjects) ReleaseObject(ctx context.Context, k githubapi.ObjectKey, owner string, obj *githubapi.Object) error {
+	return o.app.Store.ReleaseObject(ctx, store.ObjectKey(k), owner, (*store.Object)(obj))
 }

@@ -71,11 +71,6 @@ func (w *pruneWorker) Work(ctx context.Context, job *river.Job[pruneArgs]) error
 	if _, ansErr := w.app.Store.PruneAnswers(ctx, now.Add(-answerRetention)); ansErr != nil {
 		err = errors.Join(err, ansErr)
 	}
-	// Leases are deleted when released; one left by a process that died
-	// expired long ago.
-	if leaseErr := w.app.Store.PruneLeases(ctx, now.Add(-time.Hour)); leaseErr != nil {
-		err = errors.Join(err, leaseErr)
-	}
 	return err
 }
 

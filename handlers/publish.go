@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -64,40 +65,31 @@ func (a *App) shown(ctx context.Context, gh *githubapi.Repo, r repoRef, sha stri
 	return gh.CheckRunShows(ctx, sha, rep, a.detailsURL(r, seen[0].Number))
 }
 
-// Waiting for a commit's publication lease: another pull request's job
-// holds it for one or two API calls.
-const (
-	publishLeaseTTL  = time.Minute
-	publishLeaseWait = 30 * time.Second
-)
-
 // publishCheck writes the commit's check run from the verdicts of the open
 // pull requests whose head it is. Pull requests GitHub lists on the commit
 // that have no verdict yet are asked to be evaluated; until they are, the
-// check is not green. One writer per commit at a time, across processes.
-// listed is GitHub's list of the commit's pull requests if the evaluation
-// read it already (nil: it is read here when needed). seen are the
-// commit's verdicts as read before, if they were: when the check run shows
-// them already, nothing is written and no lease taken, which is most
+// check is not green. One writer per commit at a time, across processes:
+// the commit's lease (githubapi.LeaseCheckRun), under which the verdicts
+// are read. listed is GitHub's list of the commit's pull requests if the
+// evaluation read it already (nil: it is read here when needed). seen are
+// the commit's verdicts as read before, if they were: when the check run
+// shows them already, nothing is written and no lease taken, which is most
 // evaluations of a pull request that did not change.
-func (a *App) publishCheck(ctx context.Context, gh *githubapi.Repo, r repoRef, sha string, listed *githubapi.CommitPulls, seen []store.Verdict) error {
+func (a *App) publishCheck(ctx context.Context, gh *githubapi.Repo, r repoRef, sha string, listed *githubapi.CommitPulls, seen []store.Verdict) (err error) {
 	if ok, err := a.shown(ctx, gh, r, sha, seen); err != nil || ok {
 		return err
 	}
-	lease := fmt.Sprintf("check:%d:%s", r.RepoID, sha)
-	owner := fmt.Sprintf("job:%d", jobFrom(ctx).ID)
-	if err := a.acquire(ctx, lease, owner); err != nil {
+	l, err := gh.LeaseCheckRun(ctx, sha, fmt.Sprintf("job:%d", jobFrom(ctx).ID))
+	if err != nil {
 		return err
 	}
-	defer a.Store.ReleaseLease(context.WithoutCancel(ctx), lease, owner)
+	defer func() { err = errors.Join(err, l.Release(context.WithoutCancel(ctx))) }()
 	verdicts, err := a.Store.VerdictsOn(ctx, r.RepoID, sha)
 	if err != nil {
 		return err
 	}
 	var pending []int
-	if known, err := gh.HasCheckRun(ctx, sha); err != nil {
-		return err
-	} else if !known {
+	if !l.Known() {
 		// The commit's first check: a pull request opened on it may not be
 		// evaluated yet. Later ones store their verdict before publishing,
 		// so GitHub need not be asked again.
@@ -112,27 +104,7 @@ func (a *App) publishCheck(ctx context.Context, gh *githubapi.Repo, r repoRef, s
 	if err != nil {
 		return err
 	}
-	return gh.UpsertCheckRunWithDetails(ctx, sha, rep, a.detailsURL(r, verdicts[0].Number))
-}
-
-// acquire waits for a short named lease.
-func (a *App) acquire(ctx context.Context, name, owner string) error {
-	deadline := time.Now().Add(publishLeaseWait)
-	for wait := 20 * time.Millisecond; ; wait = min(wait*2, 500*time.Millisecond) {
-		now := a.Now()
-		ok, err := a.Store.AcquireLease(ctx, name, owner, now, now.Add(publishLeaseTTL))
-		if err != nil || ok {
-			return err
-		}
-		if time.Now().After(deadline) {
-			return fmt.Errorf("%s stayed busy for %s", name, publishLeaseWait)
-		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(wait):
-		}
-	}
+	return l.Write(ctx, rep, a.detailsURL(r, verdicts[0].Number))
 }
 
 // unjudged lists the open pull requests GitHub has on the commit (listed,

@@ -3,11 +3,11 @@ package handlers
 import (
 	"bytes"
 	"context"
-	"fmt"
 	"net/http"
 	"testing"
 	"time"
 
+	"github.com/reviewpolicy/reviewpolicy/githubapi"
 	"github.com/reviewpolicy/reviewpolicy/internal/githubfake"
 	"github.com/reviewpolicy/reviewpolicy/store"
 )
@@ -28,8 +28,8 @@ func TestUnchangedEvaluationWritesNoVerdictAndTakesNoLease(t *testing.T) {
 	const sha = "0123456789abcdef0123456789abcdef01234567"
 	first := verdictOf(t, h.app.Store, sha)
 	h.set(h.clock().Add(time.Minute))
-	lease := fmt.Sprintf("check:%d:%s", slaRepoID, sha)
-	if ok, err := h.app.Store.AcquireLease(ctx, lease, "another process", h.clock(), h.clock().Add(time.Hour)); err != nil || !ok {
+	lease := store.ObjectKey(githubapi.CheckRunKey(slaRepoID, sha))
+	if _, ok, err := h.app.Store.LeaseObject(ctx, lease, store.Object{Hash: githubapi.Claimed}, "another process", h.clock(), h.clock().Add(time.Hour)); err != nil || !ok {
 		t.Fatalf("taking the lease: %v, %v", ok, err)
 	}
 	h.fake.ResetCalls()
@@ -82,9 +82,9 @@ func verdictOf(t *testing.T, st *store.Store, sha string) store.Verdict {
 	return vs[0]
 }
 
-func mustRelease(t *testing.T, st *store.Store, lease, owner string) {
+func mustRelease(t *testing.T, st *store.Store, lease store.ObjectKey, owner string) {
 	t.Helper()
-	if err := st.ReleaseLease(context.Background(), lease, owner); err != nil {
+	if err := st.ReleaseObject(context.Background(), lease, owner, nil); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -186,33 +186,3 @@ WHERE repo_id = $1 AND number = $2 AND lease_owner = $3`
 	}
 	return nil
 }
-
-// AcquireLease takes the named lease for owner until expires, if it is free,
-// expired or already owner's.
-func (s *Store) AcquireLease(ctx context.Context, name, owner string, now, expires time.Time) (bool, error) {
-	const q = `INSERT INTO leases (name, owner, expires_at) VALUES ($1, $2, $3)
-ON CONFLICT (name) DO UPDATE SET owner = excluded.owner, expires_at = excluded.expires_at
-WHERE leases.expires_at < $4 OR leases.owner = excluded.owner`
-	res, err := s.DB.ExecContext(ctx, q, name, owner, micros(expires), micros(now))
-	if err != nil {
-		return false, fmt.Errorf("store: acquire lease %s: %w", name, err)
-	}
-	n, err := res.RowsAffected()
-	return n == 1, err
-}
-
-// ReleaseLease frees the named lease if owner holds it.
-func (s *Store) ReleaseLease(ctx context.Context, name, owner string) error {
-	if _, err := s.DB.ExecContext(ctx, `DELETE FROM leases WHERE name = $1 AND owner = $2`, name, owner); err != nil {
-		return fmt.Errorf("store: release lease %s: %w", name, err)
-	}
-	return nil
-}
-
-// PruneLeases deletes leases that expired before the given time.
-func (s *Store) PruneLeases(ctx context.Context, before time.Time) error {
-	if _, err := s.DB.ExecContext(ctx, `DELETE FROM leases WHERE expires_at < $1`, micros(before)); err != nil {
-		return fmt.Errorf("store: prune leases: %w", err)
-	}
-	return nil
-}

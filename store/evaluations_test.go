@@ -276,22 +276,6 @@ func TestVerdictsByHeadAndLeases(t *testing.T) {
 		if got, _ := s.VerdictsOn(ctx, 1, "aaa"); len(got) != 1 {
 			t.Errorf("%d verdicts on aaa after closing #1, want 1", len(got))
 		}
-		now := time.Unix(3000, 0)
-		if ok, _ := s.AcquireLease(ctx, "check:x", "a", now, now.Add(time.Minute)); !ok {
-			t.Fatal("a free lease was not acquired")
-		}
-		if ok, _ := s.AcquireLease(ctx, "check:x", "b", now, now.Add(time.Minute)); ok {
-			t.Error("a held lease was acquired by another owner")
-		}
-		if ok, _ := s.AcquireLease(ctx, "check:x", "b", now.Add(2*time.Minute), now.Add(3*time.Minute)); !ok {
-			t.Error("an expired lease was not taken over")
-		}
-		if err := s.ReleaseLease(ctx, "check:x", "a"); err != nil {
-			t.Fatal(err)
-		}
-		if ok, _ := s.AcquireLease(ctx, "check:x", "a", now.Add(2*time.Minute), now.Add(3*time.Minute)); ok {
-			t.Error("a release by a former owner freed the lease")
-		}
 	})
 }
 
@@ -333,30 +317,66 @@ func TestCommitObjectsArePrunedOnceNoOpenPullRequestIsOnThem(t *testing.T) {
 	})
 }
 
-func TestPruneLeasesDeletesOnlyExpiredOnes(t *testing.T) {
+func TestObjectLeaseClaimsRecordsAndFrees(t *testing.T) {
 	t.Parallel()
 	forEachEngine(t, func(t *testing.T, s *Store) {
 		ctx := context.Background()
-		now := time.Unix(5000, 0)
-		for name, until := range map[string]time.Time{"old": now.Add(-2 * time.Hour), "live": now.Add(time.Minute)} {
-			if ok, err := s.AcquireLease(ctx, name, "dead-process", until.Add(-time.Minute), until); !ok || err != nil {
-				t.Fatalf("lease %s: %v %v", name, ok, err)
+		k := ObjectKey{RepoID: 1, Kind: "check_run:aaa"}
+		now := time.Unix(3000, 0)
+		lease := func(owner string, at time.Time) (Object, bool) {
+			t.Helper()
+			o, held, err := s.LeaseObject(ctx, k, Object{Hash: "claimed:" + owner}, owner, at, at.Add(time.Minute))
+			if err != nil {
+				t.Fatal(err)
 			}
+			return o, held
 		}
-		mustDo(t, s.PruneLeases(ctx, now.Add(-time.Hour)))
-		var names []string
-		rows, err := s.DB.QueryContext(ctx, `SELECT name FROM leases ORDER BY name`)
-		if err != nil {
-			t.Fatal(err)
+		if o, held := lease("a", now); !held || o != (Object{Hash: "claimed:a"}) {
+			t.Fatalf("a free lease on no record: %+v, %v; want a's claim, held", o, held)
 		}
-		defer rows.Close()
-		for rows.Next() {
-			var n string
-			mustDo(t, rows.Scan(&n))
-			names = append(names, n)
+		if got, ok, _ := s.GetObject(ctx, k); !ok || got.Hash != "claimed:a" {
+			t.Errorf("the claim was not recorded: %+v, %v", got, ok)
 		}
-		if !slices.Equal(names, []string{"live"}) {
-			t.Errorf("leases after pruning: %v, want [live]", names)
+		if _, held := lease("b", now.Add(30*time.Second)); held {
+			t.Error("a held lease was taken by another owner")
+		}
+		if o, held := lease("a", now.Add(30*time.Second)); !held || o.Hash != "claimed:a" {
+			t.Errorf("its owner could not retake a lease: %+v, %v", o, held)
+		}
+		mustDo(t, s.ReleaseObject(ctx, k, "b", &Object{ID: 9, Hash: "b's"}))
+		if got, _, _ := s.GetObject(ctx, k); got.ID != 0 {
+			t.Errorf("a release by a non-owner recorded %+v", got)
+		}
+		mustDo(t, s.ReleaseObject(ctx, k, "a", &Object{ID: 7, Hash: "written"}))
+		if o, held := lease("b", now.Add(40*time.Second)); !held || o != (Object{ID: 7, Hash: "written"}) {
+			t.Fatalf("after a's release: %+v, %v; want its record, held", o, held)
+		}
+		// b dies holding it: the lease expires, and its record stays.
+		if o, held := lease("c", now.Add(3*time.Minute)); !held || o.ID != 7 {
+			t.Errorf("an expired lease was not taken over: %+v, %v", o, held)
+		}
+		mustDo(t, s.ReleaseObject(ctx, k, "c", nil))
+		if got, _, _ := s.GetObject(ctx, k); got != (Object{ID: 7, Hash: "written"}) {
+			t.Errorf("a release without a record changed it: %+v", got)
+		}
+	})
+}
+
+func TestPruneKeepsACommitObjectWhoseLeaseIsHeld(t *testing.T) {
+	t.Parallel()
+	forEachEngine(t, func(t *testing.T, s *Store) {
+		ctx := context.Background()
+		k := ObjectKey{RepoID: 1, Kind: "check_run:busy"}
+		now := time.Now()
+		if _, held, err := s.LeaseObject(ctx, k, Object{Hash: "claimed"}, "job:1", now.Add(-time.Hour), now.Add(time.Hour)); !held || err != nil {
+			t.Fatalf("lease: %v, %v", held, err)
+		}
+		if n, err := s.PruneCommitObjects(ctx, now); err != nil || n != 0 {
+			t.Fatalf("pruned %d (%v), want 0: its writer holds it", n, err)
+		}
+		mustDo(t, s.ReleaseObject(ctx, k, "job:1", nil))
+		if n, err := s.PruneCommitObjects(ctx, now); err != nil || n != 1 {
+			t.Errorf("pruned %d (%v) once released, want 1", n, err)
 		}
 	})
 }

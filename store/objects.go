@@ -45,6 +45,46 @@ written_at = excluded.written_at`
 	return nil
 }
 
+// LeaseObject takes owner's lease on k's record until expires, if the lease
+// is free, expired or owner's already, and returns the record. When there
+// is no record yet, claim becomes it: the lease claims the object before
+// the caller creates it on GitHub. held is false when another owner holds
+// the lease. One write, which is why the lease lives on the record
+// (migration 0019).
+func (s *Store) LeaseObject(ctx context.Context, k ObjectKey, claim Object, owner string, now, expires time.Time) (o Object, held bool, err error) {
+	const q = `INSERT INTO github_objects (repo_id, number, kind, object_id, content_hash, written_at, lease_owner, lease_until)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+ON CONFLICT (repo_id, number, kind) DO UPDATE SET lease_owner = excluded.lease_owner, lease_until = excluded.lease_until
+WHERE github_objects.lease_until < $9 OR github_objects.lease_owner = excluded.lease_owner
+RETURNING object_id, content_hash`
+	err = s.DB.QueryRowContext(ctx, q, k.RepoID, k.Number, k.Kind, claim.ID, claim.Hash, micros(now), owner, micros(expires), micros(now)).Scan(&o.ID, &o.Hash)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return Object{}, false, nil
+	case err != nil:
+		return Object{}, false, fmt.Errorf("store: lease object %+v: %w", k, err)
+	}
+	return o, true, nil
+}
+
+// ReleaseObject gives back owner's lease on k's record and, when o is not
+// nil, records o in the same write. Nothing changes if owner no longer
+// holds the lease: its holder since then writes the record.
+func (s *Store) ReleaseObject(ctx context.Context, k ObjectKey, owner string, o *Object) error {
+	q := `UPDATE github_objects SET lease_owner = '', lease_until = 0
+WHERE repo_id = $1 AND number = $2 AND kind = $3 AND lease_owner = $4`
+	args := []any{k.RepoID, k.Number, k.Kind, owner}
+	if o != nil {
+		q = `UPDATE github_objects SET lease_owner = '', lease_until = 0, object_id = $5, content_hash = $6, written_at = $7
+WHERE repo_id = $1 AND number = $2 AND kind = $3 AND lease_owner = $4`
+		args = append(args, o.ID, o.Hash, micros(time.Now()))
+	}
+	if _, err := s.DB.ExecContext(ctx, q, args...); err != nil {
+		return fmt.Errorf("store: release object %+v: %w", k, err)
+	}
+	return nil
+}
+
 // InsertObject records o for k unless something is recorded already;
 // inserted says whether it was. For facts an event establishes (a new pull
 // request has no comment yet) that must not overwrite what a write recorded.
@@ -90,9 +130,10 @@ written_at = excluded.written_at WHERE github_objects.object_id = 0`
 // PruneCommitObjects deletes the commit-level objects (number 0: a head's
 // or a merge group's check run) last written before the given time that no
 // open pull request's verdict is on. Should one be needed again, the app
-// finds the check run on GitHub, as after a lost store.
+// finds the check run on GitHub, as after a lost store. A record whose
+// lease is held is kept.
 func (s *Store) PruneCommitObjects(ctx context.Context, before time.Time) (int64, error) {
-	const q = `DELETE FROM github_objects WHERE number = 0 AND written_at < $1
+	const q = `DELETE FROM github_objects WHERE number = 0 AND written_at < $1 AND lease_until < $1
 AND NOT EXISTS (SELECT 1 FROM verdicts v WHERE v.repo_id = github_objects.repo_id AND github_objects.kind = 'check_run:' || v.head_sha)`
 	res, err := s.DB.ExecContext(ctx, q, micros(before))
 	if err != nil {
