@@ -425,3 +425,44 @@ func TestRequestsInABatchCoalesceAsOnes(t *testing.T) {
 		}
 	})
 }
+
+// TestObjectLeaseOneHolderAtOnce: writers that take a record's lease at
+// the same moment, as the evaluations of pull requests sharing a new head
+// do, get it one at a time, and only the first one's claim is recorded.
+func TestObjectLeaseOneHolderAtOnce(t *testing.T) {
+	t.Parallel()
+	forEachEngine(t, func(t *testing.T, s *Store) {
+		ctx := context.Background()
+		k := ObjectKey{RepoID: 1, Kind: "check_run:shared"}
+		now := time.Now()
+		const writers = 8
+		held := make(chan string, writers)
+		var wg sync.WaitGroup
+		for i := range writers {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				owner := fmt.Sprint("job:", i)
+				_, ok, err := s.LeaseObject(ctx, k, Object{Hash: "claimed:" + owner}, owner, now, now.Add(time.Minute))
+				if err != nil {
+					t.Error(err)
+				}
+				if ok {
+					held <- owner
+				}
+			}()
+		}
+		wg.Wait()
+		close(held)
+		var holders []string
+		for h := range held {
+			holders = append(holders, h)
+		}
+		if len(holders) != 1 {
+			t.Fatalf("holders %v, want one", holders)
+		}
+		if got, _, _ := s.GetObject(ctx, k); got.Hash != "claimed:"+holders[0] {
+			t.Errorf("record %+v, want %s's claim", got, holders[0])
+		}
+	})
+}
