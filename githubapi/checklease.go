@@ -33,7 +33,7 @@ type CheckRunLease struct {
 	key   ObjectKey
 	owner string
 	obj   Object // the record as the lease found it, then as written
-	claim string // the claim's hash if the lease created the record
+	fresh bool   // the lease created the record: a claim of its own
 	wrote bool
 }
 
@@ -54,11 +54,8 @@ func (r *Repo) LeaseCheckRun(ctx context.Context, sha, owner string) (*CheckRunL
 			return nil, err
 		}
 		if held {
-			l := &CheckRunLease{r: r, sha: sha, key: key, owner: owner, obj: obj}
-			if obj.ID == 0 && obj.Hash == claim {
-				l.claim = claim
-			}
-			return l, nil
+			fresh := obj.ID == 0 && obj.Hash == claim
+			return &CheckRunLease{r: r, sha: sha, key: key, owner: owner, obj: obj, fresh: fresh}, nil
 		}
 		if time.Now().After(deadline) {
 			return nil, fmt.Errorf("the check run of %s stayed busy for %s", sha, checkLeaseWait)
@@ -83,7 +80,7 @@ func (l *CheckRunLease) Known() bool { return l.obj.ID != 0 }
 // conclusion is written as in progress.
 func (l *CheckRunLease) Write(ctx context.Context, rep check.Report, details string) error {
 	obj := l.obj
-	if obj.ID == 0 && l.claim == "" {
+	if obj.ID == 0 && !l.fresh {
 		id, err := l.r.findCheckRun(ctx, l.sha)
 		if err != nil {
 			return err
@@ -98,7 +95,7 @@ func (l *CheckRunLease) Write(ctx context.Context, rep check.Report, details str
 	if err != nil {
 		return err
 	}
-	l.obj, l.claim, l.wrote = Object{ID: id, Hash: hash}, "", true
+	l.obj, l.fresh, l.wrote = Object{ID: id, Hash: hash}, false, true
 	return nil
 }
 

@@ -12,14 +12,12 @@ import (
 // among all its connections, and a connection at its cache_size takes the
 // least recently used page of another rather than freeing one of its own.
 // So the busiest connection, the main file's writer, kept taking the
-// readers' and the inbox's pages and held ever more: 3.0 MB (its own bound
-// is 2 MB) two minutes into a soak at 100 deliveries a second, 5.8 MB
-// after nine, and still rising, which was most of the process's RSS growth
-// after warm-up (BENCHMARKS.md, tenth session). PRAGMA shrink_memory frees
-// every page no statement is using, in all the caches at once; each cache
-// then refills to its working set in seconds. It takes a millisecond or a
-// few of the writer, once a minute.
-const trimEvery = time.Minute
+// readers' and the inbox's pages and grew past its own bound without end,
+// which was most of the process's RSS growth in a soak (BENCHMARKS.md,
+// tenth session). PRAGMA shrink_memory frees every page no statement is
+// using, in all the caches at once; each cache then refills to its working
+// set. A variable only so that a test can shorten it.
+var trimEvery = time.Minute
 
 // trimPageCaches runs PRAGMA shrink_memory on the main file's writer every
 // trimEvery until the inbox closes.

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"reflect"
 	"testing"
+	"time"
 	"unsafe"
 
 	"modernc.org/libc"
@@ -46,6 +47,36 @@ func cacheBytes(t *testing.T, db *sql.DB) int {
 // take its pages.
 func TestTrimPageCachesFreesTheWritersPages(t *testing.T) {
 	s := openStore(t, newSQLiteURL(t), Options{})
+	before := fillWritersCache(t, s)
+	mustDo(t, s.trimPageCaches(context.Background()))
+	if after := cacheBytes(t, s.DB); after > before/10 {
+		t.Errorf("the writer's cache holds %d bytes after trimming, %d before", after, before)
+	}
+}
+
+// The inbox trims the caches every trimEvery by itself. Not parallel, for
+// the reason above and because it shortens trimEvery.
+func TestInboxTrimsPageCachesOnItsOwn(t *testing.T) {
+	saved := trimEvery
+	trimEvery = 50 * time.Millisecond
+	t.Cleanup(func() { trimEvery = saved })
+	s := openStore(t, newSQLiteURL(t), Options{})
+	before := fillWritersCache(t, s)
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		after := cacheBytes(t, s.DB)
+		if after <= before/10 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the writer's cache still holds %d bytes (%d after filling) 5 s on", after, before)
+		}
+	}
+}
+
+// fillWritersCache reads a few megabytes through s's writer and returns
+// what its cache holds then.
+func fillWritersCache(t *testing.T, s *Store) int {
+	t.Helper()
 	ctx := context.Background()
 	_, err := s.DB.ExecContext(ctx, `CREATE TABLE filler (id INTEGER PRIMARY KEY, v BLOB)`)
 	mustDo(t, err)
@@ -60,10 +91,7 @@ func TestTrimPageCachesFreesTheWritersPages(t *testing.T) {
 	if before < 1<<20 {
 		t.Fatalf("the writer's cache holds %d bytes after reading %d bytes; the test needs it full", before, n)
 	}
-	mustDo(t, s.trimPageCaches(ctx))
-	if after := cacheBytes(t, s.DB); after > before/10 {
-		t.Errorf("the writer's cache holds %d bytes after trimming, %d before", after, before)
-	}
+	return before
 }
 
 // The inbox's checkpointer and mover each keep a connection of its
