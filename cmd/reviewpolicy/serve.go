@@ -248,12 +248,24 @@ func githubClients(cfg *config.Config, metrics *handlers.Metrics, reg prometheus
 		githubapp.WithClientCaching(true, func() httpcache.Cache { return responses }),
 		// Metrics sit under the cache, so they see GitHub's real answers
 		// (a 304 as a 304) and token refreshes too.
-		githubapp.WithTransport(metrics.RoundTripper(http.DefaultTransport)),
+		githubapp.WithTransport(metrics.RoundTripper(githubTransport(cfg.Workers.Concurrency))),
 	)
 	if err != nil {
 		return nil, fmt.Errorf("github clients: %w", err)
 	}
 	return clients, nil
+}
+
+// githubTransport keeps as many idle connections to GitHub as the jobs
+// use at once. Every call goes to one host, and http.DefaultTransport keeps
+// two idle connections per host: with ten workers calling at once, the
+// others were closed after one request and the next call dialled again
+// (with TLS, a handshake per call), and calls waited for connections.
+func githubTransport(workers int) *http.Transport {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.MaxIdleConnsPerHost = max(2*workers, 16)
+	t.MaxIdleConns = max(t.MaxIdleConns, t.MaxIdleConnsPerHost)
+	return t
 }
 
 func serveAside(key, addr, path string, h http.Handler, stdout io.Writer) (stop func(), err error) {
