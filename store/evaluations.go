@@ -50,9 +50,7 @@ func (w Writes) RequestEvaluation(ctx context.Context, pr PR, job func(version i
 		if err != nil || opts != nil {
 			return err
 		}
-		const mark = `UPDATE pr_evaluations SET queued_job = $3 WHERE repo_id = $1 AND number = $2`
-		_, err = tx.ExecContext(ctx, mark, pr.RepoID, pr.Number, id)
-		return err
+		return markQueued(ctx, tx, pr, id)
 	})
 	if err != nil {
 		return fmt.Errorf("store: request evaluation of %d#%d: %w", pr.RepoID, pr.Number, err)
@@ -70,6 +68,14 @@ ON CONFLICT (repo_id, number) DO UPDATE SET requested = pr_evaluations.requested
 RETURNING requested, queued_job`
 	err = tx.QueryRowContext(ctx, q, pr.RepoID, pr.Number).Scan(&version, &queued)
 	return version, queued, err
+}
+
+// markQueued records job as the one later requests of pr's evaluation
+// count on.
+func markQueued(ctx context.Context, tx *sql.Tx, pr PR, job int64) error {
+	const q = `UPDATE pr_evaluations SET queued_job = $3 WHERE repo_id = $1 AND number = $2`
+	_, err := tx.ExecContext(ctx, q, pr.RepoID, pr.Number, job)
+	return err
 }
 
 // jobWaits reports whether River's job id waits to run: not running,

@@ -381,9 +381,9 @@ func TestPruneKeepsACommitObjectWhoseLeaseIsHeld(t *testing.T) {
 	})
 }
 
-// TestRequestsInABatchCoalesceAsOnes: RequestEvaluations (set-based on
-// PostgreSQL) makes the jobs one RequestEvaluation at a time would: one
-// per pull request with none waiting, each counted on by later requests.
+// TestRequestsInABatchCoalesceAsOnes: RequestEvaluations (set-based) makes
+// the jobs one RequestEvaluation at a time would: one per pull request with
+// none waiting, each counted on by later requests.
 func TestRequestsInABatchCoalesceAsOnes(t *testing.T) {
 	t.Parallel()
 	forEachEngine(t, func(t *testing.T, s *Store) {

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/rivertype"
@@ -19,19 +20,26 @@ type EvaluationRequest struct {
 }
 
 // RequestEvaluations is RequestEvaluation for each of reqs (distinct pull
-// requests), as soon as possible. On PostgreSQL it takes four statements
-// however many there are, where one at a time took four or five round trips
-// each: a move that handles 250 deliveries asks for up to 250 evaluations,
-// and one at a time that was most of its time. The rows are locked in
-// pull-request order, so moves of other processes wait for each other
-// instead of deadlocking.
+// requests), as soon as possible, with one look at the jobs they count on
+// and one insert of the jobs they need (with one look at the fair queue's
+// backlog) however many there are. On PostgreSQL counting the requests
+// and marking the new jobs are one statement each too, four in all, where
+// one at a time took four or five round trips each: a move that handles 250
+// deliveries asks for up to 250 evaluations. On SQLite, with no round
+// trips, River's insert of each job alone was still a twentieth of the
+// server's CPU in a pull-request run (docs/capacity.md). The rows are
+// locked in pull-request order, so moves of other processes wait for each
+// other instead of deadlocking.
 func (w Writes) RequestEvaluations(ctx context.Context, reqs []EvaluationRequest) error {
-	if w.s.Dialect != DialectPostgres || w.tx == nil {
+	if w.tx == nil {
 		for _, r := range reqs {
 			if err := w.RequestEvaluation(ctx, r.PR, r.Job, nil); err != nil {
 				return err
 			}
 		}
+		return nil
+	}
+	if len(reqs) == 0 {
 		return nil
 	}
 	if err := w.sync(ctx); err != nil {
@@ -81,8 +89,23 @@ func (w Writes) requestEvaluations(ctx context.Context, reqs []EvaluationRequest
 
 type counted struct{ version, queued int64 }
 
-// countRequests is countRequest for each of reqs, in one statement.
+// countRequests is countRequest for each of reqs: in one statement on
+// PostgreSQL, where each would be a round trip; on SQLite one prepared
+// statement each, which cost less CPU than one statement reading a JSON
+// list (measured, docs/capacity.md).
 func (w Writes) countRequests(ctx context.Context, reqs []EvaluationRequest) (map[PR]counted, error) {
+	out := make(map[PR]counted, len(reqs))
+	if w.s.Dialect != DialectPostgres {
+		for _, r := range reqs {
+			var c counted
+			var err error
+			if c.version, c.queued, err = countRequest(ctx, w.tx, r.PR); err != nil {
+				return nil, err
+			}
+			out[r.PR] = c
+		}
+		return out, nil
+	}
 	repos, numbers := make([]int64, len(reqs)), make([]int64, len(reqs))
 	for i, r := range reqs {
 		repos[i], numbers[i] = r.PR.RepoID, int64(r.PR.Number)
@@ -95,7 +118,6 @@ RETURNING repo_id, number, requested, queued_job`
 	if err != nil {
 		return nil, err
 	}
-	out := make(map[PR]counted, len(reqs))
 	for rows.Next() {
 		var pr PR
 		var c counted
@@ -114,7 +136,9 @@ RETURNING repo_id, number, requested, queued_job`
 	return out, nil
 }
 
-// jobsWaiting is jobWaits for every job the counted requests count on.
+// jobsWaiting is jobWaits for every job the counted requests count on, in
+// one statement: the IDs as an array on PostgreSQL, as a JSON array on
+// SQLite.
 func (w Writes) jobsWaiting(ctx context.Context, c map[PR]counted) (map[int64]bool, error) {
 	var ids []int64
 	for _, v := range c {
@@ -126,8 +150,12 @@ func (w Writes) jobsWaiting(ctx context.Context, c map[PR]counted) (map[int64]bo
 	if len(ids) == 0 {
 		return waiting, nil
 	}
-	const q = `SELECT id FROM river_job WHERE id = ANY($1) AND state IN ('available', 'pending', 'retryable', 'scheduled')`
-	rows, err := w.tx.QueryContext(ctx, q, ids)
+	const states = `state IN ('available', 'pending', 'retryable', 'scheduled')`
+	q, arg := `SELECT id FROM river_job WHERE id = ANY($1) AND `+states, any(ids)
+	if w.s.Dialect != DialectPostgres {
+		q, arg = `SELECT id FROM river_job WHERE id IN (SELECT value FROM json_each($1)) AND `+states, jsonInts(ids)
+	}
+	rows, err := w.tx.QueryContext(ctx, q, arg)
 	if err != nil {
 		return nil, err
 	}
@@ -142,9 +170,31 @@ func (w Writes) jobsWaiting(ctx context.Context, c map[PR]counted) (map[int64]bo
 	return waiting, errors.Join(rows.Err(), rows.Close())
 }
 
+// jsonInts is ints as a JSON array.
+func jsonInts(ints []int64) string {
+	b := make([]byte, 0, 2+len(ints)*12)
+	b = append(b, '[')
+	for i, v := range ints {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = strconv.AppendInt(b, v, 10)
+	}
+	return string(append(b, ']'))
+}
+
 // markQueued records, for each of asked, the job inserted for it (res, in
-// the same order) as the one later requests count on.
+// the same order) as the one later requests count on: in one statement on
+// PostgreSQL, one prepared statement each on SQLite (as countRequests).
 func (w Writes) markQueued(ctx context.Context, asked []EvaluationRequest, res []*rivertype.JobInsertResult) error {
+	if w.s.Dialect != DialectPostgres {
+		for i, r := range asked {
+			if err := markQueued(ctx, w.tx, r.PR, res[i].Job.ID); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
 	repos, numbers, ids := make([]int64, len(asked)), make([]int64, len(asked)), make([]int64, len(asked))
 	for i, r := range asked {
 		repos[i], numbers[i], ids[i] = r.PR.RepoID, int64(r.PR.Number), res[i].Job.ID
