@@ -39,7 +39,11 @@ func (s *Store) PutObject(ctx context.Context, k ObjectKey, o Object) error {
 	const q = `INSERT INTO github_objects (repo_id, number, kind, object_id, content_hash, written_at) VALUES ($1, $2, $3, $4, $5, $6)
 ON CONFLICT (repo_id, number, kind) DO UPDATE SET object_id = excluded.object_id, content_hash = excluded.content_hash,
 written_at = excluded.written_at`
-	if _, err := s.DB.ExecContext(ctx, q, k.RepoID, k.Number, k.Kind, o.ID, o.Hash, micros(time.Now())); err != nil {
+	err := s.write(ctx, func(ctx context.Context, db writer) error {
+		_, err := db.ExecContext(ctx, q, k.RepoID, k.Number, k.Kind, o.ID, o.Hash, micros(time.Now()))
+		return err
+	})
+	if err != nil {
 		return fmt.Errorf("store: put object %+v: %w", k, err)
 	}
 	return nil
@@ -57,7 +61,9 @@ VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
 ON CONFLICT (repo_id, number, kind) DO UPDATE SET lease_owner = excluded.lease_owner, lease_until = excluded.lease_until
 WHERE github_objects.lease_until < $9 OR github_objects.lease_owner = excluded.lease_owner
 RETURNING object_id, content_hash`
-	err = s.DB.QueryRowContext(ctx, q, k.RepoID, k.Number, k.Kind, claim.ID, claim.Hash, micros(now), owner, micros(expires), micros(now)).Scan(&o.ID, &o.Hash)
+	err = s.write(ctx, func(ctx context.Context, db writer) error {
+		return db.QueryRowContext(ctx, q, k.RepoID, k.Number, k.Kind, claim.ID, claim.Hash, micros(now), owner, micros(expires), micros(now)).Scan(&o.ID, &o.Hash)
+	})
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
 		return Object{}, false, nil
@@ -79,7 +85,11 @@ WHERE repo_id = $1 AND number = $2 AND kind = $3 AND lease_owner = $4`
 WHERE repo_id = $1 AND number = $2 AND kind = $3 AND lease_owner = $4`
 		args = append(args, o.ID, o.Hash, micros(time.Now()))
 	}
-	if _, err := s.DB.ExecContext(ctx, q, args...); err != nil {
+	err := s.write(ctx, func(ctx context.Context, db writer) error {
+		_, err := db.ExecContext(ctx, q, args...)
+		return err
+	})
+	if err != nil {
 		return fmt.Errorf("store: release object %+v: %w", k, err)
 	}
 	return nil

@@ -91,6 +91,9 @@ type Store struct {
 	group    *groupCommit
 	enqueuer *enqueuer
 	intake   *sql.DB
+	// writes commits the evaluations' writes several to a transaction on
+	// SQLite (writegroup.go); nil on PostgreSQL.
+	writes *writeGroup
 
 	slots     *jobSlots // bounds the running jobs; nil without Workers
 	working   bool      // built with Workers, so Start runs them
@@ -186,6 +189,7 @@ func Open(ctx context.Context, url string, opts Options) (*Store, error) {
 			db.Close()
 			return nil, err
 		}
+		s.writes = newWriteGroup(db)
 	} else {
 		if s.intake, err = openPostgres(ctx, url, intakeConns, intakeSettings); err != nil {
 			db.Close()
@@ -443,6 +447,9 @@ func (s *Store) Close() error {
 			if err := s.River.StopAndCancel(hardCtx); err != nil {
 				stopErr = fmt.Errorf("store: stop river: %w", err)
 			}
+		}
+		if s.writes != nil {
+			s.writes.close() // after the jobs, which write through it
 		}
 		var intakeErr error
 		if s.intake != nil {
