@@ -31,23 +31,31 @@ import (
 // ms.) Every interval it looks at the acknowledgements since the last: if
 // more than 1% took longer than the goal, it halves the bound; otherwise
 // it raises it by one, the additive-increase, multiplicative-
-// decrease rule TCP shares a link with. With no webhooks, or fast ones, the
-// bound climbs to the worker count. Jobs never stop: the bound is at least 1.
+// decrease rule TCP shares a link with. With fast webhooks the bound climbs
+// to the worker count. Jobs never stop: the bound is at least 1.
 //
-// Like TCP, it starts slow, at one job, and reaches the worker count after
-// as many intervals (a second by default). A process that starts with a
-// backlog, or into a stream of webhooks, is at its busiest then, and every
-// code path it runs is cold; started at the worker count, the gate took
-// three looks to come down. Measured at 500 deliveries/s (cmd/loadgen
-// -ack-log), the slow start halved the answers over 10 ms in a process's
-// first 300 ms (a median of 3 in 18 runs, against 7.5 in 8); the first
-// second stays slower than the rest either way. Its cost is under a second
-// of fewer jobs.
+// With no webhook at all during a look, none answered and none in
+// progress, there is nothing to share the CPU with, and the bound goes to
+// the worker count at once. Climbing by one there cost the backlog left
+// by a burst: after loadgen stopped sending, PostgreSQL's evaluations took
+// five seconds to reach their full rate (BENCHMARKS.md, twelfth session).
+// When webhooks come back, slow ones halve the bound at the next look.
+//
+// Like TCP, it starts slow, at one job. A process that starts into a
+// stream of webhooks is at its busiest then, and every code path it runs
+// is cold; started at the worker count, the gate took three looks to come
+// down. Measured at 500 deliveries/s (cmd/loadgen -ack-log), the slow start
+// halved the answers over 10 ms in a process's first 300 ms (a median of 3
+// in 18 runs, against 7.5 in 8); the first second stays slower than the
+// rest either way. Its cost is under a second of fewer jobs, and none for a
+// process that starts with a backlog and no webhooks: its first look is
+// quiet.
 type JobGate struct {
 	max  int
 	goal time.Duration
 
 	acks, slow atomic.Int64 // since the last adjustment
+	inFlight   atomic.Int64 // acknowledgements begun and not yet observed
 
 	mu      sync.Mutex
 	limit   int
@@ -71,6 +79,16 @@ func (g *JobGate) ObserveAck(d time.Duration) {
 	if d > g.goal {
 		g.slow.Add(1)
 	}
+}
+
+// AckBegun counts a webhook in progress until done is called, so that a
+// look during a slow acknowledgement is not taken for a quiet one.
+func (g *JobGate) AckBegun() (done func()) {
+	if g == nil {
+		return func() {}
+	}
+	g.inFlight.Add(1)
+	return func() { g.inFlight.Add(-1) }
 }
 
 // Enter waits until a job may run, or ctx ends; release when it is done.
@@ -157,6 +175,9 @@ func (g *JobGate) adjust() {
 	switch {
 	case slow*100 > acks:
 		g.limit = max(g.limit/2, 1)
+	case acks == 0 && g.inFlight.Load() == 0:
+		g.limit = g.max
+		g.letInLocked()
 	case g.limit < g.max:
 		g.limit++
 		g.letInLocked()

@@ -3,6 +3,7 @@ package handlers
 import (
 	"context"
 	"errors"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -38,22 +39,13 @@ func TestJobGateAdjusts(t *testing.T) {
 		acks, slow int
 		want       int
 	}{
-		{0, 0, 2},      // no webhooks: one more per look
-		{100, 1, 3},    // 1% slow is within the goal
-		{0, 0, 4},      //
-		{0, 0, 5},      //
-		{0, 0, 6},      //
-		{0, 0, 7},      //
-		{0, 0, 8},      //
-		{0, 0, 9},      //
-		{0, 0, 10},     // all workers
-		{100, 1, 10},   // 1% slow is within the goal
-		{100, 2, 5},    // more: halve
+		{0, 0, 10},     // no webhooks: all workers at once
+		{100, 2, 5},    // more than 1% slow: halve
 		{50, 1, 2},     // 2% of 50
 		{10, 10, 1},    // never below 1
 		{10, 10, 1},    //
-		{500, 0, 2},    // fast again: one more per look
-		{0, 0, 3},      //
+		{500, 0, 2},    // fast: one more per look
+		{100, 1, 3},    // 1% slow is within the goal
 		{200, 2, 4},    //
 		{1, 0, 5},      //
 		{1, 0, 6},      //
@@ -65,9 +57,8 @@ func TestJobGateAdjusts(t *testing.T) {
 		{1000, 11, 5},  // 1.1%
 		{1000, 10, 6},  // 1.0%
 		{3, 1, 3},      // one slow in a quiet spell counts
-		{0, 0, 4},      //
-		{0, 0, 5},      //
-		{100000, 0, 6}, //
+		{100000, 0, 4}, //
+		{0, 0, 10},     // quiet again
 	}
 	for i, s := range steps {
 		observe(g, s.acks, s.slow)
@@ -75,6 +66,23 @@ func TestJobGateAdjusts(t *testing.T) {
 		if got := g.Limit(); got != s.want {
 			t.Fatalf("step %d (%d acks, %d slow): limit %d, want %d", i, s.acks, s.slow, got, s.want)
 		}
+	}
+}
+
+// A look with no acknowledgement answered but one still in progress is not
+// quiet: the bound climbs by one, not to the worker count.
+func TestJobGateAckInProgressIsNotQuiet(t *testing.T) {
+	t.Parallel()
+	g := NewJobGate(10, 2*time.Millisecond)
+	done := g.AckBegun()
+	g.adjust()
+	if got := g.Limit(); got != 2 {
+		t.Fatalf("limit %d with an acknowledgement in progress, want 2", got)
+	}
+	done()
+	g.adjust()
+	if got := g.Limit(); got != 10 {
+		t.Fatalf("limit %d once it was answered and none came, want 10", got)
 	}
 }
 
@@ -244,7 +252,25 @@ func TestWebhookTellsTheGate(t *testing.T) {
 	if got := h.Gate.slow.Load(); got != 1 {
 		t.Errorf("gate saw %d slow acknowledgements, want 1", got)
 	}
+	// While a webhook is being read, the gate knows one is in progress.
+	r := signedRequest("pull_request", "d10", prPayload)
+	var during int64 = -1
+	body := strings.NewReader(prPayload)
+	r.Body = io.NopCloser(readFunc(func(p []byte) (int, error) {
+		if during < 0 {
+			during = h.Gate.inFlight.Load()
+		}
+		return body.Read(p)
+	}))
+	h.ServeHTTP(httptest.NewRecorder(), r)
+	if after := h.Gate.inFlight.Load(); during != 1 || after != 0 {
+		t.Errorf("acknowledgements in progress: %d while reading, %d after; want 1 and 0", during, after)
+	}
 }
+
+type readFunc func(p []byte) (int, error)
+
+func (f readFunc) Read(p []byte) (int, error) { return f(p) }
 
 func TestJobGateRunReportsTheBound(t *testing.T) {
 	t.Parallel()
@@ -256,8 +282,8 @@ func TestJobGateRunReportsTheBound(t *testing.T) {
 		defer close(done)
 		g.Run(ctx, time.Millisecond, func(n int) { reports <- n })
 	}()
-	// The slow start, reported at once, then one more per look.
-	for want := 1; want <= 4; want++ {
+	// The slow start, reported at once, then all workers: no webhooks.
+	for _, want := range []int{1, 4} {
 		if n := <-reports; n != want {
 			t.Fatalf("report %d, want %d", n, want)
 		}
@@ -268,10 +294,7 @@ func TestJobGateRunReportsTheBound(t *testing.T) {
 	if n := <-reports; n != 2 {
 		t.Fatalf("after slow acknowledgements the report is %d, want 2", n)
 	}
-	// Fast again: the bound climbs back, and each change is reported.
-	if n := <-reports; n != 3 {
-		t.Fatalf("next report %d, want 3", n)
-	}
+	// Quiet again: the bound goes back, and the change is reported.
 	if n := <-reports; n != 4 {
 		t.Fatalf("next report %d, want 4", n)
 	}

@@ -72,6 +72,7 @@ func (h *Webhook) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// long the client takes to send it is not the server's time, and a
 	// slow sender must not make the job gate hold jobs back.
 	start := time.Now()
+	defer h.Gate.AckBegun()()
 	defer func() {
 		took := time.Since(start)
 		h.Metrics.WebhookDuration.Observe(took.Seconds())

@@ -35,7 +35,8 @@
 # everything else (jobs, end-to-end, GitHub calls).
 #
 # SERVER_BIN=path runs that server binary instead of building this tree's.
-# ENGINE=sqlite leaves out the PostgreSQL runs of every section.
+# ENGINE=sqlite leaves out the PostgreSQL runs of every section, and
+# ENGINE=postgres the SQLite runs of the capacity sections.
 # LGFLAGS adds loadgen flags to every run, e.g. LGFLAGS=-updated-now for
 # payloads as recent as GitHub's (the server then uses them; issue 18).
 # WORKERS sets the server's workers.concurrency (default 10). The server
@@ -93,6 +94,8 @@ run() {
 }
 
 fresh_sqlite() { rm -f "$OUT"/sqlite.db*; echo "sqlite://$OUT/sqlite.db"; } # also the inbox, sqlite.db.inbox*
+
+want_sqlite() { [ "${ENGINE:-}" != postgres ]; }
 
 have_pg() { [ "${ENGINE:-}" != sqlite ] && psql -h 127.0.0.1 -U postgres -Atc 'select 1' >/dev/null 2>&1; }
 
@@ -154,13 +157,13 @@ for section in $sections; do
     # Sent faster than jobs run, so the queue grows and the drain runs
     # saturated: jobs/s is the capacity. 2,000/s for 10 s is 20,000 jobs.
     for mix in ping=100 pull_request=100; do
-      run "cap-sqlite-${mix%=*}" "$(fresh_sqlite)" 2000 "$mix" 10
+      if want_sqlite; then run "cap-sqlite-${mix%=*}" "$(fresh_sqlite)" 2000 "$mix" 10; fi
       if have_pg; then pg_run "cap-postgres-${mix%=*}" 2000 "$mix" 10; fi
     done
     ;;
   capacity-pr)
     # capacity's pull-request half alone, for repeated runs.
-    run cap-sqlite-pull_request "$(fresh_sqlite)" 2000 pull_request=100 10
+    if want_sqlite; then run cap-sqlite-pull_request "$(fresh_sqlite)" 2000 pull_request=100 10; fi
     if have_pg; then pg_run cap-postgres-pull_request 2000 pull_request=100 10; fi
     ;;
   ack500)
