@@ -120,9 +120,7 @@ WHERE repo_id = $1 AND number = $2 AND (lease_until < $6 OR lease_owner = $3)
 AND done < CASE WHEN queued_job = $7 AND queued_job <> 0 THEN requested ELSE $5 END
 RETURNING covering`
 	var covering int64
-	err := s.write(ctx, func(ctx context.Context, db writer) error {
-		return db.QueryRowContext(ctx, take, pr.RepoID, pr.Number, owner, micros(expires), version, micros(now), jobID).Scan(&covering)
-	})
+	err := s.writeQueryRow(ctx, []any{&covering}, take, pr.RepoID, pr.Number, owner, micros(expires), version, micros(now), jobID)
 	if err == nil {
 		return Run, covering, nil
 	}
@@ -176,15 +174,7 @@ func (s *Store) coveredOrBusy(ctx context.Context, pr PR, version, jobID int64, 
 func (s *Store) FinishEvaluation(ctx context.Context, pr PR, owner string, covering int64) (ok bool, err error) {
 	const q = `UPDATE pr_evaluations SET done = CASE WHEN done > $4 THEN done ELSE $4 END, lease_owner = '', lease_until = 0
 WHERE repo_id = $1 AND number = $2 AND lease_owner = $3`
-	var n int64
-	err = s.write(ctx, func(ctx context.Context, db writer) error {
-		res, err := db.ExecContext(ctx, q, pr.RepoID, pr.Number, owner, covering)
-		if err != nil {
-			return err
-		}
-		n, err = res.RowsAffected()
-		return err
-	})
+	n, err := s.writeExec(ctx, q, pr.RepoID, pr.Number, owner, covering)
 	if err != nil {
 		return false, fmt.Errorf("store: finish evaluation of %d#%d: %w", pr.RepoID, pr.Number, err)
 	}

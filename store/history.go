@@ -91,14 +91,11 @@ WHERE excluded.updated_at >= pr_history.updated_at`
 	if snap == nil {
 		snap = []byte{}
 	}
-	err := s.write(ctx, func(ctx context.Context, db writer) error {
-		_, err := db.ExecContext(ctx, q, p.RepoID, p.Number, p.InstallationID, lower(p.Owner), lower(p.Repo),
-			p.Title, lower(p.Author), p.State, boolInt(p.Draft), p.Conclusion, joinLower(p.Requested),
-			strings.Join(p.TemplateFailures, ","), microsOr0(p.StartedAt), microsOr0(p.FirstReviewAt),
-			microsOr0(p.DeadlineAt), microsOr0(p.BreachedAt), microsOr0(p.ClosedAt), snap, micros(p.UpdatedAt), micros(time.Now()),
-			joinLower(p.RequestedTeams))
-		return err
-	})
+	_, err := s.writeExec(ctx, q, p.RepoID, p.Number, p.InstallationID, lower(p.Owner), lower(p.Repo),
+		p.Title, lower(p.Author), p.State, boolInt(p.Draft), p.Conclusion, joinLower(p.Requested),
+		strings.Join(p.TemplateFailures, ","), microsOr0(p.StartedAt), microsOr0(p.FirstReviewAt),
+		microsOr0(p.DeadlineAt), microsOr0(p.BreachedAt), microsOr0(p.ClosedAt), snap, micros(p.UpdatedAt), micros(time.Now()),
+		joinLower(p.RequestedTeams))
 	if err != nil {
 		return fmt.Errorf("store: put summary %d#%d: %w", p.RepoID, p.Number, err)
 	}

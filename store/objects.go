@@ -39,11 +39,7 @@ func (s *Store) PutObject(ctx context.Context, k ObjectKey, o Object) error {
 	const q = `INSERT INTO github_objects (repo_id, number, kind, object_id, content_hash, written_at) VALUES ($1, $2, $3, $4, $5, $6)
 ON CONFLICT (repo_id, number, kind) DO UPDATE SET object_id = excluded.object_id, content_hash = excluded.content_hash,
 written_at = excluded.written_at`
-	err := s.write(ctx, func(ctx context.Context, db writer) error {
-		_, err := db.ExecContext(ctx, q, k.RepoID, k.Number, k.Kind, o.ID, o.Hash, micros(time.Now()))
-		return err
-	})
-	if err != nil {
+	if _, err := s.writeExec(ctx, q, k.RepoID, k.Number, k.Kind, o.ID, o.Hash, micros(time.Now())); err != nil {
 		return fmt.Errorf("store: put object %+v: %w", k, err)
 	}
 	return nil
@@ -61,9 +57,7 @@ VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
 ON CONFLICT (repo_id, number, kind) DO UPDATE SET lease_owner = excluded.lease_owner, lease_until = excluded.lease_until
 WHERE github_objects.lease_until < $9 OR github_objects.lease_owner = excluded.lease_owner
 RETURNING object_id, content_hash`
-	err = s.write(ctx, func(ctx context.Context, db writer) error {
-		return db.QueryRowContext(ctx, q, k.RepoID, k.Number, k.Kind, claim.ID, claim.Hash, micros(now), owner, micros(expires), micros(now)).Scan(&o.ID, &o.Hash)
-	})
+	err = s.writeQueryRow(ctx, []any{&o.ID, &o.Hash}, q, k.RepoID, k.Number, k.Kind, claim.ID, claim.Hash, micros(now), owner, micros(expires), micros(now))
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
 		return Object{}, false, nil
@@ -85,11 +79,7 @@ WHERE repo_id = $1 AND number = $2 AND kind = $3 AND lease_owner = $4`
 WHERE repo_id = $1 AND number = $2 AND kind = $3 AND lease_owner = $4`
 		args = append(args, o.ID, o.Hash, micros(time.Now()))
 	}
-	err := s.write(ctx, func(ctx context.Context, db writer) error {
-		_, err := db.ExecContext(ctx, q, args...)
-		return err
-	})
-	if err != nil {
+	if _, err := s.writeExec(ctx, q, args...); err != nil {
 		return fmt.Errorf("store: release object %+v: %w", k, err)
 	}
 	return nil

@@ -91,8 +91,8 @@ type Store struct {
 	group    *groupCommit
 	enqueuer *enqueuer
 	intake   *sql.DB
-	// writes commits the evaluations' writes several to a transaction on
-	// SQLite (writegroup.go); nil on PostgreSQL.
+	// writes sends the evaluations' writes several at a time
+	// (writegroup.go).
 	writes *writeGroup
 
 	slots     *jobSlots // bounds the running jobs; nil without Workers
@@ -189,7 +189,7 @@ func Open(ctx context.Context, url string, opts Options) (*Store, error) {
 			db.Close()
 			return nil, err
 		}
-		s.writes = newWriteGroup(db)
+		s.writes = newWriteGroup(db, true, 1)
 	} else {
 		if s.intake, err = openPostgres(ctx, url, intakeConns, intakeSettings); err != nil {
 			db.Close()
@@ -197,6 +197,9 @@ func Open(ctx context.Context, url string, opts Options) (*Store, error) {
 		}
 		s.enqueuer = newEnqueuer(s, s.intake, opts.Logger)
 		s.group = &groupCommit{s: s, db: s.intake, recorded: s.enqueuer.wake}
+		// Two, so that one round's pipeline is built while the other's is
+		// on the wire.
+		s.writes = newWriteGroup(db, false, 2)
 	}
 	return s, nil
 }

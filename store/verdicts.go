@@ -31,11 +31,7 @@ func (s *Store) PutVerdict(ctx context.Context, v Verdict) error {
 	const q = `INSERT INTO verdicts (repo_id, number, head_sha, base_ref, report, updated_at) VALUES ($1, $2, $3, $4, $5, $6)
 ON CONFLICT (repo_id, number) DO UPDATE SET head_sha = excluded.head_sha, base_ref = excluded.base_ref,
 report = excluded.report, updated_at = excluded.updated_at`
-	err := s.write(ctx, func(ctx context.Context, db writer) error {
-		_, err := db.ExecContext(ctx, q, v.RepoID, v.Number, v.HeadSHA, v.BaseRef, v.Report, micros(v.UpdatedAt))
-		return err
-	})
-	if err != nil {
+	if _, err := s.writeExec(ctx, q, v.RepoID, v.Number, v.HeadSHA, v.BaseRef, v.Report, micros(v.UpdatedAt)); err != nil {
 		return fmt.Errorf("store: put verdict %d#%d: %w", v.RepoID, v.Number, err)
 	}
 	return nil

@@ -6,70 +6,92 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/stdlib"
 )
 
-// writeGroup commits the evaluations' small writes on SQLite several to a
-// transaction. An evaluation writes six or seven times (its start, the
-// verdict, the check run's lease and record, the comment's record, the
-// page's summary, its end), each a statement of its own on the main file's
-// one write connection. Run one by one, every write is a commit (its pages
-// appended to the WAL) and a hand-over of the connection to the next
-// waiting goroutine, which on a busy machine waits for a CPU while the
-// connection waits for it; after loadgen stops sending, seven of ten
-// workers waited there (docs/capacity.md). The group's one goroutine takes
-// what is waiting, runs it back to back in one transaction, each write in a
-// savepoint of its own so that one failing undoes only itself, and answers
-// every caller once the transaction has committed: a caller's write is
-// committed when its call returns, as before.
+// writeGroup sends the evaluations' small writes several at a time. An
+// evaluation writes six or seven times (its start, the verdict, the check
+// run's lease and record, the comment's record, the page's summary, its
+// end), each one statement that was a commit of its own.
+//
+// On SQLite each was also a hand-over of the main file's one write
+// connection to the next waiting goroutine, which on a busy machine waits
+// for a CPU while the connection waits for it; after loadgen stopped
+// sending, seven of ten workers waited there. The group runs what is
+// waiting back to back in one transaction, each statement in a savepoint
+// so that one failing undoes only itself.
+//
+// On PostgreSQL each was a round trip, and the database's CPU goes per
+// round trip (docs/capacity.md). The group sends what is waiting as one
+// pipeline, which PostgreSQL runs as one implicit transaction: one round
+// trip, one commit. If a statement in it fails, PostgreSQL undoes them all,
+// and the group sends each again on its own, so that one failing fails only
+// itself.
+//
+// Either way every caller is answered once its write has committed, so a
+// write is committed when its call returns, as before.
 type writeGroup struct {
-	db   *sql.DB
-	reqs chan groupedWrite // unbuffered: a send is received or refused
-	quit chan struct{}
-	done sync.WaitGroup
-	once sync.Once
+	db     *sql.DB
+	sqlite bool
+	reqs   chan groupedWrite // unbuffered: a send is received or refused
+	quit   chan struct{}
+	done   sync.WaitGroup
+	once   sync.Once
 }
 
 // maxWriteGroup bounds one transaction, so its callers wait for a bounded
-// time and the connection is free for River and the inbox's mover between
-// transactions.
+// time and, on SQLite, the connection is free for River and the inbox's
+// mover between transactions.
 const maxWriteGroup = 32
 
-// writer is where a grouped write runs its statements: the group's
-// transaction, or the database itself where there is no group.
-type writer interface {
-	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
-	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+// groupRoundTimeout bounds one round of the group: callers wait for their
+// answer without a deadline of their own, so a database that stopped
+// answering must not hold them for ever.
+const groupRoundTimeout = time.Minute
+
+// groupedWrite is one statement: an Exec's, or, with scan, a QueryRow's
+// whose row goes to scan (sql.ErrNoRows when there is none).
+type groupedWrite struct {
+	ctx   context.Context
+	query string
+	args  []any
+	scan  []any
+	done  chan groupedResult
 }
 
-type groupedWrite struct {
-	ctx  context.Context
-	fn   func(ctx context.Context, db writer) error
-	done chan error
+type groupedResult struct {
+	affected int64
+	err      error
 }
 
 var errGroupClosed = errors.New("store: closed")
 
-func newWriteGroup(db *sql.DB) *writeGroup {
-	g := &writeGroup{db: db, reqs: make(chan groupedWrite), quit: make(chan struct{})}
-	g.done.Add(1)
-	go g.run()
+// newWriteGroup starts a group writing on db with senders goroutines.
+func newWriteGroup(db *sql.DB, sqlite bool, senders int) *writeGroup {
+	g := &writeGroup{db: db, sqlite: sqlite, reqs: make(chan groupedWrite), quit: make(chan struct{})}
+	for range senders {
+		g.done.Add(1)
+		go g.run()
+	}
 	return g
 }
 
-// write runs fn in the group's next transaction and returns once that has
-// committed. fn's writes are undone if it fails, and only they.
-func (g *writeGroup) write(ctx context.Context, fn func(ctx context.Context, db writer) error) error {
-	w := groupedWrite{ctx: ctx, fn: fn, done: make(chan error, 1)}
+// write sends w with the group's next round and returns its outcome once
+// that has committed.
+func (g *writeGroup) write(w groupedWrite) groupedResult {
+	w.done = make(chan groupedResult, 1)
 	select {
 	case g.reqs <- w:
 	case <-g.quit:
-		return errGroupClosed
-	case <-ctx.Done():
-		return ctx.Err()
+		return groupedResult{err: errGroupClosed}
+	case <-w.ctx.Done():
+		return groupedResult{err: w.ctx.Err()}
 	}
-	// Not abandoned when ctx ends: the group checks ctx before running fn,
-	// and its statements run with ctx, so a write whose caller gave up is
-	// not run, or stops where it is and is undone.
+	// Not abandoned when ctx ends: the group skips a write whose context
+	// has ended before its round, and answers every write it takes.
 	return <-w.done
 }
 
@@ -92,63 +114,146 @@ func (g *writeGroup) run() {
 				break more
 			}
 		}
-		errs := g.commit(batch)
-		for i, w := range batch {
-			w.done <- errs[i]
+		var live []groupedWrite
+		for _, w := range batch {
+			if err := w.ctx.Err(); err != nil {
+				w.done <- groupedResult{err: err}
+				continue
+			}
+			live = append(live, w)
 		}
+		g.round(live)
 	}
 }
 
-// commit runs batch in one transaction and returns each write's outcome.
-func (g *writeGroup) commit(batch []groupedWrite) []error {
-	errs := make([]error, len(batch))
-	fail := func(err error) []error {
-		for i := range errs {
-			if errs[i] == nil {
-				errs[i] = err
+// round commits batch and answers each of its writes.
+func (g *writeGroup) round(batch []groupedWrite) {
+	if len(batch) == 0 {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), groupRoundTimeout)
+	defer cancel()
+	var res []groupedResult
+	if g.sqlite {
+		res = g.commitSQLite(ctx, batch)
+	} else if res = g.sendPostgres(ctx, batch); len(batch) > 1 && failedAny(res) {
+		// PostgreSQL undid the whole pipeline: each on its own again.
+		for i := range batch {
+			res[i] = g.sendPostgres(ctx, batch[i:i+1])[0]
+		}
+	}
+	for i, w := range batch {
+		w.done <- res[i]
+	}
+}
+
+// failedAny reports whether any write failed (finding no row is not a
+// failure).
+func failedAny(res []groupedResult) bool {
+	for _, r := range res {
+		if r.err != nil && !errors.Is(r.err, sql.ErrNoRows) {
+			return true
+		}
+	}
+	return false
+}
+
+// commitSQLite runs batch in one transaction, each write in a savepoint.
+func (g *writeGroup) commitSQLite(ctx context.Context, batch []groupedWrite) []groupedResult {
+	res := make([]groupedResult, len(batch))
+	fail := func(err error) []groupedResult {
+		for i := range res {
+			if res[i].err == nil {
+				res[i] = groupedResult{err: err}
 			}
 		}
-		return errs
+		return res
 	}
-	// The transaction is the group's: one caller's cancelled context must
-	// not roll back the others' writes.
-	tx, err := g.db.BeginTx(context.Background(), nil)
+	tx, err := g.db.BeginTx(ctx, nil)
 	if err != nil {
 		return fail(fmt.Errorf("store: begin grouped writes: %w", err))
 	}
 	for i, w := range batch {
-		if errs[i] = w.ctx.Err(); errs[i] != nil {
-			continue
-		}
-		if errs[i], err = runSaved(tx, w); err != nil {
+		var txErr error
+		if res[i], txErr = runSaved(ctx, tx, w); txErr != nil {
 			tx.Rollback()
-			return fail(fmt.Errorf("store: grouped writes: %w", err))
+			return fail(fmt.Errorf("store: grouped writes: %w", txErr))
 		}
 	}
 	if err := tx.Commit(); err != nil {
 		return fail(fmt.Errorf("store: commit grouped writes: %w", err))
 	}
-	return errs
+	return res
 }
 
-// runSaved runs w in a savepoint of tx and undoes it if it fails. It
-// returns w's error, and an error of the savepoint itself, after which tx
-// cannot go on.
-func runSaved(tx *sql.Tx, w groupedWrite) (wErr, txErr error) {
-	ctx := context.Background()
+// runSaved runs w in a savepoint of tx and undoes it if it fails. txErr is
+// an error of the savepoint itself, after which tx cannot go on.
+func runSaved(ctx context.Context, tx *sql.Tx, w groupedWrite) (r groupedResult, txErr error) {
 	if _, err := tx.ExecContext(ctx, `SAVEPOINT grouped`); err != nil {
-		return nil, err
+		return r, err
 	}
-	if wErr = w.fn(w.ctx, tx); wErr != nil {
+	if w.scan != nil {
+		r.err = tx.QueryRowContext(w.ctx, w.query, w.args...).Scan(w.scan...)
+	} else if sr, err := tx.ExecContext(w.ctx, w.query, w.args...); err != nil {
+		r.err = err
+	} else {
+		r.affected, r.err = sr.RowsAffected()
+	}
+	if r.err != nil && !errors.Is(r.err, sql.ErrNoRows) {
 		if _, err := tx.ExecContext(ctx, `ROLLBACK TO grouped`); err != nil {
-			return wErr, err
+			return r, err
 		}
 	}
 	_, txErr = tx.ExecContext(ctx, `RELEASE grouped`)
-	return wErr, txErr
+	return r, txErr
 }
 
-// close stops the group once the transaction it runs has committed; later
+// sendPostgres sends batch as one pipeline on a connection of db.
+func (g *writeGroup) sendPostgres(ctx context.Context, batch []groupedWrite) []groupedResult {
+	res := make([]groupedResult, len(batch))
+	conn, err := g.db.Conn(ctx)
+	if err == nil {
+		err = conn.Raw(func(dc any) error {
+			c, ok := dc.(*stdlib.Conn)
+			if !ok {
+				return fmt.Errorf("store: grouped writes need pgx's connection, not %T", dc)
+			}
+			b := &pgx.Batch{}
+			for _, w := range batch {
+				b.Queue(w.query, w.args...)
+			}
+			br := c.Conn().SendBatch(ctx, b)
+			for i, w := range batch {
+				res[i] = readResult(br, w)
+			}
+			return br.Close()
+		})
+		conn.Close()
+	}
+	if err != nil {
+		for i := range res {
+			if res[i].err == nil || errors.Is(res[i].err, sql.ErrNoRows) {
+				res[i] = groupedResult{err: fmt.Errorf("store: grouped writes: %w", err)}
+			}
+		}
+	}
+	return res
+}
+
+// readResult reads w's outcome from the pipeline's results.
+func readResult(br pgx.BatchResults, w groupedWrite) groupedResult {
+	if w.scan != nil {
+		err := br.QueryRow().Scan(w.scan...)
+		if errors.Is(err, pgx.ErrNoRows) {
+			err = sql.ErrNoRows
+		}
+		return groupedResult{err: err}
+	}
+	tag, err := br.Exec()
+	return groupedResult{affected: tag.RowsAffected(), err: err}
+}
+
+// close stops the group once the rounds it runs have committed; later
 // writes fail with errGroupClosed.
 func (g *writeGroup) close() {
 	g.once.Do(func() {
@@ -157,12 +262,15 @@ func (g *writeGroup) close() {
 	})
 }
 
-// write runs fn as one write: in the write group's next transaction on
-// SQLite, on the database itself on PostgreSQL, where each statement is a
-// commit of its own as before (its commits are grouped by the server).
-func (s *Store) write(ctx context.Context, fn func(ctx context.Context, db writer) error) error {
-	if s.writes == nil {
-		return fn(ctx, s.DB)
-	}
-	return s.writes.write(ctx, fn)
+// writeExec runs query as one write of the group (see writeGroup) and
+// returns the rows it affected.
+func (s *Store) writeExec(ctx context.Context, query string, args ...any) (int64, error) {
+	r := s.writes.write(groupedWrite{ctx: ctx, query: query, args: args})
+	return r.affected, r.err
+}
+
+// writeQueryRow runs query, which returns at most one row, as one write of
+// the group and scans the row into dest; sql.ErrNoRows if there is none.
+func (s *Store) writeQueryRow(ctx context.Context, dest []any, query string, args ...any) error {
+	return s.writes.write(groupedWrite{ctx: ctx, query: query, args: args, scan: dest}).err
 }

@@ -2,131 +2,128 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"sync"
 	"testing"
 	"time"
 )
 
-// Writes handed to the group at once commit together, and one that fails
-// is undone alone: the others' rows are there, its own is not, and each
-// caller hears its own outcome.
-func TestWriteGroupUndoesOnlyTheWriteThatFailed(t *testing.T) {
+func createGrouped(t *testing.T, s *Store) {
+	t.Helper()
+	_, err := s.DB.ExecContext(context.Background(), `CREATE TABLE grouped (n INTEGER PRIMARY KEY)`)
+	mustDo(t, err)
+}
+
+func groupedRows(t *testing.T, s *Store) string {
+	t.Helper()
+	var got sql.NullString
+	mustDo(t, s.reads.QueryRowContext(context.Background(),
+		`SELECT string_agg(CAST(n AS TEXT), ',' ORDER BY n) FROM grouped`).Scan(&got))
+	return got.String
+}
+
+// One round of the group with a failing write in the middle: the others
+// commit, the failing one's caller hears its own error, and a write that
+// finds no row hears sql.ErrNoRows. On PostgreSQL the failure undoes the
+// whole pipeline, and the group sends each write again on its own.
+func TestWriteGroupFailsOnlyTheFailingWrite(t *testing.T) {
 	t.Parallel()
-	s := openStore(t, newSQLiteURL(t), Options{})
-	ctx := context.Background()
-	_, err := s.DB.ExecContext(ctx, `CREATE TABLE grouped (n INTEGER PRIMARY KEY)`)
-	mustDo(t, err)
-	// Hold the write connection so that the writes queue up behind it and
-	// the group takes them in one transaction.
-	hold, err := s.DB.BeginTx(ctx, nil)
-	mustDo(t, err)
-	failed := errors.New("this write fails after its insert")
-	const writes = 8
-	errs := make([]error, writes)
-	var wg sync.WaitGroup
-	for i := range writes {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			errs[i] = s.write(ctx, func(ctx context.Context, db writer) error {
-				if _, err := db.ExecContext(ctx, `INSERT INTO grouped (n) VALUES ($1)`, i); err != nil {
-					return err
-				}
-				if i == 3 {
-					return failed
-				}
-				return nil
-			})
-		}()
-	}
-	time.Sleep(100 * time.Millisecond)
-	mustDo(t, hold.Rollback())
-	wg.Wait()
-	for i, err := range errs {
-		if want := error(nil); i == 3 {
-			if !errors.Is(err, failed) {
-				t.Errorf("write 3: %v, want its own error", err)
-			}
-		} else if err != want {
-			t.Errorf("write %d: %v", i, err)
+	forEachEngine(t, func(t *testing.T, s *Store) {
+		ctx := context.Background()
+		createGrouped(t, s)
+		insert := `INSERT INTO grouped (n) VALUES ($1)`
+		var none int64
+		batch := []groupedWrite{
+			{ctx: ctx, query: insert, args: []any{1}},
+			{ctx: ctx, query: insert, args: []any{2}},
+			{ctx: ctx, query: insert, args: []any{2}}, // fails: 2 is there
+			{ctx: ctx, query: insert, args: []any{4}},
+			{ctx: ctx, query: `UPDATE grouped SET n = 5 WHERE n = 99 RETURNING n`, scan: []any{&none}},
 		}
-	}
-	var got string
-	mustDo(t, s.reads.QueryRowContext(ctx, `SELECT group_concat(n, ',') FROM (SELECT n FROM grouped ORDER BY n)`).Scan(&got))
-	if got != "0,1,2,4,5,6,7" {
-		t.Errorf("rows %s, want every write's but the failed one's", got)
-	}
+		for i := range batch {
+			batch[i].done = make(chan groupedResult, 1)
+		}
+		s.writes.round(batch)
+		for i, w := range batch {
+			r := <-w.done
+			switch {
+			case i == 2 && (r.err == nil || errors.Is(r.err, sql.ErrNoRows)):
+				t.Errorf("the duplicate insert: %v, want its error", r.err)
+			case i == 4 && !errors.Is(r.err, sql.ErrNoRows):
+				t.Errorf("the update of no row: %v, want sql.ErrNoRows", r.err)
+			case i != 2 && i != 4 && (r.err != nil || r.affected != 1):
+				t.Errorf("write %d: %d rows, %v", i, r.affected, r.err)
+			}
+		}
+		if got := groupedRows(t, s); got != "1,2,4" {
+			t.Errorf("rows %s, want every write's but the failed one's", got)
+		}
+	})
 }
 
 // A write is committed when its call returns: a read on another
 // connection sees it at once, from many writers at the same time.
 func TestWriteGroupCommitsBeforeAnswering(t *testing.T) {
 	t.Parallel()
-	s := openStore(t, newSQLiteURL(t), Options{})
-	ctx := context.Background()
-	_, err := s.DB.ExecContext(ctx, `CREATE TABLE grouped (n INTEGER PRIMARY KEY)`)
-	mustDo(t, err)
-	var wg sync.WaitGroup
-	for i := range 16 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for j := range 20 {
-				n := i*100 + j
-				err := s.write(ctx, func(ctx context.Context, db writer) error {
-					_, err := db.ExecContext(ctx, `INSERT INTO grouped (n) VALUES ($1)`, n)
-					return err
-				})
-				if err != nil {
-					t.Error(err)
-					return
+	forEachEngine(t, func(t *testing.T, s *Store) {
+		ctx := context.Background()
+		createGrouped(t, s)
+		var wg sync.WaitGroup
+		for i := range 16 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for j := range 20 {
+					n := i*100 + j
+					if _, err := s.writeExec(ctx, `INSERT INTO grouped (n) VALUES ($1)`, n); err != nil {
+						t.Error(err)
+						return
+					}
+					var seen bool
+					err := s.reads.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM grouped WHERE n = $1)`, n).Scan(&seen)
+					if err != nil || !seen {
+						t.Errorf("row %d not seen by a reader after its write returned (%v)", n, err)
+						return
+					}
 				}
-				var seen bool
-				if err := s.reads.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM grouped WHERE n = $1)`, n).Scan(&seen); err != nil || !seen {
-					t.Errorf("row %d not seen by a reader after its write returned (%v)", n, err)
-					return
-				}
-			}
-		}()
-	}
-	wg.Wait()
+			}()
+		}
+		wg.Wait()
+	})
 }
 
 // A write whose caller has given up is not run, and the group goes on
 // with the others; once the store closes, writes fail instead of waiting.
 func TestWriteGroupSkipsCancelledWritesAndCloses(t *testing.T) {
 	t.Parallel()
-	s := openStore(t, newSQLiteURL(t), Options{})
-	ctx := context.Background()
-	_, err := s.DB.ExecContext(ctx, `CREATE TABLE grouped (n INTEGER PRIMARY KEY)`)
-	mustDo(t, err)
-	insert := func(n int) func(ctx context.Context, db writer) error {
-		return func(ctx context.Context, db writer) error {
-			_, err := db.ExecContext(ctx, `INSERT INTO grouped (n) VALUES ($1)`, n)
-			return err
+	forEachEngine(t, func(t *testing.T, s *Store) {
+		ctx := context.Background()
+		createGrouped(t, s)
+		insert := `INSERT INTO grouped (n) VALUES ($1)`
+		cancelled, cancel := context.WithCancel(ctx)
+		cancel()
+		if _, err := s.writeExec(cancelled, insert, 1); !errors.Is(err, context.Canceled) {
+			t.Errorf("cancelled write: %v, want context.Canceled", err)
 		}
-	}
-	cancelled, cancel := context.WithCancel(ctx)
-	cancel()
-	if err := s.writes.write(cancelled, insert(1)); !errors.Is(err, context.Canceled) {
-		t.Errorf("cancelled write: %v, want context.Canceled", err)
-	}
-	mustDo(t, s.write(ctx, insert(2)))
-	var got string
-	mustDo(t, s.reads.QueryRowContext(ctx, `SELECT group_concat(n, ',') FROM grouped`).Scan(&got))
-	if got != "2" {
-		t.Errorf("rows %s, want only the write that was not cancelled", got)
-	}
-	s.writes.close()
-	done := make(chan error, 1)
-	go func() { done <- s.write(ctx, insert(3)) }()
-	select {
-	case err := <-done:
-		if !errors.Is(err, errGroupClosed) {
-			t.Errorf("write after close: %v, want %v", err, errGroupClosed)
+		_, err := s.writeExec(ctx, insert, 2)
+		mustDo(t, err)
+		if got := groupedRows(t, s); got != "2" {
+			t.Errorf("rows %s, want only the write that was not cancelled", got)
 		}
-	case <-time.After(10 * time.Second):
-		t.Fatal("a write after close still waits")
-	}
+		s.writes.close()
+		done := make(chan error, 1)
+		go func() {
+			_, err := s.writeExec(ctx, insert, 3)
+			done <- err
+		}()
+		select {
+		case err := <-done:
+			if !errors.Is(err, errGroupClosed) {
+				t.Errorf("write after close: %v, want %v", err, errGroupClosed)
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatal("a write after close still waits")
+		}
+	})
 }
