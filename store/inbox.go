@@ -263,15 +263,7 @@ func (ib *inbox) batch() {
 		case <-ib.quit:
 			return
 		}
-	more:
-		for len(reqs) < maxAckBatch {
-			select {
-			case r := <-ib.reqs:
-				reqs = append(reqs, r)
-			default:
-				break more
-			}
-		}
+		reqs = takeWaiting(ib.reqs, reqs, maxAckBatch)
 		// Callers that gave up are not written: they were told nothing was.
 		reqs = slices.DeleteFunc(reqs, func(r *inboxRequest) bool {
 			if err := r.ctx.Err(); err != nil {
