@@ -3,10 +3,10 @@ package store
 import (
 	"cmp"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
-	"strconv"
 
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/rivertype"
@@ -153,7 +153,11 @@ func (w Writes) jobsWaiting(ctx context.Context, c map[PR]counted) (map[int64]bo
 	const states = `state IN ('available', 'pending', 'retryable', 'scheduled')`
 	q, arg := `SELECT id FROM river_job WHERE id = ANY($1) AND `+states, any(ids)
 	if w.s.Dialect != DialectPostgres {
-		q, arg = `SELECT id FROM river_job WHERE id IN (SELECT value FROM json_each($1)) AND `+states, jsonInts(ids)
+		list, err := json.Marshal(ids)
+		if err != nil {
+			return nil, err
+		}
+		q, arg = `SELECT id FROM river_job WHERE id IN (SELECT value FROM json_each($1)) AND `+states, string(list)
 	}
 	rows, err := w.tx.QueryContext(ctx, q, arg)
 	if err != nil {
@@ -168,19 +172,6 @@ func (w Writes) jobsWaiting(ctx context.Context, c map[PR]counted) (map[int64]bo
 		waiting[id] = true
 	}
 	return waiting, errors.Join(rows.Err(), rows.Close())
-}
-
-// jsonInts is ints as a JSON array.
-func jsonInts(ints []int64) string {
-	b := make([]byte, 0, 2+len(ints)*12)
-	b = append(b, '[')
-	for i, v := range ints {
-		if i > 0 {
-			b = append(b, ',')
-		}
-		b = strconv.AppendInt(b, v, 10)
-	}
-	return string(append(b, ']'))
 }
 
 // markQueued records, for each of asked, the job inserted for it (res, in
