@@ -36,9 +36,10 @@ import (
 //
 // With no webhook at all during a look, none answered and none in
 // progress, there is nothing to share the CPU with, and the bound goes to
-// the worker count at once. Climbing by one there cost the backlog left
-// by a burst: after loadgen stopped sending, PostgreSQL's evaluations took
-// five seconds to reach their full rate (BENCHMARKS.md, twelfth session).
+// the worker count at once. Climbing by one there held back the backlog a
+// burst leaves: in one run after loadgen stopped sending, PostgreSQL ran
+// 262, 331, 434, then 495 evaluations a second (docs/capacity.md, twelfth
+// session; the gain in capacity was within noise).
 // When webhooks come back, slow ones halve the bound at the next look.
 //
 // Like TCP, it starts slow, at one job. A process that starts into a

@@ -66,15 +66,8 @@ func (p *pipeline) flush(ctx context.Context) error {
 	}
 	n := len(p.queued)
 	p.queued = nil
-	// database/sql lets Raw use the connection while its transaction is open
-	// (both hold the connection's close lock for reading), and PostgreSQL
-	// runs what is sent on it inside that transaction.
-	p.err = p.conn.Raw(func(dc any) error {
-		c, ok := dc.(*stdlib.Conn)
-		if !ok {
-			return fmt.Errorf("store: a pipeline needs pgx's connection, not %T", dc)
-		}
-		br := c.Conn().SendBatch(ctx, b)
+	p.err = withPgx(p.conn, func(c *pgx.Conn) error {
+		br := c.SendBatch(ctx, b)
 		for range n {
 			tag, err := br.Exec()
 			if err != nil {
@@ -86,6 +79,20 @@ func (p *pipeline) flush(ctx context.Context) error {
 		return br.Close()
 	})
 	return p.err
+}
+
+// withPgx runs fn with conn's pgx connection. database/sql lets Raw use
+// the connection while its transaction is open (both hold the connection's
+// close lock for reading), and PostgreSQL runs what is sent on it inside
+// that transaction.
+func withPgx(conn *sql.Conn, fn func(c *pgx.Conn) error) error {
+	return conn.Raw(func(dc any) error {
+		c, ok := dc.(*stdlib.Conn)
+		if !ok {
+			return fmt.Errorf("store: pgx's connection needed, not %T", dc)
+		}
+		return fn(c.Conn())
+	})
 }
 
 // pipelineResult is one queued statement's result: reading it sends the

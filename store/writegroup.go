@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/stdlib"
 )
 
 // writeGroup sends the evaluations' small writes several at a time. An
@@ -72,8 +71,6 @@ type groupedResult struct {
 	err      error
 }
 
-var errGroupClosed = errors.New("store: closed")
-
 // newWriteGroup starts a group writing on db with senders goroutines.
 func newWriteGroup(db *sql.DB, sqlite bool, senders int) *writeGroup {
 	g := &writeGroup{db: db, sqlite: sqlite, reqs: make(chan groupedWrite), quit: make(chan struct{})}
@@ -91,7 +88,7 @@ func (g *writeGroup) write(w groupedWrite) groupedResult {
 	select {
 	case g.reqs <- w:
 	case <-g.quit:
-		return groupedResult{err: errGroupClosed}
+		return groupedResult{err: errClosed}
 	case <-w.ctx.Done():
 		return groupedResult{err: w.ctx.Err()}
 	}
@@ -223,16 +220,12 @@ func (g *writeGroup) sendPostgres(ctx context.Context, batch []groupedWrite) []g
 	res := make([]groupedResult, len(batch))
 	conn, err := g.db.Conn(ctx)
 	if err == nil {
-		err = conn.Raw(func(dc any) error {
-			c, ok := dc.(*stdlib.Conn)
-			if !ok {
-				return fmt.Errorf("store: grouped writes need pgx's connection, not %T", dc)
-			}
+		err = withPgx(conn, func(c *pgx.Conn) error {
 			b := &pgx.Batch{}
 			for _, w := range batch {
 				b.Queue(w.query, w.args...)
 			}
-			br := c.Conn().SendBatch(ctx, b)
+			br := c.SendBatch(ctx, b)
 			for i, w := range batch {
 				res[i] = readResult(br, w)
 			}
@@ -264,7 +257,7 @@ func readResult(br pgx.BatchResults, w groupedWrite) groupedResult {
 }
 
 // close stops the group once the rounds it runs have committed; later
-// writes fail with errGroupClosed.
+// writes fail with errClosed.
 func (g *writeGroup) close() {
 	g.once.Do(func() {
 		close(g.quit)

@@ -119,8 +119,8 @@ func TestWriteGroupSkipsCancelledWritesAndCloses(t *testing.T) {
 		}()
 		select {
 		case err := <-done:
-			if !errors.Is(err, errGroupClosed) {
-				t.Errorf("write after close: %v, want %v", err, errGroupClosed)
+			if !errors.Is(err, errClosed) {
+				t.Errorf("write after close: %v, want %v", err, errClosed)
 			}
 		case <-time.After(10 * time.Second):
 			t.Fatal("a write after close still waits")
