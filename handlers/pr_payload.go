@@ -69,6 +69,7 @@ type prFields struct {
 	Body      *string           `json:"body"`
 	Draft     *bool             `json:"draft"`
 	Merged    *bool             `json:"merged"`
+	MergedAt  *github.Timestamp `json:"merged_at"`
 	ClosedAt  *github.Timestamp `json:"closed_at"`
 	UpdatedAt *github.Timestamp `json:"updated_at"`
 	User      *userPayload      `json:"user"`
@@ -112,7 +113,7 @@ func (p *prFields) pullRequest() *github.PullRequest {
 		return nil
 	}
 	pr := &github.PullRequest{Number: p.Number, State: p.State, Title: p.Title, Body: p.Body, Draft: p.Draft,
-		Merged: p.Merged, ClosedAt: p.ClosedAt, UpdatedAt: p.UpdatedAt, User: p.User.user(), MergedBy: p.MergedBy.user(),
+		Merged: p.Merged, MergedAt: p.MergedAt, ClosedAt: p.ClosedAt, UpdatedAt: p.UpdatedAt, User: p.User.user(), MergedBy: p.MergedBy.user(),
 		Head: p.Head.branch(), Base: p.Base.branch()}
 	// A null entry stays nil, as go-github decodes it.
 	for _, l := range p.Labels {

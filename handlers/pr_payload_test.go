@@ -25,7 +25,7 @@ func prReads(t *testing.T, ev *github.PullRequestEvent) map[string]any {
 		"number": ev.GetNumber(), "repo": prRef(7, ev.Repo, ev.GetNumber()),
 		"reviewer": ev.GetRequestedReviewer().GetLogin(), "team": ev.GetRequestedTeam().GetSlug(),
 		"sender": ev.GetSender().GetType(), "state": pr.GetState(), "draft": pr.GetDraft(), "merged": pr.GetMerged(),
-		"merged_by": pr.GetMergedBy().GetLogin(), "closed_at": pr.GetClosedAt(), "updated_at": pr.GetUpdatedAt(),
+		"merged_by": pr.GetMergedBy().GetLogin(), "closed_at": pr.GetClosedAt(), "merged_at": pr.GetMergedAt(), "updated_at": pr.GetUpdatedAt(),
 		"head": pr.GetHead().GetSHA(), "snapshot": string(snap), "has_pr": ev.PullRequest != nil,
 	}
 }
@@ -41,7 +41,7 @@ func TestTrimmedPayloadReadsAsGoGitHub(t *testing.T) {
 	}
 	payloads := map[string][]byte{
 		"null head repo and entries": []byte(`{"number": 3, "repository": {"id": 9, "name": "r", "owner": {"login": "o"}},
-			"pull_request": {"number": 3, "state": "closed", "merged": true, "merged_by": {"login": "M"}, "closed_at": 1700000000,
+			"pull_request": {"number": 3, "state": "closed", "merged": true, "merged_by": {"login": "M"}, "closed_at": 1700000000, "merged_at": "2023-11-14T22:13:20Z",
 			"updated_at": "2024-01-02T03:04:05Z", "head": {"ref": "x", "sha": "abc", "repo": null}, "base": {"ref": "main"},
 			"labels": [null, {"name": "bug"}], "requested_reviewers": [null, {"login": "ann"}], "requested_teams": [null, {"slug": "t"}]},
 			"requested_team": {"slug": "core"}, "sender": {"type": "Bot"}}`),

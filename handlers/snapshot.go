@@ -26,6 +26,9 @@ func snapshotOf(pr *github.PullRequest) ([]byte, error) {
 		User: &github.User{Login: github.String(pr.GetUser().GetLogin()), Type: github.String(pr.GetUser().GetType())},
 		Head: &github.PullRequestBranch{Ref: github.String(pr.GetHead().GetRef()), SHA: github.String(pr.GetHead().GetSHA())},
 		Base: &github.PullRequestBranch{Ref: github.String(pr.GetBase().GetRef())},
+		// A closed pull request's evaluation reads these: a retry of one
+		// that failed after reading GitHub finds only the snapshot.
+		Merged: github.Bool(pr.GetMerged()), MergedAt: pr.MergedAt, ClosedAt: pr.ClosedAt,
 	}
 	if repo := pr.GetHead().GetRepo(); repo != nil {
 		s.Head.Repo = &github.Repository{Name: github.String(repo.GetName()), Owner: &github.User{Login: github.String(repo.GetOwner().GetLogin())}}

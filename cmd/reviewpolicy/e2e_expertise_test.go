@@ -1,6 +1,8 @@
 package main
 
 import (
+	"database/sql"
+	"net/http"
 	"slices"
 	"strings"
 	"sync"
@@ -20,12 +22,18 @@ reviewers:
 `
 
 // mergePull adds a merged pull request to the fake and delivers its
-// "closed" event twice, concurrently, as GitHub may.
+// "closed" event twice, concurrently, as GitHub may. The event's times are
+// the merge's: the fixture's, from 2019, would be pruned as closed long ago
+// by the prune job that runs at start, and its evaluation with it. Its
+// pull request has no updated_at, so it leaves no snapshot (the fixture's
+// title and author differ from the fake's, which at the same updated_at
+// would leave neither trusted): the evaluation reads GitHub and keeps that.
 func (h *harness) mergePull(t *testing.T, number int, author string, files []string, reviewers ...string) {
 	t.Helper()
+	merged := time.Now().Add(-48 * time.Hour).UTC().Truncate(time.Second)
 	h.fake.AddPullRequest(owner, repoName, githubfake.PullRequest{Number: number, Title: "change", HeadRef: "c",
 		HeadSHA: strings.Repeat("ab", 20), BaseRef: "master", Author: author, Files: files, State: "closed",
-		MergedAt: time.Now().Add(-48 * time.Hour)})
+		ClosedAt: merged, MergedAt: merged})
 	for _, r := range reviewers {
 		h.fake.AddReviewAt(owner, repoName, number, r, "APPROVED", "COLLABORATOR", time.Now().Add(-72*time.Hour))
 	}
@@ -33,6 +41,8 @@ func (h *harness) mergePull(t *testing.T, number int, author string, files []str
 		m["number"] = number
 		pr := m["pull_request"].(map[string]any)
 		pr["number"], pr["merged"] = number, true
+		pr["merged_at"], pr["closed_at"] = merged.Format(time.RFC3339), merged.Format(time.RFC3339)
+		delete(pr, "updated_at")
 	})
 	var wg sync.WaitGroup
 	for range 2 {
@@ -78,5 +88,36 @@ func TestExpertiseLearnsFromMergedPullRequestsAndExplains(t *testing.T) {
 		if !strings.Contains(summary, want) {
 			t.Errorf("summary lacks %q:\n%s", want, summary)
 		}
+	}
+}
+
+// A merged pull request's evaluation that fails after reading the pull
+// request is retried from the store's snapshot of it, which must still
+// say merged: the retry learns what the first attempt did not.
+func TestExpertiseLearnsAMergeWhoseFirstEvaluationFailed(t *testing.T) {
+	t.Parallel()
+	h := setup(t)
+	h.fake.SetFile(owner, repoName, "master", ".github/review-policy.yml", expertisePolicyFile)
+	h.start(t, nil)
+	reviews := "/repos/" + owner + "/" + repoName + "/pulls/6/reviews"
+	h.fake.FailNext("GET", reviews, http.StatusBadGateway, nil)
+	h.mergePull(t, 6, "bob", []string{"svc/api/b.go"}, "alice")
+	if n := h.fake.CountCalls("GET", reviews); n != 2 {
+		t.Errorf("reviews read %d times, want 2 (one failed, one retried)", n)
+	}
+	db, err := sql.Open("sqlite", sqliteTestDSN(h.dbURL))
+	must(t, err)
+	defer db.Close()
+	var rows []string
+	r, err := db.Query(`SELECT login || ' ' || kind FROM expertise_rows WHERE number = 6 ORDER BY login`)
+	must(t, err)
+	for r.Next() {
+		var s string
+		must(t, r.Scan(&s))
+		rows = append(rows, s)
+	}
+	must(t, r.Err())
+	if want := []string{"alice 1", "bob 2"}; !slices.Equal(rows, want) {
+		t.Errorf("expertise rows of the merge: %q, want %q (a review, a change)", rows, want)
 	}
 }

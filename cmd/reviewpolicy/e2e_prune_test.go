@@ -61,8 +61,8 @@ func TestPruneJobUsesClosedRetention(t *testing.T) {
 	}
 	stop()
 
-	// The default, 30 days: pruned, except the reopened one.
-	h.start(t, nil)
+	// 30 days, the default: pruned, except the reopened one.
+	h.start(t, map[string]string{"REVIEWPOLICY_RETENTION_CLOSED_PULL_REQUESTS": "720h"})
 	waitFor(t, "the third prune", func() bool { return h.jobsOfKind(t, "prune", "completed") == 3 })
 	if n := h.prRows(t, prNumber); n != 0 {
 		t.Errorf("%d rows left for a pull request closed in 2019, with the default retention of 30 days", n)

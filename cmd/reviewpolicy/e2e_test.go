@@ -81,6 +81,10 @@ github:
 database: {url: "%s"}
 logging: {level: warn, format: text}
 reconcile: {interval: 0s}
+# The fixtures' times are years old: a prune at start that ran after a
+# test's closing event would delete its pull request's rows (an evaluation
+# waiting to run, say). Tests of pruning set the retention.
+retention: {closed_pull_requests: 0s}
 `, h.fake.URL, h.fake.URL, h.fake.AppID(), secret, keyPath, h.dbURL)), 0o600))
 	return h
 }
