@@ -30,6 +30,7 @@ const headFactsQuery = `query HeadFacts($owner: String!, $name: String!, $number
   repository(owner: $owner, name: $name) {
     pullRequest(number: $number) {
       headRefOid
+      baseRefName
       files(first: 100) {
         pageInfo { hasNextPage endCursor }
         nodes { path changeType }
@@ -54,8 +55,9 @@ type headFactsAnswer struct {
 	Data struct {
 		Repository *struct {
 			PullRequest *struct {
-				HeadRefOid string `json:"headRefOid"`
-				Files      *struct {
+				HeadRefOid  string `json:"headRefOid"`
+				BaseRefName string `json:"baseRefName"`
+				Files       *struct {
 					PageInfo pageInfo `json:"pageInfo"`
 					Nodes    []struct {
 						Path       string `json:"path"`
@@ -82,27 +84,27 @@ type headFactsAnswer struct {
 // as Files does, and the pull requests on headSHA, in one GraphQL request
 // to url when the files are not known yet. What the answer cannot give
 // exactly as REST would is read as before: the files through Files when the
-// pull request has moved on from headSHA, changes more than 100 files or
+// pull request has moved on from headSHA or baseRef, changes more than 100 files or
 // renames one (GraphQL does not name a renamed file's previous path, which
 // rules match too); the pull requests come back nil (publishing lists them
 // then) when there are more than 100. An answer that is not a usable 200
 // (GraphQL's own rate limit, errors in it) is not trusted at all: both are
 // read as before.
-func (r *Repo) FilesAndCommitPulls(ctx context.Context, url string, n int, headSHA string) ([]string, *CommitPulls, error) {
-	if v, ok := r.api.cache.files.Get(r.filesKey(headSHA)); ok {
+func (r *Repo) FilesAndCommitPulls(ctx context.Context, url string, n int, baseRef, headSHA string) ([]string, *CommitPulls, error) {
+	if v, ok := r.api.cache.files.Get(r.filesKey(n, baseRef, headSHA)); ok {
 		return v.([]string), nil, nil
 	}
 	ans, ok := r.askHeadFacts(ctx, url, n, headSHA)
 	if !ok {
-		files, err := r.Files(ctx, n, headSHA)
+		files, err := r.Files(ctx, n, baseRef, headSHA)
 		return files, nil, err
 	}
-	files, complete := ans.graphQLFiles(headSHA)
+	files, complete := ans.graphQLFiles(baseRef, headSHA)
 	if complete {
-		r.api.cache.files.Add(r.filesKey(headSHA), files, filesCost(files))
+		r.api.cache.files.Add(r.filesKey(n, baseRef, headSHA), files, filesCost(files))
 		return files, ans.commitPulls(), nil
 	}
-	files, err := r.Files(ctx, n, headSHA)
+	files, err := r.Files(ctx, n, baseRef, headSHA)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -122,10 +124,11 @@ func (r *Repo) askHeadFacts(ctx context.Context, url string, n int, headSHA stri
 }
 
 // graphQLFiles is the answer's files, if they are every file REST would
-// list for headSHA.
-func (a *headFactsAnswer) graphQLFiles(headSHA string) ([]string, bool) {
+// list for headSHA into baseRef.
+func (a *headFactsAnswer) graphQLFiles(baseRef, headSHA string) ([]string, bool) {
 	pr := a.Data.Repository.PullRequest
-	if pr == nil || pr.Files == nil || pr.Files.PageInfo.HasNextPage || !strings.EqualFold(pr.HeadRefOid, headSHA) {
+	if pr == nil || pr.Files == nil || pr.Files.PageInfo.HasNextPage || !strings.EqualFold(pr.HeadRefOid, headSHA) ||
+		pr.BaseRefName != baseRef {
 		return nil, false
 	}
 	files := make([]string, 0, len(pr.Files.Nodes))

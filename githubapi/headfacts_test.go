@@ -36,7 +36,7 @@ func TestFilesAndCommitPullsInOneQuery(t *testing.T) {
 	s.fake.AddPullRequest("acme", "app", githubfake.PullRequest{Number: 3, HeadRef: "other", HeadSHA: strings.Repeat("c", 40), Author: "bob"})
 	ctx := context.Background()
 	from := len(s.fake.Calls())
-	files, pulls, err := s.repo.FilesAndCommitPulls(ctx, s.fake.URL+"graphql", 1, headSHA)
+	files, pulls, err := s.repo.FilesAndCommitPulls(ctx, s.fake.URL+"graphql", 1, "main", headSHA)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -66,7 +66,7 @@ func TestFilesAndCommitPullsInOneQuery(t *testing.T) {
 	}
 
 	from = len(s.fake.Calls())
-	again, pulls, err := s.repo.FilesAndCommitPulls(ctx, s.fake.URL+"graphql", 1, headSHA)
+	again, pulls, err := s.repo.FilesAndCommitPulls(ctx, s.fake.URL+"graphql", 1, "main", headSHA)
 	if err != nil || !slices.Equal(again, files) || pulls != nil {
 		t.Errorf("second read: %v %+v %v; want the same files from the cache, no pull requests", again, pulls, err)
 	}
@@ -77,8 +77,8 @@ func TestFilesAndCommitPullsInOneQuery(t *testing.T) {
 
 // TestFilesAndCommitPullsFallsBackToREST: what GraphQL cannot tell as REST
 // does is read through REST: a renamed file's previous path (rules match
-// it), more than 100 files, a pull request that moved on from the head
-// asked about; no GraphQL endpoint asks REST only.
+// it), more than 100 files, a pull request that moved on from the head or
+// the base asked about; no GraphQL endpoint asks REST only.
 func TestFilesAndCommitPullsFallsBackToREST(t *testing.T) {
 	t.Parallel()
 	many := make([]string, 150)
@@ -101,6 +101,10 @@ func TestFilesAndCommitPullsFallsBackToREST(t *testing.T) {
 		// does not know it here, so there are no pull requests to read.
 		{name: "moved on", pr: githubfake.PullRequest{Files: []string{"a.go"}, HeadSHA: strings.Repeat("d", 40)},
 			want: []string{"a.go"}, requests: []string{"POST /graphql", "GET /repos/acme/app/pulls/1/files"}},
+		// The pull request's base changed since the evaluation read it:
+		// its files are the new base's, so REST is asked as with a new head.
+		{name: "new base", pr: githubfake.PullRequest{Files: []string{"a.go"}, BaseRef: "release"},
+			want: []string{"a.go"}, requests: []string{"POST /graphql", "GET /repos/acme/app/pulls/1/files"}, pulls: true},
 		{name: "no GraphQL", pr: githubfake.PullRequest{Files: []string{"a.go"}}, noGraphQL: true,
 			want: []string{"a.go"}, requests: []string{"GET /repos/acme/app/pulls/1/files"}},
 	} {
@@ -118,7 +122,7 @@ func TestFilesAndCommitPullsFallsBackToREST(t *testing.T) {
 				url = ""
 			}
 			from := len(s.fake.Calls())
-			files, pulls, err := s.repo.FilesAndCommitPulls(context.Background(), url, 1, headSHA)
+			files, pulls, err := s.repo.FilesAndCommitPulls(context.Background(), url, 1, "main", headSHA)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -150,7 +154,7 @@ func TestFilesAndCommitPullsDistrustsErrors(t *testing.T) {
 	t.Parallel()
 	s := newSetup(t, nil)
 	from := len(s.fake.Calls())
-	_, pulls, err := s.repo.FilesAndCommitPulls(context.Background(), s.fake.URL+"graphql", 9, headSHA)
+	_, pulls, err := s.repo.FilesAndCommitPulls(context.Background(), s.fake.URL+"graphql", 9, "main", headSHA)
 	if err == nil || !strings.Contains(err.Error(), "acme/app#9") || pulls != nil {
 		t.Errorf("unknown pull request: pulls %+v, err %v; want REST's error", pulls, err)
 	}
@@ -171,7 +175,7 @@ func TestFilesAndCommitPullsWithoutAnAnswer(t *testing.T) {
 	}))
 	t.Cleanup(down.Close)
 	from := len(s.fake.Calls())
-	files, pulls, err := s.repo.FilesAndCommitPulls(context.Background(), down.URL, 1, headSHA)
+	files, pulls, err := s.repo.FilesAndCommitPulls(context.Background(), down.URL, 1, "main", headSHA)
 	if err != nil || !slices.Equal(files, []string{"a.go"}) || pulls != nil {
 		t.Errorf("got %v, %+v, %v; want REST's files and no pull requests", files, pulls, err)
 	}

@@ -23,11 +23,12 @@ func (r *Repo) PullRequest(ctx context.Context, n int) (*github.PullRequest, err
 	return pr, nil
 }
 
-// Files lists every path pull request n changes (a renamed file under both
-// names), read once per head SHA: the same head always changes the same
-// files.
-func (r *Repo) Files(ctx context.Context, n int, headSHA string) ([]string, error) {
-	key := r.filesKey(headSHA)
+// Files lists every path pull request n into baseRef changes at headSHA (a
+// renamed file under both names), read once for the three: a push (a new
+// head) or a new base changes the list, and two pull requests with one head
+// but different bases change different files.
+func (r *Repo) Files(ctx context.Context, n int, baseRef, headSHA string) ([]string, error) {
+	key := r.filesKey(n, baseRef, headSHA)
 	if v, ok := r.api.cache.files.Get(key); ok {
 		return v.([]string), nil
 	}
@@ -53,8 +54,11 @@ func (r *Repo) Files(ctx context.Context, n int, headSHA string) ([]string, erro
 	return files, nil
 }
 
-// filesKey is where the file list of headSHA is cached.
-func (r *Repo) filesKey(headSHA string) string { return fmt.Sprintf("%d/%s", r.ID, headSHA) }
+// filesKey is where the file list of pull request n into baseRef at
+// headSHA is cached.
+func (r *Repo) filesKey(n int, baseRef, headSHA string) string {
+	return fmt.Sprintf("%d/%d/%s/%s", r.ID, n, headSHA, baseRef)
+}
 
 // filesCost is what a file list holds in memory: each path and its string
 // header.

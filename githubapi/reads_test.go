@@ -26,7 +26,7 @@ func TestFilesPaginatesAndCachesPerHead(t *testing.T) {
 	s.fake.AddPullRequest("acme", "app", githubfake.PullRequest{Number: 1, HeadRef: "feat", HeadSHA: headSHA, Author: "alice", Files: files})
 	ctx := context.Background()
 	for range 3 {
-		got, err := s.newRepo(t).Files(ctx, 1, headSHA)
+		got, err := s.newRepo(t).Files(ctx, 1, "main", headSHA)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -39,8 +39,32 @@ func TestFilesPaginatesAndCachesPerHead(t *testing.T) {
 	}
 	next := strings.Repeat("b", 40)
 	s.fake.EditPullRequest("acme", "app", 1, func(p *githubfake.PullRequest) { p.HeadSHA, p.Files = next, files[:1] })
-	if got, err := s.repo.Files(ctx, 1, next); err != nil || !slices.Equal(got, files[:1]) {
+	if got, err := s.repo.Files(ctx, 1, "main", next); err != nil || !slices.Equal(got, files[:1]) {
 		t.Errorf("after a push: %q, %v", got, err)
+	}
+}
+
+// TestFilesOfOneHeadUnderTwoPullRequests: one commit heads two pull
+// requests into different bases, which change different files; neither is
+// answered with the other's list.
+func TestFilesOfOneHeadUnderTwoPullRequests(t *testing.T) {
+	t.Parallel()
+	s := newSetup(t, nil)
+	s.fake.AddPullRequest("acme", "app", githubfake.PullRequest{Number: 1, HeadRef: "feat", HeadSHA: headSHA, Author: "alice",
+		Files: []string{"a.go"}})
+	s.fake.AddPullRequest("acme", "app", githubfake.PullRequest{Number: 2, HeadRef: "feat", HeadSHA: headSHA, Author: "alice",
+		BaseRef: "release", Files: []string{"a.go", "old/b.go"}})
+	ctx := context.Background()
+	for range 2 {
+		if got, err := s.repo.Files(ctx, 1, "main", headSHA); err != nil || !slices.Equal(got, []string{"a.go"}) {
+			t.Errorf("pull request 1: %q, %v", got, err)
+		}
+		if got, err := s.repo.Files(ctx, 2, "release", headSHA); err != nil || !slices.Equal(got, []string{"a.go", "old/b.go"}) {
+			t.Errorf("pull request 2: %q, %v", got, err)
+		}
+	}
+	if n := s.fake.CountCalls(http.MethodGet, "/repos/acme/app/pulls/2/files"); n != 1 {
+		t.Errorf("pull request 2's files read %d times, want once", n)
 	}
 }
 

@@ -63,7 +63,7 @@ func (a *App) learn(ctx context.Context, gh *githubapi.Repo, r repoRef, g *gathe
 	if !g.pr.GetMerged() {
 		return nil
 	}
-	files, err := gh.Files(ctx, r.Number, g.headSHA)
+	files, err := gh.Files(ctx, r.Number, g.baseRef, g.headSHA)
 	if err != nil {
 		return err
 	}

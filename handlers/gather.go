@@ -121,16 +121,16 @@ func (a *App) gatherOpen(ctx context.Context, gh *githubapi.Repo, r repoRef, g *
 // request where two were.
 func (a *App) headFiles(ctx context.Context, gh *githubapi.Repo, r repoRef, g *gathered) ([]string, error) {
 	if a.GraphQLURL == "" {
-		return gh.Files(ctx, r.Number, g.headSHA)
+		return gh.Files(ctx, r.Number, g.baseRef, g.headSHA)
 	}
 	known, err := gh.HasCheckRun(ctx, g.headSHA)
 	if err != nil {
 		return nil, err
 	}
 	if known {
-		return gh.Files(ctx, r.Number, g.headSHA)
+		return gh.Files(ctx, r.Number, g.baseRef, g.headSHA)
 	}
-	files, pulls, err := gh.FilesAndCommitPulls(ctx, a.GraphQLURL, r.Number, g.headSHA)
+	files, pulls, err := gh.FilesAndCommitPulls(ctx, a.GraphQLURL, r.Number, g.baseRef, g.headSHA)
 	g.commitPulls = pulls
 	return files, err
 }

@@ -192,6 +192,8 @@ func (x *queryRun) pullRequest(r *repo, p *pull, set ast.SelectionSet, path []an
 			return p.HeadSHA, nil
 		case "headRefName":
 			return p.HeadRef, nil
+		case "baseRefName":
+			return p.BaseRef, nil
 		case "state":
 			return pullState(p), nil
 		case "files":
