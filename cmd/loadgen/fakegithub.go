@@ -128,6 +128,11 @@ func (f *fakeGitHub) head(p pullState) pullState {
 	return p
 }
 
+// fixtureBase is the base branch of every pull request in the payloads'
+// fixtures. The server checks that the files it is given are the pull
+// request's into the base it evaluates, and reads them again otherwise.
+const fixtureBase = "master"
+
 // pullRequest is the pull request with the head and state of the last
 // delivery that carried it, or an open one with a fixed head if none did
 // (a check_suite job's read).
@@ -142,7 +147,7 @@ func (f *fakeGitHub) pullRequest(w http.ResponseWriter, r *http.Request) {
 		"number": n, "state": p.State, "title": "Load test", "body": "", "draft": false,
 		"user": map[string]any{"login": "octocat", "type": "User"},
 		"head": map[string]any{"sha": p.Head, "ref": "loadgen"},
-		"base": map[string]any{"ref": "main"},
+		"base": map[string]any{"ref": fixtureBase},
 	})
 }
 
@@ -167,7 +172,7 @@ func (f *fakeGitHub) headFacts(w http.ResponseWriter, r *http.Request) {
 	head := f.head(pullState{Owner: q.Variables.Owner, Repo: q.Variables.Name, Number: q.Variables.Number})
 	none := map[string]any{"pageInfo": map[string]any{"hasNextPage": false, "endCursor": nil}, "nodes": []any{}}
 	writeJSON(w, http.StatusOK, map[string]any{"data": map[string]any{"repository": map[string]any{
-		"pullRequest": map[string]any{"headRefOid": head.Head, "files": none},
+		"pullRequest": map[string]any{"headRefOid": head.Head, "baseRefName": fixtureBase, "files": none},
 		"object":      map[string]any{"associatedPullRequests": none},
 	}}})
 }

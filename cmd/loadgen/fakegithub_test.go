@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -44,7 +46,7 @@ func TestFakeGitHubSpeaksGoGitHub(t *testing.T) {
 	}
 	pr, _, err := c.PullRequests.Get(ctx, "o", "r", 3)
 	if err != nil || pr.GetNumber() != 3 || pr.GetState() != "open" || pr.GetHead().GetSHA() == "" ||
-		pr.GetBase().GetRef() != "main" || pr.GetUser().GetLogin() == "" {
+		pr.GetBase().GetRef() != fixtureBase || pr.GetUser().GetLogin() == "" {
 		t.Errorf("pull request = %+v, %v", pr, err)
 	}
 	runs, _, err := c.Checks.ListCheckRunsForRef(ctx, "o", "r", "abc", nil)
@@ -110,7 +112,8 @@ func TestFakeGitHubToken(t *testing.T) {
 
 // TestFakeGitHubHeadFacts: the server's one GraphQL query is answered as
 // its REST routes are (no files, no other pull request, the head the last
-// delivery carried); any other query is refused and counted.
+// delivery carried, the fixtures' base); any other query is refused and
+// counted.
 func TestFakeGitHubHeadFacts(t *testing.T) {
 	t.Parallel()
 	fake := newFakeGitHub(time.Now, nil)
@@ -125,8 +128,9 @@ func TestFakeGitHubHeadFacts(t *testing.T) {
 		Data struct {
 			Repository struct {
 				PullRequest struct {
-					HeadRefOid string
-					Files      struct{ Nodes []any }
+					HeadRefOid  string
+					BaseRefName string
+					Files       struct{ Nodes []any }
 				}
 				Object struct{ AssociatedPullRequests struct{ Nodes []any } }
 			}
@@ -136,7 +140,8 @@ func TestFakeGitHubHeadFacts(t *testing.T) {
 		t.Fatalf("head facts: %d %s (%v)", rec.Code, rec.Body, err)
 	}
 	repo := got.Data.Repository
-	if repo.PullRequest.HeadRefOid != strings.Repeat("ab", 20) || repo.PullRequest.Files.Nodes == nil || len(repo.PullRequest.Files.Nodes) != 0 ||
+	if repo.PullRequest.HeadRefOid != strings.Repeat("ab", 20) || repo.PullRequest.BaseRefName != fixtureBase ||
+		repo.PullRequest.Files.Nodes == nil || len(repo.PullRequest.Files.Nodes) != 0 ||
 		repo.Object.AssociatedPullRequests.Nodes == nil || len(repo.Object.AssociatedPullRequests.Nodes) != 0 {
 		t.Errorf("head facts = %s", rec.Body)
 	}
@@ -145,5 +150,34 @@ func TestFakeGitHubHeadFacts(t *testing.T) {
 	}
 	if routes, _ := fake.counts(); len(routes) != 1 || routes[0] != (routeCount{"POST /graphql", 2}) {
 		t.Errorf("routes = %v, want POST /graphql twice", routes)
+	}
+}
+
+// TestFixturesBaseIsTheFakes: the fake answers every pull request with the
+// fixtures' base branch. Another base makes the server distrust the head
+// query's files and list them again over REST, a call per evaluation that
+// GitHub would not cost.
+func TestFixturesBaseIsTheFakes(t *testing.T) {
+	t.Parallel()
+	files, err := filepath.Glob(filepath.Join(defaultPayloads(), "pull_request*", "*.json"))
+	if err != nil || len(files) < 13 {
+		t.Fatalf("fixtures: %d, %v", len(files), err)
+	}
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var p struct {
+			PullRequest *struct {
+				Base struct{ Ref string }
+			} `json:"pull_request"`
+		}
+		if err := json.Unmarshal(data, &p); err != nil {
+			t.Fatalf("%s: %v", f, err)
+		}
+		if p.PullRequest != nil && p.PullRequest.Base.Ref != fixtureBase {
+			t.Errorf("%s: base %q, the fake answers %q", f, p.PullRequest.Base.Ref, fixtureBase)
+		}
 	}
 }
