@@ -20,15 +20,15 @@ import (
 // connection to the next waiting goroutine, which on a busy machine waits
 // for a CPU while the connection waits for it; after loadgen stopped
 // sending, seven of ten workers waited there. The group runs what is
-// waiting back to back in one transaction, each statement in a savepoint
-// so that one failing undoes only itself.
+// waiting back to back in one transaction.
 //
 // On PostgreSQL each was a round trip, and the database's CPU goes per
 // round trip (docs/capacity.md). The group sends what is waiting as one
 // pipeline, which PostgreSQL runs as one implicit transaction: one round
-// trip, one commit. If a statement in it fails, PostgreSQL undoes them all,
-// and the group sends each again on its own, so that one failing fails only
-// itself. A pipeline holds its earlier statements' row locks while a later
+// trip, one commit.
+//
+// On either engine, if a statement fails, the group undoes them all and
+// sends each again on its own, so that one failing fails only itself. A pipeline holds its earlier statements' row locks while a later
 // one waits, so unlike single statements it can deadlock with another
 // transaction (a move of deliveries locks records, then pull requests);
 // PostgreSQL then aborts one of the two after deadlock_timeout, a second by
@@ -140,15 +140,22 @@ func (g *writeGroup) round(batch []groupedWrite) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), groupRoundTimeout)
 	defer cancel()
-	var res []groupedResult
+	send := g.sendPostgres
 	if g.sqlite {
-		res = g.commitSQLite(ctx, batch)
-	} else if res = g.sendPostgres(ctx, batch); len(batch) > 1 && failedAny(res) {
-		// PostgreSQL undid the whole pipeline: each on its own again.
-		for i := range batch {
-			res[i] = g.sendPostgres(ctx, batch[i:i+1])[0]
-		}
+		send = g.commitSQLite
 	}
+	if res := send(ctx, batch); len(batch) == 1 || !failedAny(res) {
+		answer(batch, res)
+		return
+	}
+	// The whole batch was undone: each on its own again.
+	for i := range batch {
+		answer(batch[i:i+1], send(ctx, batch[i:i+1]))
+	}
+}
+
+// answer gives each write of batch its outcome.
+func answer(batch []groupedWrite, res []groupedResult) {
 	for i, w := range batch {
 		w.done <- res[i]
 	}
@@ -165,12 +172,15 @@ func failedAny(res []groupedResult) bool {
 	return false
 }
 
-// commitSQLite runs batch in one transaction, each write in a savepoint.
+// commitSQLite runs batch in one transaction. A statement that fails
+// undoes itself, but some failures (a full disk, an I/O error) roll back the
+// whole transaction, so any failure rolls it back, as on PostgreSQL, and
+// round sends each write again on its own.
 func (g *writeGroup) commitSQLite(ctx context.Context, batch []groupedWrite) []groupedResult {
 	res := make([]groupedResult, len(batch))
 	fail := func(err error) []groupedResult {
 		for i := range res {
-			if res[i].err == nil {
+			if res[i].err == nil || errors.Is(res[i].err, sql.ErrNoRows) {
 				res[i] = groupedResult{err: err}
 			}
 		}
@@ -181,10 +191,9 @@ func (g *writeGroup) commitSQLite(ctx context.Context, batch []groupedWrite) []g
 		return fail(fmt.Errorf("store: begin grouped writes: %w", err))
 	}
 	for i, w := range batch {
-		var txErr error
-		if res[i], txErr = runSaved(ctx, tx, w); txErr != nil {
+		if res[i] = runIn(tx, w); failedAny(res[i : i+1]) {
 			tx.Rollback()
-			return fail(fmt.Errorf("store: grouped writes: %w", txErr))
+			return res
 		}
 	}
 	if err := tx.Commit(); err != nil {
@@ -193,26 +202,17 @@ func (g *writeGroup) commitSQLite(ctx context.Context, batch []groupedWrite) []g
 	return res
 }
 
-// runSaved runs w in a savepoint of tx and undoes it if it fails. txErr is
-// an error of the savepoint itself, after which tx cannot go on.
-func runSaved(ctx context.Context, tx *sql.Tx, w groupedWrite) (r groupedResult, txErr error) {
-	if _, err := tx.ExecContext(ctx, `SAVEPOINT grouped`); err != nil {
-		return r, err
-	}
+// runIn runs w in tx.
+func runIn(tx *sql.Tx, w groupedWrite) groupedResult {
 	if w.scan != nil {
-		r.err = tx.QueryRowContext(w.ctx, w.query, w.args...).Scan(w.scan...)
-	} else if sr, err := tx.ExecContext(w.ctx, w.query, w.args...); err != nil {
-		r.err = err
-	} else {
-		r.affected, r.err = sr.RowsAffected()
+		return groupedResult{err: tx.QueryRowContext(w.ctx, w.query, w.args...).Scan(w.scan...)}
 	}
-	if r.err != nil && !errors.Is(r.err, sql.ErrNoRows) {
-		if _, err := tx.ExecContext(ctx, `ROLLBACK TO grouped`); err != nil {
-			return r, err
-		}
+	sr, err := tx.ExecContext(w.ctx, w.query, w.args...)
+	if err != nil {
+		return groupedResult{err: err}
 	}
-	_, txErr = tx.ExecContext(ctx, `RELEASE grouped`)
-	return r, txErr
+	n, err := sr.RowsAffected()
+	return groupedResult{affected: n, err: err}
 }
 
 // sendPostgres sends batch as one pipeline on a connection of db.

@@ -25,8 +25,9 @@ func groupedRows(t *testing.T, s *Store) string {
 
 // One round of the group with a failing write in the middle: the others
 // commit, the failing one's caller hears its own error, and a write that
-// finds no row hears sql.ErrNoRows. On PostgreSQL the failure undoes the
-// whole pipeline, and the group sends each write again on its own.
+// finds no row hears sql.ErrNoRows. The failure undoes the whole
+// transaction (on PostgreSQL, the pipeline), and the group sends each write
+// again on its own.
 func TestWriteGroupFailsOnlyTheFailingWrite(t *testing.T) {
 	t.Parallel()
 	forEachEngine(t, func(t *testing.T, s *Store) {
