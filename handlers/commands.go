@@ -327,13 +327,9 @@ func expandLeads(ctx context.Context, gh *githubapi.Repo, p *policy.Policy) (map
 // readCommands turns the pull request's allowed commands into facts: who
 // asked for an explanation, a skip of the template for the current head,
 // and the snoozes.
-func (a *App) readCommands(ctx context.Context, r repoRef, g *gathered) error {
-	rows, err := a.Store.Commands(ctx, r.RepoID, r.Number)
-	if err != nil {
-		return err
-	}
+func (a *App) readCommands(g *gathered) {
 	f := &g.facts
-	for _, c := range rows {
+	for _, c := range g.first.Commands {
 		switch command.Kind(c.Kind) {
 		case command.Explain:
 			f.Explain = c.Actor
@@ -349,5 +345,5 @@ func (a *App) readCommands(ctx context.Context, r repoRef, g *gathered) error {
 			}
 		}
 	}
-	return a.readReassignments(ctx, r, f)
+	readReassignments(g.first.AppRequests, f)
 }

@@ -38,7 +38,7 @@ func teamsScope(org string) string              { return "teams:" + strings.ToLo
 // cachedFact returns what key holds under scope's current version, or
 // reads it and keeps it. cost sizes a value for the cache's byte budget.
 func (a *App) cachedFact(ctx context.Context, scope, key string, read func() (any, int, error)) (any, error) {
-	v, err := a.Store.FactVersion(ctx, scope)
+	v, err := a.factVersion(ctx, scope)
 	if err != nil {
 		return nil, err
 	}
@@ -55,6 +55,25 @@ func (a *App) cachedFact(ctx context.Context, scope, key string, read func() (an
 	}
 	a.facts.Add(key, factEntry{version: v, at: now, value: val}, cost)
 	return val, nil
+}
+
+type factVersionsKey struct{}
+
+// withFactVersions gives the cached reads under ctx the versions an
+// evaluation read with its first reads, so each does not read its own.
+func withFactVersions(ctx context.Context, first store.EvaluationReads) context.Context {
+	return context.WithValue(ctx, factVersionsKey{}, first)
+}
+
+// factVersion is scope's version: as the evaluation's first reads saw it
+// (withFactVersions), or else read now.
+func (a *App) factVersion(ctx context.Context, scope string) (int64, error) {
+	if first, ok := ctx.Value(factVersionsKey{}).(store.EvaluationReads); ok {
+		if v, read := first.Version(scope); read {
+			return v, nil
+		}
+	}
+	return a.Store.FactVersion(ctx, scope)
 }
 
 // baseFiles is the .github listing of ref, read once per version of the

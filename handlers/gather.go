@@ -13,6 +13,7 @@ import (
 	"github.com/reviewpolicy/reviewpolicy/policy"
 	"github.com/reviewpolicy/reviewpolicy/policy/decide"
 	"github.com/reviewpolicy/reviewpolicy/policy/reviewers"
+	"github.com/reviewpolicy/reviewpolicy/store"
 )
 
 // gathered is what one evaluation read: the decision's facts and what the
@@ -30,17 +31,25 @@ type gathered struct {
 	// commitPulls: the pull requests GitHub lists on the head, when read
 	// with its files (nil: publishing lists them if it needs them).
 	commitPulls *githubapi.CommitPulls
+	// first is what the evaluation read of the store first, together.
+	first store.EvaluationReads
 }
 
 // gather reads the pull request as it is now (the newest trusted payload or
 // GitHub: snapshot.go), the policy in force on its
 // base branch, and every fact the policy's areas need.
 func (a *App) gather(ctx context.Context, gh *githubapi.Repo, r repoRef) (*gathered, error) {
-	pr, err := a.pullRequest(ctx, gh, r)
+	first, err := a.Store.EvaluationReads(ctx, store.PR{RepoID: r.RepoID, Number: r.Number},
+		[]string{orgScope(r.Owner), teamsScope(r.Owner)}, baseScope(r.RepoID, ""))
 	if err != nil {
 		return nil, err
 	}
-	g := &gathered{pr: pr, headSHA: pr.GetHead().GetSHA(), baseRef: pr.GetBase().GetRef()}
+	ctx = withFactVersions(ctx, first)
+	pr, err := a.pullRequest(ctx, gh, r, first)
+	if err != nil {
+		return nil, err
+	}
+	g := &gathered{pr: pr, headSHA: pr.GetHead().GetSHA(), baseRef: pr.GetBase().GetRef(), first: first}
 	if g.base, err = a.baseFiles(ctx, gh, g.baseRef); err != nil {
 		return nil, err
 	}
@@ -88,9 +97,7 @@ func (a *App) gatherOpen(ctx context.Context, gh *githubapi.Repo, r repoRef, g *
 	for _, u := range g.pr.RequestedReviewers {
 		f.Requested = append(f.Requested, u.GetLogin())
 	}
-	if err := a.readCommands(ctx, r, g); err != nil {
-		return err
-	}
+	a.readCommands(g)
 	for _, t := range g.pr.RequestedTeams {
 		f.RequestedTeams = append(f.RequestedTeams, "@"+r.Owner+"/"+t.GetSlug())
 	}

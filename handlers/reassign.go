@@ -15,6 +15,7 @@ import (
 	"github.com/reviewpolicy/reviewpolicy/policy/decide"
 	"github.com/reviewpolicy/reviewpolicy/policy/reviewers"
 	"github.com/reviewpolicy/reviewpolicy/policy/sla"
+	"github.com/reviewpolicy/reviewpolicy/store"
 )
 
 // reassignArgs is the durable timer of one review request the app made:
@@ -180,17 +181,12 @@ func notWithdrawn(f decide.Facts, login string) decide.Facts {
 	return f
 }
 
-// readReassignments gives the facts the app's withdrawn requests (to say
-// so) and the people named with "/reviewpolicy reassign @login".
-func (a *App) readReassignments(ctx context.Context, r repoRef, f *decide.Facts) error {
-	reqs, err := a.Store.AppRequests(ctx, r.RepoID, r.Number)
-	if err != nil {
-		return err
-	}
+// readReassignments gives the facts the app's withdrawn requests (reqs), to
+// say so.
+func readReassignments(reqs []store.AppRequest, f *decide.Facts) {
 	for _, q := range reqs {
 		if !q.Open && q.Note != "" {
 			f.Reassigned = append(f.Reassigned, q.Note)
 		}
 	}
-	return nil
 }

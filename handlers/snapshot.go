@@ -64,14 +64,12 @@ func (a *App) recordPayload(ctx context.Context, w store.Writes, r repoRef, pr *
 	return w.RecordSnapshot(ctx, store.PR{RepoID: r.RepoID, Number: r.Number}, snap)
 }
 
-// pullRequest is the pull request as the newest trusted payload showed it,
-// or else as GitHub shows it now (then kept for the next evaluation).
-func (a *App) pullRequest(ctx context.Context, gh *githubapi.Repo, r repoRef) (*github.PullRequest, error) {
+// pullRequest is the pull request as the newest trusted payload showed it
+// (first's snapshot), or else as GitHub shows it now (then kept for the
+// next evaluation).
+func (a *App) pullRequest(ctx context.Context, gh *githubapi.Repo, r repoRef, first store.EvaluationReads) (*github.PullRequest, error) {
 	key := store.PR{RepoID: r.RepoID, Number: r.Number}
-	snap, found, err := a.Store.SnapshotOf(ctx, key)
-	if err != nil {
-		return nil, err
-	}
+	snap, found := first.Snapshot, first.SnapshotFound
 	now := a.Now()
 	if age := now.Sub(snap.RecordedAt); found && snap.Trusted && age >= 0 && age < factsTTL {
 		var pr github.PullRequest

@@ -30,25 +30,11 @@ ON CONFLICT (repo_id, number, login) DO NOTHING`
 
 // AppRequests lists the app's requests on a pull request, oldest first.
 func (s *Store) AppRequests(ctx context.Context, repoID int64, number int) ([]AppRequest, error) {
-	const q = `SELECT login, requested_at, state, note FROM app_requests WHERE repo_id = $1 AND number = $2
-ORDER BY requested_at, login`
-	rows, err := s.reads.QueryContext(ctx, q, repoID, number)
-	if err != nil {
+	var out []AppRequest
+	if err := s.runReads(ctx, appRequestsRead(repoID, number, &out)); err != nil {
 		return nil, fmt.Errorf("store: app requests %d#%d: %w", repoID, number, err)
 	}
-	defer rows.Close()
-	var out []AppRequest
-	for rows.Next() {
-		var r AppRequest
-		var at int64
-		var state string
-		if err := rows.Scan(&r.Login, &at, &state, &r.Note); err != nil {
-			return nil, fmt.Errorf("store: app requests %d#%d: %w", repoID, number, err)
-		}
-		r.RequestedAt, r.Open = fromMicros(at), state == "open"
-		out = append(out, r)
-	}
-	return out, rows.Err()
+	return out, nil
 }
 
 // AppRequestOf returns the app's request of login; found is false when the

@@ -126,29 +126,11 @@ WHERE repo_id = $1 AND comment_id = $2 ORDER BY line`
 // Commands returns the allowed commands of a pull request, oldest first,
 // at most the latest maxCommandRows.
 func (s *Store) Commands(ctx context.Context, repoID int64, number int) ([]CommandRow, error) {
-	const q = `SELECT comment_id, line, kind, actor, seconds, reason, head_sha, target, at FROM pr_commands
-WHERE repo_id = $1 AND number = $2 AND ok = 1 ORDER BY at DESC, comment_id DESC, line DESC LIMIT $3`
-	rows, err := s.reads.QueryContext(ctx, q, repoID, number, maxCommandRows)
-	if err != nil {
-		return nil, fmt.Errorf("store: read commands %d#%d: %w", repoID, number, err)
-	}
-	defer rows.Close()
 	var out []CommandRow
-	for rows.Next() {
-		r := CommandRow{OK: true}
-		var secs, at int64
-		if err := rows.Scan(&r.CommentID, &r.Line, &r.Kind, &r.Actor, &secs, &r.Reason, &r.HeadSHA, &r.Target, &at); err != nil {
-			return nil, fmt.Errorf("store: read commands %d#%d: %w", repoID, number, err)
-		}
-		r.For, r.At = time.Duration(secs)*time.Second, fromMicros(at)
-		out = append(out, r)
-	}
-	if err := rows.Err(); err != nil {
+	if err := s.runReads(ctx, commandsRead(repoID, number, &out)); err != nil {
 		return nil, fmt.Errorf("store: read commands %d#%d: %w", repoID, number, err)
 	}
-	for i, j := 0, len(out)-1; i < j; i, j = i+1, j-1 {
-		out[i], out[j] = out[j], out[i]
-	}
+	reverse(out)
 	return out, nil
 }
 

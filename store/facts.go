@@ -142,15 +142,8 @@ func (s *Store) DistrustSnapshot(ctx context.Context, pr PR) error {
 
 // SnapshotOf returns pr's snapshot; found is false when there is none.
 func (s *Store) SnapshotOf(ctx context.Context, pr PR) (snap Snapshot, found bool, err error) {
-	const q = `SELECT pr, updated_at, trusted, recorded_at FROM pr_snapshots WHERE repo_id = $1 AND number = $2`
-	var updated, trusted, recorded int64
-	err = s.reads.QueryRowContext(ctx, q, pr.RepoID, pr.Number).Scan(&snap.Data, &updated, &trusted, &recorded)
-	if errors.Is(err, sql.ErrNoRows) {
-		return Snapshot{}, false, nil
-	}
-	if err != nil {
+	if err := s.runReads(ctx, snapshotRead(pr, &snap, &found)); err != nil {
 		return Snapshot{}, false, fmt.Errorf("store: snapshot of %+v: %w", pr, err)
 	}
-	snap.UpdatedAt, snap.Trusted, snap.RecordedAt = fromMicros(updated), trusted == 1, fromMicros(recorded)
-	return snap, true, nil
+	return snap, found, nil
 }

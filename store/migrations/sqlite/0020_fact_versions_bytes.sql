@@ -1,0 +1,3 @@
+-- SQLite compares text byte by byte, so the primary key already serves the
+-- range of scopes an evaluation reads (postgres/0020); nothing to add.
+SELECT 1;
