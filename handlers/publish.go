@@ -37,15 +37,18 @@ func (a *App) publishVerdict(ctx context.Context, gh *githubapi.Repo, r repoRef,
 		return err
 	}
 	v := store.Verdict{PR: store.PR{RepoID: r.RepoID, Number: r.Number}, HeadSHA: g.headSHA, BaseRef: g.baseRef, Report: data, UpdatedAt: now}
-	seen, err := a.Store.VerdictsOn(ctx, r.RepoID, g.headSHA)
-	if err != nil {
-		return err
-	}
-	if !slices.ContainsFunc(seen, v.Same) {
+	// The pull request's verdict as the evaluation's first reads found it:
+	// only its own evaluations write it, one at a time.
+	if !g.first.VerdictFound || !v.Same(g.first.Verdict) {
 		if err := a.Store.PutVerdict(ctx, v); err != nil {
 			return err
 		}
-		seen = nil // changed: the check run is read again under the lease
+		// Changed: the check run is read again under the lease.
+		return a.publishCheck(ctx, gh, r, g.headSHA, g.commitPulls, nil)
+	}
+	seen, err := a.Store.VerdictsOn(ctx, r.RepoID, g.headSHA)
+	if err != nil {
+		return err
 	}
 	return a.publishCheck(ctx, gh, r, g.headSHA, g.commitPulls, seen)
 }

@@ -13,7 +13,8 @@ import (
 
 // An evaluation's first reads of the store do not depend on each other:
 // the pull request's snapshot, the fact versions its cached GitHub reads
-// are keyed on, its commands and the app's requests on it. On PostgreSQL
+// are keyed on, its commands, the app's requests on it and its verdict. On
+// PostgreSQL
 // each was a round trip, and an evaluation's round trips are where the
 // drain's CPU goes, in the server's socket writes as much as in the
 // database (docs/capacity.md, thirteenth session). EvaluationReads reads
@@ -92,6 +93,10 @@ type EvaluationReads struct {
 
 	Commands    []CommandRow // as Commands returns them
 	AppRequests []AppRequest // as AppRequests returns them
+	// Verdict is the pull request's own verdict, if it has one: only its
+	// evaluations (one at a time) write it.
+	Verdict      Verdict
+	VerdictFound bool
 }
 
 // Version is scope's version as read, and whether it was read: a scope
@@ -108,8 +113,8 @@ func (r EvaluationReads) Version(scope string) (int64, bool) {
 	return 0, known
 }
 
-// EvaluationReads reads pr's snapshot, commands and the app's requests on
-// it, and the versions of scopes and of every scope starting with prefix,
+// EvaluationReads reads pr's snapshot, commands, the app's requests on it
+// and its verdict, and the versions of scopes and of every scope starting with prefix,
 // together (on PostgreSQL in one round trip).
 func (s *Store) EvaluationReads(ctx context.Context, pr PR, scopes []string, prefix string) (EvaluationReads, error) {
 	r := EvaluationReads{Versions: map[string]int64{}, prefix: prefix, asked: scopes}
@@ -119,7 +124,8 @@ func (s *Store) EvaluationReads(ctx context.Context, pr PR, scopes []string, pre
 			snapshotRead(pr, &r.Snapshot, &r.SnapshotFound),
 			versions,
 			commandsRead(pr.RepoID, pr.Number, &r.Commands),
-			appRequestsRead(pr.RepoID, pr.Number, &r.AppRequests))
+			appRequestsRead(pr.RepoID, pr.Number, &r.AppRequests),
+			verdictRead(pr, &r.Verdict, &r.VerdictFound))
 	}
 	if err != nil {
 		return EvaluationReads{}, fmt.Errorf("store: evaluation reads of %+v: %w", pr, err)
@@ -201,6 +207,18 @@ ORDER BY requested_at, login`
 		}
 		r.RequestedAt, r.Open = fromMicros(at), state == "open"
 		*out = append(*out, r)
+		return nil
+	}}
+}
+
+func verdictRead(pr PR, v *Verdict, found *bool) readStmt {
+	const q = `SELECT repo_id, number, head_sha, base_ref, report, updated_at FROM verdicts WHERE repo_id = $1 AND number = $2`
+	return readStmt{query: q, args: []any{pr.RepoID, pr.Number}, row: func(scan func(...any) error) error {
+		var at int64
+		if err := scan(&v.RepoID, &v.Number, &v.HeadSHA, &v.BaseRef, &v.Report, &at); err != nil {
+			return err
+		}
+		v.UpdatedAt, *found = fromMicros(at), true
 		return nil
 	}}
 }

@@ -2,13 +2,15 @@ package store
 
 import (
 	"context"
+	"fmt"
 	"reflect"
 	"testing"
 	"time"
 )
 
 // TestEvaluationReadsAsTheSingleReads: read together, an evaluation's first
-// reads give what each single read gives, and the versions of the scopes
+// reads give what each single read gives (its verdict as the head's list
+// has it), and the versions of the scopes
 // asked for and of the prefix's, known at 0 when never bumped; other
 // scopes are not known. Another pull request's rows stay out.
 func TestEvaluationReadsAsTheSingleReads(t *testing.T) {
@@ -29,6 +31,10 @@ func TestEvaluationReadsAsTheSingleReads(t *testing.T) {
 			}
 			mustDo(t, s.AddAppRequest(ctx, 7, n, who, at))
 		}
+		for n := 2; n <= 3; n++ {
+			mustDo(t, s.PutVerdict(ctx, Verdict{PR: PR{RepoID: 7, Number: n}, HeadSHA: "abc", BaseRef: "main",
+				Report: []byte(fmt.Sprintf(`{"n":%d}`, n)), UpdatedAt: at}))
+		}
 		mustDo(t, s.AddAppRequest(ctx, 7, 2, "cy", at.Add(time.Second)))
 		mustDo(t, s.WithdrawAppRequest(ctx, 7, 2, "cy", "reassigned"))
 
@@ -44,6 +50,9 @@ func TestEvaluationReadsAsTheSingleReads(t *testing.T) {
 		}
 		if len(cmds) != 2 || cmds[0].Kind != "explain" || !reflect.DeepEqual(got.Commands, cmds) {
 			t.Errorf("commands %+v, alone %+v", got.Commands, cmds)
+		}
+		if vs, _ := s.VerdictsOn(ctx, 7, "abc"); len(vs) != 2 || !got.VerdictFound || !reflect.DeepEqual(got.Verdict, vs[0]) {
+			t.Errorf("verdict %+v (%v), on the head %+v", got.Verdict, got.VerdictFound, vs)
 		}
 		if len(reqs) != 2 || !reflect.DeepEqual(got.AppRequests, reqs) {
 			t.Errorf("app requests %+v, alone %+v", got.AppRequests, reqs)
@@ -63,7 +72,7 @@ func TestEvaluationReadsAsTheSingleReads(t *testing.T) {
 		}
 
 		none, err := s.EvaluationReads(ctx, PR{RepoID: 7, Number: 9}, nil, "")
-		if err != nil || none.SnapshotFound || len(none.Commands)+len(none.AppRequests)+len(none.Versions) != 0 {
+		if err != nil || none.SnapshotFound || none.VerdictFound || len(none.Commands)+len(none.AppRequests)+len(none.Versions) != 0 {
 			t.Errorf("a pull request with nothing: %+v, %v", none, err)
 		}
 	})
