@@ -14,12 +14,12 @@ import (
 // An evaluation's first reads of the store do not depend on each other:
 // the pull request's snapshot, the fact versions its cached GitHub reads
 // are keyed on, its commands, the app's requests on it and its verdict. On
-// PostgreSQL
-// each was a round trip, and an evaluation's round trips are where the
-// drain's CPU goes, in the server's socket writes as much as in the
-// database (docs/capacity.md, thirteenth session). EvaluationReads reads
-// them in one. Each read is a readStmt, which the single reads (SnapshotOf,
-// Commands, ...) run alone, so the two ways share their SQL and scanning.
+// PostgreSQL each was a round trip, and an evaluation's round trips are
+// where the drain's CPU goes, in the server's socket writes as much as in
+// the database (docs/capacity.md, thirteenth session). EvaluationReads
+// reads them in one. Each read is a readStmt, which the single reads
+// (SnapshotOf, Commands, ...) run alone, so the two ways share their SQL
+// and scanning.
 
 // readStmt is one query and what to do with each of its rows.
 type readStmt struct {
@@ -114,8 +114,8 @@ func (r EvaluationReads) Version(scope string) (int64, bool) {
 }
 
 // EvaluationReads reads pr's snapshot, commands, the app's requests on it
-// and its verdict, and the versions of scopes and of every scope starting with prefix,
-// together (on PostgreSQL in one round trip).
+// and its verdict, and the versions of scopes and of every scope starting
+// with prefix, together (on PostgreSQL in one round trip).
 func (s *Store) EvaluationReads(ctx context.Context, pr PR, scopes []string, prefix string) (EvaluationReads, error) {
 	r := EvaluationReads{Versions: map[string]int64{}, prefix: prefix, asked: scopes}
 	versions, err := s.versionsRead(scopes, prefix, r.Versions)
