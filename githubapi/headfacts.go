@@ -84,9 +84,9 @@ type headFactsAnswer struct {
 // as Files does, and the pull requests on headSHA, in one GraphQL request
 // to url when the files are not known yet. What the answer cannot give
 // exactly as REST would is read as before: the files through Files when the
-// pull request has moved on from headSHA or baseRef, changes more than 100 files or
-// renames one (GraphQL does not name a renamed file's previous path, which
-// rules match too); the pull requests come back nil (publishing lists them
+// pull request has moved on from headSHA or baseRef, changes more than 100
+// files or renames one (GraphQL does not name a renamed file's previous
+// path, which rules match too); the pull requests come back nil (publishing lists them
 // then) when there are more than 100. An answer that is not a usable 200
 // (GraphQL's own rate limit, errors in it) is not trusted at all: both are
 // read as before.

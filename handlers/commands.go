@@ -327,7 +327,7 @@ func expandLeads(ctx context.Context, gh *githubapi.Repo, p *policy.Policy) (map
 // readCommands turns the pull request's allowed commands into facts: who
 // asked for an explanation, a skip of the template for the current head,
 // and the snoozes.
-func (a *App) readCommands(g *gathered) {
+func readCommands(g *gathered) {
 	f := &g.facts
 	for _, c := range g.first.Commands {
 		switch command.Kind(c.Kind) {

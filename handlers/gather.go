@@ -97,7 +97,7 @@ func (a *App) gatherOpen(ctx context.Context, gh *githubapi.Repo, r repoRef, g *
 	for _, u := range g.pr.RequestedReviewers {
 		f.Requested = append(f.Requested, u.GetLogin())
 	}
-	a.readCommands(g)
+	readCommands(g)
 	for _, t := range g.pr.RequestedTeams {
 		f.RequestedTeams = append(f.RequestedTeams, "@"+r.Owner+"/"+t.GetSlug())
 	}

@@ -28,12 +28,13 @@ import (
 // trip, one commit.
 //
 // On either engine, if a statement fails, the group undoes them all and
-// sends each again on its own, so that one failing fails only itself. A pipeline holds its earlier statements' row locks while a later
-// one waits, so unlike single statements it can deadlock with another
-// transaction (a move of deliveries locks records, then pull requests);
-// PostgreSQL then aborts one of the two after deadlock_timeout, a second by
-// default, and if that is the pipeline its writes go again one by one. None
-// was seen in this session's runs.
+// sends each again on its own, so that one failing fails only itself. A
+// pipeline holds its earlier statements' row locks while a later one waits,
+// so unlike single statements it can deadlock with another transaction (a
+// move of deliveries locks records, then pull requests); PostgreSQL then
+// aborts one of the two after deadlock_timeout, a second by default, and
+// if that is the pipeline its writes go again one by one. None was seen in
+// the twelfth or thirteenth session's runs.
 //
 // Either way every caller is answered once its write has committed, so a
 // write is committed when its call returns, as before.
