@@ -41,21 +41,16 @@ type CheckRunLease struct {
 // which should be stable across retries of one job (a retry then retakes
 // its own lease at once).
 func (r *Repo) LeaseCheckRun(ctx context.Context, sha, owner string) (*CheckRunLease, error) {
-	key := CheckRunKey(r.ID, sha)
-	// The claim is this lease's own: a claim found with another hash was
-	// left by a writer that may have created the run and died before
-	// recording it.
-	claim := Claimed + ":" + rand.Text()
+	c := r.ClaimCheckRun(sha, owner)
 	deadline := time.Now().Add(checkLeaseWait)
 	for wait := 20 * time.Millisecond; ; wait = min(wait*2, 500*time.Millisecond) {
 		now := r.api.now()
-		obj, held, err := r.api.objects.LeaseObject(ctx, key, Object{Hash: claim}, owner, now, now.Add(checkLeaseTTL))
+		obj, held, err := r.api.objects.LeaseObject(ctx, c.Key, c.Claim, owner, now, c.Until(now))
 		if err != nil {
 			return nil, err
 		}
 		if held {
-			fresh := obj.ID == 0 && obj.Hash == claim
-			return &CheckRunLease{r: r, sha: sha, key: key, owner: owner, obj: obj, fresh: fresh}, nil
+			return c.Taken(obj), nil
 		}
 		if time.Now().After(deadline) {
 			return nil, fmt.Errorf("the check run of %s stayed busy for %s", sha, checkLeaseWait)
@@ -66,6 +61,35 @@ func (r *Repo) LeaseCheckRun(ctx context.Context, sha, owner string) (*CheckRunL
 		case <-time.After(wait):
 		}
 	}
+}
+
+// CheckRunClaim is an attempt at a commit's check-run lease for a caller
+// that takes it in a write of its own, with other statements (one round
+// trip instead of two): it writes Claim under Key as Objects.LeaseObject
+// does, for Owner until Until(now), and gives Taken the record found when
+// the lease was held. LeaseCheckRun waits for a lease that was not.
+type CheckRunClaim struct {
+	Key   ObjectKey
+	Claim Object
+	Owner string
+	r     *Repo
+	sha   string
+}
+
+// ClaimCheckRun prepares owner's attempts at sha's lease. Its claim is its
+// own: a claim found with another hash was left by a writer that may have
+// created the run and died before recording it.
+func (r *Repo) ClaimCheckRun(sha, owner string) CheckRunClaim {
+	return CheckRunClaim{Key: CheckRunKey(r.ID, sha), Claim: Object{Hash: Claimed + ":" + rand.Text()}, Owner: owner, r: r, sha: sha}
+}
+
+// Until is when a lease taken at now expires.
+func (c CheckRunClaim) Until(now time.Time) time.Time { return now.Add(checkLeaseTTL) }
+
+// Taken is the lease c's write took, which found (or created) obj.
+func (c CheckRunClaim) Taken(obj Object) *CheckRunLease {
+	fresh := obj.ID == 0 && obj.Hash == c.Claim.Hash
+	return &CheckRunLease{r: c.r, sha: c.sha, key: c.Key, owner: c.Owner, obj: obj, fresh: fresh}
 }
 
 // Known reports whether the app wrote the commit's check run before, as far

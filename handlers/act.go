@@ -68,7 +68,7 @@ func (a *App) actClosed(ctx context.Context, gh *githubapi.Repo, r repoRef, g *g
 		if s == "" {
 			continue
 		}
-		if err := a.publishCheck(ctx, gh, r, s, nil, nil); err != nil {
+		if err := a.publishCheck(ctx, gh, r, s, nil, nil, nil); err != nil {
 			return err
 		}
 	}

@@ -80,7 +80,8 @@ func (w *evaluateWorker) Work(ctx context.Context, job *river.Job[evaluateArgs])
 	pr := store.PR{RepoID: r.RepoID, Number: r.Number}
 	owner := fmt.Sprint("job:", job.ID)
 	now := a.Now()
-	start, covering, err := a.Store.StartEvaluation(ctx, pr, t.Version, job.ID, owner, now, now.Add(a.leaseTTL()))
+	reads := firstReads(r)
+	start, covering, first, err := a.Store.StartEvaluationReading(ctx, pr, t.Version, job.ID, owner, now, now.Add(a.leaseTTL()), &reads)
 	switch {
 	case err != nil:
 		return err
@@ -93,7 +94,7 @@ func (w *evaluateWorker) Work(ctx context.Context, job *river.Job[evaluateArgs])
 	defer func() { a.Metrics.observeJob("evaluate", begun, err) }()
 	log := a.Logger.With("pr", r.String(), "job", job.ID, "attempt", job.Attempt)
 	ctx = withJob(withInstallation(ctx, r.Installation), job.JobRow)
-	if err := a.evaluatePR(ctx, r, log); err != nil {
+	if err := a.evaluatePR(ctx, r, first, log); err != nil {
 		log.Warn("evaluation failed", "err", err)
 		return errors.Join(retryable(err, a.Now()), a.Store.AbandonEvaluation(context.WithoutCancel(ctx), pr, owner))
 	}
@@ -110,16 +111,17 @@ func (a *App) leaseTTL() time.Duration {
 	return 5 * time.Minute
 }
 
-// evaluatePR gathers the facts, decides, and acts. Reviewer choices may
+// evaluatePR gathers the facts, starting from the store's first reads,
+// decides, and acts. Reviewer choices may
 // need facts that only the first decision shows are needed (who is busy,
 // who has access), and another pull request may move a shared rotation
 // meanwhile: then it gathers those and decides again.
-func (a *App) evaluatePR(ctx context.Context, r repoRef, log *slog.Logger) error {
+func (a *App) evaluatePR(ctx context.Context, r repoRef, first store.EvaluationReads, log *slog.Logger) error {
 	gh, err := a.repo(r)
 	if err != nil {
 		return err
 	}
-	g, err := a.gather(ctx, gh, r)
+	g, err := a.gatherFrom(ctx, gh, r, first)
 	if err != nil {
 		return err
 	}

@@ -39,11 +39,23 @@ type gathered struct {
 // GitHub: snapshot.go), the policy in force on its
 // base branch, and every fact the policy's areas need.
 func (a *App) gather(ctx context.Context, gh *githubapi.Repo, r repoRef) (*gathered, error) {
-	first, err := a.Store.EvaluationReads(ctx, store.PR{RepoID: r.RepoID, Number: r.Number},
-		[]string{orgScope(r.Owner), teamsScope(r.Owner)}, baseScope(r.RepoID, ""))
+	f := firstReads(r)
+	first, err := a.Store.EvaluationReads(ctx, store.PR{RepoID: r.RepoID, Number: r.Number}, f.Scopes, f.Prefix)
 	if err != nil {
 		return nil, err
 	}
+	return a.gatherFrom(ctx, gh, r, first)
+}
+
+// firstReads names the fact versions an evaluation of r reads first: its
+// owner's and every base branch's of its repository (the base is known
+// only once the pull request is read).
+func firstReads(r repoRef) store.FirstReads {
+	return store.FirstReads{Scopes: []string{orgScope(r.Owner), teamsScope(r.Owner)}, Prefix: baseScope(r.RepoID, "")}
+}
+
+// gatherFrom is gather after the store's first reads.
+func (a *App) gatherFrom(ctx context.Context, gh *githubapi.Repo, r repoRef, first store.EvaluationReads) (*gathered, error) {
 	ctx = withFactVersions(ctx, first)
 	pr, err := a.pullRequest(ctx, gh, r, first)
 	if err != nil {

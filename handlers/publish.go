@@ -40,17 +40,15 @@ func (a *App) publishVerdict(ctx context.Context, gh *githubapi.Repo, r repoRef,
 	// The pull request's verdict as the evaluation's first reads found it:
 	// only its own evaluations write it, one at a time.
 	if !g.first.VerdictFound || !v.Same(g.first.Verdict) {
-		if err := a.Store.PutVerdict(ctx, v); err != nil {
-			return err
-		}
-		// Changed: the check run is read again under the lease.
-		return a.publishCheck(ctx, gh, r, g.headSHA, g.commitPulls, nil)
+		// Changed: written as the lease is taken, before the check run's
+		// verdicts are read under it.
+		return a.publishCheck(ctx, gh, r, g.headSHA, g.commitPulls, nil, &v)
 	}
 	seen, err := a.Store.VerdictsOn(ctx, r.RepoID, g.headSHA)
 	if err != nil {
 		return err
 	}
-	return a.publishCheck(ctx, gh, r, g.headSHA, g.commitPulls, seen)
+	return a.publishCheck(ctx, gh, r, g.headSHA, g.commitPulls, seen, nil)
 }
 
 // shown reports whether sha's check run shows seen, the verdicts on sha,
@@ -77,20 +75,17 @@ func (a *App) shown(ctx context.Context, gh *githubapi.Repo, r repoRef, sha stri
 // evaluation read it already (nil: it is read here when needed). seen are
 // the commit's verdicts as read before, if they were: when the check run
 // shows them already, nothing is written and no lease taken, which is most
-// evaluations of a pull request that did not change.
-func (a *App) publishCheck(ctx context.Context, gh *githubapi.Repo, r repoRef, sha string, listed *githubapi.CommitPulls, seen []store.Verdict) (err error) {
+// evaluations of a pull request that did not change. put is the pull
+// request's changed verdict, stored as the lease is taken (nil: none).
+func (a *App) publishCheck(ctx context.Context, gh *githubapi.Repo, r repoRef, sha string, listed *githubapi.CommitPulls, seen []store.Verdict, put *store.Verdict) (err error) {
 	if ok, err := a.shown(ctx, gh, r, sha, seen); err != nil || ok {
 		return err
 	}
-	l, err := gh.LeaseCheckRun(ctx, sha, fmt.Sprintf("job:%d", jobFrom(ctx).ID))
+	l, verdicts, err := a.leaseCheck(ctx, gh, r, sha, put)
 	if err != nil {
 		return err
 	}
 	defer func() { err = errors.Join(err, l.Release(context.WithoutCancel(ctx))) }()
-	verdicts, err := a.Store.VerdictsOn(ctx, r.RepoID, sha)
-	if err != nil {
-		return err
-	}
 	var pending []int
 	if !l.Known() {
 		// The commit's first check: a pull request opened on it may not be
@@ -108,6 +103,31 @@ func (a *App) publishCheck(ctx context.Context, gh *githubapi.Repo, r repoRef, s
 		return err
 	}
 	return l.Write(ctx, rep, a.detailsURL(r, verdicts[0].Number))
+}
+
+// leaseCheck stores put, if not nil, takes sha's check-run lease and reads
+// the verdicts on sha under it: one write of the store when the lease is
+// free (store.LeaseVerdicts), where these were three round trips on
+// PostgreSQL. When another job holds the lease, put is stored and the
+// lease waited for.
+func (a *App) leaseCheck(ctx context.Context, gh *githubapi.Repo, r repoRef, sha string, put *store.Verdict) (*githubapi.CheckRunLease, []store.Verdict, error) {
+	c := gh.ClaimCheckRun(sha, fmt.Sprintf("job:%d", jobFrom(ctx).ID))
+	now := a.Now()
+	obj, held, verdicts, err := a.Store.LeaseVerdicts(ctx, put, store.ObjectKey(c.Key), store.Object(c.Claim), c.Owner, now, c.Until(now), r.RepoID, sha)
+	if err != nil {
+		return nil, nil, err
+	}
+	if held {
+		return c.Taken(githubapi.Object(obj)), verdicts, nil
+	}
+	l, err := gh.LeaseCheckRun(ctx, sha, c.Owner)
+	if err != nil {
+		return nil, nil, err
+	}
+	if verdicts, err = a.Store.VerdictsOn(ctx, r.RepoID, sha); err != nil {
+		return nil, nil, errors.Join(err, l.Release(context.WithoutCancel(ctx)))
+	}
+	return l, verdicts, nil
 }
 
 // unjudged lists the open pull requests GitHub has on the commit (listed,

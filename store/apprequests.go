@@ -31,7 +31,7 @@ ON CONFLICT (repo_id, number, login) DO NOTHING`
 // AppRequests lists the app's requests on a pull request, oldest first.
 func (s *Store) AppRequests(ctx context.Context, repoID int64, number int) ([]AppRequest, error) {
 	var out []AppRequest
-	if err := s.runReads(ctx, appRequestsRead(repoID, number, &out)); err != nil {
+	if err := s.runStmts(ctx, appRequestsRead(repoID, number, &out)); err != nil {
 		return nil, fmt.Errorf("store: app requests %d#%d: %w", repoID, number, err)
 	}
 	return out, nil

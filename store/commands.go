@@ -127,7 +127,7 @@ WHERE repo_id = $1 AND comment_id = $2 ORDER BY line`
 // at most the latest maxCommandRows.
 func (s *Store) Commands(ctx context.Context, repoID int64, number int) ([]CommandRow, error) {
 	var out []CommandRow
-	if err := s.runReads(ctx, commandsRead(repoID, number, &out)); err != nil {
+	if err := s.runStmts(ctx, commandsRead(repoID, number, &out)); err != nil {
 		return nil, fmt.Errorf("store: read commands %d#%d: %w", repoID, number, err)
 	}
 	reverse(out)

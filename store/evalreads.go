@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -28,9 +29,11 @@ type readStmt struct {
 	row   func(scan func(dest ...any) error) error
 }
 
-// runReads runs stmts: on PostgreSQL as one pipeline on one connection, in
-// one round trip; on SQLite, whose reads are no round trips, one by one.
-func (s *Store) runReads(ctx context.Context, stmts ...readStmt) error {
+// runStmts runs stmts: on PostgreSQL as one pipeline on one connection, in
+// one round trip and one implicit transaction, where a statement may also be
+// a write that returns rows; on SQLite, whose reads are no round trips, one
+// by one on its readers, so reads only.
+func (s *Store) runStmts(ctx context.Context, stmts ...readStmt) error {
 	if s.Dialect != DialectPostgres || len(stmts) == 1 {
 		for _, st := range stmts {
 			if err := s.readRows(ctx, st); err != nil {
@@ -39,7 +42,13 @@ func (s *Store) runReads(ctx context.Context, stmts ...readStmt) error {
 		}
 		return nil
 	}
-	conn, err := s.reads.Conn(ctx)
+	return runPipeline(ctx, s.reads, stmts)
+}
+
+// runPipeline runs stmts on a PostgreSQL connection of db in one round
+// trip and one implicit transaction.
+func runPipeline(ctx context.Context, db *sql.DB, stmts []readStmt) error {
+	conn, err := db.Conn(ctx)
 	if err != nil {
 		return err
 	}
@@ -117,21 +126,37 @@ func (r EvaluationReads) Version(scope string) (int64, bool) {
 // and its verdict, and the versions of scopes and of every scope starting
 // with prefix, together (on PostgreSQL in one round trip).
 func (s *Store) EvaluationReads(ctx context.Context, pr PR, scopes []string, prefix string) (EvaluationReads, error) {
-	r := EvaluationReads{Versions: map[string]int64{}, prefix: prefix, asked: scopes}
-	versions, err := s.versionsRead(scopes, prefix, r.Versions)
+	r, stmts, err := s.firstReadStmts(pr, FirstReads{Scopes: scopes, Prefix: prefix})
 	if err == nil {
-		err = s.runReads(ctx,
-			snapshotRead(pr, &r.Snapshot, &r.SnapshotFound),
-			versions,
-			commandsRead(pr.RepoID, pr.Number, &r.Commands),
-			appRequestsRead(pr.RepoID, pr.Number, &r.AppRequests),
-			verdictRead(pr, &r.Verdict, &r.VerdictFound))
+		err = s.runStmts(ctx, stmts...)
 	}
 	if err != nil {
 		return EvaluationReads{}, fmt.Errorf("store: evaluation reads of %+v: %w", pr, err)
 	}
+	return r.done(), nil
+}
+
+// firstReadStmts are EvaluationReads' statements, which fill r; r.done()
+// once they ran.
+func (s *Store) firstReadStmts(pr PR, f FirstReads) (*EvaluationReads, []readStmt, error) {
+	r := &EvaluationReads{Versions: map[string]int64{}, prefix: f.Prefix, asked: f.Scopes}
+	versions, err := s.versionsRead(f.Scopes, f.Prefix, r.Versions)
+	if err != nil {
+		return nil, nil, err
+	}
+	return r, []readStmt{
+		snapshotRead(pr, &r.Snapshot, &r.SnapshotFound),
+		versions,
+		commandsRead(pr.RepoID, pr.Number, &r.Commands),
+		appRequestsRead(pr.RepoID, pr.Number, &r.AppRequests),
+		verdictRead(pr, &r.Verdict, &r.VerdictFound),
+	}, nil
+}
+
+// done puts the commands read newest first in the order Commands gives.
+func (r *EvaluationReads) done() EvaluationReads {
 	reverse(r.Commands)
-	return r, nil
+	return *r
 }
 
 // versionsRead reads into out the versions of scopes and of every scope

@@ -77,3 +77,54 @@ func TestEvaluationReadsAsTheSingleReads(t *testing.T) {
 		}
 	})
 }
+
+// TestStartEvaluationReadsWithTheLease: the lease taken, the first reads
+// come with it and are what EvaluationReads reads; a start that is Busy
+// or Covered takes no lease and returns no reads.
+func TestStartEvaluationReadsWithTheLease(t *testing.T) {
+	t.Parallel()
+	forEachEngine(t, func(t *testing.T, s *Store) {
+		ctx := context.Background()
+		at := time.Date(2025, 3, 5, 12, 0, 0, 0, time.UTC)
+		pr := PR{RepoID: 7, Number: 4}
+		mustDo(t, s.BumpFactVersion(ctx, "base:7:main"))
+		mustDo(t, s.RecordSnapshot(ctx, pr, Snapshot{Data: []byte(`{"n":4}`), UpdatedAt: at, Trusted: true, RecordedAt: at}))
+		mustDo(t, s.AddAppRequest(ctx, 7, 4, "ann", at))
+		mustRequest(t, s, pr)
+		reads := &FirstReads{Scopes: []string{"org:acme"}, Prefix: "base:7:"}
+		later := at.Add(time.Minute)
+
+		start, covering, got, err := s.StartEvaluationReading(ctx, pr, 1, 0, "job:1", at, later, reads)
+		if err != nil || start != Run || covering != 1 {
+			t.Fatalf("start: %v covering %d (%v), want Run covering 1", start, covering, err)
+		}
+		want, err := s.EvaluationReads(ctx, pr, reads.Scopes, reads.Prefix)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !got.SnapshotFound || len(got.AppRequests) != 1 || !reflect.DeepEqual(got, want) {
+			t.Errorf("read with the lease %+v, alone %+v", got, want)
+		}
+		if v, known := got.Version("base:7:main"); !known || v != 1 {
+			t.Errorf("version of base:7:main: %d (known %v), want 1", v, known)
+		}
+
+		mustRequest(t, s, pr)
+		start, _, got, err = s.StartEvaluationReading(ctx, pr, 2, 0, "job:2", at, later, reads)
+		if err != nil || start != Busy || got.SnapshotFound || got.Versions != nil {
+			t.Errorf("while job:1 holds the lease: %v, reads %+v (%v), want Busy and none", start, got, err)
+		}
+		if ok, err := s.FinishEvaluation(ctx, pr, "job:1", 2); !ok || err != nil {
+			t.Fatalf("finish: %v %v", ok, err)
+		}
+		start, _, got, err = s.StartEvaluationReading(ctx, pr, 2, 0, "job:2", at, later, reads)
+		if err != nil || start != Covered || got.SnapshotFound {
+			t.Errorf("after version 2 was covered: %v, reads %+v (%v), want Covered and none", start, got, err)
+		}
+		// The lease was not taken by the covered start: job:3 takes it.
+		mustRequest(t, s, pr)
+		if start, _, _, err := s.StartEvaluationReading(ctx, pr, 3, 0, "job:3", at, later, nil); err != nil || start != Run {
+			t.Errorf("version 3: %v (%v), want Run", start, err)
+		}
+	})
+}

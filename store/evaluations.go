@@ -114,25 +114,76 @@ const (
 // every request made so far, and it stops being counted on once it runs or
 // finds them all covered.
 func (s *Store) StartEvaluation(ctx context.Context, pr PR, version, jobID int64, owner string, now, expires time.Time) (Start, int64, error) {
-	const take = `UPDATE pr_evaluations SET lease_owner = $3, lease_until = $4, covering = requested,
+	start, covering, _, err := s.StartEvaluationReading(ctx, pr, version, jobID, owner, now, expires, nil)
+	return start, covering, err
+}
+
+// FirstReads names what EvaluationReads reads besides the pull request's
+// own rows: the fact versions of Scopes and of every scope with Prefix.
+type FirstReads struct {
+	Scopes []string
+	Prefix string
+}
+
+// StartEvaluationReading is StartEvaluation followed, when it takes the
+// lease (Run) and reads is not nil, by the evaluation's first reads
+// (EvaluationReads). On PostgreSQL the lease and the reads go in one round
+// trip and one transaction, so the reads see the store as the lease found
+// it, as they did one after the other: an evaluation's round trips are
+// where the drain's CPU goes (docs/capacity.md, fourteenth session).
+func (s *Store) StartEvaluationReading(ctx context.Context, pr PR, version, jobID int64, owner string, now, expires time.Time, reads *FirstReads) (Start, int64, EvaluationReads, error) {
+	took, covering, first, err := s.takeEvaluation(ctx, pr, []any{pr.RepoID, pr.Number, owner, micros(expires), version, micros(now), jobID}, reads)
+	if err != nil {
+		return Busy, 0, EvaluationReads{}, fmt.Errorf("store: start evaluation of %d#%d: %w", pr.RepoID, pr.Number, err)
+	}
+	if took {
+		return Run, covering, first, nil
+	}
+	start, err := s.coveredOrBusy(ctx, pr, version, jobID, now)
+	if err != nil {
+		return Busy, 0, EvaluationReads{}, fmt.Errorf("store: start evaluation of %d#%d: %w", pr.RepoID, pr.Number, err)
+	}
+	return start, 0, EvaluationReads{}, nil
+}
+
+// takeEvaluation takes the lease (args as takeLease's parameters) and, if
+// it did and reads is not nil, reads what reads names. SQLite's writes go
+// through the write group and its reads to its readers, one after the other.
+func (s *Store) takeEvaluation(ctx context.Context, pr PR, args []any, reads *FirstReads) (took bool, covering int64, first EvaluationReads, err error) {
+	if reads == nil || s.Dialect != DialectPostgres {
+		err = s.asyncWrites.write(groupedWrite{ctx: ctx, query: takeLease, args: args, scan: []any{&covering}}).err
+		if errors.Is(err, sql.ErrNoRows) {
+			return false, 0, first, nil
+		}
+		if err == nil && reads != nil {
+			first, err = s.EvaluationReads(ctx, pr, reads.Scopes, reads.Prefix)
+		}
+		return err == nil, covering, first, err
+	}
+	r, stmts, err := s.firstReadStmts(pr, *reads)
+	if err != nil {
+		return false, 0, first, err
+	}
+	take := readStmt{query: takeLease, args: args, row: func(scan func(...any) error) error {
+		took = true
+		return scan(&covering)
+	}}
+	if err := runPipeline(ctx, s.DB, append([]readStmt{asyncCommitStmt, take}, stmts...)); err != nil {
+		return false, 0, first, err
+	}
+	if !took {
+		return false, 0, first, nil
+	}
+	return true, covering, r.done(), nil
+}
+
+// takeLease takes the lease on pull request ($1, $2) for owner $3 until $4
+// unless version $5 is covered, at time $6, for job $7 (StartEvaluation).
+const takeLease = `UPDATE pr_evaluations SET lease_owner = $3, lease_until = $4, covering = requested,
 queued_job = CASE WHEN queued_job = $7 THEN 0 ELSE queued_job END
 WHERE repo_id = $1 AND number = $2 AND (lease_until < $6 OR lease_owner = $3)
 AND done < CASE WHEN queued_job = $7 AND queued_job <> 0 THEN requested ELSE $5 END
 RETURNING covering`
-	var covering int64
-	err := s.writeQueryRow(ctx, []any{&covering}, take, pr.RepoID, pr.Number, owner, micros(expires), version, micros(now), jobID)
-	if err == nil {
-		return Run, covering, nil
-	}
-	if !errors.Is(err, sql.ErrNoRows) {
-		return Busy, 0, fmt.Errorf("store: start evaluation of %d#%d: %w", pr.RepoID, pr.Number, err)
-	}
-	start, err := s.coveredOrBusy(ctx, pr, version, jobID, now)
-	if err != nil {
-		return Busy, 0, fmt.Errorf("store: start evaluation of %d#%d: %w", pr.RepoID, pr.Number, err)
-	}
-	return start, 0, nil
-}
 
 // coveredOrBusy is StartEvaluation's answer when it could not take the
 // lease. The job later requests counted on ends only if no request came
@@ -174,7 +225,7 @@ func (s *Store) coveredOrBusy(ctx context.Context, pr PR, version, jobID int64, 
 func (s *Store) FinishEvaluation(ctx context.Context, pr PR, owner string, covering int64) (ok bool, err error) {
 	const q = `UPDATE pr_evaluations SET done = CASE WHEN done > $4 THEN done ELSE $4 END, lease_owner = '', lease_until = 0
 WHERE repo_id = $1 AND number = $2 AND lease_owner = $3`
-	n, err := s.writeExec(ctx, q, pr.RepoID, pr.Number, owner, covering)
+	n, err := s.writeExecAsync(ctx, q, pr.RepoID, pr.Number, owner, covering)
 	if err != nil {
 		return false, fmt.Errorf("store: finish evaluation of %d#%d: %w", pr.RepoID, pr.Number, err)
 	}

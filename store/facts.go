@@ -142,7 +142,7 @@ func (s *Store) DistrustSnapshot(ctx context.Context, pr PR) error {
 
 // SnapshotOf returns pr's snapshot; found is false when there is none.
 func (s *Store) SnapshotOf(ctx context.Context, pr PR) (snap Snapshot, found bool, err error) {
-	if err := s.runReads(ctx, snapshotRead(pr, &snap, &found)); err != nil {
+	if err := s.runStmts(ctx, snapshotRead(pr, &snap, &found)); err != nil {
 		return Snapshot{}, false, fmt.Errorf("store: snapshot of %+v: %w", pr, err)
 	}
 	return snap, found, nil

@@ -91,7 +91,7 @@ WHERE excluded.updated_at >= pr_history.updated_at`
 	if snap == nil {
 		snap = []byte{}
 	}
-	_, err := s.writeExec(ctx, q, p.RepoID, p.Number, p.InstallationID, lower(p.Owner), lower(p.Repo),
+	_, err := s.writeExecAsync(ctx, q, p.RepoID, p.Number, p.InstallationID, lower(p.Owner), lower(p.Repo),
 		p.Title, lower(p.Author), p.State, boolInt(p.Draft), p.Conclusion, joinLower(p.Requested),
 		strings.Join(p.TemplateFailures, ","), microsOr0(p.StartedAt), microsOr0(p.FirstReviewAt),
 		microsOr0(p.DeadlineAt), microsOr0(p.BreachedAt), microsOr0(p.ClosedAt), snap, micros(p.UpdatedAt), micros(time.Now()),

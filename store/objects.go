@@ -52,12 +52,7 @@ written_at = excluded.written_at`
 // the lease. One write, which is why the lease lives on the record
 // (migration 0019).
 func (s *Store) LeaseObject(ctx context.Context, k ObjectKey, claim Object, owner string, now, expires time.Time) (o Object, held bool, err error) {
-	const q = `INSERT INTO github_objects (repo_id, number, kind, object_id, content_hash, written_at, lease_owner, lease_until)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
-ON CONFLICT (repo_id, number, kind) DO UPDATE SET lease_owner = excluded.lease_owner, lease_until = excluded.lease_until
-WHERE github_objects.lease_until < $9 OR github_objects.lease_owner = excluded.lease_owner
-RETURNING object_id, content_hash`
-	err = s.writeQueryRow(ctx, []any{&o.ID, &o.Hash}, q, k.RepoID, k.Number, k.Kind, claim.ID, claim.Hash, micros(now), owner, micros(expires), micros(now))
+	err = s.writeQueryRow(ctx, []any{&o.ID, &o.Hash}, leaseObjectQuery, leaseArgs(k, claim, owner, now, expires)...)
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
 		return Object{}, false, nil
@@ -65,6 +60,16 @@ RETURNING object_id, content_hash`
 		return Object{}, false, fmt.Errorf("store: lease object %+v: %w", k, err)
 	}
 	return o, true, nil
+}
+
+const leaseObjectQuery = `INSERT INTO github_objects (repo_id, number, kind, object_id, content_hash, written_at, lease_owner, lease_until)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+ON CONFLICT (repo_id, number, kind) DO UPDATE SET lease_owner = excluded.lease_owner, lease_until = excluded.lease_until
+WHERE github_objects.lease_until < $9 OR github_objects.lease_owner = excluded.lease_owner
+RETURNING object_id, content_hash`
+
+func leaseArgs(k ObjectKey, claim Object, owner string, now, expires time.Time) []any {
+	return []any{k.RepoID, k.Number, k.Kind, claim.ID, claim.Hash, micros(now), owner, micros(expires), micros(now)}
 }
 
 // ReleaseObject gives back owner's lease on k's record and, when o is not
@@ -79,7 +84,7 @@ WHERE repo_id = $1 AND number = $2 AND kind = $3 AND lease_owner = $4`
 WHERE repo_id = $1 AND number = $2 AND kind = $3 AND lease_owner = $4`
 		args = append(args, o.ID, o.Hash, micros(time.Now()))
 	}
-	if _, err := s.writeExec(ctx, q, args...); err != nil {
+	if _, err := s.writeExecAsync(ctx, q, args...); err != nil {
 		return fmt.Errorf("store: release object %+v: %w", k, err)
 	}
 	return nil

@@ -92,8 +92,10 @@ type Store struct {
 	enqueuer *enqueuer
 	intake   *sql.DB
 	// writes sends the evaluations' writes several at a time
-	// (writegroup.go).
-	writes *writeGroup
+	// (writegroup.go), asyncWrites those that need not wait for
+	// PostgreSQL's WAL flush (asyncwrites.go); on SQLite they are one.
+	writes      *writeGroup
+	asyncWrites *writeGroup
 
 	slots     *jobSlots // bounds the running jobs; nil without Workers
 	working   bool      // built with Workers, so Start runs them
@@ -200,6 +202,11 @@ func Open(ctx context.Context, url string, opts Options) (*Store, error) {
 		// Two, so that one round's pipeline is built while the other's is
 		// on the wire.
 		s.writes = newWriteGroup(db, false, 2)
+		s.asyncWrites = newWriteGroup(db, false, 2)
+		s.asyncWrites.async = true
+	}
+	if s.asyncWrites == nil {
+		s.asyncWrites = s.writes // SQLite's commits wait for no flush anyway
 	}
 	return s, nil
 }
@@ -452,7 +459,8 @@ func (s *Store) Close() error {
 			}
 		}
 		if s.writes != nil {
-			s.writes.close() // after the jobs, which write through it
+			s.writes.close() // after the jobs, which write through them
+			s.asyncWrites.close()
 		}
 		var intakeErr error
 		if s.intake != nil {

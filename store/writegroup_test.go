@@ -128,3 +128,38 @@ func TestWriteGroupSkipsCancelledWritesAndCloses(t *testing.T) {
 		}
 	})
 }
+
+// TestAsyncWritesCommitWithoutWaitingForTheFlush: on PostgreSQL the async
+// group's transactions, and the pipeline that takes an evaluation's lease,
+// run with synchronous_commit off, and only they: the setting does not
+// outlive them on the pooled connections the synchronous writes use.
+func TestAsyncWritesCommitWithoutWaitingForTheFlush(t *testing.T) {
+	t.Parallel()
+	s := openStore(t, newPostgresURL(t), Options{})
+	ctx := context.Background()
+	const show = `SELECT current_setting('synchronous_commit')`
+	setting := func(g *writeGroup) string {
+		var v string
+		if err := g.write(groupedWrite{ctx: ctx, query: show, scan: []any{&v}}).err; err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+	for range 3 { // the groups' connections come from one pool
+		if got := setting(s.asyncWrites); got != "off" {
+			t.Errorf("in the async group: synchronous_commit %s, want off", got)
+		}
+		if got := setting(s.writes); got != "on" {
+			t.Errorf("in the synchronous group: synchronous_commit %s, want on", got)
+		}
+	}
+	var inTake string
+	read := readStmt{query: show, row: func(scan func(...any) error) error { return scan(&inTake) }}
+	if err := runPipeline(ctx, s.DB, []readStmt{asyncCommitStmt, read}); err != nil || inTake != "off" {
+		t.Errorf("after asyncCommitStmt in a pipeline: synchronous_commit %q (%v), want off", inTake, err)
+	}
+	var after string
+	if err := s.DB.QueryRowContext(ctx, show).Scan(&after); err != nil || after != "on" {
+		t.Errorf("on the pool afterwards: synchronous_commit %q (%v), want on", after, err)
+	}
+}

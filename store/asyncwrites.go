@@ -1,0 +1,50 @@
+package store
+
+import "context"
+
+// Some of an evaluation's writes need not wait for PostgreSQL to flush its
+// WAL to disk before their commit returns: taking the pull request's lease
+// (with the first reads), giving back the check run's lease with the run's
+// record, the page's summary, and the evaluation's end. In the drain that
+// bounds pull-request capacity, those flushes were most of the commits'
+// cost: with every commit asynchronous the drain took 4.0 s against 5.0-5.3
+// (docs/capacity.md, fourteenth session).
+//
+// They commit asynchronously: the pipeline that sends them starts with
+// asyncCommit, which holds for its own transaction alone (a pool of their
+// own with the setting on every connection would take connections that
+// replicas share under max_connections). What that risks is bounded by the
+// WAL's order: PostgreSQL writes one log, and a synchronous commit flushes
+// everything logged before it, so a crash of PostgreSQL or of its machine
+// loses at most the asynchronous commits since the last synchronous one,
+// never one from before it. Every write that something outside the
+// database acts on commits synchronously: the check run's and comment's
+// claims before GitHub creates them, the reviewer requests and rotations
+// before GitHub is asked, the outbox before a message is sent, and River's
+// job completions. So what a crash can take away is a suffix whose loss
+// looks like the work stopping earlier:
+//
+//   - a lease taken: the evaluation's job is run again (River rescues it)
+//     and takes it again;
+//   - a check run's record: the record stays the lease's claim, and the next
+//     writer looks for the run on GitHub instead of creating one;
+//   - a page's summary: the next evaluation writes it;
+//   - an evaluation's end: its lease expires, and the job, or the next
+//     request's, evaluates again.
+//
+// SQLite fsyncs its WAL only at checkpoints (synchronous NORMAL, doc.go),
+// so its commits return without a flush anyway; there asyncWrites is the
+// one write group.
+
+// asyncCommit makes the transaction it runs in commit without waiting for
+// the WAL's flush.
+const asyncCommit = "SET LOCAL synchronous_commit = off"
+
+var asyncCommitStmt = readStmt{query: asyncCommit, row: noRows}
+
+// writeExecAsync is writeExec for a write that may commit asynchronously
+// (see above).
+func (s *Store) writeExecAsync(ctx context.Context, query string, args ...any) (int64, error) {
+	r := s.asyncWrites.write(groupedWrite{ctx: ctx, query: query, args: args})
+	return r.affected, r.err
+}
