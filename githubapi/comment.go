@@ -21,11 +21,21 @@ import (
 // hash (handlers' issue_comment handling). Like UpsertCheckRun it is not
 // atomic: one writer per pull request at a time (the evaluation's lease).
 func (r *Repo) UpsertComment(ctx context.Context, n int, rep check.Report) error {
-	key := CommentKey(r.ID, n)
-	obj, known, err := r.api.objects.GetObject(ctx, key)
+	obj, known, err := r.api.objects.GetObject(ctx, CommentKey(r.ID, n))
 	if err != nil {
 		return err
 	}
+	return r.UpsertCommentFrom(ctx, n, rep, obj, known)
+}
+
+// UpsertCommentFrom is UpsertComment from the comment's record as the
+// caller read it earlier in the same evaluation (known: there was one), to
+// save the store a round trip. Reading it early is safe because a person's
+// edit or deletion clears the record and then asks for an evaluation, which
+// runs after this one and reads the record again: a record read too early
+// can only make this write one that the next evaluation corrects.
+func (r *Repo) UpsertCommentFrom(ctx context.Context, n int, rep check.Report, obj Object, known bool) error {
+	key := CommentKey(r.ID, n)
 	var current string
 	// A claim left without an ID (reopened, or a crash before the ID was
 	// recorded) is searched for like no record; what the search finds is

@@ -224,3 +224,42 @@ func TestUpsertCommentRecordsWhatAClaimsSearchFound(t *testing.T) {
 		t.Errorf("recorded %+v, want the comment %d and its hash", obj, id)
 	}
 }
+
+// TestUpsertCommentFromARecordReadEarly: a person edits the comment after
+// an evaluation read its record. The edit's handler clears the record and
+// asks for another evaluation; the first, writing from the record it read,
+// leaves the comment as the person left it, and the next, reading the
+// record again, writes the app's text back. Neither creates a second
+// comment.
+func TestUpsertCommentFromARecordReadEarly(t *testing.T) {
+	t.Parallel()
+	s := newSetup(t, nil)
+	addPull(s)
+	ctx := context.Background()
+	rep := sticky("fill in the template", true)
+	if err := s.repo.UpsertComment(ctx, 1, rep); err != nil {
+		t.Fatal(err)
+	}
+	key := CommentKey(s.repo.ID, 1)
+	early, known, err := s.objects.GetObject(ctx, key) // the first evaluation's first reads
+	if err != nil || !known || early.ID == 0 {
+		t.Fatalf("record after the first write: %+v %v %v", early, known, err)
+	}
+	s.fake.EditComment("acme", "app", early.ID, "LGTM, ignore the bot")
+	if err := s.objects.PutObject(ctx, key, Object{ID: early.ID}); err != nil { // the edit's handler
+		t.Fatal(err)
+	}
+
+	if err := s.repo.UpsertCommentFrom(ctx, 1, rep, early, known); err != nil {
+		t.Fatal(err)
+	}
+	if got := s.fake.Comments("acme", "app", 1); len(got) != 1 || got[0].Body != "LGTM, ignore the bot" {
+		t.Fatalf("the first evaluation, from its early record: %+v", got)
+	}
+	if err := s.repo.UpsertComment(ctx, 1, rep); err != nil { // the evaluation the edit asked for
+		t.Fatal(err)
+	}
+	if got := s.fake.Comments("acme", "app", 1); len(got) != 1 || got[0].Body != check.Marker+"\nfill in the template" {
+		t.Errorf("after the next evaluation: %+v, want the app's text back", got)
+	}
+}

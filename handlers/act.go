@@ -35,7 +35,8 @@ func (a *App) act(ctx context.Context, gh *githubapi.Repo, r repoRef, g *gathere
 	if err := a.requestReviewers(ctx, gh, r, g, d, now, log); err != nil {
 		return errors.Join(err, a.undoRotations(context.WithoutCancel(ctx), r, g, d))
 	}
-	if err := gh.UpsertComment(ctx, r.Number, d.Report); err != nil {
+	comment, known := githubapi.Object(g.first.Comment), g.first.CommentFound
+	if err := gh.UpsertCommentFrom(ctx, r.Number, d.Report, comment, known); err != nil {
 		return err
 	}
 	// The snapshot first: the sender the enqueue wakes may plan digests.

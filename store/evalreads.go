@@ -14,7 +14,8 @@ import (
 
 // An evaluation's first reads of the store do not depend on each other:
 // the pull request's snapshot, the fact versions its cached GitHub reads
-// are keyed on, its commands, the app's requests on it and its verdict. On
+// are keyed on, its commands, the app's requests on it, its verdict and its
+// comment's record. On
 // PostgreSQL each was a round trip, and an evaluation's round trips are
 // where the drain's CPU goes, in the server's socket writes as much as in
 // the database (docs/capacity.md, thirteenth session). EvaluationReads
@@ -106,6 +107,10 @@ type EvaluationReads struct {
 	// evaluations (one at a time) write it.
 	Verdict      Verdict
 	VerdictFound bool
+	// Comment is the record of the app's sticky comment, if there is one
+	// (githubapi.UpsertCommentFrom says why it may be read this early).
+	Comment      Object
+	CommentFound bool
 }
 
 // Version is scope's version as read, and whether it was read: a scope
@@ -150,6 +155,7 @@ func (s *Store) firstReadStmts(pr PR, f FirstReads) (*EvaluationReads, []readStm
 		commandsRead(pr.RepoID, pr.Number, &r.Commands),
 		appRequestsRead(pr.RepoID, pr.Number, &r.AppRequests),
 		verdictRead(pr, &r.Verdict, &r.VerdictFound),
+		objectRead(ObjectKey{RepoID: pr.RepoID, Number: pr.Number, Kind: commentKind}, &r.Comment, &r.CommentFound),
 	}, nil
 }
 

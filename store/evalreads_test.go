@@ -35,6 +35,8 @@ func TestEvaluationReadsAsTheSingleReads(t *testing.T) {
 			mustDo(t, s.PutVerdict(ctx, Verdict{PR: PR{RepoID: 7, Number: n}, HeadSHA: "abc", BaseRef: "main",
 				Report: []byte(fmt.Sprintf(`{"n":%d}`, n)), UpdatedAt: at}))
 		}
+		mustDo(t, s.PutObject(ctx, ObjectKey{RepoID: 7, Number: 2, Kind: "comment"}, Object{ID: 41, Hash: "h2"}))
+		mustDo(t, s.PutObject(ctx, ObjectKey{RepoID: 7, Number: 3, Kind: "comment"}, Object{ID: 42, Hash: "h3"}))
 		mustDo(t, s.AddAppRequest(ctx, 7, 2, "cy", at.Add(time.Second)))
 		mustDo(t, s.WithdrawAppRequest(ctx, 7, 2, "cy", "reassigned"))
 
@@ -54,6 +56,9 @@ func TestEvaluationReadsAsTheSingleReads(t *testing.T) {
 		if vs, _ := s.VerdictsOn(ctx, 7, "abc"); len(vs) != 2 || !got.VerdictFound || !reflect.DeepEqual(got.Verdict, vs[0]) {
 			t.Errorf("verdict %+v (%v), on the head %+v", got.Verdict, got.VerdictFound, vs)
 		}
+		if !got.CommentFound || got.Comment != (Object{ID: 41, Hash: "h2"}) {
+			t.Errorf("comment's record %+v (%v), want #2's", got.Comment, got.CommentFound)
+		}
 		if len(reqs) != 2 || !reflect.DeepEqual(got.AppRequests, reqs) {
 			t.Errorf("app requests %+v, alone %+v", got.AppRequests, reqs)
 		}
@@ -72,7 +77,7 @@ func TestEvaluationReadsAsTheSingleReads(t *testing.T) {
 		}
 
 		none, err := s.EvaluationReads(ctx, PR{RepoID: 7, Number: 9}, nil, "")
-		if err != nil || none.SnapshotFound || none.VerdictFound || len(none.Commands)+len(none.AppRequests)+len(none.Versions) != 0 {
+		if err != nil || none.SnapshotFound || none.VerdictFound || none.CommentFound || len(none.Commands)+len(none.AppRequests)+len(none.Versions) != 0 {
 			t.Errorf("a pull request with nothing: %+v, %v", none, err)
 		}
 	})

@@ -23,16 +23,23 @@ type Object struct {
 
 // GetObject returns the object remembered for k; ok is false if none.
 func (s *Store) GetObject(ctx context.Context, k ObjectKey) (o Object, ok bool, err error) {
-	const q = `SELECT object_id, content_hash FROM github_objects WHERE repo_id = $1 AND number = $2 AND kind = $3`
-	err = s.reads.QueryRowContext(ctx, q, k.RepoID, k.Number, k.Kind).Scan(&o.ID, &o.Hash)
-	if errors.Is(err, sql.ErrNoRows) {
-		return Object{}, false, nil
-	}
-	if err != nil {
+	if err := s.runStmts(ctx, objectRead(k, &o, &ok)); err != nil {
 		return Object{}, false, fmt.Errorf("store: get object %+v: %w", k, err)
 	}
-	return o, true, nil
+	return o, ok, nil
 }
+
+func objectRead(k ObjectKey, o *Object, found *bool) readStmt {
+	const q = `SELECT object_id, content_hash FROM github_objects WHERE repo_id = $1 AND number = $2 AND kind = $3`
+	return readStmt{query: q, args: []any{k.RepoID, k.Number, k.Kind}, row: func(scan func(...any) error) error {
+		*found = true
+		return scan(&o.ID, &o.Hash)
+	}}
+}
+
+// commentKind is the kind of a pull request's sticky comment's record
+// (githubapi.CommentKey).
+const commentKind = "comment"
 
 // PutObject records (or replaces) the object for k.
 func (s *Store) PutObject(ctx context.Context, k ObjectKey, o Object) error {
