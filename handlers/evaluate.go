@@ -94,11 +94,12 @@ func (w *evaluateWorker) Work(ctx context.Context, job *river.Job[evaluateArgs])
 	defer func() { a.Metrics.observeJob("evaluate", begun, err) }()
 	log := a.Logger.With("pr", r.String(), "job", job.ID, "attempt", job.Attempt)
 	ctx = withJob(withInstallation(ctx, r.Installation), job.JobRow)
-	if err := a.evaluatePR(ctx, r, first, log); err != nil {
+	summary, err := a.evaluatePR(ctx, r, first, log)
+	if err != nil {
 		log.Warn("evaluation failed", "err", err)
 		return errors.Join(retryable(err, a.Now()), a.Store.AbandonEvaluation(context.WithoutCancel(ctx), pr, owner))
 	}
-	_, err = a.Store.FinishEvaluation(ctx, pr, owner, covering)
+	_, err = a.Store.FinishEvaluationWith(ctx, pr, owner, covering, summary)
 	return err
 }
 
@@ -112,54 +113,55 @@ func (a *App) leaseTTL() time.Duration {
 }
 
 // evaluatePR gathers the facts, starting from the store's first reads,
-// decides, and acts. Reviewer choices may
-// need facts that only the first decision shows are needed (who is busy,
-// who has access), and another pull request may move a shared rotation
-// meanwhile: then it gathers those and decides again.
-func (a *App) evaluatePR(ctx context.Context, r repoRef, first store.EvaluationReads, log *slog.Logger) error {
+// decides, and acts. Reviewer choices may need facts that only the first
+// decision shows are needed (who is busy, who has access), and another
+// pull request may move a shared rotation meanwhile: then it gathers those
+// and decides again. It returns the page summary the evaluation's end
+// writes (nil: none).
+func (a *App) evaluatePR(ctx context.Context, r repoRef, first store.EvaluationReads, log *slog.Logger) (*store.PRSummary, error) {
 	gh, err := a.repo(r)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	g, err := a.gatherFrom(ctx, gh, r, first)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if err := a.learn(ctx, gh, r, g); err != nil {
-		return err
+		return nil, err
 	}
 	if g.facts.Closed {
-		return a.actClosed(ctx, gh, r, g, decide.Decide(g.facts, a.Now()))
+		return g.summary, a.actClosed(ctx, gh, r, g, decide.Decide(g.facts, a.Now()))
 	}
 	var more gatheredMore
 	for try := 0; try < 8; try++ {
 		now := a.Now()
 		d, err := decide.DecideContext(ctx, g.facts, now)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		again, err := a.gatherMore(ctx, gh, g, &d, &more)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		if again {
 			continue
 		}
 		moved, err := a.reserveRotations(ctx, r, g, d)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		if !moved {
 			if err := a.readRotations(ctx, r, g); err != nil {
-				return err
+				return nil, err
 			}
 			continue
 		}
 		if err := a.act(ctx, gh, r, g, d, now, log); err != nil {
-			return errors.Join(err, a.undoRotations(context.WithoutCancel(ctx), r, g, d))
+			return nil, errors.Join(err, a.undoRotations(context.WithoutCancel(ctx), r, g, d))
 		}
 		log.Info("evaluated", "sha", g.headSHA, "conclusion", d.Report.Conclusion)
-		return a.requestWhatIf(ctx, r, g) // the check is out: its what-if follows
+		return g.summary, a.requestWhatIf(ctx, r, g) // the check is out: its what-if follows
 	}
-	return fmt.Errorf("evaluating %s: other pull requests kept moving the same rotations; retrying", r)
+	return nil, fmt.Errorf("evaluating %s: other pull requests kept moving the same rotations; retrying", r)
 }

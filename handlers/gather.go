@@ -33,6 +33,9 @@ type gathered struct {
 	commitPulls *githubapi.CommitPulls
 	// first is what the evaluation read of the store first, together.
 	first store.EvaluationReads
+	// summary is the pull request's page summary as the evaluation leaves
+	// it, which its end writes (nil: none to write).
+	summary *store.PRSummary
 }
 
 // gather reads the pull request as it is now (the newest trusted payload or

@@ -82,8 +82,9 @@ func teamSlugs(refs []string) []string {
 	return out
 }
 
-// recordEvaluation stores the pull request's summary and snapshot after an
-// evaluation, its reviews (with whether each fell in the reviewer's
+// recordEvaluation leaves the pull request's summary and snapshot after an
+// evaluation for the evaluation's end to write (g.summary), and stores its
+// reviews (with whether each fell in the reviewer's
 // working hours), a changed template result, and the policy's teams.
 func (a *App) recordEvaluation(ctx context.Context, r repoRef, g *gathered, d decide.Decision, now time.Time) error {
 	f := g.facts
@@ -122,9 +123,7 @@ func (a *App) recordEvaluation(ctx context.Context, r repoRef, g *gathered, d de
 			sum.BreachedAt = s.Deadline
 		}
 	}
-	if err := a.Store.PutPRSummary(ctx, sum); err != nil {
-		return err
-	}
+	g.summary = &sum // written with the evaluation's end (evaluate.go)
 	if snap.Template != nil {
 		key := g.headSHA + ":" + strings.Join(failures, ",")
 		if err := a.recordEvent(ctx, a.Store.Writes, r, store.EventTemplate, "", key, now); err != nil {

@@ -223,14 +223,48 @@ func (s *Store) coveredOrBusy(ctx context.Context, pr PR, version, jobID int64, 
 // lease. ok is false when owner no longer held it (it expired and another
 // evaluation took it): that one covers at least as much.
 func (s *Store) FinishEvaluation(ctx context.Context, pr PR, owner string, covering int64) (ok bool, err error) {
-	const q = `UPDATE pr_evaluations SET done = CASE WHEN done > $4 THEN done ELSE $4 END, lease_owner = '', lease_until = 0
-WHERE repo_id = $1 AND number = $2 AND lease_owner = $3`
-	n, err := s.writeExecAsync(ctx, q, pr.RepoID, pr.Number, owner, covering)
+	return s.FinishEvaluationWith(ctx, pr, owner, covering, nil)
+}
+
+// FinishEvaluationWith is FinishEvaluation that also writes the pull
+// request's page summary (PutPRSummary) when sum is not nil: on PostgreSQL
+// in the same round trip and transaction, the last two writes of an
+// evaluation that were one each (docs/capacity.md, fourteenth session).
+func (s *Store) FinishEvaluationWith(ctx context.Context, pr PR, owner string, covering int64, sum *PRSummary) (ok bool, err error) {
+	args := []any{pr.RepoID, pr.Number, owner, covering}
+	if sum != nil && s.Dialect == DialectPostgres {
+		ok, err = s.finishWithSummary(ctx, args, *sum)
+	} else {
+		if sum != nil {
+			if err := s.PutPRSummary(ctx, *sum); err != nil {
+				return false, err
+			}
+		}
+		var n int64
+		n, err = s.writeExecAsync(ctx, finishEvaluation, args...)
+		ok = n == 1
+	}
 	if err != nil {
 		return false, fmt.Errorf("store: finish evaluation of %d#%d: %w", pr.RepoID, pr.Number, err)
 	}
-	return n == 1, nil
+	return ok, nil
 }
+
+// finishWithSummary writes sum and the end (args as finishEvaluation's) in
+// one pipeline, committed asynchronously like each alone (asyncwrites.go).
+func (s *Store) finishWithSummary(ctx context.Context, args []any, sum PRSummary) (ok bool, err error) {
+	end := readStmt{query: finishEvaluation + " RETURNING 1", args: args, row: func(scan func(...any) error) error {
+		ok = true
+		var one int
+		return scan(&one)
+	}}
+	summary := readStmt{query: putSummaryQuery, args: summaryArgs(sum), row: noRows}
+	err = runPipeline(ctx, s.DB, []readStmt{asyncCommitStmt, summary, end})
+	return ok, err
+}
+
+const finishEvaluation = `UPDATE pr_evaluations SET done = CASE WHEN done > $4 THEN done ELSE $4 END, lease_owner = '', lease_until = 0
+WHERE repo_id = $1 AND number = $2 AND lease_owner = $3`
 
 // AbandonEvaluation frees the lease without marking anything done: the
 // evaluation failed and its job will be retried.

@@ -466,3 +466,36 @@ func TestObjectLeaseOneHolderAtOnce(t *testing.T) {
 		}
 	})
 }
+
+// TestFinishEvaluationWritesTheSummaryWithTheEnd: the summary is written
+// and the lease freed and its versions done, as PutPRSummary and
+// FinishEvaluation one after the other; a holder that lost its lease
+// frees nothing and hears so.
+func TestFinishEvaluationWritesTheSummaryWithTheEnd(t *testing.T) {
+	t.Parallel()
+	forEachEngine(t, func(t *testing.T, s *Store) {
+		ctx := context.Background()
+		pr := PR{RepoID: 7, Number: 5}
+		now := time.Unix(1000, 0)
+		mustRequest(t, s, pr)
+		if got, c, err := s.StartEvaluation(ctx, pr, 1, 0, "job:1", now, now.Add(time.Minute)); err != nil || got != Run || c != 1 {
+			t.Fatalf("start: %v %d %v", got, c, err)
+		}
+		sum := PRSummary{InstallationID: 1, RepoID: 7, Owner: "acme", Repo: "web", Number: 5, Title: "t", State: "open",
+			Conclusion: "failure", UpdatedAt: now}
+		if ok, err := s.FinishEvaluationWith(ctx, pr, "job:2", 1, &sum); err != nil || ok {
+			t.Errorf("finish by job:2, which holds no lease: %v %v, want false", ok, err)
+		}
+		sum.Conclusion = "success"
+		if ok, err := s.FinishEvaluationWith(ctx, pr, "job:1", 1, &sum); err != nil || !ok {
+			t.Fatalf("finish by job:1: %v %v, want true", ok, err)
+		}
+		got, found, err := s.PRSummaryOf(ctx, "acme", "web", 5)
+		if err != nil || !found || got.Conclusion != "success" {
+			t.Errorf("summary after the end: %+v %v %v, want success", got, found, err)
+		}
+		if start, _, _ := s.StartEvaluation(ctx, pr, 1, 0, "job:3", now, now.Add(time.Minute)); start != Covered {
+			t.Errorf("version 1 after the end: %v, want Covered", start)
+		}
+	})
+}

@@ -72,7 +72,13 @@ const (
 // unless the pull request reopened (the caller passes State "open" then
 // with a newer UpdatedAt).
 func (s *Store) PutPRSummary(ctx context.Context, p PRSummary) error {
-	const q = `INSERT INTO pr_history (repo_id, number, installation_id, owner, repo, title, author, state, draft,
+	if _, err := s.writeExecAsync(ctx, putSummaryQuery, summaryArgs(p)...); err != nil {
+		return fmt.Errorf("store: put summary %d#%d: %w", p.RepoID, p.Number, err)
+	}
+	return nil
+}
+
+const putSummaryQuery = `INSERT INTO pr_history (repo_id, number, installation_id, owner, repo, title, author, state, draft,
     conclusion, requested, template_failures, started_at, first_review_at, deadline_at, breached_at, closed_at,
     snapshot, updated_at, changed_at, requested_teams)
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21)
@@ -87,19 +93,17 @@ ON CONFLICT (repo_id, number) DO UPDATE SET installation_id = excluded.installat
     closed_at = excluded.closed_at, snapshot = excluded.snapshot, updated_at = excluded.updated_at,
     changed_at = excluded.changed_at
 WHERE excluded.updated_at >= pr_history.updated_at`
+
+func summaryArgs(p PRSummary) []any {
 	snap := p.Snapshot
 	if snap == nil {
 		snap = []byte{}
 	}
-	_, err := s.writeExecAsync(ctx, q, p.RepoID, p.Number, p.InstallationID, lower(p.Owner), lower(p.Repo),
+	return []any{p.RepoID, p.Number, p.InstallationID, lower(p.Owner), lower(p.Repo),
 		p.Title, lower(p.Author), p.State, boolInt(p.Draft), p.Conclusion, joinLower(p.Requested),
 		strings.Join(p.TemplateFailures, ","), microsOr0(p.StartedAt), microsOr0(p.FirstReviewAt),
 		microsOr0(p.DeadlineAt), microsOr0(p.BreachedAt), microsOr0(p.ClosedAt), snap, micros(p.UpdatedAt), micros(time.Now()),
-		joinLower(p.RequestedTeams))
-	if err != nil {
-		return fmt.Errorf("store: put summary %d#%d: %w", p.RepoID, p.Number, err)
-	}
-	return nil
+		joinLower(p.RequestedTeams)}
 }
 
 // MarkPRBreached records when a pull request's SLA was breached (the first
