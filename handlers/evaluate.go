@@ -131,7 +131,7 @@ func (a *App) evaluatePR(ctx context.Context, r repoRef, first store.EvaluationR
 		return nil, err
 	}
 	if g.facts.Closed {
-		return g.summary, a.actClosed(ctx, gh, r, g, decide.Decide(g.facts, a.Now()))
+		return nil, a.actClosed(ctx, gh, r, g, decide.Decide(g.facts, a.Now())) // its page keeps its summary
 	}
 	var more gatheredMore
 	for try := 0; try < 8; try++ {

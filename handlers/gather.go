@@ -39,8 +39,8 @@ type gathered struct {
 }
 
 // gather reads the pull request as it is now (the newest trusted payload or
-// GitHub: snapshot.go), the policy in force on its
-// base branch, and every fact the policy's areas need.
+// GitHub: snapshot.go), the policy in force on its base branch, and every
+// fact the policy's areas need.
 func (a *App) gather(ctx context.Context, gh *githubapi.Repo, r repoRef) (*gathered, error) {
 	f := firstReads(r)
 	first, err := a.Store.EvaluationReads(ctx, store.PR{RepoID: r.RepoID, Number: r.Number}, f.Scopes, f.Prefix)

@@ -84,8 +84,8 @@ func teamSlugs(refs []string) []string {
 
 // recordEvaluation leaves the pull request's summary and snapshot after an
 // evaluation for the evaluation's end to write (g.summary), and stores its
-// reviews (with whether each fell in the reviewer's
-// working hours), a changed template result, and the policy's teams.
+// reviews (with whether each fell in the reviewer's working hours), a
+// changed template result, and the policy's teams.
 func (a *App) recordEvaluation(ctx context.Context, r repoRef, g *gathered, d decide.Decision, now time.Time) error {
 	f := g.facts
 	if pr := g.pr; pr.GetState() == "closed" {

@@ -129,8 +129,8 @@ type FirstReads struct {
 // lease (Run) and reads is not nil, by the evaluation's first reads
 // (EvaluationReads). On PostgreSQL the lease and the reads go in one round
 // trip and one transaction, so the reads see the store as the lease found
-// it, as they did one after the other: an evaluation's round trips are
-// where the drain's CPU goes (docs/capacity.md, fourteenth session).
+// it, as they did one after the other, and commit without waiting for the
+// WAL's flush (asyncwrites.go): docs/capacity.md, fourteenth session.
 func (s *Store) StartEvaluationReading(ctx context.Context, pr PR, version, jobID int64, owner string, now, expires time.Time, reads *FirstReads) (Start, int64, EvaluationReads, error) {
 	took, covering, first, err := s.takeEvaluation(ctx, pr, []any{pr.RepoID, pr.Number, owner, micros(expires), version, micros(now), jobID}, reads)
 	if err != nil {
