@@ -7,8 +7,8 @@ import "context"
 // (with the first reads), giving back the check run's lease with the run's
 // record, the page's summary, and the evaluation's end. In the drain that
 // bounds pull-request capacity, those flushes were most of the commits'
-// cost: with every commit asynchronous the drain took 4.0 s against 5.0-5.3
-// (docs/capacity.md, fourteenth session).
+// cost: with every commit asynchronous the drain took 3.5-4.3 s against
+// 5.0-5.5 (docs/capacity.md, fourteenth session).
 //
 // They commit asynchronously: the pipeline that sends them starts with
 // asyncCommit, which holds for its own transaction alone (a pool of their
@@ -26,8 +26,9 @@ import "context"
 //
 //   - a lease taken: the evaluation's job is run again (River rescues it)
 //     and takes it again;
-//   - a check run's record: the record stays the lease's claim, and the next
-//     writer looks for the run on GitHub instead of creating one;
+//   - a check run's record: the record stays the lease's claim, held until
+//     the lease expires (a minute), and the next writer then looks for the
+//     run on GitHub instead of creating one;
 //   - a page's summary: the next evaluation writes it;
 //   - an evaluation's end: its lease expires, and the job, or the next
 //     request's, evaluates again.
