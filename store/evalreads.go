@@ -15,13 +15,10 @@ import (
 // An evaluation's first reads of the store do not depend on each other:
 // the pull request's snapshot, the fact versions its cached GitHub reads
 // are keyed on, its commands, the app's requests on it, its verdict and its
-// comment's record. On
-// PostgreSQL each was a round trip, and an evaluation's round trips are
-// where the drain's CPU goes, in the server's socket writes as much as in
-// the database (docs/capacity.md, thirteenth session). EvaluationReads
-// reads them in one. Each read is a readStmt, which the single reads
-// (SnapshotOf, Commands, ...) run alone, so the two ways share their SQL
-// and scanning.
+// comment's record. On PostgreSQL each was a round trip, on both sides of
+// the socket (docs/capacity.md, thirteenth session); EvaluationReads reads
+// them in one. Each read is a readStmt, which the single reads (SnapshotOf,
+// Commands, ...) run alone, so the two ways share their SQL and scanning.
 
 // readStmt is one query and what to do with each of its rows.
 type readStmt struct {
@@ -29,6 +26,9 @@ type readStmt struct {
 	args  []any
 	row   func(scan func(dest ...any) error) error
 }
+
+// noRows is the row function of a statement that returns none.
+func noRows(func(...any) error) error { return nil }
 
 // runStmts runs stmts: on PostgreSQL as one pipeline on one connection, in
 // one round trip and one implicit transaction, where a statement may also be
@@ -127,9 +127,10 @@ func (r EvaluationReads) Version(scope string) (int64, bool) {
 	return 0, known
 }
 
-// EvaluationReads reads pr's snapshot, commands, the app's requests on it
-// and its verdict, and the versions of scopes and of every scope starting
-// with prefix, together (on PostgreSQL in one round trip).
+// EvaluationReads reads pr's snapshot, commands, the app's requests on it,
+// its verdict and its comment's record, and the versions of scopes and of
+// every scope starting with prefix, together (on PostgreSQL in one round
+// trip).
 func (s *Store) EvaluationReads(ctx context.Context, pr PR, scopes []string, prefix string) (EvaluationReads, error) {
 	r, stmts, err := s.firstReadStmts(pr, FirstReads{Scopes: scopes, Prefix: prefix})
 	if err == nil {

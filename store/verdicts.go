@@ -105,7 +105,7 @@ func (s *Store) LeaseVerdicts(ctx context.Context, put *Verdict, k ObjectKey, cl
 			return scan(&o.ID, &o.Hash)
 		}}
 	stmts = append(stmts, lease, verdictsOnRead(repoID, sha, &verdicts))
-	if err := s.runStmts(ctx, stmts...); err != nil {
+	if err := runPipeline(ctx, s.DB, stmts); err != nil {
 		return Object{}, false, nil, fmt.Errorf("store: lease %+v with the verdicts on %s: %w", k, sha, err)
 	}
 	if !held {
@@ -127,6 +127,3 @@ func (s *Store) leaseVerdictsOneByOne(ctx context.Context, put *Verdict, k Objec
 	verdicts, err := s.VerdictsOn(ctx, repoID, sha)
 	return o, true, verdicts, err
 }
-
-// noRows is the row function of a statement that returns none.
-func noRows(func(...any) error) error { return nil }
