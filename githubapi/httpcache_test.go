@@ -101,8 +101,8 @@ func TestHTTPCacheConcurrentUseStaysBounded(t *testing.T) {
 }
 
 // TestHTTPCacheKeepsNothingReadOnce: responses of URLs that name one
-// commit or blob are not kept; those read again (a branch's listing, a
-// pull request's reviews, a team) are.
+// commit or blob, or list a pull request's comments, are not kept; those
+// read again (a branch's listing, a pull request's reviews, a team) are.
 func TestHTTPCacheKeepsNothingReadOnce(t *testing.T) {
 	t.Parallel()
 	const api = "https://api.github.com/repos/acme/app/"
@@ -118,6 +118,10 @@ func TestHTTPCacheKeepsNothingReadOnce(t *testing.T) {
 		api + "contents/.github/review-policy.yml?ref=feature/" + sha[:39]: true,
 		api + "pulls/7/reviews?per_page=100":                               true,
 		api + "pulls/7/files?per_page=100":                                 true,
+		api + "issues/7/comments?per_page=100":                             false,
+		api + "issues/7/comments?page=2&per_page=100":                      false,
+		api + "issues/comments/99":                                         true,
+		api + "issues/7":                                                   true,
 		"https://api.github.com/orgs/acme/teams/writers/members":           true,
 	} {
 		c := NewHTTPCache(1 << 20)
