@@ -15,7 +15,7 @@
 #             (sqlite or postgres, default sqlite), the server's RSS sampled
 #             every RSS_EVERY (default 60s); says whether RSS is flat after
 #             RSS_WARMUP (default a sixth of DURATION): the last third's
-#             highest sample within 10% of the first after the warm-up.
+#             highest sample within 10% of the first third's highest.
 #             ENGINE=postgres DURATION=1800 cmd/loadgen/bench.sh 30 soak
 #   replicas  PostgreSQL job capacity of 1, 2, 3 server processes pinned to
 #             one CPU, the database and loadgen on another, with the
@@ -87,6 +87,7 @@ run() {
   local name=$1 db=$2 rate=$3 mix=${4:-$DEFAULT_MIX} s=${5:-$secs}
   shift $(($# < 5 ? $# : 5))
   config "$OUT/$name.yml" "$db"
+  sync # the last run's files, written back during this one, would slow its disk
   echo "== $name: $rate/s for ${s}s, $db, mix $mix $*" | tee "$OUT/$name.txt"
   timeout $((s + 300)) "$OUT/loadgen" -fake-github -secret loadgen-secret -seed 1 \
     -server-cmd "$OUT/reviewpolicy serve --config $OUT/$name.yml" -server-log "$OUT/$name.server.log" \

@@ -82,7 +82,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.IntVar(&o.servers, "servers", 1, "with -server-cmd, start this many servers (each must listen on its own port, e.g. port 0) and send to them in turn")
 	fs.StringVar(&o.serverLog, "server-log", filepath.Join(os.TempDir(), "loadgen-server.log"), "where -server-cmd's stderr goes (with -servers N: NAME-1.log ... NAME-N.log)")
 	fs.DurationVar(&o.rssEvery, "rss-every", 0, "with -server-cmd, sample each server's RSS at this interval from the first send to the end of the drain (0: off)")
-	fs.DurationVar(&o.rssWarmup, "rss-warmup", 0, "with -rss-every, judge RSS flat from the first sample at or after this time: the last third's highest sample against it")
+	fs.DurationVar(&o.rssWarmup, "rss-warmup", 0, "with -rss-every, judge RSS flat over the samples from this time on: the last third's highest against the first third's highest")
 	fs.Float64Var(&o.rssTolerance, "rss-tolerance", 10, "with -rss-every, the growth in percent that still counts as flat")
 	fs.DurationVar(&o.startTimeout, "start-timeout", 60*time.Second, "how long -server-cmd may take to listen")
 	fs.StringVar(&o.writeKey, "write-key", "", "write a new RSA private key (PEM) for the server config to this file and exit")

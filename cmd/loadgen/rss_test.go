@@ -106,8 +106,8 @@ func TestJudgeRSS(t *testing.T) {
 	}
 	// Fills during the first two minutes (the warm-up), then holds.
 	f, ok := judgeRSS(series(40, 90, 100, 104, 101, 103, 102, 105, 104), 0, 2*time.Minute, 0.1)
-	if !ok || !f.Flat || f.Base != 100 || f.BaseAt != 2*time.Minute || f.LastMax != 105 {
-		t.Errorf("holding series: %+v, %v; want flat from 100 at 2m, last third's max 105", f, ok)
+	if !ok || !f.Flat || f.Base != 104 || f.BaseAt != 3*time.Minute || f.LastMax != 105 {
+		t.Errorf("holding series: %+v, %v; want flat from the first third's 104 at 3m to the last third's 105", f, ok)
 	}
 	if s := f.String(); !strings.HasPrefix(s, "FLAT after warm-up") {
 		t.Errorf("String() = %q", s)
@@ -116,6 +116,17 @@ func TestJudgeRSS(t *testing.T) {
 	f, ok = judgeRSS(series(40, 90, 100, 104, 108, 112, 116, 120, 124), 0, 2*time.Minute, 0.1)
 	if !ok || f.Flat || f.LastMax != 124 || !strings.HasPrefix(f.String(), "GROWING") {
 		t.Errorf("growing series: %+v, %v; want growing to 124", f, ok)
+	}
+	// Swings between trough and crest (SQLite's page caches freed every
+	// minute) and holds: crest against crest, not the first trough.
+	f, ok = judgeRSS(series(40, 90, 100, 112, 101, 112, 101, 113, 101, 113, 102), 0, 2*time.Minute, 0.1)
+	if !ok || !f.Flat || f.Base != 112 || f.LastMax != 113 {
+		t.Errorf("swinging series: %+v, %v; want flat from crest 112 to crest 113", f, ok)
+	}
+	// Swings and grows: the crests rise, a leak still.
+	f, ok = judgeRSS(series(40, 90, 100, 112, 106, 118, 112, 124, 118, 130, 124), 0, 2*time.Minute, 0.1)
+	if !ok || f.Flat || f.Base != 112 || f.LastMax != 130 {
+		t.Errorf("swinging, growing series: %+v, %v; want growing from crest 112 to crest 130", f, ok)
 	}
 	if _, ok := judgeRSS(series(40, 90, 100, 104), 0, 2*time.Minute, 0.1); ok {
 		t.Errorf("two samples after the warm-up should be too few to judge")
