@@ -133,3 +133,48 @@ func TestStartEvaluationReadsWithTheLease(t *testing.T) {
 		}
 	})
 }
+
+// TestFirstReadsReadTheCheckRunOfTheSnapshotsHead: the first reads read the
+// record of the check run on the snapshot's head with the snapshot, and
+// follow the snapshot when a newer one names another head; an older
+// delivery's snapshot changes neither. A snapshot of no known head reads no
+// record.
+func TestFirstReadsReadTheCheckRunOfTheSnapshotsHead(t *testing.T) {
+	t.Parallel()
+	forEachEngine(t, func(t *testing.T, s *Store) {
+		ctx := context.Background()
+		at := time.Date(2025, 3, 5, 12, 0, 0, 0, time.UTC)
+		pr := PR{RepoID: 7, Number: 2}
+		runs := func() (Object, bool, string) {
+			t.Helper()
+			got, err := s.EvaluationReads(ctx, pr, nil, "")
+			if err != nil || !got.SnapshotFound {
+				t.Fatalf("first reads: %+v, %v", got, err)
+			}
+			return got.CheckRun, got.CheckRunFound, got.Snapshot.HeadSHA
+		}
+		mustDo(t, s.PutObject(ctx, ObjectKey{RepoID: 7, Kind: "check_run:aaa"}, Object{ID: 51, Hash: "ha"}))
+		mustDo(t, s.PutObject(ctx, ObjectKey{RepoID: 8, Kind: "check_run:bbb"}, Object{ID: 60, Hash: "other repo"}))
+		mustDo(t, s.PutObject(ctx, ObjectKey{RepoID: 7, Number: 2, Kind: "check_run:bbb"}, Object{ID: 61, Hash: "not a commit's"}))
+
+		mustDo(t, s.RecordSnapshot(ctx, pr, Snapshot{Data: []byte(`{"h":""}`), UpdatedAt: at, Trusted: true, RecordedAt: at}))
+		if run, found, head := runs(); found || head != "" {
+			t.Errorf("a snapshot of no known head read %+v (%v), head %q", run, found, head)
+		}
+		mustDo(t, s.RecordSnapshot(ctx, pr, Snapshot{Data: []byte(`{"h":"aaa"}`), UpdatedAt: at.Add(time.Second), Trusted: true, RecordedAt: at, HeadSHA: "aaa"}))
+		if run, found, head := runs(); !found || run != (Object{ID: 51, Hash: "ha"}) || head != "aaa" {
+			t.Errorf("head aaa's run: %+v (%v), head %q; want #51", run, found, head)
+		}
+		mustDo(t, s.RecordSnapshot(ctx, pr, Snapshot{Data: []byte(`{"h":"bbb"}`), UpdatedAt: at.Add(2 * time.Second), Trusted: true, RecordedAt: at, HeadSHA: "bbb"}))
+		if run, found, head := runs(); found || head != "bbb" {
+			t.Errorf("head bbb has no run in repository 7, read %+v (%v), head %q", run, found, head)
+		}
+		mustDo(t, s.RecordSnapshot(ctx, pr, Snapshot{Data: []byte(`{"h":"aaa"}`), UpdatedAt: at.Add(time.Second), Trusted: true, RecordedAt: at, HeadSHA: "aaa"}))
+		if _, found, head := runs(); found || head != "bbb" {
+			t.Errorf("an older snapshot moved the head to %q (run found %v)", head, found)
+		}
+		if snap, _, err := s.SnapshotOf(ctx, pr); err != nil || snap.HeadSHA != "bbb" || string(snap.Data) != `{"h":"bbb"}` {
+			t.Errorf("SnapshotOf = %+v, %v; want head bbb", snap, err)
+		}
+	})
+}
