@@ -499,3 +499,52 @@ func TestFinishEvaluationWritesTheSummaryWithTheEnd(t *testing.T) {
 		}
 	})
 }
+
+// TestFinishEvaluationGivesBackTheCheckRunsLease: the end gives back the
+// check run's lease its evaluation held and records what was written, as
+// ReleaseObject does, with or without a summary; a release of a lease that
+// another owner holds now changes nothing.
+func TestFinishEvaluationGivesBackTheCheckRunsLease(t *testing.T) {
+	t.Parallel()
+	forEachEngine(t, func(t *testing.T, s *Store) {
+		ctx := context.Background()
+		now := time.Unix(1000, 0)
+		lease := func(k ObjectKey, owner string) bool {
+			t.Helper()
+			_, held, err := s.LeaseObject(ctx, k, Object{Hash: "claimed:" + owner}, owner, now, now.Add(time.Minute))
+			if err != nil {
+				t.Fatal(err)
+			}
+			return held
+		}
+		mine := ObjectKey{RepoID: 7, Kind: "check_run:aaa"}
+		theirs := ObjectKey{RepoID: 7, Kind: "check_run:bbb"}
+		for i, sum := range []*PRSummary{nil, {InstallationID: 1, RepoID: 7, Owner: "acme", Repo: "web", Number: 5, State: "open", UpdatedAt: now}} {
+			pr := PR{RepoID: 7, Number: 5 + i}
+			owner := fmt.Sprintf("job:%d", i+1)
+			mustRequest(t, s, pr)
+			if got, _, err := s.StartEvaluation(ctx, pr, 1, 0, owner, now, now.Add(time.Minute)); err != nil || got != Run {
+				t.Fatalf("start: %v %v", got, err)
+			}
+			if !lease(mine, owner) || !lease(theirs, "other") {
+				t.Fatal("leases not taken")
+			}
+			rels := []ObjectRelease{{Key: mine, Owner: owner, Record: &Object{ID: int64(40 + i), Hash: "written"}},
+				{Key: theirs, Owner: owner, Record: &Object{ID: 99, Hash: "not mine"}}}
+			if ok, err := s.FinishEvaluationWith(ctx, pr, owner, 1, sum, rels...); err != nil || !ok {
+				t.Fatalf("finish (summary %v): %v %v", sum != nil, ok, err)
+			}
+			if got, _, _ := s.GetObject(ctx, mine); got != (Object{ID: int64(40 + i), Hash: "written"}) {
+				t.Errorf("record after the end (summary %v): %+v, want #%d written", sum != nil, got, 40+i)
+			}
+			if lease(theirs, "third") {
+				t.Errorf("the end gave back a lease %s did not hold", owner)
+			}
+			if !lease(mine, "next") {
+				t.Errorf("the lease is still held after the end (summary %v)", sum != nil)
+			}
+			mustDo(t, s.ReleaseObject(ctx, mine, "next", nil))
+			mustDo(t, s.ReleaseObject(ctx, theirs, "other", nil))
+		}
+	})
+}
