@@ -17,10 +17,7 @@ import (
 // both create a run.
 const (
 	// checkLeaseTTL bounds a lease its holder never gave back (its process
-	// died): the holder makes one or two API calls under it. An evaluation
-	// gives it back with its end (handlers' evaluateWorker), after its other
-	// writes; should that take longer, the lease expires once the check run
-	// is written, which is all it guards.
+	// died): the holder makes one or two API calls.
 	checkLeaseTTL = time.Minute
 	// checkLeaseWait is how long a writer waits for another's lease.
 	checkLeaseWait = 30 * time.Second
@@ -130,16 +127,9 @@ func (l *CheckRunLease) Write(ctx context.Context, rep check.Report, details str
 // write. A claim the lease created stays when nothing was written; the
 // next writer then looks on GitHub once.
 func (l *CheckRunLease) Release(ctx context.Context) error {
-	key, owner, rec := l.Held()
-	return l.r.api.objects.ReleaseObject(ctx, key, owner, rec)
-}
-
-// Held is what Release writes: the record's key, the lease's owner, and
-// what Write wrote (nil: nothing), for a caller that gives the lease back
-// in a write of its own, with others.
-func (l *CheckRunLease) Held() (key ObjectKey, owner string, rec *Object) {
+	var rec *Object
 	if l.wrote {
 		rec = &l.obj
 	}
-	return l.key, l.owner, rec
+	return l.r.api.objects.ReleaseObject(ctx, l.key, l.owner, rec)
 }

@@ -9,7 +9,6 @@ import (
 
 	"github.com/riverqueue/river"
 
-	"github.com/reviewpolicy/reviewpolicy/githubapi"
 	"github.com/reviewpolicy/reviewpolicy/policy/decide"
 	"github.com/reviewpolicy/reviewpolicy/store"
 )
@@ -95,43 +94,13 @@ func (w *evaluateWorker) Work(ctx context.Context, job *river.Job[evaluateArgs])
 	defer func() { a.Metrics.observeJob("evaluate", begun, err) }()
 	log := a.Logger.With("pr", r.String(), "job", job.ID, "attempt", job.Attempt)
 	ctx = withJob(withInstallation(ctx, r.Installation), job.JobRow)
-	ev, err := a.evaluatePR(ctx, r, first, log)
+	summary, err := a.evaluatePR(ctx, r, first, log)
 	if err != nil {
 		log.Warn("evaluation failed", "err", err)
-		rest := context.WithoutCancel(ctx)
-		return errors.Join(retryable(err, a.Now()), ev.release(rest), a.Store.AbandonEvaluation(rest, pr, owner))
+		return errors.Join(retryable(err, a.Now()), a.Store.AbandonEvaluation(context.WithoutCancel(ctx), pr, owner))
 	}
-	if _, err = a.Store.FinishEvaluationWith(ctx, pr, owner, covering, ev.summary, ev.releases()...); err != nil {
-		// Nothing of it was written: the check run's lease is given back
-		// alone rather than left to expire.
-		return errors.Join(err, ev.release(context.WithoutCancel(ctx)))
-	}
-	return nil
-}
-
-// evaluated is what an evaluation leaves for its end to write: the page
-// summary (nil: none) and the check run's lease publishing took (nil:
-// none), given back with the end on PostgreSQL, one write fewer.
-type evaluated struct {
-	summary *store.PRSummary
-	lease   *githubapi.CheckRunLease
-}
-
-// releases are the leases to give back with the evaluation's end.
-func (ev evaluated) releases() []store.ObjectRelease {
-	if ev.lease == nil {
-		return nil
-	}
-	key, owner, rec := ev.lease.Held()
-	return []store.ObjectRelease{{Key: store.ObjectKey(key), Owner: owner, Record: (*store.Object)(rec)}}
-}
-
-// release gives the leases back alone, when the end is not written.
-func (ev evaluated) release(ctx context.Context) error {
-	if ev.lease == nil {
-		return nil
-	}
-	return ev.lease.Release(ctx)
+	_, err = a.Store.FinishEvaluationWith(ctx, pr, owner, covering, summary)
+	return err
 }
 
 // leaseTTL outlasts a job's timeout, so a lease expires only when the
@@ -147,62 +116,52 @@ func (a *App) leaseTTL() time.Duration {
 // decides, and acts. Reviewer choices may need facts that only the first
 // decision shows are needed (who is busy, who has access), and another
 // pull request may move a shared rotation meanwhile: then it gathers those
-// and decides again. It returns what the evaluation's end writes, also when
-// it fails after publishing (the check run's lease to give back).
-func (a *App) evaluatePR(ctx context.Context, r repoRef, first store.EvaluationReads, log *slog.Logger) (evaluated, error) {
+// and decides again. It returns the page summary the evaluation's end
+// writes (nil: none).
+func (a *App) evaluatePR(ctx context.Context, r repoRef, first store.EvaluationReads, log *slog.Logger) (*store.PRSummary, error) {
 	gh, err := a.repo(r)
 	if err != nil {
-		return evaluated{}, err
+		return nil, err
 	}
 	g, err := a.gatherFrom(ctx, gh, r, first)
 	if err != nil {
-		return evaluated{}, err
+		return nil, err
 	}
 	if err := a.learn(ctx, gh, r, g); err != nil {
-		return evaluated{}, err
+		return nil, err
 	}
 	if g.facts.Closed {
-		return evaluated{}, a.actClosed(ctx, gh, r, g, decide.Decide(g.facts, a.Now())) // its page keeps its summary
+		return nil, a.actClosed(ctx, gh, r, g, decide.Decide(g.facts, a.Now())) // its page keeps its summary
 	}
-	err = a.decideAndAct(ctx, gh, r, g, log)
-	if err != nil {
-		return evaluated{lease: g.checkLease}, err
-	}
-	return evaluated{summary: g.summary, lease: g.checkLease}, nil
-}
-
-// decideAndAct decides on g's facts, reading more when the decision needs
-// them, and acts.
-func (a *App) decideAndAct(ctx context.Context, gh *githubapi.Repo, r repoRef, g *gathered, log *slog.Logger) error {
 	var more gatheredMore
 	for try := 0; try < 8; try++ {
 		now := a.Now()
 		d, err := decide.DecideContext(ctx, g.facts, now)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		again, err := a.gatherMore(ctx, gh, g, &d, &more)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		if again {
 			continue
 		}
 		moved, err := a.reserveRotations(ctx, r, g, d)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		if !moved {
 			if err := a.readRotations(ctx, r, g); err != nil {
-				return err
+				return nil, err
 			}
 			continue
 		}
 		if err := a.act(ctx, gh, r, g, d, now, log); err != nil {
-			return errors.Join(err, a.undoRotations(context.WithoutCancel(ctx), r, g, d))
+			return nil, errors.Join(err, a.undoRotations(context.WithoutCancel(ctx), r, g, d))
 		}
 		log.Info("evaluated", "sha", g.headSHA, "conclusion", d.Report.Conclusion)
-		return a.requestWhatIf(ctx, r, g) // the check is out: its what-if follows
+		return g.summary, a.requestWhatIf(ctx, r, g) // the check is out: its what-if follows
 	}
-	return fmt.Errorf("evaluating %s: other pull requests kept moving the same rotations; retrying", r)
+	return nil, fmt.Errorf("evaluating %s: other pull requests kept moving the same rotations; retrying", r)
 }

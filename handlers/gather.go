@@ -36,9 +36,6 @@ type gathered struct {
 	// summary is the pull request's page summary as the evaluation leaves
 	// it, which its end writes (nil: none to write).
 	summary *store.PRSummary
-	// checkLease is the head's check-run lease publishing took, which the
-	// evaluation's end gives back (nil: none held).
-	checkLease *githubapi.CheckRunLease
 }
 
 // gather reads the pull request as it is now (the newest trusted payload or

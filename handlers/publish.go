@@ -30,9 +30,7 @@ type verdict struct {
 }
 
 // publishVerdict records the pull request's verdict on its head and
-// publishes the head's check run. The check run's lease it took, if any,
-// is left in g for the evaluation's end to give back (evaluateWorker), one
-// write fewer; on failure it is given back here.
+// publishes the head's check run.
 func (a *App) publishVerdict(ctx context.Context, gh *githubapi.Repo, r repoRef, g *gathered, rep check.Report, now time.Time) error {
 	data, err := json.Marshal(verdict{Conclusion: rep.Conclusion, Title: rep.Title, Summary: rep.Summary, Annotations: rep.Annotations})
 	if err != nil {
@@ -40,22 +38,17 @@ func (a *App) publishVerdict(ctx context.Context, gh *githubapi.Repo, r repoRef,
 	}
 	v := store.Verdict{PR: store.PR{RepoID: r.RepoID, Number: r.Number}, HeadSHA: g.headSHA, BaseRef: g.baseRef, Report: data, UpdatedAt: now}
 	// The pull request's verdict as the evaluation's first reads found it:
-	// only its own evaluations write it, one at a time. Changed, it is
-	// written as the lease is taken, before the check run's verdicts are
-	// read under it.
-	put, seen := &v, []store.Verdict(nil)
-	if g.first.VerdictFound && v.Same(g.first.Verdict) {
-		if seen, err = a.Store.VerdictsOn(ctx, r.RepoID, g.headSHA); err != nil {
-			return err
-		}
-		put = nil
+	// only its own evaluations write it, one at a time.
+	if !g.first.VerdictFound || !v.Same(g.first.Verdict) {
+		// Changed: written as the lease is taken, before the check run's
+		// verdicts are read under it.
+		return a.publishCheck(ctx, gh, r, g.headSHA, g.commitPulls, nil, &v)
 	}
-	l, err := a.publishCheckHeld(ctx, gh, r, g.headSHA, g.commitPulls, seen, put)
-	if err != nil && l != nil {
-		return errors.Join(err, l.Release(context.WithoutCancel(ctx)))
+	seen, err := a.Store.VerdictsOn(ctx, r.RepoID, g.headSHA)
+	if err != nil {
+		return err
 	}
-	g.checkLease = l
-	return err
+	return a.publishCheck(ctx, gh, r, g.headSHA, g.commitPulls, seen, nil)
 }
 
 // shown reports whether sha's check run shows seen, the verdicts on sha,
@@ -84,41 +77,32 @@ func (a *App) shown(ctx context.Context, gh *githubapi.Repo, r repoRef, sha stri
 // shows them already, nothing is written and no lease taken, which is most
 // evaluations of a pull request that did not change. put is the pull
 // request's changed verdict, stored as the lease is taken (nil: none).
-func (a *App) publishCheck(ctx context.Context, gh *githubapi.Repo, r repoRef, sha string, listed *githubapi.CommitPulls, seen []store.Verdict, put *store.Verdict) error {
-	l, err := a.publishCheckHeld(ctx, gh, r, sha, listed, seen, put)
-	if l != nil {
-		err = errors.Join(err, l.Release(context.WithoutCancel(ctx)))
-	}
-	return err
-}
-
-// publishCheckHeld is publishCheck that leaves the lease it took, if any,
-// to the caller to give back, failed or not.
-func (a *App) publishCheckHeld(ctx context.Context, gh *githubapi.Repo, r repoRef, sha string, listed *githubapi.CommitPulls, seen []store.Verdict, put *store.Verdict) (*githubapi.CheckRunLease, error) {
+func (a *App) publishCheck(ctx context.Context, gh *githubapi.Repo, r repoRef, sha string, listed *githubapi.CommitPulls, seen []store.Verdict, put *store.Verdict) (err error) {
 	if ok, err := a.shown(ctx, gh, r, sha, seen); err != nil || ok {
-		return nil, err
+		return err
 	}
 	l, verdicts, err := a.leaseCheck(ctx, gh, r, sha, put)
 	if err != nil {
-		return nil, err
+		return err
 	}
+	defer func() { err = errors.Join(err, l.Release(context.WithoutCancel(ctx))) }()
 	var pending []int
 	if !l.Known() {
 		// The commit's first check: a pull request opened on it may not be
 		// evaluated yet. Later ones store their verdict before publishing,
 		// so GitHub need not be asked again.
 		if pending, err = a.unjudged(ctx, gh, r, sha, verdicts, listed); err != nil {
-			return l, err
+			return err
 		}
 	}
 	if len(verdicts) == 0 {
-		return l, nil // no open pull request has it as its head any more
+		return nil // no open pull request has it as its head any more
 	}
 	rep, err := combine(verdicts, pending)
 	if err != nil {
-		return l, err
+		return err
 	}
-	return l, l.Write(ctx, rep, a.detailsURL(r, verdicts[0].Number))
+	return l.Write(ctx, rep, a.detailsURL(r, verdicts[0].Number))
 }
 
 // leaseCheck stores put, if not nil, takes sha's check-run lease and reads

@@ -88,38 +88,3 @@ func mustRelease(t *testing.T, st *store.Store, lease store.ObjectKey, owner str
 		t.Fatal(err)
 	}
 }
-
-// TestEvaluationGivesBackTheCheckRunsLease: the check run's lease taken to
-// publish is given back by the evaluation's end, with the run's ID
-// recorded; and when the evaluation fails after publishing (here, asking
-// for reviewers), it is given back all the same, so another writer of the
-// commit's check run need not wait for it to expire.
-func TestEvaluationGivesBackTheCheckRunsLease(t *testing.T) {
-	t.Parallel()
-	const sha = "0123456789abcdef0123456789abcdef01234567"
-	for _, fail := range []bool{false, true} {
-		h := newReassignHarness(t)
-		ctx := context.Background()
-		if fail {
-			h.fake.FailNext(http.MethodPost, "/repos/"+slaOwner+"/"+slaRepo+"/pulls/", http.StatusInternalServerError, nil)
-		}
-		if err := h.app.requestEvaluation(ctx, h.ref); err != nil {
-			t.Fatal(err)
-		}
-		err := runEvaluations(ctx, h.app)
-		if (err != nil) != fail {
-			t.Fatalf("failing the reviewer request %v: evaluation error %v", fail, err)
-		}
-		if n := h.fake.CountCalls(http.MethodPost, "/repos/"+slaOwner+"/"+slaRepo+"/check-runs"); n != 1 {
-			t.Fatalf("failing %v: %d check runs created, want 1 (published before the failure)", fail, n)
-		}
-		lease := store.ObjectKey(githubapi.CheckRunKey(slaRepoID, sha))
-		obj, held, err := h.app.Store.LeaseObject(ctx, lease, store.Object{Hash: githubapi.Claimed}, "another process", h.clock(), h.clock().Add(time.Minute))
-		if err != nil || !held {
-			t.Errorf("failing %v: the check run's lease is still held after the evaluation (%v)", fail, err)
-		}
-		if obj.ID == 0 {
-			t.Errorf("failing %v: the check run's ID was not recorded: %+v", fail, obj)
-		}
-	}
-}

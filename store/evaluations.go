@@ -227,16 +227,22 @@ func (s *Store) FinishEvaluation(ctx context.Context, pr PR, owner string, cover
 }
 
 // FinishEvaluationWith is FinishEvaluation that also writes the pull
-// request's page summary (PutPRSummary) when sum is not nil, and gives back
-// the leases in rels (ReleaseObject, the check run's): on PostgreSQL in the
-// same round trip and transaction, the last writes of an evaluation that
-// were one each (docs/capacity.md, fourteenth and fifteenth sessions).
-func (s *Store) FinishEvaluationWith(ctx context.Context, pr PR, owner string, covering int64, sum *PRSummary, rels ...ObjectRelease) (ok bool, err error) {
+// request's page summary (PutPRSummary) when sum is not nil: on PostgreSQL
+// in the same round trip and transaction, the last two writes of an
+// evaluation that were one each (docs/capacity.md, fourteenth session).
+func (s *Store) FinishEvaluationWith(ctx context.Context, pr PR, owner string, covering int64, sum *PRSummary) (ok bool, err error) {
 	args := []any{pr.RepoID, pr.Number, owner, covering}
-	if (sum != nil || len(rels) > 0) && s.Dialect == DialectPostgres {
-		ok, err = s.finishInPipeline(ctx, args, sum, rels)
+	if sum != nil && s.Dialect == DialectPostgres {
+		ok, err = s.finishWithSummary(ctx, args, *sum)
 	} else {
-		ok, err = s.finishOneByOne(ctx, args, sum, rels)
+		if sum != nil {
+			if err := s.PutPRSummary(ctx, *sum); err != nil {
+				return false, err
+			}
+		}
+		var n int64
+		n, err = s.writeExecAsync(ctx, finishEvaluation, args...)
+		ok = n == 1
 	}
 	if err != nil {
 		return false, fmt.Errorf("store: finish evaluation of %d#%d: %w", pr.RepoID, pr.Number, err)
@@ -244,41 +250,17 @@ func (s *Store) FinishEvaluationWith(ctx context.Context, pr PR, owner string, c
 	return ok, nil
 }
 
-// finishInPipeline gives back rels, writes sum (if not nil) and the end
-// (args as finishEvaluation's) in one pipeline, committed asynchronously
-// like each alone (asyncwrites.go).
-func (s *Store) finishInPipeline(ctx context.Context, args []any, sum *PRSummary, rels []ObjectRelease) (ok bool, err error) {
-	stmts := []readStmt{asyncCommitStmt}
-	for _, r := range rels {
-		q, a := r.stmt()
-		stmts = append(stmts, readStmt{query: q, args: a, row: noRows})
-	}
-	if sum != nil {
-		stmts = append(stmts, readStmt{query: putSummaryQuery, args: summaryArgs(*sum), row: noRows})
-	}
-	stmts = append(stmts, readStmt{query: finishEvaluation + " RETURNING 1", args: args, row: func(scan func(...any) error) error {
+// finishWithSummary writes sum and the end (args as finishEvaluation's) in
+// one pipeline, committed asynchronously like each alone (asyncwrites.go).
+func (s *Store) finishWithSummary(ctx context.Context, args []any, sum PRSummary) (ok bool, err error) {
+	end := readStmt{query: finishEvaluation + " RETURNING 1", args: args, row: func(scan func(...any) error) error {
 		ok = true
 		var one int
 		return scan(&one)
-	}})
-	err = runPipeline(ctx, s.DB, stmts)
+	}}
+	summary := readStmt{query: putSummaryQuery, args: summaryArgs(sum), row: noRows}
+	err = runPipeline(ctx, s.DB, []readStmt{asyncCommitStmt, summary, end})
 	return ok, err
-}
-
-// finishOneByOne is finishInPipeline's writes one after the other.
-func (s *Store) finishOneByOne(ctx context.Context, args []any, sum *PRSummary, rels []ObjectRelease) (ok bool, err error) {
-	for _, r := range rels {
-		if err := s.ReleaseObject(ctx, r.Key, r.Owner, r.Record); err != nil {
-			return false, err
-		}
-	}
-	if sum != nil {
-		if err := s.PutPRSummary(ctx, *sum); err != nil {
-			return false, err
-		}
-	}
-	n, err := s.writeExecAsync(ctx, finishEvaluation, args...)
-	return n == 1, err
 }
 
 const finishEvaluation = `UPDATE pr_evaluations SET done = CASE WHEN done > $4 THEN done ELSE $4 END, lease_owner = '', lease_until = 0

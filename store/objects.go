@@ -83,29 +83,18 @@ func leaseArgs(k ObjectKey, claim Object, owner string, now, expires time.Time) 
 // nil, records o in the same write. Nothing changes if owner no longer
 // holds the lease: its holder since then writes the record.
 func (s *Store) ReleaseObject(ctx context.Context, k ObjectKey, owner string, o *Object) error {
-	q, args := ObjectRelease{Key: k, Owner: owner, Record: o}.stmt()
+	q := `UPDATE github_objects SET lease_owner = '', lease_until = 0
+WHERE repo_id = $1 AND number = $2 AND kind = $3 AND lease_owner = $4`
+	args := []any{k.RepoID, k.Number, k.Kind, owner}
+	if o != nil {
+		q = `UPDATE github_objects SET lease_owner = '', lease_until = 0, object_id = $5, content_hash = $6, written_at = $7
+WHERE repo_id = $1 AND number = $2 AND kind = $3 AND lease_owner = $4`
+		args = append(args, o.ID, o.Hash, micros(time.Now()))
+	}
 	if _, err := s.writeExecAsync(ctx, q, args...); err != nil {
 		return fmt.Errorf("store: release object %+v: %w", k, err)
 	}
 	return nil
-}
-
-// ObjectRelease is a lease to give back as ReleaseObject does, for a write
-// that gives it back together with others (FinishEvaluationWith).
-type ObjectRelease struct {
-	Key    ObjectKey
-	Owner  string
-	Record *Object // recorded with the release when not nil
-}
-
-func (r ObjectRelease) stmt() (string, []any) {
-	args := []any{r.Key.RepoID, r.Key.Number, r.Key.Kind, r.Owner}
-	if r.Record == nil {
-		return `UPDATE github_objects SET lease_owner = '', lease_until = 0
-WHERE repo_id = $1 AND number = $2 AND kind = $3 AND lease_owner = $4`, args
-	}
-	return `UPDATE github_objects SET lease_owner = '', lease_until = 0, object_id = $5, content_hash = $6, written_at = $7
-WHERE repo_id = $1 AND number = $2 AND kind = $3 AND lease_owner = $4`, append(args, r.Record.ID, r.Record.Hash, micros(time.Now()))
 }
 
 // InsertObject records o for k unless something is recorded already;
