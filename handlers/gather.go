@@ -145,7 +145,7 @@ func (a *App) headFiles(ctx context.Context, gh *githubapi.Repo, r repoRef, g *g
 	if a.GraphQLURL == "" {
 		return gh.Files(ctx, r.Number, g.baseRef, g.headSHA)
 	}
-	known, err := hasCheckRun(ctx, gh, g)
+	known, err := gh.HasCheckRun(ctx, g.headSHA)
 	if err != nil {
 		return nil, err
 	}
@@ -155,21 +155,6 @@ func (a *App) headFiles(ctx context.Context, gh *githubapi.Repo, r repoRef, g *g
 	files, pulls, err := gh.FilesAndCommitPulls(ctx, a.GraphQLURL, r.Number, g.baseRef, g.headSHA)
 	g.commitPulls = pulls
 	return files, err
-}
-
-// hasCheckRun reports whether the store knows the ID of the check run on
-// g's head: from the first reads when they read the record of that head
-// (with the snapshot, most evaluations), else from the store now. Read
-// early, the answer may be out of date, which costs a call and nothing
-// else: a run another evaluation created meanwhile makes the files' read
-// also list the commit's pull requests, unused; a record pruned meanwhile
-// leaves the commit's pull requests for publishing to read, as it does
-// whenever its lease finds no run (publishCheck).
-func hasCheckRun(ctx context.Context, gh *githubapi.Repo, g *gathered) (bool, error) {
-	if s := g.first.Snapshot; g.first.SnapshotFound && s.HeadSHA != "" && s.HeadSHA == g.headSHA {
-		return g.first.CheckRunFound && g.first.CheckRun.ID != 0, nil
-	}
-	return gh.HasCheckRun(ctx, g.headSHA)
 }
 
 // gatherReviewers reads who may be asked and what the store knows of them:

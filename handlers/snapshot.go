@@ -60,8 +60,7 @@ func (a *App) recordPayload(ctx context.Context, w store.Writes, r repoRef, pr *
 	}
 	now, at := a.Now(), pr.GetUpdatedAt().Time
 	age := now.Sub(at)
-	snap := store.Snapshot{Data: data, UpdatedAt: at, RecordedAt: now, Trusted: age > -time.Minute && age < payloadWindow,
-		HeadSHA: pr.GetHead().GetSHA()}
+	snap := store.Snapshot{Data: data, UpdatedAt: at, RecordedAt: now, Trusted: age > -time.Minute && age < payloadWindow}
 	return w.RecordSnapshot(ctx, store.PR{RepoID: r.RepoID, Number: r.Number}, snap)
 }
 
@@ -87,6 +86,5 @@ func (a *App) pullRequest(ctx context.Context, gh *githubapi.Repo, r repoRef, fi
 		return nil, err
 	}
 	// What GitHub says now is trusted, unless a payload as new says otherwise.
-	return pr, a.Store.RecordSnapshot(ctx, key, store.Snapshot{Data: data, UpdatedAt: pr.GetUpdatedAt().Time, Trusted: true, RecordedAt: now,
-		HeadSHA: pr.GetHead().GetSHA()})
+	return pr, a.Store.RecordSnapshot(ctx, key, store.Snapshot{Data: data, UpdatedAt: pr.GetUpdatedAt().Time, Trusted: true, RecordedAt: now})
 }

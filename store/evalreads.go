@@ -13,9 +13,9 @@ import (
 )
 
 // An evaluation's first reads of the store do not depend on each other:
-// the pull request's snapshot (with the record of its head's check run),
-// the fact versions its cached GitHub reads are keyed on, its commands, the
-// app's requests on it, its verdict and its comment's record. On PostgreSQL each was a round trip, on both sides of
+// the pull request's snapshot, the fact versions its cached GitHub reads
+// are keyed on, its commands, the app's requests on it, its verdict and its
+// comment's record. On PostgreSQL each was a round trip, on both sides of
 // the socket (docs/capacity.md, thirteenth session); EvaluationReads reads
 // them in one. Each read is a readStmt, which the single reads (SnapshotOf,
 // Commands, ...) run alone, so the two ways share their SQL and scanning.
@@ -111,10 +111,6 @@ type EvaluationReads struct {
 	// (githubapi.UpsertCommentFrom says why it may be read this early).
 	Comment      Object
 	CommentFound bool
-	// CheckRun is the record of the check run on the snapshot's head
-	// (Snapshot.HeadSHA), if there is one.
-	CheckRun      Object
-	CheckRunFound bool
 }
 
 // Version is scope's version as read, and whether it was read: a scope
@@ -155,7 +151,7 @@ func (s *Store) firstReadStmts(pr PR, f FirstReads) (*EvaluationReads, []readStm
 		return nil, nil, err
 	}
 	return r, []readStmt{
-		snapshotAndCheckRunRead(pr, &r.Snapshot, &r.SnapshotFound, &r.CheckRun, &r.CheckRunFound),
+		snapshotRead(pr, &r.Snapshot, &r.SnapshotFound),
 		versions,
 		commandsRead(pr.RepoID, pr.Number, &r.Commands),
 		appRequestsRead(pr.RepoID, pr.Number, &r.AppRequests),
@@ -202,39 +198,16 @@ WHERE scope IN (SELECT value FROM json_each($1)) OR (scope >= $2 AND scope < $3)
 }
 
 func snapshotRead(pr PR, snap *Snapshot, found *bool) readStmt {
-	const q = `SELECT pr, updated_at, trusted, recorded_at, head_sha FROM pr_snapshots WHERE repo_id = $1 AND number = $2`
+	const q = `SELECT pr, updated_at, trusted, recorded_at FROM pr_snapshots WHERE repo_id = $1 AND number = $2`
 	return readStmt{query: q, args: []any{pr.RepoID, pr.Number}, row: func(scan func(...any) error) error {
-		return scanSnapshot(scan, snap, found)
+		var updated, trusted, recorded int64
+		if err := scan(&snap.Data, &updated, &trusted, &recorded); err != nil {
+			return err
+		}
+		snap.UpdatedAt, snap.Trusted, snap.RecordedAt = fromMicros(updated), trusted == 1, fromMicros(recorded)
+		*found = true
+		return nil
 	}}
-}
-
-// snapshotAndCheckRunRead is snapshotRead that also reads the record of the
-// check run on the snapshot's head, if the store has one: the evaluation
-// asks for it before reading the head's files (handlers' headFiles), and
-// its head is most often the snapshot's.
-func snapshotAndCheckRunRead(pr PR, snap *Snapshot, found *bool, run *Object, runFound *bool) readStmt {
-	const q = `SELECT s.pr, s.updated_at, s.trusted, s.recorded_at, s.head_sha, o.object_id, o.content_hash
-FROM pr_snapshots s LEFT JOIN github_objects o
-ON s.head_sha <> '' AND o.repo_id = s.repo_id AND o.number = 0 AND o.kind = 'check_run:' || s.head_sha
-WHERE s.repo_id = $1 AND s.number = $2`
-	return readStmt{query: q, args: []any{pr.RepoID, pr.Number}, row: func(scan func(...any) error) error {
-		var id sql.NullInt64
-		var hash sql.NullString
-		err := scanSnapshot(func(dest ...any) error { return scan(append(dest, &id, &hash)...) }, snap, found)
-		run.ID, run.Hash, *runFound = id.Int64, hash.String, id.Valid
-		return err
-	}}
-}
-
-// scanSnapshot scans a row of snapshotRead's columns (and any scan adds).
-func scanSnapshot(scan func(...any) error, snap *Snapshot, found *bool) error {
-	var updated, trusted, recorded int64
-	if err := scan(&snap.Data, &updated, &trusted, &recorded, &snap.HeadSHA); err != nil {
-		return err
-	}
-	snap.UpdatedAt, snap.Trusted, snap.RecordedAt = fromMicros(updated), trusted == 1, fromMicros(recorded)
-	*found = true
-	return nil
 }
 
 // commandsRead reads the latest maxCommandRows allowed commands, newest

@@ -103,9 +103,6 @@ type Snapshot struct {
 	UpdatedAt  time.Time
 	Trusted    bool
 	RecordedAt time.Time
-	// HeadSHA is the head commit Data shows, so that the first reads can
-	// read its check run's record with it ("": not known).
-	HeadSHA string
 }
 
 // RecordSnapshot keeps s (Data, UpdatedAt, Trusted, RecordedAt) for pr
@@ -114,21 +111,20 @@ type Snapshot struct {
 // it is itself distrusted (a delivery too old to trust says something
 // happened that the kept one may not show: GitHub is read).
 func (w Writes) RecordSnapshot(ctx context.Context, pr PR, snap Snapshot) error {
-	const q = `INSERT INTO pr_snapshots (repo_id, number, pr, updated_at, trusted, recorded_at, head_sha) VALUES ($1, $2, $3, $4, $5, $6, $7)
+	const q = `INSERT INTO pr_snapshots (repo_id, number, pr, updated_at, trusted, recorded_at) VALUES ($1, $2, $3, $4, $5, $6)
 ON CONFLICT (repo_id, number) DO UPDATE SET
 trusted = CASE WHEN excluded.updated_at > pr_snapshots.updated_at THEN excluded.trusted
   WHEN excluded.trusted = 0 THEN 0
   WHEN excluded.updated_at = pr_snapshots.updated_at AND excluded.pr <> pr_snapshots.pr THEN 0
   ELSE pr_snapshots.trusted END,
 pr = CASE WHEN excluded.updated_at > pr_snapshots.updated_at THEN excluded.pr ELSE pr_snapshots.pr END,
-head_sha = CASE WHEN excluded.updated_at > pr_snapshots.updated_at THEN excluded.head_sha ELSE pr_snapshots.head_sha END,
 recorded_at = CASE WHEN excluded.updated_at > pr_snapshots.updated_at THEN excluded.recorded_at ELSE pr_snapshots.recorded_at END,
 updated_at = CASE WHEN excluded.updated_at > pr_snapshots.updated_at THEN excluded.updated_at ELSE pr_snapshots.updated_at END`
 	trusted := 0
 	if snap.Trusted {
 		trusted = 1
 	}
-	_, err := w.db.ExecContext(ctx, q, pr.RepoID, pr.Number, snap.Data, micros(snap.UpdatedAt), trusted, micros(snap.RecordedAt), snap.HeadSHA)
+	_, err := w.db.ExecContext(ctx, q, pr.RepoID, pr.Number, snap.Data, micros(snap.UpdatedAt), trusted, micros(snap.RecordedAt))
 	if err != nil {
 		return fmt.Errorf("store: record snapshot of %+v: %w", pr, err)
 	}
