@@ -83,15 +83,17 @@ func (c *HTTPCache) Set(key string, resp []byte) {
 // about once and keeps what it needs of itself:
 //   - one commit or blob (a head's check runs, the pull requests on a
 //     commit, a comparison, a blob, a file or tree at a SHA);
-//   - a pull request's comments, listed only when the store has no record
-//     of the app's comment there: on first meeting a pull request, and
-//     after a person edited or deleted a comment (when the listing has
-//     changed, so a kept copy could not have been revalidated anyway).
+//   - a pull request's comments. The sticky comment's search lists them
+//     only when the store has no record of the app's comment: on first
+//     meeting a pull request, and after a person edited or deleted a
+//     comment, when the listing has changed and a kept copy could not be
+//     revalidated. A reminder lists them before it posts, by when others
+//     have usually commented.
 //
 // Kept here, they would only push out what is read again, and a server up
-// for hours would hold the full bound of them: a 4-minute run of loadgen
-// added one comment listing for each pull request it met, nine in ten of
-// the cache's new entries.
+// for hours would hold the full bound of them: one comment listing for
+// every pull request it ever met (BENCHMARKS.md, issue 18's fifteenth
+// session).
 func readOnce(key string) bool {
 	u, err := url.Parse(key)
 	if err != nil {

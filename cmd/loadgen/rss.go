@@ -120,10 +120,10 @@ func (s rssSummary) String() string {
 //
 // Highest against highest, because RSS swings as well as grows: a SQLite
 // store frees its page caches' spare pages every minute (store/
-// pagecache.go) and they fill again within it, about 3 MiB of a 55 MiB
-// process, so samples every 30 seconds alternate between trough and crest.
-// With a single sample as the base, a soak judged the swing whenever its
-// base fell in a trough (fifteenth session: +14% with the crests 4% apart).
+// pagecache.go) and they fill again within it, so samples every 30 seconds
+// alternate between trough and crest. With a single sample as the base, a
+// soak judged the swing whenever its base fell in a trough (BENCHMARKS.md,
+// issue 18's fifteenth session).
 type rssFlatness struct {
 	BaseAt            time.Duration
 	Base, LastMax     int64 // kB
