@@ -87,7 +87,6 @@ run() {
   local name=$1 db=$2 rate=$3 mix=${4:-$DEFAULT_MIX} s=${5:-$secs}
   shift $(($# < 5 ? $# : 5))
   config "$OUT/$name.yml" "$db"
-  sync # so that no run pays for writing back the last run's files
   echo "== $name: $rate/s for ${s}s, $db, mix $mix $*" | tee "$OUT/$name.txt"
   timeout $((s + 300)) "$OUT/loadgen" -fake-github -secret loadgen-secret -seed 1 \
     -server-cmd "$OUT/reviewpolicy serve --config $OUT/$name.yml" -server-log "$OUT/$name.server.log" \
