@@ -154,3 +154,41 @@ func TestReopenedInTheMove(t *testing.T) {
 		t.Errorf("the comment the app wrote: %+v (%v), want it kept", o, err)
 	}
 }
+
+// A handling keeps nothing of its delivery's payload: the move decompresses
+// the next payload into the same buffer before the handling is applied
+// (store.DeliveryHandler). Scrambled after Prepare, the payload still
+// leaves the pull request's snapshot as it said.
+func TestHandlingKeepsNothingOfThePayload(t *testing.T) {
+	app := newTestApp(t, githubfake.New(t), time.Now)
+	ctx := context.Background()
+	d := prDelivery(t, "k1", "synchronize")
+	var payload prEvent
+	if err := json.Unmarshal(d.Payload, &payload); err != nil {
+		t.Fatal(err)
+	}
+	ev := payload.event()
+	h := app.Prepare(d)
+	if h == nil {
+		t.Fatal("synchronize was given a job, want it handled in the move")
+	}
+	for i := range d.Payload {
+		d.Payload[i] = ' '
+	}
+	if err := app.Store.Batch(ctx, func(w store.Writes) error { return h.Apply(ctx, w) }); err != nil {
+		t.Fatal(err)
+	}
+	snap, found, err := app.Store.SnapshotOf(ctx, store.PR{RepoID: ev.Repo.GetID(), Number: ev.GetNumber()})
+	if err != nil || !found {
+		t.Fatalf("no snapshot recorded: found %v, %v", found, err)
+	}
+	var pr struct {
+		Head struct{ SHA string } `json:"head"`
+	}
+	if err := json.Unmarshal(snap.Data, &pr); err != nil {
+		t.Fatalf("snapshot %.80q: %v", snap.Data, err)
+	}
+	if want := ev.GetPullRequest().GetHead().GetSHA(); pr.Head.SHA != want {
+		t.Errorf("snapshot's head %q, want %q", pr.Head.SHA, want)
+	}
+}

@@ -47,17 +47,18 @@ func (a *App) preparePullRequest(d store.Delivery) (storeWork, error) {
 	}
 	ev := payload.event()
 	r := prRef(d.InstallationID, ev.Repo, ev.GetNumber())
+	id, action := d.ID, d.Action // not d: its payload's buffer is reused (store.DeliveryHandler)
 	return storeWork{ref: r, write: func(ctx context.Context, w store.Writes) error {
-		if err := a.recordPullRequestAction(ctx, w, r, d.Action, ev); err != nil {
+		if err := a.recordPullRequestAction(ctx, w, r, action, ev); err != nil {
 			return err
 		}
-		if err := a.trackClosed(ctx, w, r, d.Action, ev.PullRequest); err != nil {
+		if err := a.trackClosed(ctx, w, r, action, ev.PullRequest); err != nil {
 			return err
 		}
 		if err := a.recordPayload(ctx, w, r, ev.PullRequest); err != nil {
 			return err
 		}
-		return a.recordPullRequestEvent(ctx, w, r, d.ID, d.Action, ev, a.Now())
+		return a.recordPullRequestEvent(ctx, w, r, id, action, ev, a.Now())
 	}}, nil
 }
 
@@ -158,12 +159,13 @@ func (a *App) prepareReview(d store.Delivery) (storeWork, error) {
 	}
 	ev := payload.event()
 	r := prRef(d.InstallationID, ev.Repo, ev.GetPullRequest().GetNumber())
+	submitted := d.Action == "submitted" // not d: its payload's buffer is reused (store.DeliveryHandler)
 	return storeWork{ref: r, write: func(ctx context.Context, w store.Writes) error {
 		// Recorded before the evaluation is asked for, so it reads them again.
 		if err := w.ReviewEvent(ctx, store.PR{RepoID: r.RepoID, Number: r.Number}); err != nil {
 			return err
 		}
-		if d.Action == "submitted" {
+		if submitted {
 			// GitHub drops the request once the person reviews.
 			if err := w.RemoveReviewRequest(ctx, r.Installation, r.RepoID, r.Number, ev.GetReview().GetUser().GetLogin()); err != nil {
 				return err

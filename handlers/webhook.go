@@ -23,7 +23,8 @@ import (
 // MaxPayload is GitHub's own cap on webhook payloads.
 const MaxPayload = 25 << 20
 
-// Enqueuer stores a delivery durably; false means it was seen before.
+// Enqueuer stores a delivery durably; false means it was seen before. It
+// must not keep d.Payload once it returns: the webhook reuses the buffer.
 type Enqueuer interface {
 	EnqueueDelivery(ctx context.Context, d store.Delivery) (bool, error)
 }

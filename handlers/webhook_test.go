@@ -59,6 +59,7 @@ func (q *fakeQueue) EnqueueDelivery(_ context.Context, d store.Delivery) (bool, 
 	if len(d.BodyHash) > 0 {
 		q.seen[hash] = true
 	}
+	d.Payload = bytes.Clone(d.Payload) // the webhook reuses its buffer
 	q.got = append(q.got, d)
 	return true, nil
 }

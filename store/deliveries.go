@@ -46,6 +46,8 @@ func (DeliveryArgs) Kind() string { return "delivery" }
 // recorded in the inbox, a file of its own, together with the deliveries of
 // concurrent calls, and moved into the main database with its job moments
 // later (inbox.go); either way it returns once the delivery is durable.
+// It keeps nothing of d.Payload, only a compressed copy, so the caller may
+// reuse the buffer once it returns.
 func (s *Store) EnqueueDelivery(ctx context.Context, d Delivery) (inserted bool, err error) {
 	if d.ID == "" {
 		return false, errors.New("store: enqueue delivery: empty delivery ID")

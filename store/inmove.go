@@ -38,7 +38,9 @@ type DeliveryHandler interface {
 	// decompressed here.
 	Takes(event string) bool
 	// Prepare returns how d, which it takes, is handled in the move, or
-	// nil to give d its delivery job. It must not call GitHub or the store.
+	// nil to give d its delivery job. It must not call GitHub or the store,
+	// nor keep d.Payload once it returns: the next delivery's payload is
+	// decompressed into the same buffer.
 	Prepare(d Delivery) Handling
 }
 
@@ -81,14 +83,18 @@ func (s *Store) prepare(ds []Delivery) []Handling {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			var buf []byte // each payload decompressed into the last one's
 			for i := range next {
 				d := ds[i]
 				if !h.Takes(d.Event) {
 					continue
 				}
-				p, err := decodePayload(d.Payload)
+				p, err := decodePayloadInto(buf[:0], d.Payload)
 				if err != nil {
 					continue // the job reports it
+				}
+				if compressed(d.Payload) {
+					buf = p // not the stored payload itself, which a job may need
 				}
 				d.Payload = p
 				hs[i] = h.Prepare(d)

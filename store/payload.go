@@ -47,11 +47,20 @@ func encodePayload(p []byte) []byte {
 }
 
 // decodePayload returns a stored payload as it was delivered.
-func decodePayload(b []byte) ([]byte, error) {
-	if !bytes.HasPrefix(b, zstdMagic) {
+func decodePayload(b []byte) ([]byte, error) { return decodePayloadInto(nil, b) }
+
+// compressed reports whether b, as stored, is compressed.
+func compressed(b []byte) bool { return bytes.HasPrefix(b, zstdMagic) }
+
+// decodePayloadInto is decodePayload decompressing into dst's spare
+// capacity (dst is empty), so that a caller decoding many payloads one
+// after another may reuse one buffer. A payload stored uncompressed is
+// returned as it is, not copied.
+func decodePayloadInto(dst, b []byte) ([]byte, error) {
+	if !compressed(b) {
 		return b, nil // stored uncompressed, before compression
 	}
-	p, err := payloadDecoder.DecodeAll(b, nil)
+	p, err := payloadDecoder.DecodeAll(b, dst)
 	if err != nil {
 		return nil, fmt.Errorf("decompress payload: %w", err)
 	}

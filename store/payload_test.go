@@ -6,9 +6,11 @@ import (
 	"database/sql"
 	"encoding/base64"
 	"errors"
+	"fmt"
 	"math/rand/v2"
 	"os"
 	"strings"
+	"sync"
 	"testing"
 )
 
@@ -123,6 +125,68 @@ func TestEncodePayloadRoundTrip(t *testing.T) {
 		got, err := decodePayload(encodePayload(p))
 		if err != nil || !bytes.Equal(got, p) {
 			t.Errorf("round trip of %d bytes = %d bytes, %v", len(p), len(got), err)
+		}
+	}
+}
+
+// seenHandler records the payload each Prepare was given, and declines
+// deliveries of the event "declined" (they get jobs).
+type seenHandler struct {
+	mu   sync.Mutex
+	seen map[string]string
+}
+
+func (h *seenHandler) Parallel() int           { return 1 } // one goroutine: every buffer reused
+func (h *seenHandler) Takes(event string) bool { return event != "push" }
+func (h *seenHandler) Prepare(d Delivery) Handling {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.seen[d.ID] = string(d.Payload)
+	if d.Event == "declined" {
+		return nil
+	}
+	return askHandling{}
+}
+
+// The move decompresses each payload into the last one's buffer: every
+// Prepare still sees its own payload, and the payloads as stored, which the
+// deliveries given jobs carry on, are left as they were, a payload stored
+// uncompressed (before compression) too.
+func TestPrepareReusesOneBufferAndKeepsStoredPayloads(t *testing.T) {
+	t.Parallel()
+	h := &seenHandler{seen: map[string]string{}}
+	s := &Store{handler: h}
+	s.started.Store(true)
+	real := webhookPayload(t)
+	legacy := `{"stored":"before compression, and larger than the others' ` + strings.Repeat("x", 64) + `"}`
+	ds := []Delivery{{ID: "legacy", Event: "declined", Payload: []byte(legacy)}}
+	want := map[string]string{"legacy": legacy}
+	for i, p := range [][]byte{[]byte(`{"short":1}`), real, []byte(`{"a":"b"}`)} {
+		for _, ev := range []string{"pull_request", "declined", "push"} {
+			id := fmt.Sprintf("%s-%d", ev, i)
+			want[id] = string(p)
+			ds = append(ds, Delivery{ID: id, Event: ev, Payload: encodePayload(p)})
+		}
+	}
+	stored := make([][]byte, len(ds))
+	for i, d := range ds {
+		stored[i] = bytes.Clone(d.Payload)
+	}
+
+	hs := s.prepare(ds)
+	for i, d := range ds {
+		if d.Event == "push" {
+			if _, ok := h.seen[d.ID]; ok {
+				t.Errorf("%s: prepared, but its event is not taken", d.ID)
+			}
+		} else if got := h.seen[d.ID]; got != want[d.ID] {
+			t.Errorf("%s: Prepare saw %d bytes %.40q, want %d", d.ID, len(got), got, len(want[d.ID]))
+		}
+		if (hs[i] != nil) != (d.Event == "pull_request") && d.ID != "legacy" {
+			t.Errorf("%s: handling %v", d.ID, hs[i])
+		}
+		if !bytes.Equal(d.Payload, stored[i]) {
+			t.Errorf("%s: the payload as stored changed", d.ID)
 		}
 	}
 }
