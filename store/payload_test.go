@@ -70,6 +70,14 @@ func TestPayloadStoredCompressed(t *testing.T) {
 		if err != nil || !bytes.Equal(got.Payload, payload) {
 			t.Fatalf("Delivery(real) = %d bytes, %v; want the %d bytes delivered", len(got.Payload), err, len(payload))
 		}
+		if s.Dialect == DialectPostgres {
+			// Kept in the row itself, not moved to TOAST (migration 0021).
+			var toast int64
+			const q = `SELECT pg_relation_size(reltoastrelid) FROM pg_class WHERE oid = 'deliveries'::regclass`
+			if err := s.DB.QueryRow(q).Scan(&toast); err != nil || toast != 0 {
+				t.Errorf("deliveries' TOAST table holds %d bytes (%v), want none", toast, err)
+			}
+		}
 		if s.inbox != nil {
 			// And after the move into the main file, which copies it as stored.
 			mustDo(t, s.inbox.moveAll(ctx))
