@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 	"os/exec"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -236,4 +237,46 @@ func runCrashChild(url string) int {
 		return 1
 	}
 	select {}
+}
+
+// On PostgreSQL River's GIN indexes on args and metadata are dropped
+// (migration 0022), its other indexes and the fair queue's stay, and the
+// reindexer is not told to look for the dropped ones.
+func TestRiverJobWithoutGINIndexes(t *testing.T) {
+	t.Parallel()
+	forEachEngine(t, func(t *testing.T, s *Store) {
+		if s.Dialect != DialectPostgres {
+			return // River's SQLite schema has none (sqlite/0022)
+		}
+		rows, err := s.DB.Query(`SELECT indexname FROM pg_indexes WHERE tablename = 'river_job' AND schemaname = current_schema()`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		have := map[string]bool{}
+		for rows.Next() {
+			var n string
+			mustDo(t, rows.Scan(&n))
+			have[n] = true
+		}
+		mustDo(t, rows.Err())
+		for _, n := range droppedRiverIndexes {
+			if have[n] {
+				t.Errorf("index %s still exists", n)
+			}
+		}
+		for _, n := range []string{"river_job_pkey", "river_job_prioritized_fetching_index", "river_job_unique_idx", "river_job_installation_waiting"} {
+			if !have[n] {
+				t.Errorf("index %s is missing; have %v", n, have)
+			}
+		}
+		re := reindexed()
+		for _, n := range droppedRiverIndexes {
+			if slices.Contains(re, n) {
+				t.Errorf("the reindexer still rebuilds %s", n)
+			}
+		}
+		if len(re) != len(river.ReindexerIndexNamesDefault())-len(droppedRiverIndexes) {
+			t.Errorf("reindexed %v: want River's default less the two dropped", re)
+		}
+	})
 }

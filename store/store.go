@@ -166,6 +166,9 @@ func Open(ctx context.Context, url string, opts Options) (*Store, error) {
 		RetryPolicy:          opts.RetryPolicy,
 		Workers:              opts.Workers,
 	}
+	if dialect == DialectPostgres {
+		cfg.ReindexerIndexNames = reindexed()
+	}
 	if opts.Workers != nil {
 		running := cmp.Or(opts.MaxWorkers, 10)
 		cfg.Queues = map[string]river.QueueConfig{
@@ -266,6 +269,18 @@ func openPostgres(ctx context.Context, url string, maxOpen int, settings map[str
 	}
 	warmPool(ctx, db, maxOpen)
 	return db, nil
+}
+
+// droppedRiverIndexes are River's indexes that migration 0022 drops on
+// PostgreSQL.
+var droppedRiverIndexes = []string{"river_job_args_index", "river_job_metadata_index"}
+
+// reindexed are the indexes River's reindexer rebuilds on PostgreSQL: its
+// own list less those dropped, which it would otherwise warn about daily.
+func reindexed() []string {
+	return slices.DeleteFunc(river.ReindexerIndexNamesDefault(), func(n string) bool {
+		return slices.Contains(droppedRiverIndexes, n)
+	})
 }
 
 // intakeConns is the size of the PostgreSQL intake's own pool: group
