@@ -57,7 +57,7 @@ func (s *Store) EnqueueDelivery(ctx context.Context, d Delivery) (inserted bool,
 	}
 	// Compressed here, in the caller's goroutine, so that the inbox's one
 	// writer only writes.
-	d.Payload = encodePayload(d.Payload) // never nil: the column is NOT NULL
+	d.Payload = s.encodePayload(d.Payload) // never nil: the column is NOT NULL
 	switch {
 	case s.inbox != nil:
 		inserted, err = s.inbox.enqueue(ctx, d)

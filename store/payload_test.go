@@ -5,6 +5,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/base64"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -62,9 +63,10 @@ func TestPayloadStoredCompressed(t *testing.T) {
 			}
 		}
 		stored := storedPayload(t, s, "real")
-		if !bytes.HasPrefix(stored, zstdMagic) || len(stored)*4 > len(payload) {
-			t.Errorf("stored payload is %d bytes for %d delivered (prefix % x); want zstd, under a quarter",
-				len(stored), len(payload), stored[:min(4, len(stored))])
+		magic := map[string][]byte{DialectSQLite: zstdMagic, DialectPostgres: s2Magic}[s.Dialect]
+		if !bytes.HasPrefix(stored, magic) || len(stored)*5 > len(payload) {
+			t.Errorf("stored payload is %d bytes for %d delivered (prefix % x); want % x, under a fifth",
+				len(stored), len(payload), stored[:min(4, len(stored))], magic)
 		}
 		got, err := s.Delivery(ctx, "real")
 		if err != nil || !bytes.Equal(got.Payload, payload) {
@@ -111,29 +113,51 @@ func TestPayloadStoredUncompressedReadsBack(t *testing.T) {
 	})
 }
 
+// A corrupt payload of either codec is an error, and so is an S2 block that
+// claims more than any payload holds (refused before it is allocated).
 func TestPayloadCorruptIsAnError(t *testing.T) {
 	t.Parallel()
+	huge := binary.AppendUvarint(bytes.Clone(s2Magic), maxPayloadMemory+1)
 	forEachEngine(t, func(t *testing.T, s *Store) {
 		ctx := context.Background()
-		bad := append(bytes.Clone(zstdMagic), []byte("not a zstd frame")...)
-		mustDo(t, s.inTx(ctx, func(tx *sql.Tx) error {
-			_, _, err := s.recordDeliveries(ctx, tx, []Delivery{{ID: "bad", Event: "pull_request", Payload: bad}}, nil)
-			return err
-		}))
-		_, err := s.Delivery(ctx, "bad")
-		if err == nil || !strings.Contains(err.Error(), "decompress payload") || errors.Is(err, ErrNotFound) {
-			t.Fatalf("Delivery(bad) error = %v; want a decompression error", err)
+		for id, bad := range map[string][]byte{
+			"zstd": append(bytes.Clone(zstdMagic), []byte("not a zstd frame")...),
+			"s2":   append(bytes.Clone(s2Magic), []byte("\x20not an s2 block")...),
+			"huge": append(huge, []byte("\x00\x01")...),
+		} {
+			mustDo(t, s.inTx(ctx, func(tx *sql.Tx) error {
+				_, _, err := s.recordDeliveries(ctx, tx, []Delivery{{ID: id, Event: "pull_request", Payload: bad}}, nil)
+				return err
+			}))
+			_, err := s.Delivery(ctx, id)
+			if err == nil || !strings.Contains(err.Error(), "decompress payload") || errors.Is(err, ErrNotFound) {
+				t.Errorf("Delivery(%s) error = %v; want a decompression error", id, err)
+			}
 		}
 	})
 }
 
+// Both codecs read back whichever database holds them (a database moved
+// from one engine's rows to the other's, or an older build's rows), into a
+// buffer too small as well as one large enough.
 func TestEncodePayloadRoundTrip(t *testing.T) {
 	t.Parallel()
 	for _, p := range [][]byte{[]byte(`{}`), []byte(`{"a":"` + strings.Repeat("é", 5000) + `"}`), incompressiblePayload(64 << 10)} {
-		got, err := decodePayload(encodePayload(p))
-		if err != nil || !bytes.Equal(got, p) {
-			t.Errorf("round trip of %d bytes = %d bytes, %v", len(p), len(got), err)
+		for name, enc := range map[string]func([]byte) []byte{"zstd": encodePayload, "s2": encodePayloadS2} {
+			stored := enc(p)
+			if !compressed(stored) {
+				t.Errorf("%s: %d bytes stored as % x..., not marked compressed", name, len(stored), stored[:4])
+			}
+			for _, dst := range [][]byte{nil, make([]byte, 0, 16), make([]byte, 0, len(p)+10)} {
+				got, err := decodePayloadInto(dst, stored)
+				if err != nil || !bytes.Equal(got, p) {
+					t.Errorf("%s round trip of %d bytes into cap %d = %d bytes, %v", name, len(p), cap(dst), len(got), err)
+				}
+			}
 		}
+	}
+	if got := encodePayloadS2(nil); got == nil || len(got) != 0 {
+		t.Errorf("encodePayloadS2(nil) = %v; want empty, not nil (the column is NOT NULL)", got)
 	}
 }
 
