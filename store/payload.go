@@ -3,6 +3,7 @@ package store
 import (
 	"bytes"
 	"fmt"
+	"sync"
 
 	"github.com/klauspost/compress/s2"
 	"github.com/klauspost/compress/zstd"
@@ -10,8 +11,8 @@ import (
 
 // Payloads are stored compressed. Webhook JSON repeats itself (every
 // repository and user object carries a dozen API URLs), so a typical 28 KB
-// pull_request payload shrinks 7 to 8.5 times, and the bytes written to the
-// WAL, the file and again when the inbox or the enqueuer moves it with it.
+// pull_request payload shrinks 7 to 8.5 times, and with it the bytes written
+// to the WAL and the file, and again when the inbox or the enqueuer moves it.
 //
 // SQLite stores them with zstd at its fastest level: 3.2-3.7 KB, one 4 KiB
 // page instead of seven; those writes, and the fsyncs the disk then makes
@@ -57,15 +58,36 @@ func encodePayload(p []byte) []byte {
 	return payloadEncoder.EncodeAll(p, make([]byte, 0, len(p)/4))
 }
 
-// encodePayloadS2 returns p as PostgreSQL stores it (S2).
+// encodePayloadS2 returns p as PostgreSQL stores it (S2). S2 encodes only
+// into room for its worst case, a little more than p, so it encodes into a
+// pooled buffer and the result is copied out at its size: the stored form
+// waits for its batch's write, and a worst-case buffer for each would be
+// most of the memory the body buffers' pools saved.
 func encodePayloadS2(p []byte) []byte {
 	if len(p) == 0 {
 		return []byte{}
 	}
-	dst := make([]byte, len(s2Magic)+s2.MaxEncodedLen(len(p)))
-	n := copy(dst, s2Magic)
-	return dst[:n+len(s2.Encode(dst[n:], p))]
+	need := s2.MaxEncodedLen(len(p))
+	if need < 0 {
+		panic(s2.ErrTooLarge) // over 4 GiB: the webhook takes 25 MiB at most
+	}
+	scratch, _ := s2Scratch.Get().(*[]byte)
+	if scratch == nil || cap(*scratch) < need {
+		b := make([]byte, need)
+		scratch = &b
+	}
+	enc := s2.Encode((*scratch)[:need], p)
+	out := append(append(make([]byte, 0, len(s2Magic)+len(enc)), s2Magic...), enc...)
+	if cap(*scratch) <= maxPooledScratch {
+		s2Scratch.Put(scratch)
+	}
+	return out
 }
+
+// s2Scratch holds encodePayloadS2's buffers, up to maxPooledScratch bytes.
+var s2Scratch sync.Pool
+
+const maxPooledScratch = 256 << 10
 
 // encodePayload returns p as this store's database keeps it.
 func (s *Store) encodePayload(p []byte) []byte {

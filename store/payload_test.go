@@ -145,6 +145,9 @@ func TestEncodePayloadRoundTrip(t *testing.T) {
 	for _, p := range [][]byte{[]byte(`{}`), []byte(`{"a":"` + strings.Repeat("é", 5000) + `"}`), incompressiblePayload(64 << 10)} {
 		for name, enc := range map[string]func([]byte) []byte{"zstd": encodePayload, "s2": encodePayloadS2} {
 			stored := enc(p)
+			if name == "s2" && cap(stored) != len(stored) {
+				t.Errorf("s2: %d bytes stored in a buffer of %d; it waits for its batch's write at its size", len(stored), cap(stored))
+			}
 			if !compressed(stored) {
 				t.Errorf("%s: %d bytes stored as % x..., not marked compressed", name, len(stored), stored[:4])
 			}
