@@ -132,11 +132,13 @@
 //
 // # Payloads
 //
-// On both engines a delivery's payload is stored zstd-compressed
-// (payload.go): about 8.5 times smaller for GitHub's JSON, which cut the
-// bytes SQLite writes and fsyncs per delivery by as much. EnqueueDelivery
-// compresses in the caller's goroutine, the inbox's mover copies the bytes
-// as stored, and Delivery decompresses. Rows stored uncompressed before
+// A delivery's payload is stored compressed (payload.go): with zstd on
+// SQLite, about 8.5 times smaller for GitHub's JSON, which cut the bytes
+// SQLite writes and fsyncs per delivery by as much; with S2 on PostgreSQL,
+// about 7 times smaller in under half the CPU, kept in the row rather than
+// in TOAST (migration 0021). EnqueueDelivery compresses in the caller's
+// goroutine, the inbox's mover copies the bytes as stored, and Delivery
+// decompresses whichever codec it finds. Rows stored uncompressed before
 // read back as they are.
 //
 // # Fair queue
