@@ -251,14 +251,14 @@ func skipString(b []byte, i int) (int, error) {
 // without making a string of them.
 func (f *fieldNames) index(quoted []byte) (int, error) {
 	raw := quoted[1 : len(quoted)-1]
-	if i, ok := f.exact[string(raw)]; ok {
-		return i, nil
-	}
 	if lowerASCII(raw) {
-		if i, ok := f.folded[string(raw)]; ok {
+		if i, ok := f.lower[string(raw)]; ok {
 			return i, nil
 		}
 		return -1, nil
+	}
+	if i, ok := f.exact[string(raw)]; ok {
+		return i, nil
 	}
 	var key string
 	if err := json.Unmarshal(quoted, &key); err != nil {
@@ -285,11 +285,12 @@ func lowerASCII(b []byte) bool {
 	return true
 }
 
-// fieldNames are a struct type's JSON names: exact, lower-cased (the
-// first field of each), and by field index.
+// fieldNames are a struct type's JSON names: exact, by field index, and
+// lower, which answers a lower-case ASCII key in one look-up: the field it
+// names exactly, else the first whose name it matches but for case.
 type fieldNames struct {
-	exact, folded map[string]int
-	names         []string
+	exact, lower map[string]int
+	names        []string
 }
 
 var fieldCache sync.Map // reflect.Type -> *fieldNames
@@ -298,16 +299,23 @@ func fieldsOf(t reflect.Type) *fieldNames {
 	if f, ok := fieldCache.Load(t); ok {
 		return f.(*fieldNames)
 	}
-	f := &fieldNames{exact: map[string]int{}, folded: map[string]int{}, names: make([]string, t.NumField())}
+	f := &fieldNames{exact: map[string]int{}, lower: map[string]int{}, names: make([]string, t.NumField())}
+	folded := map[string]int{}
 	for i := range t.NumField() {
 		name, _, _ := strings.Cut(t.Field(i).Tag.Get("json"), ",")
 		f.names[i] = name
 		if _, dup := f.exact[name]; !dup {
 			f.exact[name] = i
 		}
-		if _, dup := f.folded[strings.ToLower(name)]; !dup {
-			f.folded[strings.ToLower(name)] = i
+		if _, dup := folded[strings.ToLower(name)]; !dup {
+			folded[strings.ToLower(name)] = i
 		}
+	}
+	for k, i := range folded {
+		if j, ok := f.exact[k]; ok {
+			i = j
+		}
+		f.lower[k] = i
 	}
 	fieldCache.Store(t, f)
 	return f
