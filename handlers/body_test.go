@@ -1,14 +1,18 @@
 package handlers
 
 import (
+	"bytes"
 	"crypto/hmac"
 	"crypto/sha256"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/google/go-github/v60/github"
 )
 
 func TestBodyCapIsAPoolsPowerOfTwo(t *testing.T) {
@@ -103,5 +107,30 @@ func TestWebhookReusedBuffersKeepEveryBodyIntact(t *testing.T) {
 	}
 	if n := h.inflight.Load(); n != 0 {
 		t.Errorf("%d bytes still charged", n)
+	}
+}
+
+// BenchmarkWebhookPullRequest is BenchmarkWebhook with a real pull_request
+// payload (28 KB): the body's buffer is a pool's, not a new one.
+func BenchmarkWebhookPullRequest(b *testing.B) {
+	body, err := os.ReadFile("testdata/webhooks/pull_request/ready_for_review.with-installation.payload.json")
+	if err != nil {
+		b.Fatal(err)
+	}
+	h := newTestWebhook(nopQueue{})
+	sig := sign(testSecret, body)
+	b.SetBytes(int64(len(body)))
+	b.ReportAllocs()
+	for b.Loop() {
+		r := httptest.NewRequest(http.MethodPost, "/webhook", bytes.NewReader(body))
+		r.ContentLength = int64(len(body))
+		r.Header.Set(github.EventTypeHeader, "pull_request")
+		r.Header.Set(github.DeliveryIDHeader, "d-bench")
+		r.Header.Set(github.SHA256SignatureHeader, sig)
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, r)
+		if w.Code != http.StatusAccepted {
+			b.Fatalf("status = %d", w.Code)
+		}
 	}
 }
