@@ -95,16 +95,14 @@ func bodyCap(size int64) int64 {
 	return max(minChunk, int64(1)<<bits.Len64(uint64(size-1)))
 }
 
-// getBody returns an empty buffer of capacity bodyCap(size).
-func getBody(size int64) []byte {
-	size = bodyCap(size)
-	if size > firstChunk {
-		return make([]byte, 0, size)
+// getBody returns an empty buffer of capacity c, a bodyCap.
+func getBody(c int64) []byte {
+	if c <= firstChunk {
+		if b, ok := bodyPools[bodyPool(c)].Get().(*[]byte); ok {
+			return (*b)[:0]
+		}
 	}
-	if b, ok := bodyPools[bodyPool(size)].Get().(*[]byte); ok {
-		return (*b)[:0]
-	}
-	return make([]byte, 0, size)
+	return make([]byte, 0, c)
 }
 
 // putBody gives a buffer from getBody back to its pool; any other (nil, or

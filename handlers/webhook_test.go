@@ -104,6 +104,14 @@ func signedRequest(event, id, body string) *http.Request {
 	return r
 }
 
+// checkNothingCharged fails t if bodies still hold any of h's budget.
+func checkNothingCharged(t *testing.T, h *Webhook) {
+	t.Helper()
+	if n := h.inflight.Load(); n != 0 {
+		t.Errorf("%d bytes of the body budget still charged", n)
+	}
+}
+
 func deliveries(h *Webhook, event, outcome string) float64 {
 	return testutil.ToFloat64(h.Metrics.Deliveries.WithLabelValues(event, outcome))
 }
@@ -540,9 +548,7 @@ func TestWebhookDoesNotPreallocateFromContentLength(t *testing.T) {
 		t.Errorf("buffer of %d bytes, %d charged; want at most %d", cap(body), h.inflight.Load(), firstChunk)
 	}
 	release()
-	if n := h.inflight.Load(); n != 0 {
-		t.Errorf("%d bytes still charged after release", n)
-	}
+	checkNothingCharged(t, h)
 
 	// Through the handler: a budget far below the stated length still
 	// takes the delivery.
@@ -631,9 +637,7 @@ func TestWebhookBodyBudget(t *testing.T) {
 			t.Errorf("slow request %d: status = %d, want 401", i, c)
 		}
 	}
-	if n := h.inflight.Load(); n != 0 {
-		t.Errorf("%d bytes still charged", n)
-	}
+	checkNothingCharged(t, h)
 	w = httptest.NewRecorder()
 	h.ServeHTTP(w, signedRequest("pull_request", "d4", prPayload))
 	if w.Code != http.StatusAccepted {
@@ -673,9 +677,7 @@ func TestWebhookBodyOverBudget(t *testing.T) {
 	if w.Code != http.StatusServiceUnavailable {
 		t.Errorf("status = %d, want 503", w.Code)
 	}
-	if n := h.inflight.Load(); n != 0 {
-		t.Errorf("%d bytes still charged", n)
-	}
+	checkNothingCharged(t, h)
 }
 
 // The body's hash goes to the store with the delivery (its verified HMAC),
