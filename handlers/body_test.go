@@ -1,7 +1,6 @@
 package handlers
 
 import (
-	"bytes"
 	"crypto/hmac"
 	"crypto/sha256"
 	"fmt"
@@ -11,8 +10,6 @@ import (
 	"strings"
 	"sync"
 	"testing"
-
-	"github.com/google/go-github/v60/github"
 )
 
 func TestBodyCapIsAPoolsPowerOfTwo(t *testing.T) {
@@ -113,20 +110,5 @@ func BenchmarkWebhookPullRequest(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	h := newTestWebhook(nopQueue{})
-	sig := sign(testSecret, body)
-	b.SetBytes(int64(len(body)))
-	b.ReportAllocs()
-	for b.Loop() {
-		r := httptest.NewRequest(http.MethodPost, "/webhook", bytes.NewReader(body))
-		r.ContentLength = int64(len(body))
-		r.Header.Set(github.EventTypeHeader, "pull_request")
-		r.Header.Set(github.DeliveryIDHeader, "d-bench")
-		r.Header.Set(github.SHA256SignatureHeader, sig)
-		w := httptest.NewRecorder()
-		h.ServeHTTP(w, r)
-		if w.Code != http.StatusAccepted {
-			b.Fatalf("status = %d", w.Code)
-		}
-	}
+	benchmarkWebhook(b, body)
 }
