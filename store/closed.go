@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/jackc/pgx/v5/pgconn"
 )
 
 // perPullRequestTables lists every table whose rows belong to one pull
@@ -31,7 +33,7 @@ var perPullRequestTables = []string{
 }
 
 // pruneBatch is how many closed pull requests one PruneClosed transaction
-// deletes, so no transaction holds locks (SQLite: the one write lock) for
+// deletes at most, so no transaction holds locks (SQLite: the one write lock) for
 // long, whatever the backlog.
 const pruneBatch = 100
 
@@ -93,73 +95,127 @@ func (s *Store) ClosedAt(ctx context.Context, repoID int64, number int) (at time
 
 // PruneClosed deletes everything kept for pull requests closed before the
 // given time (perPullRequestTables, and the record of their closing), in
-// transactions of pruneBatch pull requests, and reports how many pull
+// transactions of up to pruneBatch pull requests, and reports how many pull
 // requests it pruned. A pull request that reopens meanwhile is kept.
+//
+// On PostgreSQL the prune gives way to live work. A move of deliveries
+// writes several rows of each pull request in its own order, and a prune
+// that waited for one of them while holding others deadlocked with it:
+// PostgreSQL broke the cycle after its deadlock_timeout, a second in which
+// the move's other writes waited too, by failing either side, the prune job
+// or the move's whole batch (seen in capacity runs, docs/capacity.md). So
+// the prune waits at most pruneLockWait for a row; a batch that waited
+// longer is rolled back and tried again at half its size, and a pull
+// request still busy alone is left for a later run.
 func (s *Store) PruneClosed(ctx context.Context, before time.Time) (int64, error) {
 	var total int64
+	var busy []PR
+	size := pruneBatch
 	for {
-		var n int
+		var claimed []PR
 		err := s.inTx(ctx, func(tx *sql.Tx) error {
 			var err error
-			n, err = pruneClosedBatch(ctx, tx, s.Dialect, micros(before))
+			claimed, err = pruneClosedBatch(ctx, tx, s.Dialect, micros(before), size, busy)
 			return err
 		})
-		if err != nil {
+		switch {
+		case lockNotAvailable(err) && len(claimed) > 1:
+			size = max(1, len(claimed)/2)
+			continue
+		case lockNotAvailable(err) && len(claimed) == 1:
+			busy = append(busy, claimed[0])
+			continue
+		case err != nil:
 			return total, fmt.Errorf("store: prune closed pull requests: %w", err)
 		}
-		total += int64(n)
-		if n < pruneBatch {
+		total += int64(len(claimed))
+		if len(claimed) < size {
 			return total, nil
 		}
+		size = min(pruneBatch, 2*size)
 	}
 }
 
-// pruneClosedBatch deletes up to pruneBatch closed pull requests' records
-// and then their rows. The records go first, rechecked against before, so
-// that a reopening that commits meanwhile either waits for this transaction
-// (PostgreSQL locks the deleted row) or is seen and spares the pull request.
+// pruneLockWait is how long a prune's statement waits for a row lock on
+// PostgreSQL before it gives way (PruneClosed). A move holds its rows for
+// tens of milliseconds.
+const pruneLockWait = 50 * time.Millisecond
+
+// lockNotAvailable reports whether err is PostgreSQL's lock_timeout.
+func lockNotAvailable(err error) bool {
+	var pg *pgconn.PgError
+	return errors.As(err, &pg) && pg.Code == "55P03"
+}
+
+// pruneClosedBatch deletes up to size closed pull requests' records, other
+// than busy ones, and then their rows, and returns the pull requests
+// claimed, also when a later statement fails. The records go first,
+// rechecked against before, so that a reopening that commits meanwhile
+// either waits for this transaction (PostgreSQL locks the deleted row) or
+// is seen and spares the pull request.
 //
-// On PostgreSQL the claim skips records another transaction holds: a move
-// of deliveries updates the records of the pull requests it sees open or
-// closed in its own order, and a claim that waited for one while holding
-// others deadlocked with it (a second lost each time; seen in capacity
-// runs). What is skipped is pruned by a later run.
-func pruneClosedBatch(ctx context.Context, tx *sql.Tx, dialect string, before int64) (int, error) {
+// On PostgreSQL the claim skips records another transaction holds, and
+// every statement waits at most pruneLockWait for a row (PruneClosed says
+// why). On SQLite, with one writer, nothing else holds a row meanwhile.
+func pruneClosedBatch(ctx context.Context, tx *sql.Tx, dialect string, before int64, size int, busy []PR) ([]PR, error) {
 	claim := `DELETE FROM pull_requests_closed WHERE closed_at < $1 AND (repo_id, number) IN (
     SELECT repo_id, number FROM pull_requests_closed WHERE closed_at < $1 ORDER BY closed_at LIMIT $2)
 RETURNING repo_id, number`
+	args := []any{before, size}
 	if dialect == DialectPostgres {
-		claim = strings.Replace(claim, "LIMIT $2)", "LIMIT $2 FOR UPDATE SKIP LOCKED)", 1)
-	}
-	rows, err := tx.QueryContext(ctx, claim, before, pruneBatch)
-	if err != nil {
-		return 0, fmt.Errorf("claim: %w", err)
-	}
-	var args []any
-	var marks []string
-	for rows.Next() {
-		var repoID int64
-		var number int
-		if err := rows.Scan(&repoID, &number); err != nil {
-			rows.Close()
-			return 0, fmt.Errorf("claim: %w", err)
+		if _, err := tx.ExecContext(ctx, fmt.Sprintf(`SET LOCAL lock_timeout = %d`, pruneLockWait.Milliseconds())); err != nil {
+			return nil, fmt.Errorf("lock timeout: %w", err)
 		}
-		args = append(args, repoID, number)
+		claim = strings.Replace(claim, "LIMIT $2)", "LIMIT $2 FOR UPDATE SKIP LOCKED)", 1)
+		if len(busy) > 0 {
+			repos, numbers := make([]int64, len(busy)), make([]int64, len(busy))
+			for i, pr := range busy {
+				repos[i], numbers[i] = pr.RepoID, int64(pr.Number)
+			}
+			claim = strings.Replace(claim, "WHERE closed_at < $1 ORDER BY",
+				"WHERE closed_at < $1 AND (repo_id, number) NOT IN (SELECT * FROM unnest($3::bigint[], $4::integer[])) ORDER BY", 1)
+			args = append(args, repos, numbers)
+		}
+	}
+	claimed, err := claimClosed(ctx, tx, claim, args)
+	if err != nil || len(claimed) == 0 {
+		return claimed, err
+	}
+	var keyArgs []any
+	marks := make([]string, len(claimed))
+	for i, pr := range claimed {
+		keyArgs = append(keyArgs, pr.RepoID, pr.Number)
 		// Typed, or PostgreSQL takes VALUES' parameters for text.
-		marks = append(marks, fmt.Sprintf("(CAST($%d AS BIGINT), CAST($%d AS INTEGER))", len(args)-1, len(args)))
-	}
-	if err := errors.Join(rows.Err(), rows.Close()); err != nil {
-		return 0, fmt.Errorf("claim: %w", err)
-	}
-	if len(marks) == 0 {
-		return 0, nil
+		marks[i] = fmt.Sprintf("(CAST($%d AS BIGINT), CAST($%d AS INTEGER))", 2*i+1, 2*i+2)
 	}
 	keys := strings.Join(marks, ", ")
 	for _, table := range perPullRequestTables {
 		q := `DELETE FROM ` + table + ` WHERE (repo_id, number) IN (VALUES ` + keys + `)`
-		if _, err := tx.ExecContext(ctx, q, args...); err != nil {
-			return 0, fmt.Errorf("delete from %s: %w", table, err)
+		if _, err := tx.ExecContext(ctx, q, keyArgs...); err != nil {
+			return claimed, fmt.Errorf("delete from %s: %w", table, err)
 		}
 	}
-	return len(marks), nil
+	return claimed, nil
+}
+
+// claimClosed runs the claim and returns the pull requests it deleted the
+// records of.
+func claimClosed(ctx context.Context, tx *sql.Tx, claim string, args []any) ([]PR, error) {
+	rows, err := tx.QueryContext(ctx, claim, args...)
+	if err != nil {
+		return nil, fmt.Errorf("claim: %w", err)
+	}
+	var claimed []PR
+	for rows.Next() {
+		var pr PR
+		if err := rows.Scan(&pr.RepoID, &pr.Number); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("claim: %w", err)
+		}
+		claimed = append(claimed, pr)
+	}
+	if err := errors.Join(rows.Err(), rows.Close()); err != nil {
+		return nil, fmt.Errorf("claim: %w", err)
+	}
+	return claimed, nil
 }

@@ -2,12 +2,14 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
-	"github.com/riverqueue/river"
 	"math/rand/v2"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/riverqueue/river"
 )
 
 // keepFor stands in for retention.closed_pull_requests.
@@ -300,5 +302,110 @@ func TestPruneClosedSkipsRecordsHeldElsewhere(t *testing.T) {
 	}
 	if n, err := s.PruneClosed(ctx, time.Now().Add(-keepFor)); err != nil || n != 1 {
 		t.Errorf("the next run pruned %d, %v; want the one held before", n, err)
+	}
+}
+
+// holdSnapshot opens a transaction that holds pull request repoID#number's
+// snapshot row, as a move of deliveries does once it has recorded one of
+// its payloads, and returns it with its backend's process ID.
+func holdSnapshot(t *testing.T, s *Store, repoID int64, number int) (*sql.Tx, int) {
+	t.Helper()
+	ctx := context.Background()
+	tx, err := s.DB.BeginTx(ctx, nil)
+	mustDo(t, err)
+	t.Cleanup(func() { _ = tx.Rollback() })
+	var pid int
+	mustDo(t, tx.QueryRowContext(ctx, `SELECT pg_backend_pid()`).Scan(&pid))
+	res, err := tx.ExecContext(ctx, `UPDATE pr_snapshots SET recorded_at = recorded_at WHERE repo_id = $1 AND number = $2`, repoID, number)
+	mustDo(t, err)
+	if n, _ := res.RowsAffected(); n != 1 {
+		t.Fatalf("held %d snapshot rows, want 1", n)
+	}
+	return tx, pid
+}
+
+// TestPruneClosedSkipsPullRequestsBusyElsewhere: on PostgreSQL the prune
+// does not wait for the rows of a pull request that a move of deliveries
+// holds (it locks them in its own order, and a prune that waited held up
+// the move or deadlocked with it). It prunes the other pull requests and
+// leaves that one for a later run. PostgreSQL only, as the test above.
+func TestPruneClosedSkipsPullRequestsBusyElsewhere(t *testing.T) {
+	t.Parallel()
+	s := openStore(t, newPostgresURL(t), Options{})
+	ctx := context.Background()
+	long := time.Now().Add(-keepFor - time.Hour)
+	for n := 1; n <= 5; n++ {
+		seedPullRequest(t, s, 6, n)
+		mustDo(t, s.MarkClosed(ctx, 6, n, long))
+	}
+	tx, _ := holdSnapshot(t, s, 6, 3)
+	wait, cancel := context.WithTimeout(ctx, 20*time.Second)
+	defer cancel()
+	n, err := s.PruneClosed(wait, time.Now().Add(-keepFor))
+	if err != nil || n != 4 {
+		t.Fatalf("pruned %d, %v; want the four pull requests nobody held", n, err)
+	}
+	mustDo(t, tx.Rollback())
+	if _, closed, _ := s.ClosedAt(ctx, 6, 3); !closed || total(rowsOf(t, s, 6, 3)) == 0 {
+		t.Errorf("the busy pull request was pruned in part: closed %v, rows %v", closed, rowsOf(t, s, 6, 3))
+	}
+	if n, err := s.PruneClosed(ctx, time.Now().Add(-keepFor)); err != nil || n != 1 {
+		t.Errorf("the next run pruned %d, %v; want the one busy before", n, err)
+	}
+	if rows := total(rowsOf(t, s, 6, 3)); rows != 0 {
+		t.Errorf("%d rows left of the pull request pruned", rows)
+	}
+}
+
+// TestPruneClosedGivesWayToAMove is the deadlock seen in capacity runs: a
+// move holds a closed pull request's snapshot, the prune claims its record
+// and waits for the snapshot, and the move then records the closing again,
+// which waits for the prune. PostgreSQL broke the cycle after its
+// deadlock_timeout (a second) by failing one of them, the move's whole
+// batch or the prune job. The prune now gives way: the move's writes and
+// commit succeed, so does the prune, and the next run prunes the pull
+// request.
+func TestPruneClosedGivesWayToAMove(t *testing.T) {
+	t.Parallel()
+	s := openStore(t, newPostgresURL(t), Options{})
+	ctx := context.Background()
+	long := time.Now().Add(-keepFor - time.Hour)
+	seedPullRequest(t, s, 7, 1)
+	mustDo(t, s.MarkClosed(ctx, 7, 1, long))
+	move, pid := holdSnapshot(t, s, 7, 1)
+
+	wait, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	pruned := make(chan error, 1)
+	go func() {
+		_, err := s.PruneClosed(wait, time.Now().Add(-keepFor))
+		pruned <- err
+	}()
+	// Until the prune waits for the move (it may also have given way
+	// already, before this sees it).
+	var done bool
+	var pruneErr error
+	for blocked := 0; blocked == 0 && !done; {
+		select {
+		case pruneErr = <-pruned:
+			done = true
+		case <-time.After(5 * time.Millisecond):
+			mustDo(t, s.DB.QueryRowContext(wait, `SELECT COUNT(*) FROM pg_stat_activity WHERE $1 = ANY(pg_blocking_pids(pid))`, pid).Scan(&blocked))
+		}
+	}
+	if err := (Writes{db: move, tx: move, s: s}).MarkClosed(wait, 7, 1, long.Add(time.Second)); err != nil {
+		t.Fatalf("the move's write failed: %v", err)
+	}
+	if err := move.Commit(); err != nil {
+		t.Fatalf("the move's commit failed: %v", err)
+	}
+	if !done {
+		pruneErr = <-pruned
+	}
+	if pruneErr != nil {
+		t.Fatalf("the prune failed: %v", pruneErr)
+	}
+	if n, err := s.PruneClosed(ctx, time.Now().Add(-keepFor)); err != nil || n != 1 {
+		t.Errorf("the next run pruned %d, %v; want the pull request the move held", n, err)
 	}
 }
