@@ -86,5 +86,5 @@ func (a *App) pullRequest(ctx context.Context, gh *githubapi.Repo, r repoRef, fi
 		return nil, err
 	}
 	// What GitHub says now is trusted, unless a payload as new says otherwise.
-	return pr, a.Store.RecordSnapshot(ctx, key, store.Snapshot{Data: data, UpdatedAt: pr.GetUpdatedAt().Time, Trusted: true, RecordedAt: now})
+	return pr, a.Store.RecordReadSnapshot(ctx, key, store.Snapshot{Data: data, UpdatedAt: pr.GetUpdatedAt().Time, Trusted: true, RecordedAt: now})
 }

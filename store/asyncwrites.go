@@ -5,7 +5,8 @@ import "context"
 // Some of an evaluation's writes need not wait for PostgreSQL to flush its
 // WAL to disk before their commit returns: taking the pull request's lease
 // (with the first reads), giving back the check run's lease with the run's
-// record, the page's summary, and the evaluation's end. In the drain that
+// record, the page's summary, the evaluation's end, and its records of the
+// pull request and its reviews as read from GitHub. In the drain that
 // bounds pull-request capacity, those flushes were most of the commits'
 // cost: with every commit asynchronous the drain took 3.5-4.3 s against
 // 5.0-5.5 (docs/capacity.md, fourteenth session).
@@ -31,7 +32,9 @@ import "context"
 //     run on GitHub instead of creating one;
 //   - a page's summary: the next evaluation writes it;
 //   - an evaluation's end: its lease expires, and the job, or the next
-//     request's, evaluates again.
+//     request's, evaluates again;
+//   - a record of the pull request or its reviews as read: the next
+//     evaluation reads them again.
 //
 // SQLite fsyncs its WAL only at checkpoints (synchronous NORMAL, doc.go),
 // so its commits return without a flush anyway; there asyncWrites is the

@@ -63,12 +63,13 @@ func (s *Store) ReviewsOf(ctx context.Context, pr PR) (Reviews, error) {
 
 // PutReviews records pr's reviews as read when the review event count was
 // events (Reviews.Events, taken before reading): should an event have come
-// meanwhile, they are recorded but not current.
+// meanwhile, they are recorded but not current. It commits asynchronously
+// (asyncwrites.go): lost, the next evaluation reads the reviews again.
 func (s *Store) PutReviews(ctx context.Context, pr PR, events int64, data []byte, at time.Time) error {
 	const q = `INSERT INTO pr_reviews (repo_id, number, reviews, reviews_for, read_at) VALUES ($1, $2, $3, $4, $5)
 ON CONFLICT (repo_id, number) DO UPDATE SET reviews = excluded.reviews, reviews_for = excluded.reviews_for,
 read_at = excluded.read_at WHERE pr_reviews.reviews_for <= excluded.reviews_for`
-	if _, err := s.DB.ExecContext(ctx, q, pr.RepoID, pr.Number, data, events, micros(at)); err != nil {
+	if _, err := s.writeExecAsync(ctx, q, pr.RepoID, pr.Number, data, events, micros(at)); err != nil {
 		return fmt.Errorf("store: put reviews of %+v: %w", pr, err)
 	}
 	return nil
@@ -111,7 +112,31 @@ type Snapshot struct {
 // it is itself distrusted (a delivery too old to trust says something
 // happened that the kept one may not show: GitHub is read).
 func (w Writes) RecordSnapshot(ctx context.Context, pr PR, snap Snapshot) error {
-	const q = `INSERT INTO pr_snapshots (repo_id, number, pr, updated_at, trusted, recorded_at) VALUES ($1, $2, $3, $4, $5, $6)
+	if _, err := w.db.ExecContext(ctx, recordSnapshot, snapshotArgs(pr, snap)...); err != nil {
+		return fmt.Errorf("store: record snapshot of %+v: %w", pr, err)
+	}
+	return nil
+}
+
+// RecordReadSnapshot is RecordSnapshot for a snapshot an evaluation read
+// from GitHub, committed on its own and asynchronously (asyncwrites.go):
+// lost, the next evaluation reads the pull request again.
+func (s *Store) RecordReadSnapshot(ctx context.Context, pr PR, snap Snapshot) error {
+	if _, err := s.writeExecAsync(ctx, recordSnapshot, snapshotArgs(pr, snap)...); err != nil {
+		return fmt.Errorf("store: record snapshot of %+v: %w", pr, err)
+	}
+	return nil
+}
+
+func snapshotArgs(pr PR, snap Snapshot) []any {
+	trusted := 0
+	if snap.Trusted {
+		trusted = 1
+	}
+	return []any{pr.RepoID, pr.Number, snap.Data, micros(snap.UpdatedAt), trusted, micros(snap.RecordedAt)}
+}
+
+const recordSnapshot = `INSERT INTO pr_snapshots (repo_id, number, pr, updated_at, trusted, recorded_at) VALUES ($1, $2, $3, $4, $5, $6)
 ON CONFLICT (repo_id, number) DO UPDATE SET
 trusted = CASE WHEN excluded.updated_at > pr_snapshots.updated_at THEN excluded.trusted
   WHEN excluded.trusted = 0 THEN 0
@@ -120,16 +145,6 @@ trusted = CASE WHEN excluded.updated_at > pr_snapshots.updated_at THEN excluded.
 pr = CASE WHEN excluded.updated_at > pr_snapshots.updated_at THEN excluded.pr ELSE pr_snapshots.pr END,
 recorded_at = CASE WHEN excluded.updated_at > pr_snapshots.updated_at THEN excluded.recorded_at ELSE pr_snapshots.recorded_at END,
 updated_at = CASE WHEN excluded.updated_at > pr_snapshots.updated_at THEN excluded.updated_at ELSE pr_snapshots.updated_at END`
-	trusted := 0
-	if snap.Trusted {
-		trusted = 1
-	}
-	_, err := w.db.ExecContext(ctx, q, pr.RepoID, pr.Number, snap.Data, micros(snap.UpdatedAt), trusted, micros(snap.RecordedAt))
-	if err != nil {
-		return fmt.Errorf("store: record snapshot of %+v: %w", pr, err)
-	}
-	return nil
-}
 
 // DistrustSnapshot makes the next evaluation of pr read GitHub.
 func (s *Store) DistrustSnapshot(ctx context.Context, pr PR) error {

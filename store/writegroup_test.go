@@ -163,3 +163,44 @@ func TestAsyncWritesCommitWithoutWaitingForTheFlush(t *testing.T) {
 		t.Errorf("on the pool afterwards: synchronous_commit %q (%v), want on", after, err)
 	}
 }
+
+// TestCachesOfGitHubReadsCommitAsynchronously: an evaluation's record of
+// what it read from GitHub (the pull request, its reviews) commits without
+// waiting for the WAL's flush, since losing it costs only a read; a
+// delivery's snapshot, written in the move's transaction, does not change.
+// A trigger notes the setting each write ran with.
+func TestCachesOfGitHubReadsCommitAsynchronously(t *testing.T) {
+	t.Parallel()
+	s := openStore(t, newPostgresURL(t), Options{})
+	ctx := context.Background()
+	for _, q := range []string{
+		`CREATE TABLE commit_modes (tbl TEXT, mode TEXT)`,
+		`CREATE FUNCTION note_commit_mode() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN INSERT INTO commit_modes VALUES (TG_TABLE_NAME, current_setting('synchronous_commit')); RETURN NEW; END $$`,
+		`CREATE TRIGGER note BEFORE INSERT OR UPDATE ON pr_reviews FOR EACH ROW EXECUTE FUNCTION note_commit_mode()`,
+		`CREATE TRIGGER note BEFORE INSERT OR UPDATE ON pr_snapshots FOR EACH ROW EXECUTE FUNCTION note_commit_mode()`,
+	} {
+		if _, err := s.DB.ExecContext(ctx, q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	modes := func() string {
+		t.Helper()
+		var got string
+		mustDo(t, s.DB.QueryRowContext(ctx, `SELECT COALESCE(string_agg(DISTINCT tbl || ' ' || mode, ', '), '') FROM commit_modes`).Scan(&got))
+		_, err := s.DB.ExecContext(ctx, `DELETE FROM commit_modes`)
+		mustDo(t, err)
+		return got
+	}
+	pr := PR{RepoID: 3, Number: 9}
+	snap := Snapshot{Data: []byte(`{}`), UpdatedAt: time.Now(), RecordedAt: time.Now(), Trusted: true}
+	mustDo(t, s.PutReviews(ctx, pr, 0, []byte(`[]`), time.Now()))
+	mustDo(t, s.RecordReadSnapshot(ctx, pr, snap))
+	if got := modes(); got != "pr_reviews off, pr_snapshots off" {
+		t.Errorf("an evaluation's records of GitHub's answers: %q, want both asynchronous", got)
+	}
+	mustDo(t, s.Batch(ctx, func(w Writes) error { return w.RecordSnapshot(ctx, pr, snap) }))
+	if got := modes(); got != "pr_snapshots on" {
+		t.Errorf("a delivery's snapshot: %q, want synchronous", got)
+	}
+}
