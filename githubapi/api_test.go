@@ -21,6 +21,42 @@ type memObjects struct {
 	// onPut, when set, sees every write of a record before it is made,
 	// claims included.
 	onPut func(ObjectKey, Object)
+	// lazy holds, for each record RecordObject wrote since the last
+	// durable write (which flushes every write before it, as PostgreSQL's
+	// one WAL does), what it was before: crash puts those back.
+	lazy map[ObjectKey]*Object
+}
+
+// RecordObject is PutObject that a crash may undo.
+func (o *memObjects) RecordObject(_ context.Context, k ObjectKey, obj Object) error {
+	o.mu.Lock()
+	if _, ok := o.lazy[k]; !ok {
+		if o.lazy == nil {
+			o.lazy = map[ObjectKey]*Object{}
+		}
+		var before *Object
+		if old, ok := o.m[k]; ok {
+			before = &old
+		}
+		o.lazy[k] = before
+	}
+	o.put(k, obj)
+	o.mu.Unlock()
+	return nil
+}
+
+// crash loses every write RecordObject made since the last crash.
+func (o *memObjects) crash() {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	for k, before := range o.lazy {
+		if before == nil {
+			delete(o.m, k)
+		} else {
+			o.m[k] = *before
+		}
+	}
+	o.lazy = nil
 }
 
 type memLease struct {
@@ -38,6 +74,12 @@ func (o *memObjects) GetObject(_ context.Context, k ObjectKey) (Object, bool, er
 func (o *memObjects) PutObject(_ context.Context, k ObjectKey, obj Object) error {
 	o.mu.Lock()
 	defer o.mu.Unlock()
+	o.put(k, obj)
+	o.lazy = nil
+	return nil
+}
+
+func (o *memObjects) put(k ObjectKey, obj Object) {
 	if o.onPut != nil {
 		o.onPut(k, obj)
 	}
@@ -45,7 +87,6 @@ func (o *memObjects) PutObject(_ context.Context, k ObjectKey, obj Object) error
 		o.m = map[ObjectKey]Object{}
 	}
 	o.m[k] = obj
-	return nil
 }
 
 func (o *memObjects) LeaseObject(_ context.Context, k ObjectKey, claim Object, owner string, now, expires time.Time) (Object, bool, error) {

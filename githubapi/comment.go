@@ -80,13 +80,13 @@ func (r *Repo) UpsertCommentFrom(ctx context.Context, n int, rep check.Report, o
 		if resp != nil && resp.StatusCode == http.StatusNotFound {
 			// Someone deleted it: there is none now; the next evaluation
 			// that has something to say creates a new one.
-			return r.api.objects.PutObject(ctx, key, Object{})
+			return r.api.objects.RecordObject(ctx, key, Object{})
 		}
 		if err != nil {
 			return fmt.Errorf("editing comment %d on %s: %w", obj.ID, r.pr(n), err)
 		}
 	}
-	return r.api.objects.PutObject(ctx, key, Object{ID: obj.ID, Hash: hash})
+	return r.api.objects.RecordObject(ctx, key, Object{ID: obj.ID, Hash: hash})
 }
 
 // findSticky looks for the app's marker among pull request n's comments.

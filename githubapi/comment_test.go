@@ -263,3 +263,33 @@ func TestUpsertCommentFromARecordReadEarly(t *testing.T) {
 		t.Errorf("after the next evaluation: %+v, want the app's text back", got)
 	}
 }
+
+// TestUpsertCommentSurvivesLosingItsRecord: the comment's record after a
+// write or a search may be lost in a crash of the store (RecordObject), but
+// never its claim: a crash right after the comment was created leaves the
+// claim, and the next write finds the comment on GitHub and edits it
+// instead of adding a second one.
+func TestUpsertCommentSurvivesLosingItsRecord(t *testing.T) {
+	t.Parallel()
+	s := newSetup(t, nil)
+	addPull(s)
+	ctx := context.Background()
+	if err := s.repo.UpsertComment(ctx, 1, sticky("fill in the template", true)); err != nil {
+		t.Fatal(err)
+	}
+	key := CommentKey(4711, 1)
+	if _, lazy := s.objects.lazy[key]; !lazy {
+		t.Errorf("the comment's record after creating it waited for the disk: want RecordObject")
+	}
+	s.objects.crash()
+	if obj, _, _ := s.objects.GetObject(ctx, key); obj.ID != 0 || obj.Hash != Claimed {
+		t.Fatalf("after the crash the record is %+v, want the claim", obj)
+	}
+	if err := s.newRepo(t).UpsertComment(ctx, 1, sticky("still fill in the template", true)); err != nil {
+		t.Fatal(err)
+	}
+	got := s.fake.Comments("acme", "app", 1)
+	if len(got) != 1 || got[0].Body != check.Marker+"\nstill fill in the template" {
+		t.Errorf("comments after the crash: %+v, want the one edited", got)
+	}
+}

@@ -13,7 +13,15 @@ import (
 // so this package needs no database.
 type Objects interface {
 	GetObject(ctx context.Context, k ObjectKey) (o Object, known bool, err error)
+	// PutObject records o for k durably: a claim made before creating the
+	// object on GitHub must survive a crash of the store.
 	PutObject(ctx context.Context, k ObjectKey, o Object) error
+	// RecordObject records what GitHub holds for k once the app wrote or
+	// looked there. It may be lost in a crash of the store (the store
+	// commits it without waiting for the disk): the claim PutObject made
+	// before then stands, or no record, and the next writer looks on
+	// GitHub instead of creating another.
+	RecordObject(ctx context.Context, k ObjectKey, o Object) error
 	// LeaseObject takes owner's lease on k's record until expires, if it is
 	// free, expired or owner's already, and returns the record; with no
 	// record, claim becomes it. held is false when another owner holds it.

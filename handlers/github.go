@@ -45,6 +45,10 @@ func (o storeObjects) PutObject(ctx context.Context, k githubapi.ObjectKey, obj 
 	return o.app.Store.PutObject(ctx, store.ObjectKey(k), store.Object(obj))
 }
 
+func (o storeObjects) RecordObject(ctx context.Context, k githubapi.ObjectKey, obj githubapi.Object) error {
+	return o.app.Store.RecordObject(ctx, store.ObjectKey(k), store.Object(obj))
+}
+
 func (o storeObjects) LeaseObject(ctx context.Context, k githubapi.ObjectKey, claim githubapi.Object, owner string, now, expires time.Time) (githubapi.Object, bool, error) {
 	obj, held, err := o.app.Store.LeaseObject(ctx, store.ObjectKey(k), store.Object(claim), owner, now, expires)
 	return githubapi.Object(obj), held, err

@@ -6,7 +6,7 @@ import "context"
 // WAL to disk before their commit returns: taking the pull request's lease
 // (with the first reads), giving back the check run's lease with the run's
 // record, the page's summary, the evaluation's end, and its records of the
-// pull request and its reviews as read from GitHub. In the drain that
+// pull request, its reviews and its sticky comment as GitHub holds them. In the drain that
 // bounds pull-request capacity, those flushes were most of the commits'
 // cost: with every commit asynchronous the drain took 3.5-4.3 s against
 // 5.0-5.5 (docs/capacity.md, fourteenth session).
@@ -34,7 +34,10 @@ import "context"
 //   - an evaluation's end: its lease expires, and the job, or the next
 //     request's, evaluates again;
 //   - a record of the pull request or its reviews as read: the next
-//     evaluation reads them again.
+//     evaluation reads them again;
+//   - the sticky comment's record: its claim, made synchronously before
+//     the comment was created, stands (or the record before it), and the
+//     next writer looks for the comment on GitHub.
 //
 // SQLite fsyncs its WAL only at checkpoints (synchronous NORMAL, doc.go),
 // so its commits return without a flush anyway; there asyncWrites is the

@@ -43,14 +43,25 @@ const commentKind = "comment"
 
 // PutObject records (or replaces) the object for k.
 func (s *Store) PutObject(ctx context.Context, k ObjectKey, o Object) error {
-	const q = `INSERT INTO github_objects (repo_id, number, kind, object_id, content_hash, written_at) VALUES ($1, $2, $3, $4, $5, $6)
-ON CONFLICT (repo_id, number, kind) DO UPDATE SET object_id = excluded.object_id, content_hash = excluded.content_hash,
-written_at = excluded.written_at`
-	if _, err := s.writeExec(ctx, q, k.RepoID, k.Number, k.Kind, o.ID, o.Hash, micros(time.Now())); err != nil {
+	if _, err := s.writeExec(ctx, putObject, k.RepoID, k.Number, k.Kind, o.ID, o.Hash, micros(time.Now())); err != nil {
 		return fmt.Errorf("store: put object %+v: %w", k, err)
 	}
 	return nil
 }
+
+// RecordObject is PutObject committed asynchronously (asyncwrites.go), for
+// a record of what GitHub holds after the app wrote or looked there
+// (githubapi.Objects.RecordObject says why losing it is safe).
+func (s *Store) RecordObject(ctx context.Context, k ObjectKey, o Object) error {
+	if _, err := s.writeExecAsync(ctx, putObject, k.RepoID, k.Number, k.Kind, o.ID, o.Hash, micros(time.Now())); err != nil {
+		return fmt.Errorf("store: record object %+v: %w", k, err)
+	}
+	return nil
+}
+
+const putObject = `INSERT INTO github_objects (repo_id, number, kind, object_id, content_hash, written_at) VALUES ($1, $2, $3, $4, $5, $6)
+ON CONFLICT (repo_id, number, kind) DO UPDATE SET object_id = excluded.object_id, content_hash = excluded.content_hash,
+written_at = excluded.written_at`
 
 // LeaseObject takes owner's lease on k's record until expires, if the lease
 // is free, expired or owner's already, and returns the record. When there

@@ -165,9 +165,10 @@ func TestAsyncWritesCommitWithoutWaitingForTheFlush(t *testing.T) {
 }
 
 // TestCachesOfGitHubReadsCommitAsynchronously: an evaluation's record of
-// what it read from GitHub (the pull request, its reviews) commits without
-// waiting for the WAL's flush, since losing it costs only a read; a
-// delivery's snapshot, written in the move's transaction, does not change.
+// what it read from GitHub (the pull request, its reviews) or of the
+// comment it wrote commits without waiting for the WAL's flush, since
+// losing it costs only a read; a delivery's snapshot, written in the move's
+// transaction, and a claim do not change.
 // A trigger notes the setting each write ran with.
 func TestCachesOfGitHubReadsCommitAsynchronously(t *testing.T) {
 	t.Parallel()
@@ -179,6 +180,7 @@ func TestCachesOfGitHubReadsCommitAsynchronously(t *testing.T) {
 BEGIN INSERT INTO commit_modes VALUES (TG_TABLE_NAME, current_setting('synchronous_commit')); RETURN NEW; END $$`,
 		`CREATE TRIGGER note BEFORE INSERT OR UPDATE ON pr_reviews FOR EACH ROW EXECUTE FUNCTION note_commit_mode()`,
 		`CREATE TRIGGER note BEFORE INSERT OR UPDATE ON pr_snapshots FOR EACH ROW EXECUTE FUNCTION note_commit_mode()`,
+		`CREATE TRIGGER note BEFORE INSERT OR UPDATE ON github_objects FOR EACH ROW EXECUTE FUNCTION note_commit_mode()`,
 	} {
 		if _, err := s.DB.ExecContext(ctx, q); err != nil {
 			t.Fatal(err)
@@ -196,11 +198,14 @@ BEGIN INSERT INTO commit_modes VALUES (TG_TABLE_NAME, current_setting('synchrono
 	snap := Snapshot{Data: []byte(`{}`), UpdatedAt: time.Now(), RecordedAt: time.Now(), Trusted: true}
 	mustDo(t, s.PutReviews(ctx, pr, 0, []byte(`[]`), time.Now()))
 	mustDo(t, s.RecordReadSnapshot(ctx, pr, snap))
-	if got := modes(); got != "pr_reviews off, pr_snapshots off" {
-		t.Errorf("an evaluation's records of GitHub's answers: %q, want both asynchronous", got)
+	key := ObjectKey{RepoID: pr.RepoID, Number: pr.Number, Kind: commentKind}
+	mustDo(t, s.RecordObject(ctx, key, Object{ID: 5, Hash: "h"}))
+	if got := modes(); got != "github_objects off, pr_reviews off, pr_snapshots off" {
+		t.Errorf("an evaluation's records of GitHub's answers: %q, want all asynchronous", got)
 	}
 	mustDo(t, s.Batch(ctx, func(w Writes) error { return w.RecordSnapshot(ctx, pr, snap) }))
-	if got := modes(); got != "pr_snapshots on" {
-		t.Errorf("a delivery's snapshot: %q, want synchronous", got)
+	mustDo(t, s.PutObject(ctx, key, Object{Hash: "claimed"}))
+	if got := modes(); got != "github_objects on, pr_snapshots on" {
+		t.Errorf("a delivery's snapshot and a claim: %q, want synchronous", got)
 	}
 }
