@@ -158,25 +158,12 @@ func lockNotAvailable(err error) bool {
 // every statement waits at most pruneLockWait for a row (PruneClosed says
 // why). On SQLite, with one writer, nothing else holds a row meanwhile.
 func pruneClosedBatch(ctx context.Context, tx *sql.Tx, dialect string, before int64, size int, busy []PR) ([]PR, error) {
-	claim := `DELETE FROM pull_requests_closed WHERE closed_at < $1 AND (repo_id, number) IN (
-    SELECT repo_id, number FROM pull_requests_closed WHERE closed_at < $1 ORDER BY closed_at LIMIT $2)
-RETURNING repo_id, number`
-	args := []any{before, size}
 	if dialect == DialectPostgres {
 		if _, err := tx.ExecContext(ctx, fmt.Sprintf(`SET LOCAL lock_timeout = %d`, pruneLockWait.Milliseconds())); err != nil {
 			return nil, fmt.Errorf("lock timeout: %w", err)
 		}
-		claim = strings.Replace(claim, "LIMIT $2)", "LIMIT $2 FOR UPDATE SKIP LOCKED)", 1)
-		if len(busy) > 0 {
-			repos, numbers := make([]int64, len(busy)), make([]int64, len(busy))
-			for i, pr := range busy {
-				repos[i], numbers[i] = pr.RepoID, int64(pr.Number)
-			}
-			claim = strings.Replace(claim, "WHERE closed_at < $1 ORDER BY",
-				"WHERE closed_at < $1 AND (repo_id, number) NOT IN (SELECT * FROM unnest($3::bigint[], $4::integer[])) ORDER BY", 1)
-			args = append(args, repos, numbers)
-		}
 	}
+	claim, args := closedClaim(dialect, before, size, busy)
 	claimed, err := claimClosed(ctx, tx, claim, args)
 	if err != nil || len(claimed) == 0 {
 		return claimed, err
@@ -196,6 +183,31 @@ RETURNING repo_id, number`
 		}
 	}
 	return claimed, nil
+}
+
+// closedClaim is the statement that deletes up to size records of pull
+// requests closed before the given time, the oldest first, and its
+// arguments: on PostgreSQL, those of busy pull requests and those another
+// transaction holds left out.
+func closedClaim(dialect string, before int64, size int, busy []PR) (string, []any) {
+	claim := `DELETE FROM pull_requests_closed WHERE closed_at < $1 AND (repo_id, number) IN (
+    SELECT repo_id, number FROM pull_requests_closed WHERE closed_at < $1 ORDER BY closed_at LIMIT $2)
+RETURNING repo_id, number`
+	args := []any{before, size}
+	if dialect != DialectPostgres {
+		return claim, args
+	}
+	claim = strings.Replace(claim, "LIMIT $2)", "LIMIT $2 FOR UPDATE SKIP LOCKED)", 1)
+	if len(busy) > 0 {
+		repos, numbers := make([]int64, len(busy)), make([]int64, len(busy))
+		for i, pr := range busy {
+			repos[i], numbers[i] = pr.RepoID, int64(pr.Number)
+		}
+		claim = strings.Replace(claim, "WHERE closed_at < $1 ORDER BY",
+			"WHERE closed_at < $1 AND (repo_id, number) NOT IN (SELECT * FROM unnest($3::bigint[], $4::integer[])) ORDER BY", 1)
+		args = append(args, repos, numbers)
+	}
+	return claim, args
 }
 
 // claimClosed runs the claim and returns the pull requests it deleted the

@@ -165,7 +165,9 @@
 // after it closed: MarkClosed and MarkOpen record closing and reopening in
 // pull_requests_closed, the latest event by its own time winning and a tie
 // counting as open (SeenOpen heals a lost reopened event), and PruneClosed deletes the rows of pull requests closed
-// before a time, 100 pull requests per transaction.
+// before a time, up to 100 pull requests per transaction. On PostgreSQL it
+// gives way to live work: it skips records held elsewhere, waits at most
+// 50 ms for any row, and leaves a pull request still busy for a later run.
 //
 // # Migrations
 //
