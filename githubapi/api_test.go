@@ -45,7 +45,7 @@ func (o *memObjects) RecordObject(_ context.Context, k ObjectKey, obj Object) er
 	return nil
 }
 
-// crash loses every write RecordObject made since the last crash.
+// crash loses every write RecordObject made since the last durable write.
 func (o *memObjects) crash() {
 	o.mu.Lock()
 	defer o.mu.Unlock()

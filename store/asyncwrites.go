@@ -6,10 +6,10 @@ import "context"
 // WAL to disk before their commit returns: taking the pull request's lease
 // (with the first reads), giving back the check run's lease with the run's
 // record, the page's summary, the evaluation's end, and its records of the
-// pull request, its reviews and its sticky comment as GitHub holds them. In the drain that
-// bounds pull-request capacity, those flushes were most of the commits'
-// cost: with every commit asynchronous the drain took 3.5-4.3 s against
-// 5.0-5.5 (docs/capacity.md, fourteenth session).
+// pull request, its reviews and its sticky comment as GitHub holds them.
+// In the drain that bounds pull-request capacity, those flushes were most
+// of the commits' cost: with every commit asynchronous the drain took
+// 3.5-4.3 s against 5.0-5.5 (docs/capacity.md, fourteenth session).
 //
 // They commit asynchronously: the pipeline that sends them starts with
 // asyncCommit, which holds for its own transaction alone (a pool of their
