@@ -279,30 +279,49 @@ func TestPruneClosedSkipsRecordsHeldElsewhere(t *testing.T) {
 	t.Parallel()
 	s := openStore(t, newPostgresURL(t), Options{})
 	ctx := context.Background()
-	long := time.Now().Add(-keepFor - time.Hour)
-	for n := 1; n <= 3; n++ {
-		seedPullRequest(t, s, 4, n)
-		mustDo(t, s.MarkClosed(ctx, 4, n, long))
-	}
+	seedClosedLongAgo(t, s, 4, 3)
 	tx, err := s.DB.BeginTx(ctx, nil)
 	mustDo(t, err)
 	defer tx.Rollback()
 	if _, err := tx.ExecContext(ctx, `UPDATE pull_requests_closed SET changed_at = changed_at WHERE repo_id = 4 AND number = 2`); err != nil {
 		t.Fatal(err)
 	}
-	wait, cancel := context.WithTimeout(ctx, 10*time.Second)
+	checkPruneLeavesHeld(t, s, tx, 4, 2, 2)
+}
+
+// checkPruneLeavesHeld prunes while tx holds something of pull request
+// repoID#number: the others (the number given) are pruned without waiting
+// for tx, that one is kept whole, and once tx ends the next run prunes it.
+func checkPruneLeavesHeld(t *testing.T, s *Store, tx *sql.Tx, repoID int64, number, others int) {
+	t.Helper()
+	ctx := context.Background()
+	wait, cancel := context.WithTimeout(ctx, 20*time.Second)
 	defer cancel()
-	n, err := s.PruneClosed(wait, time.Now().Add(-keepFor))
-	if err != nil || n != 2 {
-		t.Fatalf("pruned %d, %v; want the two records nobody held, at once", n, err)
+	if n, err := s.PruneClosed(wait, time.Now().Add(-keepFor)); err != nil || n != int64(others) {
+		t.Fatalf("pruned %d, %v; want the %d pull requests nobody held, at once", n, err, others)
 	}
 	mustDo(t, tx.Rollback())
-	if _, closed, _ := s.ClosedAt(ctx, 4, 2); !closed || total(rowsOf(t, s, 4, 2)) == 0 {
-		t.Errorf("the held pull request was pruned: closed %v, rows %v", closed, rowsOf(t, s, 4, 2))
+	if _, closed, _ := s.ClosedAt(ctx, repoID, number); !closed || total(rowsOf(t, s, repoID, number)) == 0 {
+		t.Errorf("the held pull request was pruned, or in part: closed %v, rows %v", closed, rowsOf(t, s, repoID, number))
 	}
 	if n, err := s.PruneClosed(ctx, time.Now().Add(-keepFor)); err != nil || n != 1 {
 		t.Errorf("the next run pruned %d, %v; want the one held before", n, err)
 	}
+	if rows := total(rowsOf(t, s, repoID, number)); rows != 0 {
+		t.Errorf("%d rows left of the pull request pruned", rows)
+	}
+}
+
+// seedClosedLongAgo seeds pull requests 1 to count of repoID, closed
+// longer ago than keepFor, and returns when they closed.
+func seedClosedLongAgo(t *testing.T, s *Store, repoID int64, count int) time.Time {
+	t.Helper()
+	long := time.Now().Add(-keepFor - time.Hour)
+	for n := 1; n <= count; n++ {
+		seedPullRequest(t, s, repoID, n)
+		mustDo(t, s.MarkClosed(context.Background(), repoID, n, long))
+	}
+	return long
 }
 
 // holdSnapshot opens a transaction that holds pull request repoID#number's
@@ -332,29 +351,9 @@ func holdSnapshot(t *testing.T, s *Store, repoID int64, number int) (*sql.Tx, in
 func TestPruneClosedSkipsPullRequestsBusyElsewhere(t *testing.T) {
 	t.Parallel()
 	s := openStore(t, newPostgresURL(t), Options{})
-	ctx := context.Background()
-	long := time.Now().Add(-keepFor - time.Hour)
-	for n := 1; n <= 5; n++ {
-		seedPullRequest(t, s, 6, n)
-		mustDo(t, s.MarkClosed(ctx, 6, n, long))
-	}
+	seedClosedLongAgo(t, s, 6, 5)
 	tx, _ := holdSnapshot(t, s, 6, 3)
-	wait, cancel := context.WithTimeout(ctx, 20*time.Second)
-	defer cancel()
-	n, err := s.PruneClosed(wait, time.Now().Add(-keepFor))
-	if err != nil || n != 4 {
-		t.Fatalf("pruned %d, %v; want the four pull requests nobody held", n, err)
-	}
-	mustDo(t, tx.Rollback())
-	if _, closed, _ := s.ClosedAt(ctx, 6, 3); !closed || total(rowsOf(t, s, 6, 3)) == 0 {
-		t.Errorf("the busy pull request was pruned in part: closed %v, rows %v", closed, rowsOf(t, s, 6, 3))
-	}
-	if n, err := s.PruneClosed(ctx, time.Now().Add(-keepFor)); err != nil || n != 1 {
-		t.Errorf("the next run pruned %d, %v; want the one busy before", n, err)
-	}
-	if rows := total(rowsOf(t, s, 6, 3)); rows != 0 {
-		t.Errorf("%d rows left of the pull request pruned", rows)
-	}
+	checkPruneLeavesHeld(t, s, tx, 6, 3, 4)
 }
 
 // TestPruneClosedGivesWayToAMove is the deadlock seen in capacity runs: a
@@ -369,9 +368,7 @@ func TestPruneClosedGivesWayToAMove(t *testing.T) {
 	t.Parallel()
 	s := openStore(t, newPostgresURL(t), Options{})
 	ctx := context.Background()
-	long := time.Now().Add(-keepFor - time.Hour)
-	seedPullRequest(t, s, 7, 1)
-	mustDo(t, s.MarkClosed(ctx, 7, 1, long))
+	long := seedClosedLongAgo(t, s, 7, 1)
 	move, pid := holdSnapshot(t, s, 7, 1)
 
 	wait, cancel := context.WithTimeout(ctx, 30*time.Second)
