@@ -271,9 +271,9 @@ func openPostgres(ctx context.Context, url string, maxOpen int, settings map[str
 	return db, nil
 }
 
-// droppedRiverIndexes are River's indexes that migration 0022 drops on
-// PostgreSQL.
-var droppedRiverIndexes = []string{"river_job_args_index", "river_job_metadata_index"}
+// droppedRiverIndexes are River's indexes that migrations 0022 (the GIN
+// indexes, PostgreSQL only) and 0023 (kind) drop.
+var droppedRiverIndexes = []string{"river_job_args_index", "river_job_metadata_index", "river_job_kind"}
 
 // reindexed are the indexes River's reindexer rebuilds on PostgreSQL: its
 // own list less those dropped, which it would otherwise warn about daily.
