@@ -11,19 +11,22 @@ import "context"
 // of the commits' cost: with every commit asynchronous the drain took
 // 3.5-4.3 s against 5.0-5.5 (docs/capacity.md, fourteenth session).
 //
-// They commit asynchronously: the pipeline that sends them starts with
-// asyncCommit, which holds for its own transaction alone (a pool of their
-// own with the setting on every connection would take connections that
-// replicas share under max_connections). What that risks is bounded by the
-// WAL's order: PostgreSQL writes one log, and a synchronous commit flushes
-// everything logged before it, so a crash of PostgreSQL or of its machine
-// loses at most the asynchronous commits since the last synchronous one,
-// never one from before it. Every write that something outside the
-// database acts on commits synchronously: the check run's and comment's
-// claims before GitHub creates them, the reviewer requests and rotations
-// before GitHub is asked, the outbox before a message is sent, and River's
-// job completions. So what a crash can take away is a suffix whose loss
-// looks like the work stopping earlier:
+// They commit asynchronously by going through a pool of their own, the
+// store's async, whose connections start with synchronous_commit off
+// (asyncSettings); its connections come out of the process's budget under
+// max_connections (openDB). Until the eighteenth session each pipeline began
+// with SET LOCAL instead, a statement that cost PostgreSQL 25-40 µs of CPU
+// (pgbench; docs/capacity.md), three for each evaluation.
+//
+// What that risks is bounded by the WAL's order: PostgreSQL writes one log,
+// and a synchronous commit flushes everything logged before it, so a crash
+// of PostgreSQL or of its machine loses at most the asynchronous commits
+// since the last synchronous one, never one from before it. Every write
+// that something outside the database acts on commits synchronously: the
+// check run's and comment's claims before GitHub creates them, the reviewer
+// requests and rotations before GitHub is asked, the outbox before a
+// message is sent, and River's job completions. So what a crash can take
+// away is a suffix whose loss looks like the work stopping earlier:
 //
 //   - a lease taken: the evaluation's job is run again (River rescues it)
 //     and takes it again;
@@ -42,12 +45,6 @@ import "context"
 // SQLite fsyncs its WAL only at checkpoints (synchronous NORMAL, doc.go),
 // so its commits return without a flush anyway; there asyncWrites is the
 // one write group.
-
-// asyncCommit makes the transaction it runs in commit without waiting for
-// the WAL's flush.
-const asyncCommit = "SET LOCAL synchronous_commit = off"
-
-var asyncCommitStmt = readStmt{query: asyncCommit, row: noRows}
 
 // writeExecAsync is writeExec for a write that may commit asynchronously
 // (see above).

@@ -168,7 +168,7 @@ func (s *Store) takeEvaluation(ctx context.Context, pr PR, args []any, reads *Fi
 		took = true
 		return scan(&covering)
 	}}
-	if err := runPipeline(ctx, s.DB, append([]readStmt{asyncCommitStmt, take}, stmts...)); err != nil {
+	if err := runPipeline(ctx, s.async, append([]readStmt{take}, stmts...)); err != nil {
 		return false, 0, first, err
 	}
 	if !took {
@@ -259,7 +259,7 @@ func (s *Store) finishWithSummary(ctx context.Context, args []any, sum PRSummary
 		return scan(&one)
 	}}
 	summary := readStmt{query: putSummaryQuery, args: summaryArgs(sum), row: noRows}
-	err = runPipeline(ctx, s.DB, []readStmt{asyncCommitStmt, summary, end})
+	err = runPipeline(ctx, s.async, []readStmt{summary, end})
 	return ok, err
 }
 

@@ -45,7 +45,8 @@ func openSQLiteReads(ctx context.Context, path string, n int) (*sql.DB, error) {
 
 // Pools names the store's connection pools, for their statistics (the
 // metrics' go_sql_* series): "main" (River and every write), "reads" (on
-// SQLite) and "intake" (PostgreSQL's group commit and enqueuer).
+// SQLite), and on PostgreSQL "intake" (group commit and the enqueuer) and
+// "async" (the writes that commit without waiting for the WAL's flush).
 func (s *Store) Pools() map[string]*sql.DB {
 	pools := map[string]*sql.DB{"main": s.DB}
 	if s.reads != s.DB {
@@ -53,6 +54,9 @@ func (s *Store) Pools() map[string]*sql.DB {
 	}
 	if s.intake != nil {
 		pools["intake"] = s.intake
+	}
+	if s.async != s.DB {
+		pools["async"] = s.async
 	}
 	return pools
 }

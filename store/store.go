@@ -96,6 +96,9 @@ type Store struct {
 	// PostgreSQL's WAL flush (asyncwrites.go); on SQLite they are one.
 	writes      *writeGroup
 	asyncWrites *writeGroup
+	// async is PostgreSQL's pool for the writes that need not wait for
+	// the WAL's flush (asyncwrites.go); DB on SQLite.
+	async *sql.DB
 
 	slots     *jobSlots // bounds the running jobs; nil without Workers
 	working   bool      // built with Workers, so Start runs them
@@ -200,16 +203,21 @@ func Open(ctx context.Context, url string, opts Options) (*Store, error) {
 			db.Close()
 			return nil, err
 		}
+		if s.async, err = openPostgres(ctx, url, asyncConns(opts.MaxWorkers), asyncSettings); err != nil {
+			s.intake.Close()
+			db.Close()
+			return nil, err
+		}
 		s.enqueuer = newEnqueuer(s, s.intake, opts.Logger)
 		s.group = &groupCommit{s: s, db: s.intake, recorded: s.enqueuer.wake}
 		// Two, so that one round's pipeline is built while the other's is
 		// on the wire.
 		s.writes = newWriteGroup(db, false, 2)
-		s.asyncWrites = newWriteGroup(db, false, 2)
-		s.asyncWrites.async = true
+		s.asyncWrites = newWriteGroup(s.async, false, 2)
 	}
 	if s.asyncWrites == nil {
 		s.asyncWrites = s.writes // SQLite's commits wait for no flush anyway
+		s.async = db
 	}
 	return s, nil
 }
@@ -234,8 +242,10 @@ func openDB(ctx context.Context, url string, maxWorkers int) (dialect string, db
 		// Bounded so that several replicas stay under PostgreSQL's
 		// max_connections (100 by default): each worker may hold one
 		// connection, and River's producer, completer, elector and
-		// maintenance services share a handful more.
-		db, err := openPostgres(ctx, url, cmp.Or(maxWorkers, 10)+10, nil)
+		// maintenance services share a handful more. The pool for
+		// asynchronous commits (Open) takes its share of the same
+		// budget.
+		db, err := openPostgres(ctx, url, cmp.Or(maxWorkers, 10)+10-asyncConns(maxWorkers), nil)
 		return DialectPostgres, db, err
 
 	default:
@@ -282,6 +292,15 @@ func reindexed() []string {
 		return slices.Contains(droppedRiverIndexes, n)
 	})
 }
+
+// asyncConns is the size of PostgreSQL's pool for asynchronous commits
+// (asyncwrites.go) for a process running workers jobs at a time: an
+// evaluation holds one for a round trip at its start and one at its end, a
+// small part of its time, and the write group's two senders one each.
+func asyncConns(workers int) int { return cmp.Or(workers, 10)/4 + 3 }
+
+// asyncSettings start every connection of the asynchronous commits' pool.
+var asyncSettings = map[string]string{"synchronous_commit": "off"}
 
 // intakeConns is the size of the PostgreSQL intake's own pool: group
 // commit writes up to maxInFlight batches at a time; the enqueuer takes
@@ -479,7 +498,7 @@ func (s *Store) Close() error {
 		}
 		var intakeErr error
 		if s.intake != nil {
-			intakeErr = s.intake.Close()
+			intakeErr = errors.Join(s.intake.Close(), s.async.Close())
 		}
 		var readsErr error
 		if s.reads != s.DB {

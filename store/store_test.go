@@ -503,10 +503,19 @@ func TestPostgresPoolKeepsItsConnections(t *testing.T) {
 	t.Parallel()
 	s := openStore(t, newPostgresURL(t), Options{MaxWorkers: 4})
 	ctx := context.Background()
-	const n = 14 // the pool's size for 4 workers
+	// The budget for 4 workers is 14 connections besides the intake's; the
+	// asynchronous commits' pool takes its share of it.
+	n := 14 - asyncConns(4)
 	// Opened before the first webhook, not by it (warmPool).
 	if st := s.DB.Stats(); st.OpenConnections != n {
 		t.Errorf("after Open the pool holds %d connections, want all %d", st.OpenConnections, n)
+	}
+	if s.Pools()["async"] != s.async {
+		t.Error(`Pools() names no "async" pool: its statistics would not reach /metrics`)
+	}
+	if st := s.async.Stats(); st.OpenConnections != asyncConns(4) || st.MaxOpenConnections != asyncConns(4) {
+		t.Errorf("after Open the asynchronous commits' pool holds %d of %d connections, want all %d",
+			st.OpenConnections, st.MaxOpenConnections, asyncConns(4))
 	}
 	for range 3 {
 		var held, done sync.WaitGroup

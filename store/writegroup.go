@@ -41,7 +41,6 @@ import (
 type writeGroup struct {
 	db     *sql.DB
 	sqlite bool
-	async  bool              // PostgreSQL commits without waiting for the WAL's flush (asyncwrites.go)
 	reqs   chan groupedWrite // unbuffered: a send is received or refused
 	quit   chan struct{}
 	done   sync.WaitGroup
@@ -224,19 +223,10 @@ func (g *writeGroup) sendPostgres(ctx context.Context, batch []groupedWrite) []g
 	if err == nil {
 		err = withPgx(conn, func(c *pgx.Conn) error {
 			b := &pgx.Batch{}
-			if g.async {
-				b.Queue(asyncCommit)
-			}
 			for _, w := range batch {
 				b.Queue(w.query, w.args...)
 			}
 			br := c.SendBatch(ctx, b)
-			if g.async {
-				if _, err := br.Exec(); err != nil {
-					br.Close()
-					return err
-				}
-			}
 			for i, w := range batch {
 				res[i] = readResult(br, w)
 			}

@@ -130,9 +130,10 @@ func TestWriteGroupSkipsCancelledWritesAndCloses(t *testing.T) {
 }
 
 // TestAsyncWritesCommitWithoutWaitingForTheFlush: on PostgreSQL the async
-// group's transactions, and the pipeline that takes an evaluation's lease,
-// run with synchronous_commit off, and only they: the setting does not
-// outlive them on the pooled connections the synchronous writes use.
+// group's transactions and the pipelines that take an evaluation's lease
+// with its first reads and write its end with the summary run with
+// synchronous_commit off, and only they: the synchronous group and the
+// pool every other write uses keep it on, on every connection.
 func TestAsyncWritesCommitWithoutWaitingForTheFlush(t *testing.T) {
 	t.Parallel()
 	s := openStore(t, newPostgresURL(t), Options{})
@@ -145,7 +146,7 @@ func TestAsyncWritesCommitWithoutWaitingForTheFlush(t *testing.T) {
 		}
 		return v
 	}
-	for range 3 { // the groups' connections come from one pool
+	for range 3 {
 		if got := setting(s.asyncWrites); got != "off" {
 			t.Errorf("in the async group: synchronous_commit %s, want off", got)
 		}
@@ -153,14 +154,47 @@ func TestAsyncWritesCommitWithoutWaitingForTheFlush(t *testing.T) {
 			t.Errorf("in the synchronous group: synchronous_commit %s, want on", got)
 		}
 	}
-	var inTake string
-	read := readStmt{query: show, row: func(scan func(...any) error) error { return scan(&inTake) }}
-	if err := runPipeline(ctx, s.DB, []readStmt{asyncCommitStmt, read}); err != nil || inTake != "off" {
-		t.Errorf("after asyncCommitStmt in a pipeline: synchronous_commit %q (%v), want off", inTake, err)
+	// Every connection of the main pool at once.
+	conns := make([]*sql.Conn, 0, s.DB.Stats().MaxOpenConnections)
+	for range cap(conns) {
+		c, err := s.DB.Conn(ctx)
+		mustDo(t, err)
+		conns = append(conns, c)
+		var v string
+		mustDo(t, c.QueryRowContext(ctx, show).Scan(&v))
+		if v != "on" {
+			t.Errorf("a connection of the main pool: synchronous_commit %s, want on", v)
+		}
 	}
-	var after string
-	if err := s.DB.QueryRowContext(ctx, show).Scan(&after); err != nil || after != "on" {
-		t.Errorf("on the pool afterwards: synchronous_commit %q (%v), want on", after, err)
+	for _, c := range conns {
+		c.Close()
+	}
+
+	pr := PR{RepoID: 7, Number: 5}
+	now := time.Now()
+	mustRequest(t, s, pr)
+	for _, q := range []string{
+		`CREATE TABLE commit_modes (id BIGSERIAL, tbl TEXT, mode TEXT)`,
+		`CREATE FUNCTION note_commit_mode() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN INSERT INTO commit_modes (tbl, mode) VALUES (TG_TABLE_NAME, current_setting('synchronous_commit')); RETURN NEW; END $$`,
+		`CREATE TRIGGER note BEFORE UPDATE ON pr_evaluations FOR EACH ROW EXECUTE FUNCTION note_commit_mode()`,
+		`CREATE TRIGGER note BEFORE INSERT OR UPDATE ON pr_history FOR EACH ROW EXECUTE FUNCTION note_commit_mode()`,
+	} {
+		_, err := s.DB.ExecContext(ctx, q)
+		mustDo(t, err)
+	}
+	start, covering, _, err := s.StartEvaluationReading(ctx, pr, 1, 0, "job:1", now, now.Add(time.Minute), &FirstReads{})
+	if err != nil || start != Run {
+		t.Fatalf("start: %v %v", start, err)
+	}
+	sum := PRSummary{InstallationID: 1, RepoID: 7, Owner: "acme", Repo: "web", Number: 5, State: "open", UpdatedAt: now}
+	if ok, err := s.FinishEvaluationWith(ctx, pr, "job:1", covering, &sum); err != nil || !ok {
+		t.Fatalf("finish: %v %v", ok, err)
+	}
+	var got string
+	mustDo(t, s.DB.QueryRowContext(ctx, `SELECT string_agg(tbl || ' ' || mode, ', ' ORDER BY id) FROM commit_modes`).Scan(&got))
+	if want := "pr_evaluations off, pr_history off, pr_evaluations off"; got != want {
+		t.Errorf("an evaluation's start and end: %q, want %q", got, want)
 	}
 }
 
