@@ -190,24 +190,21 @@ func pruneClosedBatch(ctx context.Context, tx *sql.Tx, dialect string, before in
 // arguments: on PostgreSQL, those of busy pull requests and those another
 // transaction holds left out.
 func closedClaim(dialect string, before int64, size int, busy []PR) (string, []any) {
-	claim := `DELETE FROM pull_requests_closed WHERE closed_at < $1 AND (repo_id, number) IN (
-    SELECT repo_id, number FROM pull_requests_closed WHERE closed_at < $1 ORDER BY closed_at LIMIT $2)
-RETURNING repo_id, number`
-	args := []any{before, size}
-	if dialect != DialectPostgres {
-		return claim, args
-	}
-	claim = strings.Replace(claim, "LIMIT $2)", "LIMIT $2 FOR UPDATE SKIP LOCKED)", 1)
-	if len(busy) > 0 {
-		repos, numbers := make([]int64, len(busy)), make([]int64, len(busy))
-		for i, pr := range busy {
-			repos[i], numbers[i] = pr.RepoID, int64(pr.Number)
+	pick, lock, args := `SELECT repo_id, number FROM pull_requests_closed WHERE closed_at < $1`, "", []any{before, size}
+	if dialect == DialectPostgres {
+		lock = " FOR UPDATE SKIP LOCKED"
+		if len(busy) > 0 {
+			repos, numbers := make([]int64, len(busy)), make([]int64, len(busy))
+			for i, pr := range busy {
+				repos[i], numbers[i] = pr.RepoID, int64(pr.Number)
+			}
+			pick += ` AND (repo_id, number) NOT IN (SELECT * FROM unnest($3::bigint[], $4::integer[]))`
+			args = append(args, repos, numbers)
 		}
-		claim = strings.Replace(claim, "WHERE closed_at < $1 ORDER BY",
-			"WHERE closed_at < $1 AND (repo_id, number) NOT IN (SELECT * FROM unnest($3::bigint[], $4::integer[])) ORDER BY", 1)
-		args = append(args, repos, numbers)
 	}
-	return claim, args
+	return `DELETE FROM pull_requests_closed WHERE closed_at < $1 AND (repo_id, number) IN (
+    ` + pick + ` ORDER BY closed_at LIMIT $2` + lock + `)
+RETURNING repo_id, number`, args
 }
 
 // claimClosed runs the claim and returns the pull requests it deleted the

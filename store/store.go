@@ -496,15 +496,17 @@ func (s *Store) Close() error {
 			s.writes.close() // after the jobs, which write through them
 			s.asyncWrites.close()
 		}
-		var intakeErr error
+		var intakeErr, asyncErr, readsErr error
 		if s.intake != nil {
-			intakeErr = errors.Join(s.intake.Close(), s.async.Close())
+			intakeErr = s.intake.Close()
 		}
-		var readsErr error
+		if s.async != s.DB {
+			asyncErr = s.async.Close()
+		}
 		if s.reads != s.DB {
 			readsErr = s.reads.Close()
 		}
-		s.closeErr = errors.Join(inboxErr, stopErr, intakeErr, readsErr, s.DB.Close())
+		s.closeErr = errors.Join(inboxErr, stopErr, intakeErr, asyncErr, readsErr, s.DB.Close())
 	})
 	return s.closeErr
 }

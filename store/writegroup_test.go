@@ -173,16 +173,7 @@ func TestAsyncWritesCommitWithoutWaitingForTheFlush(t *testing.T) {
 	pr := PR{RepoID: 7, Number: 5}
 	now := time.Now()
 	mustRequest(t, s, pr)
-	for _, q := range []string{
-		`CREATE TABLE commit_modes (id BIGSERIAL, tbl TEXT, mode TEXT)`,
-		`CREATE FUNCTION note_commit_mode() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN INSERT INTO commit_modes (tbl, mode) VALUES (TG_TABLE_NAME, current_setting('synchronous_commit')); RETURN NEW; END $$`,
-		`CREATE TRIGGER note BEFORE UPDATE ON pr_evaluations FOR EACH ROW EXECUTE FUNCTION note_commit_mode()`,
-		`CREATE TRIGGER note BEFORE INSERT OR UPDATE ON pr_history FOR EACH ROW EXECUTE FUNCTION note_commit_mode()`,
-	} {
-		_, err := s.DB.ExecContext(ctx, q)
-		mustDo(t, err)
-	}
+	modes := noteCommitModes(t, s, "pr_evaluations", "pr_history")
 	start, covering, _, err := s.StartEvaluationReading(ctx, pr, 1, 0, "job:1", now, now.Add(time.Minute), &FirstReads{})
 	if err != nil || start != Run {
 		t.Fatalf("start: %v %v", start, err)
@@ -191,9 +182,7 @@ BEGIN INSERT INTO commit_modes (tbl, mode) VALUES (TG_TABLE_NAME, current_settin
 	if ok, err := s.FinishEvaluationWith(ctx, pr, "job:1", covering, &sum); err != nil || !ok {
 		t.Fatalf("finish: %v %v", ok, err)
 	}
-	var got string
-	mustDo(t, s.DB.QueryRowContext(ctx, `SELECT string_agg(tbl || ' ' || mode, ', ' ORDER BY id) FROM commit_modes`).Scan(&got))
-	if want := "pr_evaluations off, pr_history off, pr_evaluations off"; got != want {
+	if got, want := modes(), "pr_evaluations off, pr_history off"; got != want {
 		t.Errorf("an evaluation's start and end: %q, want %q", got, want)
 	}
 }
@@ -208,26 +197,7 @@ func TestCachesOfGitHubReadsCommitAsynchronously(t *testing.T) {
 	t.Parallel()
 	s := openStore(t, newPostgresURL(t), Options{})
 	ctx := context.Background()
-	for _, q := range []string{
-		`CREATE TABLE commit_modes (tbl TEXT, mode TEXT)`,
-		`CREATE FUNCTION note_commit_mode() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN INSERT INTO commit_modes VALUES (TG_TABLE_NAME, current_setting('synchronous_commit')); RETURN NEW; END $$`,
-		`CREATE TRIGGER note BEFORE INSERT OR UPDATE ON pr_reviews FOR EACH ROW EXECUTE FUNCTION note_commit_mode()`,
-		`CREATE TRIGGER note BEFORE INSERT OR UPDATE ON pr_snapshots FOR EACH ROW EXECUTE FUNCTION note_commit_mode()`,
-		`CREATE TRIGGER note BEFORE INSERT OR UPDATE ON github_objects FOR EACH ROW EXECUTE FUNCTION note_commit_mode()`,
-	} {
-		if _, err := s.DB.ExecContext(ctx, q); err != nil {
-			t.Fatal(err)
-		}
-	}
-	modes := func() string {
-		t.Helper()
-		var got string
-		mustDo(t, s.DB.QueryRowContext(ctx, `SELECT COALESCE(string_agg(DISTINCT tbl || ' ' || mode, ', '), '') FROM commit_modes`).Scan(&got))
-		_, err := s.DB.ExecContext(ctx, `DELETE FROM commit_modes`)
-		mustDo(t, err)
-		return got
-	}
+	modes := noteCommitModes(t, s, "pr_reviews", "pr_snapshots", "github_objects")
 	pr := PR{RepoID: 3, Number: 9}
 	snap := Snapshot{Data: []byte(`{}`), UpdatedAt: time.Now(), RecordedAt: time.Now(), Trusted: true}
 	mustDo(t, s.PutReviews(ctx, pr, 0, []byte(`[]`), time.Now()))
@@ -241,5 +211,34 @@ BEGIN INSERT INTO commit_modes VALUES (TG_TABLE_NAME, current_setting('synchrono
 	mustDo(t, s.PutObject(ctx, key, Object{Hash: "claimed"}))
 	if got := modes(); got != "github_objects on, pr_snapshots on" {
 		t.Errorf("a delivery's snapshot and a claim: %q, want synchronous", got)
+	}
+}
+
+// noteCommitModes makes every insert or update of the tables note the
+// synchronous_commit it ran with, and returns what was noted since the last
+// call: each table and setting once, sorted ("pr_history off, ...").
+func noteCommitModes(t *testing.T, s *Store, tables ...string) func() string {
+	t.Helper()
+	ctx := context.Background()
+	stmts := []string{
+		`CREATE TABLE commit_modes (tbl TEXT, mode TEXT)`,
+		`CREATE FUNCTION note_commit_mode() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN INSERT INTO commit_modes VALUES (TG_TABLE_NAME, current_setting('synchronous_commit')); RETURN NEW; END $$`,
+	}
+	for _, tbl := range tables {
+		stmts = append(stmts, `CREATE TRIGGER note BEFORE INSERT OR UPDATE ON `+tbl+` FOR EACH ROW EXECUTE FUNCTION note_commit_mode()`)
+	}
+	for _, q := range stmts {
+		_, err := s.DB.ExecContext(ctx, q)
+		mustDo(t, err)
+	}
+	return func() string {
+		t.Helper()
+		var got string
+		const q = `SELECT COALESCE(string_agg(DISTINCT tbl || ' ' || mode, ', ' ORDER BY tbl || ' ' || mode), '') FROM commit_modes`
+		mustDo(t, s.DB.QueryRowContext(ctx, q).Scan(&got))
+		_, err := s.DB.ExecContext(ctx, `DELETE FROM commit_modes`)
+		mustDo(t, err)
+		return got
 	}
 }

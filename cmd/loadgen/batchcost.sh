@@ -7,10 +7,10 @@
 # of an evaluation's store work in its three transactions: the lease with
 # the first reads, the verdict with the check run's claim, the summary with
 # the end. "one" does it for one pull request at a time, one statement a
-# row, as the server does now; "batched K" for K at a time (BATCHES, by
-# default 2, 4 and 10), one statement for the K rows of each kind. The rows written and read are the same;
-# the CPU of PostgreSQL's processes per pull request, read from /proc, is
-# what differs.
+# row, as the server does now; "batchedK" for K at a time (BATCHES, by
+# default 2, 4 and 10), one statement for the K rows of each kind. The
+# rows written and read are the same; the CPU of PostgreSQL's processes per
+# pull request, read from /proc, is what differs.
 #
 #   cmd/loadgen/batchcost.sh [seconds]
 #
@@ -40,9 +40,8 @@ INSERT INTO t_snap SELECT 1, g, decode(repeat('ab', 1500), 'hex') FROM generate_
 VACUUM ANALYZE;
 SQL
 
-# K is 1 for "one" (the pull request :n+1) and 10 for "batched" (the ten
-# from :n*10+1); IN compares a row's number with them, SHAS its head with
-# theirs.
+# A script for K pull requests at a time: those from :n*K+1 (for "one",
+# :n+1). IN compares a row's number with theirs, SHAS a head with theirs.
 script() { # script K IN SHAS
   local k=$1 in=$2 shas=$3 heads
   heads="SELECT :n * $k + g AS number, md5((:h + g)::text) AS sha FROM generate_series(1, $k) g"
