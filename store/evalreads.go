@@ -173,8 +173,8 @@ func (r *EvaluationReads) done() EvaluationReads {
 // "base:70:x" apart from their bytes).
 func (s *Store) versionsRead(scopes []string, prefix string, out map[string]int64) (readStmt, error) {
 	end := ""
-	if prefix != "" { // the first string past every one starting with prefix
-		end = string(append([]byte(prefix[:len(prefix)-1]), prefix[len(prefix)-1]+1))
+	if prefix != "" {
+		end = prefixEnd(prefix)
 	}
 	q, list := `SELECT scope, version FROM fact_versions
 WHERE scope = ANY($1) OR (scope COLLATE "C" >= $2 AND scope COLLATE "C" < $3)`, any(scopes)
@@ -199,7 +199,13 @@ WHERE scope IN (SELECT value FROM json_each($1)) OR (scope >= $2 AND scope < $3)
 
 func snapshotRead(pr PR, snap *Snapshot, found *bool) readStmt {
 	const q = `SELECT pr, updated_at, trusted, recorded_at FROM pr_snapshots WHERE repo_id = $1 AND number = $2`
-	return readStmt{query: q, args: []any{pr.RepoID, pr.Number}, row: func(scan func(...any) error) error {
+	return readStmt{query: q, args: []any{pr.RepoID, pr.Number}, row: snapshotRow(snap, found)}
+}
+
+// snapshotRow scans snapshotRead's columns; the batch's reads
+// (evalbatch.go) scan the same after the pull request's key.
+func snapshotRow(snap *Snapshot, found *bool) func(scan func(...any) error) error {
+	return func(scan func(...any) error) error {
 		var updated, trusted, recorded int64
 		if err := scan(&snap.Data, &updated, &trusted, &recorded); err != nil {
 			return err
@@ -207,7 +213,7 @@ func snapshotRead(pr PR, snap *Snapshot, found *bool) readStmt {
 		snap.UpdatedAt, snap.Trusted, snap.RecordedAt = fromMicros(updated), trusted == 1, fromMicros(recorded)
 		*found = true
 		return nil
-	}}
+	}
 }
 
 // commandsRead reads the latest maxCommandRows allowed commands, newest
@@ -215,7 +221,11 @@ func snapshotRead(pr PR, snap *Snapshot, found *bool) readStmt {
 func commandsRead(repoID int64, number int, out *[]CommandRow) readStmt {
 	const q = `SELECT comment_id, line, kind, actor, seconds, reason, head_sha, target, at FROM pr_commands
 WHERE repo_id = $1 AND number = $2 AND ok = 1 ORDER BY at DESC, comment_id DESC, line DESC LIMIT $3`
-	return readStmt{query: q, args: []any{repoID, number, maxCommandRows}, row: func(scan func(...any) error) error {
+	return readStmt{query: q, args: []any{repoID, number, maxCommandRows}, row: commandRow(out)}
+}
+
+func commandRow(out *[]CommandRow) func(scan func(...any) error) error {
+	return func(scan func(...any) error) error {
 		r := CommandRow{OK: true}
 		var secs, at int64
 		if err := scan(&r.CommentID, &r.Line, &r.Kind, &r.Actor, &secs, &r.Reason, &r.HeadSHA, &r.Target, &at); err != nil {
@@ -224,13 +234,17 @@ WHERE repo_id = $1 AND number = $2 AND ok = 1 ORDER BY at DESC, comment_id DESC,
 		r.For, r.At = time.Duration(secs)*time.Second, fromMicros(at)
 		*out = append(*out, r)
 		return nil
-	}}
+	}
 }
 
 func appRequestsRead(repoID int64, number int, out *[]AppRequest) readStmt {
 	const q = `SELECT login, requested_at, state, note FROM app_requests WHERE repo_id = $1 AND number = $2
 ORDER BY requested_at, login`
-	return readStmt{query: q, args: []any{repoID, number}, row: func(scan func(...any) error) error {
+	return readStmt{query: q, args: []any{repoID, number}, row: appRequestRow(out)}
+}
+
+func appRequestRow(out *[]AppRequest) func(scan func(...any) error) error {
+	return func(scan func(...any) error) error {
 		var r AppRequest
 		var at int64
 		var state string
@@ -240,19 +254,23 @@ ORDER BY requested_at, login`
 		r.RequestedAt, r.Open = fromMicros(at), state == "open"
 		*out = append(*out, r)
 		return nil
-	}}
+	}
 }
 
 func verdictRead(pr PR, v *Verdict, found *bool) readStmt {
 	const q = `SELECT repo_id, number, head_sha, base_ref, report, updated_at FROM verdicts WHERE repo_id = $1 AND number = $2`
-	return readStmt{query: q, args: []any{pr.RepoID, pr.Number}, row: func(scan func(...any) error) error {
+	return readStmt{query: q, args: []any{pr.RepoID, pr.Number}, row: verdictRow(v, found)}
+}
+
+func verdictRow(v *Verdict, found *bool) func(scan func(...any) error) error {
+	return func(scan func(...any) error) error {
 		var at int64
 		if err := scan(&v.RepoID, &v.Number, &v.HeadSHA, &v.BaseRef, &v.Report, &at); err != nil {
 			return err
 		}
 		v.UpdatedAt, *found = fromMicros(at), true
 		return nil
-	}}
+	}
 }
 
 func reverse[T any](s []T) {

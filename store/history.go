@@ -78,11 +78,21 @@ func (s *Store) PutPRSummary(ctx context.Context, p PRSummary) error {
 	return nil
 }
 
-const putSummaryQuery = `INSERT INTO pr_history (repo_id, number, installation_id, owner, repo, title, author, state, draft,
-    conclusion, requested, template_failures, started_at, first_review_at, deadline_at, breached_at, closed_at,
-    snapshot, updated_at, changed_at, requested_teams)
+const putSummaryQuery = summaryInsert + `
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21)
-ON CONFLICT (repo_id, number) DO UPDATE SET installation_id = excluded.installation_id,
+` + summaryUpsert
+
+// summaryInsert and summaryUpsert surround the rows of a summary's upsert,
+// one (putSummaryQuery) or several (evalbatch.go), whose values are in the
+// order of summaryArgs, of the types summaryTypes names.
+const summaryInsert = `INSERT INTO pr_history (repo_id, number, installation_id, owner, repo, title, author, state, draft,
+    conclusion, requested, template_failures, started_at, first_review_at, deadline_at, breached_at, closed_at,
+    snapshot, updated_at, changed_at, requested_teams)`
+
+var summaryTypes = [...]string{"bigint", "bigint", "bigint", "text", "text", "text", "text", "text", "bigint",
+	"text", "text", "text", "bigint", "bigint", "bigint", "bigint", "bigint", "bytea", "bigint", "bigint", "text"}
+
+const summaryUpsert = `ON CONFLICT (repo_id, number) DO UPDATE SET installation_id = excluded.installation_id,
     owner = excluded.owner, repo = excluded.repo, title = excluded.title, author = excluded.author,
     state = excluded.state, draft = excluded.draft, conclusion = excluded.conclusion,
     requested = excluded.requested, requested_teams = excluded.requested_teams, template_failures = excluded.template_failures,

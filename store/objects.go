@@ -31,10 +31,14 @@ func (s *Store) GetObject(ctx context.Context, k ObjectKey) (o Object, ok bool, 
 
 func objectRead(k ObjectKey, o *Object, found *bool) readStmt {
 	const q = `SELECT object_id, content_hash FROM github_objects WHERE repo_id = $1 AND number = $2 AND kind = $3`
-	return readStmt{query: q, args: []any{k.RepoID, k.Number, k.Kind}, row: func(scan func(...any) error) error {
+	return readStmt{query: q, args: []any{k.RepoID, k.Number, k.Kind}, row: objectRow(o, found)}
+}
+
+func objectRow(o *Object, found *bool) func(scan func(...any) error) error {
+	return func(scan func(...any) error) error {
 		*found = true
 		return scan(&o.ID, &o.Hash)
-	}}
+	}
 }
 
 // commentKind is the kind of a pull request's sticky comment's record
