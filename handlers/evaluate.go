@@ -5,9 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/rivertype"
 
 	"github.com/reviewpolicy/reviewpolicy/policy/decide"
 	"github.com/reviewpolicy/reviewpolicy/store"
@@ -74,33 +76,96 @@ type evaluateWorker struct {
 	app *App
 }
 
-func (w *evaluateWorker) Work(ctx context.Context, job *river.Job[evaluateArgs]) (err error) {
-	a, t := w.app, job.Args
-	r := repoRef{Installation: t.Installation, RepoID: t.RepoID, Owner: t.Owner, Repo: t.Repo, Number: t.Number}
-	pr := store.PR{RepoID: r.RepoID, Number: r.Number}
-	owner := fmt.Sprint("job:", job.ID)
-	now := a.Now()
-	reads := firstReads(r)
-	start, covering, first, err := a.Store.StartEvaluationReading(ctx, pr, t.Version, job.ID, owner, now, now.Add(a.leaseTTL()), &reads)
-	switch {
-	case err != nil:
-		return err
-	case start == store.Covered:
-		return nil
-	case start == store.Busy:
-		return river.JobSnooze(leaseWait)
+// Work evaluates the job's pull request and, if the job leads a cohort
+// (cohort.go), those of the jobs it took along, giving each its outcome.
+func (w *evaluateWorker) Work(ctx context.Context, job *river.Job[evaluateArgs]) error {
+	members := []evalMember{{job: job.JobRow, args: job.Args}}
+	c := cohortOf(ctx)
+	if c != nil {
+		for _, r := range c.riders {
+			members = append(members, evalMember{job: r.job, args: r.args})
+		}
 	}
+	w.app.Metrics.Cohorts.Observe(float64(len(members)))
+	errs := w.app.evaluateJobs(ctx, members)
+	if c != nil {
+		for i, r := range c.riders {
+			r.done(errs[i+1])
+		}
+	}
+	return errs[0]
+}
+
+// evalMember is one evaluation job of those evaluated together.
+type evalMember struct {
+	job  *rivertype.JobRow
+	args evaluateArgs
+}
+
+func (m evalMember) ref() repoRef {
+	t := m.args
+	return repoRef{Installation: t.Installation, RepoID: t.RepoID, Owner: t.Owner, Repo: t.Repo, Number: t.Number}
+}
+
+func (m evalMember) pr() store.PR { return store.PR{RepoID: m.args.RepoID, Number: m.args.Number} }
+
+// owner is the lease's owner: stable across retries of one job, so a retry
+// retakes its own lease.
+func (m evalMember) owner() string { return fmt.Sprint("job:", m.job.ID) }
+
+// evaluateJobs starts the members' evaluations together, runs those whose
+// lease it took side by side, and ends those that succeeded together. It
+// returns each member's outcome for River: nil once evaluated or covered,
+// a snooze while another evaluation holds the lease, or the error.
+func (a *App) evaluateJobs(ctx context.Context, members []evalMember) []error {
+	now := a.Now()
+	starts := make([]store.EvaluationStart, len(members))
+	for i, m := range members {
+		starts[i] = store.EvaluationStart{PR: m.pr(), Version: m.args.Version, JobID: m.job.ID, Owner: m.owner(), Reads: firstReads(m.ref())}
+	}
+	started := a.Store.StartEvaluations(ctx, starts, now, now.Add(a.leaseTTL()))
+	errs := make([]error, len(members))
+	summaries := make([]*store.PRSummary, len(members))
+	var wg sync.WaitGroup
+	for i, m := range members {
+		switch st := started[i]; {
+		case st.Err != nil:
+			errs[i] = st.Err
+		case st.Start == store.Busy:
+			errs[i] = river.JobSnooze(leaseWait)
+		case st.Start == store.Run:
+			wg.Go(func() { summaries[i], errs[i] = a.evaluateJob(ctx, m, st.First) })
+		}
+	}
+	wg.Wait()
+	var ends []store.EvaluationEnd
+	var ended []int
+	for i, m := range members {
+		if started[i].Err == nil && started[i].Start == store.Run && errs[i] == nil {
+			ends = append(ends, store.EvaluationEnd{PR: m.pr(), Owner: m.owner(), Covering: started[i].Covering, Summary: summaries[i]})
+			ended = append(ended, i)
+		}
+	}
+	for j, f := range a.Store.FinishEvaluations(ctx, ends) {
+		errs[ended[j]] = f.Err
+	}
+	return errs
+}
+
+// evaluateJob is one member's evaluation, its lease taken: on failure it
+// gives the lease back for the job's retry.
+func (a *App) evaluateJob(ctx context.Context, m evalMember, first store.EvaluationReads) (_ *store.PRSummary, err error) {
 	begun := time.Now()
 	defer func() { a.Metrics.observeJob("evaluate", begun, err) }()
-	log := a.Logger.With("pr", r.String(), "job", job.ID, "attempt", job.Attempt)
-	ctx = withJob(withInstallation(ctx, r.Installation), job.JobRow)
+	r := m.ref()
+	log := a.Logger.With("pr", r.String(), "job", m.job.ID, "attempt", m.job.Attempt)
+	ctx = withJob(withInstallation(ctx, r.Installation), m.job)
 	summary, err := a.evaluatePR(ctx, r, first, log)
 	if err != nil {
 		log.Warn("evaluation failed", "err", err)
-		return errors.Join(retryable(err, a.Now()), a.Store.AbandonEvaluation(context.WithoutCancel(ctx), pr, owner))
+		return nil, errors.Join(retryable(err, a.Now()), a.Store.AbandonEvaluation(context.WithoutCancel(ctx), m.pr(), m.owner()))
 	}
-	_, err = a.Store.FinishEvaluationWith(ctx, pr, owner, covering, summary)
-	return err
+	return summary, nil
 }
 
 // leaseTTL outlasts a job's timeout, so a lease expires only when the

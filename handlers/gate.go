@@ -62,6 +62,7 @@ type JobGate struct {
 	limit   int
 	running int
 	waiting store.JobQueue
+	taken   map[*store.JobWaiter]rider // by a cohort (cohort.go), until their goroutine wakes
 }
 
 // NewJobGate returns a gate for that many workers that keeps
@@ -95,7 +96,8 @@ func (g *JobGate) AckBegun() (done func()) {
 // Enter waits until a job may run, or ctx ends; release when it is done.
 // Waiters that name no job go in the order they came.
 func (g *JobGate) Enter(ctx context.Context) (release func(), err error) {
-	return g.enter(ctx, nil)
+	release, _, err = g.enter(ctx, nil)
+	return release, err
 }
 
 // enter is Enter for job: waiting jobs start in River's order, as the
@@ -103,29 +105,38 @@ func (g *JobGate) Enter(ctx context.Context) (release func(), err error) {
 // process several times as many jobs as it runs, and they wait here; woken
 // all at once, any of them started, and another installation's evaluation
 // waited behind a burst's (TestBurstOfOneInstallationDoesNotDelayAnother).
-func (g *JobGate) enter(ctx context.Context, job *rivertype.JobRow) (release func(), err error) {
+// A job a cohort took along comes out as its rider, with no place.
+func (g *JobGate) enter(ctx context.Context, job *rivertype.JobRow) (release func(), r *rider, err error) {
 	if g == nil {
-		return func() {}, nil
+		return func() {}, nil, nil
 	}
 	g.mu.Lock()
 	if g.running < g.boundFor(job) && g.waiting.Len() == 0 {
 		g.running++
 		g.mu.Unlock()
-		return g.leave, nil
+		return g.leave, nil, nil
 	}
 	w := g.waiting.Push(job)
 	g.mu.Unlock()
 	select {
 	case <-w.Ready:
-		return g.leave, nil
+		g.mu.Lock()
+		defer g.mu.Unlock()
+		if r, ok := g.takenAlong(w); ok {
+			return nil, &r, nil
+		}
+		return g.leave, nil, nil
 	case <-ctx.Done():
 		g.mu.Lock()
+		defer g.mu.Unlock()
+		if _, ok := g.takenAlong(w); ok {
+			return nil, nil, ctx.Err() // its cohort may still evaluate it; River asks again
+		}
 		if !g.waiting.Remove(w) { // let in meanwhile: give the place on
 			g.running--
 			g.letInLocked()
 		}
-		g.mu.Unlock()
-		return nil, ctx.Err()
+		return nil, nil, ctx.Err()
 	}
 }
 
@@ -221,10 +232,19 @@ func (m *gateMiddleware) Work(ctx context.Context, job *rivertype.JobRow, doInne
 	if job.Kind != (store.DeliveryArgs{}).Kind() && job.Kind != (evaluateArgs{}).Kind() {
 		return doInner(ctx)
 	}
-	release, err := m.g.enter(ctx, job)
-	if err != nil {
+	release, r, err := m.g.enter(ctx, job)
+	switch {
+	case err != nil:
 		return err
+	case r != nil:
+		return r.wait(ctx) // its cohort's leader evaluates it
 	}
 	defer release()
+	if job.Kind == (evaluateArgs{}).Kind() {
+		if c := m.g.cohortFor(job); c != nil {
+			defer c.leave()
+			ctx = withCohort(ctx, c)
+		}
+	}
 	return doInner(ctx)
 }

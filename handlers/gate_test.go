@@ -378,7 +378,7 @@ func TestGateLetsJobsInInRiversOrder(t *testing.T) {
 	var wg sync.WaitGroup
 	for i, job := range jobs {
 		wg.Go(func() {
-			release, err := g.enter(context.Background(), job)
+			release, _, err := g.enter(context.Background(), job)
 			if err != nil {
 				t.Error(err)
 				return

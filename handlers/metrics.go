@@ -22,6 +22,7 @@ type Metrics struct {
 	AwaitingReview  prometheus.GaugeFunc
 	ReviewerRequest *prometheus.CounterVec // strategy
 	JobLimit        prometheus.Gauge       // set by whoever sizes the workers
+	Cohorts         prometheus.Histogram   // evaluation jobs run together (cohort.go)
 }
 
 // NewMetrics registers the series on reg. queueDepth and awaiting are read at
@@ -75,9 +76,14 @@ func NewMetrics(reg prometheus.Registerer, queueDepth, awaiting func() float64) 
 			Name: "reviewpolicy_delivery_job_limit",
 			Help: "Delivery and evaluation jobs allowed to run at once: workers.concurrency, less while webhooks are slow to acknowledge (workers.ack_goal). The name predates evaluations being bounded too.",
 		}),
+		Cohorts: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name:    "reviewpolicy_evaluation_cohort_size",
+			Help:    "Evaluation jobs run together, sharing their store statements: one per evaluation job that ran, of those it took along and itself.",
+			Buckets: prometheus.LinearBuckets(1, 1, cohortMax),
+		}),
 	}
 	reg.MustRegister(m.Deliveries, m.WebhookDuration, m.JobDuration, m.QueueDepth, m.GitHubRequests, m.RateRemaining,
-		m.TimeToReview, m.SLABreaches, m.AwaitingReview, m.ReviewerRequest, m.JobLimit)
+		m.TimeToReview, m.SLABreaches, m.AwaitingReview, m.ReviewerRequest, m.JobLimit, m.Cohorts)
 	return m
 }
 

@@ -3,6 +3,7 @@ package store
 import (
 	"cmp"
 	"container/heap"
+	"slices"
 
 	"github.com/riverqueue/river/rivertype"
 )
@@ -59,6 +60,35 @@ func (q *JobQueue) Remove(w *JobWaiter) bool {
 	return true
 }
 
+// Take lets in, without a place of their own, up to n waiters that pick
+// accepts, asked in queue order, and returns them: each leaves the queue
+// and its Ready closes. The owner of the queue took them along with the
+// job it let in (handlers' cohorts of evaluations).
+func (q *JobQueue) Take(n int, pick func(*JobWaiter) bool) []*JobWaiter {
+	if n <= 0 || len(q.h) == 0 {
+		return nil
+	}
+	order := slices.Clone(q.h)
+	slices.SortFunc(order, func(a, b *JobWaiter) int {
+		if order.less(a, b) {
+			return -1
+		}
+		return 1
+	})
+	var took []*JobWaiter
+	for _, w := range order {
+		if len(took) == n {
+			break
+		}
+		if pick(w) {
+			heap.Remove(&q.h, w.index)
+			close(w.Ready)
+			took = append(took, w)
+		}
+	}
+	return took
+}
+
 // JobOrder compares two jobs in River's fetch order (priority, then
 // scheduled time, then ID): negative if a comes first.
 func JobOrder(a, b *rivertype.JobRow) int {
@@ -69,8 +99,9 @@ type jobHeap []*JobWaiter
 
 func (h jobHeap) Len() int { return len(h) }
 
-func (h jobHeap) Less(i, j int) bool {
-	a, b := h[i], h[j]
+func (h jobHeap) Less(i, j int) bool { return h.less(h[i], h[j]) }
+
+func (jobHeap) less(a, b *JobWaiter) bool {
 	if a.Job != nil && b.Job != nil {
 		if c := JobOrder(a.Job, b.Job); c != 0 {
 			return c < 0
