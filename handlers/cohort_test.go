@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -318,4 +319,21 @@ func (h *cohortHarness) runsOn(n int) []githubfake.CheckRun {
 		}
 	}
 	return runs
+}
+
+// TestSafelyTurnsAPanicIntoTheError: a cohort member's panic becomes its
+// own error, with the stack, and a result passes through.
+func TestSafelyTurnsAPanicIntoTheError(t *testing.T) {
+	t.Parallel()
+	if n, err := safely(func() (int, error) { return 7, nil }); n != 7 || err != nil {
+		t.Errorf("no panic: %d %v", n, err)
+	}
+	_, err := safely(func() (int, error) {
+		var m map[string]int
+		m["x"] = 1 // a nil map: the panic
+		return 0, nil
+	})
+	if err == nil || !strings.Contains(err.Error(), "panic: assignment to entry in nil map") || !strings.Contains(err.Error(), "cohort_test.go") {
+		t.Errorf("a panic gave %v, want it and its stack as the error", err)
+	}
 }

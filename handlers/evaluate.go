@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"runtime/debug"
 	"sync"
 	"time"
 
@@ -160,12 +161,25 @@ func (a *App) evaluateJob(ctx context.Context, m evalMember, first store.Evaluat
 	r := m.ref()
 	log := a.Logger.With("pr", r.String(), "job", m.job.ID, "attempt", m.job.Attempt)
 	ctx = withJob(withInstallation(ctx, r.Installation), m.job)
-	summary, err := a.evaluatePR(ctx, r, first, log)
+	summary, err := safely(func() (*store.PRSummary, error) { return a.evaluatePR(ctx, r, first, log) })
 	if err != nil {
 		log.Warn("evaluation failed", "err", err)
 		return nil, errors.Join(retryable(err, a.Now()), a.Store.AbandonEvaluation(context.WithoutCancel(ctx), m.pr(), m.owner()))
 	}
 	return summary, nil
+}
+
+// safely is f's result, or its panic as an error. Why: a cohort's
+// evaluations run on goroutines of their own, where River's recovery of a
+// job's panic does not reach, and one pull request's panic must fail its
+// own job (which gives its lease back), not the process.
+func safely[T any](f func() (T, error)) (t T, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("panic: %v\n%s", p, debug.Stack())
+		}
+	}()
+	return f()
 }
 
 // leaseTTL outlasts a job's timeout, so a lease expires only when the
