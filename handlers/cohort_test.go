@@ -29,10 +29,11 @@ func evaluationRow(id int64, number int) *rivertype.JobRow {
 // gate's order, up to cohortMax in all, none of its own pull request's and
 // no other kind of job; each taken job's middleware returns the outcome the
 // leader gives it without running the job or taking a place, and one the
-// leader forgot gets errLeftBehind. Below the worker count, no cohort.
+// leader forgot gets errLeftBehind. While webhooks arrive, no cohort.
 func TestGateTakesWaitingEvaluationsAlong(t *testing.T) {
 	t.Parallel()
 	g := NewJobGate(1, time.Second)
+	g.adjust() // a look with no webhook: quiet
 	m := &gateMiddleware{g: g}
 	ctx := context.Background()
 	hold, err := g.Enter(ctx)
@@ -110,19 +111,32 @@ func TestGateTakesWaitingEvaluationsAlong(t *testing.T) {
 		t.Errorf("%d places held after every job ended", n)
 	}
 
-	// Acknowledgements slow: the gate below its worker count takes none along.
-	slow := NewJobGate(4, time.Second)
-	slow.mu.Lock()
-	slow.waiting.Push(evaluationRow(31, 31))
-	slow.mu.Unlock()
-	if c := slow.cohortFor(evaluationRow(30, 30)); c != nil || slow.waiting.Len() != 1 {
-		t.Errorf("below the worker count: cohort %+v, %d waiting; want none taken along", c, slow.waiting.Len())
+	// While webhooks arrive, even fast ones at the worker count, none is
+	// taken along; after a look that saw none, one is.
+	busy := NewJobGate(4, time.Second)
+	busy.mu.Lock()
+	busy.running = busy.max // every place held: 31 keeps waiting
+	busy.waiting.Push(evaluationRow(31, 31))
+	busy.mu.Unlock()
+	if c := busy.cohortFor(evaluationRow(30, 30)); c != nil || busy.waiting.Len() != 1 {
+		t.Errorf("at the start: cohort %+v, %d waiting; want none taken along", c, busy.waiting.Len())
 	}
-	slow.mu.Lock()
-	slow.limit = slow.max // as after a quiet look
-	slow.mu.Unlock()
-	if c := slow.cohortFor(evaluationRow(30, 30)); c == nil || len(c.riders) != 1 || slow.waiting.Len() != 0 {
-		t.Errorf("at the worker count: cohort %+v, %d waiting; want 31 taken along", c, slow.waiting.Len())
+	for range 4 {
+		busy.ObserveAck(time.Millisecond)
+		busy.adjust()
+	}
+	if c := busy.cohortFor(evaluationRow(30, 30)); busy.Limit() != busy.max || c != nil || busy.waiting.Len() != 1 {
+		t.Errorf("fast webhooks, bound %d: cohort %+v, %d waiting; want none taken along", busy.Limit(), c, busy.waiting.Len())
+	}
+	done := busy.AckBegun()
+	busy.adjust() // a webhook in progress: not quiet
+	if c := busy.cohortFor(evaluationRow(30, 30)); c != nil {
+		t.Errorf("a webhook in progress: cohort %+v, want none", c)
+	}
+	done()
+	busy.adjust()
+	if c := busy.cohortFor(evaluationRow(30, 30)); c == nil || len(c.riders) != 1 || busy.waiting.Len() != 0 {
+		t.Errorf("quiet: cohort %+v, %d waiting; want 31 taken along", c, busy.waiting.Len())
 	}
 }
 

@@ -63,6 +63,7 @@ type JobGate struct {
 	running int
 	waiting store.JobQueue
 	taken   map[*store.JobWaiter]rider // by a cohort (cohort.go), until their goroutine wakes
+	quiet   bool                       // the last look saw no webhook
 }
 
 // NewJobGate returns a gate for that many workers that keeps
@@ -184,10 +185,11 @@ func (g *JobGate) adjust() {
 	acks, slow := g.acks.Swap(0), g.slow.Swap(0)
 	g.mu.Lock()
 	defer g.mu.Unlock()
+	g.quiet = acks == 0 && g.inFlight.Load() == 0
 	switch {
 	case slow*100 > acks:
 		g.limit = max(g.limit/2, 1)
-	case acks == 0 && g.inFlight.Load() == 0:
+	case g.quiet:
 		g.limit = g.max
 		g.letInLocked()
 	case g.limit < g.max:
