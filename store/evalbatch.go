@@ -155,6 +155,29 @@ WHERE e.repo_id = k.repo_id AND e.number = k.number AND (e.lease_until < $7 OR e
 AND e.done < CASE WHEN e.queued_job = k.job AND e.queued_job <> 0 THEN e.requested ELSE k.version END
 RETURNING e.repo_id, e.number, e.covering`
 
+type rowFunc = func(scan func(...any) error) error
+
+// maybe is a row that may be absent, as a single read scans it.
+type maybe[T any] struct {
+	v  T
+	ok bool
+}
+
+// byPR scans a row whose first two columns are its pull request's key
+// with row's scanner into a fresh T, and puts that into the pull
+// request's reads.
+func byPR[T any](reads map[PR]*EvaluationReads, row func(*T) rowFunc, put func(*EvaluationReads, T)) rowFunc {
+	return func(scan func(...any) error) error {
+		var pr PR
+		var t T
+		if err := row(&t)(keyed(scan, &pr)); err != nil {
+			return err
+		}
+		put(reads[pr], t)
+		return nil
+	}
+}
+
 // keyed passes the pull request's key, the first two columns, to pr and
 // the rest to scan's destinations.
 func keyed(scan func(...any) error, pr *PR) func(...any) error {
@@ -168,59 +191,14 @@ func keyed(scan func(...any) error, pr *PR) func(...any) error {
 func batchReads(repos, numbers []int64, reads map[PR]*EvaluationReads) []readStmt {
 	keys := []any{repos, numbers}
 	const from = ` JOIN unnest($1::bigint[], $2::bigint[]) AS k(repo_id, number) USING (repo_id, number)`
-	snapshot := func(scan func(...any) error) error {
-		var pr PR
-		var snap Snapshot
-		var found bool
-		if err := snapshotRow(&snap, &found)(keyed(scan, &pr)); err != nil {
-			return err
-		}
-		r := reads[pr]
-		r.Snapshot, r.SnapshotFound = snap, found
-		return nil
-	}
-	commands := func(scan func(...any) error) error {
-		var pr PR
-		var rows []CommandRow
-		if err := commandRow(&rows)(keyed(scan, &pr)); err != nil {
-			return err
-		}
-		r := reads[pr]
-		r.Commands = append(r.Commands, rows...)
-		return nil
-	}
-	requests := func(scan func(...any) error) error {
-		var pr PR
-		var rows []AppRequest
-		if err := appRequestRow(&rows)(keyed(scan, &pr)); err != nil {
-			return err
-		}
-		r := reads[pr]
-		r.AppRequests = append(r.AppRequests, rows...)
-		return nil
-	}
-	verdict := func(scan func(...any) error) error {
-		var pr PR
-		var v Verdict
-		var found bool
-		if err := verdictRow(&v, &found)(keyed(scan, &pr)); err != nil {
-			return err
-		}
-		r := reads[pr]
-		r.Verdict, r.VerdictFound = v, found
-		return nil
-	}
-	comment := func(scan func(...any) error) error {
-		var pr PR
-		var o Object
-		var found bool
-		if err := objectRow(&o, &found)(keyed(scan, &pr)); err != nil {
-			return err
-		}
-		r := reads[pr]
-		r.Comment, r.CommentFound = o, found
-		return nil
-	}
+	snapshot := byPR(reads, func(m *maybe[Snapshot]) rowFunc { return snapshotRow(&m.v, &m.ok) },
+		func(r *EvaluationReads, m maybe[Snapshot]) { r.Snapshot, r.SnapshotFound = m.v, m.ok })
+	commands := byPR(reads, commandRow, func(r *EvaluationReads, rows []CommandRow) { r.Commands = append(r.Commands, rows...) })
+	requests := byPR(reads, appRequestRow, func(r *EvaluationReads, rows []AppRequest) { r.AppRequests = append(r.AppRequests, rows...) })
+	verdict := byPR(reads, func(m *maybe[Verdict]) rowFunc { return verdictRow(&m.v, &m.ok) },
+		func(r *EvaluationReads, m maybe[Verdict]) { r.Verdict, r.VerdictFound = m.v, m.ok })
+	comment := byPR(reads, func(m *maybe[Object]) rowFunc { return objectRow(&m.v, &m.ok) },
+		func(r *EvaluationReads, m maybe[Object]) { r.Comment, r.CommentFound = m.v, m.ok })
 	return []readStmt{
 		{query: `SELECT repo_id, number, pr, updated_at, trusted, recorded_at FROM pr_snapshots` + from, args: keys, row: snapshot},
 		{query: `SELECT k.repo_id, k.number, c.* FROM unnest($1::bigint[], $2::bigint[]) AS k(repo_id, number),
@@ -257,15 +235,7 @@ func batchVersionsRead(starts []EvaluationStart, batch []int, reads map[PR]*Eval
 	st := readStmt{query: `SELECT scope, version FROM fact_versions WHERE scope = ANY($1)
 UNION ALL SELECT f.scope, f.version FROM unnest($2::text[], $3::text[]) AS p(lo, hi),
 LATERAL (SELECT scope, version FROM fact_versions WHERE scope COLLATE "C" >= p.lo AND scope COLLATE "C" < p.hi) AS f`,
-		args: []any{scopes, los, his}, row: func(scan func(...any) error) error {
-			var scope string
-			var v int64
-			if err := scan(&scope, &v); err != nil {
-				return err
-			}
-			all[scope] = v
-			return nil
-		}}
+		args: []any{scopes, los, his}, row: versionRow(all)}
 	spread := func() {
 		for scope, v := range all {
 			for _, r := range reads {

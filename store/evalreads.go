@@ -186,7 +186,12 @@ WHERE scope = ANY($1) OR (scope COLLATE "C" >= $2 AND scope COLLATE "C" < $3)`, 
 		q, list = `SELECT scope, version FROM fact_versions
 WHERE scope IN (SELECT value FROM json_each($1)) OR (scope >= $2 AND scope < $3)`, string(data)
 	}
-	return readStmt{query: q, args: []any{list, prefix, end}, row: func(scan func(...any) error) error {
+	return readStmt{query: q, args: []any{list, prefix, end}, row: versionRow(out)}, nil
+}
+
+// versionRow puts a fact version's row (scope, version) into out.
+func versionRow(out map[string]int64) func(scan func(...any) error) error {
+	return func(scan func(...any) error) error {
 		var scope string
 		var v int64
 		if err := scan(&scope, &v); err != nil {
@@ -194,7 +199,7 @@ WHERE scope IN (SELECT value FROM json_each($1)) OR (scope >= $2 AND scope < $3)
 		}
 		out[scope] = v
 		return nil
-	}}, nil
+	}
 }
 
 func snapshotRead(pr PR, snap *Snapshot, found *bool) readStmt {
