@@ -35,9 +35,10 @@ type rider struct {
 }
 
 // cohortMax is how many evaluations a cohort holds at most. The store's
-// statements shared by four cost a third of four alone, by ten a fifth
-// (cmd/loadgen/batchcost.sh); more would hold more evaluations' GitHub
-// calls at once in one place of the gate.
+// statements shared by four cost PostgreSQL about 40% of four alone, by
+// ten about a fifth (cmd/loadgen/batchcost.sh); more would hold more
+// evaluations' GitHub calls at once in one place of the gate, and sixteen
+// measured no better than eight (docs/capacity.md, nineteenth session).
 const cohortMax = 8
 
 type cohortKey struct{}
