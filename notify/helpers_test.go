@@ -2,52 +2,24 @@ package notify
 
 import (
 	"context"
-	"crypto/rand"
-	"database/sql"
-	"encoding/hex"
-	"os"
 	"path/filepath"
-	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/slack-go/slack"
 
+	"github.com/reviewpolicy/reviewpolicy/internal/pgtest"
 	"github.com/reviewpolicy/reviewpolicy/internal/slackfake"
 	"github.com/reviewpolicy/reviewpolicy/store"
 )
-
-func postgresBase() string {
-	if u := os.Getenv("REVIEWPOLICY_TEST_POSTGRES"); u != "" {
-		return u
-	}
-	return "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
-}
 
 // dbURL makes a fresh database of the engine for one test.
 func dbURL(t testing.TB, engine string) string {
 	if engine == store.DialectSQLite {
 		return "sqlite://" + filepath.Join(t.TempDir(), "notify.db")
 	}
-	base := postgresBase()
-	admin, err := sql.Open("pgx", base)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { admin.Close() })
-	var b [6]byte
-	_, _ = rand.Read(b[:])
-	schema := "notify_" + hex.EncodeToString(b[:])
-	if _, err := admin.Exec(`CREATE SCHEMA ` + schema); err != nil {
-		t.Fatalf("PostgreSQL at 127.0.0.1:5432 is needed: %v", err)
-	}
-	t.Cleanup(func() { _, _ = admin.Exec(`DROP SCHEMA ` + schema + ` CASCADE`) })
-	sep := "?"
-	if strings.Contains(base, "?") {
-		sep = "&"
-	}
-	return base + sep + "search_path=" + schema
+	return pgtest.URL(t)
 }
 
 func openStore(t testing.TB, url string) *store.Store {

@@ -3,25 +3,13 @@ package store
 import (
 	"cmp"
 	"context"
-	"crypto/rand"
-	"database/sql"
-	"encoding/hex"
 	"os"
 	"path/filepath"
-	"strings"
 	"sync"
 	"testing"
+
+	"github.com/reviewpolicy/reviewpolicy/internal/pgtest"
 )
-
-// The PostgreSQL server the suite uses; every test gets a fresh schema in it.
-const defaultTestPostgres = "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
-
-func testPostgresURL() string {
-	if u := os.Getenv("REVIEWPOLICY_TEST_POSTGRES"); u != "" {
-		return u
-	}
-	return defaultTestPostgres
-}
 
 // engine makes a fresh database for one test and returns its URL.
 type engine struct {
@@ -78,47 +66,8 @@ func newSQLiteURL(t testing.TB) string {
 	return "sqlite://" + path
 }
 
-var (
-	pgAdminOnce sync.Once
-	pgAdmin     *sql.DB
-	pgAdminErr  error
-)
-
-// newPostgresURL creates a schema rp_<random> in the test database, drops it
-// when the test ends, and returns a URL whose search_path points at it. A
-// schema is much cheaper to create than a database and isolates River's
-// tables as well as ours. An unreachable server fails the test: the
-// PostgreSQL engine is a requirement, not an optional extra.
-func newPostgresURL(t testing.TB) string {
-	base := testPostgresURL()
-	pgAdminOnce.Do(func() {
-		pgAdmin, pgAdminErr = sql.Open("pgx", base)
-		if pgAdminErr == nil {
-			pgAdminErr = pgAdmin.PingContext(context.Background())
-		}
-	})
-	if pgAdminErr != nil {
-		t.Fatalf("PostgreSQL at %s is unreachable (set REVIEWPOLICY_TEST_POSTGRES to another server): %v",
-			redact(base), pgAdminErr)
-	}
-
-	var b [6]byte
-	_, _ = rand.Read(b[:])
-	schema := "rp_" + hex.EncodeToString(b[:])
-	if _, err := pgAdmin.Exec(`CREATE SCHEMA ` + schema); err != nil {
-		t.Fatalf("create schema %s: %v", schema, err)
-	}
-	t.Cleanup(func() {
-		if _, err := pgAdmin.Exec(`DROP SCHEMA ` + schema + ` CASCADE`); err != nil {
-			t.Errorf("drop schema %s: %v", schema, err)
-		}
-	})
-	sep := "?"
-	if strings.Contains(base, "?") {
-		sep = "&"
-	}
-	return base + sep + "search_path=" + schema
-}
+// newPostgresURL is a fresh schema of the suite's PostgreSQL (pgtest.URL).
+func newPostgresURL(t testing.TB) string { return pgtest.URL(t) }
 
 // forEachEngineURL runs fn, in parallel, once per engine with a fresh
 // database URL.

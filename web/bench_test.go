@@ -2,18 +2,16 @@ package web
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"path/filepath"
 	"slices"
-	"strings"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/reviewpolicy/reviewpolicy/internal/pgtest"
 	"github.com/reviewpolicy/reviewpolicy/store"
 )
 
@@ -105,38 +103,10 @@ func BenchmarkOverview10k(b *testing.B) {
 		url  func(b *testing.B) string
 	}{
 		{"sqlite", func(b *testing.B) string { return "sqlite://" + filepath.Join(b.TempDir(), "bench.db") }},
-		{"postgres", benchPostgresURL},
+		{"postgres", func(b *testing.B) string { return pgtest.URL(b) }},
 	} {
 		b.Run(e.name, func(b *testing.B) { benchOverview(b, e.url(b)) })
 	}
-}
-
-// benchPostgresURL makes a schema of its own in the test server, dropped
-// at the end; an unreachable server fails the benchmark.
-func benchPostgresURL(b *testing.B) string {
-	base := "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
-	if u := os.Getenv("REVIEWPOLICY_TEST_POSTGRES"); u != "" {
-		base = u
-	}
-	admin, err := sql.Open("pgx", base)
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { admin.Close() })
-	schema := fmt.Sprintf("rp_bench_%d", time.Now().UnixNano())
-	if _, err := admin.Exec(`CREATE SCHEMA ` + schema); err != nil {
-		b.Fatalf("PostgreSQL at %s: %v", base, err)
-	}
-	b.Cleanup(func() {
-		if _, err := admin.Exec(`DROP SCHEMA ` + schema + ` CASCADE`); err != nil {
-			b.Errorf("drop schema %s: %v", schema, err)
-		}
-	})
-	sep := "?"
-	if strings.Contains(base, "?") {
-		sep = "&"
-	}
-	return base + sep + "search_path=" + schema
 }
 
 func benchOverview(b *testing.B, url string) {

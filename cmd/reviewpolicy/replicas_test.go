@@ -2,11 +2,7 @@ package main
 
 import (
 	"bytes"
-	"cmp"
-	"context"
-	"crypto/rand"
 	"database/sql"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -21,42 +17,14 @@ import (
 	"time"
 
 	"github.com/reviewpolicy/reviewpolicy/internal/githubfake"
+	"github.com/reviewpolicy/reviewpolicy/internal/pgtest"
 )
 
-// The PostgreSQL server the replica test shares, as in the store's tests.
-const defaultTestPostgres = "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
-
-// newPostgresSchema creates a schema rp_<random> for one test, drops it when
-// the test ends, and returns a URL whose search_path selects it together
-// with a pool on that URL for the test's own queries. An unreachable server
-// fails the test: replicas need PostgreSQL, skipping would hide that.
+// newPostgresSchema gives one test a schema of its own (pgtest.URL), and
+// returns its URL and a pool on it.
 func newPostgresSchema(t *testing.T) (string, *sql.DB) {
 	t.Helper()
-	base := cmp.Or(os.Getenv("REVIEWPOLICY_TEST_POSTGRES"), defaultTestPostgres)
-	admin, err := sql.Open("pgx", base)
-	must(t, err)
-	t.Cleanup(func() { admin.Close() })
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	if err := admin.PingContext(ctx); err != nil {
-		t.Fatalf("PostgreSQL is unreachable (set REVIEWPOLICY_TEST_POSTGRES to another server): %v", err)
-	}
-	var b [6]byte
-	_, _ = rand.Read(b[:])
-	schema := "rp_" + hex.EncodeToString(b[:])
-	if _, err := admin.ExecContext(ctx, `CREATE SCHEMA `+schema); err != nil {
-		t.Fatalf("create schema %s: %v", schema, err)
-	}
-	t.Cleanup(func() {
-		if _, err := admin.Exec(`DROP SCHEMA ` + schema + ` CASCADE`); err != nil {
-			t.Errorf("drop schema %s: %v", schema, err)
-		}
-	})
-	sep := "?"
-	if strings.Contains(base, "?") {
-		sep = "&"
-	}
-	schemaURL := base + sep + "search_path=" + schema
+	schemaURL := pgtest.URL(t)
 	db, err := sql.Open("pgx", schemaURL)
 	must(t, err)
 	t.Cleanup(func() { db.Close() })
