@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -16,6 +17,7 @@ import (
 	"github.com/riverqueue/river/rivertype"
 
 	"github.com/reviewpolicy/reviewpolicy/internal/githubfake"
+	"github.com/reviewpolicy/reviewpolicy/internal/pgtest"
 	"github.com/reviewpolicy/reviewpolicy/store"
 )
 
@@ -164,15 +166,25 @@ type cohortHarness struct {
 }
 
 func newCohortHarness(t *testing.T, n int) *cohortHarness {
+	return newCohortHarnessOn(t, n, "sqlite://"+filepath.Join(t.TempDir(), "store.db"), 0)
+}
+
+// newCohortHarnessOn is newCohortHarness on the store at url, with pull
+// request shares (if not 0) on the head of the one before it.
+func newCohortHarnessOn(t *testing.T, n int, url string, shares int) *cohortHarness {
 	h := &cohortHarness{fake: githubfake.New(t), n: n}
 	h.fake.AddRepo(slaOwner, slaRepo, slaRepoID, "main")
 	h.fake.AddInstallation(slaInst, slaOwner)
 	h.fake.SetFile(slaOwner, slaRepo, "main", ".github/review-policy.yml", cohortPolicy)
 	for i := 1; i <= n; i++ {
+		head := i
+		if i == shares {
+			head = i - 1
+		}
 		h.fake.AddPullRequest(slaOwner, slaRepo, githubfake.PullRequest{Number: i, Title: "Change " + strconv.Itoa(i), Body: "Too short.",
-			HeadRef: "b" + strconv.Itoa(i), HeadSHA: fmt.Sprintf("%040d", i), BaseRef: "main", Author: "alice", Files: []string{"a.go"}, State: "open"})
+			HeadRef: "b" + strconv.Itoa(i), HeadSHA: fmt.Sprintf("%040d", head), BaseRef: "main", Author: "alice", Files: []string{"a.go"}, State: "open"})
 	}
-	h.app = newTestApp(t, h.fake, time.Now)
+	h.app = newTestAppOn(t, h.fake, time.Now, url)
 	return h
 }
 
@@ -190,7 +202,11 @@ func (h *cohortHarness) request(t *testing.T) map[int]*river.Job[evaluateArgs] {
 			t.Fatal(err)
 		}
 	}
-	rows, err := h.app.Store.DB.QueryContext(ctx, `SELECT id, json(args) FROM river_job WHERE kind = 'evaluate' AND state = 'available'`)
+	q := `SELECT id, json(args) FROM river_job WHERE kind = 'evaluate' AND state = 'available'`
+	if h.app.Store.Dialect == store.DialectPostgres {
+		q = `SELECT id, args::text FROM river_job WHERE kind = 'evaluate' AND state = 'available'`
+	}
+	rows, err := h.app.Store.DB.QueryContext(ctx, q)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -349,5 +365,43 @@ func TestSafelyTurnsAPanicIntoTheError(t *testing.T) {
 	})
 	if err == nil || !strings.Contains(err.Error(), "panic: assignment to entry in nil map") || !strings.Contains(err.Error(), "cohort_test.go") {
 		t.Errorf("a panic gave %v, want it and its stack as the error", err)
+	}
+}
+
+// TestCohortOnPostgres: on PostgreSQL, where a cohort's starts and ends are
+// one statement per kind of row, a cohort of six keeps the invariants: one
+// check run per head (two of the pull requests sharing one), one sticky
+// comment each, one reviewer asked, the requests done; a second cohort of
+// the same jobs finds them covered and calls GitHub for nothing.
+func TestCohortOnPostgres(t *testing.T) {
+	t.Parallel()
+	h := newCohortHarnessOn(t, 6, pgtest.URL(t), 6)
+	ctx := context.Background()
+	jobs := h.request(t)
+	for n, err := range h.lead(ctx, jobs, 1, 2, 3, 4, 5, 6) {
+		if err != nil {
+			t.Errorf("#%d: %v", n, err)
+		}
+	}
+	h.checkOneOfEach(t, 4, true)
+	// #5 and #6 share a head: the first check run on it asks for the
+	// evaluation of every pull request GitHub lists there, so one of them
+	// may have a request left, for a job of its own.
+	if runs := h.runsOn(5); len(runs) != 1 {
+		t.Errorf("%d check runs on the head #5 and #6 share, want 1", len(runs))
+	}
+	for _, n := range []int{5, 6} {
+		if cs := h.fake.Comments(slaOwner, slaRepo, n); len(cs) != 1 {
+			t.Errorf("#%d: %d sticky comments, want 1", n, len(cs))
+		}
+	}
+	h.fake.ResetCalls()
+	for n, err := range h.lead(ctx, jobs, 2, 1, 3, 4, 5, 6) {
+		if err != nil {
+			t.Errorf("again, #%d: %v", n, err)
+		}
+	}
+	if calls := h.fake.Calls(); len(calls) != 0 {
+		t.Errorf("the covered cohort called GitHub: %v", calls)
 	}
 }

@@ -23,6 +23,12 @@ import (
 // workers are not started: tests call workers' Work methods themselves.
 func newTestApp(t *testing.T, fake *githubfake.Fake, now func() time.Time) *App {
 	t.Helper()
+	return newTestAppOn(t, fake, now, "sqlite://"+filepath.Join(t.TempDir(), "store.db"))
+}
+
+// newTestAppOn is newTestApp on the store at url.
+func newTestAppOn(t *testing.T, fake *githubfake.Fake, now func() time.Time, url string) *App {
+	t.Helper()
 	var cfg githubapp.Config
 	cfg.V3APIURL = fake.URL
 	cfg.App.IntegrationID = fake.AppID()
@@ -34,7 +40,7 @@ func newTestApp(t *testing.T, fake *githubfake.Fake, now func() time.Time) *App 
 	zero := func() float64 { return 0 }
 	app := New(clients, fake.AppID(), NewMetrics(prometheus.NewRegistry(), zero, zero),
 		slog.New(slog.NewTextHandler(io.Discard, nil)), now)
-	st, err := store.Open(context.Background(), "sqlite://"+filepath.Join(t.TempDir(), "store.db"), store.Options{MaxWorkers: 2})
+	st, err := store.Open(context.Background(), url, store.Options{MaxWorkers: 2})
 	if err != nil {
 		t.Fatal(err)
 	}
