@@ -358,12 +358,8 @@ func TestSafelyTurnsAPanicIntoTheError(t *testing.T) {
 	if n, err := safely(func() (int, error) { return 7, nil }); n != 7 || err != nil {
 		t.Errorf("no panic: %d %v", n, err)
 	}
-	_, err := safely(func() (int, error) {
-		var m map[string]int
-		m["x"] = 1 // a nil map: the panic
-		return 0, nil
-	})
-	if err == nil || !strings.Contains(err.Error(), "panic: assignment to entry in nil map") || !strings.Contains(err.Error(), "cohort_test.go") {
+	_, err := safely(func() (int, error) { panic("the evaluation broke") })
+	if err == nil || !strings.Contains(err.Error(), "panic: the evaluation broke") || !strings.Contains(err.Error(), "cohort_test.go") {
 		t.Errorf("a panic gave %v, want it and its stack as the error", err)
 	}
 }
